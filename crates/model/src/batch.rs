@@ -1,0 +1,291 @@
+//! Columnar batches: the shape in which writes travel from the protocol to storage
+//! and in which series data travels from storage to queries.
+
+use crate::path::PartialPath;
+use crate::types::TSDataType;
+use crate::value::Value;
+
+/// A null bitmap: bit set = the position is null.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bitmap {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Bitmap {
+    /// An all-clear (no nulls) bitmap of `len` positions.
+    pub fn new(len: usize) -> Self {
+        Bitmap {
+            words: vec![0; len.div_ceil(64)],
+            len,
+        }
+    }
+
+    /// Number of positions.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when the bitmap has no positions.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Marks position `i` (ignored when out of range).
+    pub fn set(&mut self, i: usize) {
+        if i < self.len {
+            self.words[i / 64] |= 1 << (i % 64);
+        }
+    }
+
+    /// True if position `i` is marked (false when out of range).
+    pub fn get(&self, i: usize) -> bool {
+        i < self.len && self.words[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    /// Number of marked positions.
+    pub fn count(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    /// Appends one position.
+    pub fn push(&mut self, marked: bool) {
+        if self.len % 64 == 0 {
+            self.words.push(0);
+        }
+        self.len += 1;
+        if marked {
+            self.set(self.len - 1);
+        }
+    }
+}
+
+/// The values of one column, one entry per position (null positions hold a placeholder).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnData {
+    /// BOOLEAN
+    Boolean(Vec<bool>),
+    /// INT32 / DATE
+    Int32(Vec<i32>),
+    /// INT64 / TIMESTAMP
+    Int64(Vec<i64>),
+    /// FLOAT
+    Float(Vec<f32>),
+    /// DOUBLE
+    Double(Vec<f64>),
+    /// TEXT / STRING / BLOB
+    Binary(Vec<Vec<u8>>),
+}
+
+impl ColumnData {
+    /// An empty column of the physical type of `t`.
+    pub fn empty(t: TSDataType) -> Self {
+        Self::with_capacity(t, 0)
+    }
+
+    /// An empty column of the physical type of `t` with room for `n` values.
+    pub fn with_capacity(t: TSDataType, n: usize) -> Self {
+        match t.physical() {
+            TSDataType::Boolean => ColumnData::Boolean(Vec::with_capacity(n)),
+            TSDataType::Int32 => ColumnData::Int32(Vec::with_capacity(n)),
+            TSDataType::Int64 => ColumnData::Int64(Vec::with_capacity(n)),
+            TSDataType::Float => ColumnData::Float(Vec::with_capacity(n)),
+            TSDataType::Double => ColumnData::Double(Vec::with_capacity(n)),
+            _ => ColumnData::Binary(Vec::with_capacity(n)),
+        }
+    }
+
+    /// Number of positions.
+    pub fn len(&self) -> usize {
+        match self {
+            ColumnData::Boolean(v) => v.len(),
+            ColumnData::Int32(v) => v.len(),
+            ColumnData::Int64(v) => v.len(),
+            ColumnData::Float(v) => v.len(),
+            ColumnData::Double(v) => v.len(),
+            ColumnData::Binary(v) => v.len(),
+        }
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The physical type.
+    pub fn data_type(&self) -> TSDataType {
+        match self {
+            ColumnData::Boolean(_) => TSDataType::Boolean,
+            ColumnData::Int32(_) => TSDataType::Int32,
+            ColumnData::Int64(_) => TSDataType::Int64,
+            ColumnData::Float(_) => TSDataType::Float,
+            ColumnData::Double(_) => TSDataType::Double,
+            ColumnData::Binary(_) => TSDataType::Text,
+        }
+    }
+
+    /// The value at `i` (None when out of range).
+    pub fn get(&self, i: usize) -> Option<Value> {
+        Some(match self {
+            ColumnData::Boolean(v) => Value::Boolean(*v.get(i)?),
+            ColumnData::Int32(v) => Value::Int32(*v.get(i)?),
+            ColumnData::Int64(v) => Value::Int64(*v.get(i)?),
+            ColumnData::Float(v) => Value::Float(*v.get(i)?),
+            ColumnData::Double(v) => Value::Double(*v.get(i)?),
+            ColumnData::Binary(v) => Value::Text(v.get(i)?.clone()),
+        })
+    }
+
+    /// Appends a value of the column's type; returns false (and appends nothing) on mismatch.
+    pub fn push(&mut self, value: &Value) -> bool {
+        match (self, value) {
+            (ColumnData::Boolean(v), Value::Boolean(x)) => v.push(*x),
+            (ColumnData::Int32(v), Value::Int32(x)) => v.push(*x),
+            (ColumnData::Int64(v), Value::Int64(x)) => v.push(*x),
+            (ColumnData::Float(v), Value::Float(x)) => v.push(*x),
+            (ColumnData::Double(v), Value::Double(x)) => v.push(*x),
+            (ColumnData::Binary(v), Value::Text(x)) => v.push(x.clone()),
+            _ => return false,
+        }
+        true
+    }
+
+    /// Appends the type's placeholder (false / 0 / empty) for a null position.
+    pub fn push_placeholder(&mut self) {
+        match self {
+            ColumnData::Boolean(v) => v.push(false),
+            ColumnData::Int32(v) => v.push(0),
+            ColumnData::Int64(v) => v.push(0),
+            ColumnData::Float(v) => v.push(0.0),
+            ColumnData::Double(v) => v.push(0.0),
+            ColumnData::Binary(v) => v.push(Vec::new()),
+        }
+    }
+}
+
+/// A column with its optional null bitmap.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    /// Values, one per position.
+    pub data: ColumnData,
+    /// Null marks (bit set = null); `None` means no nulls.
+    pub nulls: Option<Bitmap>,
+}
+
+impl Column {
+    /// A column without nulls.
+    pub fn new(data: ColumnData) -> Self {
+        Column { data, nulls: None }
+    }
+
+    /// Number of positions.
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// True if position `i` is null.
+    pub fn is_null(&self, i: usize) -> bool {
+        self.nulls.as_ref().is_some_and(|b| b.get(i))
+    }
+
+    /// The value at `i`, or None if null/out of range.
+    pub fn value(&self, i: usize) -> Option<Value> {
+        if self.is_null(i) {
+            None
+        } else {
+            self.data.get(i)
+        }
+    }
+}
+
+/// A tablet insert: many rows of one device, same measurements in every row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InsertTablet {
+    /// Device path, e.g. `root.sg.d1`.
+    pub device: PartialPath,
+    /// Measurement names (last path node), one per column.
+    pub measurements: Vec<String>,
+    /// Declared data type per column.
+    pub types: Vec<TSDataType>,
+    /// Row timestamps.
+    pub times: Vec<i64>,
+    /// Value columns, each `times.len()` long.
+    pub columns: Vec<Column>,
+    /// True for aligned devices.
+    pub aligned: bool,
+}
+
+/// Values of one row insert: typed (insertRecord) or strings needing inference (insertStringRecord).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowValues {
+    /// Typed values; `None` = no value for that measurement.
+    Typed(Vec<Option<Value>>),
+    /// Text values to convert to the series type or infer a type from.
+    Strings(Vec<String>),
+}
+
+/// One row of one device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InsertRow {
+    /// Device path.
+    pub device: PartialPath,
+    /// Timestamp.
+    pub time: i64,
+    /// Measurement names.
+    pub measurements: Vec<String>,
+    /// Values, same length as `measurements`.
+    pub values: RowValues,
+    /// True for aligned devices.
+    pub aligned: bool,
+}
+
+/// A batch of row inserts (insertRecord(s), insertStringRecord(s), SQL INSERT).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InsertRows {
+    /// The rows, in request order.
+    pub rows: Vec<InsertRow>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bitmap_basics() {
+        let mut b = Bitmap::new(70);
+        b.set(0);
+        b.set(69);
+        b.set(70);
+        assert!(b.get(0) && b.get(69) && !b.get(1) && !b.get(70));
+        assert_eq!(b.count(), 2);
+        b.push(true);
+        assert_eq!(b.len(), 71);
+        assert!(b.get(70));
+    }
+}
+
+/// Rows of a query result: one timestamp per row and one column per distinct output column.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RowBatch {
+    /// One timestamp per row (0 for results without a time column).
+    pub times: Vec<i64>,
+    /// Columns, each `times.len()` long, with null bitmaps.
+    pub columns: Vec<Column>,
+}
+
+impl RowBatch {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+}

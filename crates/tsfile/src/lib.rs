@@ -1,0 +1,1 @@
+//! `tsfile` crate (being built).
