@@ -1,0 +1,1 @@
+//! `sql` crate (being built).
