@@ -1,1 +1,22 @@
-//! `storage` crate (being built).
+//! `storage`: the storage engine of iotdb-rs.
+//!
+//! It owns the schema tree (databases, time series, aliases, tags/attributes, schema
+//! templates), the user store, the write-ahead log, the per-database data regions with
+//! their memtables, and reading one series back (merged, deduplicated, with deletions
+//! applied). Everything is reached through [`Engine`], which is `Send + Sync` and shared
+//! as `Arc<Engine>`.
+//!
+//! It must not know about SQL, Thrift or sessions: callers hand it parsed paths,
+//! patterns and columnar batches, and it answers with model types and `model::Error`.
+
+mod api;
+mod config;
+mod engine;
+mod users;
+
+pub use api::{
+    AlterOp, DatabaseInfo, DeviceInfo, NodeKind, SeriesData, SeriesInfo, TimeRange, TimeseriesSpec,
+};
+pub use config::{StorageConfig, WalMode};
+pub use engine::Engine;
+pub use users::UserStore;

@@ -1,0 +1,188 @@
+//! Plain data types of the engine's public API.
+
+use model::{ColumnData, CompressionType, MeasurementSchema, PartialPath, TSDataType, TSEncoding};
+
+/// An inclusive time range `[start, end]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeRange {
+    /// First timestamp included.
+    pub start: i64,
+    /// Last timestamp included.
+    pub end: i64,
+}
+
+impl TimeRange {
+    /// Every timestamp.
+    pub const ALL: TimeRange = TimeRange {
+        start: i64::MIN,
+        end: i64::MAX,
+    };
+
+    /// A range with both ends included.
+    pub fn new(start: i64, end: i64) -> Self {
+        TimeRange { start, end }
+    }
+
+    /// True if `t` is inside the range.
+    pub fn contains(&self, t: i64) -> bool {
+        self.start <= t && t <= self.end
+    }
+
+    /// True if no timestamp is inside the range.
+    pub fn is_empty(&self) -> bool {
+        self.start > self.end
+    }
+}
+
+/// The points of one series: ascending unique times, one value per time, no nulls.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesData {
+    /// Timestamps, strictly ascending.
+    pub times: Vec<i64>,
+    /// Values, `times.len()` long, of the series' physical type.
+    pub values: ColumnData,
+}
+
+/// One database as listed by SHOW DATABASES.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseInfo {
+    /// Full database path.
+    pub path: PartialPath,
+    /// TTL in milliseconds, `None` when unset.
+    pub ttl_ms: Option<i64>,
+    /// Time partition interval in milliseconds.
+    pub time_partition_interval_ms: i64,
+}
+
+/// A time series to create.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeseriesSpec {
+    /// Full series path (for aligned creation: the measurement's full path).
+    pub path: PartialPath,
+    /// Data type.
+    pub data_type: TSDataType,
+    /// Encoding.
+    pub encoding: TSEncoding,
+    /// Compressor.
+    pub compressor: CompressionType,
+    /// Extra properties (`MAX_POINT_NUMBER`, SDT `LOSS`…), kept as given.
+    pub props: Vec<(String, String)>,
+    /// Tags.
+    pub tags: Vec<(String, String)>,
+    /// Attributes.
+    pub attributes: Vec<(String, String)>,
+    /// Measurement alias.
+    pub alias: Option<String>,
+}
+
+impl TimeseriesSpec {
+    /// A spec with the type's default encoding, SNAPPY, and no props/tags/attributes/alias.
+    pub fn new(path: PartialPath, data_type: TSDataType) -> Self {
+        TimeseriesSpec {
+            path,
+            data_type,
+            encoding: data_type.default_encoding(),
+            compressor: CompressionType::Snappy,
+            props: Vec::new(),
+            tags: Vec::new(),
+            attributes: Vec::new(),
+            alias: None,
+        }
+    }
+}
+
+/// One series as listed by SHOW TIMESERIES.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesInfo {
+    /// Full path.
+    pub path: PartialPath,
+    /// Alias, if any.
+    pub alias: Option<String>,
+    /// The database that owns the series.
+    pub database: PartialPath,
+    /// Type, encoding, compressor (name = last node).
+    pub schema: MeasurementSchema,
+    /// Tags in Java HashMap order.
+    pub tags: Vec<(String, String)>,
+    /// Attributes in Java HashMap order.
+    pub attributes: Vec<(String, String)>,
+    /// Extra properties given at creation, in Java HashMap order.
+    pub props: Vec<(String, String)>,
+    /// True if the device is aligned.
+    pub aligned: bool,
+    /// Name of the template that provides the series, if any.
+    pub template: Option<String>,
+}
+
+/// One device as listed by SHOW DEVICES.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// Full device path.
+    pub path: PartialPath,
+    /// The database that owns the device.
+    pub database: PartialPath,
+    /// True if the device is aligned.
+    pub aligned: bool,
+    /// Name of the template activated on the device, if any.
+    pub template: Option<String>,
+}
+
+/// The kind of a schema-tree node, as SHOW CHILD PATHS prints it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NodeKind {
+    /// `root`.
+    Root,
+    /// An internal node above a database ("SG INTERNAL" in 1.0).
+    DatabaseInternal,
+    /// A database node.
+    Database,
+    /// An internal node below a database that is not a device.
+    Internal,
+    /// A device (has series directly below it).
+    Device,
+    /// A time series.
+    Timeseries,
+}
+
+impl NodeKind {
+    /// IoTDB 1.0's name of the node type.
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeKind::Root => "ROOT",
+            NodeKind::DatabaseInternal => "SG INTERNAL",
+            NodeKind::Database => "DATABASE",
+            NodeKind::Internal => "INTERNAL",
+            NodeKind::Device => "DEVICE",
+            NodeKind::Timeseries => "TIMESERIES",
+        }
+    }
+}
+
+/// An ALTER TIMESERIES operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlterOp {
+    /// `RENAME k TO k2`: renames a tag or attribute key.
+    Rename {
+        /// Old key.
+        from: String,
+        /// New key.
+        to: String,
+    },
+    /// `SET k=v,…`: changes values of existing tags or attributes.
+    Set(Vec<(String, String)>),
+    /// `DROP k,…`: removes tags or attributes.
+    Drop(Vec<String>),
+    /// `ADD TAGS k=v,…`.
+    AddTags(Vec<(String, String)>),
+    /// `ADD ATTRIBUTES k=v,…`.
+    AddAttributes(Vec<(String, String)>),
+    /// `UPSERT [ALIAS=a] [TAGS(..)] [ATTRIBUTES(..)]`.
+    Upsert {
+        /// New alias.
+        alias: Option<String>,
+        /// Tags to add or overwrite.
+        tags: Vec<(String, String)>,
+        /// Attributes to add or overwrite.
+        attributes: Vec<(String, String)>,
+    },
+}

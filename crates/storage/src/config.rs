@@ -1,0 +1,87 @@
+//! Engine configuration with IoTDB 1.0 defaults.
+
+use model::{CompressionType, TSDataType};
+use std::path::PathBuf;
+
+/// Write-ahead-log durability mode (IoTDB's `wal_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WalMode {
+    /// No WAL: data in memtables is lost on crash.
+    Disable,
+    /// WAL written on every insert, fsynced in the background at least every
+    /// `wal_async_flush_ms`.
+    #[default]
+    Async,
+    /// WAL fsynced before every insert returns.
+    Sync,
+}
+
+impl WalMode {
+    /// Parses IoTDB's names (`DISABLE`, `ASYNC`, `SYNC`), case-insensitively.
+    pub fn parse(s: &str) -> Option<WalMode> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "DISABLE" => Some(WalMode::Disable),
+            "ASYNC" => Some(WalMode::Async),
+            "SYNC" => Some(WalMode::Sync),
+            _ => None,
+        }
+    }
+}
+
+/// Storage engine configuration; [`Default`] gives IoTDB 1.0's defaults.
+#[derive(Debug, Clone)]
+pub struct StorageConfig {
+    /// Root directory of all engine files (`wal/`, `system/`).
+    pub data_dir: PathBuf,
+    /// WAL durability mode.
+    pub wal_mode: WalMode,
+    /// In `Async` mode, the WAL is fsynced at least this often (milliseconds).
+    pub wal_async_flush_ms: u64,
+    /// Create databases and series on insert when they do not exist.
+    pub auto_create_schema: bool,
+    /// Level of the auto-created database: 1 means `root.a` for `root.a.b.c`.
+    pub default_storage_group_level: usize,
+    /// Type inferred for `true`/`false` text.
+    pub boolean_string_infer_type: TSDataType,
+    /// Type inferred for integer text that fits a FLOAT exactly.
+    pub integer_string_infer_type: TSDataType,
+    /// Type inferred for integer text that does not fit a FLOAT exactly.
+    pub long_string_infer_type: TSDataType,
+    /// Type inferred for decimal text.
+    pub floating_string_infer_type: TSDataType,
+    /// Type inferred for `NaN`.
+    pub nan_string_infer_type: TSDataType,
+    /// Compressor of auto-created series and series created without one.
+    pub default_compressor: CompressionType,
+    /// Time partition interval of new databases (milliseconds).
+    pub default_time_partition_interval_ms: i64,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            data_dir: PathBuf::from("data"),
+            wal_mode: WalMode::Async,
+            wal_async_flush_ms: 10,
+            auto_create_schema: true,
+            default_storage_group_level: 1,
+            boolean_string_infer_type: TSDataType::Boolean,
+            integer_string_infer_type: TSDataType::Float,
+            long_string_infer_type: TSDataType::Double,
+            floating_string_infer_type: TSDataType::Float,
+            nan_string_infer_type: TSDataType::Double,
+            default_compressor: CompressionType::Snappy,
+            default_time_partition_interval_ms: 604_800_000,
+        }
+    }
+}
+
+impl StorageConfig {
+    /// Defaults with the given data directory.
+    pub fn with_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        StorageConfig {
+            data_dir: data_dir.into(),
+            ..Default::default()
+        }
+    }
+}
