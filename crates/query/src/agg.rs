@@ -1,0 +1,298 @@
+//! Built-in aggregation functions and their accumulators.
+
+use model::{Column, ColumnData, Error, Result, TSDataType, Value};
+
+/// A built-in aggregation function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggKind {
+    /// count: non-null values (INT64, 0 on empty input).
+    Count,
+    /// sum (DOUBLE).
+    Sum,
+    /// avg (DOUBLE).
+    Avg,
+    /// extreme: largest absolute value, the positive one on ties (input type).
+    Extreme,
+    /// max_value (input type).
+    MaxValue,
+    /// min_value (input type).
+    MinValue,
+    /// first_value: value with the smallest time (input type).
+    FirstValue,
+    /// last_value: value with the largest time (input type).
+    LastValue,
+    /// max_time (INT64).
+    MaxTime,
+    /// min_time (INT64).
+    MinTime,
+}
+
+impl AggKind {
+    /// The aggregation for a (case-insensitive) function name.
+    pub fn from_name(name: &str) -> Option<AggKind> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "count" => AggKind::Count,
+            "sum" => AggKind::Sum,
+            "avg" => AggKind::Avg,
+            "extreme" => AggKind::Extreme,
+            "max_value" => AggKind::MaxValue,
+            "min_value" => AggKind::MinValue,
+            "first_value" => AggKind::FirstValue,
+            "last_value" => AggKind::LastValue,
+            "max_time" => AggKind::MaxTime,
+            "min_time" => AggKind::MinTime,
+            _ => return None,
+        })
+    }
+
+    /// True for names of aggregation functions IoTDB has but iotdb-rs does not implement yet.
+    pub fn is_unimplemented_name(name: &str) -> bool {
+        matches!(
+            name.to_ascii_lowercase().as_str(),
+            "stddev"
+                | "stddev_pop"
+                | "stddev_samp"
+                | "variance"
+                | "var_pop"
+                | "var_samp"
+                | "mode"
+                | "count_if"
+                | "time_duration"
+                | "max_by"
+                | "min_by"
+                | "count_time"
+        )
+    }
+
+    /// The result type for an input type, checking the input like IoTDB 1.0 does.
+    pub fn output_type(self, input: TSDataType) -> Result<TSDataType> {
+        match self {
+            AggKind::Count | AggKind::MaxTime | AggKind::MinTime => Ok(TSDataType::Int64),
+            AggKind::Sum | AggKind::Avg | AggKind::Extreme | AggKind::MaxValue | AggKind::MinValue
+                if !input.physical().is_numeric() =>
+            {
+                Err(Error::Semantic(
+                    "Aggregate functions [AVG, SUM, EXTREME, MIN_VALUE, MAX_VALUE] only support numeric data types [INT32, INT64, FLOAT, DOUBLE]".into(),
+                ))
+            }
+            AggKind::Sum | AggKind::Avg => Ok(TSDataType::Double),
+            _ => Ok(input),
+        }
+    }
+}
+
+/// Running state of one aggregation.
+#[derive(Debug, Clone)]
+pub struct Accumulator {
+    kind: AggKind,
+    count: i64,
+    sum: f64,
+    best: Option<Value>,
+    first: Option<(i64, Value)>,
+    last: Option<(i64, Value)>,
+}
+
+fn num_cmp(a: &Value, b: &Value) -> std::cmp::Ordering {
+    match (a, b) {
+        (Value::Int32(x), Value::Int32(y)) => x.cmp(y),
+        (Value::Int64(x), Value::Int64(y)) => x.cmp(y),
+        _ => {
+            let (x, y) = (
+                a.as_f64().unwrap_or(f64::NAN),
+                b.as_f64().unwrap_or(f64::NAN),
+            );
+            x.total_cmp(&y)
+        }
+    }
+}
+
+fn abs_value(v: &Value) -> Value {
+    match v {
+        Value::Int32(x) => Value::Int32(x.wrapping_abs()),
+        Value::Int64(x) => Value::Int64(x.wrapping_abs()),
+        Value::Float(x) => Value::Float(x.abs()),
+        Value::Double(x) => Value::Double(x.abs()),
+        other => other.clone(),
+    }
+}
+
+impl Accumulator {
+    /// A fresh accumulator.
+    pub fn new(kind: AggKind) -> Self {
+        Accumulator {
+            kind,
+            count: 0,
+            sum: 0.0,
+            best: None,
+            first: None,
+            last: None,
+        }
+    }
+
+    /// Clears the state (next GROUP BY window).
+    pub fn reset(&mut self) {
+        *self = Accumulator::new(self.kind);
+    }
+
+    /// Adds rows `rows` of `col` (nulls skipped); `times[r]` is row r's time.
+    pub fn update(&mut self, times: &[i64], col: &Column, rows: impl Iterator<Item = usize>) {
+        match self.kind {
+            AggKind::Count => {
+                self.count += rows.filter(|&r| r < col.len() && !col.is_null(r)).count() as i64;
+            }
+            AggKind::Sum | AggKind::Avg => {
+                for r in rows {
+                    if col.is_null(r) {
+                        continue;
+                    }
+                    let x = match &col.data {
+                        ColumnData::Int32(v) => v.get(r).map(|&x| x as f64),
+                        ColumnData::Int64(v) => v.get(r).map(|&x| x as f64),
+                        ColumnData::Float(v) => v.get(r).map(|&x| x as f64),
+                        ColumnData::Double(v) => v.get(r).copied(),
+                        _ => None,
+                    };
+                    if let Some(x) = x {
+                        self.sum += x;
+                        self.count += 1;
+                    }
+                }
+            }
+            _ => {
+                for r in rows {
+                    if let (Some(&t), Some(v)) = (times.get(r), col.value(r)) {
+                        self.add(t, v);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds one point.
+    pub fn add(&mut self, t: i64, v: Value) {
+        match self.kind {
+            AggKind::Count => self.count += 1,
+            AggKind::Sum | AggKind::Avg => {
+                if let Some(x) = v.as_f64() {
+                    self.sum += x;
+                    self.count += 1;
+                }
+            }
+            AggKind::MaxValue => {
+                if self.best.as_ref().is_none_or(|b| num_cmp(&v, b).is_gt()) {
+                    self.best = Some(v);
+                }
+            }
+            AggKind::MinValue => {
+                if self.best.as_ref().is_none_or(|b| num_cmp(&v, b).is_lt()) {
+                    self.best = Some(v);
+                }
+            }
+            AggKind::Extreme => {
+                let better = match &self.best {
+                    None => true,
+                    Some(b) => match num_cmp(&abs_value(&v), &abs_value(b)) {
+                        std::cmp::Ordering::Greater => true,
+                        std::cmp::Ordering::Equal => num_cmp(&v, b).is_gt(),
+                        std::cmp::Ordering::Less => false,
+                    },
+                };
+                if better {
+                    self.best = Some(v);
+                }
+            }
+            AggKind::FirstValue | AggKind::MinTime => {
+                if self.first.as_ref().is_none_or(|(ft, _)| t < *ft) {
+                    self.first = Some((t, v));
+                }
+            }
+            AggKind::LastValue | AggKind::MaxTime => {
+                if self.last.as_ref().is_none_or(|(lt, _)| t > *lt) {
+                    self.last = Some((t, v));
+                }
+            }
+        }
+    }
+
+    /// The aggregate's value: `count` gives 0 on no input, the others null.
+    pub fn result(&self) -> Option<Value> {
+        match self.kind {
+            AggKind::Count => Some(Value::Int64(self.count)),
+            AggKind::Sum => (self.count > 0).then_some(Value::Double(self.sum)),
+            AggKind::Avg => (self.count > 0).then(|| Value::Double(self.sum / self.count as f64)),
+            AggKind::Extreme | AggKind::MaxValue | AggKind::MinValue => self.best.clone(),
+            AggKind::FirstValue => self.first.as_ref().map(|(_, v)| v.clone()),
+            AggKind::LastValue => self.last.as_ref().map(|(_, v)| v.clone()),
+            AggKind::MinTime => self.first.as_ref().map(|(t, _)| Value::Int64(*t)),
+            AggKind::MaxTime => self.last.as_ref().map(|(t, _)| Value::Int64(*t)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::Bitmap;
+
+    fn run(kind: AggKind, times: &[i64], col: &Column) -> Option<Value> {
+        let mut a = Accumulator::new(kind);
+        a.update(times, col, 0..times.len());
+        a.result()
+    }
+
+    #[test]
+    fn all_aggregates_skip_nulls() {
+        let mut nulls = Bitmap::new(4);
+        nulls.set(1);
+        let col = Column {
+            data: ColumnData::Int32(vec![3, 100, -7, 5]),
+            nulls: Some(nulls),
+        };
+        let t = [40, 10, 20, 30]; // arrival order need not be time order
+        assert_eq!(run(AggKind::Count, &t, &col), Some(Value::Int64(3)));
+        assert_eq!(run(AggKind::Sum, &t, &col), Some(Value::Double(1.0)));
+        assert_eq!(run(AggKind::Avg, &t, &col), Some(Value::Double(1.0 / 3.0)));
+        assert_eq!(run(AggKind::MaxValue, &t, &col), Some(Value::Int32(5)));
+        assert_eq!(run(AggKind::MinValue, &t, &col), Some(Value::Int32(-7)));
+        assert_eq!(run(AggKind::Extreme, &t, &col), Some(Value::Int32(-7)));
+        assert_eq!(run(AggKind::FirstValue, &t, &col), Some(Value::Int32(-7)));
+        assert_eq!(run(AggKind::LastValue, &t, &col), Some(Value::Int32(3)));
+        assert_eq!(run(AggKind::MinTime, &t, &col), Some(Value::Int64(20)));
+        assert_eq!(run(AggKind::MaxTime, &t, &col), Some(Value::Int64(40)));
+    }
+
+    #[test]
+    fn empty_input_and_extreme_ties() {
+        let empty = Column::new(ColumnData::Double(vec![]));
+        assert_eq!(run(AggKind::Count, &[], &empty), Some(Value::Int64(0)));
+        assert_eq!(run(AggKind::Sum, &[], &empty), None);
+        assert_eq!(run(AggKind::FirstValue, &[], &empty), None);
+        let tie = Column::new(ColumnData::Double(vec![-2.0, 2.0, 1.0]));
+        assert_eq!(
+            run(AggKind::Extreme, &[1, 2, 3], &tie),
+            Some(Value::Double(2.0))
+        );
+    }
+
+    #[test]
+    fn output_types_follow_iotdb() {
+        assert_eq!(
+            AggKind::Count.output_type(TSDataType::Text).unwrap(),
+            TSDataType::Int64
+        );
+        assert_eq!(
+            AggKind::Avg.output_type(TSDataType::Int32).unwrap(),
+            TSDataType::Double
+        );
+        assert_eq!(
+            AggKind::MaxValue.output_type(TSDataType::Float).unwrap(),
+            TSDataType::Float
+        );
+        assert_eq!(
+            AggKind::FirstValue.output_type(TSDataType::Text).unwrap(),
+            TSDataType::Text
+        );
+        assert!(AggKind::Sum.output_type(TSDataType::Boolean).is_err());
+        assert!(AggKind::from_name("MAX_VALUE") == Some(AggKind::MaxValue));
+    }
+}

@@ -1,0 +1,1085 @@
+//! Resolved expressions and their vectorized evaluation over time-aligned columns.
+//!
+//! An [`Expr`] refers to its inputs by position (`Input(i)`): the i-th column of the
+//! [`Chunk`] it is evaluated on. The analyzer builds expressions from the SQL AST after
+//! wildcard expansion; the same type is used before aggregation (inputs = series) and
+//! after it (inputs = aggregate results).
+
+use crate::join::Chunk;
+use model::{Bitmap, Column, ColumnData, Error, Result, TSDataType, Value};
+use regex::Regex;
+use std::cmp::Ordering;
+
+/// Arithmetic operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArithOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `%`
+    Mod,
+}
+
+impl ArithOp {
+    fn symbol(self) -> &'static str {
+        match self {
+            ArithOp::Add => "+",
+            ArithOp::Sub => "-",
+            ArithOp::Mul => "*",
+            ArithOp::Div => "/",
+            ArithOp::Mod => "%",
+        }
+    }
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `=` / `==`
+    Eq,
+    /// `!=` / `<>`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+}
+
+impl CmpOp {
+    fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "=",
+            CmpOp::Ne => "!=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+        }
+    }
+
+    fn test(self, o: Ordering) -> bool {
+        match self {
+            CmpOp::Eq => o == Ordering::Equal,
+            CmpOp::Ne => o != Ordering::Equal,
+            CmpOp::Lt => o == Ordering::Less,
+            CmpOp::Le => o != Ordering::Greater,
+            CmpOp::Gt => o == Ordering::Greater,
+            CmpOp::Ge => o != Ordering::Less,
+        }
+    }
+
+    /// The operator with its operands swapped (`a < b` ⇔ `b > a`).
+    pub fn flip(self) -> CmpOp {
+        match self {
+            CmpOp::Lt => CmpOp::Gt,
+            CmpOp::Le => CmpOp::Ge,
+            CmpOp::Gt => CmpOp::Lt,
+            CmpOp::Ge => CmpOp::Le,
+            o => o,
+        }
+    }
+}
+
+/// Built-in scalar math functions (IoTDB's math UDTFs; DOUBLE results unless noted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MathFn {
+    /// sin
+    Sin,
+    /// cos
+    Cos,
+    /// tan
+    Tan,
+    /// asin
+    Asin,
+    /// acos
+    Acos,
+    /// atan
+    Atan,
+    /// sinh
+    Sinh,
+    /// cosh
+    Cosh,
+    /// tanh
+    Tanh,
+    /// degrees
+    Degrees,
+    /// radians
+    Radians,
+    /// abs (keeps the input type)
+    Abs,
+    /// sign
+    Sign,
+    /// ceil
+    Ceil,
+    /// floor
+    Floor,
+    /// round
+    Round,
+    /// exp
+    Exp,
+    /// ln
+    Ln,
+    /// log10
+    Log10,
+    /// sqrt
+    Sqrt,
+}
+
+impl MathFn {
+    /// The function for a (case-insensitive) name.
+    pub fn from_name(name: &str) -> Option<MathFn> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "sin" => MathFn::Sin,
+            "cos" => MathFn::Cos,
+            "tan" => MathFn::Tan,
+            "asin" => MathFn::Asin,
+            "acos" => MathFn::Acos,
+            "atan" => MathFn::Atan,
+            "sinh" => MathFn::Sinh,
+            "cosh" => MathFn::Cosh,
+            "tanh" => MathFn::Tanh,
+            "degrees" => MathFn::Degrees,
+            "radians" => MathFn::Radians,
+            "abs" => MathFn::Abs,
+            "sign" => MathFn::Sign,
+            "ceil" => MathFn::Ceil,
+            "floor" => MathFn::Floor,
+            "round" => MathFn::Round,
+            "exp" => MathFn::Exp,
+            "ln" => MathFn::Ln,
+            "log10" => MathFn::Log10,
+            "sqrt" => MathFn::Sqrt,
+            _ => return None,
+        })
+    }
+
+    fn apply(self, x: f64) -> f64 {
+        match self {
+            MathFn::Sin => x.sin(),
+            MathFn::Cos => x.cos(),
+            MathFn::Tan => x.tan(),
+            MathFn::Asin => x.asin(),
+            MathFn::Acos => x.acos(),
+            MathFn::Atan => x.atan(),
+            MathFn::Sinh => x.sinh(),
+            MathFn::Cosh => x.cosh(),
+            MathFn::Tanh => x.tanh(),
+            MathFn::Degrees => x.to_degrees(),
+            MathFn::Radians => x.to_radians(),
+            MathFn::Abs => x.abs(),
+            MathFn::Sign => {
+                if x.is_nan() {
+                    x
+                } else if x > 0.0 {
+                    1.0
+                } else if x < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                }
+            }
+            MathFn::Ceil => x.ceil(),
+            MathFn::Floor => x.floor(),
+            // Java Math.rint: round half to even.
+            MathFn::Round => x.round_ties_even(),
+            MathFn::Exp => x.exp(),
+            MathFn::Ln => x.ln(),
+            MathFn::Log10 => x.log10(),
+            MathFn::Sqrt => x.sqrt(),
+        }
+    }
+}
+
+/// A resolved expression.
+#[derive(Debug, Clone)]
+pub enum Expr {
+    /// The row timestamp (INT64).
+    Time,
+    /// The i-th input column.
+    Input(usize),
+    /// A constant with the text it was written as.
+    Const(Value, String),
+    /// The `null` literal.
+    Null,
+    /// Unary minus.
+    Neg(Box<Expr>),
+    /// Logical NOT.
+    Not(Box<Expr>),
+    /// Arithmetic (DOUBLE result).
+    Arith(ArithOp, Box<Expr>, Box<Expr>),
+    /// Comparison (BOOLEAN result).
+    Cmp(CmpOp, Box<Expr>, Box<Expr>),
+    /// Logical AND.
+    And(Box<Expr>, Box<Expr>),
+    /// Logical OR.
+    Or(Box<Expr>, Box<Expr>),
+    /// `e [NOT] BETWEEN low AND high`.
+    Between {
+        /// Tested expression.
+        expr: Box<Expr>,
+        /// Lower bound (inclusive).
+        low: Box<Expr>,
+        /// Upper bound (inclusive).
+        high: Box<Expr>,
+        /// NOT BETWEEN.
+        negated: bool,
+    },
+    /// `e [NOT] IN (v, …)`; values as written (converted to the operand's type when evaluated).
+    In {
+        /// Tested expression.
+        expr: Box<Expr>,
+        /// The list, as literal texts.
+        list: Vec<String>,
+        /// NOT IN.
+        negated: bool,
+    },
+    /// `e IS [NOT] NULL`.
+    IsNull {
+        /// Tested expression.
+        expr: Box<Expr>,
+        /// IS NOT NULL.
+        negated: bool,
+    },
+    /// `e [NOT] LIKE 'pattern'` (compiled to an anchored regex).
+    Like {
+        /// Tested expression (TEXT).
+        expr: Box<Expr>,
+        /// The compiled pattern.
+        re: Regex,
+        /// NOT LIKE.
+        negated: bool,
+    },
+    /// `e [NOT] REGEXP 'regex'` (unanchored search, like Java's `Matcher.find`).
+    Regexp {
+        /// Tested expression (TEXT).
+        expr: Box<Expr>,
+        /// The compiled regex.
+        re: Regex,
+        /// The regex as written.
+        text: String,
+        /// NOT REGEXP.
+        negated: bool,
+    },
+    /// A built-in scalar math function; `name` keeps the case it was written in.
+    Math(MathFn, String, Box<Expr>),
+}
+
+/// Converts an SQL LIKE pattern (`%` any run, `_` one character, `\` escapes) into an
+/// anchored regex, as IoTDB does.
+pub fn like_to_regex(pattern: &str) -> Result<Regex> {
+    let mut out = String::from("^");
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(n) => out.push_str(&regex::escape(&n.to_string())),
+                None => out.push_str(&regex::escape("\\")),
+            },
+            '%' => out.push_str("(?s:.*?)"),
+            '_' => out.push_str("(?s:.)"),
+            other => out.push_str(&regex::escape(&other.to_string())),
+        }
+    }
+    out.push('$');
+    Regex::new(&out).map_err(|e| Error::Semantic(format!("Illegal LIKE pattern {pattern}: {e}")))
+}
+
+/// Compiles a REGEXP pattern (Java-like syntax, handled by the `regex` crate).
+pub fn compile_regexp(pattern: &str) -> Result<Regex> {
+    Regex::new(pattern)
+        .map_err(|e| Error::Semantic(format!("Illegal regular expression {pattern}: {e}")))
+}
+
+fn is_binary(e: &Expr) -> bool {
+    matches!(
+        e,
+        Expr::Arith(..) | Expr::Cmp(..) | Expr::And(..) | Expr::Or(..)
+    )
+}
+
+fn is_negative_const(e: &Expr) -> bool {
+    match e {
+        Expr::Const(v, _) => v.as_f64().is_some_and(|x| x < 0.0),
+        _ => false,
+    }
+}
+
+fn type_name(t: Option<TSDataType>) -> &'static str {
+    t.map(|t| t.name()).unwrap_or("null")
+}
+
+fn expect_type(what: &str, actual: Option<TSDataType>, expected: &[TSDataType]) -> Result<()> {
+    match actual {
+        None => Ok(()),
+        Some(t) if expected.contains(&t.physical()) => Ok(()),
+        Some(_) => Err(Error::Semantic(format!(
+            "Invalid input expression data type. expression: {what}, actual data type: {}, expected data type(s): [{}].",
+            type_name(actual),
+            expected.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+const NUMERIC: [TSDataType; 4] = [
+    TSDataType::Int32,
+    TSDataType::Int64,
+    TSDataType::Float,
+    TSDataType::Double,
+];
+
+impl Expr {
+    /// Boxes a binary arithmetic node.
+    pub fn arith(op: ArithOp, l: Expr, r: Expr) -> Expr {
+        Expr::Arith(op, Box::new(l), Box::new(r))
+    }
+
+    /// Boxes a comparison node.
+    pub fn cmp(op: CmpOp, l: Expr, r: Expr) -> Expr {
+        Expr::Cmp(op, Box::new(l), Box::new(r))
+    }
+
+    /// IoTDB's text for the expression (result-column header), with inputs named by `names`.
+    pub fn display(&self, names: &[String]) -> String {
+        let sub = |e: &Expr| {
+            if is_binary(e) {
+                format!("({})", e.display(names))
+            } else {
+                e.display(names)
+            }
+        };
+        match self {
+            Expr::Time => "Time".into(),
+            Expr::Input(i) => names.get(*i).cloned().unwrap_or_else(|| format!("${i}")),
+            Expr::Const(_, text) => text.clone(),
+            Expr::Null => "null".into(),
+            Expr::Neg(e) => match **e {
+                Expr::Input(_) | Expr::Math(..) | Expr::Null => format!("-{}", e.display(names)),
+                Expr::Const(..) if !is_negative_const(e) => format!("-{}", e.display(names)),
+                _ => format!("-({})", e.display(names)),
+            },
+            Expr::Not(e) => match **e {
+                Expr::Input(_) | Expr::Math(..) | Expr::Const(..) => {
+                    format!("!{}", e.display(names))
+                }
+                _ => format!("!({})", e.display(names)),
+            },
+            Expr::Arith(op, l, r) => format!("{} {} {}", sub(l), op.symbol(), sub(r)),
+            Expr::Cmp(op, l, r) => format!("{} {} {}", sub(l), op.symbol(), sub(r)),
+            Expr::And(l, r) => format!("{} & {}", sub(l), sub(r)),
+            Expr::Or(l, r) => format!("{} | {}", sub(l), sub(r)),
+            Expr::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => format!(
+                "{} {}BETWEEN {} AND {}",
+                expr.display(names),
+                if *negated { "NOT " } else { "" },
+                low.display(names),
+                high.display(names)
+            ),
+            Expr::In { expr, list, .. } => {
+                let head = match **expr {
+                    Expr::Input(_) | Expr::Math(..) | Expr::Const(..) => expr.display(names),
+                    _ => format!("({})", expr.display(names)),
+                };
+                format!("{head} IN ({})", list.join(","))
+            }
+            Expr::IsNull { expr, negated } => format!(
+                "{} IS {}NULL",
+                expr.display(names),
+                if *negated { "NOT " } else { "" }
+            ),
+            Expr::Like { expr, re, .. } => {
+                format!("{} LIKE '{}'", expr.display(names), re.as_str())
+            }
+            Expr::Regexp { expr, text, .. } => {
+                format!("{} REGEXP '{}'", expr.display(names), text)
+            }
+            Expr::Math(_, name, e) => format!("{name}({})", e.display(names)),
+        }
+    }
+
+    /// The indices of the inputs the expression reads.
+    pub fn inputs(&self, out: &mut Vec<usize>) {
+        match self {
+            Expr::Input(i) => out.push(*i),
+            Expr::Time | Expr::Const(..) | Expr::Null => {}
+            Expr::Neg(e) | Expr::Not(e) | Expr::Math(_, _, e) => e.inputs(out),
+            Expr::IsNull { expr, .. }
+            | Expr::In { expr, .. }
+            | Expr::Like { expr, .. }
+            | Expr::Regexp { expr, .. } => expr.inputs(out),
+            Expr::Arith(_, l, r) | Expr::Cmp(_, l, r) | Expr::And(l, r) | Expr::Or(l, r) => {
+                l.inputs(out);
+                r.inputs(out);
+            }
+            Expr::Between {
+                expr, low, high, ..
+            } => {
+                expr.inputs(out);
+                low.inputs(out);
+                high.inputs(out);
+            }
+        }
+    }
+
+    /// Checks operand types like IoTDB's analyzer and returns the result type
+    /// (`None` for the null literal). `names` are used in error messages.
+    pub fn check_type(&self, types: &[TSDataType], names: &[String]) -> Result<Option<TSDataType>> {
+        use TSDataType as T;
+        Ok(match self {
+            Expr::Time => Some(T::Int64),
+            Expr::Input(i) => Some(
+                *types
+                    .get(*i)
+                    .ok_or_else(|| Error::internal(format!("expression input {i} out of range")))?,
+            ),
+            Expr::Const(v, _) => Some(v.data_type()),
+            Expr::Null => None,
+            Expr::Neg(e) => {
+                let t = e.check_type(types, names)?;
+                expect_type(&e.display(names), t, &NUMERIC)?;
+                t
+            }
+            Expr::Not(e) => {
+                let t = e.check_type(types, names)?;
+                expect_type(&e.display(names), t, &[T::Boolean])?;
+                Some(T::Boolean)
+            }
+            Expr::Arith(_, l, r) => {
+                let lt = l.check_type(types, names)?;
+                expect_type(&l.display(names), lt, &NUMERIC)?;
+                let rt = r.check_type(types, names)?;
+                expect_type(&r.display(names), rt, &NUMERIC)?;
+                Some(T::Double)
+            }
+            Expr::And(l, r) | Expr::Or(l, r) => {
+                let lt = l.check_type(types, names)?;
+                expect_type(&l.display(names), lt, &[T::Boolean])?;
+                let rt = r.check_type(types, names)?;
+                expect_type(&r.display(names), rt, &[T::Boolean])?;
+                Some(T::Boolean)
+            }
+            Expr::Cmp(_, l, r) => {
+                let lt = l.check_type(types, names)?;
+                let rt = r.check_type(types, names)?;
+                check_comparable(l, lt, r, rt, names)?;
+                Some(T::Boolean)
+            }
+            Expr::Between {
+                expr, low, high, ..
+            } => {
+                let t = expr.check_type(types, names)?;
+                let lt = low.check_type(types, names)?;
+                let ht = high.check_type(types, names)?;
+                check_comparable(expr, t, low, lt, names)?;
+                check_comparable(expr, t, high, ht, names)?;
+                Some(T::Boolean)
+            }
+            Expr::In { expr, list, .. } => {
+                let t = expr.check_type(types, names)?;
+                if let Some(t) = t {
+                    for v in list {
+                        parse_literal_as(v, t)?;
+                    }
+                }
+                Some(T::Boolean)
+            }
+            Expr::IsNull { expr, .. } => {
+                expr.check_type(types, names)?;
+                Some(T::Boolean)
+            }
+            Expr::Like { expr, .. } | Expr::Regexp { expr, .. } => {
+                let t = expr.check_type(types, names)?;
+                expect_type(&expr.display(names), t, &[T::Text])?;
+                Some(T::Boolean)
+            }
+            Expr::Math(f, _, e) => {
+                let t = e.check_type(types, names)?;
+                expect_type(&e.display(names), t, &NUMERIC)?;
+                match f {
+                    MathFn::Abs | MathFn::Sign => t,
+                    _ => Some(T::Double),
+                }
+            }
+        })
+    }
+
+    /// Evaluates the expression on every row of `chunk`; the result has `chunk.len()` positions.
+    pub fn eval(&self, chunk: &Chunk) -> Result<Column> {
+        let n = chunk.len();
+        Ok(match self {
+            Expr::Time => Column::new(ColumnData::Int64(chunk.times.clone())),
+            Expr::Input(i) => chunk
+                .columns
+                .get(*i)
+                .cloned()
+                .ok_or_else(|| Error::internal(format!("expression input {i} out of range")))?,
+            Expr::Const(v, _) => broadcast(v, n),
+            Expr::Null => all_null(TSDataType::Boolean, n),
+            Expr::Neg(e) => negate(&e.eval(chunk)?),
+            Expr::Not(e) => {
+                let c = e.eval(chunk)?;
+                let ColumnData::Boolean(v) = &c.data else {
+                    return Ok(all_null(TSDataType::Boolean, n));
+                };
+                Column {
+                    data: ColumnData::Boolean(v.iter().map(|b| !b).collect()),
+                    nulls: c.nulls,
+                }
+            }
+            Expr::Arith(op, l, r) => arith(*op, &l.eval(chunk)?, &r.eval(chunk)?),
+            Expr::Cmp(op, l, r) => compare(*op, &l.eval(chunk)?, &r.eval(chunk)?)?,
+            Expr::And(l, r) => logic(true, &l.eval(chunk)?, &r.eval(chunk)?),
+            Expr::Or(l, r) => logic(false, &l.eval(chunk)?, &r.eval(chunk)?),
+            Expr::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => {
+                let e = expr.eval(chunk)?;
+                let lo = compare(CmpOp::Ge, &e, &low.eval(chunk)?)?;
+                let hi = compare(CmpOp::Le, &e, &high.eval(chunk)?)?;
+                let both = logic(true, &lo, &hi);
+                if *negated {
+                    not(both)
+                } else {
+                    both
+                }
+            }
+            Expr::In {
+                expr,
+                list,
+                negated,
+            } => {
+                let e = expr.eval(chunk)?;
+                let t = e.data.data_type();
+                let values: Vec<Value> = list
+                    .iter()
+                    .filter_map(|s| parse_literal_as(s, t).ok())
+                    .collect();
+                let mut out = Vec::with_capacity(n);
+                for i in 0..n {
+                    let hit = e
+                        .value(i)
+                        .is_some_and(|v| values.iter().any(|x| values_equal(x, &v)));
+                    out.push(hit != *negated);
+                }
+                Column {
+                    data: ColumnData::Boolean(out),
+                    nulls: e.nulls.clone(),
+                }
+            }
+            Expr::IsNull { expr, negated } => {
+                let e = expr.eval(chunk)?;
+                let v = (0..n).map(|i| e.is_null(i) != *negated).collect();
+                Column::new(ColumnData::Boolean(v))
+            }
+            Expr::Like { expr, re, negated }
+            | Expr::Regexp {
+                expr, re, negated, ..
+            } => {
+                let e = expr.eval(chunk)?;
+                let ColumnData::Binary(v) = &e.data else {
+                    return Ok(all_null(TSDataType::Boolean, n));
+                };
+                let out = v
+                    .iter()
+                    .map(|b| re.is_match(&String::from_utf8_lossy(b)) != *negated)
+                    .collect();
+                Column {
+                    data: ColumnData::Boolean(out),
+                    nulls: e.nulls.clone(),
+                }
+            }
+            Expr::Math(f, _, e) => math(*f, &e.eval(chunk)?),
+        })
+    }
+}
+
+fn check_comparable(
+    l: &Expr,
+    lt: Option<TSDataType>,
+    r: &Expr,
+    rt: Option<TSDataType>,
+    names: &[String],
+) -> Result<()> {
+    use TSDataType as T;
+    let (Some(a), Some(b)) = (lt, rt) else {
+        return Ok(());
+    };
+    let (pa, pb) = (a.physical(), b.physical());
+    if pa == pb {
+        return Ok(());
+    }
+    let allowed: &[T] = if pa == T::Boolean || pb == T::Boolean {
+        &[T::Boolean]
+    } else if pa == T::Text || pb == T::Text {
+        &[T::Text]
+    } else {
+        &NUMERIC
+    };
+    expect_type(&l.display(names), lt, allowed)?;
+    expect_type(&r.display(names), rt, allowed)
+}
+
+/// Parses a literal text (as written in SQL, quotes already removed) as a value of `t`.
+pub fn parse_literal_as(text: &str, t: TSDataType) -> Result<Value> {
+    Value::parse_as(text, t)
+        .map_err(|_| Error::Semantic(format!("Invalid value {text} for data type {}", t.name())))
+}
+
+fn values_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Text(x), Value::Text(y)) => x == y,
+        (Value::Boolean(x), Value::Boolean(y)) => x == y,
+        _ => match (a.as_f64(), b.as_f64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        },
+    }
+}
+
+/// A column of `n` copies of `v`.
+pub fn broadcast(v: &Value, n: usize) -> Column {
+    Column::new(match v {
+        Value::Boolean(x) => ColumnData::Boolean(vec![*x; n]),
+        Value::Int32(x) => ColumnData::Int32(vec![*x; n]),
+        Value::Int64(x) => ColumnData::Int64(vec![*x; n]),
+        Value::Float(x) => ColumnData::Float(vec![*x; n]),
+        Value::Double(x) => ColumnData::Double(vec![*x; n]),
+        Value::Text(x) => ColumnData::Binary(vec![x.clone(); n]),
+    })
+}
+
+/// A column of `n` nulls of type `t`.
+pub fn all_null(t: TSDataType, n: usize) -> Column {
+    let mut data = ColumnData::with_capacity(t, n);
+    let mut bm = Bitmap::new(n);
+    for i in 0..n {
+        data.push_placeholder();
+        bm.set(i);
+    }
+    Column {
+        data,
+        nulls: Some(bm),
+    }
+}
+
+fn union_nulls(a: &Column, b: &Column, n: usize) -> Option<Bitmap> {
+    match (&a.nulls, &b.nulls) {
+        (None, None) => None,
+        _ => {
+            let mut bm = Bitmap::new(n);
+            for i in 0..n {
+                if a.is_null(i) || b.is_null(i) {
+                    bm.set(i);
+                }
+            }
+            Some(bm)
+        }
+    }
+}
+
+/// The column's values as f64 (None if not numeric).
+pub fn as_f64s(c: &ColumnData) -> Option<Vec<f64>> {
+    Some(match c {
+        ColumnData::Int32(v) => v.iter().map(|&x| x as f64).collect(),
+        ColumnData::Int64(v) => v.iter().map(|&x| x as f64).collect(),
+        ColumnData::Float(v) => v.iter().map(|&x| x as f64).collect(),
+        ColumnData::Double(v) => v.clone(),
+        _ => return None,
+    })
+}
+
+fn as_i64s(c: &ColumnData) -> Option<Vec<i64>> {
+    Some(match c {
+        ColumnData::Int32(v) => v.iter().map(|&x| x as i64).collect(),
+        ColumnData::Int64(v) => v.clone(),
+        _ => return None,
+    })
+}
+
+fn arith(op: ArithOp, a: &Column, b: &Column) -> Column {
+    let n = a.len().min(b.len());
+    let (Some(x), Some(y)) = (as_f64s(&a.data), as_f64s(&b.data)) else {
+        return all_null(TSDataType::Double, n);
+    };
+    let f = match op {
+        ArithOp::Add => |p: f64, q: f64| p + q,
+        ArithOp::Sub => |p: f64, q: f64| p - q,
+        ArithOp::Mul => |p: f64, q: f64| p * q,
+        ArithOp::Div => |p: f64, q: f64| p / q,
+        ArithOp::Mod => |p: f64, q: f64| p % q,
+    };
+    let out: Vec<f64> = x.iter().zip(&y).map(|(&p, &q)| f(p, q)).collect();
+    Column {
+        data: ColumnData::Double(out),
+        nulls: union_nulls(a, b, n),
+    }
+}
+
+fn negate(c: &Column) -> Column {
+    let data = match &c.data {
+        ColumnData::Int32(v) => ColumnData::Int32(v.iter().map(|x| x.wrapping_neg()).collect()),
+        ColumnData::Int64(v) => ColumnData::Int64(v.iter().map(|x| x.wrapping_neg()).collect()),
+        ColumnData::Float(v) => ColumnData::Float(v.iter().map(|x| -x).collect()),
+        ColumnData::Double(v) => ColumnData::Double(v.iter().map(|x| -x).collect()),
+        _ => return all_null(TSDataType::Double, c.len()),
+    };
+    Column {
+        data,
+        nulls: c.nulls.clone(),
+    }
+}
+
+fn math(f: MathFn, c: &Column) -> Column {
+    let keep_type = matches!(f, MathFn::Abs | MathFn::Sign);
+    let data = match (&c.data, keep_type) {
+        (ColumnData::Int32(v), true) => ColumnData::Int32(
+            v.iter()
+                .map(|&x| {
+                    if f == MathFn::Abs {
+                        x.wrapping_abs()
+                    } else {
+                        x.signum()
+                    }
+                })
+                .collect(),
+        ),
+        (ColumnData::Int64(v), true) => ColumnData::Int64(
+            v.iter()
+                .map(|&x| {
+                    if f == MathFn::Abs {
+                        x.wrapping_abs()
+                    } else {
+                        x.signum()
+                    }
+                })
+                .collect(),
+        ),
+        (ColumnData::Float(v), true) => {
+            ColumnData::Float(v.iter().map(|&x| f.apply(x as f64) as f32).collect())
+        }
+        (data, _) => match as_f64s(data) {
+            Some(v) => ColumnData::Double(v.into_iter().map(|x| f.apply(x)).collect()),
+            None => return all_null(TSDataType::Double, c.len()),
+        },
+    };
+    Column {
+        data,
+        nulls: c.nulls.clone(),
+    }
+}
+
+fn compare(op: CmpOp, a: &Column, b: &Column) -> Result<Column> {
+    let n = a.len().min(b.len());
+    let out: Vec<bool> = match (&a.data, &b.data) {
+        (ColumnData::Boolean(x), ColumnData::Boolean(y)) => {
+            x.iter().zip(y).map(|(p, q)| op.test(p.cmp(q))).collect()
+        }
+        (ColumnData::Binary(x), ColumnData::Binary(y)) => {
+            x.iter().zip(y).map(|(p, q)| op.test(p.cmp(q))).collect()
+        }
+        (l, r) => {
+            if let (Some(x), Some(y)) = (as_i64s(l), as_i64s(r)) {
+                x.iter().zip(&y).map(|(p, q)| op.test(p.cmp(q))).collect()
+            } else if let (Some(x), Some(y)) = (as_f64s(l), as_f64s(r)) {
+                // Java's Double.compare-free primitive comparison: NaN compares false.
+                x.iter()
+                    .zip(&y)
+                    .map(|(p, q)| {
+                        p.partial_cmp(q).is_some_and(|o| op.test(o))
+                            || (op == CmpOp::Ne && (p.is_nan() || q.is_nan()))
+                    })
+                    .collect()
+            } else if a.nulls.as_ref().is_some_and(|m| m.count() == n)
+                || b.nulls.as_ref().is_some_and(|m| m.count() == n)
+            {
+                return Ok(all_null(TSDataType::Boolean, n));
+            } else {
+                return Err(Error::Semantic(format!(
+                    "Cannot compare {} with {}",
+                    l.data_type().name(),
+                    r.data_type().name()
+                )));
+            }
+        }
+    };
+    Ok(Column {
+        data: ColumnData::Boolean(out),
+        nulls: union_nulls(a, b, n),
+    })
+}
+
+/// Three-valued AND (`is_and`) / OR: false AND null = false, true OR null = true.
+fn logic(is_and: bool, a: &Column, b: &Column) -> Column {
+    let n = a.len().min(b.len());
+    let get = |c: &Column, i: usize| -> Option<bool> {
+        match &c.data {
+            ColumnData::Boolean(v) if !c.is_null(i) => v.get(i).copied(),
+            _ => None,
+        }
+    };
+    let mut out = Vec::with_capacity(n);
+    let mut nulls = Bitmap::new(n);
+    let mut any_null = false;
+    for i in 0..n {
+        let r = match (get(a, i), get(b, i), is_and) {
+            (Some(false), _, true) | (_, Some(false), true) => Some(false),
+            (Some(true), Some(true), true) => Some(true),
+            (Some(true), _, false) | (_, Some(true), false) => Some(true),
+            (Some(false), Some(false), false) => Some(false),
+            _ => None,
+        };
+        match r {
+            Some(v) => out.push(v),
+            None => {
+                out.push(false);
+                nulls.set(i);
+                any_null = true;
+            }
+        }
+    }
+    Column {
+        data: ColumnData::Boolean(out),
+        nulls: any_null.then_some(nulls),
+    }
+}
+
+fn not(c: Column) -> Column {
+    match c.data {
+        ColumnData::Boolean(v) => Column {
+            data: ColumnData::Boolean(v.into_iter().map(|b| !b).collect()),
+            nulls: c.nulls,
+        },
+        other => Column {
+            data: other,
+            nulls: c.nulls,
+        },
+    }
+}
+
+/// Row indices where a predicate column is true (null counts as false).
+pub fn selected_rows(pred: &Column) -> Vec<usize> {
+    match &pred.data {
+        ColumnData::Boolean(v) => v
+            .iter()
+            .enumerate()
+            .filter(|(i, b)| **b && !pred.is_null(*i))
+            .map(|(i, _)| i)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk() -> Chunk {
+        // s0: INT32 [1, null, 3]; s1: DOUBLE [0.5, 2.5, null]; s2: TEXT ["abc", "xbz", "a_c"]
+        let mut n0 = Bitmap::new(3);
+        n0.set(1);
+        let mut n1 = Bitmap::new(3);
+        n1.set(2);
+        Chunk {
+            times: vec![10, 20, 30],
+            columns: vec![
+                Column {
+                    data: ColumnData::Int32(vec![1, 0, 3]),
+                    nulls: Some(n0),
+                },
+                Column {
+                    data: ColumnData::Double(vec![0.5, 2.5, 0.0]),
+                    nulls: Some(n1),
+                },
+                Column::new(ColumnData::Binary(vec![
+                    b"abc".to_vec(),
+                    b"xbz".to_vec(),
+                    b"a_c".to_vec(),
+                ])),
+            ],
+        }
+    }
+
+    fn names() -> Vec<String> {
+        vec![
+            "root.sg.d.a".into(),
+            "root.sg.d.b".into(),
+            "root.sg.d.t".into(),
+        ]
+    }
+
+    fn i(n: usize) -> Expr {
+        Expr::Input(n)
+    }
+
+    fn c(v: Value, s: &str) -> Expr {
+        Expr::Const(v, s.into())
+    }
+
+    fn vals(col: &Column) -> Vec<Option<Value>> {
+        (0..col.len()).map(|r| col.value(r)).collect()
+    }
+
+    #[test]
+    fn arithmetic_is_double_and_null_propagating() {
+        let e = Expr::arith(ArithOp::Add, i(0), i(1));
+        let t = e.check_type(
+            &[TSDataType::Int32, TSDataType::Double, TSDataType::Text],
+            &names(),
+        );
+        assert_eq!(t.unwrap(), Some(TSDataType::Double));
+        let col = e.eval(&chunk()).unwrap();
+        assert_eq!(vals(&col), vec![Some(Value::Double(1.5)), None, None]);
+        let m = Expr::arith(
+            ArithOp::Mod,
+            c(Value::Int64(7), "7"),
+            c(Value::Int64(-3), "-3"),
+        );
+        assert_eq!(m.eval(&chunk()).unwrap().value(0), Some(Value::Double(1.0)));
+    }
+
+    #[test]
+    fn headers_parenthesise_nested_binaries() {
+        let e = Expr::arith(
+            ArithOp::Mul,
+            Expr::arith(ArithOp::Add, i(0), i(1)),
+            c(Value::Int64(3), "3"),
+        );
+        assert_eq!(e.display(&names()), "(root.sg.d.a + root.sg.d.b) * 3");
+        let n = Expr::Neg(Box::new(Expr::arith(ArithOp::Add, i(0), i(1))));
+        assert_eq!(n.display(&names()), "-(root.sg.d.a + root.sg.d.b)");
+        assert_eq!(Expr::Neg(Box::new(i(0))).display(&names()), "-root.sg.d.a");
+        let a = Expr::And(
+            Box::new(Expr::cmp(CmpOp::Gt, i(0), c(Value::Int64(1), "1"))),
+            Box::new(Expr::IsNull {
+                expr: Box::new(i(1)),
+                negated: true,
+            }),
+        );
+        assert_eq!(
+            a.display(&names()),
+            "(root.sg.d.a > 1) & root.sg.d.b IS NOT NULL"
+        );
+    }
+
+    #[test]
+    fn comparisons_and_three_valued_logic() {
+        let gt = Expr::cmp(CmpOp::Gt, i(0), c(Value::Int64(1), "1"));
+        assert_eq!(
+            vals(&gt.eval(&chunk()).unwrap()),
+            vec![
+                Some(Value::Boolean(false)),
+                None,
+                Some(Value::Boolean(true))
+            ]
+        );
+        let lt = Expr::cmp(CmpOp::Lt, i(1), c(Value::Double(1.0), "1.0"));
+        let or = Expr::Or(Box::new(gt.clone()), Box::new(lt.clone()));
+        let col = or.eval(&chunk()).unwrap();
+        // row0: false|true = true; row1: null|false = null; row2: true|null = true
+        assert_eq!(selected_rows(&col), vec![0, 2]);
+        let and = Expr::And(Box::new(gt), Box::new(lt));
+        let col = and.eval(&chunk()).unwrap();
+        assert_eq!(
+            vals(&col),
+            vec![
+                Some(Value::Boolean(false)),
+                Some(Value::Boolean(false)),
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn type_errors_use_iotdb_message() {
+        let e = Expr::arith(ArithOp::Add, i(2), c(Value::Int64(1), "1"));
+        let err = e
+            .check_type(
+                &[TSDataType::Int32, TSDataType::Double, TSDataType::Text],
+                &names(),
+            )
+            .unwrap_err();
+        assert!(err.to_string().starts_with(
+            "Invalid input expression data type. expression: root.sg.d.t, actual data type: TEXT"
+        ));
+        let cmp = Expr::cmp(CmpOp::Eq, i(2), c(Value::Int64(1), "1"));
+        assert!(cmp
+            .check_type(
+                &[TSDataType::Int32, TSDataType::Double, TSDataType::Text],
+                &names()
+            )
+            .is_err());
+    }
+
+    #[test]
+    fn like_regexp_in_between_isnull() {
+        let like = Expr::Like {
+            expr: Box::new(i(2)),
+            re: like_to_regex("a\\_%").unwrap(),
+            negated: false,
+        };
+        assert_eq!(selected_rows(&like.eval(&chunk()).unwrap()), vec![2]);
+        let like2 = Expr::Like {
+            expr: Box::new(i(2)),
+            re: like_to_regex("_b%").unwrap(),
+            negated: false,
+        };
+        assert_eq!(selected_rows(&like2.eval(&chunk()).unwrap()), vec![0, 1]);
+        let re = Expr::Regexp {
+            expr: Box::new(i(2)),
+            re: compile_regexp("b.").unwrap(),
+            text: "b.".into(),
+            negated: false,
+        };
+        assert_eq!(selected_rows(&re.eval(&chunk()).unwrap()), vec![0, 1]);
+        let inn = Expr::In {
+            expr: Box::new(i(0)),
+            list: vec!["3".into(), "5".into()],
+            negated: false,
+        };
+        assert_eq!(selected_rows(&inn.eval(&chunk()).unwrap()), vec![2]);
+        assert_eq!(inn.display(&names()), "root.sg.d.a IN (3,5)");
+        let btw = Expr::Between {
+            expr: Box::new(Expr::Time),
+            low: Box::new(c(Value::Int64(15), "15")),
+            high: Box::new(c(Value::Int64(30), "30")),
+            negated: true,
+        };
+        assert_eq!(selected_rows(&btw.eval(&chunk()).unwrap()), vec![0]);
+        let isn = Expr::IsNull {
+            expr: Box::new(i(0)),
+            negated: false,
+        };
+        assert_eq!(selected_rows(&isn.eval(&chunk()).unwrap()), vec![1]);
+    }
+
+    #[test]
+    fn negation_and_math_keep_or_change_types() {
+        let n = Expr::Neg(Box::new(i(0)));
+        assert_eq!(n.eval(&chunk()).unwrap().value(0), Some(Value::Int32(-1)));
+        let a = Expr::Math(MathFn::Abs, "ABS".into(), Box::new(n));
+        assert_eq!(a.eval(&chunk()).unwrap().value(2), Some(Value::Int32(3)));
+        assert_eq!(a.display(&names()), "ABS(-root.sg.d.a)");
+        let s = Expr::Math(MathFn::Sqrt, "sqrt".into(), Box::new(i(0)));
+        assert_eq!(
+            s.check_type(&[TSDataType::Int32], &names()).unwrap(),
+            Some(TSDataType::Double)
+        );
+        assert_eq!(s.eval(&chunk()).unwrap().value(0), Some(Value::Double(1.0)));
+    }
+}

@@ -1,0 +1,268 @@
+//! Time join: a k-way merge of time-sorted series into rows aligned by time
+//! (a full outer join on time). A row exists for every timestamp that at least one
+//! input series has; series without a point there are null.
+
+use crate::result::take_column;
+use model::{Bitmap, Column, ColumnData};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use storage::SeriesData;
+
+/// Rows aligned by time: one timestamp per row, one column per input series.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Chunk {
+    /// Row timestamps (ascending, or descending for ORDER BY TIME DESC).
+    pub times: Vec<i64>,
+    /// One column per input, `times.len()` long, null where the input had no point.
+    pub columns: Vec<Column>,
+}
+
+impl Chunk {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.times.len()
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.times.is_empty()
+    }
+
+    /// Keeps only rows `idx` (in that order).
+    pub fn take(&self, idx: &[usize]) -> Chunk {
+        Chunk {
+            times: idx
+                .iter()
+                .filter_map(|&i| self.times.get(i).copied())
+                .collect(),
+            columns: self.columns.iter().map(|c| take_column(c, idx)).collect(),
+        }
+    }
+}
+
+/// Merges sorted series into time-aligned chunks, ascending or descending.
+pub struct TimeJoin {
+    series: Vec<SeriesData>,
+    /// Ascending: index of the next point. Descending: number of points not yet taken.
+    pos: Vec<usize>,
+    desc: bool,
+    /// Heads of the series: (order key, series index); the smallest key comes next.
+    heap: BinaryHeap<Reverse<(i64, usize)>>,
+}
+
+impl TimeJoin {
+    /// A join over `series` (each with strictly ascending times).
+    pub fn new(series: Vec<SeriesData>, desc: bool) -> Self {
+        let pos: Vec<usize> = if desc {
+            series.iter().map(|s| s.times.len()).collect()
+        } else {
+            vec![0; series.len()]
+        };
+        let mut j = TimeJoin {
+            series,
+            pos,
+            desc,
+            heap: BinaryHeap::new(),
+        };
+        for i in 0..j.series.len() {
+            j.push_head(i);
+        }
+        j
+    }
+
+    /// Order key: ascending time, or (order-reversing, overflow-free) `!t` for descending.
+    fn key(&self, t: i64) -> i64 {
+        if self.desc {
+            !t
+        } else {
+            t
+        }
+    }
+
+    fn head_index(&self, i: usize) -> Option<usize> {
+        let len = self.series[i].times.len().min(self.series[i].values.len());
+        if self.desc {
+            let p = self.pos[i];
+            (p > 0 && p <= len).then(|| p - 1)
+        } else {
+            let p = self.pos[i];
+            (p < len).then_some(p)
+        }
+    }
+
+    fn push_head(&mut self, i: usize) {
+        if let Some(h) = self.head_index(i) {
+            let k = self.key(self.series[i].times[h]);
+            self.heap.push(Reverse((k, i)));
+        }
+    }
+
+    fn advance(&mut self, i: usize) {
+        if self.desc {
+            self.pos[i] -= 1;
+        } else {
+            self.pos[i] += 1;
+        }
+        self.push_head(i);
+    }
+
+    /// True when every series is exhausted.
+    pub fn is_done(&self) -> bool {
+        self.heap.is_empty()
+    }
+
+    /// The next up to `max_rows` rows, or `None` when exhausted.
+    pub fn next_chunk(&mut self, max_rows: usize) -> Option<Chunk> {
+        if self.heap.is_empty() {
+            return None;
+        }
+        let max_rows = max_rows.max(1);
+        let n = self.series.len();
+        let mut times = Vec::new();
+        // Per series: (row, source index) pairs.
+        let mut picks: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
+        while times.len() < max_rows {
+            let Some(Reverse((key, _))) = self.heap.peek().copied() else {
+                break;
+            };
+            let row = times.len();
+            let t = if self.desc { !key } else { key };
+            times.push(t);
+            while let Some(Reverse((k, i))) = self.heap.peek().copied() {
+                if k != key {
+                    break;
+                }
+                self.heap.pop();
+                if let Some(h) = self.head_index(i) {
+                    picks[i].push((row, h));
+                }
+                self.advance(i);
+            }
+        }
+        let rows = times.len();
+        let columns = self
+            .series
+            .iter()
+            .zip(&picks)
+            .map(|(s, p)| scatter(&s.values, p, rows))
+            .collect();
+        Some(Chunk { times, columns })
+    }
+}
+
+/// A column of `rows` positions holding `src[j]` at row `r` for each `(r, j)` in `picks`
+/// (rows ascending), null elsewhere.
+pub fn scatter(src: &ColumnData, picks: &[(usize, usize)], rows: usize) -> Column {
+    fn fill<T: Clone + Default>(v: &[T], picks: &[(usize, usize)], rows: usize) -> Vec<T> {
+        let mut out = vec![T::default(); rows];
+        for &(r, j) in picks {
+            if let (Some(slot), Some(x)) = (out.get_mut(r), v.get(j)) {
+                *slot = x.clone();
+            }
+        }
+        out
+    }
+    let data = match src {
+        ColumnData::Boolean(v) => ColumnData::Boolean(fill(v, picks, rows)),
+        ColumnData::Int32(v) => ColumnData::Int32(fill(v, picks, rows)),
+        ColumnData::Int64(v) => ColumnData::Int64(fill(v, picks, rows)),
+        ColumnData::Float(v) => ColumnData::Float(fill(v, picks, rows)),
+        ColumnData::Double(v) => ColumnData::Double(fill(v, picks, rows)),
+        ColumnData::Binary(v) => ColumnData::Binary(fill(v, picks, rows)),
+    };
+    let nulls = if picks.len() == rows {
+        None
+    } else {
+        let mut present = vec![false; rows];
+        for &(r, _) in picks {
+            if let Some(p) = present.get_mut(r) {
+                *p = true;
+            }
+        }
+        let mut bm = Bitmap::new(rows);
+        for (r, p) in present.iter().enumerate() {
+            if !p {
+                bm.set(r);
+            }
+        }
+        Some(bm)
+    };
+    Column { data, nulls }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::Value;
+
+    fn s(times: &[i64], vals: &[i32]) -> SeriesData {
+        SeriesData {
+            times: times.to_vec(),
+            values: ColumnData::Int32(vals.to_vec()),
+        }
+    }
+
+    fn rows(chunk: &Chunk) -> Vec<(i64, Vec<Option<i32>>)> {
+        (0..chunk.len())
+            .map(|r| {
+                let vals = chunk
+                    .columns
+                    .iter()
+                    .map(|c| match c.value(r) {
+                        Some(Value::Int32(v)) => Some(v),
+                        _ => None,
+                    })
+                    .collect();
+                (chunk.times[r], vals)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn union_of_times_with_nulls() {
+        let mut j = TimeJoin::new(
+            vec![s(&[1, 3, 5], &[10, 30, 50]), s(&[2, 3], &[20, 31])],
+            false,
+        );
+        let c = j.next_chunk(100).unwrap();
+        assert_eq!(
+            rows(&c),
+            vec![
+                (1, vec![Some(10), None]),
+                (2, vec![None, Some(20)]),
+                (3, vec![Some(30), Some(31)]),
+                (5, vec![Some(50), None]),
+            ]
+        );
+        assert!(j.next_chunk(100).is_none());
+    }
+
+    #[test]
+    fn descending_in_small_chunks() {
+        let mut j = TimeJoin::new(
+            vec![s(&[1, 3, 5], &[10, 30, 50]), s(&[2, 3], &[20, 31])],
+            true,
+        );
+        let c1 = j.next_chunk(2).unwrap();
+        assert_eq!(
+            rows(&c1),
+            vec![(5, vec![Some(50), None]), (3, vec![Some(30), Some(31)])]
+        );
+        let c2 = j.next_chunk(2).unwrap();
+        assert_eq!(
+            rows(&c2),
+            vec![(2, vec![None, Some(20)]), (1, vec![Some(10), None])]
+        );
+        assert!(j.next_chunk(2).is_none());
+    }
+
+    #[test]
+    fn extreme_timestamps_and_empty_inputs() {
+        let mut j = TimeJoin::new(vec![s(&[i64::MIN, i64::MAX], &[1, 2]), s(&[], &[])], true);
+        let c = j.next_chunk(10).unwrap();
+        assert_eq!(c.times, vec![i64::MAX, i64::MIN]);
+        assert!(c.columns[1].is_null(0) && c.columns[1].is_null(1));
+        let mut none = TimeJoin::new(vec![], false);
+        assert!(none.next_chunk(10).is_none());
+    }
+}
