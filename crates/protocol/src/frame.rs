@@ -1,0 +1,175 @@
+//! Thrift framed transport and per-connection protocol detection.
+//!
+//! Every IoTDB client message travels in one frame: a 4-byte big-endian length followed
+//! by that many payload bytes. The payload starts with the Thrift protocol's first byte,
+//! which tells the two protocols apart (`0x80` strict binary, `0x82` compact).
+
+use model::{Error, Result};
+use std::io::{self, Read, Write};
+
+/// IoTDB's default maximum frame size (`dn_thrift_max_frame_size`, 512 MiB).
+pub const DEFAULT_MAX_FRAME_SIZE: usize = 536_870_912;
+
+/// How much payload buffer is reserved before any payload byte has arrived; the buffer
+/// then grows only as bytes are actually received, so a forged length costs nothing.
+const INITIAL_RESERVE: usize = 64 * 1024;
+
+/// The Thrift protocol of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WireProtocol {
+    /// Strict `TBinaryProtocol` (first byte `0x80`).
+    Binary,
+    /// `TCompactProtocol` (first byte `0x82`).
+    Compact,
+}
+
+impl WireProtocol {
+    /// The protocol a payload is written in, from its first byte.
+    ///
+    /// Errors when the payload is empty or starts with any other byte (including a
+    /// non-strict binary message, which IoTDB clients never send).
+    pub fn detect(payload: &[u8]) -> Result<WireProtocol> {
+        match payload.first() {
+            Some(0x80) => Ok(WireProtocol::Binary),
+            Some(0x82) => Ok(WireProtocol::Compact),
+            Some(b) => Err(Error::IllegalParameter(format!(
+                "unknown Thrift protocol: first payload byte is 0x{b:02x}, expected 0x80 (binary) or 0x82 (compact)"
+            ))),
+            None => Err(Error::IllegalParameter(
+                "empty Thrift frame: no protocol byte".into(),
+            )),
+        }
+    }
+}
+
+/// Reads one frame into `buf` (cleared first), refusing frames longer than
+/// `max_frame_size` before reading or allocating anything for them.
+///
+/// Returns `Ok(false)` on a clean end of stream before the first length byte (the peer
+/// closed the connection between requests), `Ok(true)` when `buf` holds a whole frame.
+/// A stream that ends inside a frame is an [`Error::Io`] of kind `UnexpectedEof`; a
+/// negative or oversized length is an [`Error::IllegalParameter`].
+pub fn read_frame_into<R: Read + ?Sized>(
+    r: &mut R,
+    max_frame_size: usize,
+    buf: &mut Vec<u8>,
+) -> Result<bool> {
+    buf.clear();
+    let mut len_bytes = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        match r.read(&mut len_bytes[got..]) {
+            Ok(0) if got == 0 => return Ok(false),
+            Ok(0) => {
+                return Err(Error::Io(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "connection closed inside a frame length",
+                )))
+            }
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::Io(e)),
+        }
+    }
+    let declared = i32::from_be_bytes(len_bytes);
+    if declared < 0 {
+        return Err(Error::IllegalParameter(format!(
+            "negative Thrift frame size {declared}"
+        )));
+    }
+    let len = declared as usize;
+    if len > max_frame_size {
+        return Err(Error::IllegalParameter(format!(
+            "Thrift frame size {len} exceeds the maximum frame size {max_frame_size}"
+        )));
+    }
+    buf.reserve(len.min(INITIAL_RESERVE));
+    let read = r.take(len as u64).read_to_end(buf).map_err(Error::Io)?;
+    if read != len {
+        return Err(Error::Io(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!("connection closed after {read} of {len} frame bytes"),
+        )));
+    }
+    Ok(true)
+}
+
+/// Reads one frame; `Ok(None)` on a clean end of stream. See [`read_frame_into`].
+pub fn read_frame<R: Read + ?Sized>(r: &mut R, max_frame_size: usize) -> Result<Option<Vec<u8>>> {
+    let mut buf = Vec::new();
+    Ok(read_frame_into(r, max_frame_size, &mut buf)?.then_some(buf))
+}
+
+/// The 4-byte length prefix of a payload of `len` bytes.
+pub fn frame_header(len: usize) -> Result<[u8; 4]> {
+    let n = i32::try_from(len).map_err(|_| {
+        Error::IllegalParameter(format!(
+            "frame payload of {len} bytes does not fit a Thrift frame"
+        ))
+    })?;
+    Ok(n.to_be_bytes())
+}
+
+/// Writes `payload` as one frame (length prefix + bytes). Does not flush.
+pub fn write_frame<W: Write + ?Sized>(w: &mut W, payload: &[u8]) -> Result<()> {
+    w.write_all(&frame_header(payload.len())?)?;
+    w.write_all(payload)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let mut wire = Vec::new();
+        write_frame(&mut wire, b"\x80abc").unwrap();
+        write_frame(&mut wire, b"").unwrap();
+        assert_eq!(&wire[..4], &[0, 0, 0, 4]);
+        let mut r = &wire[..];
+        assert_eq!(read_frame(&mut r, 100).unwrap().unwrap(), b"\x80abc");
+        assert_eq!(read_frame(&mut r, 100).unwrap().unwrap(), b"");
+        assert!(read_frame(&mut r, 100).unwrap().is_none());
+    }
+
+    #[test]
+    fn rejects_oversized_and_negative_lengths_without_reading() {
+        let wire = [0x00, 0x10, 0x00, 0x00, 1, 2, 3];
+        let err = read_frame(&mut &wire[..], 1024).unwrap_err();
+        assert!(err.to_string().contains("exceeds the maximum"), "{err}");
+        let wire = [0xff, 0xff, 0xff, 0xfe];
+        let err = read_frame(&mut &wire[..], 1024).unwrap_err();
+        assert!(err.to_string().contains("negative"), "{err}");
+    }
+
+    #[test]
+    fn forged_length_does_not_allocate_it() {
+        // claims 500 MB, sends 3 bytes: must fail with EOF and not reserve 500 MB
+        let wire = [0x1d, 0xcd, 0x65, 0x00, 0x80, 0x01, 0x00];
+        let mut buf = Vec::new();
+        let err = read_frame_into(&mut &wire[..], DEFAULT_MAX_FRAME_SIZE, &mut buf).unwrap_err();
+        assert!(matches!(err, Error::Io(ref e) if e.kind() == io::ErrorKind::UnexpectedEof));
+        assert!(buf.capacity() <= 2 * INITIAL_RESERVE);
+    }
+
+    #[test]
+    fn truncated_length_is_an_error() {
+        let wire = [0x00, 0x00];
+        assert!(read_frame(&mut &wire[..], 10).is_err());
+    }
+
+    #[test]
+    fn detection() {
+        assert_eq!(
+            WireProtocol::detect(&[0x80, 1]).unwrap(),
+            WireProtocol::Binary
+        );
+        assert_eq!(
+            WireProtocol::detect(&[0x82, 0x21]).unwrap(),
+            WireProtocol::Compact
+        );
+        assert!(WireProtocol::detect(&[0x00, 0x00]).is_err());
+        assert!(WireProtocol::detect(&[]).is_err());
+    }
+}
