@@ -16,6 +16,8 @@
 //! `model` values and back. Every decode of input is bounded and checked; nothing here
 //! panics on malformed input.
 
+#![warn(missing_docs)]
+
 #[allow(
     clippy::all,
     clippy::pedantic,
@@ -40,6 +42,7 @@ pub mod common;
 #[path = "generated/client.rs"]
 pub mod client;
 
+pub mod codec;
 pub mod frame;
 pub mod rpc;
 pub mod validate;

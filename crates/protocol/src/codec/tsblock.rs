@@ -1,0 +1,384 @@
+//! Serialized TsBlocks, the V2 result format (`queryResult`, protocol reference §4.7).
+//!
+//! ```text
+//! i32 value column count N | N x u8 physical types | i32 position count n
+//! (N+1) x u8 column encodings (time column first)
+//! time column: INT64_ARRAY, mayHaveNull 0, n x i64
+//! value columns: u8 mayHaveNull [+ ceil(n/8) null bytes, MSB-first, 1 = null] + values
+//!   BYTE_ARRAY (BOOLEAN): ceil(n/8) bytes, all n positions, MSB-first, 1 = true
+//!   INT32_ARRAY / INT64_ARRAY: 4 / 8 bytes per non-null position
+//!   BINARY_ARRAY: i32 length + bytes per non-null position
+//!   RLE: u8 inner encoding + one inner column of 1 position, repeated n times
+//! ```
+
+use super::dataset::check_batch;
+use super::Reader;
+use model::{Bitmap, Column, ColumnData, Error, Result, RowBatch, TSDataType};
+use std::ops::Range;
+
+const BYTE_ARRAY: u8 = 0;
+const INT32_ARRAY: u8 = 1;
+const INT64_ARRAY: u8 = 2;
+const BINARY_ARRAY: u8 = 3;
+const RLE: u8 = 4;
+
+/// A decoded TsBlock: rows plus the physical type of each value column (the logical
+/// types travel separately, in `dataTypeList`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedTsBlock {
+    /// Times and value columns.
+    pub batch: RowBatch,
+    /// Physical type per value column (BOOLEAN, INT32, INT64, FLOAT, DOUBLE or TEXT).
+    pub types: Vec<TSDataType>,
+}
+
+fn encoding_for(t: TSDataType) -> u8 {
+    match t.physical() {
+        TSDataType::Boolean => BYTE_ARRAY,
+        TSDataType::Int32 | TSDataType::Float => INT32_ARRAY,
+        TSDataType::Int64 | TSDataType::Double => INT64_ARRAY,
+        _ => BINARY_ARRAY,
+    }
+}
+
+/// Packs `n` flags MSB-first.
+fn pack_msb(n: usize, flag: impl Fn(usize) -> bool) -> Vec<u8> {
+    let mut out = vec![0u8; n.div_ceil(8)];
+    for i in 0..n {
+        if flag(i) {
+            out[i / 8] |= 0x80 >> (i % 8);
+        }
+    }
+    out
+}
+
+/// Encodes rows `rows` of `batch` (value columns with logical types `types`) as one
+/// serialized TsBlock.
+pub fn encode_tsblock(
+    batch: &RowBatch,
+    types: &[TSDataType],
+    rows: Range<usize>,
+) -> Result<Vec<u8>> {
+    check_batch(batch, types, &rows)?;
+    let n = rows.len();
+    let count = i32::try_from(types.len())
+        .map_err(|_| Error::Internal("too many result columns".into()))?;
+    let positions = i32::try_from(n).map_err(|_| Error::Internal("too many result rows".into()))?;
+    let mut out = Vec::with_capacity(16 + types.len() * 2 + n * 8 * (1 + types.len()));
+    out.extend_from_slice(&count.to_be_bytes());
+    out.extend(types.iter().map(|t| t.physical().id()));
+    out.extend_from_slice(&positions.to_be_bytes());
+    out.push(INT64_ARRAY);
+    out.extend(types.iter().map(|&t| encoding_for(t)));
+    out.push(0);
+    for t in &batch.times[rows.clone()] {
+        out.extend_from_slice(&t.to_be_bytes());
+    }
+    for col in &batch.columns {
+        let start = rows.start;
+        let has_null = rows.clone().any(|i| col.is_null(i));
+        out.push(u8::from(has_null));
+        if has_null {
+            out.extend(pack_msb(n, |k| col.is_null(start + k)));
+        }
+        match &col.data {
+            ColumnData::Boolean(v) => out.extend(pack_msb(n, |k| v[start + k])),
+            data => {
+                for i in rows.clone().filter(|&i| !col.is_null(i)) {
+                    match data {
+                        ColumnData::Int32(v) => out.extend_from_slice(&v[i].to_be_bytes()),
+                        ColumnData::Int64(v) => out.extend_from_slice(&v[i].to_be_bytes()),
+                        ColumnData::Float(v) => out.extend_from_slice(&v[i].to_be_bytes()),
+                        ColumnData::Double(v) => out.extend_from_slice(&v[i].to_be_bytes()),
+                        ColumnData::Binary(v) => super::put_len_bytes(&mut out, &v[i])?,
+                        ColumnData::Boolean(_) => {}
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Reads `n` MSB-first flags.
+fn read_msb(r: &mut Reader<'_>, n: usize) -> Result<Vec<bool>> {
+    let bytes = r.take(n.div_ceil(8))?;
+    Ok((0..n)
+        .map(|i| bytes[i / 8] & (0x80 >> (i % 8)) != 0)
+        .collect())
+}
+
+/// Reads one column of `n` positions in `encoding` with physical type `t`.
+fn read_column(
+    r: &mut Reader<'_>,
+    encoding: u8,
+    t: TSDataType,
+    n: usize,
+    depth: u8,
+) -> Result<Column> {
+    if encoding == RLE {
+        if depth > 0 {
+            return Err(r.error("nested RLE column"));
+        }
+        let inner = r.u8()?;
+        let one = read_column(r, inner, t, 1, depth + 1)?;
+        let mut data = ColumnData::with_capacity(t, n);
+        let null = one.is_null(0);
+        let value = one.data.get(0);
+        for _ in 0..n {
+            match &value {
+                Some(v) if !null => {
+                    data.push(v);
+                }
+                _ => data.push_placeholder(),
+            }
+        }
+        let nulls = null.then(|| {
+            let mut b = Bitmap::new(n);
+            (0..n).for_each(|i| b.set(i));
+            b
+        });
+        return Ok(Column {
+            data,
+            nulls: nulls.filter(|b| b.count() > 0),
+        });
+    }
+    let expected = encoding_for(t);
+    if encoding != expected {
+        return Err(r.error(format_args!(
+            "column encoding {encoding} does not fit a {t} column"
+        )));
+    }
+    let nulls = match r.u8()? {
+        0 => None,
+        1 => Some(read_msb(r, n)?),
+        other => return Err(r.error(format_args!("mayHaveNull byte {other}"))),
+    };
+    let is_null = |i: usize| nulls.as_ref().is_some_and(|v| v[i]);
+    let present = (0..n).filter(|&i| !is_null(i)).count();
+    let data = match t.physical() {
+        TSDataType::Boolean => ColumnData::Boolean(read_msb(r, n)?),
+        TSDataType::Int32 | TSDataType::Float | TSDataType::Int64 | TSDataType::Double => {
+            let width = if matches!(t.physical(), TSDataType::Int32 | TSDataType::Float) {
+                4
+            } else {
+                8
+            };
+            let need = present
+                .checked_mul(width)
+                .ok_or_else(|| r.error("column size overflows"))?;
+            let bytes = r.take(need)?;
+            let mut vr = Reader::new(bytes, "TsBlock column");
+            let mut data = ColumnData::with_capacity(t, n);
+            for i in 0..n {
+                if is_null(i) {
+                    data.push_placeholder();
+                    continue;
+                }
+                match &mut data {
+                    ColumnData::Int32(v) => v.push(vr.i32()?),
+                    ColumnData::Float(v) => v.push(vr.f32()?),
+                    ColumnData::Int64(v) => v.push(vr.i64()?),
+                    ColumnData::Double(v) => v.push(vr.f64()?),
+                    _ => return Err(Error::Internal("TsBlock column type mix-up".into())),
+                }
+            }
+            data
+        }
+        _ => {
+            if present.saturating_mul(4) > r.remaining() {
+                return Err(r.error(format_args!(
+                    "{present} binary values cannot fit in {} bytes",
+                    r.remaining()
+                )));
+            }
+            let mut v = Vec::with_capacity(n);
+            for i in 0..n {
+                v.push(if is_null(i) {
+                    Vec::new()
+                } else {
+                    r.len_bytes()?.to_vec()
+                });
+            }
+            ColumnData::Binary(v)
+        }
+    };
+    let nulls = nulls.and_then(|flags| {
+        let mut b = Bitmap::new(n);
+        flags
+            .iter()
+            .enumerate()
+            .filter(|(_, &f)| f)
+            .for_each(|(i, _)| b.set(i));
+        (b.count() > 0).then_some(b)
+    });
+    Ok(Column { data, nulls })
+}
+
+/// Decodes one serialized TsBlock. Physical type numbers of 1.3+ logical types (8–11)
+/// are accepted and mapped to their physical type; DICTIONARY-encoded columns are not
+/// supported.
+pub fn decode_tsblock(buf: &[u8]) -> Result<DecodedTsBlock> {
+    let mut r = Reader::new(buf, "TsBlock");
+    let count = r.i32()?;
+    let count = usize::try_from(count)
+        .map_err(|_| r.error(format_args!("negative column count {count}")))?;
+    let type_bytes = r.take(count)?;
+    let types = type_bytes
+        .iter()
+        .map(|&b| super::data_type(i64::from(b), "TsBlock").map(TSDataType::physical))
+        .collect::<Result<Vec<_>>>()?;
+    let n = r.i32()?;
+    let n = usize::try_from(n).map_err(|_| r.error(format_args!("negative position count {n}")))?;
+    let encodings = r.take(count + 1)?;
+    if encodings[0] != INT64_ARRAY {
+        return Err(r.error(format_args!("time column encoding {}", encodings[0])));
+    }
+    if r.u8()? != 0 {
+        return Err(r.error("time column has nulls"));
+    }
+    let need = n
+        .checked_mul(8)
+        .ok_or_else(|| r.error("time column size overflows"))?;
+    let times = super::decode_fixed::<8, _>(r.take(need)?, i64::from_be_bytes);
+    let mut columns = Vec::with_capacity(count);
+    for (&t, &enc) in types.iter().zip(&encodings[1..]) {
+        if enc > RLE {
+            return Err(Error::Unsupported(format!(
+                "TsBlock column encoding {enc} is not supported yet"
+            )));
+        }
+        columns.push(read_column(&mut r, enc, t, n, 0)?);
+    }
+    r.finish()?;
+    Ok(DecodedTsBlock {
+        batch: RowBatch { times, columns },
+        types,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::dataset::tests::arb_batch;
+    use model::Value;
+    use proptest::prelude::*;
+
+    #[test]
+    fn layout_by_hand() {
+        let mut nulls = Bitmap::new(3);
+        nulls.set(1);
+        let batch = RowBatch {
+            times: vec![1, 2, 3],
+            columns: vec![
+                Column::new(ColumnData::Boolean(vec![true, false, true])),
+                Column {
+                    data: ColumnData::Int32(vec![5, 0, 7]),
+                    nulls: Some(nulls.clone()),
+                },
+                Column {
+                    data: ColumnData::Binary(vec![b"a".to_vec(), vec![], b"bc".to_vec()]),
+                    nulls: Some(nulls),
+                },
+            ],
+        };
+        let types = [TSDataType::Boolean, TSDataType::Date, TSDataType::Text];
+        let b = encode_tsblock(&batch, &types, 0..3).unwrap();
+        let mut want = vec![0, 0, 0, 3, 0, 1, 5, 0, 0, 0, 3, 2, 0, 1, 3, 0];
+        for t in 1i64..=3 {
+            want.extend_from_slice(&t.to_be_bytes());
+        }
+        want.extend_from_slice(&[0, 0xA0]); // boolean: no nulls, packed 1 0 1
+        want.extend_from_slice(&[1, 0x40, 0, 0, 0, 5, 0, 0, 0, 7]); // int32 with row 1 null
+        want.extend_from_slice(&[1, 0x40, 0, 0, 0, 1, b'a', 0, 0, 0, 2, b'b', b'c']);
+        assert_eq!(b, want);
+        let d = decode_tsblock(&b).unwrap();
+        assert_eq!(d.batch, batch);
+        assert_eq!(
+            d.types,
+            vec![TSDataType::Boolean, TSDataType::Int32, TSDataType::Text]
+        );
+        // truncations and trailing bytes are rejected
+        for cut in 0..b.len() {
+            assert!(decode_tsblock(&b[..cut]).is_err(), "cut {cut}");
+        }
+        let mut longer = b.clone();
+        longer.push(0);
+        assert!(decode_tsblock(&longer).is_err());
+    }
+
+    #[test]
+    fn rle_columns() {
+        // 1 DOUBLE column, 4 positions, RLE of INT64_ARRAY holding 2.5
+        let mut b = vec![0, 0, 0, 1, 4, 0, 0, 0, 4, INT64_ARRAY, RLE, 0];
+        for t in 0i64..4 {
+            b.extend_from_slice(&t.to_be_bytes());
+        }
+        b.extend_from_slice(&[INT64_ARRAY, 0]);
+        b.extend_from_slice(&2.5f64.to_be_bytes());
+        let d = decode_tsblock(&b).unwrap();
+        assert_eq!(d.batch.columns[0].data, ColumnData::Double(vec![2.5; 4]));
+        assert!(d.batch.columns[0].nulls.is_none());
+        // RLE of a null
+        let mut b = vec![0, 0, 0, 1, 1, 0, 0, 0, 2, INT64_ARRAY, RLE, 0];
+        b.extend_from_slice(&[0; 16]);
+        b.extend_from_slice(&[INT32_ARRAY, 1, 0x80]);
+        let d = decode_tsblock(&b).unwrap();
+        assert_eq!(d.batch.columns[0].value(0), None);
+        assert_eq!(d.batch.columns[0].value(1), None);
+        // nested RLE and dictionary encoding are refused
+        let mut b = vec![0, 0, 0, 1, 1, 0, 0, 0, 0, INT64_ARRAY, RLE, 0, RLE, RLE];
+        assert!(decode_tsblock(&b).is_err());
+        b[10] = 5;
+        assert!(matches!(
+            decode_tsblock(&b[..12]),
+            Err(Error::Unsupported(_))
+        ));
+    }
+
+    #[test]
+    fn forged_sizes() {
+        // huge column count / position count with no bytes behind them
+        assert!(decode_tsblock(&[0x7f, 0xff, 0xff, 0xff]).is_err());
+        assert!(decode_tsblock(&[0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff, 2, 0]).is_err());
+        assert!(decode_tsblock(&[0xff, 0xff, 0xff, 0xff]).is_err());
+    }
+
+    #[test]
+    fn empty_block() {
+        let b = encode_tsblock(&RowBatch::default(), &[], 0..0).unwrap();
+        assert_eq!(b, vec![0, 0, 0, 0, 0, 0, 0, 0, INT64_ARRAY, 0]);
+        let d = decode_tsblock(&b).unwrap();
+        assert!(d.batch.is_empty());
+        assert_eq!(decode_tsblock(&b).unwrap().batch.columns.len(), 0);
+        let _ = Value::Int32(0);
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip((batch, types) in arb_batch()) {
+            let b = encode_tsblock(&batch, &types, 0..batch.len()).unwrap();
+            let d = decode_tsblock(&b).unwrap();
+            prop_assert_eq!(&d.batch, &batch);
+            let phys: Vec<_> = types.iter().map(|t| t.physical()).collect();
+            prop_assert_eq!(d.types, phys);
+        }
+
+        #[test]
+        fn sub_ranges((batch, types) in arb_batch(), a in 0usize..20, b in 0usize..20) {
+            let (lo, hi) = (a.min(b).min(batch.len()), a.max(b).min(batch.len()));
+            let d = decode_tsblock(&encode_tsblock(&batch, &types, lo..hi).unwrap()).unwrap();
+            prop_assert_eq!(&d.batch.times[..], &batch.times[lo..hi]);
+            for (c, orig) in d.batch.columns.iter().zip(&batch.columns) {
+                for i in lo..hi {
+                    prop_assert_eq!(c.value(i - lo), orig.value(i));
+                }
+            }
+        }
+
+        #[test]
+        fn never_panics(buf in prop::collection::vec(any::<u8>(), 0..120)) {
+            let _ = decode_tsblock(&buf);
+        }
+    }
+}
