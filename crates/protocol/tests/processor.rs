@@ -685,3 +685,73 @@ fn reply_messages_are_refused() {
     payload[3] = 4; // ONEWAY: no reply possible
     assert!(handle_frame(&processor(), &payload, &DecodeLimits::default()).is_err());
 }
+
+/// Valid request payloads of both protocols, used as seeds for mutation.
+fn seed_payloads() -> Vec<Vec<u8>> {
+    let mut conf = BTreeMap::new();
+    conf.insert("version".to_string(), "V_1_0".to_string());
+    let open = TSOpenSessionReq::new(
+        TSProtocolVersion::IOTDB_SERVICE_PROTOCOL_V3,
+        "Z".into(),
+        "root".into(),
+        "root".to_string(),
+        conf,
+    );
+    let tablet = TSInsertTabletReq {
+        session_id: 1,
+        prefix_path: "root.sg.d1".into(),
+        measurements: vec!["s1".into(), "s2".into()],
+        values: vec![1; 24],
+        timestamps: vec![0; 16],
+        types: vec![4, 1],
+        size: 2,
+        is_aligned: Some(true),
+        write_to_table: None,
+        column_categories: Some(vec![1, 2]),
+        is_compressed: None,
+        encoding_types: None,
+        compress_type: None,
+    };
+    let mut out = vec![hex(OPEN_SESSION_REQUEST)];
+    for proto in [WireProtocol::Binary, WireProtocol::Compact] {
+        out.push(call_payload(proto, "openSession", struct_arg(&open)));
+        out.push(call_payload(proto, "insertTablet", struct_arg(&tablet)));
+    }
+    out
+}
+
+#[test]
+fn replies_pass_our_own_validator() {
+    for payload in seed_payloads() {
+        let reply = handle_frame(&processor(), &payload, &DecodeLimits::default()).unwrap();
+        let h = protocol::validate_message(&reply[4..], 64).unwrap();
+        assert!(matches!(
+            h.message_type,
+            protocol::MessageType::Reply | protocol::MessageType::Exception
+        ));
+    }
+}
+
+proptest::proptest! {
+    /// Mutated requests never panic the validator, the generated decoders or the
+    /// handler path: they are answered or refused.
+    #[test]
+    fn mutated_requests_never_panic(
+        seed in 0usize..5,
+        edits in proptest::collection::vec((proptest::num::usize::ANY, proptest::num::u8::ANY), 1..6),
+        cut in proptest::option::of(proptest::num::usize::ANY),
+    ) {
+        let seeds = seed_payloads();
+        let mut p = seeds[seed % seeds.len()].clone();
+        for (pos, byte) in edits {
+            let i = pos % p.len();
+            p[i] = byte;
+        }
+        if let Some(c) = cut {
+            p.truncate(c % (p.len() + 1));
+        }
+        if let Ok(reply) = handle_frame(&processor(), &p, &DecodeLimits::default()) {
+            proptest::prop_assert!(protocol::validate_message(&reply[4..], 64).is_ok());
+        }
+    }
+}

@@ -47,6 +47,17 @@ pub(crate) fn check_batch(
 /// bitmap (bit set = present) of those rows.
 fn encode_column(col: &Column, rows: Range<usize>, out: &mut Vec<u8>) -> Result<Vec<u8>> {
     let n = rows.len();
+    if !rows.clone().any(|i| col.is_null(i)) {
+        // fast path: every value present
+        let mut bitmap = vec![0xffu8; n.div_ceil(8)];
+        if n % 8 != 0 {
+            if let Some(last) = bitmap.last_mut() {
+                *last = 0xff << (8 - n % 8);
+            }
+        }
+        put_values(&col.data, rows, out)?;
+        return Ok(bitmap);
+    }
     let mut bitmap = vec![0u8; n.div_ceil(8)];
     for (k, i) in rows.enumerate() {
         if col.is_null(i) {
@@ -63,6 +74,29 @@ fn encode_column(col: &Column, rows: Range<usize>, out: &mut Vec<u8>) -> Result<
         }
     }
     Ok(bitmap)
+}
+
+/// Appends the values of `rows` of `data` (nulls not considered) in result layout.
+pub(crate) fn put_values(data: &ColumnData, rows: Range<usize>, out: &mut Vec<u8>) -> Result<()> {
+    fn fixed<T: Copy, const W: usize>(v: &[T], out: &mut Vec<u8>, be: impl Fn(T) -> [u8; W]) {
+        out.reserve(v.len() * W);
+        for &x in v {
+            out.extend_from_slice(&be(x));
+        }
+    }
+    match data {
+        ColumnData::Boolean(v) => out.extend(v[rows].iter().map(|&b| u8::from(b))),
+        ColumnData::Int32(v) => fixed(&v[rows], out, i32::to_be_bytes),
+        ColumnData::Int64(v) => fixed(&v[rows], out, i64::to_be_bytes),
+        ColumnData::Float(v) => fixed(&v[rows], out, f32::to_be_bytes),
+        ColumnData::Double(v) => fixed(&v[rows], out, f64::to_be_bytes),
+        ColumnData::Binary(v) => {
+            for x in &v[rows] {
+                super::put_len_bytes(out, x)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Encodes rows `rows` of `batch` (columns in `columnNameIndexMap` order, logical types

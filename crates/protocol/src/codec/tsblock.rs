@@ -83,6 +83,7 @@ pub fn encode_tsblock(
         }
         match &col.data {
             ColumnData::Boolean(v) => out.extend(pack_msb(n, |k| v[start + k])),
+            data if !has_null => super::dataset::put_values(data, rows.clone(), &mut out)?,
             data => {
                 for i in rows.clone().filter(|&i| !col.is_null(i)) {
                     match data {
