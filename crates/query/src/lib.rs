@@ -10,14 +10,18 @@
 //! parse SQL itself (the `sql` crate does) or reach into storage internals.
 
 pub mod agg;
+pub mod analyze;
+pub mod exec;
 pub mod expr;
 pub mod join;
 pub mod result;
+pub mod select;
 
 pub use result::{EmptyStream, MemStream, Outcome, QueryResult, ResultStream, TableBuilder};
 
 use model::time::TimeZone;
-use model::{Error, Result};
+use model::{Error, PartialPath, PathPattern, Result};
+use sql::ast::{BinaryOp, Expression, Literal, PathRef, QueryStatement, ResultColumn, Statement};
 use std::sync::Arc;
 
 /// Per-session state a statement runs with.
@@ -44,6 +48,61 @@ pub struct Executor {
     engine: Arc<storage::Engine>,
 }
 
+fn unsupported(what: &str) -> Error {
+    Error::Unsupported(format!("{what} is not supported yet"))
+}
+
+fn rows(r: QueryResult) -> Result<Outcome> {
+    Ok(Outcome::Rows(r))
+}
+
+fn full_path_refs(paths: &[String]) -> Result<Vec<ResultColumn>> {
+    paths
+        .iter()
+        .map(|p| {
+            let path = PartialPath::parse(p)?;
+            Ok(ResultColumn {
+                expr: Expression::Path(PathRef {
+                    nodes: path.nodes().to_vec(),
+                    full: true,
+                }),
+                alias: None,
+            })
+        })
+        .collect()
+}
+
+fn time_cmp(op: BinaryOp, t: i64) -> Expression {
+    Expression::Binary {
+        op,
+        left: Box::new(Expression::Time),
+        right: Box::new(Expression::Constant(Literal::Integer(t))),
+    }
+}
+
+fn plain_query(
+    select: Vec<ResultColumn>,
+    where_clause: Option<Expression>,
+    last: bool,
+) -> QueryStatement {
+    QueryStatement {
+        select,
+        last,
+        into: None,
+        from: Vec::new(),
+        where_clause,
+        group_by: None,
+        having: None,
+        order_by: Vec::new(),
+        fill: None,
+        limit: None,
+        offset: None,
+        slimit: None,
+        soffset: None,
+        align_by_device: false,
+    }
+}
+
 impl Executor {
     /// An executor over `engine`.
     pub fn new(engine: Arc<storage::Engine>) -> Self {
@@ -56,9 +115,220 @@ impl Executor {
     }
 
     /// Parses and executes one SQL statement.
-    pub fn execute_sql(&self, _sql: &str, _ctx: &SessionContext) -> Result<Outcome> {
-        Err(Error::Unsupported(
-            "SQL statements are not supported yet".into(),
-        ))
+    pub fn execute_sql(&self, sql: &str, ctx: &SessionContext) -> Result<Outcome> {
+        self.execute(sql::parse(sql)?, ctx)
     }
+
+    /// The session `executeRawDataQuery` RPC: full series paths (no wildcards), time range
+    /// `[start, end_exclusive)`; like `select p1, p2 … where time >= start and time < end`.
+    pub fn raw_data_query(
+        &self,
+        paths: &[String],
+        start: i64,
+        end_exclusive: i64,
+        ctx: &SessionContext,
+    ) -> Result<QueryResult> {
+        let filter = Expression::Binary {
+            op: BinaryOp::And,
+            left: Box::new(time_cmp(BinaryOp::GtEq, start)),
+            right: Box::new(time_cmp(BinaryOp::Lt, end_exclusive)),
+        };
+        let q = plain_query(full_path_refs(paths)?, Some(filter), false);
+        select::run_query(&self.engine, &q, ctx)
+    }
+
+    /// The session `executeLastDataQuery` RPC: the latest point of each series with time
+    /// `>= min_time`; like `select last p1, p2 … where time >= min_time`.
+    pub fn last_data_query(
+        &self,
+        paths: &[String],
+        min_time: i64,
+        ctx: &SessionContext,
+    ) -> Result<QueryResult> {
+        let q = plain_query(
+            full_path_refs(paths)?,
+            Some(time_cmp(BinaryOp::GtEq, min_time)),
+            true,
+        );
+        select::run_query(&self.engine, &q, ctx)
+    }
+
+    /// Executes one statement (parsed SQL or a request built from an RPC).
+    pub fn execute(&self, stmt: Statement, ctx: &SessionContext) -> Result<Outcome> {
+        let e = &*self.engine;
+        match stmt {
+            Statement::CreateDatabase { path, attributes } => {
+                exec::create_database(e, &path, &attributes)
+            }
+            Statement::DeleteDatabases { paths } => {
+                e.delete_databases(&paths)?;
+                Ok(Outcome::Done)
+            }
+            Statement::ShowDatabases { path } => rows(exec::show_databases(e, path.as_ref())),
+            Statement::CountDatabases { path } => rows(exec::count_databases(e, path.as_ref())),
+            Statement::CreateTimeseries { path, spec } => exec::create_timeseries(e, &path, &spec),
+            Statement::CreateAlignedTimeseries {
+                device,
+                measurements,
+            } => exec::create_aligned(e, &device, &measurements),
+            Statement::DeleteTimeseries { paths } => {
+                e.delete_timeseries(&paths)?;
+                Ok(Outcome::Done)
+            }
+            Statement::AlterTimeseries { path, op } => exec::alter_timeseries(e, &path, &op),
+            Statement::ShowTimeseries {
+                path,
+                latest,
+                filter,
+                limit,
+                offset,
+            } => rows(exec::show_timeseries(
+                e,
+                path.as_ref(),
+                latest,
+                filter.as_ref(),
+                limit,
+                offset,
+            )?),
+            Statement::CountTimeseries {
+                path,
+                filter,
+                group_by_level,
+            } => rows(exec::count_timeseries(
+                e,
+                path.as_ref(),
+                filter.as_ref(),
+                group_by_level,
+            )),
+            Statement::ShowDevices {
+                path,
+                with_database,
+                limit,
+                offset,
+            } => rows(exec::show_devices(
+                e,
+                path.as_ref(),
+                with_database,
+                limit,
+                offset,
+            )),
+            Statement::CountDevices { path } => rows(exec::count_devices(e, path.as_ref())),
+            Statement::ShowChildPaths { path } => rows(exec::show_child_paths(e, path.as_ref())),
+            Statement::ShowChildNodes { path } => rows(exec::show_child_nodes(e, path.as_ref())),
+            Statement::CountNodes { path, level } => rows(exec::count_nodes(e, &path, level)),
+
+            Statement::CreateSchemaTemplate {
+                name,
+                aligned,
+                measurements,
+            } => exec::create_template(e, &name, aligned, &measurements),
+            Statement::SetSchemaTemplate { name, path } => {
+                e.set_template(&name, &exec::concrete(&path)?)?;
+                Ok(Outcome::Done)
+            }
+            Statement::UnsetSchemaTemplate { name, path } => {
+                e.unset_template(&name, &exec::concrete(&path)?)?;
+                Ok(Outcome::Done)
+            }
+            Statement::ActivateSchemaTemplate { path } => {
+                e.activate_template(&exec::concrete(&path)?)?;
+                Ok(Outcome::Done)
+            }
+            Statement::DeactivateSchemaTemplate { name, paths } => {
+                e.deactivate_template(name.as_deref(), &paths)?;
+                Ok(Outcome::Done)
+            }
+            Statement::DropSchemaTemplate { name } => {
+                e.drop_template(&name)?;
+                Ok(Outcome::Done)
+            }
+            Statement::ShowSchemaTemplates => rows(exec::show_templates(e)),
+            Statement::ShowNodesInSchemaTemplate { name } => {
+                rows(exec::show_template_nodes(e, &name)?)
+            }
+            Statement::ShowPathsSetSchemaTemplate { name } => rows(exec::show_paths_set(e, &name)?),
+            Statement::ShowPathsUsingSchemaTemplate { path, name } => {
+                rows(exec::show_paths_using(e, path.as_ref(), &name)?)
+            }
+
+            Statement::Insert(s) => exec::insert(e, &s, ctx),
+            Statement::Delete {
+                paths,
+                where_clause,
+            } => exec::delete(e, &paths, where_clause.as_ref(), ctx),
+            Statement::DeletePartition { .. } => Err(unsupported("DELETE PARTITION")),
+            Statement::Query(q) => rows(select::run_query(e, &q, ctx)?),
+
+            Statement::ShowVersion => rows(exec::show_version()),
+            Statement::Flush { .. } => {
+                e.flush()?;
+                Ok(Outcome::Done)
+            }
+            Statement::SetTtl { path, ttl } => {
+                if ttl <= 0 {
+                    return Err(Error::Semantic("TTL should be positive.".into()));
+                }
+                e.set_ttl(&path, Some(ttl))?;
+                Ok(Outcome::Done)
+            }
+            Statement::UnsetTtl { path } => {
+                e.set_ttl(&path, None)?;
+                Ok(Outcome::Done)
+            }
+            Statement::ShowTtl { paths } => rows(exec::show_ttl(e, &paths)),
+            Statement::ShowAllTtl => rows(exec::show_ttl(e, &[])),
+            Statement::Auth(a) => exec::auth(e, &a),
+            Statement::ShowCluster { details } => rows(exec::show_cluster(details)),
+            Statement::ShowDataNodes => Err(unsupported("SHOW DATANODES")),
+            Statement::ShowConfigNodes => Err(unsupported("SHOW CONFIGNODES")),
+            Statement::ShowRegions { .. } => Err(unsupported("SHOW REGIONS")),
+            Statement::ShowVariables => Err(unsupported("SHOW VARIABLES")),
+            Statement::ShowFunctions => Err(unsupported("SHOW FUNCTIONS")),
+            Statement::ShowTriggers => Err(unsupported("SHOW TRIGGERS")),
+            Statement::ShowContinuousQueries => Err(unsupported("SHOW CONTINUOUS QUERIES")),
+            Statement::ShowQueries { .. } => Err(unsupported("SHOW QUERIES")),
+            Statement::KillQuery { .. } => Err(unsupported("KILL QUERY")),
+            // No caches are kept above storage, so there is nothing to clear.
+            Statement::ClearCache { .. } => Ok(Outcome::Done),
+            Statement::Merge { .. } => Err(unsupported("MERGE")),
+            Statement::SetSystemStatus { .. } => Err(unsupported("SET SYSTEM")),
+            Statement::LoadFile { .. } => Err(unsupported("LOAD")),
+            Statement::Explain(_) => Err(unsupported("EXPLAIN")),
+
+            Statement::InsertTablet(t) => {
+                e.insert_tablet(&t)?;
+                Ok(Outcome::Done)
+            }
+            Statement::InsertRows(r) => {
+                e.insert_rows(&r)?;
+                Ok(Outcome::Done)
+            }
+            Statement::CreateTemplateDef(t) => {
+                e.create_template(t)?;
+                Ok(Outcome::Done)
+            }
+            Statement::AppendTemplate { name, measurements } => {
+                e.append_template(&name, measurements)?;
+                Ok(Outcome::Done)
+            }
+            Statement::PruneTemplate { name, path } => {
+                e.prune_template(&name, &path)?;
+                Ok(Outcome::Done)
+            }
+            Statement::TemplateInfo { kind, name, path } => {
+                rows(exec::template_info(e, kind, &name, &path)?)
+            }
+            Statement::DeleteDataRange { paths, start, end } => {
+                if start <= end {
+                    e.delete_data(&paths, storage::TimeRange::new(start, end))?;
+                }
+                Ok(Outcome::Done)
+            }
+        }
+    }
+}
+
+/// The pattern matching every series.
+pub fn all_series() -> PathPattern {
+    PathPattern::from_nodes(vec!["root".into(), "**".into()])
 }
