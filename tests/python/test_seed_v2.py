@@ -27,70 +27,27 @@ from iotdb.utils.Tablet import Tablet
 
 from clientutil import (
     T_2017_11_01_CST,
-    assert_values,
     df_records,
     dtype_name,
     error_code,
     expect_error,
-    is_text_dtype,
     query_df,
     query_rows,
     raw_frame,
 )
 from conftest import require_client
+from seeddata import (
+    DATA_TYPES,
+    HASHMAP_ORDER_S01_S06,
+    MEASUREMENTS,
+    SEED_VALUES,
+    assert_seed_frame,
+    select_all,
+)
 
 require_client("2.0")
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-# The seed's six-column example, used by many tests.
-MEASUREMENTS = ["s_01", "s_02", "s_03", "s_04", "s_05", "s_06"]
-DATA_TYPES = [
-    TSDataType.BOOLEAN,
-    TSDataType.INT32,
-    TSDataType.INT64,
-    TSDataType.FLOAT,
-    TSDataType.DOUBLE,
-    TSDataType.TEXT,
-]
-SEED_VALUES = [
-    [False, 10, 11, 1.1, 10011.1, "test01"],
-    [True, 100, 11111, 1.25, 101.0, "test02"],
-    [False, 100, 1, 188.1, 688.25, "test03"],
-    [True, 0, 0, 0, 6.25, "test04"],
-]
-# Java HashMap iteration order of s_01..s_06 (reference: sql-surface §2), i.e. `SELECT *` order.
-HASHMAP_ORDER_S01_S06 = ["s_05", "s_04", "s_06", "s_01", "s_03", "s_02"]
-
-
-def columns_of(rows_by_row):
-    return [list(c) for c in zip(*rows_by_row)]
-
-
-def select_all(session, device):
-    return query_df(session, f"select {', '.join(MEASUREMENTS)} from {device}")
-
-
-def assert_seed_frame(df, device, timestamps, rows):
-    """Checks a frame of the six seed columns: names, order, dtypes, values, nulls."""
-    assert list(df.columns) == ["Time"] + [f"{device}.{m}" for m in MEASUREMENTS]
-    assert list(df["Time"]) == timestamps
-    assert dtype_name(df["Time"]) == "int64"
-    cols = columns_of(rows)
-    has_null = [any(v is None for v in c) for c in cols]
-    expected_dtypes = [
-        "boolean",  # 2.0 always returns BOOLEAN as pandas "boolean"
-        "Int32" if has_null[1] else "int32",
-        "Int64" if has_null[2] else "int64",
-        "float32",
-        "float64",
-    ]
-    for i, m in enumerate(MEASUREMENTS[:5]):
-        assert dtype_name(df[f"{device}.{m}"]) == expected_dtypes[i], m
-        assert_values(df[f"{device}.{m}"], cols[i], float32=(i == 3))
-    assert is_text_dtype(df[f"{device}.s_06"])
-    assert_values(df[f"{device}.s_06"], cols[5])
-
 
 # ----------------------------------------------------------------------------- sessions
 
@@ -118,9 +75,7 @@ def test_init_with_fetch_size_and_zone_paging(server):
         df = query_df(session, "select v from root.page.d1")
         assert len(df) == n
         assert list(df["Time"]) == list(range(n))
-        np.testing.assert_array_equal(
-            df["root.page.d1.v"].to_numpy(dtype=np.float64), vals.astype(np.float64)
-        )
+        np.testing.assert_array_equal(df["root.page.d1.v"].to_numpy(dtype=np.float64), vals.astype(np.float64))
         # the same rows through has_next()/next(), paged by the session's fetch size
         _, rows = query_rows(session, "select v from root.page.d1")
         assert [r[0] for r in rows] == list(range(n))
@@ -383,9 +338,7 @@ def test_create_aligned_time_series(session):
         [TSEncoding.PLAIN] * 3,
         [Compressor.SNAPPY] * 3,
     )
-    session.create_time_series(
-        "root.sg_test_01.d_01.s_01", TSDataType.INT32, TSEncoding.RLE, Compressor.SNAPPY
-    )
+    session.create_time_series("root.sg_test_01.d_01.s_01", TSDataType.INT32, TSEncoding.RLE, Compressor.SNAPPY)
     df = query_df(session, "SHOW DEVICES root.sg_test_01.**")
     assert list(df.columns) == ["Device", "IsAligned"]
     assert sorted(df_records(df)) == [["root.sg_test_01.d_01", "false"], ["root.sg_test_01.d_02", "true"]]
@@ -396,9 +349,7 @@ def test_create_aligned_time_series(session):
 def test_delete_time_series_and_check_exists(session):
     session.set_storage_group("root.sg_test_01")
     paths = [f"root.sg_test_01.d_01.s_0{i}" for i in range(1, 10)]
-    session.create_multi_time_series(
-        paths, [TSDataType.INT64] * 9, [TSEncoding.RLE] * 9, [Compressor.SNAPPY] * 9
-    )
+    session.create_multi_time_series(paths, [TSDataType.INT64] * 9, [TSEncoding.RLE] * 9, [Compressor.SNAPPY] * 9)
     session.insert_record("root.sg_test_01.d_01", 1, ["s_07", "s_03"], [TSDataType.INT64] * 2, [7, 3])
     session.delete_time_series(paths[6:])
     assert not session.check_time_series_exists("root.sg_test_01.d_01.s_07")
@@ -409,9 +360,7 @@ def test_delete_time_series_and_check_exists(session):
     assert query_rows(session, "select s_07 from root.sg_test_01.d_01")[1] == []
     expect_error(508, session.delete_time_series, ["root.sg_test_01.d_01.s_07"])
     # the data of a deleted series is gone: re-creating it starts empty
-    session.create_time_series(
-        "root.sg_test_01.d_01.s_07", TSDataType.INT64, TSEncoding.RLE, Compressor.SNAPPY
-    )
+    session.create_time_series("root.sg_test_01.d_01.s_07", TSDataType.INT64, TSEncoding.RLE, Compressor.SNAPPY)
     assert query_rows(session, "select s_07 from root.sg_test_01.d_01")[1] == []
 
 
@@ -421,9 +370,7 @@ def test_delete_time_series_and_check_exists(session):
 def test_insert_tablet_seed_example(session):
     tablet = Tablet("root.sg_test_01.d_01", MEASUREMENTS, DATA_TYPES, SEED_VALUES, [1, 2, 3, 4])
     session.insert_tablet(tablet)
-    assert_seed_frame(
-        select_all(session, "root.sg_test_01.d_01"), "root.sg_test_01.d_01", [1, 2, 3, 4], SEED_VALUES
-    )
+    assert_seed_frame(select_all(session, "root.sg_test_01.d_01"), "root.sg_test_01.d_01", [1, 2, 3, 4], SEED_VALUES)
     # auto-created with the tablet's types and IoTDB 1.0 default encodings / SNAPPY
     df = query_df(session, "SHOW TIMESERIES root.sg_test_01.d_01.*")
     got = {r[0].rsplit(".", 1)[1]: r[3:6] for r in df_records(df)}
@@ -454,9 +401,7 @@ def test_insert_tablet_with_none_values(session):
         [True, 0, 0, 0, None, None],
     ]
     session.insert_tablet(Tablet("root.sg_test_01.d_01", MEASUREMENTS, DATA_TYPES, rows, [20, 21, 22, 23]))
-    assert_seed_frame(
-        select_all(session, "root.sg_test_01.d_01"), "root.sg_test_01.d_01", [20, 21, 22, 23], rows
-    )
+    assert_seed_frame(select_all(session, "root.sg_test_01.d_01"), "root.sg_test_01.d_01", [20, 21, 22, 23], rows)
     # a row whose only non-null cell is dropped still exists if another column has a value
     only = [[None, None, None, None, None, "x"]]
     session.insert_tablet(Tablet("root.sg_test_01.d_01", MEASUREMENTS, DATA_TYPES, only, [30]))
@@ -482,9 +427,7 @@ def test_numpy_tablet_seed_example(session):
     np_timestamps = np.array([1, 2, 3, 4], TSDataType.INT64.np_dtype())
     tablet = NumpyTablet("root.sg_test_01.d_02", MEASUREMENTS, DATA_TYPES, np_values, np_timestamps)
     session.insert_tablet(tablet)
-    assert_seed_frame(
-        select_all(session, "root.sg_test_01.d_02"), "root.sg_test_01.d_02", [1, 2, 3, 4], SEED_VALUES
-    )
+    assert_seed_frame(select_all(session, "root.sg_test_01.d_02"), "root.sg_test_01.d_02", [1, 2, 3, 4], SEED_VALUES)
 
 
 def test_numpy_tablet_default_dtypes_and_bitmaps(session):
@@ -539,9 +482,7 @@ def test_insert_tablets(session):
         list(range(8, 16)),
         SEED_VALUES * 2,
     )
-    assert_seed_frame(
-        select_all(session, "root.sg_test_01.d_03"), "root.sg_test_01.d_03", [1, 2, 3, 4], SEED_VALUES
-    )
+    assert_seed_frame(select_all(session, "root.sg_test_01.d_03"), "root.sg_test_01.d_03", [1, 2, 3, 4], SEED_VALUES)
 
 
 def test_insert_record_records_and_one_device(session):
@@ -595,9 +536,7 @@ def test_insert_record_type_mismatch(session):
 
 def test_insert_str_record_type_inference(session):
     # Seed: insert_str_record(device_id, timestamp, measurements, string_values)
-    session.insert_str_record(
-        "root.infer.d1", 1, ["b", "i", "f", "n", "t"], ["true", "22", "15.0", "NaN", "abc"]
-    )
+    session.insert_str_record("root.infer.d1", 1, ["b", "i", "f", "n", "t"], ["true", "22", "15.0", "NaN", "abc"])
     df = query_df(session, "SHOW TIMESERIES root.infer.d1.*")
     got = {r[0].rsplit(".", 1)[1]: r[2:6] for r in df_records(df)}
     assert got == {  # IoTDB 1.0 defaults: integers and decimals -> FLOAT, NaN -> DOUBLE
@@ -634,12 +573,8 @@ def test_insert_string_records_of_one_device(session):
 def test_aligned_inserts(session):
     dev = "root.sg_test_01.d_02"
     session.set_storage_group("root.sg_test_01")
-    session.create_aligned_time_series(
-        dev, MEASUREMENTS, DATA_TYPES, [TSEncoding.PLAIN] * 6, [Compressor.SNAPPY] * 6
-    )
-    session.insert_aligned_record(
-        dev, 1, MEASUREMENTS, DATA_TYPES, [False, 10, 11, 1.1, 10011.1, "test_record"]
-    )
+    session.create_aligned_time_series(dev, MEASUREMENTS, DATA_TYPES, [TSEncoding.PLAIN] * 6, [Compressor.SNAPPY] * 6)
+    session.insert_aligned_record(dev, 1, MEASUREMENTS, DATA_TYPES, [False, 10, 11, 1.1, 10011.1, "test_record"])
     session.insert_aligned_records(
         [dev, dev],
         [2, 3],
@@ -741,19 +676,13 @@ def test_time_zones_and_datetime_literals(server, zone, offset_ms):
     s.open(False)
     try:
         assert s.get_time_zone() == zone
-        s.execute_non_query_statement(
-            "insert into root.tz.d1(timestamp, s1) values(2017-11-01T00:00:00.000, 1)"
-        )
+        s.execute_non_query_statement("insert into root.tz.d1(timestamp, s1) values(2017-11-01T00:00:00.000, 1)")
         s.execute_non_query_statement("insert into root.tz.d1(timestamp, s1) values(2017-11-01 00:08:00, 2)")
-        s.execute_non_query_statement(
-            "insert into root.tz.d1(timestamp, s1) values(2017-11-01T01:00:00+00:00, 3)"
-        )
+        s.execute_non_query_statement("insert into root.tz.d1(timestamp, s1) values(2017-11-01T01:00:00+00:00, 3)")
         midnight_utc = T_2017_11_01_CST + 8 * 3600 * 1000
         local_midnight = midnight_utc - offset_ms
         _, rows = query_rows(s, "select s1 from root.tz.d1")
-        expected = sorted(
-            [[local_midnight, 1.0], [local_midnight + 480000, 2.0], [midnight_utc + 3600000, 3.0]]
-        )
+        expected = sorted([[local_midnight, 1.0], [local_midnight + 480000, 2.0], [midnight_utc + 3600000, 3.0]])
         assert rows == expected
         # the seed's filter: WHERE time < 2017-11-01T00:08:00.000 (session zone)
         _, rows = query_rows(s, "select s1 from root.tz.d1 where time < 2017-11-01T00:08:00.000")
@@ -816,9 +745,7 @@ def test_show_and_count_statements(session):
     session.set_storage_group("root.sg")
     session.create_time_series("root.sg.d1.s1", TSDataType.INT32, TSEncoding.RLE, Compressor.SNAPPY)
     session.create_time_series("root.sg.d1.s2", TSDataType.FLOAT, TSEncoding.GORILLA, Compressor.SNAPPY)
-    session.create_aligned_time_series(
-        "root.sg.d2", ["s1"], [TSDataType.TEXT], [TSEncoding.PLAIN], [Compressor.SNAPPY]
-    )
+    session.create_aligned_time_series("root.sg.d2", ["s1"], [TSDataType.TEXT], [TSEncoding.PLAIN], [Compressor.SNAPPY])
     cases = {
         "COUNT TIMESERIES root.**": (["count(timeseries)"], [[3]]),
         "COUNT TIMESERIES root.sg.d1.*": (["count(timeseries)"], [[2]]),
@@ -1116,9 +1043,7 @@ def _factory_data(session):
     )
     rows = [[0.5, 10.0], [1.5, 11.0], [2.5, 12.0]]
     session.insert_tablet(
-        Tablet(
-            "root.factory.room2.device1", ["temperature", "status"], [TSDataType.FLOAT] * 2, rows, [1, 2, 3]
-        )
+        Tablet("root.factory.room2.device1", ["temperature", "status"], [TSDataType.FLOAT] * 2, rows, [1, 2, 3])
     )
 
 
@@ -1135,9 +1060,7 @@ def test_sqlalchemy_execute_and_inspect(server, session):
     insp = inspect(engine)
     assert insp.get_schema_names() == ["root.factory"]
     assert insp.get_table_names("root.factory") == ["room2.device1"]
-    cols = {
-        c["name"]: type(c["type"]).__name__ for c in insp.get_columns("room2.device1", schema="root.factory")
-    }
+    cols = {c["name"]: type(c["type"]).__name__ for c in insp.get_columns("room2.device1", schema="root.factory")}
     assert cols == {"Time": "BigInteger", "temperature": "Float", "status": "Float"}
     engine.dispose()
 
