@@ -8,7 +8,7 @@
 //!   message against the bytes actually received, before generated code decodes it
 //!   ([`validate`]);
 //! * running the generated service processor on one frame and building application
-//!   exception replies ([`rpc`]);
+//!   exception replies ([`rpc`]); building `TSStatus` from `model::Error` ([`status`]);
 //! * the binary buffers carried inside the Thrift structs: tablets, record values,
 //!   schema templates, `TSQueryDataSet` and TsBlock results ([`codec`]).
 //!
@@ -45,6 +45,7 @@ pub mod client;
 pub mod codec;
 pub mod frame;
 pub mod rpc;
+pub mod status;
 pub mod validate;
 
 /// The `thrift` crate the generated code is compiled against (use it for
