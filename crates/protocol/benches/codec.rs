@@ -59,11 +59,11 @@ fn main() {
             1 | 3 => 4,
             _ => 8,
         };
-        values.extend(std::iter::repeat_n(1u8, rows * w));
+        values.resize(values.len() + rows * w, 1u8);
     }
     for _ in &types {
         values.push(1);
-        values.extend(std::iter::repeat_n(0x11u8, rows / 8 + 1));
+        values.resize(values.len() + rows / 8 + 1, 0x11u8);
     }
     let ms: Vec<String> = (0..types.len()).map(|i| format!("s{i}")).collect();
     let d = best_of(10, || {

@@ -500,7 +500,7 @@ mod tests {
         for _ in 0..100 {
             p.extend_from_slice(&[0x0c, 0x00, 0x01]);
         }
-        p.extend(std::iter::repeat_n(0u8, 101));
+        p.resize(p.len() + 101, 0u8);
         assert!(validate_message(&p, DEFAULT_MAX_DEPTH).is_err());
         assert!(validate_message(&p, 200).is_ok());
     }
