@@ -50,7 +50,7 @@ impl Bitmap {
 
     /// Appends one position.
     pub fn push(&mut self, marked: bool) {
-        if self.len % 64 == 0 {
+        if self.len.is_multiple_of(64) {
             self.words.push(0);
         }
         self.len += 1;
