@@ -387,6 +387,10 @@ pub struct AggSpec {
     pub arg: Expr,
     /// Header text, e.g. `count(root.sg.d.s1)` (function name as typed).
     pub display: String,
+    /// The function name as typed.
+    pub name: String,
+    /// Type of the argument.
+    pub in_type: TSDataType,
     /// Result type.
     pub out_type: TSDataType,
 }
@@ -527,7 +531,7 @@ impl<'a, 'e> Converter<'a, 'e> {
                         .check_type(&self.series.types, &self.series.names)?
                         .unwrap_or(TSDataType::Int64);
                     let out_type = kind.output_type(in_type)?;
-                    let display = format!("{name}({})", arg.display(&self.series.names));
+                    let display = e.to_string();
                     let idx = match self.aggs.index.get(&display) {
                         Some(&i) => i,
                         None => {
@@ -536,6 +540,8 @@ impl<'a, 'e> Converter<'a, 'e> {
                                 kind,
                                 arg,
                                 display: display.clone(),
+                                name: name.clone(),
+                                in_type,
                                 out_type,
                             });
                             self.aggs.index.insert(display, i);

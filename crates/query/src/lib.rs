@@ -257,7 +257,7 @@ impl Executor {
                 where_clause,
             } => exec::delete(e, &paths, where_clause.as_ref(), ctx),
             Statement::DeletePartition { .. } => Err(unsupported("DELETE PARTITION")),
-            Statement::Query(q) => rows(select::run_query(e, &q, ctx)?),
+            Statement::Query(q) => rows(select::run_query(&self.engine, &q, ctx)?),
 
             Statement::ShowVersion => rows(exec::show_version()),
             Statement::Flush { .. } => {

@@ -1,22 +1,34 @@
 //! SELECT execution: raw queries (time join, filter, projection), aggregations with or
-//! without GROUP BY time windows, and last-point queries.
+//! without GROUP BY time windows and levels, FILL, ALIGN BY DEVICE, and last-point queries.
+//!
+//! A query is first planned ([`plan_query`]: wildcard expansion, typing, headers; no data is
+//! read) and then opened into a stream ([`QueryPlan::open`]), so ALIGN BY DEVICE can plan every
+//! device up front and read devices one after another.
 
-use crate::agg::Accumulator;
-use crate::analyze::{eval_time, has_aggregate, has_path, split_time_filter, Converter, Expander};
-use crate::expr::{selected_rows, Expr};
+use crate::agg::{Accumulator, AggKind};
+use crate::analyze::{
+    eval_time, has_aggregate, has_path, split_time_filter, AggSpec, Converter, Expander,
+};
+use crate::expr::{all_null, broadcast, selected_rows, Expr};
 use crate::join::{Chunk, TimeJoin};
 use crate::result::{
-    append_batch, slice_batch, take_column, text, ColumnBuilder, EmptyStream, QueryResult,
-    ResultStream, TableBuilder,
+    append_batch, slice_batch, take_column, text, ColumnBuilder, EmptyStream, MemStream,
+    QueryResult, ResultStream, TableBuilder,
 };
 use crate::SessionContext;
 use chrono::{Datelike, NaiveDate};
 use model::time::TimeZone;
 use model::{Column, ColumnData, Error, PartialPath, Result, RowBatch, TSDataType, Value};
-use sql::ast::{Expression, GroupBy, QueryStatement, SortKey, TimeWindow};
-use std::collections::HashMap;
+use sql::ast::{Expression, Fill, Literal, QueryStatement, SortKey, TimeWindow};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use storage::{Engine, SeriesData, TimeRange};
+
+/// Times and values one aggregation reads (shared between aggregations of one series).
+type Dataset = (Arc<Vec<i64>>, Arc<Column>);
+
+/// The device, its plan, and (data column, measurement header) per display column.
+type PlannedDevice = (PartialPath, QueryPlan, Vec<(usize, String)>);
 
 /// Rows pulled from the time join per step when the caller asks for fewer.
 const MIN_JOIN_ROWS: usize = 256;
@@ -35,6 +47,7 @@ struct Projection {
     types: Vec<TSDataType>,
     column_index: Vec<usize>,
     exprs: Vec<Expr>,
+    data_types: Vec<TSDataType>,
 }
 
 fn project(outputs: Vec<OutputColumn>) -> Projection {
@@ -43,6 +56,7 @@ fn project(outputs: Vec<OutputColumn>) -> Projection {
         types: Vec::new(),
         column_index: Vec::new(),
         exprs: Vec::new(),
+        data_types: Vec::new(),
     };
     let mut seen: HashMap<String, usize> = HashMap::new();
     for o in outputs {
@@ -51,6 +65,7 @@ fn project(outputs: Vec<OutputColumn>) -> Projection {
             None => {
                 let i = p.exprs.len();
                 p.exprs.push(o.expr);
+                p.data_types.push(o.data_type);
                 seen.insert(o.key, i);
                 i
             }
@@ -62,20 +77,8 @@ fn project(outputs: Vec<OutputColumn>) -> Projection {
     p
 }
 
-fn time_order_desc(q: &QueryStatement) -> Result<bool> {
-    let mut desc = false;
-    for (i, o) in q.order_by.iter().enumerate() {
-        match o.key {
-            SortKey::Time if i == 0 => desc = o.descending,
-            SortKey::Time => {}
-            other => {
-                return Err(Error::Unsupported(format!(
-                    "ORDER BY {other:?} is not supported yet for this query"
-                )))
-            }
-        }
-    }
-    Ok(desc)
+fn clamp_usize(v: u64) -> usize {
+    usize::try_from(v).unwrap_or(usize::MAX)
 }
 
 fn reject_unsupported(q: &QueryStatement) -> Result<()> {
@@ -87,20 +90,7 @@ fn reject_unsupported(q: &QueryStatement) -> Result<()> {
     if q.having.is_some() {
         return Err(Error::Unsupported("HAVING is not supported yet".into()));
     }
-    if q.fill.is_some() {
-        return Err(Error::Unsupported("FILL is not supported yet".into()));
-    }
-    if q.align_by_device {
-        return Err(Error::Unsupported(
-            "ALIGN BY DEVICE is not supported yet".into(),
-        ));
-    }
     if let Some(g) = &q.group_by {
-        if !g.level.is_empty() {
-            return Err(Error::Unsupported(
-                "GROUP BY LEVEL is not supported yet".into(),
-            ));
-        }
         if !g.tags.is_empty() {
             return Err(Error::Unsupported(
                 "GROUP BY TAGS is not supported yet".into(),
@@ -110,47 +100,160 @@ fn reject_unsupported(q: &QueryStatement) -> Result<()> {
     Ok(())
 }
 
+/// Sort directions from ORDER BY: (time descending, device descending).
+fn sort_order(q: &QueryStatement) -> Result<(bool, bool)> {
+    let (mut time_desc, mut device_desc) = (false, false);
+    let (mut time_seen, mut device_seen) = (false, false);
+    for o in &q.order_by {
+        match o.key {
+            SortKey::Time if !time_seen => {
+                time_seen = true;
+                time_desc = o.descending;
+            }
+            SortKey::Device if q.align_by_device && !device_seen => {
+                if time_seen {
+                    return Err(Error::Unsupported(
+                        "ORDER BY TIME before DEVICE is not supported yet".into(),
+                    ));
+                }
+                device_seen = true;
+                device_desc = o.descending;
+            }
+            SortKey::Time | SortKey::Device => {}
+            other => {
+                return Err(Error::Unsupported(format!(
+                    "ORDER BY {other:?} is not supported yet for this query"
+                )))
+            }
+        }
+    }
+    Ok((time_desc, device_desc))
+}
+
 fn read_all(engine: &Engine, paths: &[PartialPath], range: TimeRange) -> Result<Vec<SeriesData>> {
     paths
         .iter()
-        .zip(std::iter::repeat(range))
-        .map(|(p, r)| {
-            if r.is_empty() {
+        .map(|p| {
+            if range.is_empty() {
                 Ok(SeriesData {
                     times: Vec::new(),
                     values: ColumnData::Int64(Vec::new()),
                 })
             } else {
-                engine.read_series(p, r)
+                engine.read_series(p, range)
             }
         })
         .collect()
 }
 
-fn limit_of(q: &QueryStatement) -> (u64, Option<u64>) {
-    (q.offset.unwrap_or(0), q.limit)
-}
-
 /// Runs a SELECT.
-pub fn run_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> Result<QueryResult> {
+pub fn run_query(
+    engine: &Arc<Engine>,
+    q: &QueryStatement,
+    ctx: &SessionContext,
+) -> Result<QueryResult> {
     reject_unsupported(q)?;
     if q.last {
         return run_last(engine, q, ctx);
     }
-    let desc = time_order_desc(q)?;
-    let aggregated = q.select.iter().any(|c| has_aggregate(&c.expr))
-        || q.group_by.as_ref().is_some_and(|g| g.time.is_some());
-    if let Some(GroupBy { time: Some(_), .. }) = &q.group_by {
-        if !q.select.iter().any(|c| has_aggregate(&c.expr)) {
-            return Err(Error::Semantic(
-                "GROUP BY TIME requires aggregation functions in the select clause".into(),
-            ));
-        }
+    if q.align_by_device {
+        return run_align_by_device(engine, q, ctx);
     }
+    let plan = plan_query(engine, q, ctx)?;
+    let stream = plan.body_open(engine)?;
+    Ok(QueryResult {
+        columns: plan.columns,
+        types: plan.types,
+        ignore_timestamp: plan.ignore_timestamp,
+        column_index: plan.column_index,
+        stream,
+    })
+}
+
+/// A planned (align-by-time) query: its header, and what to read when opened.
+pub struct QueryPlan {
+    /// Display column names.
+    pub columns: Vec<String>,
+    /// Type per display column.
+    pub types: Vec<TSDataType>,
+    /// Data column per display column.
+    pub column_index: Vec<usize>,
+    /// True when rows have no meaningful time.
+    pub ignore_timestamp: bool,
+    data_types: Vec<TSDataType>,
+    body: Body,
+    fill: Option<Fill>,
+    offset: u64,
+    limit: Option<u64>,
+}
+
+enum Body {
+    Empty,
+    Raw {
+        paths: Vec<PartialPath>,
+        range: TimeRange,
+        filter: Option<Expr>,
+        outputs: Vec<Expr>,
+        desc: bool,
+    },
+    Agg {
+        paths: Vec<PartialPath>,
+        series_types: Vec<TSDataType>,
+        range: TimeRange,
+        residual: Option<Expr>,
+        groups: Vec<AggGroup>,
+        windows: Option<WindowPlan>,
+        desc: bool,
+        outputs: Vec<Expr>,
+    },
+}
+
+/// One aggregated output: an aggregation over one or more arguments (several with GROUP BY LEVEL).
+struct AggGroup {
+    kind: AggKind,
+    members: Vec<Expr>,
+    out_type: TSDataType,
+}
+
+/// Header of a GROUP BY LEVEL column: nodes outside the kept levels become `*`
+/// (root and the measurement are always kept).
+fn level_path(path: &PartialPath, levels: &[usize]) -> String {
+    let nodes = path.nodes();
+    let last = nodes.len().saturating_sub(1);
+    nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            if i == 0 || i == last || levels.contains(&i) {
+                n.as_str()
+            } else {
+                "*"
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Plans an align-by-time SELECT (no LAST, no ALIGN BY DEVICE).
+pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> Result<QueryPlan> {
+    let (desc, _) = sort_order(q)?;
+    let group_time = q.group_by.as_ref().and_then(|g| g.time.as_ref());
+    let levels: &[usize] = q
+        .group_by
+        .as_ref()
+        .map(|g| g.level.as_slice())
+        .unwrap_or(&[]);
+    let any_agg = q.select.iter().any(|c| has_aggregate(&c.expr));
+    if (group_time.is_some() || !levels.is_empty()) && !any_agg {
+        return Err(Error::Semantic(
+            "GROUP BY requires aggregation functions in the select clause".into(),
+        ));
+    }
+    let aggregated = any_agg;
     for c in &q.select {
         if matches!(c.expr, Expression::Time) || !has_path(&c.expr) {
             return Err(Error::Semantic(format!(
-                "Each select item must read a time series; {:?} does not",
+                "Each select item must read a time series; {} does not",
                 c.expr
             )));
         }
@@ -170,12 +273,11 @@ pub fn run_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> R
         }
         items.extend(expanded.into_iter().map(|e| (e, c.alias.clone())));
     }
-    let soffset = q.soffset.unwrap_or(0).min(usize::MAX as u64) as usize;
-    let slimit = q
-        .slimit
-        .map(|n| n.min(usize::MAX as u64) as usize)
-        .unwrap_or(usize::MAX);
-    let items: Vec<_> = items.into_iter().skip(soffset).take(slimit).collect();
+    let items: Vec<_> = items
+        .into_iter()
+        .skip(clamp_usize(q.soffset.unwrap_or(0)))
+        .take(clamp_usize(q.slimit.unwrap_or(u64::MAX)))
+        .collect();
     let where_exprs = match &q.where_clause {
         None => None,
         Some(w) => {
@@ -197,7 +299,7 @@ pub fn run_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> R
         } else {
             conv.raw(e)?
         };
-        outputs.push((expr, alias.clone()));
+        outputs.push((expr, e.to_string(), alias.clone()));
     }
     let filter = match where_exprs {
         None => None,
@@ -223,16 +325,135 @@ pub fn run_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> R
             )));
         }
     }
-    let (in_names, in_types) = if aggregated {
-        (conv.aggs.names(), conv.aggs.types())
+    let (mut range, residual) = split_time_filter(filter);
+    let fill = q.fill.clone();
+    let (offset, limit) = (q.offset.unwrap_or(0), q.limit);
+
+    if !aggregated {
+        let mut cols = Vec::with_capacity(outputs.len());
+        for (expr, key, alias) in outputs {
+            let data_type = expr
+                .check_type(&conv.series.types, &conv.series.names)?
+                .unwrap_or(TSDataType::Text);
+            cols.push(OutputColumn {
+                header: alias.unwrap_or_else(|| key.clone()),
+                key,
+                expr,
+                data_type,
+            });
+        }
+        let proj = project(cols);
+        let body = if proj.exprs.is_empty() {
+            Body::Empty
+        } else {
+            Body::Raw {
+                paths: conv.series.paths.clone(),
+                range,
+                filter: residual,
+                outputs: proj.exprs,
+                desc,
+            }
+        };
+        return Ok(QueryPlan {
+            columns: proj.columns,
+            types: proj.types,
+            column_index: proj.column_index,
+            ignore_timestamp: false,
+            data_types: proj.data_types,
+            body,
+            fill,
+            offset,
+            limit,
+        });
+    }
+
+    // Aggregation: group the aggregations (by level if asked), then build the outputs.
+    let specs: Vec<AggSpec> = conv.aggs.specs.clone();
+    let mut groups: Vec<AggGroup> = Vec::new();
+    let mut group_names: Vec<String> = Vec::new();
+    let mut spec_group: Vec<usize> = Vec::with_capacity(specs.len());
+    if levels.is_empty() {
+        for s in &specs {
+            spec_group.push(groups.len());
+            group_names.push(s.display.clone());
+            groups.push(AggGroup {
+                kind: s.kind,
+                members: vec![s.arg.clone()],
+                out_type: s.out_type,
+            });
+        }
     } else {
-        (conv.series.names.clone(), conv.series.types.clone())
-    };
+        let mut index: HashMap<String, (usize, TSDataType)> = HashMap::new();
+        for s in &specs {
+            let Expr::Input(i) = s.arg else {
+                return Err(Error::Semantic(
+                    "GROUP BY LEVEL only supports aggregations of raw time series".into(),
+                ));
+            };
+            let path = conv
+                .series
+                .paths
+                .get(i)
+                .ok_or_else(|| Error::internal("series input out of range"))?;
+            let name = format!("{}({})", s.name, level_path(path, levels));
+            match index.get(&name) {
+                Some(&(g, t)) => {
+                    let strict = !matches!(
+                        s.kind,
+                        AggKind::Count
+                            | AggKind::FirstValue
+                            | AggKind::LastValue
+                            | AggKind::MaxTime
+                            | AggKind::MinTime
+                    );
+                    if strict && t != s.in_type {
+                        return Err(Error::Semantic(format!(
+                            "GROUP BY LEVEL: the series aggregated into {name} have different data types ({} and {})",
+                            t.name(),
+                            s.in_type.name()
+                        )));
+                    }
+                    groups[g].members.push(s.arg.clone());
+                    spec_group.push(g);
+                }
+                None => {
+                    let g = groups.len();
+                    index.insert(name.clone(), (g, s.in_type));
+                    group_names.push(name);
+                    groups.push(AggGroup {
+                        kind: s.kind,
+                        members: vec![s.arg.clone()],
+                        out_type: s.out_type,
+                    });
+                    spec_group.push(g);
+                }
+            }
+        }
+    }
+    let group_types: Vec<TSDataType> = groups.iter().map(|g| g.out_type).collect();
     let mut cols = Vec::with_capacity(outputs.len());
-    for (expr, alias) in outputs {
-        let key = expr.display(&in_names);
+    // With GROUP BY LEVEL, the series merged into one group give one column.
+    let mut level_seen = std::collections::HashSet::new();
+    for (expr, key, alias) in outputs {
+        let (expr, key) = if levels.is_empty() {
+            (expr, key)
+        } else {
+            let Expr::Input(a) = expr else {
+                return Err(Error::Unsupported(
+                    "expressions over aggregations with GROUP BY LEVEL are not supported yet"
+                        .into(),
+                ));
+            };
+            let g = *spec_group
+                .get(a)
+                .ok_or_else(|| Error::internal("aggregation out of range"))?;
+            if !level_seen.insert((g, alias.clone())) {
+                continue;
+            }
+            (Expr::Input(g), group_names[g].clone())
+        };
         let data_type = expr
-            .check_type(&in_types, &in_names)?
+            .check_type(&group_types, &group_names)?
             .unwrap_or(TSDataType::Text);
         cols.push(OutputColumn {
             header: alias.unwrap_or_else(|| key.clone()),
@@ -242,30 +463,7 @@ pub fn run_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> R
         });
     }
     let proj = project(cols);
-    let (mut range, residual) = split_time_filter(filter);
-    let (offset, limit) = limit_of(q);
-
-    if !aggregated {
-        let data = read_all(engine, &conv.series.paths, range)?;
-        let stream = RawStream {
-            join: TimeJoin::new(data, desc),
-            filter: residual,
-            outputs: proj.exprs,
-            offset,
-            limit,
-            pending: None,
-        };
-        return Ok(QueryResult {
-            columns: proj.columns,
-            types: proj.types,
-            ignore_timestamp: false,
-            column_index: proj.column_index,
-            stream: Box::new(stream),
-        });
-    }
-
-    // Aggregation.
-    let windows = match q.group_by.as_ref().and_then(|g| g.time.as_ref()) {
+    let windows = match group_time {
         Some(w) => {
             let plan = WindowPlan::new(w, &ctx.zone)?;
             let (lo, hi) = plan.data_range();
@@ -275,79 +473,594 @@ pub fn run_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> R
         }
         None => None,
     };
-    let specs = conv.aggs.specs.clone();
-    let mut data = read_all(engine, &conv.series.paths, range)?;
-    let direct = residual.is_none() && specs.iter().all(|s| matches!(s.arg, Expr::Input(_)));
-    let mut datasets: Vec<(Arc<Vec<i64>>, Arc<Column>)> = Vec::with_capacity(specs.len());
+    let ignore_timestamp = windows.is_none();
+    let body = if proj.exprs.is_empty() {
+        Body::Empty
+    } else {
+        Body::Agg {
+            paths: conv.series.paths.clone(),
+            series_types: conv.series.types.clone(),
+            range,
+            residual,
+            groups,
+            windows,
+            desc,
+            outputs: proj.exprs,
+        }
+    };
+    Ok(QueryPlan {
+        columns: proj.columns,
+        types: proj.types,
+        column_index: proj.column_index,
+        ignore_timestamp,
+        data_types: proj.data_types,
+        body,
+        fill,
+        offset,
+        limit,
+    })
+}
+
+impl QueryPlan {
+    /// Reads the data and returns the row stream (FILL, OFFSET and LIMIT applied).
+    fn body_open(&self, engine: &Engine) -> Result<Box<dyn ResultStream>> {
+        self.open_with(engine, self.offset, self.limit)
+    }
+
+    fn open_with(
+        &self,
+        engine: &Engine,
+        offset: u64,
+        limit: Option<u64>,
+    ) -> Result<Box<dyn ResultStream>> {
+        // With FILL, rows are filled before OFFSET/LIMIT pick from them.
+        let (inner_offset, inner_limit) = if self.fill.is_some() {
+            (0, None)
+        } else {
+            (offset, limit)
+        };
+        let inner: Box<dyn ResultStream> = match &self.body {
+            Body::Empty => return Ok(Box::new(EmptyStream)),
+            Body::Raw {
+                paths,
+                range,
+                filter,
+                outputs,
+                desc,
+            } => Box::new(RawStream {
+                join: TimeJoin::new(read_all(engine, paths, *range)?, *desc),
+                filter: filter.clone(),
+                outputs: outputs.clone(),
+                offset: inner_offset,
+                limit: inner_limit,
+                pending: None,
+            }),
+            Body::Agg {
+                paths,
+                series_types,
+                range,
+                residual,
+                groups,
+                windows,
+                desc,
+                outputs,
+            } => Box::new(open_aggregation(
+                engine,
+                paths,
+                series_types,
+                *range,
+                residual.as_ref(),
+                groups,
+                windows.clone(),
+                *desc,
+                outputs.clone(),
+                inner_offset,
+                inner_limit,
+            )?),
+        };
+        Ok(match &self.fill {
+            None => inner,
+            Some(fill) => {
+                let filled = fill_stream(inner, fill, &self.data_types)?;
+                Box::new(LimitStream::new(filled, offset, limit))
+            }
+        })
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn open_aggregation(
+    engine: &Engine,
+    paths: &[PartialPath],
+    series_types: &[TSDataType],
+    range: TimeRange,
+    residual: Option<&Expr>,
+    groups: &[AggGroup],
+    windows: Option<WindowPlan>,
+    desc: bool,
+    outputs: Vec<Expr>,
+    offset: u64,
+    limit: Option<u64>,
+) -> Result<AggStream> {
+    let mut data = read_all(engine, paths, range)?;
+    let direct = residual.is_none()
+        && groups
+            .iter()
+            .all(|g| g.members.iter().all(|m| matches!(m, Expr::Input(_))));
+    let mut datasets: Vec<Vec<Dataset>> = Vec::with_capacity(groups.len());
     if direct {
-        let shared: Vec<(Arc<Vec<i64>>, Arc<Column>)> = data
+        let shared: Vec<Dataset> = data
             .drain(..)
             .map(|s| (Arc::new(s.times), Arc::new(Column::new(s.values))))
             .collect();
-        for s in &specs {
-            if let Expr::Input(i) = s.arg {
-                let d = shared
-                    .get(i)
-                    .ok_or_else(|| Error::internal("aggregation input out of range"))?;
-                datasets.push(d.clone());
+        for g in groups {
+            let mut ds = Vec::with_capacity(g.members.len());
+            for m in &g.members {
+                if let Expr::Input(i) = m {
+                    ds.push(
+                        shared
+                            .get(*i)
+                            .cloned()
+                            .ok_or_else(|| Error::internal("aggregation input out of range"))?,
+                    );
+                }
             }
+            datasets.push(ds);
         }
     } else {
         let mut join = TimeJoin::new(data, false);
         let mut joined = join.next_chunk(usize::MAX).unwrap_or_default();
-        if joined.columns.len() != conv.series.paths.len() {
-            joined.columns = conv
-                .series
-                .types
+        if joined.columns.len() != paths.len() {
+            joined.columns = series_types
                 .iter()
                 .map(|t| Column::new(ColumnData::empty(*t)))
                 .collect();
         }
-        if let Some(f) = &residual {
+        if let Some(f) = residual {
             let keep = selected_rows(&f.eval(&joined)?);
             joined = joined.take(&keep);
         }
         let times = Arc::new(joined.times.clone());
-        for s in &specs {
-            datasets.push((times.clone(), Arc::new(s.arg.eval(&joined)?)));
+        for g in groups {
+            let mut ds = Vec::with_capacity(g.members.len());
+            for m in &g.members {
+                ds.push((times.clone(), Arc::new(m.eval(&joined)?)));
+            }
+            datasets.push(ds);
         }
     }
     let n = windows.as_ref().map(|w| w.count()).unwrap_or(1);
-    let first = offset.min(n as u64) as usize;
+    let first = clamp_usize(offset).min(n);
     let end = match limit {
-        Some(l) => first
-            .saturating_add(l.min(usize::MAX as u64) as usize)
-            .min(n),
+        Some(l) => first.saturating_add(clamp_usize(l)).min(n),
         None => n,
     };
-    let stream = AggStream {
-        accs: specs.iter().map(|s| Accumulator::new(s.kind)).collect(),
-        out_types: specs.iter().map(|s| s.out_type).collect(),
+    Ok(AggStream {
+        accs: groups.iter().map(|g| Accumulator::new(g.kind)).collect(),
+        out_types: groups.iter().map(|g| g.out_type).collect(),
         datasets,
         windows,
         n,
         pos: first,
         end,
         desc,
-        outputs: proj.exprs,
-    };
-    let ignore_timestamp = stream.windows.is_none();
-    if proj.columns.is_empty() {
-        return Ok(QueryResult {
-            columns: proj.columns,
-            types: proj.types,
-            ignore_timestamp,
-            column_index: proj.column_index,
-            stream: Box::new(EmptyStream),
-        });
-    }
-    Ok(QueryResult {
-        columns: proj.columns,
-        types: proj.types,
-        ignore_timestamp,
-        column_index: proj.column_index,
-        stream: Box::new(stream),
+        outputs,
     })
+}
+
+// ------------------------------------------------------------------ OFFSET/LIMIT and FILL
+
+/// Skips `offset` rows, then passes at most `limit` rows.
+struct LimitStream {
+    inner: Box<dyn ResultStream>,
+    offset: u64,
+    limit: Option<u64>,
+}
+
+impl LimitStream {
+    fn new(inner: Box<dyn ResultStream>, offset: u64, limit: Option<u64>) -> Self {
+        LimitStream {
+            inner,
+            offset,
+            limit,
+        }
+    }
+}
+
+impl ResultStream for LimitStream {
+    fn next_batch(&mut self, max_rows: usize) -> Result<Option<RowBatch>> {
+        loop {
+            if self.limit == Some(0) {
+                return Ok(None);
+            }
+            let want = match self.limit {
+                Some(l) => clamp_usize(l).min(max_rows.max(1)),
+                None => max_rows.max(1),
+            };
+            let Some(b) = self.inner.next_batch(want)? else {
+                return Ok(None);
+            };
+            let n = b.len();
+            let skip = clamp_usize(self.offset).min(n);
+            self.offset -= skip as u64;
+            let mut take = n - skip;
+            if let Some(l) = self.limit.as_mut() {
+                take = take.min(clamp_usize(*l));
+                *l -= take as u64;
+            }
+            if take == 0 {
+                continue;
+            }
+            return Ok(Some(if skip == 0 && take == n {
+                b
+            } else {
+                slice_batch(&b, skip..skip + take)
+            }));
+        }
+    }
+}
+
+/// The value a FILL constant gives a column of type `t`, if the types are compatible.
+fn fill_constant(l: &Literal, t: TSDataType) -> Option<Value> {
+    use TSDataType as T;
+    let txt = |s: String| Some(Value::Text(s.into_bytes()));
+    match (l, t.physical()) {
+        (Literal::Boolean(b), T::Boolean) => Some(Value::Boolean(*b)),
+        (Literal::Boolean(b), T::Text) => txt(b.to_string()),
+        (Literal::Integer(v), T::Int32) => i32::try_from(*v).ok().map(Value::Int32),
+        (Literal::Integer(v), T::Int64) => Some(Value::Int64(*v)),
+        (Literal::Integer(v), T::Float) => Some(Value::Float(*v as f32)),
+        (Literal::Integer(v), T::Double) => Some(Value::Double(*v as f64)),
+        (Literal::Integer(v), T::Text) => txt(v.to_string()),
+        (Literal::Float(v, _), T::Float) => Some(Value::Float(*v as f32)),
+        (Literal::Float(v, _), T::Double) => Some(Value::Double(*v)),
+        (Literal::Float(_, s), T::Text) => txt(s.clone()),
+        (Literal::NaN, T::Float) => Some(Value::Float(f32::NAN)),
+        (Literal::NaN, T::Double) => Some(Value::Double(f64::NAN)),
+        (Literal::NaN, T::Text) => txt("NaN".into()),
+        (Literal::String(s), T::Text) => txt(s.clone()),
+        _ => None,
+    }
+}
+
+fn fill_stream(
+    inner: Box<dyn ResultStream>,
+    fill: &Fill,
+    types: &[TSDataType],
+) -> Result<Box<dyn ResultStream>> {
+    Ok(match fill {
+        Fill::Previous => Box::new(PreviousFill {
+            inner,
+            last: vec![None; types.len()],
+        }),
+        Fill::Constant(l) => {
+            if matches!(
+                l,
+                Literal::Null | Literal::DateTime(_) | Literal::Now | Literal::Duration(_)
+            ) {
+                return Err(Error::Semantic(format!(
+                    "Unsupported constant in FILL: {}",
+                    crate::analyze::literal_text(l)
+                )));
+            }
+            Box::new(ConstantFill {
+                inner,
+                values: types.iter().map(|t| fill_constant(l, *t)).collect(),
+            })
+        }
+        Fill::Linear => {
+            let mut inner = inner;
+            let mut all: Option<RowBatch> = None;
+            while let Some(b) = inner.next_batch(4096)? {
+                match all.as_mut() {
+                    None => all = Some(b),
+                    Some(a) => append_batch(a, &b),
+                }
+            }
+            let mut all = all.unwrap_or_default();
+            linear_fill(&mut all);
+            Box::new(MemStream::new(all))
+        }
+    })
+}
+
+/// Replaces nulls of column `c` at rows `rows` by `v`.
+fn set_cells(col: &mut Column, rows: &[(usize, Value)]) {
+    if rows.is_empty() {
+        return;
+    }
+    let mut b = ColumnBuilder::new(col.data.data_type(), col.len());
+    let mut it = rows.iter().peekable();
+    for i in 0..col.len() {
+        match it.peek() {
+            Some((r, v)) if *r == i => {
+                b.push(Some(v));
+                it.next();
+            }
+            _ => b.push(col.value(i).as_ref()),
+        }
+    }
+    *col = b.finish();
+}
+
+struct PreviousFill {
+    inner: Box<dyn ResultStream>,
+    last: Vec<Option<Value>>,
+}
+
+impl ResultStream for PreviousFill {
+    fn next_batch(&mut self, max_rows: usize) -> Result<Option<RowBatch>> {
+        let Some(mut b) = self.inner.next_batch(max_rows)? else {
+            return Ok(None);
+        };
+        for (c, col) in b.columns.iter_mut().enumerate() {
+            let Some(last) = self.last.get_mut(c) else {
+                continue;
+            };
+            let mut cells = Vec::new();
+            for i in 0..col.len() {
+                match col.value(i) {
+                    Some(v) => *last = Some(v),
+                    None => {
+                        if let Some(v) = last.clone() {
+                            cells.push((i, v));
+                        }
+                    }
+                }
+            }
+            set_cells(col, &cells);
+        }
+        Ok(Some(b))
+    }
+}
+
+struct ConstantFill {
+    inner: Box<dyn ResultStream>,
+    values: Vec<Option<Value>>,
+}
+
+impl ResultStream for ConstantFill {
+    fn next_batch(&mut self, max_rows: usize) -> Result<Option<RowBatch>> {
+        let Some(mut b) = self.inner.next_batch(max_rows)? else {
+            return Ok(None);
+        };
+        for (c, col) in b.columns.iter_mut().enumerate() {
+            if let Some(Some(v)) = self.values.get(c) {
+                let cells: Vec<(usize, Value)> = (0..col.len())
+                    .filter(|&i| col.is_null(i))
+                    .map(|i| (i, v.clone()))
+                    .collect();
+                set_cells(col, &cells);
+            }
+        }
+        Ok(Some(b))
+    }
+}
+
+/// Linear interpolation by time between the nearest non-null neighbours (numeric columns).
+fn linear_fill(b: &mut RowBatch) {
+    let times = b.times.clone();
+    for col in &mut b.columns {
+        let t = col.data.data_type();
+        if !t.is_numeric() {
+            continue;
+        }
+        let known: Vec<(usize, f64)> = (0..col.len())
+            .filter_map(|i| col.value(i).and_then(|v| v.as_f64()).map(|x| (i, x)))
+            .collect();
+        let mut cells = Vec::new();
+        for w in known.windows(2) {
+            let ((i0, v0), (i1, v1)) = (w[0], w[1]);
+            for i in i0 + 1..i1 {
+                let (t0, t1, ti) = (times[i0] as f64, times[i1] as f64, times[i] as f64);
+                let x = if t1 == t0 {
+                    v0
+                } else {
+                    v0 + (v1 - v0) * (ti - t0) / (t1 - t0)
+                };
+                let v = match t {
+                    TSDataType::Int32 => Value::Int32(x as i32),
+                    TSDataType::Int64 => Value::Int64(x as i64),
+                    TSDataType::Float => Value::Float(x as f32),
+                    _ => Value::Double(x),
+                };
+                cells.push((i, v));
+            }
+        }
+        set_cells(col, &cells);
+    }
+}
+
+// ------------------------------------------------------------------ ALIGN BY DEVICE
+
+fn run_align_by_device(
+    engine: &Arc<Engine>,
+    q: &QueryStatement,
+    ctx: &SessionContext,
+) -> Result<QueryResult> {
+    let (_, device_desc) = sort_order(q)?;
+    let mut devices: Vec<PartialPath> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for p in &q.from {
+        for d in engine.devices(p) {
+            if seen.insert(d.path.clone()) {
+                devices.push(d.path);
+            }
+        }
+    }
+    devices.sort_by_key(|d| d.to_string());
+    if device_desc {
+        devices.reverse();
+    }
+    for c in &q.select {
+        if has_full_path(&c.expr) {
+            return Err(Error::Semantic(
+                "ALIGN BY DEVICE: the paths in the SELECT clause can only be measurements or wildcards"
+                    .into(),
+            ));
+        }
+    }
+    let mut sub = q.clone();
+    sub.align_by_device = false;
+    sub.limit = None;
+    sub.offset = None;
+    sub.slimit = None;
+    sub.soffset = None;
+    sub.order_by.retain(|o| o.key == SortKey::Time);
+    // Plan every device; collect the measurement columns in first-seen order.
+    let mut headers: Vec<String> = Vec::new();
+    let mut header_types: Vec<TSDataType> = Vec::new();
+    let mut header_index: HashMap<String, usize> = HashMap::new();
+    let mut plans: Vec<PlannedDevice> = Vec::new();
+    let mut ignore_timestamp = None;
+    for d in devices {
+        sub.from = vec![d.to_pattern()];
+        let plan = plan_query(engine, &sub, ctx)?;
+        if plan.columns.is_empty() {
+            continue;
+        }
+        ignore_timestamp.get_or_insert(plan.ignore_timestamp);
+        let prefix = format!("{d}.");
+        let mut cols = Vec::new();
+        for (i, c) in plan.columns.iter().enumerate() {
+            let h = c.replace(&prefix, "");
+            let t = plan.types[i];
+            match header_index.get(&h) {
+                Some(&j) if header_types[j] != t => {
+                    return Err(Error::Semantic(format!(
+                        "ALIGN BY DEVICE: the data types of the same measurement column {h} should be the same across devices ({} and {})",
+                        header_types[j].name(),
+                        t.name()
+                    )));
+                }
+                Some(_) => {}
+                None => {
+                    header_index.insert(h.clone(), headers.len());
+                    headers.push(h.clone());
+                    header_types.push(t);
+                }
+            }
+            cols.push((plan.column_index[i], h));
+        }
+        plans.push((d, plan, cols));
+    }
+    // SLIMIT/SOFFSET pick among the measurement columns.
+    let keep: Vec<usize> = (0..headers.len())
+        .skip(clamp_usize(q.soffset.unwrap_or(0)))
+        .take(clamp_usize(q.slimit.unwrap_or(u64::MAX)))
+        .collect();
+    let mut columns = vec!["Device".to_string()];
+    let mut types = vec![TSDataType::Text];
+    let mut global: HashMap<String, usize> = HashMap::new();
+    for &j in &keep {
+        global.insert(headers[j].clone(), columns.len());
+        columns.push(headers[j].clone());
+        types.push(header_types[j]);
+    }
+    let pending: VecDeque<DevicePlan> = plans
+        .into_iter()
+        .map(|(d, plan, cols)| {
+            let mut mapping = vec![None; columns.len()];
+            for (data_col, h) in cols {
+                if let Some(&g) = global.get(&h) {
+                    mapping[g] = Some(data_col);
+                }
+            }
+            DevicePlan {
+                device: d.to_string(),
+                plan,
+                mapping,
+            }
+        })
+        .collect();
+    let stream = DeviceStream {
+        engine: engine.clone(),
+        pending,
+        current: None,
+        types: types.clone(),
+    };
+    let column_index = (0..columns.len()).collect();
+    Ok(QueryResult {
+        columns,
+        types,
+        ignore_timestamp: ignore_timestamp.unwrap_or(false),
+        column_index,
+        stream: Box::new(LimitStream::new(
+            Box::new(stream),
+            q.offset.unwrap_or(0),
+            q.limit,
+        )),
+    })
+}
+
+fn has_full_path(e: &Expression) -> bool {
+    match e {
+        Expression::Path(r) => r.full,
+        Expression::Time | Expression::Constant(_) => false,
+        Expression::Function { args, .. } => args.iter().any(has_full_path),
+        Expression::Unary { expr, .. }
+        | Expression::In { expr, .. }
+        | Expression::Like { expr, .. }
+        | Expression::Regexp { expr, .. }
+        | Expression::IsNull { expr, .. }
+        | Expression::Cast { expr, .. } => has_full_path(expr),
+        Expression::Binary { left, right, .. } => has_full_path(left) || has_full_path(right),
+        Expression::Between {
+            expr, low, high, ..
+        } => has_full_path(expr) || has_full_path(low) || has_full_path(high),
+    }
+}
+
+/// A device being read: name, rows, column mapping (as in [`DevicePlan`]).
+type OpenDevice = (String, Box<dyn ResultStream>, Vec<Option<usize>>);
+
+struct DevicePlan {
+    device: String,
+    plan: QueryPlan,
+    /// For each output column (0 = Device): the device result's data column, if it has one.
+    mapping: Vec<Option<usize>>,
+}
+
+/// Rows of each device in turn, with the Device column in front.
+struct DeviceStream {
+    engine: Arc<Engine>,
+    pending: VecDeque<DevicePlan>,
+    current: Option<OpenDevice>,
+    types: Vec<TSDataType>,
+}
+
+impl ResultStream for DeviceStream {
+    fn next_batch(&mut self, max_rows: usize) -> Result<Option<RowBatch>> {
+        loop {
+            if self.current.is_none() {
+                let Some(next) = self.pending.pop_front() else {
+                    return Ok(None);
+                };
+                let stream = next.plan.open_with(&self.engine, 0, None)?;
+                self.current = Some((next.device, stream, next.mapping));
+            }
+            let Some((device, stream, mapping)) = self.current.as_mut() else {
+                continue;
+            };
+            let Some(b) = stream.next_batch(max_rows)? else {
+                self.current = None;
+                continue;
+            };
+            let n = b.len();
+            let mut columns = Vec::with_capacity(self.types.len());
+            columns.push(broadcast(&Value::Text(device.as_bytes().to_vec()), n));
+            for (g, t) in self.types.iter().enumerate().skip(1) {
+                columns.push(match mapping.get(g).copied().flatten() {
+                    Some(c) => b.columns.get(c).cloned().unwrap_or_else(|| all_null(*t, n)),
+                    None => all_null(*t, n),
+                });
+            }
+            return Ok(Some(RowBatch {
+                times: b.times,
+                columns,
+            }));
+        }
+    }
 }
 
 /// Raw query rows: time join → filter → projection → drop all-null rows → offset/limit.
@@ -430,7 +1143,8 @@ impl ResultStream for RawStream {
     }
 }
 
-/// GROUP BY time windows (or none: one window over everything).
+/// GROUP BY time windows.
+#[derive(Clone)]
 struct WindowPlan {
     start: i64,
     end: i64,
@@ -572,7 +1286,8 @@ impl WindowPlan {
 struct AggStream {
     accs: Vec<Accumulator>,
     out_types: Vec<TSDataType>,
-    datasets: Vec<(Arc<Vec<i64>>, Arc<Column>)>,
+    /// Per aggregated output, the (times, values) it reads (several with GROUP BY LEVEL).
+    datasets: Vec<Vec<Dataset>>,
     windows: Option<WindowPlan>,
     n: usize,
     pos: usize,
@@ -606,21 +1321,22 @@ impl ResultStream for AggStream {
                 }
             };
             times.push(time);
-            for ((acc, (ts, col)), b) in self.accs.iter_mut().zip(&self.datasets).zip(&mut builders)
-            {
+            for ((acc, sets), b) in self.accs.iter_mut().zip(&self.datasets).zip(&mut builders) {
                 acc.reset();
-                let (lo, hi) = match bounds {
-                    None => (0, ts.len()),
-                    Some((ws, we, false)) => (
-                        ts.partition_point(|&t| t < ws),
-                        ts.partition_point(|&t| t < we),
-                    ),
-                    Some((ws, we, true)) => (
-                        ts.partition_point(|&t| t <= ws),
-                        ts.partition_point(|&t| t <= we),
-                    ),
-                };
-                acc.update(ts, col, lo..hi.max(lo));
+                for (ts, col) in sets {
+                    let (lo, hi) = match bounds {
+                        None => (0, ts.len()),
+                        Some((ws, we, false)) => (
+                            ts.partition_point(|&t| t < ws),
+                            ts.partition_point(|&t| t < we),
+                        ),
+                        Some((ws, we, true)) => (
+                            ts.partition_point(|&t| t <= ws),
+                            ts.partition_point(|&t| t <= we),
+                        ),
+                    };
+                    acc.update(ts, col, lo..hi.max(lo));
+                }
                 b.push(acc.result().as_ref());
             }
         }
@@ -641,7 +1357,6 @@ impl ResultStream for AggStream {
     }
 }
 
-/// SELECT LAST: the latest point of every selected series.
 fn run_last(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> Result<QueryResult> {
     let mut order_by_series: Option<bool> = None;
     for o in &q.order_by {
@@ -733,7 +1448,7 @@ fn run_last(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> Result
         ("Value", TSDataType::Text),
         ("DataType", TSDataType::Text),
     ]);
-    let (offset, limit) = limit_of(q);
+    let (offset, limit) = (q.offset.unwrap_or(0), q.limit);
     let take = limit.unwrap_or(u64::MAX).min(usize::MAX as u64) as usize;
     for (p, time, v) in rows
         .into_iter()

@@ -1,0 +1,748 @@
+//! End-to-end tests: SQL strings through `Executor::execute_sql` against a real storage
+//! engine on a temporary directory.
+
+use model::time::TimeZone;
+use model::{Result, TSDataType, Value};
+use query::{Executor, Outcome, QueryResult, SessionContext};
+use std::sync::Arc;
+use storage::{Engine, StorageConfig};
+
+struct Db {
+    _dir: tempfile::TempDir,
+    ex: Executor,
+    ctx: SessionContext,
+}
+
+/// A materialized result: header plus rows of rendered values (`None` = null).
+#[derive(Debug)]
+struct Table {
+    columns: Vec<String>,
+    types: Vec<TSDataType>,
+    ignore_timestamp: bool,
+    column_index: Vec<usize>,
+    rows: Vec<(i64, Vec<Option<String>>)>,
+}
+
+fn render(v: Option<Value>) -> Option<String> {
+    v.map(|v| v.to_iotdb_string())
+}
+
+fn collect(mut r: QueryResult, batch: usize) -> Table {
+    let mut rows = Vec::new();
+    while let Some(b) = r.stream.next_batch(batch).unwrap() {
+        assert!(b.len() <= batch.max(1), "batch larger than asked");
+        assert!(!b.is_empty(), "empty batch instead of None");
+        for i in 0..b.len() {
+            let vals = r
+                .column_index
+                .iter()
+                .map(|&c| render(b.columns[c].value(i)))
+                .collect();
+            rows.push((b.times[i], vals));
+        }
+    }
+    Table {
+        columns: r.columns,
+        types: r.types,
+        ignore_timestamp: r.ignore_timestamp,
+        column_index: r.column_index,
+        rows,
+    }
+}
+
+impl Db {
+    fn new() -> Db {
+        Db::with_zone("+00:00")
+    }
+
+    fn with_zone(zone: &str) -> Db {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(StorageConfig::with_data_dir(dir.path())).unwrap();
+        Db {
+            _dir: dir,
+            ex: Executor::new(Arc::new(engine)),
+            ctx: SessionContext::new("root", TimeZone::parse(zone).unwrap()),
+        }
+    }
+
+    fn try_run(&self, sql: &str) -> Result<Outcome> {
+        self.ex.execute_sql(sql, &self.ctx)
+    }
+
+    fn run(&self, sql: &str) {
+        match self.try_run(sql) {
+            Ok(_) => {}
+            Err(e) => panic!("{sql}: {e}"),
+        }
+    }
+
+    fn query_batched(&self, sql: &str, batch: usize) -> Table {
+        match self.try_run(sql) {
+            Ok(Outcome::Rows(r)) => collect(r, batch),
+            Ok(Outcome::Done) => panic!("{sql}: no result set"),
+            Err(e) => panic!("{sql}: {e}"),
+        }
+    }
+
+    fn query(&self, sql: &str) -> Table {
+        self.query_batched(sql, 1000)
+    }
+
+    fn code(&self, sql: &str) -> i32 {
+        match self.try_run(sql) {
+            Ok(_) => 200,
+            Err(e) => e.status_code().code(),
+        }
+    }
+
+    fn err(&self, sql: &str) -> String {
+        match self.try_run(sql) {
+            Ok(_) => panic!("{sql}: expected an error"),
+            Err(e) => e.to_string(),
+        }
+    }
+}
+
+fn s(v: &str) -> Option<String> {
+    Some(v.to_string())
+}
+
+fn cols(t: &Table) -> Vec<&str> {
+    t.columns.iter().map(String::as_str).collect()
+}
+
+/// Two devices of a small weather database used by several tests.
+fn weather() -> Db {
+    let db = Db::new();
+    db.run("CREATE DATABASE root.ln");
+    db.run("CREATE TIMESERIES root.ln.wf01.wt01.status WITH DATATYPE=BOOLEAN, ENCODING=PLAIN");
+    db.run("CREATE TIMESERIES root.ln.wf01.wt01.temperature WITH DATATYPE=FLOAT, ENCODING=RLE");
+    db.run("CREATE TIMESERIES root.ln.wf01.wt02.hardware WITH DATATYPE=TEXT, ENCODING=PLAIN");
+    db.run("CREATE TIMESERIES root.ln.wf01.wt02.status WITH DATATYPE=BOOLEAN, ENCODING=PLAIN");
+    db.run("INSERT INTO root.ln.wf01.wt01(timestamp, status, temperature) VALUES (1, true, 25.5), (2, false, 24.0), (4, true, 26.25)");
+    db.run("INSERT INTO root.ln.wf01.wt01(timestamp, temperature) VALUES (5, 20.0)");
+    db.run("INSERT INTO root.ln.wf01.wt02(timestamp, hardware, status) VALUES (2, 'v1', true), (3, 'v2', false), (5, 'x9', true)");
+    db
+}
+
+#[test]
+fn seed_insert_and_select_device() {
+    let db = Db::new();
+    db.run("insert into root.cursor(timestamp,temperature) values(1,0.3)");
+    db.run("insert into root.cursor(timestamp,temperature) values(2,1)");
+    let t = db.query("select * from root.cursor");
+    assert_eq!(cols(&t), vec!["root.cursor.temperature"]);
+    assert_eq!(t.types, vec![TSDataType::Float]);
+    assert!(!t.ignore_timestamp);
+    assert_eq!(t.rows, vec![(1, vec![s("0.3")]), (2, vec![s("1.0")])]);
+}
+
+#[test]
+fn seed_wildcards_root_star_and_double_star() {
+    let db = Db::new();
+    db.run("insert into root.device0(timestamp, pressure) values(1, 1.5)");
+    db.run("insert into root.sg.d1(timestamp, s1) values(2, 7)");
+    let t = db.query("SELECT * FROM root.*");
+    assert_eq!(cols(&t), vec!["root.device0.pressure"]);
+    assert_eq!(t.rows, vec![(1, vec![s("1.5")])]);
+    let t = db.query("SELECT ** FROM root");
+    let mut c = cols(&t);
+    c.sort();
+    assert_eq!(c, vec!["root.device0.pressure", "root.sg.d1.s1"]);
+    assert_eq!(t.rows.len(), 2);
+}
+
+#[test]
+fn seed_datetime_filter_in_session_zone() {
+    let db = Db::with_zone("+08:00");
+    // 2017-11-01T00:07:00+08:00 and 00:09:00+08:00
+    db.run("insert into root.ln.d(timestamp, s) values(2017-11-01T00:07:00.000, 1.0)");
+    db.run("insert into root.ln.d(timestamp, s) values(1509466140000, 2.0)");
+    let t = db.query("select s from root.ln.d where time < 2017-11-01T00:08:00.000");
+    assert_eq!(t.rows, vec![(1509466020000, vec![s("1.0")])]);
+    let t = db.query("select s from root.ln.d where time >= 2017-11-01T00:08:00.000+08:00");
+    assert_eq!(t.rows, vec![(1509466140000, vec![s("2.0")])]);
+}
+
+#[test]
+fn align_by_time_is_a_union_of_timestamps() {
+    let db = weather();
+    let t = db.query("select temperature, hardware from root.ln.wf01.wt01, root.ln.wf01.wt02");
+    assert_eq!(
+        cols(&t),
+        vec![
+            "root.ln.wf01.wt01.temperature",
+            "root.ln.wf01.wt02.hardware"
+        ]
+    );
+    assert_eq!(t.types, vec![TSDataType::Float, TSDataType::Text]);
+    assert_eq!(
+        t.rows,
+        vec![
+            (1, vec![s("25.5"), None]),
+            (2, vec![s("24.0"), s("v1")]),
+            (3, vec![None, s("v2")]),
+            (4, vec![s("26.25"), None]),
+            (5, vec![s("20.0"), s("x9")]),
+        ]
+    );
+    // The same rows in batches of two.
+    let b = db.query_batched(
+        "select temperature, hardware from root.ln.wf01.wt01, root.ln.wf01.wt02",
+        2,
+    );
+    assert_eq!(b.rows, t.rows);
+}
+
+#[test]
+fn value_filters() {
+    let db = weather();
+    let q = |w: &str| {
+        db.query(&format!(
+            "select temperature from root.ln.wf01.wt01 where {w}"
+        ))
+        .rows
+        .into_iter()
+        .map(|r| r.0)
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(q("temperature > 24.5"), vec![1, 4]);
+    assert_eq!(q("temperature > 24.5 and time > 1"), vec![4]);
+    assert_eq!(q("status = true or temperature < 21"), vec![1, 4, 5]);
+    assert_eq!(q("not status"), vec![2]);
+    assert_eq!(q("temperature between 24 and 25.5"), vec![1, 2]);
+    assert_eq!(q("temperature not between 24 and 25.5"), vec![4, 5]);
+    assert_eq!(q("temperature in (20, 24)"), vec![2, 5]);
+    assert_eq!(q("status is null"), vec![5]);
+    assert_eq!(q("time != 4 and time <> 2"), vec![1, 5]);
+    // Filter on a series of another device (full path).
+    assert_eq!(q("root.ln.wf01.wt02.hardware like 'v%'"), vec![2]);
+    assert_eq!(q("root.ln.wf01.wt02.hardware regexp '^x'"), vec![5]);
+    assert_eq!(q("root.ln.wf01.wt02.hardware like '_9'"), vec![5]);
+}
+
+#[test]
+fn expressions_headers_and_types() {
+    let db = weather();
+    let t = db.query("select temperature + 1, -temperature, (temperature + 1) * 2 from root.ln.wf01.wt01 where time <= 2");
+    assert_eq!(
+        cols(&t),
+        vec![
+            "root.ln.wf01.wt01.temperature + 1",
+            "-root.ln.wf01.wt01.temperature",
+            "(root.ln.wf01.wt01.temperature + 1) * 2"
+        ]
+    );
+    assert_eq!(
+        t.types,
+        vec![TSDataType::Double, TSDataType::Float, TSDataType::Double]
+    );
+    assert_eq!(t.rows[0], (1, vec![s("26.5"), s("-25.5"), s("53.0")]));
+    let t = db.query("select temperature as t, status from root.ln.wf01.wt01 where time = 2");
+    assert_eq!(cols(&t), vec!["t", "root.ln.wf01.wt01.status"]);
+    assert_eq!(t.rows, vec![(2, vec![s("24.0"), s("false")])]);
+    // Type errors are semantic errors.
+    assert_eq!(db.code("select hardware + 1 from root.ln.wf01.wt02"), 701);
+}
+
+#[test]
+fn duplicates_share_a_data_column() {
+    let db = weather();
+    let t = db.query("select temperature, temperature from root.ln.wf01.wt01 where time = 1");
+    assert_eq!(t.columns.len(), 2);
+    assert_eq!(t.column_index, vec![0, 0]);
+    assert_eq!(t.rows, vec![(1, vec![s("25.5"), s("25.5")])]);
+}
+
+#[test]
+fn limit_offset_slimit_soffset_and_desc() {
+    let db = weather();
+    let t = db.query("select temperature from root.ln.wf01.wt01 limit 2 offset 1");
+    assert_eq!(t.rows.iter().map(|r| r.0).collect::<Vec<_>>(), vec![2, 4]);
+    let t = db.query("select temperature from root.ln.wf01.wt01 order by time desc limit 2");
+    assert_eq!(t.rows.iter().map(|r| r.0).collect::<Vec<_>>(), vec![5, 4]);
+    let all = db.query("select * from root.ln.wf01.wt01");
+    assert_eq!(all.columns.len(), 2);
+    let t = db.query("select * from root.ln.wf01.wt01 slimit 1 soffset 1");
+    assert_eq!(t.columns, vec![all.columns[1].clone()]);
+    let t = db.query_batched("select * from root.ln.** order by time desc", 1);
+    assert_eq!(
+        t.rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+        vec![5, 4, 3, 2, 1]
+    );
+}
+
+#[test]
+fn aggregations_without_group_by() {
+    let db = weather();
+    let t = db.query("select count(temperature), SUM(temperature), avg(temperature), max_value(temperature), min_value(temperature), extreme(temperature), first_value(temperature), last_value(temperature), max_time(temperature), min_time(temperature) from root.ln.wf01.wt01");
+    assert_eq!(
+        cols(&t),
+        vec![
+            "count(root.ln.wf01.wt01.temperature)",
+            "SUM(root.ln.wf01.wt01.temperature)",
+            "avg(root.ln.wf01.wt01.temperature)",
+            "max_value(root.ln.wf01.wt01.temperature)",
+            "min_value(root.ln.wf01.wt01.temperature)",
+            "extreme(root.ln.wf01.wt01.temperature)",
+            "first_value(root.ln.wf01.wt01.temperature)",
+            "last_value(root.ln.wf01.wt01.temperature)",
+            "max_time(root.ln.wf01.wt01.temperature)",
+            "min_time(root.ln.wf01.wt01.temperature)",
+        ]
+    );
+    use TSDataType::*;
+    assert_eq!(
+        t.types,
+        vec![Int64, Double, Double, Float, Float, Float, Float, Float, Int64, Int64]
+    );
+    assert!(t.ignore_timestamp);
+    assert_eq!(
+        t.rows,
+        vec![(
+            0,
+            vec![
+                s("4"),
+                s("95.75"),
+                s("23.9375"),
+                s("26.25"),
+                s("20.0"),
+                s("26.25"),
+                s("25.5"),
+                s("20.0"),
+                s("5"),
+                s("1")
+            ]
+        )]
+    );
+    // Empty input: count 0, others null.
+    let t = db.query(
+        "select count(temperature), avg(temperature) from root.ln.wf01.wt01 where time > 100",
+    );
+    assert_eq!(t.rows, vec![(0, vec![s("0"), None])]);
+    // Value filter applies before aggregation.
+    let t = db.query("select count(temperature) from root.ln.wf01.wt01 where status = true");
+    assert_eq!(t.rows, vec![(0, vec![s("2")])]);
+    // count(*) expands.
+    let t = db.query("select count(*) from root.ln.wf01.wt02");
+    assert_eq!(t.columns.len(), 2);
+    assert!(t
+        .columns
+        .iter()
+        .all(|c| c.starts_with("count(root.ln.wf01.wt02.")));
+    assert_eq!(t.rows, vec![(0, vec![s("3"), s("3")])]);
+    // Mixing raw and aggregated items.
+    assert_eq!(
+        db.code("select count(temperature), status from root.ln.wf01.wt01"),
+        701
+    );
+    assert_eq!(db.code("select sum(hardware) from root.ln.wf01.wt02"), 701);
+}
+
+#[test]
+fn group_by_time_windows() {
+    let db = weather();
+    let t = db.query("select count(temperature), max_value(temperature) from root.ln.wf01.wt01 group by ([1, 7), 2ms)");
+    assert!(!t.ignore_timestamp);
+    assert_eq!(
+        t.rows,
+        vec![
+            (1, vec![s("2"), s("25.5")]),
+            (3, vec![s("1"), s("26.25")]),
+            (5, vec![s("1"), s("20.0")]),
+        ]
+    );
+    let t = db.query("select count(temperature) from root.ln.wf01.wt01 group by ((0, 6], 3ms) order by time desc");
+    assert_eq!(t.rows, vec![(6, vec![s("2")]), (3, vec![s("2")])]);
+    let t = db.query(
+        "select count(temperature) from root.ln.wf01.wt01 group by ([1, 10), 2ms) limit 2 offset 3",
+    );
+    assert_eq!(t.rows, vec![(7, vec![s("0")]), (9, vec![s("0")])]);
+}
+
+#[test]
+fn last_queries() {
+    let db = weather();
+    let t = db.query("select last * from root.ln.wf01.wt01");
+    assert_eq!(cols(&t), vec!["Timeseries", "Value", "DataType"]);
+    assert!(!t.ignore_timestamp);
+    let mut rows = t.rows.clone();
+    rows.sort_by(|a, b| a.1[0].cmp(&b.1[0]));
+    assert_eq!(
+        rows,
+        vec![
+            (
+                4,
+                vec![s("root.ln.wf01.wt01.status"), s("true"), s("BOOLEAN")]
+            ),
+            (
+                5,
+                vec![s("root.ln.wf01.wt01.temperature"), s("20.0"), s("FLOAT")]
+            ),
+        ]
+    );
+    let t = db.query("select last status from root.ln.wf01.wt01, root.ln.wf01.wt02 where time < 4 order by timeseries desc");
+    assert_eq!(
+        t.rows,
+        vec![
+            (
+                3,
+                vec![s("root.ln.wf01.wt02.status"), s("false"), s("BOOLEAN")]
+            ),
+            (
+                2,
+                vec![s("root.ln.wf01.wt01.status"), s("false"), s("BOOLEAN")]
+            ),
+        ]
+    );
+    let ctx = &db.ctx;
+    let r = db
+        .ex
+        .last_data_query(&["root.ln.wf01.wt02.hardware".into()], 3, ctx)
+        .unwrap();
+    let t = collect(r, 10);
+    assert_eq!(
+        t.rows,
+        vec![(5, vec![s("root.ln.wf01.wt02.hardware"), s("x9"), s("TEXT")])]
+    );
+}
+
+#[test]
+fn raw_data_query_rpc() {
+    let db = weather();
+    let r = db
+        .ex
+        .raw_data_query(
+            &[
+                "root.ln.wf01.wt01.temperature".into(),
+                "root.ln.wf01.wt02.hardware".into(),
+            ],
+            2,
+            5,
+            &db.ctx,
+        )
+        .unwrap();
+    let t = collect(r, 10);
+    assert_eq!(
+        t.rows,
+        vec![
+            (2, vec![s("24.0"), s("v1")]),
+            (3, vec![None, s("v2")]),
+            (4, vec![s("26.25"), None]),
+        ]
+    );
+}
+
+#[test]
+fn delete_with_time_conditions() {
+    let db = weather();
+    db.run("delete from root.ln.wf01.wt01.temperature where time >= 2 and time <= 4");
+    let t = db.query("select temperature from root.ln.wf01.wt01");
+    assert_eq!(t.rows.iter().map(|r| r.0).collect::<Vec<_>>(), vec![1, 5]);
+    let e = db.err("delete from root.ln.** where time < 1 or time > 3");
+    assert!(e.contains("atomic expressions"), "{e}");
+    assert_eq!(db.code("delete from root.ln.** where temperature > 1"), 701);
+    db.run("delete from root.ln.wf01.wt02.*");
+    assert!(db.query("select * from root.ln.wf01.wt02").rows.is_empty());
+    // No error for paths that do not exist.
+    db.run("delete from root.nothing.here");
+}
+
+#[test]
+fn show_and_count_statements() {
+    let db = weather();
+    db.run("CREATE TIMESERIES root.ln.wf02.wt01.speed WITH DATATYPE=INT64, ENCODING=RLE, COMPRESSOR=SNAPPY TAGS(unit='rpm', owner=\"a\") ATTRIBUTES(maker='acme')");
+    let t = db.query("show timeseries root.ln.wf02.**");
+    assert_eq!(
+        cols(&t),
+        vec![
+            "Timeseries",
+            "Alias",
+            "Database",
+            "DataType",
+            "Encoding",
+            "Compression",
+            "Tags",
+            "Attributes",
+            "Deadband",
+            "DeadbandParameters"
+        ]
+    );
+    assert!(t.ignore_timestamp);
+    assert!(t.types.iter().all(|t| *t == TSDataType::Text));
+    let row = &t.rows[0].1;
+    assert_eq!(row[0], s("root.ln.wf02.wt01.speed"));
+    assert_eq!(row[1], None);
+    assert_eq!(row[2], s("root.ln"));
+    assert_eq!(row[3], s("INT64"));
+    assert_eq!(row[4], s("RLE"));
+    assert_eq!(row[5], s("SNAPPY"));
+    let tags = row[6].clone().unwrap();
+    assert!(
+        tags == r#"{"unit":"rpm","owner":"a"}"# || tags == r#"{"owner":"a","unit":"rpm"}"#,
+        "{tags}"
+    );
+    assert_eq!(row[7], s(r#"{"maker":"acme"}"#));
+    assert_eq!(row[8], None);
+
+    let t = db.query("show timeseries");
+    assert_eq!(t.rows.len(), 5);
+    let t = db.query("show timeseries limit 2 offset 4");
+    assert_eq!(t.rows.len(), 1);
+
+    let t = db.query("show databases");
+    assert_eq!(
+        cols(&t),
+        vec![
+            "Database",
+            "TTL",
+            "SchemaReplicationFactor",
+            "DataReplicationFactor",
+            "TimePartitionInterval"
+        ]
+    );
+    assert_eq!(
+        t.types,
+        vec![
+            TSDataType::Text,
+            TSDataType::Int64,
+            TSDataType::Int32,
+            TSDataType::Int32,
+            TSDataType::Int64
+        ]
+    );
+    assert_eq!(t.rows[0].1[0], s("root.ln"));
+    assert_eq!(t.rows[0].1[1], None);
+    assert_eq!(t.rows[0].1[2], s("1"));
+
+    let t = db.query("count timeseries root.ln.**");
+    assert_eq!(cols(&t), vec!["count(timeseries)"]);
+    assert_eq!(t.types, vec![TSDataType::Int64]);
+    assert_eq!(t.rows, vec![(0, vec![s("5")])]);
+    let t = db.query("count timeseries root.ln.** group by level = 2");
+    assert_eq!(cols(&t), vec!["Column", "count(timeseries)"]);
+    assert_eq!(
+        t.rows,
+        vec![
+            (0, vec![s("root.ln.wf01"), s("4")]),
+            (0, vec![s("root.ln.wf02"), s("1")])
+        ]
+    );
+
+    let t = db.query("show devices");
+    assert_eq!(cols(&t), vec!["Device", "IsAligned"]);
+    assert_eq!(t.rows.len(), 3);
+    let t = db.query("show devices root.ln.wf01.** with database");
+    assert_eq!(cols(&t), vec!["Device", "Database", "IsAligned"]);
+    assert_eq!(t.rows.len(), 2);
+    assert_eq!(t.rows[0].1[1], s("root.ln"));
+    assert_eq!(t.rows[0].1[2], s("false"));
+    let t = db.query("count devices");
+    assert_eq!(t.rows, vec![(0, vec![s("3")])]);
+    let t = db.query("count databases");
+    assert_eq!(t.rows, vec![(0, vec![s("1")])]);
+
+    let t = db.query("show version");
+    assert_eq!(cols(&t), vec!["Version", "BuildInfo"]);
+    assert_eq!(t.rows.len(), 1);
+}
+
+#[test]
+fn insert_type_handling() {
+    let db = Db::new();
+    db.run("insert into root.t.d(timestamp, a, b, c, d, e, f) values(1, 1, 2.5, true, 'txt', NaN, 123456789)");
+    let t = db.query("show timeseries root.t.d.*");
+    let types: std::collections::HashMap<String, String> = t
+        .rows
+        .iter()
+        .map(|r| (r.1[0].clone().unwrap(), r.1[3].clone().unwrap()))
+        .collect();
+    assert_eq!(types["root.t.d.a"], "FLOAT");
+    assert_eq!(types["root.t.d.b"], "FLOAT");
+    assert_eq!(types["root.t.d.c"], "BOOLEAN");
+    assert_eq!(types["root.t.d.d"], "TEXT");
+    assert_eq!(types["root.t.d.e"], "DOUBLE");
+    assert_eq!(types["root.t.d.f"], "DOUBLE");
+    // Existing series keep their type; null skips a cell.
+    db.run("create timeseries root.t.x.i with datatype=INT64, encoding=RLE");
+    db.run("create timeseries root.t.x.s with datatype=TEXT, encoding=PLAIN");
+    db.run("insert into root.t.x(time, i, s) values(5, 42, 7), (6, null, 'y')");
+    let t = db.query("select i, s from root.t.x");
+    assert_eq!(t.types, vec![TSDataType::Int64, TSDataType::Text]);
+    assert_eq!(
+        t.rows,
+        vec![(5, vec![s("42"), s("7")]), (6, vec![None, s("y")])]
+    );
+    // A text literal into an INT64 series is a type mismatch.
+    assert_ne!(
+        db.code("insert into root.t.x(time, i) values(7, 'abc')"),
+        200
+    );
+    // Aligned insert and no time column (server time).
+    db.run("insert into root.t.al(time, p) aligned values(1, 2.0)");
+    db.run("insert into root.t.now(v) values(1)");
+    assert_eq!(db.query("select v from root.t.now").rows.len(), 1);
+}
+
+#[test]
+fn unsupported_features_say_so() {
+    let db = weather();
+    for sql in [
+        "select temperature into root.x.y(t) from root.ln.wf01.wt01",
+        "select count(temperature) from root.ln.** group by ([1, 5), 1ms) having count(temperature) > 0",
+        "select avg(temperature) from root.ln.** group by tags(city)",
+        "select cast(temperature as INT32) from root.ln.wf01.wt01",
+        "select no_such_udf(temperature) from root.ln.wf01.wt01",
+        "select stddev(temperature) from root.ln.wf01.wt01",
+    ] {
+        assert_eq!(db.code(sql), 300, "{sql}");
+    }
+}
+
+#[test]
+fn fill_methods() {
+    let db = weather();
+    let base = "select temperature, hardware from root.ln.wf01.wt01, root.ln.wf01.wt02";
+    let t = db.query(&format!("{base} fill(previous)"));
+    assert_eq!(
+        t.rows,
+        vec![
+            (1, vec![s("25.5"), None]),
+            (2, vec![s("24.0"), s("v1")]),
+            (3, vec![s("24.0"), s("v2")]),
+            (4, vec![s("26.25"), s("v2")]),
+            (5, vec![s("20.0"), s("x9")]),
+        ]
+    );
+    // FILL happens before OFFSET/LIMIT.
+    let t = db.query_batched(&format!("{base} fill(previous) limit 2 offset 2"), 1);
+    assert_eq!(
+        t.rows,
+        vec![
+            (3, vec![s("24.0"), s("v2")]),
+            (4, vec![s("26.25"), s("v2")])
+        ]
+    );
+    let t = db.query(&format!("{base} fill(linear)"));
+    assert_eq!(t.rows[2], (3, vec![s("25.125"), s("v2")]));
+    assert_eq!(t.rows[0], (1, vec![s("25.5"), None]));
+    let t = db.query(&format!("{base} fill(0)"));
+    assert_eq!(t.rows[0], (1, vec![s("25.5"), s("0")]));
+    assert_eq!(t.rows[2], (3, vec![s("0.0"), s("v2")]));
+    let t = db.query(&format!("{base} fill('n/a')"));
+    assert_eq!(t.rows[2], (3, vec![None, s("v2")]));
+    assert_eq!(t.rows[0], (1, vec![s("25.5"), s("n/a")]));
+    // GROUP BY windows are filled too.
+    let t = db.query("select max_value(temperature) from root.ln.wf01.wt01 group by ([1, 9), 2ms) fill(previous)");
+    assert_eq!(
+        t.rows,
+        vec![
+            (1, vec![s("25.5")]),
+            (3, vec![s("26.25")]),
+            (5, vec![s("20.0")]),
+            (7, vec![s("20.0")]),
+        ]
+    );
+}
+
+#[test]
+fn align_by_device() {
+    let db = weather();
+    let t = db.query("select status from root.ln.wf01.* align by device");
+    assert_eq!(cols(&t), vec!["Device", "status"]);
+    assert_eq!(t.types, vec![TSDataType::Text, TSDataType::Boolean]);
+    assert!(!t.ignore_timestamp);
+    let w1 = s("root.ln.wf01.wt01");
+    let w2 = s("root.ln.wf01.wt02");
+    assert_eq!(
+        t.rows,
+        vec![
+            (1, vec![w1.clone(), s("true")]),
+            (2, vec![w1.clone(), s("false")]),
+            (4, vec![w1.clone(), s("true")]),
+            (2, vec![w2.clone(), s("true")]),
+            (3, vec![w2.clone(), s("false")]),
+            (5, vec![w2.clone(), s("true")]),
+        ]
+    );
+    let t = db.query_batched(
+        "select status from root.ln.wf01.* order by device desc, time desc limit 3 offset 1 align by device",
+        2,
+    );
+    assert_eq!(
+        t.rows,
+        vec![
+            (3, vec![w2.clone(), s("false")]),
+            (2, vec![w2.clone(), s("true")]),
+            (4, vec![w1.clone(), s("true")]),
+        ]
+    );
+    let t = db.query("select * from root.ln.** align by device");
+    assert_eq!(t.columns.len(), 4);
+    assert_eq!(t.columns[0], "Device");
+    let mut m: Vec<&str> = t.columns[1..].iter().map(String::as_str).collect();
+    m.sort();
+    assert_eq!(m, vec!["hardware", "status", "temperature"]);
+    let hw = t.columns.iter().position(|c| c == "hardware").unwrap();
+    let row = t.rows.iter().find(|r| r.1[0] == w1 && r.0 == 1).unwrap();
+    assert_eq!(row.1[hw], None);
+    let t =
+        db.query("select count(status), last_value(status) from root.ln.wf01.* align by device");
+    assert!(t.ignore_timestamp);
+    assert_eq!(
+        cols(&t),
+        vec!["Device", "count(status)", "last_value(status)"]
+    );
+    assert_eq!(
+        t.rows,
+        vec![
+            (0, vec![w1.clone(), s("3"), s("true")]),
+            (0, vec![w2.clone(), s("3"), s("true")]),
+        ]
+    );
+    assert_eq!(
+        db.code("select root.ln.wf01.wt01.status from root.ln.** align by device"),
+        701
+    );
+}
+
+#[test]
+fn group_by_level() {
+    let db = weather();
+    let t = db.query("select count(status) from root.ln.** group by level = 1");
+    assert_eq!(cols(&t), vec!["count(root.ln.*.*.status)"]);
+    assert!(t.ignore_timestamp);
+    assert_eq!(t.rows, vec![(0, vec![s("6")])]);
+    let t = db.query("select count(status) from root.ln.** group by level = 3");
+    let mut c = cols(&t);
+    c.sort();
+    assert_eq!(
+        c,
+        vec!["count(root.*.*.wt01.status)", "count(root.*.*.wt02.status)"]
+    );
+    assert_eq!(t.rows, vec![(0, vec![s("3"), s("3")])]);
+    let t = db.query("select count(*) from root.ln.** group by level = 1");
+    let mut c = cols(&t);
+    c.sort();
+    assert_eq!(
+        c,
+        vec![
+            "count(root.ln.*.*.hardware)",
+            "count(root.ln.*.*.status)",
+            "count(root.ln.*.*.temperature)"
+        ]
+    );
+    let t = db.query("select count(status) from root.ln.** group by ([1, 5), 2ms), level = 1");
+    assert!(!t.ignore_timestamp);
+    assert_eq!(t.rows, vec![(1, vec![s("3")]), (3, vec![s("2")])]);
+}
+
+#[test]
+fn missing_series_are_no_columns() {
+    let db = weather();
+    let t = db.query("select nothing from root.ln.wf01.wt01");
+    assert!(t.columns.is_empty());
+    assert!(t.rows.is_empty());
+    let t = db.query("select temperature, nothing from root.ln.wf01.wt01 where time = 1");
+    assert_eq!(cols(&t), vec!["root.ln.wf01.wt01.temperature"]);
+}
