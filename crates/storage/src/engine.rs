@@ -1,34 +1,252 @@
 //! The engine: schema, data regions, WAL and users behind one `Send + Sync` handle.
+//!
+//! Lock order (never taken the other way round): schema → schema log → region map →
+//! region state → region WAL. Inserts hold the schema read lock while they write, so a
+//! schema change (which takes the write lock) never interleaves with a half-done insert.
 
 use crate::api::*;
-use crate::config::StorageConfig;
+use crate::config::{StorageConfig, WalMode};
+use crate::infer::infer_type;
+use crate::region::DataRegion;
+use crate::schema::{aligned_mismatch, DbMeta, DeviceLookup, Lookup, Schema};
+use crate::schema_log::SchemaLog;
+use crate::schema_ops::SchemaOp;
 use crate::users::UserStore;
+use crate::wal::{WalColumn, WalEntry, WalRow, WalTablet};
+use model::path::quote_node;
 use model::{
-    Error, InsertRows, InsertTablet, PartialPath, PathPattern, Result, TemplateDef,
-    TemplateMeasurement, Value,
+    Bitmap, ColumnData, Error, InsertRows, InsertTablet, MeasurementSchema, PartialPath,
+    PathPattern, Result, RowValues, TSDataType, TemplateDef, TemplateMeasurement, Value,
 };
+use parking_lot::{Condvar, Mutex, RwLock, RwLockWriteGuard};
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
-fn todo<T>(what: &str) -> Result<T> {
-    Err(Error::Unsupported(format!("{what} is not supported yet")))
+type RegionMap = RwLock<HashMap<u64, Arc<DataRegion>>>;
+
+thread_local! {
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+fn with_scratch<T>(f: impl FnOnce(&mut Vec<u8>) -> T) -> T {
+    SCRATCH.with_borrow_mut(|buf| {
+        let out = f(buf);
+        if buf.capacity() > 64 << 20 {
+            *buf = Vec::new();
+        }
+        out
+    })
+}
+
+struct Syncer {
+    stop: Mutex<bool>,
+    cv: Condvar,
 }
 
 /// The storage engine. Share it as `Arc<Engine>`.
 pub struct Engine {
     config: StorageConfig,
+    schema: RwLock<Schema>,
+    schema_log: Mutex<SchemaLog>,
+    regions: Arc<RegionMap>,
     users: UserStore,
+    syncer: Arc<Syncer>,
+    syncer_thread: Mutex<Option<JoinHandle<()>>>,
+    closed: AtomicBool,
+}
+
+/// Canonical node form of a measurement name given by a client.
+fn canonical_measurement(m: &str) -> Cow<'_, str> {
+    if m.len() >= 2 && m.starts_with('`') && m.ends_with('`') {
+        return Cow::Borrowed(m);
+    }
+    let q = quote_node(m);
+    if q == m {
+        Cow::Borrowed(m)
+    } else {
+        Cow::Owned(q)
+    }
+}
+
+fn patterns_text(patterns: &[PathPattern]) -> String {
+    patterns
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Converts a column to `target`'s physical type the way IoTDB widens on insert.
+fn convert_column(data: &ColumnData, target: TSDataType) -> Option<ColumnData> {
+    Some(match (data, target.physical()) {
+        (ColumnData::Int32(v), TSDataType::Int64) => {
+            ColumnData::Int64(v.iter().map(|&x| x as i64).collect())
+        }
+        (ColumnData::Int32(v), TSDataType::Float) => {
+            ColumnData::Float(v.iter().map(|&x| x as f32).collect())
+        }
+        (ColumnData::Int32(v), TSDataType::Double) => {
+            ColumnData::Double(v.iter().map(|&x| x as f64).collect())
+        }
+        (ColumnData::Int64(v), TSDataType::Double) => {
+            ColumnData::Double(v.iter().map(|&x| x as f64).collect())
+        }
+        (ColumnData::Float(v), TSDataType::Double) => {
+            ColumnData::Double(v.iter().map(|&x| x as f64).collect())
+        }
+        _ => return None,
+    })
+}
+
+fn mismatch(
+    path: &str,
+    registered: TSDataType,
+    inserting: TSDataType,
+    time: i64,
+    value: &str,
+) -> Error {
+    Error::Metadata(format!(
+        "data type of {path} is not consistent, registered type {registered}, inserting type {inserting}, timestamp {time}, value {value}"
+    ))
+}
+
+fn out_of_ttl(time: i64, bound: i64) -> Error {
+    Error::OutOfTtl(format!(
+        "Insertion time [{time}] is less than ttl time bound [{bound}]"
+    ))
+}
+
+/// Folds per-measurement failures of one device write into one error.
+fn measurement_failures(failures: Vec<(String, Error)>) -> Error {
+    if failures.len() == 1 && !matches!(failures[0].1, Error::Metadata(_)) {
+        return failures
+            .into_iter()
+            .next()
+            .map(|(_, e)| e)
+            .unwrap_or_else(|| Error::internal("no failure"));
+    }
+    let names: Vec<String> = failures.iter().map(|(m, _)| m.clone()).collect();
+    let causes: Vec<String> = failures.iter().map(|(_, e)| e.to_string()).collect();
+    Error::Metadata(format!(
+        "Fail to insert measurements [{}] caused by [{}]",
+        names.join(", "),
+        causes.join(", ")
+    ))
+}
+
+/// A row's values, canonicalised, with the type wanted for auto-creation.
+struct RowPlan<'a> {
+    measurements: Vec<Cow<'a, str>>,
+    /// Per measurement: value to write (typed) or string to parse; None = skip.
+    values: Vec<Option<RowVal<'a>>>,
+}
+
+enum RowVal<'a> {
+    Typed(&'a Value),
+    Text(&'a str),
+}
+
+impl RowVal<'_> {
+    fn creation_type(&self, config: &StorageConfig) -> Option<TSDataType> {
+        match self {
+            RowVal::Typed(v) => Some(v.data_type()),
+            RowVal::Text(s) => infer_type(s, config),
+        }
+    }
 }
 
 impl Engine {
-    /// Opens (or creates) the engine under `config.data_dir`: loads schema and users, replays the WAL.
+    /// Opens (or creates) the engine under `config.data_dir`: loads users and schema,
+    /// replays every region's WAL, starts the background WAL syncer (`Async` mode).
     pub fn open(config: StorageConfig) -> Result<Engine> {
-        Ok(Engine {
+        let system = config.data_dir.join("system");
+        let wal = config.data_dir.join("wal");
+        std::fs::create_dir_all(&system)?;
+        std::fs::create_dir_all(&wal)?;
+        let users = UserStore::open(system.join("users"))?;
+        let (log, schema) = SchemaLog::open(system)?;
+        let mut regions = HashMap::new();
+        for db in schema.all_databases() {
+            let r = DataRegion::open(
+                db.region_id,
+                Self::wal_dir_of(&config, db.region_id),
+                config.wal_mode,
+            )?;
+            regions.insert(db.region_id, Arc::new(r));
+        }
+        for ent in std::fs::read_dir(&wal)? {
+            let ent = ent?;
+            let name = ent.file_name();
+            let Some(id) = name
+                .to_str()
+                .and_then(|n| n.strip_prefix("region-"))
+                .and_then(|n| n.parse::<u64>().ok())
+            else {
+                continue;
+            };
+            if !regions.contains_key(&id) {
+                tracing::warn!(
+                    "removing WAL of deleted region {id} ({})",
+                    ent.path().display()
+                );
+                std::fs::remove_dir_all(ent.path())?;
+            }
+        }
+        let engine = Engine {
+            schema: RwLock::new(schema),
+            schema_log: Mutex::new(log),
+            regions: Arc::new(RwLock::new(regions)),
+            users,
+            syncer: Arc::new(Syncer {
+                stop: Mutex::new(false),
+                cv: Condvar::new(),
+            }),
+            syncer_thread: Mutex::new(None),
+            closed: AtomicBool::new(false),
             config,
-            users: UserStore::default(),
-        })
+        };
+        if engine.config.wal_mode == WalMode::Async {
+            let syncer = engine.syncer.clone();
+            let regions = Arc::downgrade(&engine.regions);
+            let every = Duration::from_millis(engine.config.wal_async_flush_ms.max(1));
+            let handle = std::thread::Builder::new()
+                .name("wal-sync".into())
+                .spawn(move || run_syncer(syncer, regions, every))?;
+            *engine.syncer_thread.lock() = Some(handle);
+        }
+        Ok(engine)
     }
 
-    /// Syncs the WAL and stops background work. Idempotent.
+    fn wal_dir_of(config: &StorageConfig, region_id: u64) -> PathBuf {
+        config
+            .data_dir
+            .join("wal")
+            .join(format!("region-{region_id}"))
+    }
+
+    /// Syncs every WAL and stops the background syncer. Idempotent.
     pub fn close(&self) -> Result<()> {
+        if !self.closed.swap(true, Ordering::AcqRel) {
+            *self.syncer.stop.lock() = true;
+            self.syncer.cv.notify_all();
+            if let Some(h) = self.syncer_thread.lock().take() {
+                let _ = h.join();
+            }
+        }
+        self.sync_all()
+    }
+
+    fn sync_all(&self) -> Result<()> {
+        let regions: Vec<_> = self.regions.read().values().cloned().collect();
+        for r in regions {
+            r.sync_wal()?;
+        }
         Ok(())
     }
 
@@ -37,171 +255,1057 @@ impl Engine {
         &self.config
     }
 
-    /// Creates a database.
-    pub fn create_database(&self, _path: &PartialPath) -> Result<()> {
-        todo("create database")
-    }
-
-    /// Deletes every database matching any pattern, with schema and data.
-    pub fn delete_databases(&self, _patterns: &[PathPattern]) -> Result<()> {
-        todo("delete database")
-    }
-
-    /// Databases matching the pattern, in Java HashMap order of their full names.
-    pub fn databases(&self, _pattern: &PathPattern) -> Vec<DatabaseInfo> {
-        Vec::new()
-    }
-
-    /// Sets (or with `None` unsets) the TTL of the databases matching the pattern.
-    pub fn set_ttl(&self, _pattern: &PathPattern, _ttl_ms: Option<i64>) -> Result<()> {
-        todo("TTL")
-    }
-
-    /// Creates one time series.
-    pub fn create_timeseries(&self, _spec: TimeseriesSpec) -> Result<()> {
-        todo("create timeseries")
-    }
-
-    /// Creates an aligned device with the given measurements.
-    pub fn create_aligned_timeseries(
-        &self,
-        _device: &PartialPath,
-        _specs: Vec<TimeseriesSpec>,
-    ) -> Result<()> {
-        todo("create aligned timeseries")
-    }
-
-    /// Deletes the series matching any pattern, with their data.
-    pub fn delete_timeseries(&self, _patterns: &[PathPattern]) -> Result<()> {
-        todo("delete timeseries")
-    }
-
-    /// Series matching the pattern, in IoTDB's expansion order.
-    pub fn series(&self, _pattern: &PathPattern) -> Vec<SeriesInfo> {
-        Vec::new()
-    }
-
-    /// The series at `path` (or `device.alias`).
-    pub fn series_info(&self, _path: &PartialPath) -> Option<SeriesInfo> {
-        None
-    }
-
-    /// Devices matching the pattern.
-    pub fn devices(&self, _pattern: &PathPattern) -> Vec<DeviceInfo> {
-        Vec::new()
-    }
-
-    /// Children of the nodes matching the pattern (SHOW CHILD PATHS).
-    pub fn child_paths(&self, _pattern: &PathPattern) -> Vec<(PartialPath, NodeKind)> {
-        Vec::new()
-    }
-
-    /// Distinct nodes at `level` whose paths match the pattern's prefix (COUNT NODES).
-    pub fn nodes_at_level(&self, _pattern: &PathPattern, _level: usize) -> Vec<PartialPath> {
-        Vec::new()
-    }
-
-    /// Changes tags, attributes or the alias of a series.
-    pub fn alter_timeseries(&self, _path: &PartialPath, _op: AlterOp) -> Result<()> {
-        todo("alter timeseries")
-    }
-
-    /// Creates a schema template.
-    pub fn create_template(&self, _t: TemplateDef) -> Result<()> {
-        todo("templates")
-    }
-
-    /// Drops a schema template that is set nowhere.
-    pub fn drop_template(&self, _name: &str) -> Result<()> {
-        todo("templates")
-    }
-
-    /// Adds measurements to a template.
-    pub fn append_template(&self, _name: &str, _ms: Vec<TemplateMeasurement>) -> Result<()> {
-        todo("templates")
-    }
-
-    /// Removes a measurement (or group) from a template.
-    pub fn prune_template(&self, _name: &str, _path: &str) -> Result<()> {
-        todo("templates")
-    }
-
-    /// Sets a template on a prefix path.
-    pub fn set_template(&self, _name: &str, _prefix: &PartialPath) -> Result<()> {
-        todo("templates")
-    }
-
-    /// Unsets a template from a prefix path.
-    pub fn unset_template(&self, _name: &str, _prefix: &PartialPath) -> Result<()> {
-        todo("templates")
-    }
-
-    /// Activates the template covering `device` on it.
-    pub fn activate_template(&self, _device: &PartialPath) -> Result<()> {
-        todo("templates")
-    }
-
-    /// Deactivates templates on devices matching the patterns, deleting their data.
-    pub fn deactivate_template(
-        &self,
-        _name: Option<&str>,
-        _patterns: &[PathPattern],
-    ) -> Result<()> {
-        todo("templates")
-    }
-
-    /// All template names.
-    pub fn template_names(&self) -> Vec<String> {
-        Vec::new()
-    }
-
-    /// A template definition.
-    pub fn template(&self, _name: &str) -> Option<TemplateDef> {
-        None
-    }
-
-    /// Paths the template is set on.
-    pub fn paths_template_set_on(&self, _name: &str) -> Result<Vec<PartialPath>> {
-        todo("templates")
-    }
-
-    /// Devices the template is activated on.
-    pub fn paths_template_using_on(&self, _name: &str) -> Result<Vec<PartialPath>> {
-        todo("templates")
-    }
-
-    /// Inserts a tablet.
-    pub fn insert_tablet(&self, _t: &InsertTablet) -> Result<()> {
-        todo("insert tablet")
-    }
-
-    /// Inserts rows.
-    pub fn insert_rows(&self, _rows: &InsertRows) -> Result<()> {
-        todo("insert rows")
-    }
-
-    /// Reads one series in a time range.
-    pub fn read_series(&self, _path: &PartialPath, _range: TimeRange) -> Result<SeriesData> {
-        todo("read series")
-    }
-
-    /// The latest point of a series.
-    pub fn last_point(&self, _path: &PartialPath) -> Result<Option<(i64, Value)>> {
-        todo("last point")
-    }
-
-    /// Deletes data of series matching the patterns in the inclusive range.
-    pub fn delete_data(&self, _patterns: &[PathPattern], _range: TimeRange) -> Result<()> {
-        todo("delete data")
-    }
-
-    /// Makes everything written so far durable.
-    pub fn flush(&self) -> Result<()> {
-        todo("flush")
-    }
-
     /// The user store.
     pub fn users(&self) -> &UserStore {
         &self.users
+    }
+
+    // ----- schema plumbing -----------------------------------------------------------
+
+    /// Logs ops (already applied to `schema`) with one fsync, then maybe snapshots.
+    fn log_ops(&self, schema: &Schema, ops: &[SchemaOp]) -> Result<()> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let mut log = self.schema_log.lock();
+        log.append(ops)?;
+        if let Err(e) = log.maybe_snapshot(schema) {
+            tracing::warn!("schema snapshot failed (the log stays authoritative): {e}");
+        }
+        Ok(())
+    }
+
+    /// Logs then applies validated ops.
+    fn commit(&self, schema: &mut Schema, ops: Vec<SchemaOp>) -> Result<()> {
+        {
+            let mut log = self.schema_log.lock();
+            log.append(&ops)?;
+        }
+        for op in &ops {
+            schema.apply(op)?;
+        }
+        if let Err(e) = self.schema_log.lock().maybe_snapshot(schema) {
+            tracing::warn!("schema snapshot failed (the log stays authoritative): {e}");
+        }
+        Ok(())
+    }
+
+    fn region(&self, db: &DbMeta) -> Result<Arc<DataRegion>> {
+        if let Some(r) = self.regions.read().get(&db.region_id) {
+            return Ok(r.clone());
+        }
+        let mut map = self.regions.write();
+        if let Some(r) = map.get(&db.region_id) {
+            return Ok(r.clone());
+        }
+        let r = Arc::new(DataRegion::open(
+            db.region_id,
+            Self::wal_dir_of(&self.config, db.region_id),
+            self.config.wal_mode,
+        )?);
+        map.insert(db.region_id, r.clone());
+        Ok(r)
+    }
+
+    /// Creates the database covering `path` when missing (auto-create), applying and
+    /// recording the op in `ops`.
+    fn ensure_database(
+        &self,
+        schema: &mut Schema,
+        path: &PartialPath,
+        ops: &mut Vec<SchemaOp>,
+    ) -> Result<()> {
+        if schema.database_of(path).is_some() {
+            return Ok(());
+        }
+        if !self.config.auto_create_schema {
+            return Err(Error::DatabaseNotSet(path.to_string()));
+        }
+        let db = Schema::auto_database_path(path, self.config.default_storage_group_level)?;
+        let op =
+            schema.plan_create_database(&db, self.config.default_time_partition_interval_ms)?;
+        schema.apply(&op)?;
+        ops.push(op);
+        Ok(())
+    }
+
+    // ----- databases -----------------------------------------------------------------
+
+    /// Creates a database. A path equal to, above or below an existing database fails
+    /// with `DatabaseAlreadyExists`.
+    pub fn create_database(&self, path: &PartialPath) -> Result<()> {
+        let mut schema = self.schema.write();
+        let op =
+            schema.plan_create_database(path, self.config.default_time_partition_interval_ms)?;
+        self.commit(&mut schema, vec![op])
+    }
+
+    /// Deletes every database matching any pattern, with its schema and data. Nothing
+    /// matched → `PathNotExist`.
+    pub fn delete_databases(&self, patterns: &[PathPattern]) -> Result<()> {
+        let mut schema = self.schema.write();
+        let dbs = schema.matching_databases(patterns);
+        if dbs.is_empty() {
+            return Err(Error::PathNotExist(patterns_text(patterns)));
+        }
+        let ops = dbs
+            .iter()
+            .map(|d| SchemaOp::DeleteDatabase {
+                path: d.path.clone(),
+            })
+            .collect();
+        self.commit(&mut schema, ops)?;
+        let mut map = self.regions.write();
+        for d in dbs {
+            map.remove(&d.region_id);
+            let dir = Self::wal_dir_of(&self.config, d.region_id);
+            match std::fs::remove_dir_all(&dir) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => tracing::warn!(
+                    "cannot remove {}: {e} (removed at next open)",
+                    dir.display()
+                ),
+            }
+        }
+        Ok(())
+    }
+
+    /// Databases matching the pattern, in Java HashMap order of their full names.
+    pub fn databases(&self, pattern: &PathPattern) -> Vec<DatabaseInfo> {
+        self.schema.read().databases(pattern)
+    }
+
+    /// Sets (or with `None` unsets) the TTL of every database matching the pattern.
+    pub fn set_ttl(&self, pattern: &PathPattern, ttl_ms: Option<i64>) -> Result<()> {
+        if let Some(t) = ttl_ms {
+            if t <= 0 {
+                return Err(Error::IllegalParameter("TTL should be positive.".into()));
+            }
+        }
+        let mut schema = self.schema.write();
+        let dbs = schema.matching_databases(std::slice::from_ref(pattern));
+        if dbs.is_empty() {
+            return Err(Error::DatabaseNotSet(pattern.to_string()));
+        }
+        let ops = dbs
+            .into_iter()
+            .map(|d| SchemaOp::SetTtl {
+                path: d.path,
+                ttl: ttl_ms,
+            })
+            .collect();
+        self.commit(&mut schema, ops)
+    }
+
+    // ----- time series ---------------------------------------------------------------
+
+    fn spec_schema(spec: &TimeseriesSpec) -> MeasurementSchema {
+        MeasurementSchema {
+            name: spec.path.last().to_string(),
+            data_type: spec.data_type,
+            encoding: spec.encoding,
+            compressor: spec.compressor,
+        }
+    }
+
+    /// Creates one (non-aligned) time series; auto-creates its database when enabled.
+    pub fn create_timeseries(&self, spec: TimeseriesSpec) -> Result<()> {
+        let mut schema = self.schema.write();
+        let mut ops = Vec::new();
+        if let Err(e) = self.ensure_database(&mut schema, &spec.path, &mut ops) {
+            return Err(match e {
+                Error::DatabaseNotSet(_) => Error::DatabaseNotSet(spec.path.to_string()),
+                other => other,
+            });
+        }
+        let planned = schema.plan_create_series(
+            &spec.path,
+            Self::spec_schema(&spec),
+            false,
+            spec.alias.clone(),
+            spec.props.clone(),
+            spec.tags.clone(),
+            spec.attributes.clone(),
+        );
+        match planned.and_then(|op| {
+            schema.apply(&op)?;
+            ops.push(op);
+            Ok(())
+        }) {
+            Ok(()) => self.log_ops(&schema, &ops),
+            Err(e) => {
+                // keep an auto-created database (IoTDB does too), but log it
+                self.log_ops(&schema, &ops)?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Creates aligned series under `device` (each spec's path is the full series path).
+    /// All or nothing.
+    pub fn create_aligned_timeseries(
+        &self,
+        device: &PartialPath,
+        specs: Vec<TimeseriesSpec>,
+    ) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for s in &specs {
+            if s.path.parent() != *device {
+                return Err(Error::IllegalParameter(format!(
+                    "{} is not a measurement of {device}",
+                    s.path
+                )));
+            }
+            if !seen.insert(s.path.last().to_string())
+                || s.alias.as_ref().is_some_and(|a| !seen.insert(a.clone()))
+            {
+                return Err(Error::Metadata(format!(
+                    "measurement or alias {} is duplicated",
+                    s.path.last()
+                )));
+            }
+        }
+        let mut schema = self.schema.write();
+        let mut ops = Vec::new();
+        self.ensure_database(&mut schema, device, &mut ops)?;
+        let mut planned = Vec::new();
+        for s in &specs {
+            match schema.plan_create_series(
+                &s.path,
+                Self::spec_schema(s),
+                true,
+                s.alias.clone(),
+                s.props.clone(),
+                s.tags.clone(),
+                s.attributes.clone(),
+            ) {
+                Ok(op) => planned.push(op),
+                Err(e) => {
+                    self.log_ops(&schema, &ops)?;
+                    return Err(e);
+                }
+            }
+        }
+        for op in planned {
+            schema.apply(&op)?;
+            ops.push(op);
+        }
+        self.log_ops(&schema, &ops)
+    }
+
+    fn drop_series_data(
+        &self,
+        schema: &Schema,
+        series: Vec<(PartialPath, PartialPath, String)>,
+    ) -> Result<()> {
+        // (database, device, measurement) grouped per region
+        let mut by_region: Vec<(DbMeta, Vec<(PartialPath, String)>)> = Vec::new();
+        for (db, dev, m) in series {
+            let Some(meta) = schema.database_of(&db) else {
+                continue;
+            };
+            match by_region
+                .iter_mut()
+                .find(|(d, _)| d.region_id == meta.region_id)
+            {
+                Some((_, v)) => v.push((dev, m)),
+                None => by_region.push((meta, vec![(dev, m)])),
+            }
+        }
+        for (db, series) in by_region {
+            let region = self.region(&db)?;
+            with_scratch(|buf| region.write(&WalEntry::Drop { series }, buf))?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the series matching any pattern, with their data. Nothing matched →
+    /// `PathNotExist`. Series provided by templates are not matched (deactivate instead).
+    pub fn delete_timeseries(&self, patterns: &[PathPattern]) -> Result<()> {
+        let mut schema = self.schema.write();
+        let series = schema.matching_real_series(patterns);
+        if series.is_empty() {
+            return Err(Error::PathNotExist(patterns_text(patterns)));
+        }
+        let targets = series
+            .iter()
+            .map(|s| {
+                (
+                    s.database.clone(),
+                    s.path.parent(),
+                    s.path.last().to_string(),
+                )
+            })
+            .collect();
+        self.drop_series_data(&schema, targets)?;
+        let ops = series
+            .into_iter()
+            .map(|s| SchemaOp::DeleteSeries { path: s.path })
+            .collect();
+        self.commit(&mut schema, ops)
+    }
+
+    /// Series matching the pattern (real and template-provided), in IoTDB 1.0's
+    /// expansion order: depth first, children in Java HashMap order; aliases match too.
+    pub fn series(&self, pattern: &PathPattern) -> Vec<SeriesInfo> {
+        self.schema.read().series(pattern)
+    }
+
+    /// The series at `path`, which may also be `device.alias`.
+    pub fn series_info(&self, path: &PartialPath) -> Option<SeriesInfo> {
+        self.schema.read().resolve(path).map(|r| r.info)
+    }
+
+    /// Devices matching the pattern (a device before its descendants).
+    pub fn devices(&self, pattern: &PathPattern) -> Vec<DeviceInfo> {
+        self.schema.read().devices(pattern)
+    }
+
+    /// Children of the nodes matching the pattern (SHOW CHILD PATHS), sorted by path.
+    pub fn child_paths(&self, pattern: &PathPattern) -> Vec<(PartialPath, NodeKind)> {
+        self.schema.read().child_paths(pattern)
+    }
+
+    /// Distinct nodes at `level` (root = 0) on paths matching the pattern (COUNT NODES).
+    pub fn nodes_at_level(&self, pattern: &PathPattern, level: usize) -> Vec<PartialPath> {
+        self.schema.read().nodes_at_level(pattern, level)
+    }
+
+    /// Changes tags, attributes or the alias of a series.
+    pub fn alter_timeseries(&self, path: &PartialPath, op: AlterOp) -> Result<()> {
+        let mut schema = self.schema.write();
+        let op = schema.plan_alter(path, &op)?;
+        self.commit(&mut schema, vec![op])
+    }
+
+    // ----- templates -----------------------------------------------------------------
+
+    /// Creates a schema template (duplicate name → `DuplicatedTemplate`).
+    pub fn create_template(&self, t: TemplateDef) -> Result<()> {
+        let mut schema = self.schema.write();
+        let op = schema.plan_create_template(t)?;
+        self.commit(&mut schema, vec![op])
+    }
+
+    /// Drops a template that is set nowhere (else `TemplateIsInUse`).
+    pub fn drop_template(&self, name: &str) -> Result<()> {
+        let mut schema = self.schema.write();
+        let op = schema.plan_drop_template(name)?;
+        self.commit(&mut schema, vec![op])
+    }
+
+    /// Adds measurements to a template (also on devices where it is activated).
+    pub fn append_template(&self, name: &str, ms: Vec<TemplateMeasurement>) -> Result<()> {
+        let mut schema = self.schema.write();
+        let op = schema.plan_append_template(name, ms)?;
+        self.commit(&mut schema, vec![op])
+    }
+
+    /// Removes a measurement (or a whole group such as `GPS`) from a template that is
+    /// not activated anywhere.
+    pub fn prune_template(&self, name: &str, path: &str) -> Result<()> {
+        let mut schema = self.schema.write();
+        let op = schema.plan_prune_template(name, path)?;
+        self.commit(&mut schema, vec![op])
+    }
+
+    /// Sets a template on a prefix path. No database is required (activation creates
+    /// one when auto-create is on); conflicts with existing series → `TemplateIncompatible`;
+    /// a template already set on the path, an ancestor or a descendant → `Metadata`.
+    pub fn set_template(&self, name: &str, prefix: &PartialPath) -> Result<()> {
+        let mut schema = self.schema.write();
+        let op = schema.plan_set_template(name, prefix)?;
+        self.commit(&mut schema, vec![op])
+    }
+
+    /// Unsets a template from the exact path it was set on (activated below →
+    /// `TemplateIsInUse`; not set there → `TemplateNotSet`).
+    pub fn unset_template(&self, name: &str, prefix: &PartialPath) -> Result<()> {
+        let mut schema = self.schema.write();
+        let op = schema.plan_unset_template(name, prefix)?;
+        self.commit(&mut schema, vec![op])
+    }
+
+    /// Activates the template covering `device` on it (CREATE TIMESERIES OF SCHEMA
+    /// TEMPLATE ON device); creates the database when missing and auto-create is on.
+    pub fn activate_template(&self, device: &PartialPath) -> Result<()> {
+        let mut schema = self.schema.write();
+        if schema.covering_template(device).is_none() {
+            return Err(Error::TemplateNotSet(format!(
+                "Path [{device}] has not been set any template."
+            )));
+        }
+        let mut ops = Vec::new();
+        self.ensure_database(&mut schema, device, &mut ops)?;
+        let result = schema.plan_activate(device).and_then(|op| {
+            schema.apply(&op)?;
+            ops.push(op);
+            Ok(())
+        });
+        self.log_ops(&schema, &ops)?;
+        result
+    }
+
+    /// Deactivates templates on the devices matching the patterns (optionally only
+    /// template `name`), deleting the data of their template series.
+    pub fn deactivate_template(&self, name: Option<&str>, patterns: &[PathPattern]) -> Result<()> {
+        let mut schema = self.schema.write();
+        if let Some(n) = name {
+            if schema.template(n).is_none() {
+                return Err(Error::UndefinedTemplate(n.to_string()));
+            }
+        }
+        let devices = schema.matching_activated(name, patterns);
+        if devices.is_empty() {
+            return Err(Error::TemplateNotActivated(
+                "Target schema template is not activated on any path matched by given path pattern"
+                    .into(),
+            ));
+        }
+        let mut targets = Vec::new();
+        for d in &devices {
+            let Some(db) = schema.database_of(d) else {
+                continue;
+            };
+            for (dev, m) in schema.template_series_of(d) {
+                targets.push((db.path.clone(), dev, m));
+            }
+        }
+        self.drop_series_data(&schema, targets)?;
+        let ops = devices
+            .into_iter()
+            .map(|device| SchemaOp::DeactivateTemplate { device })
+            .collect();
+        self.commit(&mut schema, ops)
+    }
+
+    /// All template names (Java HashMap order).
+    pub fn template_names(&self) -> Vec<String> {
+        self.schema.read().template_names()
+    }
+
+    /// A template definition (measurements in definition order).
+    pub fn template(&self, name: &str) -> Option<TemplateDef> {
+        self.schema.read().template(name).map(|t| t.def.clone())
+    }
+
+    /// Paths the template is set on.
+    pub fn paths_template_set_on(&self, name: &str) -> Result<Vec<PartialPath>> {
+        self.schema.read().paths_set(name)
+    }
+
+    /// Devices the template is activated on.
+    pub fn paths_template_using_on(&self, name: &str) -> Result<Vec<PartialPath>> {
+        self.schema.read().paths_using(name)
+    }
+
+    // ----- inserts -------------------------------------------------------------------
+
+    /// Auto-creates what a device write is missing: database, template activation,
+    /// series (`wanted`: measurement → type for creation). Ops are applied to `schema`
+    /// and appended to `ops`; per-measurement failures are returned.
+    fn auto_create(
+        &self,
+        schema: &mut Schema,
+        device: &PartialPath,
+        wanted: &[(String, TSDataType)],
+        aligned: bool,
+        ops: &mut Vec<SchemaOp>,
+    ) -> Result<Vec<(String, Error)>> {
+        let mut failures = Vec::new();
+        let first = wanted
+            .first()
+            .map(|(m, _)| device.child(m))
+            .unwrap_or_else(|| device.clone());
+        if let Err(e) = self.ensure_database(schema, device, ops) {
+            return Err(match e {
+                Error::DatabaseNotSet(_) => Error::DatabaseNotSet(first.to_string()),
+                other => other,
+            });
+        }
+        let names: Vec<String> = wanted.iter().map(|(m, _)| m.clone()).collect();
+        let look = schema.lookup_device(device, &names);
+        if let Some(b) = look.blocked {
+            return Err(Error::PathAlreadyExist(b.to_string()));
+        }
+        // a covering template that provides a missing measurement gets activated
+        let activate = match schema.covering_template(device) {
+            Some((_, t)) => look.measurements.iter().zip(&names).any(|(l, m)| {
+                matches!(l, Lookup::Missing)
+                    && t.def.measurements.iter().any(|tm| {
+                        crate::schema::template_nodes(&tm.path)
+                            .map(|n| n.len() == 1 && n[0] == *m)
+                            .unwrap_or(false)
+                    })
+            }),
+            None => false,
+        };
+        if activate {
+            if let Ok(op) = schema.plan_activate(device) {
+                schema.apply(&op)?;
+                ops.push(op);
+            }
+        }
+        let look = schema.lookup_device(device, &names);
+        for ((m, ty), l) in wanted.iter().zip(&look.measurements) {
+            if !matches!(l, Lookup::Missing) {
+                continue;
+            }
+            let path = device.child(m);
+            let ms = MeasurementSchema {
+                name: m.clone(),
+                data_type: *ty,
+                encoding: ty.default_encoding(),
+                compressor: self.config.default_compressor,
+            };
+            match schema.plan_create_series(&path, ms, aligned, None, vec![], vec![], vec![]) {
+                Ok(op) => {
+                    schema.apply(&op)?;
+                    ops.push(op);
+                }
+                Err(e) => failures.push((m.clone(), e)),
+            }
+        }
+        Ok(failures)
+    }
+
+    fn needs_create(look: &DeviceLookup) -> bool {
+        look.db.is_none()
+            || look
+                .measurements
+                .iter()
+                .any(|l| matches!(l, Lookup::Missing))
+    }
+
+    /// Inserts a tablet (one device, many rows). Unknown series are auto-created (when
+    /// enabled) with the declared types; values convert by IoTDB's widening rules; a
+    /// measurement whose type does not fit fails alone (the others are written) and the
+    /// call returns `Metadata("Fail to insert measurements [...] caused by [...]")`.
+    pub fn insert_tablet(&self, t: &InsertTablet) -> Result<()> {
+        if t.measurements.is_empty() || t.times.is_empty() {
+            return Ok(());
+        }
+        if t.types.len() != t.measurements.len() || t.columns.len() != t.measurements.len() {
+            return Err(Error::IllegalParameter(format!(
+                "tablet of {} has {} measurements, {} types and {} columns",
+                t.device,
+                t.measurements.len(),
+                t.types.len(),
+                t.columns.len()
+            )));
+        }
+        if let Some(c) = t.columns.iter().find(|c| c.len() != t.times.len()) {
+            return Err(Error::IllegalParameter(format!(
+                "tablet of {} has {} timestamps but a column of {} values",
+                t.device,
+                t.times.len(),
+                c.len()
+            )));
+        }
+        let names: Vec<Cow<str>> = t
+            .measurements
+            .iter()
+            .map(|m| canonical_measurement(m))
+            .collect();
+        let owned_names: Vec<String>;
+        let name_refs: &[String] = if names.iter().all(|n| matches!(n, Cow::Borrowed(_))) {
+            &t.measurements
+        } else {
+            owned_names = names.iter().map(|n| n.to_string()).collect();
+            &owned_names
+        };
+
+        let mut failures: Vec<(String, Error)> = Vec::new();
+        let mut schema_r = self.schema.read();
+        let mut look = schema_r.lookup_device(&t.device, name_refs);
+        if Self::needs_create(&look) && self.config.auto_create_schema && look.blocked.is_none() {
+            drop(schema_r);
+            let mut w = self.schema.write();
+            let look_w = w.lookup_device(&t.device, name_refs);
+            let wanted: Vec<(String, TSDataType)> = name_refs
+                .iter()
+                .zip(&t.types)
+                .zip(&look_w.measurements)
+                .filter(|(_, l)| matches!(l, Lookup::Missing))
+                .map(|((m, ty), _)| (m.clone(), *ty))
+                .collect();
+            let mut ops = Vec::new();
+            let created = self.auto_create(&mut w, &t.device, &wanted, t.aligned, &mut ops);
+            self.log_ops(&w, &ops)?;
+            failures = created?;
+            schema_r = RwLockWriteGuard::downgrade(w);
+            look = schema_r.lookup_device(&t.device, name_refs);
+        }
+        if let Some(b) = &look.blocked {
+            return Err(Error::PathAlreadyExist(b.to_string()));
+        }
+        let Some(db) = look.db.clone() else {
+            return Err(Error::DatabaseNotSet(
+                t.device.child(&name_refs[0]).to_string(),
+            ));
+        };
+        if let Some(a) = look.aligned {
+            if a != t.aligned {
+                return Err(aligned_mismatch(&t.device, a));
+            }
+        }
+        // TTL: rows older than the bound are not written
+        let mut ttl_mask: Option<Bitmap> = None;
+        let mut ttl_error = None;
+        if let Some(ttl) = db.ttl {
+            let bound = model::time::now_ms().saturating_sub(ttl);
+            let old: Vec<usize> = (0..t.times.len()).filter(|&i| t.times[i] < bound).collect();
+            if old.len() == t.times.len() {
+                return Err(out_of_ttl(t.times[0], bound));
+            }
+            if let Some(&i) = old.first() {
+                let mut b = Bitmap::new(t.times.len());
+                for &i in &old {
+                    b.set(i);
+                }
+                ttl_mask = Some(b);
+                ttl_error = Some(out_of_ttl(t.times[i], bound));
+            }
+        }
+        let mut columns = Vec::with_capacity(t.columns.len());
+        for (i, col) in t.columns.iter().enumerate() {
+            let m = &name_refs[i];
+            if failures.iter().any(|(f, _)| f == m) {
+                continue;
+            }
+            let (real, registered) = match &look.measurements[i] {
+                Lookup::Found { name, data_type } => (name, *data_type),
+                Lookup::Missing => {
+                    failures.push((
+                        m.clone(),
+                        Error::PathNotExist(t.device.child(m).to_string()),
+                    ));
+                    continue;
+                }
+            };
+            let src = col.data.data_type();
+            let data = if src == registered.physical() {
+                Cow::Borrowed(&col.data)
+            } else if let Some(c) = convert_column(&col.data, registered) {
+                Cow::Owned(c)
+            } else {
+                let row = (0..t.times.len()).find(|&r| !col.is_null(r)).unwrap_or(0);
+                let value = col
+                    .data
+                    .get(row)
+                    .map(|v| v.to_iotdb_string())
+                    .unwrap_or_default();
+                failures.push((
+                    m.clone(),
+                    mismatch(
+                        &t.device.child(real).to_string(),
+                        registered,
+                        src,
+                        t.times[row],
+                        &value,
+                    ),
+                ));
+                continue;
+            };
+            let nulls = match (&col.nulls, &ttl_mask) {
+                (None, None) => None,
+                (Some(n), None) => Some(Cow::Borrowed(n)),
+                (None, Some(tm)) => Some(Cow::Borrowed(tm)),
+                (Some(n), Some(tm)) => {
+                    let mut b = Bitmap::new(t.times.len());
+                    for r in 0..t.times.len() {
+                        if n.get(r) || tm.get(r) {
+                            b.set(r);
+                        }
+                    }
+                    Some(Cow::Owned(b))
+                }
+            };
+            columns.push(WalColumn {
+                measurement: Cow::Borrowed(real.as_str()),
+                data,
+                nulls,
+            });
+        }
+        if !columns.is_empty() {
+            let region = self.region(&db)?;
+            let entry = WalEntry::Tablet(WalTablet {
+                device: Cow::Borrowed(&t.device),
+                times: Cow::Borrowed(&t.times),
+                columns,
+            });
+            with_scratch(|buf| region.write(&entry, buf))?;
+        }
+        drop(schema_r);
+        if !failures.is_empty() {
+            return Err(measurement_failures(failures));
+        }
+        match ttl_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    fn plan_row<'a>(row: &'a model::InsertRow) -> Result<RowPlan<'a>> {
+        let measurements: Vec<Cow<str>> = row
+            .measurements
+            .iter()
+            .map(|m| canonical_measurement(m))
+            .collect();
+        let values: Vec<Option<RowVal>> = match &row.values {
+            RowValues::Typed(v) => {
+                if v.len() != measurements.len() {
+                    return Err(Error::IllegalParameter(format!(
+                        "row of {} has {} measurements but {} values",
+                        row.device,
+                        measurements.len(),
+                        v.len()
+                    )));
+                }
+                v.iter().map(|x| x.as_ref().map(RowVal::Typed)).collect()
+            }
+            RowValues::Strings(v) => {
+                if v.len() != measurements.len() {
+                    return Err(Error::IllegalParameter(format!(
+                        "row of {} has {} measurements but {} values",
+                        row.device,
+                        measurements.len(),
+                        v.len()
+                    )));
+                }
+                v.iter()
+                    .map(|s| (s != "null" && s != "NULL").then_some(RowVal::Text(s.as_str())))
+                    .collect()
+            }
+        };
+        Ok(RowPlan {
+            measurements,
+            values,
+        })
+    }
+
+    /// Inserts rows (insertRecord(s), insertStringRecord(s), SQL INSERT). String values
+    /// of unknown series get IoTDB's inferred type. Each failing row is reported; a call
+    /// of several rows returns `Error::Multiple` with the failing row indexes.
+    pub fn insert_rows(&self, rows: &InsertRows) -> Result<()> {
+        if rows.rows.is_empty() {
+            return Ok(());
+        }
+        let mut row_errors: Vec<Option<Error>> = (0..rows.rows.len()).map(|_| None).collect();
+        let mut plans: Vec<Option<RowPlan>> = Vec::with_capacity(rows.rows.len());
+        for (i, row) in rows.rows.iter().enumerate() {
+            match Self::plan_row(row) {
+                Ok(p) => plans.push(Some(p)),
+                Err(e) => {
+                    row_errors[i] = Some(e);
+                    plans.push(None);
+                }
+            }
+        }
+        let names_of = |p: &RowPlan| -> Vec<String> {
+            p.measurements
+                .iter()
+                .zip(&p.values)
+                .filter(|(_, v)| v.is_some())
+                .map(|(m, _)| m.to_string())
+                .collect()
+        };
+        let mut schema_r = self.schema.read();
+        let mut creation_failures: HashMap<usize, Vec<(String, Error)>> = HashMap::new();
+        let any_missing = self.config.auto_create_schema
+            && rows.rows.iter().zip(&plans).any(|(row, p)| {
+                p.as_ref().is_some_and(|p| {
+                    let names = names_of(p);
+                    !names.is_empty()
+                        && Self::needs_create(&schema_r.lookup_device(&row.device, &names))
+                })
+            });
+        if any_missing {
+            drop(schema_r);
+            let mut w = self.schema.write();
+            let mut ops = Vec::new();
+            for (i, (row, p)) in rows.rows.iter().zip(&plans).enumerate() {
+                let Some(p) = p else { continue };
+                let names = names_of(p);
+                if names.is_empty() {
+                    continue;
+                }
+                let look = w.lookup_device(&row.device, &names);
+                if !Self::needs_create(&look) || look.blocked.is_some() {
+                    continue;
+                }
+                let mut wanted = Vec::new();
+                let mut k = 0;
+                for (m, v) in p.measurements.iter().zip(&p.values) {
+                    let Some(v) = v else { continue };
+                    if matches!(look.measurements[k], Lookup::Missing) {
+                        if let Some(ty) = v.creation_type(&self.config) {
+                            if !wanted
+                                .iter()
+                                .any(|(w, _): &(String, TSDataType)| w == m.as_ref())
+                            {
+                                wanted.push((m.to_string(), ty));
+                            }
+                        }
+                    }
+                    k += 1;
+                }
+                match self.auto_create(&mut w, &row.device, &wanted, row.aligned, &mut ops) {
+                    Ok(f) if f.is_empty() => {}
+                    Ok(f) => {
+                        creation_failures.insert(i, f);
+                    }
+                    Err(e) => row_errors[i] = Some(e),
+                }
+            }
+            self.log_ops(&w, &ops)?;
+            schema_r = RwLockWriteGuard::downgrade(w);
+        }
+
+        let now = model::time::now_ms();
+        let mut per_region: Vec<(DbMeta, Vec<WalRow>)> = Vec::new();
+        for (i, (row, p)) in rows.rows.iter().zip(&plans).enumerate() {
+            let Some(p) = p else { continue };
+            if row_errors[i].is_some() {
+                continue;
+            }
+            let names = names_of(p);
+            if names.is_empty() {
+                continue;
+            }
+            let look = schema_r.lookup_device(&row.device, &names);
+            if let Some(b) = &look.blocked {
+                row_errors[i] = Some(Error::PathAlreadyExist(b.to_string()));
+                continue;
+            }
+            let Some(db) = look.db.clone() else {
+                row_errors[i] = Some(Error::DatabaseNotSet(
+                    row.device.child(&names[0]).to_string(),
+                ));
+                continue;
+            };
+            if let Some(a) = look.aligned {
+                if a != row.aligned {
+                    row_errors[i] = Some(aligned_mismatch(&row.device, a));
+                    continue;
+                }
+            }
+            if let Some(ttl) = db.ttl {
+                let bound = now.saturating_sub(ttl);
+                if row.time < bound {
+                    row_errors[i] = Some(out_of_ttl(row.time, bound));
+                    continue;
+                }
+            }
+            let mut failures = creation_failures.remove(&i).unwrap_or_default();
+            let mut values = Vec::with_capacity(names.len());
+            let mut k = 0;
+            for (m, v) in p.measurements.iter().zip(&p.values) {
+                let Some(v) = v else { continue };
+                let l = &look.measurements[k];
+                k += 1;
+                if failures.iter().any(|(f, _)| f == m.as_ref()) {
+                    continue;
+                }
+                let (real, registered) = match l {
+                    Lookup::Found { name, data_type } => (name, *data_type),
+                    Lookup::Missing => {
+                        failures.push((
+                            m.to_string(),
+                            Error::PathNotExist(row.device.child(m).to_string()),
+                        ));
+                        continue;
+                    }
+                };
+                let converted = match v {
+                    RowVal::Typed(val) => val.convert_for_insert(registered).ok_or_else(|| {
+                        mismatch(
+                            &row.device.child(real).to_string(),
+                            registered,
+                            val.data_type(),
+                            row.time,
+                            &val.to_iotdb_string(),
+                        )
+                    }),
+                    RowVal::Text(s) => Value::parse_as(s, registered).map_err(|_| {
+                        mismatch(
+                            &row.device.child(real).to_string(),
+                            registered,
+                            infer_type(s, &self.config).unwrap_or(TSDataType::Text),
+                            row.time,
+                            s,
+                        )
+                    }),
+                };
+                match converted {
+                    Ok(val) => values.push((real.clone(), val)),
+                    Err(e) => failures.push((m.to_string(), e)),
+                }
+            }
+            if !values.is_empty() {
+                let wr = WalRow {
+                    device: row.device.clone(),
+                    time: row.time,
+                    values,
+                };
+                match per_region
+                    .iter_mut()
+                    .find(|(d, _)| d.region_id == db.region_id)
+                {
+                    Some((_, v)) => v.push(wr),
+                    None => per_region.push((db, vec![wr])),
+                }
+            }
+            if !failures.is_empty() {
+                row_errors[i] = Some(measurement_failures(failures));
+            }
+        }
+        for (db, batch) in per_region {
+            let region = self.region(&db)?;
+            with_scratch(|buf| region.write(&WalEntry::Rows(batch), buf))?;
+        }
+        drop(schema_r);
+        let errors: Vec<(usize, Error)> = row_errors
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.map(|e| (i, e)))
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else if rows.rows.len() == 1 {
+            Err(errors
+                .into_iter()
+                .next()
+                .map(|(_, e)| e)
+                .unwrap_or_else(|| Error::internal("no error")))
+        } else {
+            Err(Error::Multiple(errors))
+        }
+    }
+
+    // ----- reads and deletes ---------------------------------------------------------
+
+    fn resolve_for_read(
+        &self,
+        path: &PartialPath,
+    ) -> Result<(crate::schema::Resolved, Option<Arc<DataRegion>>)> {
+        let schema = self.schema.read();
+        let r = schema
+            .resolve(path)
+            .ok_or_else(|| Error::PathNotExist(path.to_string()))?;
+        let region = self.regions.read().get(&r.region_id).cloned();
+        Ok((r, region))
+    }
+
+    /// Reads one series (path or `device.alias`) in an inclusive time range: ascending
+    /// unique times, newest write wins, deletions and TTL applied.
+    pub fn read_series(&self, path: &PartialPath, range: TimeRange) -> Result<SeriesData> {
+        let (r, region) = self.resolve_for_read(path)?;
+        let mut range = range;
+        if let Some(ttl) = r.ttl {
+            range.start = range.start.max(model::time::now_ms().saturating_sub(ttl));
+        }
+        let dt = r.info.schema.data_type;
+        Ok(match region {
+            Some(region) => region.read_series(&r.device, &r.measurement, dt, range),
+            None => SeriesData {
+                times: Vec::new(),
+                values: ColumnData::empty(dt),
+            },
+        })
+    }
+
+    /// The latest point of a series (None when it has no data).
+    pub fn last_point(&self, path: &PartialPath) -> Result<Option<(i64, Value)>> {
+        let (r, region) = self.resolve_for_read(path)?;
+        let Some(region) = region else {
+            return Ok(None);
+        };
+        let last = region.last_point(&r.device, &r.measurement, r.info.schema.data_type);
+        if let (Some(ttl), Some((t, _))) = (r.ttl, &last) {
+            if *t < model::time::now_ms().saturating_sub(ttl) {
+                return Ok(None);
+            }
+        }
+        Ok(last)
+    }
+
+    /// Deletes the points of every series matching the patterns inside the inclusive
+    /// range. Matching nothing is not an error.
+    pub fn delete_data(&self, patterns: &[PathPattern], range: TimeRange) -> Result<()> {
+        if range.is_empty() {
+            return Ok(());
+        }
+        let schema = self.schema.read();
+        let mut seen = std::collections::HashSet::new();
+        let mut by_region: Vec<(DbMeta, Vec<(PartialPath, String)>)> = Vec::new();
+        for p in patterns {
+            for s in schema.series(p) {
+                if !seen.insert(s.path.clone()) {
+                    continue;
+                }
+                let Some(db) = schema.database_of(&s.database) else {
+                    continue;
+                };
+                let item = (s.path.parent(), s.path.last().to_string());
+                match by_region
+                    .iter_mut()
+                    .find(|(d, _)| d.region_id == db.region_id)
+                {
+                    Some((_, v)) => v.push(item),
+                    None => by_region.push((db, vec![item])),
+                }
+            }
+        }
+        for (db, series) in by_region {
+            let region = self.region(&db)?;
+            with_scratch(|buf| region.write(&WalEntry::Delete { series, range }, buf))?;
+        }
+        Ok(())
+    }
+
+    /// Makes everything written so far durable (fsyncs every WAL). Flushing memtables
+    /// into TsFiles comes with the TsFile issue.
+    pub fn flush(&self) -> Result<()> {
+        self.sync_all()
+    }
+
+    /// Writes a schema snapshot now and truncates the schema log (normally automatic).
+    pub fn snapshot_schema(&self) -> Result<()> {
+        let schema = self.schema.read();
+        self.schema_log.lock().snapshot(&schema)
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        if let Err(e) = self.close() {
+            tracing::warn!("closing the storage engine: {e}");
+        }
+    }
+}
+
+fn run_syncer(syncer: Arc<Syncer>, regions: Weak<RegionMap>, every: Duration) {
+    loop {
+        {
+            let mut stop = syncer.stop.lock();
+            if !*stop {
+                syncer.cv.wait_for(&mut stop, every);
+            }
+            if *stop {
+                return;
+            }
+        }
+        let Some(regions) = regions.upgrade() else {
+            return;
+        };
+        let list: Vec<Arc<DataRegion>> = regions.read().values().cloned().collect();
+        drop(regions);
+        for r in list {
+            if let Err(e) = r.sync_wal() {
+                tracing::warn!("background WAL sync of region {} failed: {e}", r.id);
+            }
+        }
     }
 }

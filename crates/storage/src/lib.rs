@@ -6,13 +6,24 @@
 //! applied). Everything is reached through [`Engine`], which is `Send + Sync` and shared
 //! as `Arc<Engine>`.
 //!
+//! Files under `data_dir`: `system/schema-<gen>.{snap,log}` (schema), `system/users`,
+//! `wal/region-<id>/<seq>.wal` (one WAL per database).
+//!
 //! It must not know about SQL, Thrift or sessions: callers hand it parsed paths,
 //! patterns and columnar batches, and it answers with model types and `model::Error`.
 
 mod api;
+mod codec;
 mod config;
 mod engine;
+mod infer;
+mod memtable;
+mod region;
+mod schema;
+mod schema_log;
+mod schema_ops;
 mod users;
+mod wal;
 
 pub use api::{
     AlterOp, DatabaseInfo, DeviceInfo, NodeKind, SeriesData, SeriesInfo, TimeRange, TimeseriesSpec,

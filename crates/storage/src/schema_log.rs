@@ -1,0 +1,207 @@
+//! Persistence of the schema: `system/schema-<gen>.snap` (a full snapshot as ops) plus
+//! `system/schema-<gen>.log` (ops since that snapshot), each record framed and
+//! checksummed, fsynced before an operation returns. When the log grows past a limit a
+//! new snapshot generation is written and older files are removed.
+
+use crate::codec;
+use crate::schema::Schema;
+use crate::schema_ops::SchemaOp;
+use model::{Error, Result};
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const LOG_MAGIC: &[u8; 8] = b"IRSSLG01";
+const SNAP_MAGIC: &[u8; 8] = b"IRSSNP01";
+/// Log size that triggers a snapshot.
+const SNAPSHOT_AFTER_BYTES: u64 = 8 << 20;
+
+/// The open schema log.
+pub(crate) struct SchemaLog {
+    dir: PathBuf,
+    gen: u64,
+    file: File,
+    size: u64,
+    scratch: Vec<u8>,
+}
+
+fn file_gen(name: &str, ext: &str) -> Option<u64> {
+    name.strip_prefix("schema-")?
+        .strip_suffix(ext)?
+        .parse()
+        .ok()
+}
+
+fn read_magic(path: &Path, magic: &[u8; 8]) -> Result<bool> {
+    use std::io::Read;
+    let mut f = File::open(path)?;
+    let mut head = [0u8; 8];
+    Ok(f.read_exact(&mut head).is_ok() && &head == magic)
+}
+
+fn apply_all(schema: &mut Schema, payloads: &[Vec<u8>], what: &Path) {
+    for p in payloads {
+        match SchemaOp::decode(p) {
+            Ok(op) => {
+                if let Err(e) = schema.apply(&op) {
+                    tracing::warn!(
+                        "schema record in {} does not apply ({e}); skipped",
+                        what.display()
+                    );
+                }
+            }
+            Err(e) => tracing::warn!(
+                "undecodable schema record in {}: {e}; skipped",
+                what.display()
+            ),
+        }
+    }
+}
+
+fn create_log(dir: &Path, gen: u64) -> Result<File> {
+    let path = dir.join(format!("schema-{gen}.log"));
+    let mut f = OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .open(&path)?;
+    f.write_all(LOG_MAGIC)?;
+    f.sync_all()?;
+    codec::sync_dir(dir);
+    Ok(f)
+}
+
+impl SchemaLog {
+    /// Opens the log in `dir` and rebuilds the schema from snapshot + log.
+    pub(crate) fn open(dir: PathBuf) -> Result<(SchemaLog, Schema)> {
+        fs::create_dir_all(&dir)?;
+        let mut snaps = Vec::new();
+        let mut logs = Vec::new();
+        for ent in fs::read_dir(&dir)? {
+            let ent = ent?;
+            let name = ent.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if let Some(g) = file_gen(name, ".snap") {
+                snaps.push(g);
+            } else if let Some(g) = file_gen(name, ".log") {
+                logs.push(g);
+            }
+        }
+        snaps.sort_unstable();
+        let mut schema = Schema::default();
+        let mut gen = 0;
+        // newest complete snapshot wins
+        for &g in snaps.iter().rev() {
+            let path = dir.join(format!("schema-{g}.snap"));
+            if !read_magic(&path, SNAP_MAGIC)? {
+                tracing::warn!(
+                    "schema snapshot {} has a bad header; ignored",
+                    path.display()
+                );
+                continue;
+            }
+            let scan = codec::scan_file(&path, 8)?;
+            if let Some(why) = scan.damage {
+                tracing::warn!(
+                    "schema snapshot {} is damaged ({why}); ignored",
+                    path.display()
+                );
+                continue;
+            }
+            apply_all(&mut schema, &scan.records, &path);
+            gen = g;
+            break;
+        }
+        let log_path = dir.join(format!("schema-{gen}.log"));
+        let (file, size) = if log_path.exists() && read_magic(&log_path, LOG_MAGIC)? {
+            let scan = codec::scan_file(&log_path, 8)?;
+            apply_all(&mut schema, &scan.records, &log_path);
+            if let Some(why) = &scan.damage {
+                tracing::warn!(
+                    "schema log {}: {why}; truncating to {} bytes (last good record)",
+                    log_path.display(),
+                    scan.good_len
+                );
+            }
+            let f = OpenOptions::new().write(true).open(&log_path)?;
+            f.set_len(scan.good_len)?;
+            f.sync_all()?;
+            let f = OpenOptions::new().append(true).open(&log_path)?;
+            (f, scan.good_len)
+        } else {
+            if log_path.exists() {
+                tracing::warn!(
+                    "schema log {} has a bad header; starting it over",
+                    log_path.display()
+                );
+            }
+            (create_log(&dir, gen)?, LOG_MAGIC.len() as u64)
+        };
+        // files of older generations are superseded
+        for g in snaps.iter().chain(logs.iter()) {
+            if *g < gen {
+                let _ = fs::remove_file(dir.join(format!("schema-{g}.snap")));
+                let _ = fs::remove_file(dir.join(format!("schema-{g}.log")));
+            }
+        }
+        Ok((
+            SchemaLog {
+                dir,
+                gen,
+                file,
+                size,
+                scratch: Vec::new(),
+            },
+            schema,
+        ))
+    }
+
+    /// Appends ops and fsyncs (one write, one fsync for the batch).
+    pub(crate) fn append(&mut self, ops: &[SchemaOp]) -> Result<()> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        self.scratch.clear();
+        let mut payload = Vec::new();
+        for op in ops {
+            payload.clear();
+            op.encode(&mut payload);
+            codec::frame(&mut self.scratch, &payload)?;
+        }
+        self.file
+            .write_all(&self.scratch)
+            .and_then(|_| self.file.sync_data())
+            .map_err(|e| Error::StorageEngine(format!("cannot write the schema log: {e}")))?;
+        self.size += self.scratch.len() as u64;
+        Ok(())
+    }
+
+    /// Writes a new snapshot generation if the log has grown past the limit.
+    pub(crate) fn maybe_snapshot(&mut self, schema: &Schema) -> Result<()> {
+        if self.size < SNAPSHOT_AFTER_BYTES {
+            return Ok(());
+        }
+        self.snapshot(schema)
+    }
+
+    /// Writes a snapshot of `schema` as generation `gen + 1` and starts its log.
+    pub(crate) fn snapshot(&mut self, schema: &Schema) -> Result<()> {
+        let next = self.gen + 1;
+        let mut bytes = SNAP_MAGIC.to_vec();
+        let mut payload = Vec::new();
+        for op in schema.snapshot_ops() {
+            payload.clear();
+            op.encode(&mut payload);
+            codec::frame(&mut bytes, &payload)?;
+        }
+        codec::write_atomic(&self.dir.join(format!("schema-{next}.snap")), &bytes)?;
+        let file = create_log(&self.dir, next)?;
+        let old = self.gen;
+        self.gen = next;
+        self.file = file;
+        self.size = LOG_MAGIC.len() as u64;
+        let _ = fs::remove_file(self.dir.join(format!("schema-{old}.log")));
+        let _ = fs::remove_file(self.dir.join(format!("schema-{old}.snap")));
+        Ok(())
+    }
+}

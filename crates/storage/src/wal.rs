@@ -1,0 +1,578 @@
+//! The write-ahead log of one data region: `wal/region-<id>/<seq>.wal` segment files of
+//! checksummed records, one record per insert call (or delete), appended before the
+//! memtable is touched.
+//!
+//! Segment file: 8-byte magic, then frames `[len u32][crc32 u32][payload]` (see
+//! [`crate::codec`]). A new segment is started lazily after every open, so replay only
+//! ever has to repair tails; a torn or corrupt tail is truncated to the last good record.
+
+use crate::api::TimeRange;
+use crate::codec::{self, Reader, Writer};
+use crate::config::WalMode;
+use crate::memtable::MemTable;
+use model::{Bitmap, ColumnData, Error, PartialPath, Result, TSDataType, Value};
+use parking_lot::Mutex;
+use std::borrow::Cow;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+const MAGIC: &[u8; 8] = b"IRSWAL01";
+const SEGMENT_LIMIT: u64 = 256 << 20;
+
+const KIND_TABLET: u8 = 1;
+const KIND_ROWS: u8 = 2;
+const KIND_DELETE: u8 = 3;
+const KIND_DROP: u8 = 4;
+
+/// One column of a prepared tablet write (already converted to the series' physical type).
+#[derive(Debug, Clone)]
+pub(crate) struct WalColumn<'a> {
+    pub(crate) measurement: Cow<'a, str>,
+    pub(crate) data: Cow<'a, ColumnData>,
+    pub(crate) nulls: Option<Cow<'a, Bitmap>>,
+}
+
+/// A tablet write of one device.
+#[derive(Debug, Clone)]
+pub(crate) struct WalTablet<'a> {
+    pub(crate) device: Cow<'a, PartialPath>,
+    pub(crate) times: Cow<'a, [i64]>,
+    pub(crate) columns: Vec<WalColumn<'a>>,
+}
+
+/// One row of a rows write.
+#[derive(Debug, Clone)]
+pub(crate) struct WalRow {
+    pub(crate) device: PartialPath,
+    pub(crate) time: i64,
+    pub(crate) values: Vec<(String, Value)>,
+}
+
+/// A logged change to the data of a region.
+#[derive(Debug, Clone)]
+pub(crate) enum WalEntry<'a> {
+    /// Tablet insert.
+    Tablet(WalTablet<'a>),
+    /// Row inserts.
+    Rows(Vec<WalRow>),
+    /// Deletion of the points of some series in a time range.
+    Delete {
+        series: Vec<(PartialPath, String)>,
+        range: TimeRange,
+    },
+    /// Series removed from the schema: all their points go.
+    Drop { series: Vec<(PartialPath, String)> },
+}
+
+fn put_bitmap(w: &mut Writer, b: &Bitmap, n: usize) {
+    let mut bytes = vec![0u8; n.div_ceil(8)];
+    for i in 0..n {
+        if b.get(i) {
+            bytes[i / 8] |= 1 << (i % 8);
+        }
+    }
+    w.buf.extend_from_slice(&bytes);
+}
+
+fn put_fixed<const N: usize, T: Copy>(buf: &mut Vec<u8>, v: &[T], to: impl Fn(T) -> [u8; N]) {
+    let start = buf.len();
+    buf.resize(start + v.len() * N, 0);
+    for (dst, x) in buf[start..].chunks_exact_mut(N).zip(v) {
+        dst.copy_from_slice(&to(*x));
+    }
+}
+
+fn get_fixed<const N: usize, T>(
+    r: &mut Reader,
+    n: usize,
+    from: impl Fn([u8; N]) -> T,
+) -> Result<Vec<T>> {
+    let bytes = r.take(
+        n.checked_mul(N)
+            .ok_or_else(|| Error::StorageEngine("corrupt record: size overflow".into()))?,
+    )?;
+    Ok(bytes
+        .chunks_exact(N)
+        .map(|c| {
+            let mut a = [0u8; N];
+            a.copy_from_slice(c);
+            from(a)
+        })
+        .collect())
+}
+
+fn put_series_list(w: &mut Writer, series: &[(PartialPath, String)]) {
+    w.len(series.len());
+    for (d, m) in series {
+        w.path(d);
+        w.str(m);
+    }
+}
+
+fn get_series_list(r: &mut Reader) -> Result<Vec<(PartialPath, String)>> {
+    let n = r.count(12)?;
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let d = r.path()?;
+        let m = r.string()?;
+        v.push((d, m));
+    }
+    Ok(v)
+}
+
+impl WalEntry<'_> {
+    /// Appends this entry as one framed record to `out`.
+    pub(crate) fn encode_framed(&self, out: &mut Vec<u8>) -> Result<()> {
+        let start = codec::begin_frame(out);
+        let mut w = Writer::new(out);
+        match self {
+            WalEntry::Tablet(t) => {
+                let n = t.times.len();
+                if u32::try_from(n).is_err() || t.columns.len() > u32::MAX as usize {
+                    return Err(Error::IllegalParameter("tablet too large".into()));
+                }
+                w.u8(KIND_TABLET);
+                w.path(&t.device);
+                w.len(n);
+                put_fixed(w.buf, &t.times, i64::to_le_bytes);
+                w.len(t.columns.len());
+                for c in &t.columns {
+                    w.str(&c.measurement);
+                    w.u8(c.data.data_type().id());
+                    match &c.nulls {
+                        Some(b) => {
+                            w.u8(1);
+                            put_bitmap(&mut w, b, n);
+                        }
+                        None => w.u8(0),
+                    }
+                    if c.data.len() != n {
+                        return Err(Error::IllegalParameter(format!(
+                            "column {} has {} values for {n} timestamps",
+                            c.measurement,
+                            c.data.len()
+                        )));
+                    }
+                    match c.data.as_ref() {
+                        ColumnData::Boolean(v) => put_fixed(w.buf, v, |b: bool| [b as u8]),
+                        ColumnData::Int32(v) => put_fixed(w.buf, v, i32::to_le_bytes),
+                        ColumnData::Int64(v) => put_fixed(w.buf, v, i64::to_le_bytes),
+                        ColumnData::Float(v) => put_fixed(w.buf, v, f32::to_le_bytes),
+                        ColumnData::Double(v) => put_fixed(w.buf, v, f64::to_le_bytes),
+                        ColumnData::Binary(v) => {
+                            for b in v {
+                                if u32::try_from(b.len()).is_err() {
+                                    return Err(Error::IllegalParameter("value too large".into()));
+                                }
+                                w.bytes(b);
+                            }
+                        }
+                    }
+                }
+            }
+            WalEntry::Rows(rows) => {
+                w.u8(KIND_ROWS);
+                w.len(rows.len());
+                for row in rows {
+                    w.path(&row.device);
+                    w.i64(row.time);
+                    w.len(row.values.len());
+                    for (m, v) in &row.values {
+                        w.str(m);
+                        w.value(v);
+                    }
+                }
+            }
+            WalEntry::Delete { series, range } => {
+                w.u8(KIND_DELETE);
+                w.i64(range.start);
+                w.i64(range.end);
+                put_series_list(&mut w, series);
+            }
+            WalEntry::Drop { series } => {
+                w.u8(KIND_DROP);
+                put_series_list(&mut w, series);
+            }
+        }
+        codec::finish_frame(out, start)
+    }
+
+    /// Decodes one record payload, checking every length.
+    pub(crate) fn decode(payload: &[u8]) -> Result<WalEntry<'static>> {
+        let mut r = Reader::new(payload);
+        let entry = match r.u8()? {
+            KIND_TABLET => {
+                let device = r.path()?;
+                let n = r.count(8)?;
+                let times = get_fixed(&mut r, n, i64::from_le_bytes)?;
+                let ncols = r.count(7)?;
+                let mut columns = Vec::with_capacity(ncols);
+                for _ in 0..ncols {
+                    let measurement = r.string()?;
+                    let dt = r.data_type()?;
+                    let nulls = if r.bool()? {
+                        let bytes = r.take(n.div_ceil(8))?;
+                        let mut b = Bitmap::new(n);
+                        for i in 0..n {
+                            if bytes[i / 8] & (1 << (i % 8)) != 0 {
+                                b.set(i);
+                            }
+                        }
+                        Some(Cow::Owned(b))
+                    } else {
+                        None
+                    };
+                    let data = match dt {
+                        TSDataType::Boolean => {
+                            ColumnData::Boolean(r.take(n)?.iter().map(|&b| b != 0).collect())
+                        }
+                        TSDataType::Int32 => {
+                            ColumnData::Int32(get_fixed(&mut r, n, i32::from_le_bytes)?)
+                        }
+                        TSDataType::Int64 => {
+                            ColumnData::Int64(get_fixed(&mut r, n, i64::from_le_bytes)?)
+                        }
+                        TSDataType::Float => {
+                            ColumnData::Float(get_fixed(&mut r, n, f32::from_le_bytes)?)
+                        }
+                        TSDataType::Double => {
+                            ColumnData::Double(get_fixed(&mut r, n, f64::from_le_bytes)?)
+                        }
+                        TSDataType::Text => {
+                            if n.saturating_mul(4) > r.remaining() {
+                                return Err(Error::StorageEngine(
+                                    "corrupt record: text column".into(),
+                                ));
+                            }
+                            let mut v = Vec::with_capacity(n);
+                            for _ in 0..n {
+                                v.push(r.bytes()?.to_vec());
+                            }
+                            ColumnData::Binary(v)
+                        }
+                        other => {
+                            return Err(Error::StorageEngine(format!(
+                                "corrupt record: column of non-physical type {other}"
+                            )))
+                        }
+                    };
+                    columns.push(WalColumn {
+                        measurement: Cow::Owned(measurement),
+                        data: Cow::Owned(data),
+                        nulls,
+                    });
+                }
+                WalEntry::Tablet(WalTablet {
+                    device: Cow::Owned(device),
+                    times: Cow::Owned(times),
+                    columns,
+                })
+            }
+            KIND_ROWS => {
+                let n = r.count(20)?;
+                let mut rows = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let device = r.path()?;
+                    let time = r.i64()?;
+                    let nv = r.count(6)?;
+                    let mut values = Vec::with_capacity(nv);
+                    for _ in 0..nv {
+                        let m = r.string()?;
+                        let v = r.value()?;
+                        values.push((m, v));
+                    }
+                    rows.push(WalRow {
+                        device,
+                        time,
+                        values,
+                    });
+                }
+                WalEntry::Rows(rows)
+            }
+            KIND_DELETE => {
+                let start = r.i64()?;
+                let end = r.i64()?;
+                let series = get_series_list(&mut r)?;
+                WalEntry::Delete {
+                    series,
+                    range: TimeRange { start, end },
+                }
+            }
+            KIND_DROP => WalEntry::Drop {
+                series: get_series_list(&mut r)?,
+            },
+            k => {
+                return Err(Error::StorageEngine(format!(
+                    "corrupt record: unknown kind {k}"
+                )))
+            }
+        };
+        if !r.is_empty() {
+            return Err(Error::StorageEngine(
+                "corrupt record: trailing bytes".into(),
+            ));
+        }
+        Ok(entry)
+    }
+
+    /// Applies the entry to a memtable.
+    pub(crate) fn apply(&self, mem: &mut MemTable) {
+        match self {
+            WalEntry::Tablet(t) => {
+                let ascending = t.times.windows(2).all(|w| w[0] < w[1]);
+                for c in &t.columns {
+                    let buf = mem.series_mut(&t.device, &c.measurement, c.data.data_type());
+                    let added = buf.append_column(&t.times, ascending, &c.data, c.nulls.as_deref());
+                    mem.add_points(added);
+                }
+            }
+            WalEntry::Rows(rows) => {
+                for row in rows {
+                    for (m, v) in &row.values {
+                        if mem
+                            .series_mut(&row.device, m, v.data_type())
+                            .push(row.time, v)
+                        {
+                            mem.add_points(1);
+                        }
+                    }
+                }
+            }
+            WalEntry::Delete { series, range } => {
+                for (d, m) in series {
+                    mem.delete(d, m, *range);
+                }
+            }
+            WalEntry::Drop { series } => {
+                for (d, m) in series {
+                    mem.drop_series(d, m);
+                }
+            }
+        }
+    }
+}
+
+/// An open segment file plus counters for group commit.
+#[derive(Debug)]
+pub(crate) struct Segment {
+    file: File,
+    size: AtomicU64,
+    written: AtomicU64,
+    synced: AtomicU64,
+    sync_lock: Mutex<()>,
+}
+
+impl Segment {
+    /// Fsyncs if anything written is not yet synced (group commit: one fsync covers
+    /// every record written before it started).
+    fn sync_to(&self, seq: u64) -> Result<()> {
+        if self.synced.load(Ordering::Acquire) >= seq {
+            return Ok(());
+        }
+        let _g = self.sync_lock.lock();
+        if self.synced.load(Ordering::Acquire) >= seq {
+            return Ok(());
+        }
+        let target = self.written.load(Ordering::Acquire);
+        self.file
+            .sync_data()
+            .map_err(|e| Error::Wal(format!("fsync failed: {e}")))?;
+        self.synced.fetch_max(target, Ordering::AcqRel);
+        Ok(())
+    }
+}
+
+/// Proof of an append, used to wait for durability in `Sync` mode.
+pub(crate) struct Ticket {
+    segment: Arc<Segment>,
+    seq: u64,
+}
+
+impl Ticket {
+    /// Waits until the appended record is on stable storage.
+    pub(crate) fn sync(self) -> Result<()> {
+        self.segment.sync_to(self.seq)
+    }
+}
+
+struct WalInner {
+    current: Option<Arc<Segment>>,
+    next_seq: u64,
+}
+
+/// The WAL of one region.
+pub(crate) struct Wal {
+    dir: PathBuf,
+    mode: WalMode,
+    inner: Mutex<WalInner>,
+    dirty: AtomicBool,
+}
+
+fn segment_name(seq: u64) -> String {
+    format!("{seq:020}.wal")
+}
+
+fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
+    let mut v = Vec::new();
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(v),
+        Err(e) => return Err(e.into()),
+    };
+    for ent in rd {
+        let ent = ent?;
+        let name = ent.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if let Some(stem) = name.strip_suffix(".wal") {
+            if let Ok(seq) = stem.parse::<u64>() {
+                v.push((seq, ent.path()));
+            }
+        }
+    }
+    v.sort();
+    Ok(v)
+}
+
+impl Wal {
+    /// Opens the WAL in `dir`, replaying every record into `mem`. Torn or corrupt tails are
+    /// truncated (with a warning); nothing here panics on bad bytes.
+    pub(crate) fn open(dir: PathBuf, mode: WalMode, mem: &mut MemTable) -> Result<Wal> {
+        let segments = list_segments(&dir)?;
+        let mut next_seq = 0;
+        for (seq, path) in &segments {
+            next_seq = next_seq.max(seq + 1);
+            replay_segment(path, mem)?;
+        }
+        Ok(Wal {
+            dir,
+            mode,
+            inner: Mutex::new(WalInner {
+                current: None,
+                next_seq,
+            }),
+            dirty: AtomicBool::new(false),
+        })
+    }
+
+    /// Appends one encoded (framed) record. Returns a ticket to wait for durability, or
+    /// `None` when the WAL is disabled.
+    pub(crate) fn append(&self, framed: &[u8]) -> Result<Option<Ticket>> {
+        if self.mode == WalMode::Disable {
+            return Ok(None);
+        }
+        let mut inner = self.inner.lock();
+        let rotate = match &inner.current {
+            Some(s) => s.size.load(Ordering::Relaxed) >= SEGMENT_LIMIT,
+            None => true,
+        };
+        if rotate {
+            if let Some(old) = inner.current.take() {
+                let w = old.written.load(Ordering::Acquire);
+                old.sync_to(w)?;
+            }
+            let seq = inner.next_seq;
+            fs::create_dir_all(&self.dir)
+                .map_err(|e| Error::Wal(format!("cannot create {}: {e}", self.dir.display())))?;
+            let path = self.dir.join(segment_name(seq));
+            let mut file = OpenOptions::new()
+                .create_new(true)
+                .append(true)
+                .open(&path)
+                .map_err(|e| Error::Wal(format!("cannot create {}: {e}", path.display())))?;
+            file.write_all(MAGIC)
+                .map_err(|e| Error::Wal(format!("write failed: {e}")))?;
+            file.sync_all()
+                .map_err(|e| Error::Wal(format!("fsync failed: {e}")))?;
+            codec::sync_dir(&self.dir);
+            inner.next_seq = seq + 1;
+            inner.current = Some(Arc::new(Segment {
+                file,
+                size: AtomicU64::new(MAGIC.len() as u64),
+                written: AtomicU64::new(0),
+                synced: AtomicU64::new(0),
+                sync_lock: Mutex::new(()),
+            }));
+        }
+        let Some(seg) = inner.current.clone() else {
+            return Err(Error::internal("WAL segment missing after rotation"));
+        };
+        (&seg.file)
+            .write_all(framed)
+            .map_err(|e| Error::Wal(format!("write failed: {e}")))?;
+        seg.size.fetch_add(framed.len() as u64, Ordering::Relaxed);
+        let seq = seg.written.fetch_add(1, Ordering::AcqRel) + 1;
+        self.dirty.store(true, Ordering::Release);
+        Ok(Some(Ticket { segment: seg, seq }))
+    }
+
+    /// Fsyncs whatever was written (background flusher in `Async` mode, `flush`, `close`).
+    pub(crate) fn sync(&self) -> Result<()> {
+        if !self.dirty.swap(false, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let seg = self.inner.lock().current.clone();
+        if let Some(seg) = seg {
+            let w = seg.written.load(Ordering::Acquire);
+            if let Err(e) = seg.sync_to(w) {
+                self.dirty.store(true, Ordering::Release);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// The WAL mode.
+    pub(crate) fn mode(&self) -> WalMode {
+        self.mode
+    }
+}
+
+fn replay_segment(path: &Path, mem: &mut MemTable) -> Result<()> {
+    let len = fs::metadata(path)?.len();
+    let mut head = [0u8; 8];
+    let ok_magic = len >= MAGIC.len() as u64 && {
+        use std::io::Read;
+        File::open(path)?.read_exact(&mut head)?;
+        &head == MAGIC
+    };
+    if !ok_magic {
+        if len < MAGIC.len() as u64 {
+            tracing::warn!(
+                "WAL segment {} is shorter than its header (torn at creation); removing it",
+                path.display()
+            );
+            fs::remove_file(path)?;
+        } else {
+            let aside = path.with_extension("corrupt");
+            tracing::warn!(
+                "WAL segment {} has no valid header; moving it aside to {}",
+                path.display(),
+                aside.display()
+            );
+            fs::rename(path, aside)?;
+        }
+        return Ok(());
+    }
+    let scan = codec::scan_file(path, MAGIC.len() as u64)?;
+    for payload in &scan.records {
+        match WalEntry::decode(payload) {
+            Ok(entry) => entry.apply(mem),
+            Err(e) => tracing::warn!("skipping undecodable WAL record in {}: {e}", path.display()),
+        }
+    }
+    if let Some(why) = scan.damage {
+        tracing::warn!(
+            "WAL segment {}: {why}; truncating from {} to {} bytes (last good record)",
+            path.display(),
+            len,
+            scan.good_len
+        );
+        let f = OpenOptions::new().write(true).open(path)?;
+        f.set_len(scan.good_len)?;
+        f.sync_all()?;
+    }
+    Ok(())
+}
