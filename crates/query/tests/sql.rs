@@ -746,3 +746,124 @@ fn missing_series_are_no_columns() {
     let t = db.query("select temperature, nothing from root.ln.wf01.wt01 where time = 1");
     assert_eq!(cols(&t), vec!["root.ln.wf01.wt01.temperature"]);
 }
+
+#[test]
+fn schema_templates_via_sql() {
+    let db = Db::new();
+    db.run("CREATE DATABASE root.sg1");
+    db.run("CREATE SCHEMA TEMPLATE t1 (temperature FLOAT encoding=RLE, status BOOLEAN encoding=PLAIN compression=SNAPPY)");
+    let t = db.query("SHOW SCHEMA TEMPLATES");
+    assert_eq!(cols(&t), vec!["TemplateName"]);
+    assert_eq!(t.rows, vec![(0, vec![s("t1")])]);
+    let t = db.query("SHOW NODES IN SCHEMA TEMPLATE t1");
+    assert_eq!(
+        cols(&t),
+        vec!["ChildNodes", "DataType", "Encoding", "Compression"]
+    );
+    let mut rows: Vec<Vec<Option<String>>> = t.rows.into_iter().map(|r| r.1).collect();
+    rows.sort();
+    assert_eq!(
+        rows,
+        vec![
+            vec![s("status"), s("BOOLEAN"), s("PLAIN"), s("SNAPPY")],
+            vec![s("temperature"), s("FLOAT"), s("RLE"), s("SNAPPY")],
+        ]
+    );
+    assert_eq!(db.code("SHOW NODES IN SCHEMA TEMPLATE nope"), 512);
+    db.run("SET SCHEMA TEMPLATE t1 TO root.sg1.d1");
+    let t = db.query("SHOW PATHS SET SCHEMA TEMPLATE t1");
+    assert_eq!(cols(&t), vec!["Paths"]);
+    assert_eq!(t.rows, vec![(0, vec![s("root.sg1.d1")])]);
+    db.run("CREATE TIMESERIES OF SCHEMA TEMPLATE ON root.sg1.d1");
+    let t = db.query("SHOW PATHS USING SCHEMA TEMPLATE t1");
+    assert_eq!(t.rows, vec![(0, vec![s("root.sg1.d1")])]);
+    assert_eq!(db.query("show timeseries root.sg1.d1.*").rows.len(), 2);
+    db.run("insert into root.sg1.d1(time, temperature) values (1, 36.6)");
+    let t = db.query("select temperature from root.sg1.d1");
+    assert_eq!(t.rows, vec![(1, vec![s("36.6")])]);
+    db.run("DEACTIVATE SCHEMA TEMPLATE t1 FROM root.sg1.d1");
+    db.run("UNSET SCHEMA TEMPLATE t1 FROM root.sg1.d1");
+    db.run("DROP SCHEMA TEMPLATE t1");
+    assert!(db.query("SHOW SCHEMA TEMPLATES").rows.is_empty());
+}
+
+#[test]
+fn users_via_sql() {
+    let db = Db::new();
+    db.run("CREATE USER alice 'secret1'");
+    let t = db.query("LIST USER");
+    assert_eq!(cols(&t), vec!["user"]);
+    let users: Vec<Option<String>> = t.rows.into_iter().map(|r| r.1[0].clone()).collect();
+    assert!(users.contains(&s("alice")) && users.contains(&s("root")));
+    db.run("ALTER USER alice SET PASSWORD 'other22'");
+    assert!(db.ex.engine().users().check("alice", "other22"));
+    db.run("DROP USER alice");
+    assert_ne!(db.code("DROP USER alice"), 200);
+    assert_eq!(db.code("CREATE ROLE admin"), 300);
+}
+
+#[test]
+fn schema_navigation_ttl_and_tag_filters() {
+    let db = weather();
+    let t = db.query("show child paths root.ln");
+    assert_eq!(cols(&t), vec!["ChildPaths", "NodeTypes"]);
+    assert_eq!(t.rows, vec![(0, vec![s("root.ln.wf01"), s("INTERNAL")])]);
+    let t = db.query("show child nodes root.ln.wf01");
+    assert_eq!(cols(&t), vec!["ChildNodes"]);
+    let mut nodes: Vec<Option<String>> = t.rows.into_iter().map(|r| r.1[0].clone()).collect();
+    nodes.sort();
+    assert_eq!(nodes, vec![s("wt01"), s("wt02")]);
+    let t = db.query("count nodes root.ln.** level = 3");
+    assert_eq!(cols(&t), vec!["count(nodes)"]);
+    assert_eq!(t.rows, vec![(0, vec![s("2")])]);
+
+    db.run("set ttl to root.ln 3600000");
+    let t = db.query("show all ttl");
+    assert_eq!(cols(&t), vec!["Database", "TTL"]);
+    assert_eq!(t.rows, vec![(0, vec![s("root.ln"), s("3600000")])]);
+    let t = db.query("show ttl on root.ln");
+    assert_eq!(t.rows, vec![(0, vec![s("root.ln"), s("3600000")])]);
+    db.run("unset ttl to root.ln");
+    assert_eq!(
+        db.query("show all ttl").rows,
+        vec![(0, vec![s("root.ln"), None])]
+    );
+
+    db.run(
+        "create timeseries root.ln.wf03.d.s1 with datatype=INT32, encoding=RLE tags(city=beijing)",
+    );
+    db.run(
+        "create timeseries root.ln.wf03.d.s2 with datatype=INT32, encoding=RLE tags(city=shanghai)",
+    );
+    let t = db.query("show timeseries root.ln.** where city = 'beijing'");
+    assert_eq!(t.rows.len(), 1);
+    assert_eq!(t.rows[0].1[0], s("root.ln.wf03.d.s1"));
+    let t = db.query("show timeseries root.ln.** where city contains 'hai'");
+    assert_eq!(t.rows.len(), 1);
+    assert_eq!(t.rows[0].1[0], s("root.ln.wf03.d.s2"));
+    let t = db.query("count timeseries root.ln.** where city contains 'i'");
+    assert_eq!(t.rows, vec![(0, vec![s("2")])]);
+}
+
+#[test]
+fn ddl_errors_carry_iotdb_codes() {
+    let db = weather();
+    assert_eq!(db.code("create database root.ln"), 501);
+    assert_eq!(
+        db.code("create timeseries root.ln.wf01.wt01.status with datatype=BOOLEAN"),
+        503
+    );
+    assert_eq!(db.code("delete timeseries root.ln.nothing.s"), 508);
+    assert_eq!(
+        db.code("create timeseries root.ln.a.b with datatype=BOOLEAN, encoding=TS_2DIFF"),
+        507
+    );
+    assert_eq!(db.code("selec * from root.ln"), 700);
+    assert_eq!(
+        db.code("insert into root.ln.x(time, a, b) values (1, 2), (2, 3, 4)"),
+        701
+    );
+    db.run("delete database root.ln");
+    assert!(db.query("show databases").rows.is_empty());
+    assert!(db.query("select * from root.ln.**").columns.is_empty());
+}
