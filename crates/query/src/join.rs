@@ -118,6 +118,9 @@ impl TimeJoin {
         }
         let max_rows = max_rows.max(1);
         let n = self.series.len();
+        if n == 1 {
+            return self.next_single(max_rows);
+        }
         let mut times = Vec::new();
         // Per series: (row, source index) pairs.
         let mut picks: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n];
@@ -147,6 +150,38 @@ impl TimeJoin {
             .map(|(s, p)| scatter(&s.values, p, rows))
             .collect();
         Some(Chunk { times, columns })
+    }
+}
+
+impl TimeJoin {
+    /// Fast path for one series: its points are the rows.
+    fn next_single(&mut self, max_rows: usize) -> Option<Chunk> {
+        let len = self.series[0].times.len().min(self.series[0].values.len());
+        let (lo, hi) = if self.desc {
+            let hi = self.pos[0].min(len);
+            (hi.saturating_sub(max_rows), hi)
+        } else {
+            let lo = self.pos[0].min(len);
+            (lo, lo.saturating_add(max_rows).min(len))
+        };
+        self.pos[0] = if self.desc { lo } else { hi };
+        self.heap.clear();
+        self.push_head(0);
+        if lo >= hi {
+            return None;
+        }
+        let s = &self.series[0];
+        let mut idx: Vec<usize> = (lo..hi).collect();
+        if self.desc {
+            idx.reverse();
+        }
+        let times = idx.iter().map(|&i| s.times[i]).collect();
+        let picks: Vec<(usize, usize)> = idx.iter().copied().enumerate().collect();
+        let column = scatter(&s.values, &picks, picks.len());
+        Some(Chunk {
+            times,
+            columns: vec![column],
+        })
     }
 }
 
@@ -253,6 +288,26 @@ mod tests {
             rows(&c2),
             vec![(2, vec![None, Some(20)]), (1, vec![Some(10), None])]
         );
+        assert!(j.next_chunk(2).is_none());
+    }
+
+    #[test]
+    fn single_series_fast_path_both_directions() {
+        let mut j = TimeJoin::new(vec![s(&[1, 2, 3], &[10, 20, 30])], false);
+        assert_eq!(
+            rows(&j.next_chunk(2).unwrap()),
+            vec![(1, vec![Some(10)]), (2, vec![Some(20)])]
+        );
+        assert!(!j.is_done());
+        assert_eq!(rows(&j.next_chunk(2).unwrap()), vec![(3, vec![Some(30)])]);
+        assert!(j.next_chunk(2).is_none());
+        assert!(j.is_done());
+        let mut j = TimeJoin::new(vec![s(&[1, 2, 3], &[10, 20, 30])], true);
+        assert_eq!(
+            rows(&j.next_chunk(2).unwrap()),
+            vec![(3, vec![Some(30)]), (2, vec![Some(20)])]
+        );
+        assert_eq!(rows(&j.next_chunk(5).unwrap()), vec![(1, vec![Some(10)])]);
         assert!(j.next_chunk(2).is_none());
     }
 
