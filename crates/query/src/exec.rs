@@ -130,7 +130,11 @@ pub fn show_databases(engine: &Engine, path: Option<&PathPattern>) -> QueryResul
 /// COUNT DATABASES.
 pub fn count_databases(engine: &Engine, path: Option<&PathPattern>) -> QueryResult {
     let pattern = path.cloned().unwrap_or_else(all_pattern);
-    count_result("count(database)", engine.databases(&pattern).len())
+    // IoTDB 1.0 declares this count as INT32 (the other COUNT statements are INT64).
+    let n = engine.databases(&pattern).len();
+    let mut t = TableBuilder::new(&[("count(database)", TSDataType::Int32)]);
+    t.row(vec![Some(Value::Int32(i32::try_from(n).unwrap_or(i32::MAX)))]);
+    t.finish(true)
 }
 
 /// SHOW TTL ON … / SHOW ALL TTL.

@@ -540,6 +540,8 @@ fn show_and_count_statements() {
     let t = db.query("count devices");
     assert_eq!(t.rows, vec![(0, vec![s("3")])]);
     let t = db.query("count databases");
+    assert_eq!(cols(&t), vec!["count(database)"]);
+    assert_eq!(t.types, vec![TSDataType::Int32]);
     assert_eq!(t.rows, vec![(0, vec![s("1")])]);
 
     let t = db.query("show version");
