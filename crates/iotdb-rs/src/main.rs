@@ -1,1 +1,107 @@
-fn main() {}
+//! `iotdb-rs`: the single binary of the project.
+//!
+//! `iotdb-rs serve [--host H] [--port P] [--data-dir D] [--config FILE]` starts the
+//! IoTDB-compatible server; flags override the config file, which overrides defaults.
+
+use clap::{Parser, Subcommand};
+use server::{Server, ServerConfig};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "iotdb-rs",
+    version,
+    about = "An Apache IoTDB-compatible time-series database"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (Thrift IClientRPCService, IoTDB SQL).
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// IoTDB-style properties file (keys such as dn_rpc_port, wal_mode, integer_string_infer_type).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1].
+    #[arg(long)]
+    host: Option<String>,
+    /// Client RPC port [default: 6667].
+    #[arg(long)]
+    port: Option<u16>,
+    /// Data directory [default: ./data].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// WAL mode: DISABLE, ASYNC or SYNC [default: ASYNC].
+    #[arg(long)]
+    wal_mode: Option<String>,
+}
+
+fn build_config(args: &ServeArgs) -> model::Result<ServerConfig> {
+    let mut config = ServerConfig::default();
+    if let Some(file) = &args.config {
+        config.apply_file(file)?;
+    }
+    let mut flags = std::collections::HashMap::new();
+    if let Some(h) = &args.host {
+        flags.insert("dn_rpc_address".to_string(), h.clone());
+    }
+    if let Some(p) = args.port {
+        flags.insert("dn_rpc_port".to_string(), p.to_string());
+    }
+    if let Some(d) = &args.data_dir {
+        flags.insert("dn_data_dirs".to_string(), d.display().to_string());
+    }
+    if let Some(w) = &args.wal_mode {
+        flags.insert("wal_mode".to_string(), w.clone());
+    }
+    config.apply_properties(&flags)?;
+    Ok(config)
+}
+
+fn serve(args: ServeArgs) -> model::Result<()> {
+    let config = build_config(&args)?;
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    let server = Server::start(config)?;
+    tracing::info!(
+        "iotdb-rs {} listening on {}",
+        env!("CARGO_PKG_VERSION"),
+        server.local_addr()
+    );
+    if let Some(sig) = signals.forever().next() {
+        tracing::info!(signal = sig, "shutting down");
+    }
+    server.shutdown()?;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            eprintln!("iotdb-rs: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

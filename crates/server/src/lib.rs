@@ -1,1 +1,169 @@
-//! `server` crate (being built).
+//! `server`: the IoTDB client-protocol server of iotdb-rs.
+//!
+//! It owns connections (one thread each, framed Thrift, binary or compact protocol
+//! detected per connection), sessions and their queries in flight, and the mapping of
+//! `IClientRPCService` requests onto the one statement executor (`query`). It is a thin
+//! adapter: decode request → executor → encode result. It must not implement SQL
+//! semantics or storage rules itself.
+
+pub mod codec;
+pub mod config;
+pub mod service;
+pub mod session;
+
+pub use config::ServerConfig;
+
+use model::{Error, Result};
+use protocol::client::IClientRPCServiceSyncProcessor;
+use protocol::rpc::{handle_frame, DecodeLimits};
+use query::Executor;
+use service::{Connection, Service};
+use session::SessionManager;
+use std::io::{BufReader, BufWriter, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// A running server.
+pub struct Server {
+    service: Arc<Service>,
+    addr: SocketAddr,
+    stopping: Arc<AtomicBool>,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Opens the storage engine and starts listening; returns once the port is bound.
+    pub fn start(config: ServerConfig) -> Result<Server> {
+        let engine = Arc::new(storage::Engine::open(config.storage.clone())?);
+        let listener = TcpListener::bind((config.host.as_str(), config.port)).map_err(|e| {
+            Error::Io(std::io::Error::new(
+                e.kind(),
+                format!("cannot listen on {}:{}: {e}", config.host, config.port),
+            ))
+        })?;
+        let addr = listener.local_addr()?;
+        let service = Arc::new(Service {
+            executor: Executor::new(engine),
+            sessions: SessionManager::default(),
+            config,
+        });
+        let stopping = Arc::new(AtomicBool::new(false));
+        let acceptor = {
+            let service = service.clone();
+            let stopping = stopping.clone();
+            std::thread::Builder::new()
+                .name("iotdb-accept".into())
+                .spawn(move || accept_loop(listener, service, stopping))?
+        };
+        Ok(Server {
+            service,
+            addr,
+            stopping,
+            acceptor: Some(acceptor),
+        })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The shared service state (executor, sessions).
+    pub fn service(&self) -> &Arc<Service> {
+        &self.service
+    }
+
+    /// Stops accepting connections and closes the storage engine (syncing the WAL).
+    pub fn shutdown(mut self) -> Result<()> {
+        self.stop_accepting();
+        self.service.executor.engine().close()
+    }
+
+    fn stop_accepting(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        // Wake the blocking accept() with a throwaway connection.
+        let _ = TcpStream::connect(self.addr);
+        if let Some(h) = self.acceptor.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if self.acceptor.is_some() {
+            self.stop_accepting();
+        }
+    }
+}
+
+fn accept_loop(listener: TcpListener, service: Arc<Service>, stopping: Arc<AtomicBool>) {
+    for stream in listener.incoming() {
+        if stopping.load(Ordering::SeqCst) {
+            break;
+        }
+        let stream = match stream {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                continue;
+            }
+        };
+        let service = service.clone();
+        let spawned = std::thread::Builder::new()
+            .name("iotdb-conn".into())
+            .spawn(move || serve_connection(stream, service));
+        if let Err(e) = spawned {
+            tracing::error!("cannot start a connection thread: {e}");
+        }
+    }
+}
+
+fn serve_connection(stream: TcpStream, service: Arc<Service>) {
+    let peer = stream
+        .peer_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| "unknown".into());
+    let _ = stream.set_nodelay(true);
+    let max_frame = service.config.max_frame_size;
+    let processor = IClientRPCServiceSyncProcessor::new(Connection::new(service, peer.clone()));
+    let limits = DecodeLimits::default();
+    let reader = match stream.try_clone() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(%peer, "cannot clone socket: {e}");
+            return;
+        }
+    };
+    let mut reader = BufReader::with_capacity(64 * 1024, reader);
+    let mut writer = BufWriter::with_capacity(64 * 1024, stream);
+    let mut frame = Vec::new();
+    tracing::debug!(%peer, "connection opened");
+    loop {
+        match protocol::frame::read_frame_into(&mut reader, max_frame, &mut frame) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                tracing::warn!(%peer, "closing connection: bad frame: {e}");
+                break;
+            }
+        }
+        let reply = match handle_frame(&processor, &frame, &limits) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(%peer, "closing connection: cannot serve request: {e}");
+                break;
+            }
+        };
+        if let Err(e) = writer.write_all(&reply).and_then(|_| writer.flush()) {
+            tracing::debug!(%peer, "closing connection: write failed: {e}");
+            break;
+        }
+        if frame.capacity() > 4 * 1024 * 1024 {
+            frame = Vec::new();
+        }
+    }
+    tracing::debug!(%peer, "connection closed");
+}

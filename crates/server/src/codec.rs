@@ -1,0 +1,269 @@
+//! Glue between Thrift request/response structs and executor types.
+
+use crate::session::OpenQuery;
+use model::schema::{MeasurementSchema, TemplateMeasurement};
+use model::{
+    CompressionType, Error, InsertTablet, PartialPath, Result, RowBatch, TSDataType, TSEncoding,
+    TemplateDef, Value,
+};
+use protocol::client::{TSAppendSchemaTemplateReq, TSCreateAlignedTimeseriesReq, TSQueryDataSet};
+use sql::ast::{MeasurementSpec, Statement};
+use std::collections::BTreeMap;
+
+/// Pulls up to `max_rows` rows (at least one whole batch) from an open query; marks it
+/// finished when the stream ends. `None` means no rows are left.
+pub fn next_rows(q: &mut OpenQuery, max_rows: usize, _v1: bool) -> Result<Option<RowBatch>> {
+    if q.finished {
+        return Ok(None);
+    }
+    let mut out: Option<RowBatch> = None;
+    while out.as_ref().map_or(0, |b| b.len()) < max_rows {
+        let want = max_rows - out.as_ref().map_or(0, |b| b.len());
+        match q.stream.next_batch(want)? {
+            Some(b) if b.is_empty() => continue,
+            Some(b) => match &mut out {
+                None => out = Some(b),
+                Some(acc) => query::result::append_batch(acc, &b),
+            },
+            None => {
+                q.finished = true;
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Encodes rows as a V1 `TSQueryDataSet` (empty when `batch` is `None`).
+pub fn query_data_set(q: &OpenQuery, batch: Option<&RowBatch>) -> Result<TSQueryDataSet> {
+    let types = q.data_types();
+    let empty = RowBatch {
+        times: Vec::new(),
+        columns: types
+            .iter()
+            .map(|t| model::Column::new(model::ColumnData::empty(*t)))
+            .collect(),
+    };
+    let batch = batch.unwrap_or(&empty);
+    protocol::codec::dataset::encode_query_data_set(batch, &types, 0..batch.len())
+}
+
+/// Encodes rows as one V2 TsBlock.
+pub fn tsblock(q: &OpenQuery, batch: &RowBatch) -> Result<Vec<u8>> {
+    protocol::codec::tsblock::encode_tsblock(batch, &q.data_types(), 0..batch.len())
+}
+
+/// Decodes an `insertRecord` value buffer holding `n` values.
+pub fn record_values(buf: &[u8], n: usize) -> Result<Vec<Option<Value>>> {
+    Ok(protocol::codec::record::decode_record_values(buf, n)?.values)
+}
+
+/// Decodes an `insertTablet` request body.
+#[allow(clippy::too_many_arguments)]
+pub fn tablet(
+    device: &str,
+    measurements: Vec<String>,
+    values: &[u8],
+    timestamps: &[u8],
+    types: &[i32],
+    size: i32,
+    aligned: bool,
+) -> Result<InsertTablet> {
+    protocol::codec::tablet::decode_tablet(
+        PartialPath::parse(device)?,
+        measurements,
+        types,
+        size,
+        timestamps,
+        values,
+        aligned,
+    )
+}
+
+/// Decodes a serialized schema template; `name` is the request's name field.
+pub fn template(bytes: &[u8], name: &str) -> Result<TemplateDef> {
+    let mut def = protocol::codec::template::decode_template(bytes)?;
+    if def.name.is_empty() {
+        def.name = name.to_string();
+    }
+    Ok(def)
+}
+
+fn enums(dt: i32, enc: i32, comp: i32) -> Result<(TSDataType, TSEncoding, CompressionType)> {
+    let bad = |what: &str, v: i32| Error::IllegalParameter(format!("unknown {what} {v}"));
+    Ok((
+        TSDataType::from_id(dt as i64).ok_or_else(|| bad("data type", dt))?,
+        TSEncoding::from_id(enc as i64).ok_or_else(|| bad("encoding", enc))?,
+        CompressionType::from_id(comp as i64).ok_or_else(|| bad("compressor", comp))?,
+    ))
+}
+
+fn pairs(m: Option<BTreeMap<String, String>>) -> Vec<(String, String)> {
+    m.map(|m| m.into_iter().collect()).unwrap_or_default()
+}
+
+/// Builds the CREATE TIMESERIES statement of a `createTimeseries` request.
+#[allow(clippy::too_many_arguments)]
+pub fn create_timeseries(
+    path: &str,
+    data_type: i32,
+    encoding: i32,
+    compressor: i32,
+    props: Option<BTreeMap<String, String>>,
+    tags: Option<BTreeMap<String, String>>,
+    attributes: Option<BTreeMap<String, String>>,
+    alias: Option<String>,
+) -> Result<Statement> {
+    let (dt, enc, comp) = enums(data_type, encoding, compressor)?;
+    Ok(Statement::CreateTimeseries {
+        path: PartialPath::parse(path)?,
+        spec: MeasurementSpec {
+            alias: alias.filter(|a| !a.is_empty()),
+            data_type: dt,
+            encoding: Some(enc),
+            compressor: Some(comp),
+            props: pairs(props)
+                .into_iter()
+                .map(|(k, v)| (k.to_ascii_uppercase(), v))
+                .collect(),
+            tags: pairs(tags),
+            attributes: pairs(attributes),
+        },
+    })
+}
+
+/// Builds the CREATE ALIGNED TIMESERIES statement of a `createAlignedTimeseries` request.
+pub fn create_aligned_timeseries(req: TSCreateAlignedTimeseriesReq) -> Result<Statement> {
+    let n = req.measurements.len();
+    if req.data_types.len() != n || req.encodings.len() != n || req.compressors.len() != n {
+        return Err(Error::IllegalParameter(
+            "createAlignedTimeseries: list lengths differ".into(),
+        ));
+    }
+    let mut measurements = Vec::with_capacity(n);
+    for i in 0..n {
+        let (dt, enc, comp) = enums(req.data_types[i], req.encodings[i], req.compressors[i])?;
+        let pick = |l: &Option<Vec<BTreeMap<String, String>>>| {
+            pairs(l.as_ref().and_then(|v| v.get(i).cloned()))
+        };
+        let name = PartialPath::parse(&format!("root.{}", req.measurements[i]))
+            .map_err(|_| {
+                Error::IllegalPath(
+                    req.measurements[i].clone(),
+                    Some("illegal measurement".into()),
+                )
+            })?
+            .last()
+            .to_string();
+        measurements.push((
+            name,
+            MeasurementSpec {
+                alias: req
+                    .measurement_alias
+                    .as_ref()
+                    .and_then(|v| v.get(i).cloned())
+                    .filter(|a| !a.is_empty()),
+                data_type: dt,
+                encoding: Some(enc),
+                compressor: Some(comp),
+                props: Vec::new(),
+                tags: pick(&req.tags_list),
+                attributes: pick(&req.attributes_list),
+            },
+        ));
+    }
+    Ok(Statement::CreateAlignedTimeseries {
+        device: PartialPath::parse(&req.prefix_path)?,
+        measurements,
+    })
+}
+
+/// The measurements of an `appendSchemaTemplate` request.
+pub fn template_measurements(req: &TSAppendSchemaTemplateReq) -> Result<Vec<TemplateMeasurement>> {
+    let n = req.measurements.len();
+    if req.data_types.len() != n || req.encodings.len() != n || req.compressors.len() != n {
+        return Err(Error::IllegalParameter(
+            "appendSchemaTemplate: list lengths differ".into(),
+        ));
+    }
+    (0..n)
+        .map(|i| {
+            let (dt, enc, comp) = enums(req.data_types[i], req.encodings[i], req.compressors[i])?;
+            let path = req.measurements[i].clone();
+            let name = path.rsplit('.').next().unwrap_or(&path).to_string();
+            Ok(TemplateMeasurement {
+                path,
+                aligned: req.is_aligned,
+                schema: MeasurementSchema {
+                    name,
+                    data_type: dt,
+                    encoding: enc,
+                    compressor: comp,
+                },
+            })
+        })
+        .collect()
+}
+
+fn time_cmp(op: sql::ast::BinaryOp, t: i64) -> sql::ast::Expression {
+    use sql::ast::{Expression, Literal};
+    Expression::Binary {
+        op,
+        left: Box::new(Expression::Time),
+        right: Box::new(Expression::Constant(Literal::Integer(t))),
+    }
+}
+
+fn path_query(
+    paths: &[String],
+    last: bool,
+    filter: Option<sql::ast::Expression>,
+) -> Result<Statement> {
+    use sql::ast::{Expression, PathRef, QueryStatement, ResultColumn};
+    let select = paths
+        .iter()
+        .map(|p| {
+            let path = model::PathPattern::parse(p)?;
+            Ok(ResultColumn {
+                expr: Expression::Path(PathRef {
+                    nodes: path.nodes().to_vec(),
+                    full: true,
+                }),
+                alias: None,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Statement::Query(Box::new(QueryStatement {
+        select,
+        last,
+        into: None,
+        from: vec![model::PathPattern::from_nodes(vec!["root".into()])],
+        where_clause: filter,
+        group_by: None,
+        having: None,
+        order_by: Vec::new(),
+        fill: None,
+        limit: None,
+        offset: None,
+        slimit: None,
+        soffset: None,
+        align_by_device: false,
+    })))
+}
+
+/// `executeRawDataQuery(paths, start, end)`: `SELECT paths WHERE time >= start AND time < end`.
+pub fn raw_data_query(paths: &[String], start: i64, end: i64) -> Result<Statement> {
+    use sql::ast::{BinaryOp, Expression};
+    let filter = Expression::Binary {
+        op: BinaryOp::And,
+        left: Box::new(time_cmp(BinaryOp::GtEq, start)),
+        right: Box::new(time_cmp(BinaryOp::Lt, end)),
+    };
+    path_query(paths, false, Some(filter))
+}
+
+/// `executeLastDataQuery(paths, time)`: `SELECT LAST paths WHERE time >= time`.
+pub fn last_data_query(paths: &[String], min_time: i64) -> Result<Statement> {
+    let filter = (min_time != i64::MIN).then(|| time_cmp(sql::ast::BinaryOp::GtEq, min_time));
+    path_query(paths, true, filter)
+}

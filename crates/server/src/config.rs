@@ -1,0 +1,135 @@
+//! Server configuration: defaults, an optional IoTDB-style `.properties` file, then flags.
+
+use model::{CompressionType, Error, Result, TSDataType};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use storage::{StorageConfig, WalMode};
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to bind (`dn_rpc_address`).
+    pub host: String,
+    /// Client RPC port (`dn_rpc_port`).
+    pub port: u16,
+    /// Largest accepted request frame in bytes (`dn_thrift_max_frame_size`).
+    pub max_frame_size: usize,
+    /// Rows per result batch when a client sends `fetchSize <= 0`.
+    pub default_fetch_size: usize,
+    /// Storage engine settings (data directory, WAL mode, schema inference …).
+    pub storage: StorageConfig,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            host: "127.0.0.1".into(),
+            port: 6667,
+            max_frame_size: 536_870_912,
+            default_fetch_size: 10_000,
+            storage: StorageConfig::with_data_dir(PathBuf::from("./data")),
+        }
+    }
+}
+
+fn parse_type(key: &str, v: &str) -> Result<TSDataType> {
+    TSDataType::from_name(v).ok_or_else(|| bad(key, v))
+}
+
+fn bad(key: &str, v: &str) -> Error {
+    Error::IllegalParameter(format!("configuration: illegal value '{v}' for {key}"))
+}
+
+fn parse_num<T: std::str::FromStr>(key: &str, v: &str) -> Result<T> {
+    v.trim().parse().map_err(|_| bad(key, v))
+}
+
+impl ServerConfig {
+    /// Applies `key = value` settings using IoTDB's property names where the concept matches.
+    /// Unknown keys are ignored with a warning so IoTDB config files can be reused.
+    pub fn apply_properties(&mut self, props: &HashMap<String, String>) -> Result<()> {
+        let mut keys: Vec<&String> = props.keys().collect();
+        keys.sort();
+        for key in keys {
+            let v = props[key].trim();
+            let s = &mut self.storage;
+            match key.as_str() {
+                "dn_rpc_address" | "rpc_address" => self.host = v.to_string(),
+                "dn_rpc_port" | "rpc_port" => self.port = parse_num(key, v)?,
+                "dn_thrift_max_frame_size" | "thrift_max_frame_size" => {
+                    self.max_frame_size = parse_num(key, v)?
+                }
+                "dn_data_dirs" | "data_dir" => s.data_dir = PathBuf::from(v),
+                "wal_mode" => {
+                    s.wal_mode = match v.to_ascii_uppercase().as_str() {
+                        "DISABLE" => WalMode::Disable,
+                        "ASYNC" => WalMode::Async,
+                        "SYNC" => WalMode::Sync,
+                        _ => return Err(bad(key, v)),
+                    }
+                }
+                "wal_async_mode_fsync_delay_in_ms" => s.wal_async_flush_ms = parse_num(key, v)?,
+                "enable_auto_create_schema" => s.auto_create_schema = parse_num(key, v)?,
+                "default_storage_group_level" | "default_database_level" => {
+                    s.default_storage_group_level = parse_num(key, v)?
+                }
+                "boolean_string_infer_type" => s.boolean_string_infer_type = parse_type(key, v)?,
+                "integer_string_infer_type" => s.integer_string_infer_type = parse_type(key, v)?,
+                "long_string_infer_type" => s.long_string_infer_type = parse_type(key, v)?,
+                "floating_string_infer_type" => s.floating_string_infer_type = parse_type(key, v)?,
+                "nan_string_infer_type" => s.nan_string_infer_type = parse_type(key, v)?,
+                "default_compressor" | "compressor" => {
+                    s.default_compressor =
+                        CompressionType::from_name(v).ok_or_else(|| bad(key, v))?
+                }
+                "time_partition_interval" | "default_time_partition_interval" => {
+                    s.default_time_partition_interval_ms = parse_num(key, v)?
+                }
+                "default_fetch_size" => self.default_fetch_size = parse_num(key, v)?,
+                other => tracing::warn!(key = other, "ignoring unknown configuration key"),
+            }
+        }
+        if self.default_fetch_size == 0 {
+            return Err(bad("default_fetch_size", "0"));
+        }
+        Ok(())
+    }
+
+    /// Reads a Java-style properties file and applies it.
+    pub fn apply_file(&mut self, path: &Path) -> Result<()> {
+        let file = std::fs::File::open(path).map_err(|e| {
+            Error::IllegalParameter(format!("cannot read config file {}: {e}", path.display()))
+        })?;
+        let props = java_properties::read(std::io::BufReader::new(file)).map_err(|e| {
+            Error::IllegalParameter(format!("bad config file {}: {e}", path.display()))
+        })?;
+        self.apply_properties(&props)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn properties_override_defaults() {
+        let mut c = ServerConfig::default();
+        let props: HashMap<String, String> = [
+            ("dn_rpc_port", "7777"),
+            ("wal_mode", "sync"),
+            ("integer_string_infer_type", "DOUBLE"),
+            ("something_else", "x"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        c.apply_properties(&props).unwrap();
+        assert_eq!(c.port, 7777);
+        assert!(matches!(c.storage.wal_mode, WalMode::Sync));
+        assert_eq!(c.storage.integer_string_infer_type, TSDataType::Double);
+        let bad: HashMap<String, String> = [("dn_rpc_port".to_string(), "x".to_string())]
+            .into_iter()
+            .collect();
+        assert!(c.apply_properties(&bad).is_err());
+    }
+}
