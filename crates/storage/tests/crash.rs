@@ -76,5 +76,5 @@ fn kill_9_loses_no_acknowledged_insert() {
     );
     assert!(d.times.windows(2).all(|w| w[1] == w[0] + 1));
     let r = e.read_series(&p("root.crash.r.x"), TimeRange::ALL).unwrap();
-    assert!(r.times.len() as i64 >= last / 3 + 1);
+    assert!(r.times.len() as i64 > last / 3);
 }
