@@ -106,106 +106,161 @@ fn is_negative_number(l: &Literal) -> bool {
 
 impl fmt::Display for Expression {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Expression::Time => f.write_str("Time"),
-            Expression::Path(p) => p.fmt(f),
-            Expression::Constant(l) => l.fmt(f),
-            Expression::Unary { op, expr } => {
-                let bare = match op {
-                    UnaryOp::Pos => return expr.fmt(f),
-                    UnaryOp::Neg => match expr.as_ref() {
-                        Expression::Path(_) | Expression::Function { .. } => true,
-                        Expression::Constant(l) => !is_negative_number(l),
-                        _ => false,
-                    },
-                    UnaryOp::Not => matches!(
-                        expr.as_ref(),
-                        Expression::Path(_) | Expression::Function { .. } | Expression::Constant(_)
-                    ),
-                };
-                let sym = if *op == UnaryOp::Neg { "-" } else { "!" };
-                if bare {
-                    write!(f, "{sym}{expr}")
-                } else {
-                    write!(f, "{sym}({expr})")
+        let mut out = String::new();
+        push_expr(self, &mut out);
+        f.write_str(&out)
+    }
+}
+
+/// Appends `e` wrapped in parentheses when `wrap`.
+fn push_operand(e: &Expression, wrap: bool, out: &mut String) {
+    if wrap {
+        out.push('(');
+        push_expr(e, out);
+        out.push(')');
+    } else {
+        push_expr(e, out);
+    }
+}
+
+/// Renders `e` into `out`. One small frame per tree level, and deep trees continue on a
+/// heap-allocated stack segment, so printing never overflows the caller's stack.
+fn push_expr(e: &Expression, out: &mut String) {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || push_expr_inner(e, out))
+}
+
+fn push_expr_inner(e: &Expression, out: &mut String) {
+    match e {
+        Expression::Time => out.push_str("Time"),
+        Expression::Path(p) => {
+            for (i, n) in p.nodes.iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
                 }
+                out.push_str(n);
             }
-            Expression::Binary { op, left, right } => {
-                let p = priority(self);
-                if priority(left) < p {
-                    write!(f, "({left})")?;
-                } else {
-                    write!(f, "{left}")?;
+        }
+        Expression::Constant(Literal::String(s)) => {
+            out.push('"');
+            out.push_str(s);
+            out.push('"');
+        }
+        Expression::Constant(l) => out.push_str(&literal_text(l)),
+        Expression::Unary { op, expr } => {
+            let bare = match op {
+                UnaryOp::Pos => return push_expr(expr, out),
+                UnaryOp::Neg => match expr.as_ref() {
+                    Expression::Path(_) | Expression::Function { .. } => true,
+                    Expression::Constant(l) => !is_negative_number(l),
+                    _ => false,
+                },
+                UnaryOp::Not => matches!(
+                    expr.as_ref(),
+                    Expression::Path(_) | Expression::Function { .. } | Expression::Constant(_)
+                ),
+            };
+            out.push(if *op == UnaryOp::Neg { '-' } else { '!' });
+            push_operand(expr, !bare, out);
+        }
+        Expression::Binary { op, left, right } => {
+            let p = priority(e);
+            push_operand(left, priority(left) < p, out);
+            out.push(' ');
+            out.push_str(op.symbol());
+            out.push(' ');
+            push_operand(right, priority(right) < p, out);
+        }
+        Expression::Function {
+            name,
+            args,
+            attributes,
+        } => {
+            out.push_str(name);
+            out.push('(');
+            let mut first = true;
+            for a in args {
+                if !first {
+                    out.push_str(", ");
                 }
-                write!(f, " {} ", op.symbol())?;
-                if priority(right) < p {
-                    write!(f, "({right})")
-                } else {
-                    write!(f, "{right}")
+                first = false;
+                push_expr(a, out);
+            }
+            for (k, v) in attributes {
+                if !first {
+                    out.push_str(", ");
                 }
+                first = false;
+                out.push('"');
+                out.push_str(k);
+                out.push_str("\"=\"");
+                out.push_str(v);
+                out.push('"');
             }
-            Expression::Function {
-                name,
-                args,
-                attributes,
-            } => {
-                write!(f, "{name}(")?;
-                let mut first = true;
-                for a in args {
-                    if !first {
-                        f.write_str(", ")?;
-                    }
-                    first = false;
-                    write!(f, "{a}")?;
+            out.push(')');
+        }
+        Expression::In {
+            expr,
+            list,
+            negated,
+        } => {
+            push_expr(expr, out);
+            out.push_str(if *negated { " NOT IN (" } else { " IN (" });
+            for (i, l) in list.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
                 }
-                for (k, v) in attributes {
-                    if !first {
-                        f.write_str(", ")?;
-                    }
-                    first = false;
-                    write!(f, "\"{k}\"=\"{v}\"")?;
-                }
-                f.write_str(")")
+                out.push_str(&literal_text(l));
             }
-            Expression::In {
-                expr,
-                list,
-                negated,
-            } => {
-                let values: Vec<String> = list.iter().map(literal_text).collect();
-                let not = if *negated { " NOT" } else { "" };
-                write!(f, "{expr}{not} IN ({})", values.join(", "))
+            out.push(')');
+        }
+        Expression::Like {
+            expr,
+            pattern,
+            negated,
+        }
+        | Expression::Regexp {
+            expr,
+            pattern,
+            negated,
+        } => {
+            push_expr(expr, out);
+            if *negated {
+                out.push_str(" NOT");
             }
-            Expression::Like {
-                expr,
-                pattern,
-                negated,
-            } => {
-                let not = if *negated { " NOT" } else { "" };
-                write!(f, "{expr}{not} LIKE '{pattern}'")
-            }
-            Expression::Regexp {
-                expr,
-                pattern,
-                negated,
-            } => {
-                let not = if *negated { " NOT" } else { "" };
-                write!(f, "{expr}{not} REGEXP '{pattern}'")
-            }
-            Expression::IsNull { expr, negated } => {
-                let not = if *negated { "NOT " } else { "" };
-                write!(f, "{expr} IS {not}NULL")
-            }
-            Expression::Between {
-                expr,
-                low,
-                high,
-                negated,
-            } => {
-                let not = if *negated { " NOT" } else { "" };
-                write!(f, "{expr}{not} BETWEEN {low} AND {high}")
-            }
-            Expression::Cast { expr, ty } => write!(f, "CAST({expr} AS {ty})"),
+            out.push_str(if matches!(e, Expression::Like { .. }) {
+                " LIKE '"
+            } else {
+                " REGEXP '"
+            });
+            out.push_str(pattern);
+            out.push('\'');
+        }
+        Expression::IsNull { expr, negated } => {
+            push_expr(expr, out);
+            out.push_str(if *negated { " IS NOT NULL" } else { " IS NULL" });
+        }
+        Expression::Between {
+            expr,
+            low,
+            high,
+            negated,
+        } => {
+            push_expr(expr, out);
+            out.push_str(if *negated {
+                " NOT BETWEEN "
+            } else {
+                " BETWEEN "
+            });
+            push_expr(low, out);
+            out.push_str(" AND ");
+            push_expr(high, out);
+        }
+        Expression::Cast { expr, ty } => {
+            out.push_str("CAST(");
+            push_expr(expr, out);
+            out.push_str(" AS ");
+            out.push_str(ty.name());
+            out.push(')');
         }
     }
 }

@@ -6,21 +6,70 @@
 
 use crate::ast::*;
 use crate::lexer::{line_col, Tok};
-use crate::parser::{is_number_word, parse_duration, Parser, MAX_DEPTH};
+use crate::parser::{is_number_word, parse_duration, Parser, MAX_DEPTH, MAX_NESTING};
 use model::{Error, Result, TSDataType};
 
+/// An expression with the depth of its tree (a leaf is 1).
+type Sized = (Expression, usize);
+
+/// An infix or postfix operator and its binding power (higher binds tighter).
+#[derive(Clone, Copy)]
+enum Infix {
+    Binary(BinaryOp),
+    /// `[NOT] IN (…)` / `[NOT] CONTAINS (…)`; the bool is NOT.
+    In(bool),
+    /// `IS [NOT] NULL`.
+    IsNull,
+    /// `[NOT] BETWEEN … AND …`.
+    Between(bool),
+    /// `[NOT] LIKE '…'` (true) / `[NOT] REGEXP '…'` (false); second bool is NOT.
+    Like(bool, bool),
+}
+
+/// Stack that must remain before recursing deeper without switching segments.
+const RED_ZONE: usize = 128 * 1024;
+/// Size of each extra stack segment.
+const STACK_SEGMENT: usize = 2 * 1024 * 1024;
+
+const BP_OR: u8 = 1;
+const BP_AND: u8 = 2;
+const BP_IN: u8 = 3;
+const BP_IS_NULL: u8 = 4;
+const BP_BETWEEN: u8 = 5;
+const BP_LIKE: u8 = 6;
+const BP_CMP: u8 = 7;
+const BP_ADD: u8 = 8;
+const BP_MUL: u8 = 9;
+
 impl<'a> Parser<'a> {
-    /// Enters one nesting level; fails cleanly past [`MAX_DEPTH`].
-    fn enter(&mut self) -> Result<()> {
-        self.depth += 1;
-        if self.depth > MAX_DEPTH {
-            let t = self.token(0);
-            let (line, col) = line_col(self.src, t.start);
-            return Err(Error::SqlParse(format!(
-                "line {line}:{col} expression nested too deeply (more than {MAX_DEPTH} levels)"
-            )));
+    fn too_deep(&self, cap: usize) -> Error {
+        let t = self.token(0);
+        let (line, col) = line_col(self.src, t.start);
+        Error::SqlParse(format!(
+            "line {line}:{col} expression nested too deeply (more than {cap} levels)"
+        ))
+    }
+
+    /// Checks the depth of a node about to be built.
+    fn check_depth(&self, depth: usize) -> Result<usize> {
+        if depth > MAX_DEPTH {
+            Err(self.too_deep(MAX_DEPTH))
+        } else {
+            Ok(depth)
         }
-        Ok(())
+    }
+
+    /// Runs `f` one parser recursion level deeper; fails cleanly past [`MAX_NESTING`].
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        if self.nesting >= MAX_NESTING {
+            return Err(self.too_deep(MAX_NESTING));
+        }
+        self.nesting += 1;
+        // Unoptimised builds spend >10 KB of stack per nesting level; when less than the red
+        // zone is left, continue on a fresh heap-allocated segment instead of overflowing.
+        let r = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || f(self));
+        self.nesting -= 1;
+        r
     }
 
     fn is_not_at(&self, n: usize) -> bool {
@@ -29,234 +78,146 @@ impl<'a> Parser<'a> {
 
     /// A full expression.
     pub(crate) fn expr(&mut self) -> Result<Expression> {
-        let saved = self.depth;
-        self.enter()?;
-        let r = self.or_expr();
-        self.depth = saved;
-        r
+        Ok(self.nested(|p| p.expr_bp(0))?.0)
     }
 
-    fn binary(op: BinaryOp, left: Expression, right: Expression) -> Expression {
-        Expression::Binary {
-            op,
-            left: Box::new(left),
-            right: Box::new(right),
+    /// The operator at the cursor, its binding power and how many tokens it takes.
+    fn peek_infix(&self) -> Option<(Infix, u8, usize)> {
+        let bin = |op, bp| Some((Infix::Binary(op), bp, 1));
+        match self.peek() {
+            Tok::Or => return bin(BinaryOp::Or, BP_OR),
+            Tok::And => return bin(BinaryOp::And, BP_AND),
+            Tok::Eq | Tok::DEq => return bin(BinaryOp::Eq, BP_CMP),
+            Tok::NotEq => return bin(BinaryOp::NotEq, BP_CMP),
+            Tok::Lt => return bin(BinaryOp::Lt, BP_CMP),
+            Tok::LtEq => return bin(BinaryOp::LtEq, BP_CMP),
+            Tok::Gt => return bin(BinaryOp::Gt, BP_CMP),
+            Tok::GtEq => return bin(BinaryOp::GtEq, BP_CMP),
+            Tok::Plus => return bin(BinaryOp::Add, BP_ADD),
+            Tok::Minus => return bin(BinaryOp::Sub, BP_ADD),
+            Tok::Star => return bin(BinaryOp::Mul, BP_MUL),
+            Tok::Div => return bin(BinaryOp::Div, BP_MUL),
+            Tok::Mod => return bin(BinaryOp::Mod, BP_MUL),
+            Tok::Word(_) | Tok::Not => {}
+            _ => return None,
+        }
+        let not = usize::from(self.is_not_at(0));
+        let kw = |k: &str| self.is_kw_at(not, k);
+        if not == 0 && self.is_kw("OR") {
+            bin(BinaryOp::Or, BP_OR)
+        } else if not == 0 && self.is_kw("AND") {
+            bin(BinaryOp::And, BP_AND)
+        } else if kw("IN") || kw("CONTAINS") {
+            Some((Infix::In(not == 1), BP_IN, 1 + not))
+        } else if not == 0 && self.is_kw("IS") {
+            Some((Infix::IsNull, BP_IS_NULL, 1))
+        } else if kw("BETWEEN") {
+            Some((Infix::Between(not == 1), BP_BETWEEN, 1 + not))
+        } else if kw("LIKE") || kw("REGEXP") {
+            Some((Infix::Like(kw("LIKE"), not == 1), BP_LIKE, 1 + not))
+        } else {
+            None
         }
     }
 
-    fn or_expr(&mut self) -> Result<Expression> {
-        let saved = self.depth;
-        let mut e = self.and_expr()?;
-        while matches!(self.peek(), Tok::Or) || self.is_kw("OR") {
-            self.advance();
-            self.enter()?;
-            let r = self.and_expr()?;
-            e = Self::binary(BinaryOp::Or, e, r);
-        }
-        self.depth = saved;
-        Ok(e)
-    }
-
-    fn and_expr(&mut self) -> Result<Expression> {
-        let saved = self.depth;
-        let mut e = self.in_expr()?;
-        while matches!(self.peek(), Tok::And) || self.is_kw("AND") {
-            self.advance();
-            self.enter()?;
-            let r = self.in_expr()?;
-            e = Self::binary(BinaryOp::And, e, r);
-        }
-        self.depth = saved;
-        Ok(e)
-    }
-
-    fn in_expr(&mut self) -> Result<Expression> {
-        let saved = self.depth;
-        let mut e = self.is_null_expr()?;
-        loop {
-            let negated =
-                self.is_not_at(0) && (self.is_kw_at(1, "IN") || self.is_kw_at(1, "CONTAINS"));
-            if !(negated || self.is_kw("IN") || self.is_kw("CONTAINS")) {
+    /// Precedence climbing: operators binding tighter than `min`.
+    fn expr_bp(&mut self, min: u8) -> Result<Sized> {
+        let (mut lhs, mut depth) = self.unary_expr()?;
+        while let Some((op, bp, len)) = self.peek_infix() {
+            if bp <= min {
                 break;
             }
-            if negated {
+            for _ in 0..len {
                 self.advance();
             }
-            self.advance();
-            self.enter()?;
-            self.expect(&Tok::LParen, "'('")?;
-            let mut list = vec![self.literal()?];
-            while self.eat(&Tok::Comma) {
-                list.push(self.literal()?);
-            }
-            self.expect(&Tok::RParen, "')'")?;
-            e = Expression::In {
-                expr: Box::new(e),
-                list,
-                negated,
-            };
-        }
-        self.depth = saved;
-        Ok(e)
-    }
-
-    fn is_null_expr(&mut self) -> Result<Expression> {
-        let saved = self.depth;
-        let mut e = self.between_expr()?;
-        while self.is_kw("IS") {
-            self.advance();
-            self.enter()?;
-            let negated = if self.is_not_at(0) {
-                self.advance();
-                true
-            } else {
-                false
-            };
-            self.expect_kw("NULL")?;
-            e = Expression::IsNull {
-                expr: Box::new(e),
-                negated,
-            };
-        }
-        self.depth = saved;
-        Ok(e)
-    }
-
-    fn between_expr(&mut self) -> Result<Expression> {
-        let saved = self.depth;
-        let mut e = self.like_expr()?;
-        loop {
-            let negated = self.is_not_at(0) && self.is_kw_at(1, "BETWEEN");
-            if !negated && !self.is_kw("BETWEEN") {
-                break;
-            }
-            if negated {
-                self.advance();
-            }
-            self.advance();
-            self.enter()?;
-            let low = self.like_expr()?;
-            if !(self.eat(&Tok::And) || self.eat_kw("AND")) {
-                return Err(self.expecting("AND"));
-            }
-            let high = self.like_expr()?;
-            e = Expression::Between {
-                expr: Box::new(e),
-                low: Box::new(low),
-                high: Box::new(high),
-                negated,
-            };
-        }
-        self.depth = saved;
-        Ok(e)
-    }
-
-    fn like_expr(&mut self) -> Result<Expression> {
-        let saved = self.depth;
-        let mut e = self.cmp_expr()?;
-        loop {
-            let kw_at = |p: &Self, n: usize| p.is_kw_at(n, "LIKE") || p.is_kw_at(n, "REGEXP");
-            let negated = self.is_not_at(0) && kw_at(self, 1);
-            if !negated && !kw_at(self, 0) {
-                break;
-            }
-            if negated {
-                self.advance();
-            }
-            let like = self.is_kw("LIKE");
-            self.advance();
-            self.enter()?;
-            let pattern = match self.peek().clone() {
-                Tok::Str(s) => {
-                    self.advance();
-                    s
+            let expr = Box::new(lhs);
+            (lhs, depth) = match op {
+                Infix::Binary(op) => {
+                    let (right, rd) = self.nested(|p| p.expr_bp(bp))?;
+                    let d = self.check_depth(1 + depth.max(rd))?;
+                    let e = Expression::Binary {
+                        op,
+                        left: expr,
+                        right: Box::new(right),
+                    };
+                    (e, d)
                 }
-                _ => return Err(self.expecting("STRING_LITERAL")),
-            };
-            let expr = Box::new(e);
-            e = if like {
-                Expression::Like {
-                    expr,
-                    pattern,
-                    negated,
+                Infix::In(negated) => {
+                    self.expect(&Tok::LParen, "'('")?;
+                    let mut list = vec![self.literal()?];
+                    while self.eat(&Tok::Comma) {
+                        list.push(self.literal()?);
+                    }
+                    self.expect(&Tok::RParen, "')'")?;
+                    let d = self.check_depth(1 + depth)?;
+                    (
+                        Expression::In {
+                            expr,
+                            list,
+                            negated,
+                        },
+                        d,
+                    )
                 }
-            } else {
-                Expression::Regexp {
-                    expr,
-                    pattern,
-                    negated,
+                Infix::IsNull => {
+                    let negated = self.is_not_at(0);
+                    if negated {
+                        self.advance();
+                    }
+                    self.expect_kw("NULL")?;
+                    let d = self.check_depth(1 + depth)?;
+                    (Expression::IsNull { expr, negated }, d)
+                }
+                Infix::Between(negated) => {
+                    let (low, ld) = self.nested(|p| p.expr_bp(bp))?;
+                    if !(self.eat(&Tok::And) || self.eat_kw("AND")) {
+                        return Err(self.expecting("AND"));
+                    }
+                    let (high, hd) = self.nested(|p| p.expr_bp(bp))?;
+                    let d = self.check_depth(1 + depth.max(ld).max(hd))?;
+                    let e = Expression::Between {
+                        expr,
+                        low: Box::new(low),
+                        high: Box::new(high),
+                        negated,
+                    };
+                    (e, d)
+                }
+                Infix::Like(like, negated) => {
+                    let pattern = match self.peek().clone() {
+                        Tok::Str(s) => {
+                            self.advance();
+                            s
+                        }
+                        _ => return Err(self.expecting("STRING_LITERAL")),
+                    };
+                    let d = self.check_depth(1 + depth)?;
+                    let e = if like {
+                        Expression::Like {
+                            expr,
+                            pattern,
+                            negated,
+                        }
+                    } else {
+                        Expression::Regexp {
+                            expr,
+                            pattern,
+                            negated,
+                        }
+                    };
+                    (e, d)
                 }
             };
         }
-        self.depth = saved;
-        Ok(e)
+        Ok((lhs, depth))
     }
 
-    fn cmp_expr(&mut self) -> Result<Expression> {
-        let saved = self.depth;
-        let mut e = self.add_expr()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Eq | Tok::DEq => BinaryOp::Eq,
-                Tok::NotEq => BinaryOp::NotEq,
-                Tok::Lt => BinaryOp::Lt,
-                Tok::LtEq => BinaryOp::LtEq,
-                Tok::Gt => BinaryOp::Gt,
-                Tok::GtEq => BinaryOp::GtEq,
-                _ => break,
-            };
-            self.advance();
-            self.enter()?;
-            let r = self.add_expr()?;
-            e = Self::binary(op, e, r);
-        }
-        self.depth = saved;
-        Ok(e)
-    }
-
-    fn add_expr(&mut self) -> Result<Expression> {
-        let saved = self.depth;
-        let mut e = self.mul_expr()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Plus => BinaryOp::Add,
-                Tok::Minus => BinaryOp::Sub,
-                _ => break,
-            };
-            self.advance();
-            self.enter()?;
-            let r = self.mul_expr()?;
-            e = Self::binary(op, e, r);
-        }
-        self.depth = saved;
-        Ok(e)
-    }
-
-    fn mul_expr(&mut self) -> Result<Expression> {
-        let saved = self.depth;
-        let mut e = self.unary_expr()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Star => BinaryOp::Mul,
-                Tok::Div => BinaryOp::Div,
-                Tok::Mod => BinaryOp::Mod,
-                _ => break,
-            };
-            self.advance();
-            self.enter()?;
-            let r = self.unary_expr()?;
-            e = Self::binary(op, e, r);
-        }
-        self.depth = saved;
-        Ok(e)
-    }
-
-    fn unary_expr(&mut self) -> Result<Expression> {
+    fn unary_expr(&mut self) -> Result<Sized> {
         let op = match self.peek() {
             Tok::Minus | Tok::Plus => {
                 // `-1`, `+2.5` are constants (IoTDB's `constant` rule), `-s1` is a negation.
                 if let Some(lit) = self.try_number()? {
-                    return Ok(Expression::Constant(lit));
+                    return Ok((Expression::Constant(lit), 1));
                 }
                 if self.peek() == &Tok::Minus {
                     UnaryOp::Neg
@@ -269,34 +230,36 @@ impl<'a> Parser<'a> {
             _ => return self.primary(),
         };
         self.advance();
-        let saved = self.depth;
-        self.enter()?;
-        let operand = self.unary_expr()?;
-        self.depth = saved;
-        Ok(Expression::Unary {
-            op,
-            expr: Box::new(operand),
-        })
+        let (operand, d) = self.nested(|p| p.unary_expr())?;
+        let d = self.check_depth(1 + d)?;
+        Ok((
+            Expression::Unary {
+                op,
+                expr: Box::new(operand),
+            },
+            d,
+        ))
     }
 
-    fn primary(&mut self) -> Result<Expression> {
+    fn primary(&mut self) -> Result<Sized> {
+        let leaf = |e: Expression| Ok((e, 1));
         match self.peek().clone() {
             Tok::LParen => {
                 self.advance();
-                let e = self.expr()?;
+                let e = self.nested(|p| p.expr_bp(0))?;
                 self.expect(&Tok::RParen, "')'")?;
                 Ok(e)
             }
             Tok::Str(s) => {
                 self.advance();
-                Ok(Expression::Constant(Literal::String(s)))
+                leaf(Expression::Constant(Literal::String(s)))
             }
             Tok::DateTime(s) => {
                 self.advance();
-                Ok(Expression::Constant(Literal::DateTime(s)))
+                leaf(Expression::Constant(Literal::DateTime(s)))
             }
             Tok::Dot => match self.try_number()? {
-                Some(lit) => Ok(Expression::Constant(lit)),
+                Some(lit) => leaf(Expression::Constant(lit)),
                 None => Err(self.expecting("an expression")),
             },
             Tok::Star | Tok::DoubleStar | Tok::QuotedId(_) => self.path_expr(false),
@@ -305,28 +268,28 @@ impl<'a> Parser<'a> {
                 match lower.as_str() {
                     "time" | "timestamp" => {
                         self.advance();
-                        return Ok(Expression::Time);
+                        return leaf(Expression::Time);
                     }
                     "true" | "false" | "null" | "nan" => {
-                        return Ok(Expression::Constant(self.literal()?));
+                        return leaf(Expression::Constant(self.literal()?));
                     }
                     "now" if self.peek_at(1) == &Tok::LParen && self.peek_at(2) == &Tok::RParen => {
-                        return Ok(Expression::Constant(self.literal()?));
+                        return leaf(Expression::Constant(self.literal()?));
                     }
                     "root" => return self.path_expr(true),
                     _ => {}
                 }
                 if w.as_bytes()[0].is_ascii_digit() {
                     if let Some(lit) = self.try_number()? {
-                        return Ok(Expression::Constant(lit));
+                        return leaf(Expression::Constant(lit));
                     }
                     if let Some(ms) = duration_ms(&w) {
                         self.advance();
-                        return Ok(Expression::Constant(Literal::Duration(ms)));
+                        return leaf(Expression::Constant(Literal::Duration(ms)));
                     }
                 }
                 if self.peek_at(1) == &Tok::LParen && !crate::parser::is_reserved(&w) {
-                    return self.function();
+                    return self.nested(|p| p.function());
                 }
                 self.path_expr(false)
             }
@@ -335,7 +298,7 @@ impl<'a> Parser<'a> {
     }
 
     /// A path inside an expression: `root.a.b` (full) or `a.b`, `*`, `s*` (suffix).
-    fn path_expr(&mut self, full: bool) -> Result<Expression> {
+    fn path_expr(&mut self, full: bool) -> Result<Sized> {
         let mut nodes = Vec::new();
         if full {
             self.advance();
@@ -347,23 +310,23 @@ impl<'a> Parser<'a> {
             self.advance();
             nodes.push(self.node(true, true)?);
         }
-        Ok(Expression::Path(PathRef { nodes, full }))
+        Ok((Expression::Path(PathRef { nodes, full }), 1))
     }
 
-    fn function(&mut self) -> Result<Expression> {
+    fn function(&mut self) -> Result<Sized> {
         let first = self.pos;
         let name = match self.advance().tok {
             Tok::Word(w) => w,
             _ => return Err(self.expecting("a function name")),
         };
         self.expect(&Tok::LParen, "'('")?;
-        let saved = self.depth;
-        self.enter()?;
         let mut args = Vec::new();
         let mut attributes = Vec::new();
+        let mut depth = 1;
         if self.peek() != &Tok::RParen {
             loop {
-                let arg = self.expr()?;
+                let (arg, d) = self.nested(|p| p.expr_bp(0))?;
+                depth = depth.max(d + 1);
                 if args.is_empty()
                     && attributes.is_empty()
                     && name.eq_ignore_ascii_case("cast")
@@ -375,11 +338,12 @@ impl<'a> Parser<'a> {
                     };
                     self.advance();
                     self.expect(&Tok::RParen, "')'")?;
-                    self.depth = saved;
-                    return Ok(Expression::Cast {
+                    let d = self.check_depth(depth)?;
+                    let e = Expression::Cast {
                         expr: Box::new(arg),
                         ty,
-                    });
+                    };
+                    return Ok((e, d));
                 }
                 match arg {
                     Expression::Binary {
@@ -404,7 +368,6 @@ impl<'a> Parser<'a> {
             }
         }
         self.expect(&Tok::RParen, "')'")?;
-        self.depth = saved;
         if !args.iter().any(|a| !matches!(a, Expression::Constant(_))) {
             let text: String = self.toks[first..self.pos]
                 .iter()
@@ -414,11 +377,15 @@ impl<'a> Parser<'a> {
                 "Invalid function expression, all the arguments are constant operands: {text}"
             )));
         }
-        Ok(Expression::Function {
-            name,
-            args,
-            attributes,
-        })
+        let d = self.check_depth(depth)?;
+        Ok((
+            Expression::Function {
+                name,
+                args,
+                attributes,
+            },
+            d,
+        ))
     }
 
     /// A number with optional sign (`1`, `-2`, `1.5`, `.5`, `1.`, `1e10`, `-1.5E-3`), consumed
@@ -516,6 +483,7 @@ impl<'a> Parser<'a> {
             _ => return Err(self.expecting("a time value (integer, datetime or now())")),
         };
         let mut e = Expression::Constant(base);
+        let mut depth = 1;
         loop {
             let op = match self.peek() {
                 Tok::Plus => BinaryOp::Add,
@@ -530,9 +498,14 @@ impl<'a> Parser<'a> {
                 self.advance();
                 return Err(self.expecting("a duration"));
             };
+            depth = self.check_depth(depth + 1)?;
             self.advance();
             self.advance();
-            e = Self::binary(op, e, Expression::Constant(Literal::Duration(ms)));
+            e = Expression::Binary {
+                op,
+                left: Box::new(e),
+                right: Box::new(Expression::Constant(Literal::Duration(ms))),
+            };
         }
         Ok(e)
     }

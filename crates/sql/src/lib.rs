@@ -8,7 +8,7 @@
 //! It must not resolve paths against a schema, evaluate anything, or know about storage,
 //! sessions or the network: the executor (`query`) gives meaning to the tree. Input comes from
 //! the network, so parsing never panics, is linear in the input, and caps expression nesting at
-//! [`MAX_DEPTH`].
+//! [`MAX_NESTING`] and expression-tree depth at [`MAX_DEPTH`].
 //!
 //! Statement families of IoTDB that iotdb-rs does not model (triggers, UDF registration,
 //! continuous queries, pipes, region/slot administration, SETTLE, UNLOAD …) are recognised by
@@ -22,7 +22,7 @@ mod parser;
 
 pub use ast::{Expression, Literal, QueryStatement, Statement};
 pub use display::literal_text;
-pub use parser::MAX_DEPTH;
+pub use parser::{MAX_DEPTH, MAX_NESTING};
 
 /// Parses one SQL statement (an optional `DEBUG` prefix and trailing `;` are accepted).
 ///

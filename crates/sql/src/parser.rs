@@ -9,8 +9,14 @@ use crate::lexer::{line_col, tokenize, Tok, Token};
 use model::path::quote_node;
 use model::{CompressionType, Error, PartialPath, PathPattern, Result, TSDataType, TSEncoding};
 
-/// Maximum nesting depth of expressions (parentheses, function calls, unary operators).
-pub const MAX_DEPTH: usize = 200;
+/// Maximum depth of an expression tree handed to callers (a path or constant is depth 1,
+/// `a + b` is 2, `a + b + c` is 3). Code that walks trees recursively can rely on it.
+pub const MAX_DEPTH: usize = 256;
+
+/// Maximum recursion of the parser itself (parentheses, function calls, unary operators and
+/// operands of tighter-binding operators nested inside each other). Deep recursion continues on
+/// heap-allocated stack segments, so the parser cannot overflow the caller's stack.
+pub const MAX_NESTING: usize = 512;
 
 /// Words that are never identifiers or node names without back-quotes (IoTDB 1.0 lexer
 /// tokens that its `identifier` rule does not include).
@@ -112,7 +118,7 @@ pub(crate) struct Parser<'a> {
     pub(crate) src: &'a str,
     pub(crate) toks: Vec<Token>,
     pub(crate) pos: usize,
-    pub(crate) depth: usize,
+    pub(crate) nesting: usize,
 }
 
 /// Parses one statement.
@@ -122,7 +128,7 @@ pub fn parse_statement(sql: &str) -> Result<Statement> {
         src: sql,
         toks,
         pos: 0,
-        depth: 0,
+        nesting: 0,
     };
     p.statement()
 }
@@ -134,7 +140,7 @@ pub fn parse_expression(text: &str) -> Result<Expression> {
         src: text,
         toks,
         pos: 0,
-        depth: 0,
+        nesting: 0,
     };
     let e = p.expr()?;
     p.expect_eof()?;
