@@ -133,7 +133,9 @@ pub fn count_databases(engine: &Engine, path: Option<&PathPattern>) -> QueryResu
     // IoTDB 1.0 declares this count as INT32 (the other COUNT statements are INT64).
     let n = engine.databases(&pattern).len();
     let mut t = TableBuilder::new(&[("count(database)", TSDataType::Int32)]);
-    t.row(vec![Some(Value::Int32(i32::try_from(n).unwrap_or(i32::MAX)))]);
+    t.row(vec![Some(Value::Int32(
+        i32::try_from(n).unwrap_or(i32::MAX),
+    ))]);
     t.finish(true)
 }
 

@@ -87,9 +87,6 @@ fn reject_unsupported(q: &QueryStatement) -> Result<()> {
             "SELECT INTO is not supported yet".into(),
         ));
     }
-    if q.having.is_some() {
-        return Err(Error::Unsupported("HAVING is not supported yet".into()));
-    }
     if let Some(g) = &q.group_by {
         if !g.tags.is_empty() {
             return Err(Error::Unsupported(
@@ -205,6 +202,7 @@ enum Body {
         windows: Option<WindowPlan>,
         desc: bool,
         outputs: Vec<Expr>,
+        having: Option<Expr>,
     },
 }
 
@@ -290,6 +288,18 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
         }
     };
 
+    let having_exprs = match &q.having {
+        None => None,
+        Some(h) => {
+            if !any_agg || !has_aggregate(h) {
+                return Err(Error::Semantic(
+                    "Expression of HAVING clause must to be an Aggregation".into(),
+                ));
+            }
+            Some(expander.expand(h)?)
+        }
+    };
+
     // 2. Resolve to expressions over series (and aggregations).
     let mut conv = Converter::new(&expander, ctx.zone.clone());
     let mut outputs = Vec::with_capacity(items.len());
@@ -325,6 +335,21 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
             )));
         }
     }
+    let having = match having_exprs {
+        None => None,
+        Some(list) if list.is_empty() => Some(Expr::Const(Value::Boolean(false), "false".into())),
+        Some(list) => {
+            let mut acc: Option<Expr> = None;
+            for e in &list {
+                let x = conv.aggregated(e)?;
+                acc = Some(match acc {
+                    None => x,
+                    Some(prev) => Expr::And(Box::new(prev), Box::new(x)),
+                });
+            }
+            acc
+        }
+    };
     let (mut range, residual) = split_time_filter(filter);
     let fill = q.fill.clone();
     let (offset, limit) = (q.offset.unwrap_or(0), q.limit);
@@ -463,6 +488,24 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
         });
     }
     let proj = project(cols);
+    let having = match having {
+        None => None,
+        Some(h) => {
+            let h = if levels.is_empty() {
+                h
+            } else {
+                remap_inputs(h, &spec_group)?
+            };
+            let t = h.check_type(&group_types, &group_names)?;
+            if !matches!(t, None | Some(TSDataType::Boolean)) {
+                return Err(Error::Semantic(format!(
+                    "The output type of the expression in HAVING clause should be BOOLEAN, actual data type: {}.",
+                    t.map(|t| t.name()).unwrap_or("null")
+                )));
+            }
+            Some(h)
+        }
+    };
     let windows = match group_time {
         Some(w) => {
             let plan = WindowPlan::new(w, &ctx.zone)?;
@@ -486,6 +529,7 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
             windows,
             desc,
             outputs: proj.exprs,
+            having,
         }
     };
     Ok(QueryPlan {
@@ -513,8 +557,16 @@ impl QueryPlan {
         offset: u64,
         limit: Option<u64>,
     ) -> Result<Box<dyn ResultStream>> {
-        // With FILL, rows are filled before OFFSET/LIMIT pick from them.
-        let (inner_offset, inner_limit) = if self.fill.is_some() {
+        // With FILL, rows are filled before OFFSET/LIMIT pick from them; with HAVING,
+        // rows are filtered first.
+        let has_having = matches!(
+            &self.body,
+            Body::Agg {
+                having: Some(_),
+                ..
+            }
+        );
+        let (inner_offset, inner_limit) = if self.fill.is_some() || has_having {
             (0, None)
         } else {
             (offset, limit)
@@ -544,6 +596,7 @@ impl QueryPlan {
                 windows,
                 desc,
                 outputs,
+                having,
             } => Box::new(open_aggregation(
                 engine,
                 paths,
@@ -554,11 +607,13 @@ impl QueryPlan {
                 windows.clone(),
                 *desc,
                 outputs.clone(),
+                having.clone(),
                 inner_offset,
                 inner_limit,
             )?),
         };
         Ok(match &self.fill {
+            None if has_having => Box::new(LimitStream::new(inner, offset, limit)),
             None => inner,
             Some(fill) => {
                 let filled = fill_stream(inner, fill, &self.data_types)?;
@@ -579,6 +634,7 @@ fn open_aggregation(
     windows: Option<WindowPlan>,
     desc: bool,
     outputs: Vec<Expr>,
+    having: Option<Expr>,
     offset: u64,
     limit: Option<u64>,
 ) -> Result<AggStream> {
@@ -645,6 +701,66 @@ fn open_aggregation(
         end,
         desc,
         outputs,
+        having,
+    })
+}
+
+/// Rewrites `Input(i)` to `Input(map[i])`.
+fn remap_inputs(e: Expr, map: &[usize]) -> Result<Expr> {
+    let r = |x: Box<Expr>| remap_inputs(*x, map).map(Box::new);
+    Ok(match e {
+        Expr::Input(i) => Expr::Input(
+            *map.get(i)
+                .ok_or_else(|| Error::internal("aggregation out of range"))?,
+        ),
+        Expr::Time | Expr::Const(..) | Expr::Null => e,
+        Expr::Neg(x) => Expr::Neg(r(x)?),
+        Expr::Not(x) => Expr::Not(r(x)?),
+        Expr::Arith(op, a, b) => Expr::Arith(op, r(a)?, r(b)?),
+        Expr::Cmp(op, a, b) => Expr::Cmp(op, r(a)?, r(b)?),
+        Expr::And(a, b) => Expr::And(r(a)?, r(b)?),
+        Expr::Or(a, b) => Expr::Or(r(a)?, r(b)?),
+        Expr::Between {
+            expr,
+            low,
+            high,
+            negated,
+        } => Expr::Between {
+            expr: r(expr)?,
+            low: r(low)?,
+            high: r(high)?,
+            negated,
+        },
+        Expr::In {
+            expr,
+            list,
+            negated,
+        } => Expr::In {
+            expr: r(expr)?,
+            list,
+            negated,
+        },
+        Expr::IsNull { expr, negated } => Expr::IsNull {
+            expr: r(expr)?,
+            negated,
+        },
+        Expr::Like { expr, re, negated } => Expr::Like {
+            expr: r(expr)?,
+            re,
+            negated,
+        },
+        Expr::Regexp {
+            expr,
+            re,
+            text,
+            negated,
+        } => Expr::Regexp {
+            expr: r(expr)?,
+            re,
+            text,
+            negated,
+        },
+        Expr::Math(f, name, x) => Expr::Math(f, name, r(x)?),
     })
 }
 
@@ -1294,13 +1410,24 @@ struct AggStream {
     end: usize,
     desc: bool,
     outputs: Vec<Expr>,
+    having: Option<Expr>,
 }
 
 impl ResultStream for AggStream {
     fn next_batch(&mut self, max_rows: usize) -> Result<Option<RowBatch>> {
-        if self.pos >= self.end {
-            return Ok(None);
+        while self.pos < self.end {
+            let batch = self.next_windows(max_rows)?;
+            if !batch.is_empty() {
+                return Ok(Some(batch));
+            }
         }
+        Ok(None)
+    }
+}
+
+impl AggStream {
+    /// Aggregates the next up to `max_rows` windows (rows failing HAVING dropped).
+    fn next_windows(&mut self, max_rows: usize) -> Result<RowBatch> {
         let upto = self.end.min(self.pos.saturating_add(max_rows.max(1)));
         let mut times = Vec::with_capacity(upto - self.pos);
         let mut builders: Vec<ColumnBuilder> = self
@@ -1341,19 +1468,25 @@ impl ResultStream for AggStream {
             }
         }
         self.pos = upto;
-        let chunk = Chunk {
+        let mut chunk = Chunk {
             times,
             columns: builders.into_iter().map(|b| b.finish()).collect(),
         };
+        if let Some(h) = &self.having {
+            let keep = selected_rows(&h.eval(&chunk)?);
+            if keep.len() != chunk.len() {
+                chunk = chunk.take(&keep);
+            }
+        }
         let columns = self
             .outputs
             .iter()
             .map(|e| e.eval(&chunk))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Some(RowBatch {
+        Ok(RowBatch {
             times: chunk.times,
             columns,
-        }))
+        })
     }
 }
 

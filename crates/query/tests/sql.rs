@@ -591,7 +591,6 @@ fn unsupported_features_say_so() {
     let db = weather();
     for sql in [
         "select temperature into root.x.y(t) from root.ln.wf01.wt01",
-        "select count(temperature) from root.ln.** group by ([1, 5), 1ms) having count(temperature) > 0",
         "select avg(temperature) from root.ln.** group by tags(city)",
         "select cast(temperature as INT32) from root.ln.wf01.wt01",
         "select no_such_udf(temperature) from root.ln.wf01.wt01",
@@ -599,6 +598,28 @@ fn unsupported_features_say_so() {
     ] {
         assert_eq!(db.code(sql), 300, "{sql}");
     }
+}
+
+#[test]
+fn having_filters_aggregated_rows() {
+    let db = weather();
+    let t = db.query("select count(temperature) from root.ln.wf01.wt01 group by ([1, 9), 2ms) having count(temperature) > 0");
+    assert_eq!(
+        t.rows,
+        vec![(1, vec![s("2")]), (3, vec![s("1")]), (5, vec![s("1")])]
+    );
+    // HAVING may use aggregations that are not selected; LIMIT/OFFSET apply afterwards.
+    let t = db.query("select max_value(temperature) from root.ln.wf01.wt01 group by ([1, 9), 2ms) having count(temperature) = 1 limit 1 offset 1");
+    assert_eq!(t.rows, vec![(5, vec![s("20.0")])]);
+    let t = db.query("select count(status) from root.ln.** group by ([1, 7), 3ms), level = 1 having count(status) > 3");
+    assert_eq!(t.rows, vec![(1, vec![s("4")])]);
+    let t =
+        db.query("select count(temperature) from root.ln.wf01.wt01 having count(temperature) > 10");
+    assert!(t.rows.is_empty());
+    assert_eq!(
+        db.code("select temperature from root.ln.wf01.wt01 having temperature > 1"),
+        701
+    );
 }
 
 #[test]
