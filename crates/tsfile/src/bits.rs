@@ -1,0 +1,188 @@
+//! MSB-first bit streams, the bit order every TsFile bit-level encoding uses
+//! (RLE bit-packing, TS_2DIFF packing, GORILLA, CHIMP, RLBE).
+
+use crate::buf::{Corrupt, DResult};
+
+/// Appends bits, most significant first, to a byte vector.
+pub struct BitWriter<'a> {
+    out: &'a mut Vec<u8>,
+    acc: u64,
+    n: u32,
+}
+
+impl<'a> BitWriter<'a> {
+    /// A writer appending to `out` (which may already hold bytes).
+    pub fn new(out: &'a mut Vec<u8>) -> Self {
+        BitWriter { out, acc: 0, n: 0 }
+    }
+
+    /// Writes the low `bits` bits of `value` (0 ≤ bits ≤ 64).
+    #[inline]
+    pub fn write(&mut self, value: u64, bits: u32) {
+        if bits > 32 {
+            self.write32(value >> 32, bits - 32);
+            self.write32(value & 0xFFFF_FFFF, 32);
+        } else {
+            self.write32(value, bits);
+        }
+    }
+
+    #[inline]
+    fn write32(&mut self, value: u64, bits: u32) {
+        if bits == 0 {
+            return;
+        }
+        let v = value & ((1u64 << bits) - 1);
+        self.acc = (self.acc << bits) | v;
+        self.n += bits;
+        while self.n >= 8 {
+            self.n -= 8;
+            self.out.push((self.acc >> self.n) as u8);
+        }
+        self.acc &= (1u64 << self.n) - 1;
+    }
+
+    /// Writes one bit.
+    #[inline]
+    pub fn bit(&mut self, b: bool) {
+        self.write32(b as u64, 1);
+    }
+
+    /// Bits written into the current, incomplete byte.
+    pub fn pending_bits(&self) -> u32 {
+        self.n
+    }
+
+    /// Pads the current byte with zero bits (nothing if byte-aligned).
+    pub fn pad(&mut self) {
+        if self.n > 0 {
+            let b = (self.acc << (8 - self.n)) as u8;
+            self.out.push(b);
+            self.acc = 0;
+            self.n = 0;
+        }
+    }
+
+    /// Java's GORILLA/CHIMP ending: writes the current byte even when it is empty.
+    pub fn pad_always(&mut self) {
+        if self.n == 0 {
+            self.out.push(0);
+        } else {
+            self.pad();
+        }
+    }
+}
+
+/// Reads bits, most significant first, from a byte slice.
+#[derive(Debug, Clone)]
+pub struct BitReader<'a> {
+    data: &'a [u8],
+    bitpos: usize,
+}
+
+impl<'a> BitReader<'a> {
+    /// A reader at the first bit of `data`.
+    pub fn new(data: &'a [u8]) -> Self {
+        BitReader { data, bitpos: 0 }
+    }
+
+    /// A reader starting at byte `byte_pos`.
+    pub fn at_byte(data: &'a [u8], byte_pos: usize) -> Self {
+        BitReader {
+            data,
+            bitpos: byte_pos * 8,
+        }
+    }
+
+    /// Bits left.
+    pub fn remaining_bits(&self) -> usize {
+        (self.data.len() * 8).saturating_sub(self.bitpos)
+    }
+
+    /// The byte position after the current bit, rounded up (bytes consumed so far).
+    pub fn byte_pos_ceil(&self) -> usize {
+        self.bitpos.div_ceil(8)
+    }
+
+    fn err(&self, what: &str) -> Corrupt {
+        Corrupt::new(self.bitpos / 8, what)
+    }
+
+    /// Reads `bits` bits (0 ≤ bits ≤ 64) as an unsigned value.
+    #[inline]
+    pub fn read(&mut self, bits: u32) -> DResult<u64> {
+        if bits == 0 {
+            return Ok(0);
+        }
+        if bits > 64 {
+            return Err(self.err("bit field wider than 64 bits"));
+        }
+        if (bits as usize) > self.remaining_bits() {
+            return Err(self.err("bit stream ends early"));
+        }
+        let mut value: u64 = 0;
+        let mut left = bits;
+        while left > 0 {
+            let byte = self.data[self.bitpos / 8];
+            let used = (self.bitpos % 8) as u32;
+            let avail = 8 - used;
+            let take = avail.min(left);
+            let chunk = ((byte as u32) >> (avail - take)) & ((1u32 << take) - 1);
+            value = if take == 64 {
+                chunk as u64
+            } else {
+                (value << take) | chunk as u64
+            };
+            left -= take;
+            self.bitpos += take as usize;
+        }
+        Ok(value)
+    }
+
+    /// Reads one bit.
+    #[inline]
+    pub fn bit(&mut self) -> DResult<bool> {
+        if self.bitpos >= self.data.len() * 8 {
+            return Err(self.err("bit stream ends early"));
+        }
+        let byte = self.data[self.bitpos / 8];
+        let b = (byte >> (7 - (self.bitpos % 8))) & 1;
+        self.bitpos += 1;
+        Ok(b == 1)
+    }
+
+    /// Skips to the next byte boundary.
+    pub fn align(&mut self) {
+        self.bitpos = self.bitpos.div_ceil(8) * 8;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn bits_round_trip(fields in proptest::collection::vec((any::<u64>(), 0u32..=64), 0..50)) {
+            let mut out = Vec::new();
+            let mut w = BitWriter::new(&mut out);
+            for (v, b) in &fields { w.write(*v, *b); }
+            w.pad();
+            let mut r = BitReader::new(&out);
+            for (v, b) in &fields {
+                let mask = if *b == 64 { u64::MAX } else { (1u64 << b) - 1 };
+                prop_assert_eq!(r.read(*b).unwrap(), v & mask);
+            }
+        }
+    }
+
+    #[test]
+    fn msb_first() {
+        let mut out = Vec::new();
+        let mut w = BitWriter::new(&mut out);
+        w.write(0b101, 3);
+        w.pad();
+        assert_eq!(out, vec![0b1010_0000]);
+    }
+}

@@ -1,0 +1,285 @@
+//! GORILLA (Java `GorillaEncoderV2` family): XOR with the previous value.
+//!
+//! The first value is written raw (32 or 64 bits). Then per value: `0` if equal to the previous
+//! one; `10` + the meaningful bits when they fit in the previous leading/trailing-zero window;
+//! `11` + leading zeros (5/6 bits) + meaningful-bit count − 1 (5/6 bits) + the bits otherwise.
+//! The stream ends with a sentinel value (`i32::MIN`/`i64::MIN`, NaN for floats) and the
+//! current byte is always written out (an extra zero byte when already aligned). Floats and
+//! doubles are encoded through their raw IEEE bits. Readers here decode a known count of values,
+//! so data equal to the sentinel round-trips too (Java readers would stop at it).
+
+use crate::bits::{BitReader, BitWriter};
+use crate::buf::{Corrupt, DResult};
+
+/// Bit geometry of one value size.
+#[derive(Clone, Copy)]
+pub(crate) struct Geometry {
+    pub bits: u32,
+    pub lead_bits: u32,
+    pub sig_bits: u32,
+}
+
+pub(crate) const G32: Geometry = Geometry {
+    bits: 32,
+    lead_bits: 5,
+    sig_bits: 5,
+};
+pub(crate) const G64: Geometry = Geometry {
+    bits: 64,
+    lead_bits: 6,
+    sig_bits: 6,
+};
+
+/// Streaming encoder over raw bit patterns (low `g.bits` bits of a u64).
+pub(crate) struct GorillaWriter {
+    g: Geometry,
+    first: bool,
+    stored: u64,
+    lead: u32,
+    trail: u32,
+}
+
+impl GorillaWriter {
+    pub(crate) fn new(g: Geometry) -> Self {
+        GorillaWriter {
+            g,
+            first: true,
+            stored: 0,
+            lead: u32::MAX,
+            trail: 0,
+        }
+    }
+
+    #[inline]
+    fn lz(&self, x: u64) -> u32 {
+        x.leading_zeros() - (64 - self.g.bits)
+    }
+
+    #[inline]
+    pub(crate) fn put(&mut self, w: &mut BitWriter<'_>, v: u64) {
+        let g = self.g;
+        if self.first {
+            self.first = false;
+            self.stored = v;
+            w.write(v, g.bits);
+            return;
+        }
+        let xor = self.stored ^ v;
+        self.stored = v;
+        if xor == 0 {
+            w.bit(false);
+            return;
+        }
+        w.bit(true);
+        let lead = self.lz(xor);
+        let trail = xor.trailing_zeros();
+        if lead >= self.lead && trail >= self.trail {
+            w.bit(false);
+            let sig = g.bits - self.lead - self.trail;
+            w.write(xor >> self.trail, sig);
+        } else {
+            w.bit(true);
+            let sig = g.bits - lead - trail;
+            w.write(lead as u64, g.lead_bits);
+            w.write((sig - 1) as u64, g.sig_bits);
+            w.write(xor >> trail, sig);
+            self.lead = lead;
+            self.trail = trail;
+        }
+    }
+}
+
+/// Encodes raw bit patterns followed by `sentinel`, ending on a byte boundary as Java does.
+pub(crate) fn encode_bits(
+    g: Geometry,
+    values: impl Iterator<Item = u64>,
+    sentinel: u64,
+    out: &mut Vec<u8>,
+) {
+    let mut w = BitWriter::new(out);
+    let mut enc = GorillaWriter::new(g);
+    for v in values {
+        enc.put(&mut w, v);
+    }
+    enc.put(&mut w, sentinel);
+    w.pad_always();
+}
+
+/// Streaming decoder over raw bit patterns.
+pub(crate) struct GorillaReader {
+    g: Geometry,
+    first: bool,
+    stored: u64,
+    lead: u32,
+    trail: u32,
+}
+
+impl GorillaReader {
+    pub(crate) fn new(g: Geometry) -> Self {
+        GorillaReader {
+            g,
+            first: true,
+            stored: 0,
+            lead: 0,
+            trail: 0,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn next(&mut self, r: &mut BitReader<'_>) -> DResult<u64> {
+        let g = self.g;
+        if self.first {
+            self.first = false;
+            self.stored = r.read(g.bits)?;
+            return Ok(self.stored);
+        }
+        if !r.bit()? {
+            return Ok(self.stored);
+        }
+        if r.bit()? {
+            let lead = r.read(g.lead_bits)? as u32;
+            let sig = r.read(g.sig_bits)? as u32 + 1;
+            if lead + sig > g.bits {
+                return Err(Corrupt::new(
+                    r.byte_pos_ceil(),
+                    format!("GORILLA window {lead}+{sig} exceeds {} bits", g.bits),
+                ));
+            }
+            self.lead = lead;
+            self.trail = g.bits - sig - lead;
+        }
+        let sig = g.bits - self.lead - self.trail;
+        let xor = r.read(sig)? << self.trail;
+        self.stored ^= xor;
+        Ok(self.stored)
+    }
+}
+
+/// Decodes `n` raw bit patterns from the start of `data`; returns the bytes consumed as a Java
+/// reader would consume them (through the sentinel and its closing byte).
+pub(crate) fn decode_bits(
+    g: Geometry,
+    data: &[u8],
+    n: usize,
+    mut push: impl FnMut(u64),
+) -> DResult<usize> {
+    let mut r = BitReader::new(data);
+    let mut dec = GorillaReader::new(g);
+    for _ in 0..n {
+        push(dec.next(&mut r)?);
+    }
+    // The sentinel follows; consume it to find where the stream ends.
+    dec.next(&mut r)?;
+    let bits = data.len() * 8 - r.remaining_bits();
+    // Java always closes the stream with a (possibly empty) byte after the sentinel's bits.
+    Ok((bits / 8 + 1).min(data.len()))
+}
+
+/// Encodes INT32 / DATE values.
+pub fn encode_i32(values: &[i32], out: &mut Vec<u8>) {
+    encode_bits(
+        G32,
+        values.iter().map(|v| *v as u32 as u64),
+        i32::MIN as u32 as u64,
+        out,
+    );
+}
+
+/// Encodes INT64 / TIMESTAMP values.
+pub fn encode_i64(values: &[i64], out: &mut Vec<u8>) {
+    encode_bits(G64, values.iter().map(|v| *v as u64), i64::MIN as u64, out);
+}
+
+/// Encodes FLOAT values (raw bits; sentinel = canonical NaN).
+pub fn encode_f32(values: &[f32], out: &mut Vec<u8>) {
+    encode_bits(
+        G32,
+        values.iter().map(|v| v.to_bits() as u64),
+        f32::NAN.to_bits() as u64,
+        out,
+    );
+}
+
+/// Encodes DOUBLE values (raw bits; sentinel = canonical NaN).
+pub fn encode_f64(values: &[f64], out: &mut Vec<u8>) {
+    encode_bits(
+        G64,
+        values.iter().map(|v| v.to_bits()),
+        f64::NAN.to_bits(),
+        out,
+    );
+}
+
+/// Decodes `n` INT32 values; returns bytes consumed.
+pub fn decode_i32(data: &[u8], n: usize, out: &mut Vec<i32>) -> DResult<usize> {
+    out.reserve(n);
+    decode_bits(G32, data, n, |v| out.push(v as u32 as i32))
+}
+
+/// Decodes `n` INT64 values; returns bytes consumed.
+pub fn decode_i64(data: &[u8], n: usize, out: &mut Vec<i64>) -> DResult<usize> {
+    out.reserve(n);
+    decode_bits(G64, data, n, |v| out.push(v as i64))
+}
+
+/// Decodes `n` FLOAT values; returns bytes consumed.
+pub fn decode_f32(data: &[u8], n: usize, out: &mut Vec<f32>) -> DResult<usize> {
+    out.reserve(n);
+    decode_bits(G32, data, n, |v| out.push(f32::from_bits(v as u32)))
+}
+
+/// Decodes `n` DOUBLE values; returns bytes consumed.
+pub fn decode_f64(data: &[u8], n: usize, out: &mut Vec<f64>) -> DResult<usize> {
+    out.reserve(n);
+    decode_bits(G64, data, n, |v| out.push(f64::from_bits(v)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn i32_round_trip(v in proptest::collection::vec(any::<i32>(), 0..300)) {
+            let mut out = Vec::new();
+            encode_i32(&v, &mut out);
+            let mut got = Vec::new();
+            let used = decode_i32(&out, v.len(), &mut got).unwrap();
+            prop_assert_eq!(used, out.len());
+            prop_assert_eq!(got, v);
+        }
+
+        #[test]
+        fn i64_round_trip(v in proptest::collection::vec(any::<i64>(), 0..300)) {
+            let mut out = Vec::new();
+            encode_i64(&v, &mut out);
+            let mut got = Vec::new();
+            let used = decode_i64(&out, v.len(), &mut got).unwrap();
+            prop_assert_eq!(used, out.len());
+            prop_assert_eq!(got, v);
+        }
+
+        #[test]
+        fn f64_round_trip_bits(v in proptest::collection::vec(any::<u64>(), 0..300)) {
+            let vals: Vec<f64> = v.iter().map(|b| f64::from_bits(*b)).collect();
+            let mut out = Vec::new();
+            encode_f64(&vals, &mut out);
+            let mut got = Vec::new();
+            decode_f64(&out, vals.len(), &mut got).unwrap();
+            let bits: Vec<u64> = got.iter().map(|x| x.to_bits()).collect();
+            prop_assert_eq!(bits, v);
+        }
+
+        #[test]
+        fn f32_round_trip_bits(v in proptest::collection::vec(any::<u32>(), 0..300)) {
+            let vals: Vec<f32> = v.iter().map(|b| f32::from_bits(*b)).collect();
+            let mut out = Vec::new();
+            encode_f32(&vals, &mut out);
+            let mut got = Vec::new();
+            decode_f32(&out, vals.len(), &mut got).unwrap();
+            let bits: Vec<u32> = got.iter().map(|x| x.to_bits()).collect();
+            prop_assert_eq!(bits, v);
+        }
+    }
+}
