@@ -13,7 +13,7 @@ use crate::schema_log::SchemaLog;
 use crate::schema_ops::SchemaOp;
 use crate::users::UserStore;
 use crate::wal::{WalColumn, WalEntry, WalRow, WalTablet};
-use model::path::quote_node;
+use model::path::{quote_node, unquote_node};
 use model::{
     Bitmap, ColumnData, Error, InsertRows, InsertTablet, MeasurementSchema, PartialPath,
     PathPattern, Result, RowValues, TSDataType, TemplateDef, TemplateMeasurement, Value,
@@ -61,12 +61,15 @@ pub struct Engine {
     closed: AtomicBool,
 }
 
-/// Canonical node form of a measurement name given by a client.
+/// Canonical node form of a measurement name given by a client (`s1`, `` `a b` ``,
+/// `a b` → `` `a b` ``, `` `abc` `` → `abc`).
 fn canonical_measurement(m: &str) -> Cow<'_, str> {
-    if m.len() >= 2 && m.starts_with('`') && m.ends_with('`') {
-        return Cow::Borrowed(m);
-    }
-    let q = quote_node(m);
+    let raw = if m.len() >= 2 && m.starts_with('`') && m.ends_with('`') {
+        unquote_node(m)
+    } else {
+        m.to_string()
+    };
+    let q = quote_node(&raw);
     if q == m {
         Cow::Borrowed(m)
     } else {
@@ -1307,5 +1310,27 @@ fn run_syncer(syncer: Arc<Syncer>, regions: Weak<RegionMap>, every: Duration) {
                 tracing::warn!("background WAL sync of region {} failed: {e}", r.id);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Engine>();
+        check::<Arc<Engine>>();
+    }
+
+    #[test]
+    fn measurement_names_are_canonicalised() {
+        assert_eq!(canonical_measurement("s1"), "s1");
+        assert!(matches!(canonical_measurement("s1"), Cow::Borrowed(_)));
+        assert_eq!(canonical_measurement("a b"), "`a b`");
+        assert_eq!(canonical_measurement("`a b`"), "`a b`");
+        assert_eq!(canonical_measurement("`abc`"), "abc");
+        assert_eq!(canonical_measurement("123"), "`123`");
     }
 }

@@ -197,6 +197,11 @@ impl SeriesBuf {
         Some((self.times[i], self.values.get(i)?))
     }
 
+    /// The raw columns (sorted only after [`SeriesBuf::ensure_sorted`]).
+    pub(crate) fn parts(&self) -> (&[i64], &ColumnData) {
+        (&self.times, &self.values)
+    }
+
     /// Removes the points inside `range`; returns how many were removed.
     pub(crate) fn delete(&mut self, range: TimeRange) -> usize {
         if self.sorted {
@@ -273,6 +278,19 @@ impl MemTable {
         measurement: &str,
     ) -> Option<&mut SeriesBuf> {
         self.devices.get_mut(device)?.get_mut(measurement)
+    }
+
+    /// Calls `f` for every series buffer.
+    pub(crate) fn for_each_series(
+        &mut self,
+        mut f: impl FnMut(&PartialPath, &str, &mut SeriesBuf) -> model::Result<()>,
+    ) -> model::Result<()> {
+        for (device, series) in self.devices.iter_mut() {
+            for (m, buf) in series.iter_mut() {
+                f(device, m, buf)?;
+            }
+        }
+        Ok(())
     }
 
     /// Deletes points of one series in `range`.

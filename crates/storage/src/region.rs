@@ -8,6 +8,16 @@ use model::{ColumnData, PartialPath, Result, TSDataType, Value};
 use parking_lot::RwLock;
 use std::path::PathBuf;
 
+/// Until memtables are flushed into TsFiles the WAL is the only copy of the data, so
+/// at open it is rewritten to the live points when the replayed segments are many or
+/// mostly garbage (deleted or overwritten points).
+fn should_checkpoint(segments: usize, bytes: u64, points: u64) -> bool {
+    const MANY_SEGMENTS: usize = 8;
+    const BIG: u64 = 64 << 20;
+    let live_estimate = points.saturating_mul(16);
+    segments >= MANY_SEGMENTS || (bytes > BIG && bytes > live_estimate.saturating_mul(2))
+}
+
 /// Mutable state of a region.
 ///
 /// Seam for the TsFile issue: flushing will move `working` into a list of sealed
@@ -33,11 +43,22 @@ impl DataRegion {
     pub(crate) fn open(id: u64, dir: PathBuf, mode: WalMode) -> Result<DataRegion> {
         let mut state = RegionState::default();
         let wal = Wal::open(dir, mode, &mut state.working)?;
-        Ok(DataRegion {
+        let region = DataRegion {
             id,
             state: RwLock::new(state),
             wal,
-        })
+        };
+        let (segments, bytes) = region.wal.replayed();
+        if should_checkpoint(segments, bytes, region.buffered_points()) {
+            region.checkpoint()?;
+        }
+        Ok(region)
+    }
+
+    /// Rewrites the WAL to hold only the live points (see `Wal::checkpoint`).
+    pub(crate) fn checkpoint(&self) -> Result<()> {
+        let mut st = self.state.write();
+        self.wal.checkpoint(&mut st.working)
     }
 
     /// Logs `entry` to the WAL (when enabled) and then applies it to the memtable, under
@@ -127,9 +148,67 @@ impl DataRegion {
         self.wal.sync()
     }
 
-    /// Number of buffered points (diagnostics and tests).
-    #[allow(dead_code)]
+    /// Number of buffered points.
     pub(crate) fn buffered_points(&self) -> u64 {
         self.state.read().working.points()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wal::{WalColumn, WalTablet};
+    use model::ColumnData;
+    use std::borrow::Cow;
+
+    fn tablet(dev: &PartialPath, t0: i64, n: i64) -> WalEntry<'static> {
+        WalEntry::Tablet(WalTablet {
+            device: Cow::Owned(dev.clone()),
+            times: Cow::Owned((t0..t0 + n).collect()),
+            columns: vec![WalColumn {
+                measurement: Cow::Owned("s".into()),
+                data: Cow::Owned(ColumnData::Int64((t0..t0 + n).collect())),
+                nulls: None,
+            }],
+        })
+    }
+
+    #[test]
+    fn checkpoint_keeps_live_points_and_drops_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let wal = dir.path().join("r");
+        let dev = PartialPath::parse("root.sg.d").unwrap();
+        let mut scratch = Vec::new();
+        for round in 0..3 {
+            let r = DataRegion::open(0, wal.clone(), WalMode::Sync).unwrap();
+            r.write(&tablet(&dev, round * 100, 100), &mut scratch)
+                .unwrap();
+        }
+        let r = DataRegion::open(0, wal.clone(), WalMode::Sync).unwrap();
+        assert_eq!(r.wal.replayed().0, 3);
+        r.write(
+            &WalEntry::Delete {
+                series: vec![(dev.clone(), "s".into())],
+                range: TimeRange::new(0, 149),
+            },
+            &mut scratch,
+        )
+        .unwrap();
+        r.checkpoint().unwrap();
+        drop(r);
+        let files = std::fs::read_dir(&wal).unwrap().count();
+        assert_eq!(files, 1, "old segments replaced by the checkpoint segment");
+        let r = DataRegion::open(0, wal, WalMode::Sync).unwrap();
+        let d = r.read_series(&dev, "s", TSDataType::Int64, TimeRange::ALL);
+        assert_eq!(d.times, (150..300).collect::<Vec<_>>());
+        assert_eq!(d.values, ColumnData::Int64((150..300).collect()));
+    }
+
+    #[test]
+    fn checkpoint_policy() {
+        assert!(!should_checkpoint(1, 1 << 20, 0));
+        assert!(should_checkpoint(8, 0, 0));
+        assert!(should_checkpoint(2, 100 << 20, 1000));
+        assert!(!should_checkpoint(2, 100 << 20, 10 << 20));
     }
 }

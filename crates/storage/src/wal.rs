@@ -409,6 +409,9 @@ pub(crate) struct Wal {
     mode: WalMode,
     inner: Mutex<WalInner>,
     dirty: AtomicBool,
+    /// Segments found at open (replaced by the first checkpoint).
+    replayed: Mutex<Vec<PathBuf>>,
+    replayed_bytes: u64,
 }
 
 fn segment_name(seq: u64) -> String {
@@ -446,6 +449,14 @@ impl Wal {
             next_seq = next_seq.max(seq + 1);
             replay_segment(path, mem)?;
         }
+        let mut replayed = Vec::new();
+        let mut replayed_bytes = 0;
+        for (_, path) in segments {
+            if let Ok(m) = fs::metadata(&path) {
+                replayed_bytes += m.len();
+                replayed.push(path);
+            }
+        }
         Ok(Wal {
             dir,
             mode,
@@ -454,7 +465,81 @@ impl Wal {
                 next_seq,
             }),
             dirty: AtomicBool::new(false),
+            replayed: Mutex::new(replayed),
+            replayed_bytes,
         })
+    }
+
+    /// Number and total size of the segments replayed at open that are still on disk.
+    pub(crate) fn replayed(&self) -> (usize, u64) {
+        (self.replayed.lock().len(), self.replayed_bytes)
+    }
+
+    /// Rewrites the live content of `mem` into a fresh segment, fsyncs it, then removes
+    /// the segments replayed at open (whose deleted and overwritten points it drops).
+    /// Replaying both old and new segments after a crash in between gives the same
+    /// memtable, since the checkpoint only re-writes surviving points.
+    pub(crate) fn checkpoint(&self, mem: &mut MemTable) -> Result<()> {
+        if self.mode == WalMode::Disable {
+            return Ok(());
+        }
+        if std::mem::take(&mut *self.replayed.lock()).is_empty() {
+            return Ok(());
+        }
+        // every segment before this sequence number is superseded by the checkpoint
+        let first_new = {
+            let mut inner = self.inner.lock();
+            inner.current = None; // the next append starts a new segment
+            inner.next_seq
+        };
+        let old: Vec<PathBuf> = list_segments(&self.dir)?
+            .into_iter()
+            .filter(|(seq, _)| *seq < first_new)
+            .map(|(_, p)| p)
+            .collect();
+        let mut framed = Vec::new();
+        let mut wrote = false;
+        mem.for_each_series(|device, measurement, buf| {
+            buf.ensure_sorted();
+            let (times, values) = buf.parts();
+            const CHUNK: usize = 1 << 20;
+            let mut lo = 0;
+            while lo < times.len() {
+                let hi = (lo + CHUNK).min(times.len());
+                let entry = WalEntry::Tablet(WalTablet {
+                    device: Cow::Borrowed(device),
+                    times: Cow::Borrowed(&times[lo..hi]),
+                    columns: vec![WalColumn {
+                        measurement: Cow::Borrowed(measurement),
+                        data: Cow::Owned(crate::memtable::slice(values, lo, hi)),
+                        nulls: None,
+                    }],
+                });
+                framed.clear();
+                entry.encode_framed(&mut framed)?;
+                self.append(&framed)?;
+                wrote = true;
+                lo = hi;
+            }
+            Ok(())
+        })?;
+        if wrote {
+            let seg = self.inner.lock().current.clone();
+            if let Some(seg) = seg {
+                let w = seg.written.load(Ordering::Acquire);
+                seg.sync_to(w)?;
+            }
+        }
+        for path in &old {
+            fs::remove_file(path)?;
+        }
+        codec::sync_dir(&self.dir);
+        tracing::info!(
+            "WAL checkpoint in {}: replaced {} segment(s)",
+            self.dir.display(),
+            old.len()
+        );
+        Ok(())
     }
 
     /// Appends one encoded (framed) record. Returns a ticket to wait for durability, or
