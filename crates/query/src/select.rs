@@ -1390,11 +1390,22 @@ impl WindowPlan {
     /// Window k: (start, end) with end clipped to the range end.
     fn window(&self, k: usize) -> (i64, i64) {
         let ws = self.window_start(k).unwrap_or(self.end);
-        let we = add_months(ws, self.interval_months, &self.zone)
+        let we = if self.step_months == 0 && self.interval_months == 0 {
+            ws.checked_add(self.interval_ms)
+        } else {
+            // Calendar windows are anchored on the range start, so a clamped month end
+            // (Jan 31 → Feb 28) does not shift later windows.
+            let kk = i64::try_from(k).ok();
+            kk.and_then(|kk| {
+                self.step_months
+                    .checked_mul(kk)?
+                    .checked_add(self.interval_months)
+            })
+            .and_then(|m| add_months(self.start, m, &self.zone))
+            .and_then(|t| t.checked_add(self.step_ms.checked_mul(kk?)?))
             .and_then(|t| t.checked_add(self.interval_ms))
-            .unwrap_or(i64::MAX)
-            .min(self.end);
-        (ws, we)
+        };
+        (ws, we.unwrap_or(i64::MAX).min(self.end))
     }
 }
 
@@ -1599,4 +1610,90 @@ fn run_last(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> Result
         );
     }
     Ok(table.finish(false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sql::ast::Interval;
+
+    fn plan(
+        start: i64,
+        end: i64,
+        interval: Interval,
+        step: Option<Interval>,
+        left_open: bool,
+    ) -> WindowPlan {
+        let w = TimeWindow {
+            start: Some(Expression::Constant(Literal::Integer(start))),
+            end: Some(Expression::Constant(Literal::Integer(end))),
+            interval,
+            step,
+            left_open,
+        };
+        WindowPlan::new(&w, &TimeZone::default()).unwrap()
+    }
+
+    fn ms(v: i64) -> Interval {
+        Interval {
+            months: 0,
+            millis: v,
+            text: format!("{v}ms"),
+        }
+    }
+
+    #[test]
+    fn sliding_windows_overlap_and_clip() {
+        let p = plan(0, 10, ms(4), Some(ms(3)), false);
+        assert_eq!(p.count(), 4);
+        let w: Vec<(i64, i64)> = (0..p.count()).map(|k| p.window(k)).collect();
+        assert_eq!(w, vec![(0, 4), (3, 7), (6, 10), (9, 10)]);
+        let p = plan(0, 10, ms(3), None, true);
+        assert_eq!(p.data_range(), (1, 10));
+        assert_eq!(p.count(), 4);
+        assert_eq!(p.window(3), (9, 10));
+    }
+
+    #[test]
+    fn calendar_month_windows_anchor_on_start() {
+        let utc = TimeZone::default();
+        let t = |s: &str| model::time::parse_datetime(s, &utc).unwrap();
+        let month = Interval {
+            months: 1,
+            millis: 0,
+            text: "1mo".into(),
+        };
+        let p = plan(t("2023-01-31"), t("2023-05-01"), month, None, false);
+        assert_eq!(p.count(), 4);
+        assert_eq!(p.window(0), (t("2023-01-31"), t("2023-02-28")));
+        assert_eq!(p.window(1), (t("2023-02-28"), t("2023-03-31")));
+        assert_eq!(p.window(2), (t("2023-03-31"), t("2023-04-30")));
+        assert_eq!(p.window(3), (t("2023-04-30"), t("2023-05-01")));
+    }
+
+    #[test]
+    fn bad_windows_are_rejected() {
+        let w = TimeWindow {
+            start: Some(Expression::Constant(Literal::Integer(5))),
+            end: Some(Expression::Constant(Literal::Integer(5))),
+            interval: ms(1),
+            step: None,
+            left_open: false,
+        };
+        assert!(WindowPlan::new(&w, &TimeZone::default()).is_err());
+        let w = TimeWindow {
+            end: Some(Expression::Constant(Literal::Integer(9))),
+            interval: ms(0),
+            ..w
+        };
+        assert!(WindowPlan::new(&w, &TimeZone::default()).is_err());
+    }
+
+    #[test]
+    fn level_paths_keep_root_and_measurement() {
+        let p = PartialPath::parse("root.ln.wf01.wt01.status").unwrap();
+        assert_eq!(level_path(&p, &[1]), "root.ln.*.*.status");
+        assert_eq!(level_path(&p, &[3]), "root.*.*.wt01.status");
+        assert_eq!(level_path(&p, &[0]), "root.*.*.*.status");
+    }
 }
