@@ -14,6 +14,8 @@
 //! continuous queries, pipes, region/slot administration, SETTLE, UNLOAD …) are recognised by
 //! their leading keywords and answered with [`model::Error::Unsupported`].
 
+#![warn(missing_docs)]
+
 pub mod ast;
 mod display;
 mod expr;
