@@ -151,6 +151,7 @@ def test_kill_9_then_restart_keeps_data_and_schema(tmp_path, wal_mode):
         s = _open(srv)
         _assert_same(before, _snapshot(s))
         assert "root.second" in list(query_df(s, "SHOW DATABASES")["Database"])
+        assert srv.starts == 3
         s.close()
     finally:
         srv.cleanup()
@@ -177,13 +178,13 @@ def test_users_survive_restart(tmp_path):
     srv.start()
     try:
         s = _open(srv)
-        s.execute_non_query_statement("CREATE USER tom 'pw123456'")
+        s.execute_non_query_statement("CREATE USER tommy 'pw123456'")
         s.close()
         srv.kill()
         srv.start()
-        tom = Session(srv.host, srv.port, "tom", "pw123456")
-        tom.open(False)
-        tom.close()
-        expect_error(801, Session(srv.host, srv.port, "tom", "wrong").open, False)
+        tommy = Session(srv.host, srv.port, "tommy", "pw123456")
+        tommy.open(False)
+        tommy.close()
+        expect_error(801, Session(srv.host, srv.port, "tommy", "wrong").open, False)
     finally:
         srv.cleanup()

@@ -647,8 +647,12 @@ def test_sql_interfaces(session):
     _, rows = query_rows(session, "select s1 from root.sql.d1 where s1 >= 20 and time < 4")
     assert rows == [[2, 20], [3, 30]]
     df = query_df(session, "select s1 * 2 + 1, s1 as v from root.sql.d1 order by time desc limit 2 offset 1")
-    assert list(df.columns) == ["Time", "(root.sql.d1.s1 * 2) + 1", "v"]
+    # 1.0-era BinaryExpression.getExpressionStringInternal: parentheses only around operands of lower priority
+    assert list(df.columns) == ["Time", "root.sql.d1.s1 * 2 + 1", "v"]
     assert df_records(df) == [[3, 61.0, 30], [2, 41.0, 20]]
+    df = query_df(session, "select (s1 + 1) * 2 from root.sql.d1 where time = 1")
+    assert list(df.columns) == ["Time", "(root.sql.d1.s1 + 1) * 2"]
+    assert df_records(df) == [[1, 22.0]]
     expect_error(700, session.execute_query_statement, "selec s1 from root.sql.d1")
     expect_error(700, session.execute_non_query_statement, "CREATE DATABSE root.x")
 
