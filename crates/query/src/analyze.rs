@@ -611,9 +611,7 @@ impl<'a, 'e> Converter<'a, 'e> {
                 high: b(self.convert(high, agg_level)?),
                 negated: *negated,
             },
-            Expression::Cast { .. } => {
-                return Err(Error::Unsupported("CAST is not supported yet".into()))
-            }
+            Expression::Cast { expr, ty } => Expr::Cast(b(self.convert(expr, agg_level)?), *ty),
         })
     }
 }

@@ -271,6 +271,8 @@ pub enum Expr {
     },
     /// A built-in scalar math function; `name` keeps the case it was written in.
     Math(MathFn, String, Box<Expr>),
+    /// `CAST(e AS type)`.
+    Cast(Box<Expr>, TSDataType),
 }
 
 /// Converts an SQL LIKE pattern (`%` any run, `_` one character, `\` escapes) into an
@@ -407,6 +409,7 @@ impl Expr {
                 format!("{} REGEXP '{}'", expr.display(names), text)
             }
             Expr::Math(_, name, e) => format!("{name}({})", e.display(names)),
+            Expr::Cast(e, t) => format!("CAST({} AS {})", e.display(names), t.name()),
         }
     }
 
@@ -415,7 +418,7 @@ impl Expr {
         match self {
             Expr::Input(i) => out.push(*i),
             Expr::Time | Expr::Const(..) | Expr::Null => {}
-            Expr::Neg(e) | Expr::Not(e) | Expr::Math(_, _, e) => e.inputs(out),
+            Expr::Neg(e) | Expr::Not(e) | Expr::Math(_, _, e) | Expr::Cast(e, _) => e.inputs(out),
             Expr::IsNull { expr, .. }
             | Expr::In { expr, .. }
             | Expr::Like { expr, .. }
@@ -513,6 +516,16 @@ impl Expr {
                     _ => Some(T::Double),
                 }
             }
+            Expr::Cast(e, t) => {
+                e.check_type(types, names)?;
+                if !t.is_v1() {
+                    return Err(Error::Semantic(format!(
+                        "Unsupported target data type of CAST: {}",
+                        t.name()
+                    )));
+                }
+                Some(*t)
+            }
         })
     }
 
@@ -605,6 +618,7 @@ impl Expr {
                 }
             }
             Expr::Math(f, _, e) => math(*f, &e.eval(chunk)?),
+            Expr::Cast(e, t) => cast(&e.eval(chunk)?, *t)?,
         })
     }
 }
@@ -872,6 +886,72 @@ fn not(c: Column) -> Column {
     }
 }
 
+/// Converts one value like IoTDB's CAST: Java numeric casts (truncating, saturating, NaN → 0),
+/// booleans as 1/0 and ≠ 0, text parsed (an error when it does not parse) or rendered.
+pub fn cast_value(v: &Value, t: TSDataType) -> Result<Value> {
+    use TSDataType as T;
+    let bad = || {
+        Error::QueryProcess(format!(
+            "Cannot cast {} to {}",
+            v.to_iotdb_string(),
+            t.name()
+        ))
+    };
+    let num = |x: f64| -> Value {
+        match t {
+            T::Int32 => Value::Int32(x as i32),
+            T::Int64 => Value::Int64(x as i64),
+            T::Float => Value::Float(x as f32),
+            _ => Value::Double(x),
+        }
+    };
+    Ok(match (v, t.physical()) {
+        (v, T::Text) => Value::Text(v.to_iotdb_string().into_bytes()),
+        (Value::Boolean(b), T::Boolean) => Value::Boolean(*b),
+        (Value::Boolean(b), _) => num(if *b { 1.0 } else { 0.0 }),
+        (Value::Int32(x), T::Boolean) => Value::Boolean(*x != 0),
+        (Value::Int64(x), T::Boolean) => Value::Boolean(*x != 0),
+        (Value::Float(x), T::Boolean) => Value::Boolean(*x != 0.0),
+        (Value::Double(x), T::Boolean) => Value::Boolean(*x != 0.0),
+        (Value::Int32(x), _) => match t {
+            T::Int64 => Value::Int64(*x as i64),
+            _ => num(*x as f64),
+        },
+        (Value::Int64(x), _) => match t {
+            T::Int32 => Value::Int32(*x as i32),
+            T::Int64 => Value::Int64(*x),
+            _ => num(*x as f64),
+        },
+        (Value::Float(x), _) => num(*x as f64),
+        (Value::Double(x), _) => num(*x),
+        (Value::Text(b), T::Boolean) => {
+            match String::from_utf8_lossy(b)
+                .trim()
+                .to_ascii_lowercase()
+                .as_str()
+            {
+                "true" => Value::Boolean(true),
+                "false" => Value::Boolean(false),
+                _ => return Err(bad()),
+            }
+        }
+        (Value::Text(b), _) => {
+            Value::parse_as(String::from_utf8_lossy(b).trim(), t).map_err(|_| bad())?
+        }
+    })
+}
+
+fn cast(c: &Column, t: TSDataType) -> Result<Column> {
+    let mut b = crate::result::ColumnBuilder::new(t, c.len());
+    for i in 0..c.len() {
+        match c.value(i) {
+            Some(v) => b.push(Some(&cast_value(&v, t)?)),
+            None => b.push_null(),
+        }
+    }
+    Ok(b.finish())
+}
+
 /// Row indices where a predicate column is true (null counts as false).
 pub fn selected_rows(pred: &Column) -> Vec<usize> {
     match &pred.data {
@@ -1066,6 +1146,50 @@ mod tests {
             negated: false,
         };
         assert_eq!(selected_rows(&isn.eval(&chunk()).unwrap()), vec![1]);
+    }
+
+    #[test]
+    fn casts_follow_java_rules() {
+        assert_eq!(
+            cast_value(&Value::Double(-2.7), TSDataType::Int32).unwrap(),
+            Value::Int32(-2)
+        );
+        assert_eq!(
+            cast_value(&Value::Double(f64::NAN), TSDataType::Int64).unwrap(),
+            Value::Int64(0)
+        );
+        assert_eq!(
+            cast_value(&Value::Double(1e300), TSDataType::Int32).unwrap(),
+            Value::Int32(i32::MAX)
+        );
+        assert_eq!(
+            cast_value(&Value::Boolean(true), TSDataType::Double).unwrap(),
+            Value::Double(1.0)
+        );
+        assert_eq!(
+            cast_value(&Value::Int32(0), TSDataType::Boolean).unwrap(),
+            Value::Boolean(false)
+        );
+        assert_eq!(
+            cast_value(&Value::Float(1.5), TSDataType::Text).unwrap(),
+            Value::Text(b"1.5".to_vec())
+        );
+        assert_eq!(
+            cast_value(&Value::Text(b" 42 ".to_vec()), TSDataType::Int64).unwrap(),
+            Value::Int64(42)
+        );
+        assert!(cast_value(&Value::Text(b"x".to_vec()), TSDataType::Int32).is_err());
+        assert!(cast_value(&Value::Text(b"maybe".to_vec()), TSDataType::Boolean).is_err());
+        let e = Expr::Cast(Box::new(i(0)), TSDataType::Text);
+        let col = e.eval(&chunk()).unwrap();
+        assert_eq!(
+            vals(&col),
+            vec![
+                Some(Value::Text(b"1".to_vec())),
+                None,
+                Some(Value::Text(b"3".to_vec()))
+            ]
+        );
     }
 
     #[test]

@@ -761,6 +761,7 @@ fn remap_inputs(e: Expr, map: &[usize]) -> Result<Expr> {
             negated,
         },
         Expr::Math(f, name, x) => Expr::Math(f, name, r(x)?),
+        Expr::Cast(x, t) => Expr::Cast(r(x)?, t),
     })
 }
 

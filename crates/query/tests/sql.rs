@@ -241,6 +241,16 @@ fn expressions_headers_and_types() {
     let t = db.query("select temperature as t, status from root.ln.wf01.wt01 where time = 2");
     assert_eq!(cols(&t), vec!["t", "root.ln.wf01.wt01.status"]);
     assert_eq!(t.rows, vec![(2, vec![s("24.0"), s("false")])]);
+    let t = db.query("select cast(temperature as INT32), cast(status as TEXT) from root.ln.wf01.wt01 where time <= 2");
+    assert_eq!(
+        cols(&t),
+        vec![
+            "CAST(root.ln.wf01.wt01.temperature AS INT32)",
+            "CAST(root.ln.wf01.wt01.status AS TEXT)"
+        ]
+    );
+    assert_eq!(t.types, vec![TSDataType::Int32, TSDataType::Text]);
+    assert_eq!(t.rows[0], (1, vec![s("25"), s("true")]));
     // Type errors are semantic errors.
     assert_eq!(db.code("select hardware + 1 from root.ln.wf01.wt02"), 701);
 }
@@ -592,7 +602,6 @@ fn unsupported_features_say_so() {
     for sql in [
         "select temperature into root.x.y(t) from root.ln.wf01.wt01",
         "select avg(temperature) from root.ln.** group by tags(city)",
-        "select cast(temperature as INT32) from root.ln.wf01.wt01",
         "select no_such_udf(temperature) from root.ln.wf01.wt01",
         "select stddev(temperature) from root.ln.wf01.wt01",
     ] {
@@ -889,4 +898,35 @@ fn ddl_errors_carry_iotdb_codes() {
     db.run("delete database root.ln");
     assert!(db.query("show databases").rows.is_empty());
     assert!(db.query("select * from root.ln.**").columns.is_empty());
+}
+
+#[test]
+fn executor_is_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Executor>();
+    let db = Arc::new(weather());
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                let sql = format!("insert into root.mt.d{i}(time, v) values ({i}, {i})");
+                db.ex.execute_sql(&sql, &db.ctx).unwrap();
+                let r = match db
+                    .ex
+                    .execute_sql("select count(status) from root.ln.**", &db.ctx)
+                {
+                    Ok(Outcome::Rows(r)) => collect(r, 10),
+                    other => panic!("{other:?}"),
+                };
+                assert_eq!(r.rows, vec![(0, vec![s("3"), s("3")])]);
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(
+        db.query("count devices root.mt.**").rows,
+        vec![(0, vec![s("4")])]
+    );
 }
