@@ -168,6 +168,30 @@ impl Accumulator {
         }
     }
 
+    /// Adds rows `range` of `col`, whose times `times[range]` are ascending: first/last
+    /// values and times look only at the ends of the range.
+    pub fn update_sorted(&mut self, times: &[i64], col: &Column, range: std::ops::Range<usize>) {
+        let end = range.end.min(times.len()).min(col.len());
+        let range = range.start.min(end)..end;
+        match self.kind {
+            AggKind::FirstValue | AggKind::MinTime => {
+                if let Some(r) = range.clone().find(|&r| !col.is_null(r)) {
+                    if let Some(v) = col.value(r) {
+                        self.add(times[r], v);
+                    }
+                }
+            }
+            AggKind::LastValue | AggKind::MaxTime => {
+                if let Some(r) = range.clone().rev().find(|&r| !col.is_null(r)) {
+                    if let Some(v) = col.value(r) {
+                        self.add(times[r], v);
+                    }
+                }
+            }
+            _ => self.update(times, col, range),
+        }
+    }
+
     /// Adds one point.
     pub fn add(&mut self, t: i64, v: Value) {
         match self.kind {
@@ -259,6 +283,39 @@ mod tests {
         assert_eq!(run(AggKind::LastValue, &t, &col), Some(Value::Int32(3)));
         assert_eq!(run(AggKind::MinTime, &t, &col), Some(Value::Int64(20)));
         assert_eq!(run(AggKind::MaxTime, &t, &col), Some(Value::Int64(40)));
+    }
+
+    #[test]
+    fn sorted_update_matches_plain_update() {
+        let mut nulls = Bitmap::new(5);
+        nulls.set(0);
+        nulls.set(4);
+        let col = Column {
+            data: ColumnData::Binary(vec![
+                b"a".to_vec(),
+                b"b".to_vec(),
+                b"c".to_vec(),
+                b"d".to_vec(),
+                b"e".to_vec(),
+            ]),
+            nulls: Some(nulls),
+        };
+        let t = [1, 2, 3, 4, 5];
+        for kind in [
+            AggKind::FirstValue,
+            AggKind::LastValue,
+            AggKind::MinTime,
+            AggKind::MaxTime,
+            AggKind::Count,
+        ] {
+            for range in [0..5, 1..3, 4..5, 2..2] {
+                let mut a = Accumulator::new(kind);
+                a.update(&t, &col, range.clone());
+                let mut b = Accumulator::new(kind);
+                b.update_sorted(&t, &col, range.clone());
+                assert_eq!(a.result(), b.result(), "{kind:?} {range:?}");
+            }
+        }
     }
 
     #[test]

@@ -1474,7 +1474,7 @@ impl AggStream {
                             ts.partition_point(|&t| t <= we),
                         ),
                     };
-                    acc.update(ts, col, lo..hi.max(lo));
+                    acc.update_sorted(ts, col, lo..hi.max(lo));
                 }
                 b.push(acc.result().as_ref());
             }
