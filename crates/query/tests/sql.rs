@@ -594,6 +594,19 @@ fn insert_type_handling() {
     db.run("insert into root.t.al(time, p) aligned values(1, 2.0)");
     db.run("insert into root.t.now(v) values(1)");
     assert_eq!(db.query("select v from root.t.now").rows.len(), 1);
+    let before = model::time::now_ms();
+    db.run("insert into root.t.now2(time, v) values(now(), 1), (now() - 1d, 2)");
+    let t = db.query("select v from root.t.now2");
+    assert_eq!(t.rows.len(), 2);
+    assert!(
+        t.rows[1].0 >= before && t.rows[0].0 == t.rows[1].0 - 86_400_000 || t.rows[0].0 < before
+    );
+    assert_eq!(
+        db.query("select v from root.t.now2 where time > now() - 1h")
+            .rows
+            .len(),
+        1
+    );
 }
 
 #[test]
