@@ -9,6 +9,12 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc reuses freed pages instead of returning large blocks to the kernel, which
+/// avoids a page-fault storm on the ingestion path (every tablet request allocates
+/// megabyte-sized buffers); see docs/adr/0005-allocator.md.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "iotdb-rs",
