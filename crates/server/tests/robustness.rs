@@ -25,9 +25,11 @@ type Client = IClientRPCServiceSyncClient<
 
 fn start(max_frame_size: usize) -> (Server, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = ServerConfig::default();
-    config.port = 0;
-    config.max_frame_size = max_frame_size;
+    let mut config = ServerConfig {
+        port: 0,
+        max_frame_size,
+        ..Default::default()
+    };
     config.storage.data_dir = dir.path().join("data");
     (Server::start(config).unwrap(), dir)
 }
