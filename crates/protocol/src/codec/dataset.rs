@@ -50,7 +50,7 @@ fn encode_column(col: &Column, rows: Range<usize>, out: &mut Vec<u8>) -> Result<
     if !rows.clone().any(|i| col.is_null(i)) {
         // fast path: every value present
         let mut bitmap = vec![0xffu8; n.div_ceil(8)];
-        if n % 8 != 0 {
+        if !n.is_multiple_of(8) {
             if let Some(last) = bitmap.last_mut() {
                 *last = 0xff << (8 - n % 8);
             }
