@@ -16,7 +16,8 @@ It prints, from one run:
 * ``server``: the same requests, encoded beforehand (untimed), written to the connection and the
   reply read back: the time the server needs to receive, decode, apply and acknowledge a tablet.
 
-and the ratios between them. Run it with ``scripts/bench-ingest`` (starts a release server on a
+and the ratios between them. The three are measured interleaved, tablet by tablet, so that noise
+from other processes affects them alike. Run it with ``scripts/bench-ingest`` (starts a release server on a
 temporary data directory), or against a running server with ``--host/--port``.
 """
 
@@ -85,36 +86,14 @@ def encode_insert_tablet(session: Session, tablet: NumpyTablet, session_id: int 
     return buf.getvalue()
 
 
-def phase_client_serialization(session: Session, w: Workload, device: str) -> tuple[float, int]:
-    """Seconds spent by the client building and encoding ``w.tablets`` tablets, and bytes produced."""
-    spent, size = 0.0, 0
-    for i in range(w.tablets):
-        ts = w.timestamps(i)
-        t0 = time.perf_counter()
-        payload = encode_insert_tablet(session, w.tablet(device, ts))
-        spent += time.perf_counter() - t0
-        size += len(payload)
-    return spent, size
+class RawConnection:
+    """A second connection that sends pre-encoded insertTablet frames and reads the replies."""
 
-
-def phase_end_to_end(session: Session, w: Workload, device: str) -> float:
-    """Seconds spent in ``Session.insert_tablet`` for ``w.tablets`` tablets (tablet building included)."""
-    spent = 0.0
-    for i in range(w.tablets):
-        ts = w.timestamps(i)
-        t0 = time.perf_counter()
-        session.insert_tablet(w.tablet(device, ts))
-        spent += time.perf_counter() - t0
-    return spent
-
-
-def phase_server(host: str, port: int, session: Session, w: Workload, device: str) -> float:
-    """Seconds between writing a pre-encoded insertTablet frame and reading its reply, summed."""
-    transport = TTransport.TFramedTransport(TSocket.TSocket(host, port))
-    transport.open()
-    try:
-        client = Client(TBinaryProtocol.TBinaryProtocolAccelerated(transport))
-        resp = client.openSession(
+    def __init__(self, host: str, port: int):
+        self.transport = TTransport.TFramedTransport(TSocket.TSocket(host, port))
+        self.transport.open()
+        self.client = Client(TBinaryProtocol.TBinaryProtocolAccelerated(self.transport))
+        resp = self.client.openSession(
             TSOpenSessionReq(
                 client_protocol=2,
                 zoneId="UTC",
@@ -125,21 +104,49 @@ def phase_server(host: str, port: int, session: Session, w: Workload, device: st
         )
         if resp.status.code != 200:
             raise RuntimeError(f"openSession failed: {resp.status}")
-        sid = resp.sessionId
-        client.requestStatementId(sid)
-        spent = 0.0
-        for i in range(w.tablets):
-            payload = encode_insert_tablet(session, w.tablet(device, w.timestamps(i)), sid)
-            t0 = time.perf_counter()
-            transport.write(payload)
-            transport.flush()
-            status = client.recv_insertTablet()
-            spent += time.perf_counter() - t0
-            if status.code != 200:
-                raise RuntimeError(f"insertTablet #{i} failed: {status}")
+        self.session_id = resp.sessionId
+        self.client.requestStatementId(self.session_id)
+
+    def send(self, payload: bytes) -> float:
+        """Writes one frame, reads the reply; returns the seconds in between."""
+        t0 = time.perf_counter()
+        self.transport.write(payload)
+        self.transport.flush()
+        status = self.client.recv_insertTablet()
+        spent = time.perf_counter() - t0
+        if status.code != 200:
+            raise RuntimeError(f"insertTablet failed: {status}")
         return spent
-    finally:
-        transport.close()
+
+    def close(self) -> None:
+        self.transport.close()
+
+
+def run_phases(
+    session: Session, raw: RawConnection, w: Workload, devices: dict[str, str]
+) -> tuple[dict[str, list[float]], int]:
+    """Runs the three measurements interleaved tablet by tablet, so machine noise hits them alike.
+
+    Returns the per-tablet seconds of each phase (``ser``, ``e2e``, ``srv``) and the total bytes of
+    the encoded requests.
+    """
+    spent: dict[str, list[float]] = {"ser": [], "e2e": [], "srv": []}
+    size = 0
+    for i in range(w.tablets):
+        ts = w.timestamps(i)
+        # client serialization: tablet building + request building + Thrift encoding, no I/O
+        t0 = time.perf_counter()
+        payload = encode_insert_tablet(session, w.tablet(devices["ser"], ts))
+        spent["ser"].append(time.perf_counter() - t0)
+        size += len(payload)
+        # end-to-end through the official client
+        t0 = time.perf_counter()
+        session.insert_tablet(w.tablet(devices["e2e"], ts))
+        spent["e2e"].append(time.perf_counter() - t0)
+        # server: the same request, encoded beforehand (untimed)
+        payload = encode_insert_tablet(session, w.tablet(devices["srv"], ts), raw.session_id)
+        spent["srv"].append(raw.send(payload))
+    return spent, size
 
 
 def create_schema(session: Session, database: str, devices: list[str], w: Workload) -> None:
@@ -166,19 +173,18 @@ def main(argv: list[str]) -> int:
 
     session = Session(args.host, args.port, "root", "root")
     session.open(False)
+    raw = RawConnection(args.host, args.port)
+    devices = {"ser": f"{args.database}.ser", "e2e": e2e_dev, "srv": raw_dev}
     try:
         create_schema(session, args.database, [e2e_dev, raw_dev], w)
         # warm-up (not counted): one tablet per device at negative times
         warm = w.base - np.int64(2 * args.rows)
         session.insert_tablet(w.tablet(e2e_dev, warm))
         session.insert_tablet(w.tablet(raw_dev, warm))
-
-        ser_s, ser_bytes = phase_client_serialization(session, w, f"{args.database}.ser")
-        e2e_s = phase_end_to_end(session, w, e2e_dev)
-        srv_s = phase_server(args.host, args.port, session, w, raw_dev)
-
+        spent, ser_bytes = run_phases(session, raw, w, devices)
         stored = {d: count_points(session, d) for d in (e2e_dev, raw_dev)}
     finally:
+        raw.close()
         session.close()
 
     expected = total + w.points_per_tablet
@@ -187,19 +193,35 @@ def main(argv: list[str]) -> int:
             print(f"ERROR: {d} holds {n} points, expected {expected}", file=sys.stderr)
             return 1
 
-    ser_rate, e2e_rate, srv_rate = total / ser_s, total / e2e_s, total / srv_s
+    ppt = w.points_per_tablet
+    rate = {k: total / sum(v) for k, v in spent.items()}  # overall: points / summed seconds
+    p50 = {k: ppt / float(np.median(v)) for k, v in spent.items()}  # robust to noisy neighbours
     version = importlib.metadata.version("apache-iotdb")
     mb = ser_bytes / w.tablets / 1e6
     print(f"NumpyTablet ingestion, apache-iotdb {version} client, {args.host}:{args.port}")
     print(
         f"workload: {w.tablets} tablets x {args.rows:,} rows x {args.cols} DOUBLE = {total:,} points "
-        f"per phase ({mb:.2f} MB per request)"
+        f"per phase ({mb:.2f} MB per request), phases interleaved per tablet"
     )
-    print(f"  client serialization (no network) : {ser_rate / 1e6:8.2f} M points/s  ({ser_s:6.2f} s)")
-    print(f"  end-to-end Session.insert_tablet  : {e2e_rate / 1e6:8.2f} M points/s  ({e2e_s:6.2f} s)")
-    print(f"  server (pre-encoded requests)     : {srv_rate / 1e6:8.2f} M points/s  ({srv_s:6.2f} s)")
-    print(f"  ratio end-to-end / client serialization : {e2e_rate / ser_rate:5.2f}")
-    print(f"  ratio server / client serialization     : {srv_rate / ser_rate:5.2f}")
+    print(f"{'':38}{'overall':>12}{'median tablet':>16}   per-tablet ms: p50 / p90 / max")
+    labels = {
+        "ser": "client serialization (no network)",
+        "e2e": "end-to-end Session.insert_tablet",
+        "srv": "server (pre-encoded requests)",
+    }
+    for k, label in labels.items():
+        ms = np.percentile(np.array(spent[k]) * 1e3, [50, 90, 100])
+        print(
+            f"  {label:36}{rate[k] / 1e6:8.2f} M/s{p50[k] / 1e6:12.2f} M/s   {ms[0]:6.2f} / {ms[1]:6.2f} / {ms[2]:7.2f}"
+        )
+    print(
+        f"  ratio end-to-end / client serialization : {rate['e2e'] / rate['ser']:5.2f} "
+        f"(median {p50['e2e'] / p50['ser']:.2f})"
+    )
+    print(
+        f"  ratio server / client serialization     : {rate['srv'] / rate['ser']:5.2f} "
+        f"(median {p50['srv'] / p50['ser']:.2f})"
+    )
     print(f"  all {2 * expected:,} written points read back with count(*)")
     return 0
 
