@@ -115,7 +115,9 @@ class IoTDBServer:
         with open(self.log_path, "a", encoding="utf-8") as log:
             log.write(f"=== start #{self.starts + 1}: {' '.join(self.command())}\n")
         env = dict(os.environ)
-        env.setdefault("RUST_LOG", "info")
+        # the "listening on" line is logged at info level by the iotdb_rs binary crate
+        user_filter = env.get("RUST_LOG", "")
+        env["RUST_LOG"] = f"{user_filter},iotdb_rs=info" if user_filter else "info"
         env.setdefault("NO_COLOR", "1")
         self.proc = subprocess.Popen(
             self.command(),

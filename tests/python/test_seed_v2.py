@@ -1093,3 +1093,142 @@ def test_sqlalchemy_orm_seed_example(server, session):
     db_session = sessionmaker(bind=engine)()
     res = db_session.query(Device.status).filter(Device.temperature > 1)
     assert [tuple(r) for r in res] == [(11.0,), (12.0,)]
+
+
+# ----------------------------------------------------------------------------- more query semantics
+
+
+def _filter_data(session):
+    session.insert_tablet(
+        Tablet(
+            "root.f.d1",
+            ["s1", "s2"],
+            [TSDataType.INT32, TSDataType.TEXT],
+            [[1, "a"], [2, "bb"], [3, "abc"], [4, None], [5, "xyz"]],
+            [1, 2, 3, 4, 5],
+        )
+    )
+    session.insert_tablet(Tablet("root.f.d2", ["s1"], [TSDataType.INT32], [[10], [30]], [1, 3]))
+
+
+@pytest.mark.parametrize(
+    "where,times",
+    [
+        ("s1 between 2 and 4", [2, 3, 4]),
+        ("s1 not between 2 and 4", [1, 5]),
+        ("s1 in (1, 5)", [1, 5]),
+        ("s1 not in (1, 5)", [2, 3, 4]),
+        ("s2 like 'a%'", [1, 3]),
+        ("s2 like '_b'", [2]),
+        ("s2 regexp '^[ax].*$'", [1, 3, 5]),
+        ("s2 is null", [4]),
+        ("s2 is not null", [1, 2, 3, 5]),
+        ("not (s1 > 2)", [1, 2]),
+        ("s1 > 4 or s2 = 'bb'", [2, 5]),
+        ("s1 >= 2 and s1 <= 3", [2, 3]),
+        ("time >= 2 and time < 4", [2, 3]),
+        ("s1 + 1 = 3", [2]),
+        ("s1 != 3", [1, 2, 4, 5]),
+    ],
+)
+def test_where_filters(session, where, times):
+    _filter_data(session)
+    _, rows = query_rows(session, f"select s1, s2 from root.f.d1 where {where}")
+    assert [r[0] for r in rows] == times, where
+
+
+def test_filter_values_and_nulls_in_rows(session):
+    _filter_data(session)
+    _, rows = query_rows(session, "select s1, s2 from root.f.d1 where s1 >= 3")
+    assert rows == [[3, 3, "abc"], [4, 4, None], [5, 5, "xyz"]]
+
+
+def test_several_from_prefixes_and_union_of_times(session):
+    _filter_data(session)
+    df = query_df(session, "select s1 from root.f.d1, root.f.d2")
+    assert list(df.columns) == ["Time", "root.f.d1.s1", "root.f.d2.s1"]
+    assert df_records(df) == [[1, 1, 10], [2, 2, None], [3, 3, 30], [4, 4, None], [5, 5, None]]
+    assert dtype_name(df["root.f.d2.s1"]) == "Int32"
+    # a row appears only where at least one selected column has a value
+    _, rows = query_rows(session, "select s1 from root.f.d2")
+    assert rows == [[1, 10], [3, 30]]
+
+
+def test_align_by_device_answers_correctly_or_not_supported(session):
+    _filter_data(session)
+    try:
+        df = query_df(session, "select s1 from root.f.* align by device")
+    except Exception as e:
+        assert error_code(e) == 300 and "not supported" in str(e).lower(), e
+        return
+    assert list(df.columns) == ["Time", "Device", "s1"]
+    assert df_records(df) == [
+        [1, "root.f.d1", 1],
+        [2, "root.f.d1", 2],
+        [3, "root.f.d1", 3],
+        [4, "root.f.d1", 4],
+        [5, "root.f.d1", 5],
+        [1, "root.f.d2", 10],
+        [3, "root.f.d2", 30],
+    ]
+
+
+def test_unicode_text_round_trip(session):
+    values = [["héllo wörld"], ["数据库"], ["emoji 🚀"], [""]]
+    session.insert_tablet(Tablet("root.u.d1", ["t"], [TSDataType.TEXT], values, [1, 2, 3, 4]))
+    session.insert_record("root.u.d1", 5, ["t"], [TSDataType.TEXT], ["ünïcode record"])
+    session.execute_non_query_statement("insert into root.u.d1(timestamp, t) values(6, '引号''s')")
+    df = query_df(session, "select t from root.u.d1")
+    assert df_records(df) == [
+        [1, "héllo wörld"],
+        [2, "数据库"],
+        [3, "emoji 🚀"],
+        [4, ""],
+        [5, "ünïcode record"],
+        [6, "引号's"],
+    ]
+
+
+def test_large_result_paging_v2(server):
+    s = Session(server.host, server.port, "root", "root", fetch_size=7000)
+    s.open(False)
+    try:
+        n = 100_000
+        ts = np.arange(n, dtype=">i8")
+        a = np.arange(n, dtype=">i8") * 3
+        b = np.where(np.arange(n) % 3 == 0, 1.5, 2.5).astype(">f8")
+        t = NumpyTablet("root.big.d1", ["a", "b"], [TSDataType.INT64, TSDataType.DOUBLE], [a, b], ts)
+        bm = BitMap(n)
+        for i in range(0, n, 1000):
+            bm.mark(i)
+        t.bitmaps = [None, bm]
+        s.insert_tablet(t)
+        df = query_df(s, "select a, b from root.big.d1")
+        assert len(df) == n
+        np.testing.assert_array_equal(df["Time"].to_numpy(), np.arange(n))
+        np.testing.assert_array_equal(df["root.big.d1.a"].to_numpy(dtype=np.int64), np.arange(n) * 3)
+        col_b = df["root.big.d1.b"].to_numpy(dtype=np.float64)
+        assert np.isnan(col_b[::1000]).all()
+        mask = np.ones(n, dtype=bool)
+        mask[::1000] = False
+        np.testing.assert_array_equal(col_b[mask], b.astype(np.float64)[mask])
+        assert df_records(query_df(s, "select count(a), count(b) from root.big.d1")) == [[n, n - n // 1000]]
+    finally:
+        s.close()
+
+
+def test_oversized_frame_closes_only_that_connection(server):
+    import socket
+    import struct
+
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        sock.sendall(struct.pack(">I", 0x7FFFFFF0) + b"\x80\x01\x00\x01")
+        try:
+            data = sock.recv(16)
+        except (ConnectionResetError, TimeoutError):
+            data = b""
+        assert data == b"", "the server should close a connection that announces an oversized frame"
+    s = Session(server.host, server.port, "root", "root")
+    s.open(False)
+    s.set_storage_group("root.after_big_frame")
+    s.close()
