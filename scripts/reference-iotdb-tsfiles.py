@@ -22,11 +22,26 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "golden"))
-import golden  # noqa: E402  (the corpus runner's connection and rendering code)
+import golden
 
 DB = "root.tsf"
 TYPES = ("BOOLEAN", "INT32", "INT64", "FLOAT", "DOUBLE", "TEXT")
-ENCODINGS = ("PLAIN", "RLE", "TS_2DIFF", "GORILLA", "GORILLA_V1", "ZIGZAG", "FREQ", "DICTIONARY", "DIFF", "REGULAR", "BITMAP", "CHIMP", "SPRINTZ", "RLBE")
+ENCODINGS = (
+    "PLAIN",
+    "RLE",
+    "TS_2DIFF",
+    "GORILLA",
+    "GORILLA_V1",
+    "ZIGZAG",
+    "FREQ",
+    "DICTIONARY",
+    "DIFF",
+    "REGULAR",
+    "BITMAP",
+    "CHIMP",
+    "SPRINTZ",
+    "RLBE",
+)
 COMPRESSORS = ("UNCOMPRESSED", "SNAPPY", "GZIP", "LZ4", "ZSTD", "LZMA2")
 ROWS = 250  # with max_number_of_points_in_page=100 (set by scripts/reference-iotdb) -> 3 pages
 
@@ -78,7 +93,7 @@ def main() -> int:
             raise SystemExit(f"reference-tsfiles: {sql!r} failed: {out.code}: {out.message}")
         return out
 
-    version, full = golden.server_version(r)
+    _version, full = golden.server_version(r)
     run(f"DELETE DATABASE {DB}", must=False)
     run(f"CREATE DATABASE {DB}")
 
@@ -99,8 +114,16 @@ def main() -> int:
                     if out.ok:
                         accepted.append((m, enc))
                     else:
-                        rejected.append({"device": device, "dataType": dtype, "encoding": enc, "compressor": comp,
-                                         "aligned": aligned, "status": f"{out.code}: {out.message}"})
+                        rejected.append(
+                            {
+                                "device": device,
+                                "dataType": dtype,
+                                "encoding": enc,
+                                "compressor": comp,
+                                "aligned": aligned,
+                                "status": f"{out.code}: {out.message}",
+                            }
+                        )
                 if not accepted:
                     continue
                 salts = {m: i for i, (m, _) in enumerate(accepted)}
@@ -116,10 +139,20 @@ def main() -> int:
                 cols = ", ".join(m for m, _ in accepted)
                 kw = " ALIGNED" if aligned else ""
                 for k in range(0, len(values), 100):
-                    run(f"INSERT INTO {device}(time, {cols}){kw} VALUES {', '.join(values[k:k + 100])}")
+                    run(f"INSERT INTO {device}(time, {cols}){kw} VALUES {', '.join(values[k : k + 100])}")
                 for m, enc in accepted:
-                    series.append({"path": f"{device}.{m}", "device": device, "measurement": m, "dataType": dtype,
-                                   "encoding": enc, "compressor": comp, "aligned": aligned, "rows": rows[m]})
+                    series.append(
+                        {
+                            "path": f"{device}.{m}",
+                            "device": device,
+                            "measurement": m,
+                            "dataType": dtype,
+                            "encoding": enc,
+                            "compressor": comp,
+                            "aligned": aligned,
+                            "rows": rows[m],
+                        }
+                    )
     run("FLUSH")
 
     # An out-of-order batch (older than what is flushed) lands in an unsequence file.
@@ -157,7 +190,10 @@ def main() -> int:
         "database": DB,
         "rowsPerSeries": ROWS,
         "maxPointsPerPage": 100,
-        "nullRule": "value(t) is absent when (t + salt) % 17 == 0: no point for plain series, a NULL cell for aligned ones",
+        "nullRule": (
+            "value(t) is absent when (t + salt) % 17 == 0: no point for plain series, a NULL cell for aligned ones"
+        ),
+        "floatRule": "FLOAT rows hold the decimal literal that was inserted; compare after rounding to 32 bits",
         "files": copied,
         "series": series,
         "rejectedCombinations": rejected,
@@ -168,8 +204,10 @@ def main() -> int:
         json.dump(manifest, f, indent=1)
     r.drop()
     tsfiles = [c for c in copied if c["file"].endswith(".tsfile")]
-    print(f"reference-tsfiles: {len(tsfiles)} TsFiles, {len(series)} series "
-          f"({len(rejected)} type/encoding/compressor combinations rejected by the server) -> {args.outdir}")
+    print(
+        f"reference-tsfiles: {len(tsfiles)} TsFiles, {len(series)} series "
+        f"({len(rejected)} type/encoding/compressor combinations rejected by the server) -> {args.outdir}"
+    )
     return 0
 
 
