@@ -7,6 +7,7 @@ pandas, DB-API, SQLAlchemy) and prints what the server answers.
 """
 
 import sys
+import warnings
 
 import numpy as np
 from iotdb.Session import Session
@@ -15,6 +16,10 @@ from iotdb.template.Template import Template
 from iotdb.utils.IoTDBConstants import Compressor, TSDataType, TSEncoding
 from iotdb.utils.NumpyTablet import NumpyTablet
 from iotdb.utils.Tablet import Tablet
+
+# The 2.0.x client marks the template API deprecated; the seed page uses it, so keep quiet.
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+warnings.filterwarnings("ignore", message=".*supports_statement_cache.*")
 
 ip = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1"
 port_ = sys.argv[2] if len(sys.argv) > 2 else "6667"
@@ -46,15 +51,9 @@ session.delete_storage_group("root.sg_test_02")
 session.delete_storage_groups(["root.sg_test_03", "root.sg_test_04"])
 
 # Time series
-session.create_time_series(
-    "root.sg_test_01.d_01.s_01", TSDataType.BOOLEAN, TSEncoding.PLAIN, Compressor.SNAPPY
-)
-session.create_time_series(
-    "root.sg_test_01.d_01.s_02", TSDataType.INT32, TSEncoding.PLAIN, Compressor.SNAPPY
-)
-session.create_time_series(
-    "root.sg_test_01.d_01.s_03", TSDataType.INT64, TSEncoding.PLAIN, Compressor.SNAPPY
-)
+session.create_time_series("root.sg_test_01.d_01.s_01", TSDataType.BOOLEAN, TSEncoding.PLAIN, Compressor.SNAPPY)
+session.create_time_series("root.sg_test_01.d_01.s_02", TSDataType.INT32, TSEncoding.PLAIN, Compressor.SNAPPY)
+session.create_time_series("root.sg_test_01.d_01.s_03", TSDataType.INT64, TSEncoding.PLAIN, Compressor.SNAPPY)
 session.create_time_series(
     "root.sg_test_01.d_02.s_01",
     TSDataType.BOOLEAN,
@@ -108,9 +107,7 @@ np_values_ = [
     np.array(["test01", "test02", "test03", "test04"]),
 ]
 np_timestamps_ = np.array([1, 2, 3, 4], TSDataType.INT64.np_dtype())
-session.insert_tablet(
-    NumpyTablet("root.sg_test_01.d_02", measurements_, data_types_, np_values_, np_timestamps_)
-)
+session.insert_tablet(NumpyTablet("root.sg_test_01.d_02", measurements_, data_types_, np_values_, np_timestamps_))
 session.insert_tablets(
     [
         Tablet("root.sg_test_01.d_01", measurements_, data_types_, values_, [5, 6, 7, 8]),
@@ -120,7 +117,11 @@ session.insert_tablets(
 
 # Records
 session.insert_record(
-    "root.sg_test_01.d_01", 9, ["s_01", "s_02", "s_03"], [TSDataType.BOOLEAN, TSDataType.INT32, TSDataType.INT64], [False, 22, 33]
+    "root.sg_test_01.d_01",
+    9,
+    ["s_01", "s_02", "s_03"],
+    [TSDataType.BOOLEAN, TSDataType.INT32, TSDataType.INT64],
+    [False, 22, 33],
 )
 session.insert_records(
     ["root.sg_test_01.d_01", "root.sg_test_01.d_02"],
@@ -137,7 +138,9 @@ session.insert_records_of_one_device(
     [[True, 12], [False, 11]],
 )
 session.insert_str_record("root.sg_test_01.d_04", 1, ["s_01", "s_02", "s_03"], ["true", "3.2", "text"])
-session.insert_aligned_record("root.sg_test_01.d_03", 1, ["s_01", "s_02"], [TSDataType.INT64, TSDataType.DOUBLE], [1, 1.5])
+session.insert_aligned_record(
+    "root.sg_test_01.d_03", 1, ["s_01", "s_02"], [TSDataType.INT64, TSDataType.DOUBLE], [1, 1.5]
+)
 
 # SQL
 session.execute_non_query_statement("insert into root.sg_test_01.d_01(timestamp, s_02) values(13, 188)")
