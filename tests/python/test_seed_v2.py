@@ -185,14 +185,17 @@ def test_database_management(session):
     session.delete_storage_group("root.sg_test_02")
     session.delete_storage_groups(["root.sg_test_03", "root.sg_test_04"])
     df = query_df(session, "SHOW DATABASES")
+    # IoTDB 1.0.1's header (its ColumnHeaderConstant; tests/golden/sql/01-database.test).
     assert list(df.columns) == [
         "Database",
-        "TTL",
+        "TTL(ms)",
         "SchemaReplicationFactor",
         "DataReplicationFactor",
         "TimePartitionInterval",
+        "SchemaRegionNum",
+        "DataRegionNum",
     ]
-    assert df_records(df) == [["root.sg_test_01", None, 1, 1, 604800000]]
+    assert df_records(df) == [["root.sg_test_01", None, 1, 1, 604800000, 1, 1]]
     # CREATE DATABASE (SQL) and its legacy spelling are the same as the RPC
     session.execute_non_query_statement("CREATE DATABASE root.sql_db")
     session.execute_non_query_statement("SET STORAGE GROUP TO root.legacy_db")
@@ -755,7 +758,7 @@ def test_show_and_count_statements(session):
         "COUNT TIMESERIES root.sg.d1.*": (["count(timeseries)"], [[2]]),
         "COUNT DEVICES root.**": (["count(devices)"], [[2]]),
         "COUNT NODES root.** LEVEL=2": (["count(nodes)"], [[2]]),
-        "COUNT DATABASES": (["count(database)"], [[1]]),
+        "COUNT DATABASES": (["count"], [[1]]),
     }
     for sql, (cols, rows) in cases.items():
         df = query_df(session, sql)

@@ -110,18 +110,24 @@ pub fn show_databases(engine: &Engine, path: Option<&PathPattern>) -> QueryResul
     let pattern = path.cloned().unwrap_or_else(all_pattern);
     let mut t = TableBuilder::new(&[
         ("Database", TSDataType::Text),
-        ("TTL", TSDataType::Int64),
+        ("TTL(ms)", TSDataType::Int64),
         ("SchemaReplicationFactor", TSDataType::Int32),
         ("DataReplicationFactor", TSDataType::Int32),
         ("TimePartitionInterval", TSDataType::Int64),
+        ("SchemaRegionNum", TSDataType::Int32),
+        ("DataRegionNum", TSDataType::Int32),
     ]);
     for db in engine.databases(&pattern) {
+        // Single node: the schema of a database lives in one schema region and its data in
+        // one data region (see `Engine`), so both counts are 1.
         t.row(vec![
             text(db.path.to_string()),
             db.ttl_ms.map(Value::Int64),
             Some(Value::Int32(1)),
             Some(Value::Int32(1)),
             int64(db.time_partition_interval_ms),
+            Some(Value::Int32(1)),
+            Some(Value::Int32(1)),
         ]);
     }
     t.finish(true)
@@ -132,7 +138,8 @@ pub fn count_databases(engine: &Engine, path: Option<&PathPattern>) -> QueryResu
     let pattern = path.cloned().unwrap_or_else(all_pattern);
     // IoTDB 1.0 declares this count as INT32 (the other COUNT statements are INT64).
     let n = engine.databases(&pattern).len();
-    let mut t = TableBuilder::new(&[("count(database)", TSDataType::Int32)]);
+    // The header is the bare `count` (IoTDB 1.0's task hard-codes it).
+    let mut t = TableBuilder::new(&[("count", TSDataType::Int32)]);
     t.row(vec![Some(Value::Int32(
         i32::try_from(n).unwrap_or(i32::MAX),
     ))]);
@@ -141,7 +148,10 @@ pub fn count_databases(engine: &Engine, path: Option<&PathPattern>) -> QueryResu
 
 /// SHOW TTL ON … / SHOW ALL TTL.
 pub fn show_ttl(engine: &Engine, paths: &[PathPattern]) -> QueryResult {
-    let mut t = TableBuilder::new(&[("Database", TSDataType::Text), ("TTL", TSDataType::Int64)]);
+    let mut t = TableBuilder::new(&[
+        ("Database", TSDataType::Text),
+        ("TTL(ms)", TSDataType::Int64),
+    ]);
     let patterns = if paths.is_empty() {
         vec![all_pattern()]
     } else {

@@ -116,7 +116,7 @@ pub enum MathFn {
     Radians,
     /// abs (keeps the input type)
     Abs,
-    /// sign
+    /// sign (DOUBLE result)
     Sign,
     /// ceil
     Ceil,
@@ -512,7 +512,7 @@ impl Expr {
                 let t = e.check_type(types, names)?;
                 expect_type(&e.display(names), t, &NUMERIC)?;
                 match f {
-                    MathFn::Abs | MathFn::Sign => t,
+                    MathFn::Abs => t,
                     _ => Some(T::Double),
                 }
             }
@@ -760,30 +760,15 @@ fn negate(c: &Column) -> Column {
 }
 
 fn math(f: MathFn, c: &Column) -> Column {
-    let keep_type = matches!(f, MathFn::Abs | MathFn::Sign);
+    // abs keeps the input type; sign, like the rest, answers DOUBLE.
+    let keep_type = f == MathFn::Abs;
     let data = match (&c.data, keep_type) {
-        (ColumnData::Int32(v), true) => ColumnData::Int32(
-            v.iter()
-                .map(|&x| {
-                    if f == MathFn::Abs {
-                        x.wrapping_abs()
-                    } else {
-                        x.signum()
-                    }
-                })
-                .collect(),
-        ),
-        (ColumnData::Int64(v), true) => ColumnData::Int64(
-            v.iter()
-                .map(|&x| {
-                    if f == MathFn::Abs {
-                        x.wrapping_abs()
-                    } else {
-                        x.signum()
-                    }
-                })
-                .collect(),
-        ),
+        (ColumnData::Int32(v), true) => {
+            ColumnData::Int32(v.iter().map(|&x| x.wrapping_abs()).collect())
+        }
+        (ColumnData::Int64(v), true) => {
+            ColumnData::Int64(v.iter().map(|&x| x.wrapping_abs()).collect())
+        }
         (ColumnData::Float(v), true) => {
             ColumnData::Float(v.iter().map(|&x| f.apply(x as f64) as f32).collect())
         }
@@ -886,21 +871,28 @@ fn not(c: Column) -> Column {
     }
 }
 
-/// Converts one value like IoTDB's CAST: Java numeric casts (truncating, saturating, NaN → 0),
-/// booleans as 1/0 and ≠ 0, text parsed (an error when it does not parse) or rendered.
+/// Java `Math.round`: the closest integer, halves rounded up (`floor(x + 0.5)`).
+fn java_round(x: f64) -> f64 {
+    (x + 0.5).floor()
+}
+
+/// Converts one value like IoTDB's CAST: floating point to integer with Java `Math.round`
+/// (saturating, NaN → 0), booleans as 1/0 and ≠ 0, text parsed (an error when it does not
+/// parse) or rendered.
 pub fn cast_value(v: &Value, t: TSDataType) -> Result<Value> {
     use TSDataType as T;
     let bad = || {
-        Error::QueryProcess(format!(
-            "Cannot cast {} to {}",
-            v.to_iotdb_string(),
-            t.name()
-        ))
+        let shown = v.to_iotdb_string();
+        Error::Semantic(if t == T::Boolean {
+            format!("Invalid text input for boolean type: {shown}")
+        } else {
+            format!("Cannot cast {shown} to {} type", t.name())
+        })
     };
     let num = |x: f64| -> Value {
         match t {
-            T::Int32 => Value::Int32(x as i32),
-            T::Int64 => Value::Int64(x as i64),
+            T::Int32 => Value::Int32(java_round(x) as i32),
+            T::Int64 => Value::Int64(java_round(x) as i64),
             T::Float => Value::Float(x as f32),
             _ => Value::Double(x),
         }
@@ -1152,7 +1144,15 @@ mod tests {
     fn casts_follow_java_rules() {
         assert_eq!(
             cast_value(&Value::Double(-2.7), TSDataType::Int32).unwrap(),
-            Value::Int32(-2)
+            Value::Int32(-3)
+        );
+        assert_eq!(
+            cast_value(&Value::Double(-3.5), TSDataType::Int32).unwrap(),
+            Value::Int32(-3)
+        );
+        assert_eq!(
+            cast_value(&Value::Float(2.5), TSDataType::Int64).unwrap(),
+            Value::Int64(3)
         );
         assert_eq!(
             cast_value(&Value::Double(f64::NAN), TSDataType::Int64).unwrap(),

@@ -516,7 +516,9 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
         }
         None => None,
     };
-    let ignore_timestamp = windows.is_none();
+    // An aggregation without any output column (nothing matched) still has IoTDB's time
+    // column, like an empty raw query.
+    let ignore_timestamp = windows.is_none() && !proj.exprs.is_empty();
     let body = if proj.exprs.is_empty() {
         Body::Empty
     } else {
@@ -1066,28 +1068,33 @@ fn run_align_by_device(
         .skip(clamp_usize(q.soffset.unwrap_or(0)))
         .take(clamp_usize(q.slimit.unwrap_or(u64::MAX)))
         .collect();
-    let mut columns = vec!["Device".to_string()];
-    let mut types = vec![TSDataType::Text];
+    // Nothing matched in any device: IoTDB answers with the time column alone.
+    let (mut columns, mut types) = if headers.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        (vec!["Device".to_string()], vec![TSDataType::Text])
+    };
     let mut global: HashMap<String, usize> = HashMap::new();
     for &j in &keep {
         global.insert(headers[j].clone(), columns.len());
         columns.push(headers[j].clone());
         types.push(header_types[j]);
     }
+    // A device none of whose columns survived SLIMIT/SOFFSET is left out.
     let pending: VecDeque<DevicePlan> = plans
         .into_iter()
-        .map(|(d, plan, cols)| {
+        .filter_map(|(d, plan, cols)| {
             let mut mapping = vec![None; columns.len()];
             for (data_col, h) in cols {
                 if let Some(&g) = global.get(&h) {
                     mapping[g] = Some(data_col);
                 }
             }
-            DevicePlan {
+            mapping.iter().any(Option::is_some).then(|| DevicePlan {
                 device: d.to_string(),
                 plan,
                 mapping,
-            }
+            })
         })
         .collect();
     let stream = DeviceStream {
@@ -1212,9 +1219,10 @@ impl RawStream {
                 .iter()
                 .map(|e| e.eval(&chunk))
                 .collect::<Result<Vec<_>>>()?;
-            let mut keep: Vec<usize> = (0..chunk.len())
-                .filter(|&r| cols.iter().any(|c| !c.is_null(r)))
-                .collect();
+            // Every time of the joined series survives, even when all outputs are null there
+            // (`SELECT a + b` where only `a` has a value, `SELECT i … WHERE d < 0` where `i`
+            // has none): IoTDB 1.0 does not drop such rows.
+            let mut keep: Vec<usize> = (0..chunk.len()).collect();
             if self.offset > 0 {
                 let skip = (self.offset.min(usize::MAX as u64) as usize).min(keep.len());
                 keep.drain(..skip);

@@ -189,8 +189,28 @@ fn prefix(nodes: &[String], len: usize) -> PartialPath {
     PartialPath::from_nodes(nodes[..len].to_vec())
 }
 
+/// Tags/attributes in the order IoTDB 1.0 shows them. IoTDB reads them back from its tag file
+/// into `new HashMap<>(n)` (n = number of entries) and iterates that map; its table then has
+/// the capacity [`read_back_capacity`] of n, so the order is by bucket in that small table,
+/// entries of one bucket in the order they were written (the previous map's order).
 fn pairs(m: &JavaHashMap<String>) -> Vec<(String, String)> {
-    m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    let cap = read_back_capacity(m.len());
+    let mut v: Vec<(String, String)> = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    v.sort_by_key(|(k, _)| {
+        let h = model::javahash::java_string_hash(k) as u32;
+        ((h ^ (h >> 16)) as usize) & (cap - 1)
+    });
+    v
+}
+
+/// Capacity of a Java `new HashMap<>(n)` after `n` insertions: `tableSizeFor(n)`, doubled
+/// whenever the size exceeds three quarters of the capacity.
+fn read_back_capacity(n: usize) -> usize {
+    let mut cap = n.max(1).next_power_of_two();
+    while n * 4 > cap * 3 {
+        cap *= 2;
+    }
+    cap
 }
 
 fn insertion_pairs(m: &JavaHashMap<String>) -> Vec<(String, String)> {
