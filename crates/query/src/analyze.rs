@@ -564,8 +564,28 @@ impl<'a, 'e> Converter<'a, 'e> {
                     let inner = self.convert(&args[0], agg_level)?;
                     return Ok(Expr::Math(f, name.clone(), b(inner)));
                 }
-                return Err(Error::Unsupported(format!(
-                    "function {name} is not supported yet"
+                if let Some(f) = crate::rowfn::RowFn::resolve(name, args.len(), attributes) {
+                    let f = f?;
+                    let inner = args
+                        .iter()
+                        .map(|a| self.convert(a, agg_level))
+                        .collect::<Result<Vec<_>>>()?;
+                    let attrs = attributes
+                        .iter()
+                        .map(|(k, v)| format!("\"{k}\"=\"{v}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    return Ok(Expr::Row(Box::new(f), name.clone(), attrs, inner));
+                }
+                if is_unimplemented_builtin(name) {
+                    return Err(Error::Unsupported(format!(
+                        "function {name} is not supported yet"
+                    )));
+                }
+                // Anything else would be a user-defined function, and there is no UDF registry.
+                return Err(Error::Semantic(format!(
+                    "Error occurred during inferring UDF data type: \norg.apache.iotdb.udf.api.exception.UDFException: Failed to reflect UDF instance, because UDF {} has not been registered.",
+                    name.to_ascii_uppercase()
                 )));
             }
             Expression::In {
@@ -706,6 +726,35 @@ pub fn split_time_filter(filter: Option<Expr>) -> (TimeRange, Option<Expr>) {
         }
     }
     (range, rest)
+}
+
+/// Built-in (not user-defined) function names of IoTDB 1.0/2.0 that iotdb-rs does not
+/// evaluate yet: they answer "not supported yet" rather than "UDF not registered".
+fn is_unimplemented_builtin(name: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "diff",
+        "difference",
+        "non_negative_difference",
+        "time_difference",
+        "derivative",
+        "non_negative_derivative",
+        "top_k",
+        "bottom_k",
+        "zero_duration",
+        "non_zero_duration",
+        "zero_count",
+        "non_zero_count",
+        "equal_size_bucket_random_sample",
+        "equal_size_bucket_agg_sample",
+        "equal_size_bucket_m4_sample",
+        "equal_size_bucket_outlier_sample",
+        "m4",
+        "jexl",
+        "replace",
+        "substring",
+        "change_points",
+    ];
+    NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
 }
 
 #[cfg(test)]

@@ -273,6 +273,9 @@ pub enum Expr {
     Math(MathFn, String, Box<Expr>),
     /// `CAST(e AS type)`.
     Cast(Box<Expr>, TSDataType),
+    /// A built-in row-wise function (string, constant, `in_range`/`on_off`): the function, its
+    /// name as written, the `"k"="v"` attribute text of the header, and its series arguments.
+    Row(Box<crate::rowfn::RowFn>, String, String, Vec<Expr>),
 }
 
 /// Converts an SQL LIKE pattern (`%` any run, `_` one character, `\` escapes) into an
@@ -410,6 +413,13 @@ impl Expr {
             }
             Expr::Math(_, name, e) => format!("{name}({})", e.display(names)),
             Expr::Cast(e, t) => format!("CAST({} AS {})", e.display(names), t.name()),
+            Expr::Row(_, name, attrs, args) => {
+                let mut parts: Vec<String> = args.iter().map(|a| a.display(names)).collect();
+                if !attrs.is_empty() {
+                    parts.push(attrs.clone());
+                }
+                format!("{name}({})", parts.join(", "))
+            }
         }
     }
 
@@ -419,6 +429,11 @@ impl Expr {
             Expr::Input(i) => out.push(*i),
             Expr::Time | Expr::Const(..) | Expr::Null => {}
             Expr::Neg(e) | Expr::Not(e) | Expr::Math(_, _, e) | Expr::Cast(e, _) => e.inputs(out),
+            Expr::Row(_, _, _, args) => {
+                for a in args {
+                    a.inputs(out);
+                }
+            }
             Expr::IsNull { expr, .. }
             | Expr::In { expr, .. }
             | Expr::Like { expr, .. }
@@ -515,6 +530,15 @@ impl Expr {
                     MathFn::Abs => t,
                     _ => Some(T::Double),
                 }
+            }
+            Expr::Row(f, _, _, args) => {
+                for a in args {
+                    let t = a.check_type(types, names)?;
+                    if let Some(allowed) = f.input_types() {
+                        expect_type(&a.display(names), t, allowed)?;
+                    }
+                }
+                Some(f.output_type())
             }
             Expr::Cast(e, t) => {
                 e.check_type(types, names)?;
@@ -619,6 +643,13 @@ impl Expr {
             }
             Expr::Math(f, _, e) => math(*f, &e.eval(chunk)?),
             Expr::Cast(e, t) => cast(&e.eval(chunk)?, *t)?,
+            Expr::Row(f, _, _, args) => {
+                let cols = args
+                    .iter()
+                    .map(|a| a.eval(chunk))
+                    .collect::<Result<Vec<_>>>()?;
+                f.eval(&cols, n)?
+            }
         })
     }
 }

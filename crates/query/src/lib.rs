@@ -15,6 +15,7 @@ pub mod exec;
 pub mod expr;
 pub mod join;
 pub mod result;
+pub mod rowfn;
 pub mod select;
 
 pub use result::{EmptyStream, MemStream, Outcome, QueryResult, ResultStream, TableBuilder};

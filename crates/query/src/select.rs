@@ -764,6 +764,14 @@ fn remap_inputs(e: Expr, map: &[usize]) -> Result<Expr> {
         },
         Expr::Math(f, name, x) => Expr::Math(f, name, r(x)?),
         Expr::Cast(x, t) => Expr::Cast(r(x)?, t),
+        Expr::Row(f, name, attrs, args) => Expr::Row(
+            f,
+            name,
+            attrs,
+            args.into_iter()
+                .map(|a| remap_inputs(a, map))
+                .collect::<Result<Vec<_>>>()?,
+        ),
     })
 }
 

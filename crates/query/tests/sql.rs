@@ -621,11 +621,16 @@ fn unsupported_features_say_so() {
     for sql in [
         "select temperature into root.x.y(t) from root.ln.wf01.wt01",
         "select avg(temperature) from root.ln.** group by tags(city)",
-        "select no_such_udf(temperature) from root.ln.wf01.wt01",
+        "select difference(temperature) from root.ln.wf01.wt01",
         "select stddev(temperature) from root.ln.wf01.wt01",
     ] {
         assert_eq!(db.code(sql), 300, "{sql}");
     }
+    // A function IoTDB does not know is a user-defined function that is not registered.
+    assert_eq!(
+        db.code("select no_such_udf(temperature) from root.ln.wf01.wt01"),
+        701
+    );
 }
 
 #[test]
