@@ -9,6 +9,13 @@
 //! reports corruption as [`model::Error::StorageEngine`] naming the offset, never a panic.
 
 pub mod bits;
+pub mod bloom;
 pub mod buf;
 pub mod compress;
+pub mod device;
 pub mod encoding;
+pub mod format;
+pub mod metadata;
+pub mod reader;
+pub mod statistics;
+pub mod writer;

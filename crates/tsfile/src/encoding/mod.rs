@@ -254,7 +254,7 @@ pub fn decode_times(
     };
     match encoding {
         TSEncoding::Ts2Diff => {
-            ts2diff::decode_all_i64(data, out)?;
+            ts2diff::decode_all_i64(data, limit, out)?;
         }
         TSEncoding::Plain => {
             if data.len() & 7 != 0 {

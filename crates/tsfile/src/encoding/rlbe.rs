@@ -149,11 +149,13 @@ fn decode_patterns(
                 if l == bits {
                     v |= 1u64 << (bits - 1);
                 }
-                if produced < n {
-                    push(v, in_block == 0);
-                    produced += 1;
-                }
+                push(v, in_block == 0);
+                produced += 1;
                 in_block += 1;
+                if produced == n {
+                    // Nothing more is needed (and zero-width runs would cost time, not data).
+                    return Ok(());
+                }
             }
         }
     }

@@ -153,11 +153,18 @@ pub fn decode_i64(r: &mut ByteReader<'_>, n: usize, out: &mut Vec<i64>) -> DResu
 }
 
 /// Decodes every value of a 64-bit TS_2DIFF stream (used for time columns, whose length is
-/// only known from the stream itself).
-pub fn decode_all_i64(data: &[u8], out: &mut Vec<i64>) -> DResult<()> {
+/// only known from the stream itself), accepting at most `limit` values.
+pub fn decode_all_i64(data: &[u8], limit: usize, out: &mut Vec<i64>) -> DResult<()> {
     let mut r = ByteReader::new(data);
     while !r.is_empty() {
+        let at = r.pos();
         let (count, width) = block_header(&mut r, 64)?;
+        if out.len().saturating_add(count).saturating_add(1) > limit {
+            return Err(Corrupt::new(
+                at,
+                format!("TS_2DIFF data holds more than {limit} values"),
+            ));
+        }
         let min = r.i64()?;
         let first = r.i64()?;
         let bytes = packed(&mut r, count, width)?;
@@ -174,11 +181,18 @@ pub fn decode_all_i64(data: &[u8], out: &mut Vec<i64>) -> DResult<()> {
     Ok(())
 }
 
-/// Decodes every value of a 32-bit TS_2DIFF stream.
-pub fn decode_all_i32(data: &[u8], out: &mut Vec<i32>) -> DResult<()> {
+/// Decodes every value of a 32-bit TS_2DIFF stream, accepting at most `limit` values.
+pub fn decode_all_i32(data: &[u8], limit: usize, out: &mut Vec<i32>) -> DResult<()> {
     let mut r = ByteReader::new(data);
     while !r.is_empty() {
+        let at = r.pos();
         let (count, width) = block_header(&mut r, 32)?;
+        if out.len().saturating_add(count).saturating_add(1) > limit {
+            return Err(Corrupt::new(
+                at,
+                format!("TS_2DIFF data holds more than {limit} values"),
+            ));
+        }
         let min = r.i32()?;
         let first = r.i32()?;
         let bytes = packed(&mut r, count, width)?;
@@ -222,7 +236,7 @@ mod tests {
             prop_assert!(r.is_empty());
             prop_assert_eq!(&got, &v);
             let mut all = Vec::new();
-            decode_all_i32(&out, &mut all).unwrap();
+            decode_all_i32(&out, usize::MAX, &mut all).unwrap();
             prop_assert_eq!(all, v);
         }
 
@@ -234,7 +248,7 @@ mod tests {
             decode_i64(&mut ByteReader::new(&out), v.len(), &mut got).unwrap();
             prop_assert_eq!(&got, &v);
             let mut all = Vec::new();
-            decode_all_i64(&out, &mut all).unwrap();
+            decode_all_i64(&out, usize::MAX, &mut all).unwrap();
             prop_assert_eq!(all, v);
         }
     }

@@ -1,0 +1,1097 @@
+//! Reading TsFiles (V3 and V4).
+//!
+//! [`TsFileReader`] opens a file through [`ReadAt`] (a `File`, or bytes in memory), checks its
+//! head and tail and reads the file metadata. From there: devices ([`TsFileReader::devices`]),
+//! the series of a device with their chunk metadata and statistics
+//! ([`TsFileReader::device_series`]), chunks and pages ([`TsFileReader::read_chunk`],
+//! [`Chunk::pages`], [`Chunk::decode_page`]), and whole series or aligned rows in a time range
+//! ([`TsFileReader::read_series`], [`TsFileReader::read_aligned`]), skipping chunks and pages
+//! whose statistics fall outside the range.
+//!
+//! Every read is bounded by the file size; a truncated or corrupt file yields
+//! [`model::Error::StorageEngine`] naming the offset.
+
+use std::io;
+use std::sync::Arc;
+
+use crate::buf::{ByteReader, Corrupt};
+use crate::compress;
+use crate::device::DeviceId;
+use crate::encoding::{self, CodecOptions, FloatRlbe};
+use crate::format::{ChunkHeader, PageHeader, Version, HEAD_SIZE, MAGIC, TAIL_SIZE};
+use crate::metadata::{
+    ChunkMetadata, IndexKey, MetadataIndexNode, NodeType, TimeseriesMetadata, TsFileMetadata,
+};
+use crate::statistics::Statistics;
+use model::{Bitmap, Column, ColumnData, Error, Result, TSDataType, TSEncoding};
+
+/// Positional reads of a file or buffer.
+pub trait ReadAt: Send + Sync {
+    /// Total size in bytes.
+    fn size(&self) -> io::Result<u64>;
+    /// Fills `buf` from `offset`.
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
+}
+
+impl ReadAt for std::fs::File {
+    fn size(&self) -> io::Result<u64> {
+        Ok(self.metadata()?.len())
+    }
+    #[cfg(unix)]
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        std::os::unix::fs::FileExt::read_exact_at(self, buf, offset)
+    }
+    #[cfg(windows)]
+    fn read_exact_at(&self, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+        while !buf.is_empty() {
+            let n = std::os::windows::fs::FileExt::seek_read(self, buf, offset)?;
+            if n == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            buf = &mut buf[n..];
+            offset += n as u64;
+        }
+        Ok(())
+    }
+}
+
+fn slice_read(data: &[u8], buf: &mut [u8], offset: u64) -> io::Result<()> {
+    let start =
+        usize::try_from(offset).map_err(|_| io::Error::from(io::ErrorKind::UnexpectedEof))?;
+    let end = start
+        .checked_add(buf.len())
+        .filter(|e| *e <= data.len())
+        .ok_or_else(|| io::Error::from(io::ErrorKind::UnexpectedEof))?;
+    buf.copy_from_slice(&data[start..end]);
+    Ok(())
+}
+
+impl ReadAt for Vec<u8> {
+    fn size(&self) -> io::Result<u64> {
+        Ok(self.len() as u64)
+    }
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        slice_read(self, buf, offset)
+    }
+}
+
+impl ReadAt for Arc<[u8]> {
+    fn size(&self) -> io::Result<u64> {
+        Ok(self.len() as u64)
+    }
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        slice_read(self, buf, offset)
+    }
+}
+
+impl<T: ReadAt + ?Sized> ReadAt for &T {
+    fn size(&self) -> io::Result<u64> {
+        (**self).size()
+    }
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        (**self).read_exact_at(buf, offset)
+    }
+}
+
+/// An inclusive time range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeRange {
+    /// First time included.
+    pub start: i64,
+    /// Last time included.
+    pub end: i64,
+}
+
+impl TimeRange {
+    /// Every time.
+    pub const ALL: TimeRange = TimeRange {
+        start: i64::MIN,
+        end: i64::MAX,
+    };
+
+    /// `[start, end]`.
+    pub fn new(start: i64, end: i64) -> Self {
+        TimeRange { start, end }
+    }
+
+    /// True if `t` is inside.
+    #[inline]
+    pub fn contains(&self, t: i64) -> bool {
+        self.start <= t && t <= self.end
+    }
+
+    /// True if `[a, b]` overlaps.
+    pub fn overlaps(&self, a: i64, b: i64) -> bool {
+        a <= self.end && b >= self.start
+    }
+
+    /// True if `[a, b]` lies inside.
+    pub fn covers(&self, a: i64, b: i64) -> bool {
+        self.start <= a && b <= self.end
+    }
+}
+
+/// Reader settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadOptions {
+    /// Meaning of RLBE on FLOAT/DOUBLE; `None` chooses by version (V3: float arithmetic,
+    /// V4: raw bits). tsfile 2.0.x wrote V4 files with the float-arithmetic flavour.
+    pub float_rlbe: Option<FloatRlbe>,
+    /// Time encoding of non-aligned pages (not stored in the file; Java default TS_2DIFF).
+    pub time_encoding: TSEncoding,
+    /// Most points accepted in one page.
+    pub max_points_per_page: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            float_rlbe: None,
+            time_encoding: TSEncoding::Ts2Diff,
+            max_points_per_page: 1 << 20,
+        }
+    }
+}
+
+/// Points of one series: times and values (null marks only for aligned reads).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesData {
+    /// Times, increasing.
+    pub times: Vec<i64>,
+    /// One value per time.
+    pub values: Column,
+}
+
+/// Rows of an aligned device: shared times, one column per requested measurement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlignedData {
+    /// Times, increasing.
+    pub times: Vec<i64>,
+    /// One column per requested measurement (null marks where a row has no value).
+    pub columns: Vec<Column>,
+}
+
+/// One decoded page of a non-aligned chunk, or of an aligned time + value page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageData {
+    /// Times of the page.
+    pub times: Vec<i64>,
+    /// Values, one per time (placeholders where `nulls` marks a null).
+    pub values: ColumnData,
+    /// Null marks (aligned value pages only).
+    pub nulls: Option<Bitmap>,
+}
+
+/// A page inside a [`Chunk`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageRef {
+    /// The page header.
+    pub header: PageHeader,
+    /// Statistics of the page (from its header, or the chunk's for a single-page chunk;
+    /// `None` for an all-null aligned value page).
+    pub statistics: Option<Statistics>,
+    /// File offset of the page header.
+    pub offset: u64,
+    /// Start of the stored body inside [`Chunk::data`].
+    pub body_start: usize,
+}
+
+/// A chunk read from a file: its header and the bytes of all its pages.
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    /// File offset of the chunk header.
+    pub offset: u64,
+    /// The header.
+    pub header: ChunkHeader,
+    /// The pages (headers and bodies), `header.data_size` bytes.
+    pub data: Vec<u8>,
+    codec: CodecOptions,
+    time_encoding: TSEncoding,
+    max_points: usize,
+}
+
+impl Chunk {
+    /// File offset of the chunk's page data.
+    pub fn data_offset(&self) -> u64 {
+        self.offset + self.header.header_size as u64
+    }
+
+    /// The pages; `chunk_stats` stands in for the page statistics of a single-page chunk.
+    pub fn pages(&self, chunk_stats: &Statistics) -> Result<Vec<PageRef>> {
+        let base = self.data_offset();
+        let single = self.header.single_page();
+        let mut r = ByteReader::new(&self.data);
+        let mut pages = Vec::new();
+        while !r.is_empty() {
+            let at = r.pos();
+            let header = PageHeader::read(&mut r, self.header.data_type, !single)
+                .map_err(|e| e.at(base, "page header"))?;
+            let body_start = r.pos();
+            r.skip(header.compressed_size as usize)
+                .map_err(|e| Corrupt::new(at, e.what).at(base, "page body"))?;
+            let statistics = if header.is_empty() {
+                None
+            } else if single {
+                Some(chunk_stats.clone())
+            } else {
+                header.statistics.clone()
+            };
+            pages.push(PageRef {
+                header,
+                statistics,
+                offset: base + at as u64,
+                body_start,
+            });
+            if single && !pages.is_empty() && !r.is_empty() {
+                return Err(Corrupt::new(r.pos(), "single-page chunk holds more data")
+                    .at(base, "chunk data"));
+            }
+        }
+        Ok(pages)
+    }
+
+    /// The decompressed body of a page.
+    pub fn page_body(&self, page: &PageRef) -> Result<Vec<u8>> {
+        let stored = self
+            .data
+            .get(page.body_start..page.body_start + page.header.compressed_size as usize)
+            .ok_or_else(|| {
+                Error::StorageEngine(format!(
+                    "corrupt TsFile: page body exceeds its chunk at offset {}",
+                    page.offset
+                ))
+            })?;
+        let mut out = Vec::new();
+        compress::decompress(
+            self.header.compression,
+            stored,
+            page.header.uncompressed_size as usize,
+            &mut out,
+        )
+        .map_err(|e| {
+            Error::StorageEngine(format!(
+                "corrupt TsFile: {e} (page at offset {})",
+                page.offset
+            ))
+        })?;
+        Ok(out)
+    }
+
+    fn value_type(&self) -> Result<TSDataType> {
+        self.header.data_type.ok_or_else(|| {
+            Error::StorageEngine(format!(
+                "corrupt TsFile: chunk at offset {} has no value type",
+                self.offset
+            ))
+        })
+    }
+
+    /// Decodes a page of a non-aligned chunk.
+    pub fn decode_page(&self, page: &PageRef) -> Result<PageData> {
+        if self.header.is_time() || self.header.is_value() {
+            return Err(Error::IllegalParameter(format!(
+                "chunk at offset {} is aligned; use decode_time_page / decode_value_page",
+                self.offset
+            )));
+        }
+        let dt = self.value_type()?;
+        let body = self.page_body(page)?;
+        let ctx = |e: Corrupt| e.inside("decompressed page", page.offset);
+        let mut r = ByteReader::new(&body);
+        let tlen = r.uvarint_len().map_err(ctx)?;
+        let tbytes = r.take(tlen).map_err(ctx)?;
+        let vstart = r.pos();
+        let mut times = Vec::new();
+        encoding::decode_times(self.time_encoding, tbytes, self.max_points, &mut times)
+            .map_err(|e| Corrupt::new(e.pos + (vstart - tlen), e.what))
+            .map_err(ctx)?;
+        let mut values = ColumnData::with_capacity(dt, times.len());
+        encoding::decode(
+            self.header.encoding,
+            r.rest(),
+            times.len(),
+            &self.codec,
+            &mut values,
+        )
+        .map_err(|e| Corrupt::new(e.pos + vstart, e.what))
+        .map_err(ctx)?;
+        Ok(PageData {
+            times,
+            values,
+            nulls: None,
+        })
+    }
+
+    /// Decodes a page of an aligned time chunk.
+    pub fn decode_time_page(&self, page: &PageRef) -> Result<Vec<i64>> {
+        let body = self.page_body(page)?;
+        let mut times = Vec::new();
+        encoding::decode_times(self.header.encoding, &body, self.max_points, &mut times)
+            .map_err(|e| e.inside("decompressed time page", page.offset))?;
+        Ok(times)
+    }
+
+    /// Decodes a page of an aligned value chunk for `rows` rows (from the matching time page).
+    pub fn decode_value_page(&self, page: &PageRef, rows: usize) -> Result<(ColumnData, Bitmap)> {
+        let dt = self.value_type()?;
+        let mut values = ColumnData::with_capacity(dt, rows);
+        let mut nulls = Bitmap::new(rows);
+        if page.header.is_empty() {
+            for i in 0..rows {
+                values.push_placeholder();
+                nulls.set(i);
+            }
+            return Ok((values, nulls));
+        }
+        let body = self.page_body(page)?;
+        let ctx = |e: Corrupt| e.inside("decompressed value page", page.offset);
+        let mut r = ByteReader::new(&body);
+        let n = r.i32().map_err(ctx)?;
+        if n < 0 || n as usize != rows {
+            return Err(ctx(Corrupt::new(
+                0,
+                format!("value page holds {n} rows, its time page {rows}"),
+            )));
+        }
+        let bitmap = r.take(rows.div_ceil(8)).map_err(ctx)?;
+        let present = |i: usize| bitmap[i / 8] & (0x80 >> (i % 8)) != 0;
+        let count = (0..rows).filter(|i| present(*i)).count();
+        let vstart = r.pos();
+        let mut dense = ColumnData::with_capacity(dt, count);
+        encoding::decode(
+            self.header.encoding,
+            r.rest(),
+            count,
+            &self.codec,
+            &mut dense,
+        )
+        .map_err(|e| Corrupt::new(e.pos + vstart, e.what))
+        .map_err(ctx)?;
+        let mut k = 0;
+        for i in 0..rows {
+            if present(i) {
+                push_from(&mut values, &dense, k);
+                k += 1;
+            } else {
+                values.push_placeholder();
+                nulls.set(i);
+            }
+        }
+        Ok((values, nulls))
+    }
+}
+
+/// Appends `src[i]` to `dst` (same type).
+fn push_from(dst: &mut ColumnData, src: &ColumnData, i: usize) {
+    match (dst, src) {
+        (ColumnData::Boolean(d), ColumnData::Boolean(s)) => d.push(s[i]),
+        (ColumnData::Int32(d), ColumnData::Int32(s)) => d.push(s[i]),
+        (ColumnData::Int64(d), ColumnData::Int64(s)) => d.push(s[i]),
+        (ColumnData::Float(d), ColumnData::Float(s)) => d.push(s[i]),
+        (ColumnData::Double(d), ColumnData::Double(s)) => d.push(s[i]),
+        (ColumnData::Binary(d), ColumnData::Binary(s)) => d.push(s[i].clone()),
+        (d, _) => d.push_placeholder(),
+    }
+}
+
+/// Keeps the positions `keep` of a column.
+fn select(src: &ColumnData, keep: &[usize]) -> ColumnData {
+    let mut out = ColumnData::with_capacity(src.data_type(), keep.len());
+    for i in keep {
+        push_from(&mut out, src, *i);
+    }
+    out
+}
+
+fn append(dst: &mut ColumnData, src: ColumnData) {
+    match (dst, src) {
+        (ColumnData::Boolean(d), ColumnData::Boolean(s)) => d.extend(s),
+        (ColumnData::Int32(d), ColumnData::Int32(s)) => d.extend(s),
+        (ColumnData::Int64(d), ColumnData::Int64(s)) => d.extend(s),
+        (ColumnData::Float(d), ColumnData::Float(s)) => d.extend(s),
+        (ColumnData::Double(d), ColumnData::Double(s)) => d.extend(s),
+        (ColumnData::Binary(d), ColumnData::Binary(s)) => d.extend(s),
+        _ => {}
+    }
+}
+
+fn corrupt(msg: impl std::fmt::Display, offset: u64) -> Error {
+    Error::StorageEngine(format!("corrupt TsFile: {msg} at offset {offset}"))
+}
+
+/// Deepest index tree accepted (guards against cycles in corrupt files).
+const MAX_INDEX_DEPTH: usize = 32;
+
+/// An open TsFile.
+pub struct TsFileReader<R: ReadAt> {
+    src: R,
+    size: u64,
+    version: Version,
+    metadata: TsFileMetadata,
+    metadata_start: u64,
+    opts: ReadOptions,
+}
+
+impl TsFileReader<std::fs::File> {
+    /// Opens the file at `path` with default options.
+    pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let f = std::fs::File::open(path).map_err(|e| {
+            Error::StorageEngine(format!("cannot open TsFile {}: {e}", path.display()))
+        })?;
+        TsFileReader::new(f, ReadOptions::default())
+    }
+}
+
+impl<R: ReadAt> TsFileReader<R> {
+    /// Opens a TsFile over `src`.
+    pub fn new(src: R, opts: ReadOptions) -> Result<Self> {
+        let size = src.size()?;
+        if size < HEAD_SIZE + TAIL_SIZE + 1 {
+            return Err(Error::StorageEngine(format!(
+                "corrupt TsFile: {size} bytes is too short for a TsFile (head and tail alone are {})",
+                HEAD_SIZE + TAIL_SIZE
+            )));
+        }
+        let mut head = [0u8; HEAD_SIZE as usize];
+        src.read_exact_at(&mut head, 0)?;
+        if &head[..6] != MAGIC {
+            return Err(corrupt("missing TsFile magic string", 0));
+        }
+        let version = Version::from_byte(head[6]).ok_or_else(|| {
+            Error::StorageEngine(format!(
+                "corrupt TsFile: unsupported version byte {} at offset 6 (3 and 4 are supported)",
+                head[6]
+            ))
+        })?;
+        let mut tail = [0u8; TAIL_SIZE as usize];
+        src.read_exact_at(&mut tail, size - TAIL_SIZE)?;
+        if &tail[4..] != MAGIC {
+            return Err(Error::StorageEngine(format!(
+                "corrupt TsFile: no closing magic string at offset {} (the file is incomplete)",
+                size - 6
+            )));
+        }
+        let msize = i32::from_be_bytes([tail[0], tail[1], tail[2], tail[3]]);
+        let tail_at = size - TAIL_SIZE;
+        if msize <= 0 || msize as u64 > tail_at - HEAD_SIZE {
+            return Err(corrupt(format!("metadata size {msize}"), tail_at));
+        }
+        let metadata_start = tail_at - msize as u64;
+        let mut buf = vec![0u8; msize as usize];
+        src.read_exact_at(&mut buf, metadata_start)?;
+        let mut r = ByteReader::new(&buf);
+        let metadata = TsFileMetadata::read(&mut r, version)
+            .map_err(|e| e.at(metadata_start, "file metadata"))?;
+        if metadata.meta_offset < HEAD_SIZE || metadata.meta_offset >= metadata_start {
+            return Err(corrupt(
+                format!("meta offset {} outside the file", metadata.meta_offset),
+                metadata_start,
+            ));
+        }
+        if let Some(level) = metadata.property("encryptLevel") {
+            if level != "0" {
+                return Err(Error::Unsupported(format!(
+                    "encrypted TsFiles (encryptLevel {level}) are not supported yet"
+                )));
+            }
+        }
+        Ok(TsFileReader {
+            src,
+            size,
+            version,
+            metadata,
+            metadata_start,
+            opts,
+        })
+    }
+
+    /// The format version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The file metadata.
+    pub fn metadata(&self) -> &TsFileMetadata {
+        &self.metadata
+    }
+
+    /// File size.
+    pub fn file_size(&self) -> u64 {
+        self.size
+    }
+
+    /// Codec options for this file.
+    pub fn codec(&self) -> CodecOptions {
+        CodecOptions {
+            float_precision: encoding::DEFAULT_FLOAT_PRECISION,
+            float_rlbe: self.opts.float_rlbe.unwrap_or(match self.version {
+                Version::V3 => FloatRlbe::FloatArithmetic,
+                Version::V4 => FloatRlbe::RawBits,
+            }),
+        }
+    }
+
+    /// Reads `[start, end)` (bounded by the file size).
+    fn read_region(&self, start: u64, end: u64, what: &str) -> Result<Vec<u8>> {
+        if start > end || end > self.size {
+            return Err(corrupt(
+                format!(
+                    "{what} spans [{start}, {end}) in a file of {} bytes",
+                    self.size
+                ),
+                start,
+            ));
+        }
+        let mut buf = vec![0u8; (end - start) as usize];
+        self.src.read_exact_at(&mut buf, start).map_err(|e| {
+            Error::StorageEngine(format!("cannot read {what} at offset {start}: {e}"))
+        })?;
+        Ok(buf)
+    }
+
+    /// Reads an index node stored at `[start, end)` of the metadata area.
+    fn read_node(&self, start: u64, end: u64, device_level: bool) -> Result<MetadataIndexNode> {
+        if start < self.metadata.meta_offset || end > self.metadata_start {
+            return Err(corrupt(
+                format!("index node range [{start}, {end}) outside the metadata area"),
+                start,
+            ));
+        }
+        let buf = self.read_region(start, end, "index node")?;
+        MetadataIndexNode::read(&mut ByteReader::new(&buf), device_level, self.version)
+            .map_err(|e| e.at(start, "index node"))
+    }
+
+    fn walk_devices(
+        &self,
+        node: &MetadataIndexNode,
+        depth: usize,
+        out: &mut Vec<(DeviceId, u64, u64)>,
+    ) -> Result<()> {
+        if depth > MAX_INDEX_DEPTH {
+            return Err(corrupt("index tree too deep", node.end_offset));
+        }
+        for i in 0..node.children.len() {
+            let (s, e) = node.child_range(i);
+            match node.node_type {
+                NodeType::LeafDevice => {
+                    if let IndexKey::Device(d) = &node.children[i].0 {
+                        out.push((d.clone(), s, e));
+                    }
+                }
+                NodeType::InternalDevice => {
+                    let child = self.read_node(s, e, true)?;
+                    self.walk_devices(&child, depth + 1, out)?;
+                }
+                _ => return Err(corrupt("measurement node at device level", s)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Every device with the range of its measurement index root.
+    fn device_entries(&self) -> Result<Vec<(DeviceId, u64, u64)>> {
+        let mut out = Vec::new();
+        for (_, root) in &self.metadata.roots {
+            self.walk_devices(root, 0, &mut out)?;
+        }
+        Ok(out)
+    }
+
+    /// Every device in the file, in index order.
+    pub fn devices(&self) -> Result<Vec<DeviceId>> {
+        Ok(self.device_entries()?.into_iter().map(|d| d.0).collect())
+    }
+
+    fn cmp_device(&self, a: &DeviceId, b: &DeviceId) -> std::cmp::Ordering {
+        match self.version {
+            Version::V3 => a.cmp_v3(b),
+            Version::V4 => a.cmp_v4(b),
+        }
+    }
+
+    /// Finds the measurement index root range of `device`.
+    fn find_device(&self, device: &DeviceId) -> Result<Option<(u64, u64)>> {
+        let root = match self.version {
+            Version::V3 => self.metadata.roots.first().map(|r| &r.1),
+            Version::V4 => self
+                .metadata
+                .roots
+                .iter()
+                .find(|(t, _)| t == device.table_name())
+                .map(|r| &r.1),
+        };
+        let Some(root) = root else { return Ok(None) };
+        let mut node = root.clone();
+        for _ in 0..MAX_INDEX_DEPTH {
+            if node.children.is_empty() {
+                return Ok(None);
+            }
+            // Largest child key ≤ device.
+            let idx = node.children.partition_point(|(k, _)| match k {
+                IndexKey::Device(d) => self.cmp_device(d, device) != std::cmp::Ordering::Greater,
+                IndexKey::Measurement(_) => true,
+            });
+            match node.node_type {
+                NodeType::LeafDevice => {
+                    if idx == 0 {
+                        return Ok(None);
+                    }
+                    return Ok(match &node.children[idx - 1].0 {
+                        IndexKey::Device(d) if d == device => Some(node.child_range(idx - 1)),
+                        _ => None,
+                    });
+                }
+                NodeType::InternalDevice => {
+                    let i = idx.saturating_sub(1);
+                    let (s, e) = node.child_range(i);
+                    node = self.read_node(s, e, true)?;
+                }
+                _ => return Err(corrupt("measurement node at device level", node.end_offset)),
+            }
+        }
+        Err(corrupt("index tree too deep", node.end_offset))
+    }
+
+    fn collect_series(
+        &self,
+        node: &MetadataIndexNode,
+        depth: usize,
+        out: &mut Vec<TimeseriesMetadata>,
+    ) -> Result<()> {
+        if depth > MAX_INDEX_DEPTH {
+            return Err(corrupt("index tree too deep", node.end_offset));
+        }
+        for i in 0..node.children.len() {
+            let (s, e) = node.child_range(i);
+            match node.node_type {
+                NodeType::LeafMeasurement => {
+                    if s < self.metadata.meta_offset || e > self.metadata_start {
+                        return Err(corrupt(
+                            format!("series metadata range [{s}, {e}) outside the metadata area"),
+                            s,
+                        ));
+                    }
+                    let buf = self.read_region(s, e, "series metadata")?;
+                    let mut r = ByteReader::new(&buf);
+                    while !r.is_empty() {
+                        out.push(
+                            TimeseriesMetadata::read(&mut r)
+                                .map_err(|e| e.at(s, "series metadata"))?,
+                        );
+                    }
+                }
+                NodeType::InternalMeasurement => {
+                    let child = self.read_node(s, e, false)?;
+                    self.collect_series(&child, depth + 1, out)?;
+                }
+                _ => return Err(corrupt("device node at measurement level", s)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The series of `device` (time column first for an aligned device); empty if the
+    /// device is not in the file.
+    pub fn device_series(&self, device: &DeviceId) -> Result<Vec<TimeseriesMetadata>> {
+        match self.find_device(device)? {
+            None => Ok(Vec::new()),
+            Some((s, e)) => {
+                let root = self.read_node(s, e, false)?;
+                let mut out = Vec::new();
+                self.collect_series(&root, 0, &mut out)?;
+                Ok(out)
+            }
+        }
+    }
+
+    /// Every device with its series.
+    pub fn all_series(&self) -> Result<Vec<(DeviceId, Vec<TimeseriesMetadata>)>> {
+        let mut out = Vec::new();
+        for (d, s, e) in self.device_entries()? {
+            let root = self.read_node(s, e, false)?;
+            let mut series = Vec::new();
+            self.collect_series(&root, 0, &mut series)?;
+            out.push((d, series));
+        }
+        Ok(out)
+    }
+
+    /// The metadata of one series, if present.
+    pub fn series_metadata(
+        &self,
+        device: &DeviceId,
+        measurement: &str,
+    ) -> Result<Option<TimeseriesMetadata>> {
+        Ok(self
+            .device_series(device)?
+            .into_iter()
+            .find(|s| s.measurement == measurement && !s.is_aligned_time()))
+    }
+
+    /// True if the bloom filter says the path may be present (always true without a filter).
+    pub fn may_contain(&self, device: &DeviceId, measurement: &str) -> bool {
+        match &self.metadata.bloom {
+            Some(b) => b.might_contain(&format!("{}.{measurement}", device.path())),
+            None => true,
+        }
+    }
+
+    /// Reads the chunk whose header is at `offset`.
+    pub fn read_chunk_at(&self, offset: u64) -> Result<Chunk> {
+        if offset < HEAD_SIZE || offset >= self.metadata.meta_offset {
+            return Err(corrupt("chunk offset outside the data area", offset));
+        }
+        // A header is at most 1 + 5 + name + 5 + 3 bytes; read a window, grow if needed.
+        let limit = self.metadata.meta_offset;
+        let mut window = 256u64.min(limit - offset);
+        let header = loop {
+            let buf = self.read_region(offset, offset + window, "chunk header")?;
+            match ChunkHeader::read(&mut ByteReader::new(&buf)) {
+                Ok(h) => break h,
+                Err(e) if offset + window < limit && e.pos + 16 >= buf.len() => {
+                    window = (window * 4).min(limit - offset);
+                }
+                Err(e) => return Err(e.at(offset, "chunk header")),
+            }
+        };
+        let data_start = offset + header.header_size as u64;
+        let data_end = data_start + header.data_size as u64;
+        if data_end > limit {
+            return Err(corrupt(
+                format!(
+                    "chunk {} claims {} data bytes beyond the data area",
+                    header.measurement, header.data_size
+                ),
+                offset,
+            ));
+        }
+        let data = self.read_region(data_start, data_end, "chunk data")?;
+        Ok(Chunk {
+            offset,
+            header,
+            data,
+            codec: self.codec(),
+            time_encoding: self.opts.time_encoding,
+            max_points: self.opts.max_points_per_page,
+        })
+    }
+
+    /// Reads the chunk of `meta`.
+    pub fn read_chunk(&self, meta: &ChunkMetadata) -> Result<Chunk> {
+        self.read_chunk_at(meta.offset)
+    }
+
+    /// Reads the non-null points of one series in `range` (for an aligned series, the rows
+    /// where it has a value). `None` if the file has no such series. Overlapping chunks (as in
+    /// unsequence files) are merged in time order, the later chunk winning on equal times.
+    pub fn read_series(
+        &self,
+        device: &DeviceId,
+        measurement: &str,
+        range: TimeRange,
+    ) -> Result<Option<SeriesData>> {
+        let series = self.device_series(device)?;
+        let Some(meta) = series
+            .iter()
+            .find(|s| s.measurement == measurement && !s.is_aligned_time())
+        else {
+            return Ok(None);
+        };
+        let dt = meta
+            .data_type
+            .ok_or_else(|| corrupt("value series without type", 0))?;
+        if meta.is_aligned_value() {
+            let rows = self.read_aligned_from(&series, &[measurement], range)?;
+            let col = rows.columns.into_iter().next();
+            let Some(col) = col else { return Ok(None) };
+            let keep: Vec<usize> = (0..rows.times.len()).filter(|i| !col.is_null(*i)).collect();
+            let times = keep.iter().map(|i| rows.times[*i]).collect();
+            return Ok(Some(SeriesData {
+                times,
+                values: Column::new(select(&col.data, &keep)),
+            }));
+        }
+        let mut parts: Vec<(Vec<i64>, ColumnData)> = Vec::new();
+        for cm in &meta.chunks {
+            if cm.statistics.count == 0
+                || !range.overlaps(cm.statistics.start_time, cm.statistics.end_time)
+            {
+                continue;
+            }
+            let chunk = self.read_chunk(cm)?;
+            if chunk.header.measurement != measurement || chunk.header.is_time() {
+                return Err(corrupt(
+                    format!(
+                        "chunk of {} found where the index points to {measurement}",
+                        chunk.header.measurement
+                    ),
+                    cm.offset,
+                ));
+            }
+            let mut times = Vec::new();
+            let mut values = ColumnData::empty(dt);
+            for p in chunk.pages(&cm.statistics)? {
+                if let Some(s) = &p.statistics {
+                    if !range.overlaps(s.start_time, s.end_time) {
+                        continue;
+                    }
+                }
+                let page = chunk.decode_page(&p)?;
+                if range.covers(
+                    *page.times.first().unwrap_or(&0),
+                    *page.times.last().unwrap_or(&0),
+                ) {
+                    times.extend(page.times);
+                    append(&mut values, page.values);
+                } else {
+                    let keep: Vec<usize> = (0..page.times.len())
+                        .filter(|i| range.contains(page.times[*i]))
+                        .collect();
+                    times.extend(keep.iter().map(|i| page.times[*i]));
+                    append(&mut values, select(&page.values, &keep));
+                }
+            }
+            parts.push((times, values));
+        }
+        Ok(Some(merge_parts(dt, parts)))
+    }
+
+    /// Reads rows of an aligned device in `range` for `measurements` (nulls where a row has no
+    /// value; rows where every requested column is null are left out).
+    pub fn read_aligned(
+        &self,
+        device: &DeviceId,
+        measurements: &[&str],
+        range: TimeRange,
+    ) -> Result<Option<AlignedData>> {
+        let series = self.device_series(device)?;
+        if !series.iter().any(|s| s.is_aligned_time()) {
+            return Ok(None);
+        }
+        self.read_aligned_from(&series, measurements, range)
+            .map(Some)
+    }
+
+    fn read_aligned_from(
+        &self,
+        series: &[TimeseriesMetadata],
+        measurements: &[&str],
+        range: TimeRange,
+    ) -> Result<AlignedData> {
+        let time = series
+            .iter()
+            .find(|s| s.is_aligned_time())
+            .ok_or_else(|| corrupt("aligned value series without a time column", 0))?;
+        let mut time_chunks: Vec<&ChunkMetadata> = time.chunks.iter().collect();
+        time_chunks.sort_by_key(|c| c.offset);
+        let value_metas: Vec<Option<&TimeseriesMetadata>> = measurements
+            .iter()
+            .map(|m| {
+                series
+                    .iter()
+                    .find(|s| s.measurement == *m && s.is_aligned_value())
+            })
+            .collect();
+        let types: Vec<TSDataType> = value_metas
+            .iter()
+            .map(|m| m.and_then(|m| m.data_type).unwrap_or(TSDataType::Int32))
+            .collect();
+        let mut out_times = Vec::new();
+        let mut out_cols: Vec<(ColumnData, Vec<bool>)> = types
+            .iter()
+            .map(|t| (ColumnData::empty(*t), Vec::new()))
+            .collect();
+        let mut parts_sorted = true;
+        let mut last_end = i64::MIN;
+        let mut first_part = true;
+        for (ci, tcm) in time_chunks.iter().enumerate() {
+            let st = &tcm.statistics;
+            if st.count == 0 || !range.overlaps(st.start_time, st.end_time) {
+                continue;
+            }
+            if !first_part && st.start_time <= last_end {
+                parts_sorted = false;
+            }
+            first_part = false;
+            last_end = last_end.max(st.end_time);
+            let next = time_chunks
+                .get(ci + 1)
+                .map(|c| c.offset)
+                .unwrap_or(u64::MAX);
+            let tchunk = self.read_chunk(tcm)?;
+            if !tchunk.header.is_time() {
+                return Err(corrupt(
+                    "time column points to a non-time chunk",
+                    tcm.offset,
+                ));
+            }
+            let tpages = tchunk.pages(st)?;
+            // The value chunks of this chunk group lie between this time chunk and the next.
+            let mut vchunks: Vec<Option<(Chunk, Vec<PageRef>)>> = Vec::new();
+            for vm in &value_metas {
+                let cm = vm.and_then(|m| {
+                    m.chunks
+                        .iter()
+                        .find(|c| c.offset > tcm.offset && c.offset < next)
+                });
+                match cm {
+                    Some(cm) if cm.statistics.count > 0 => {
+                        let c = self.read_chunk(cm)?;
+                        if !c.header.is_value() {
+                            return Err(corrupt(
+                                "value column points to a non-value chunk",
+                                cm.offset,
+                            ));
+                        }
+                        let pages = c.pages(&cm.statistics)?;
+                        if pages.len() != tpages.len() {
+                            return Err(corrupt(
+                                format!(
+                                    "value chunk has {} pages, its time chunk {}",
+                                    pages.len(),
+                                    tpages.len()
+                                ),
+                                cm.offset,
+                            ));
+                        }
+                        vchunks.push(Some((c, pages)));
+                    }
+                    _ => vchunks.push(None),
+                }
+            }
+            for (pi, tp) in tpages.iter().enumerate() {
+                if let Some(s) = &tp.statistics {
+                    if !range.overlaps(s.start_time, s.end_time) {
+                        continue;
+                    }
+                }
+                let times = tchunk.decode_time_page(tp)?;
+                let rows = times.len();
+                let mut cols = Vec::with_capacity(vchunks.len());
+                for (k, vc) in vchunks.iter().enumerate() {
+                    match vc {
+                        Some((c, pages)) => cols.push(c.decode_value_page(&pages[pi], rows)?),
+                        None => {
+                            let mut d = ColumnData::with_capacity(types[k], rows);
+                            let mut n = Bitmap::new(rows);
+                            for i in 0..rows {
+                                d.push_placeholder();
+                                n.set(i);
+                            }
+                            cols.push((d, n));
+                        }
+                    }
+                }
+                let keep: Vec<usize> = (0..rows)
+                    .filter(|i| {
+                        range.contains(times[*i])
+                            && (cols.is_empty() || cols.iter().any(|(_, n)| !n.get(*i)))
+                    })
+                    .collect();
+                out_times.extend(keep.iter().map(|i| times[*i]));
+                for (k, (d, n)) in cols.iter().enumerate() {
+                    for i in &keep {
+                        push_from(&mut out_cols[k].0, d, *i);
+                        out_cols[k].1.push(n.get(*i));
+                    }
+                }
+            }
+        }
+        let mut columns: Vec<Column> = out_cols
+            .into_iter()
+            .map(|(data, nulls)| {
+                let any = nulls.iter().any(|n| *n);
+                let mut bm = Bitmap::new(0);
+                if any {
+                    for n in &nulls {
+                        bm.push(*n);
+                    }
+                }
+                Column {
+                    data,
+                    nulls: if any { Some(bm) } else { None },
+                }
+            })
+            .collect();
+        let mut times = out_times;
+        if !parts_sorted {
+            // Stable sort by time; on equal times keep the last (later chunk group wins).
+            let mut order: Vec<usize> = (0..times.len()).collect();
+            order.sort_by_key(|i| times[*i]);
+            let mut keep: Vec<usize> = Vec::with_capacity(order.len());
+            for i in order {
+                if let Some(last) = keep.last_mut() {
+                    if times[*last] == times[i] {
+                        *last = i;
+                        continue;
+                    }
+                }
+                keep.push(i);
+            }
+            times = keep.iter().map(|i| times[*i]).collect();
+            columns = columns
+                .into_iter()
+                .map(|c| {
+                    let data = select(&c.data, &keep);
+                    let nulls = c.nulls.map(|n| {
+                        let mut b = Bitmap::new(0);
+                        for i in &keep {
+                            b.push(n.get(*i));
+                        }
+                        b
+                    });
+                    Column { data, nulls }
+                })
+                .collect();
+        }
+        Ok(AlignedData { times, columns })
+    }
+}
+
+/// Merges per-chunk parts into one time-ordered series (later parts win on equal times).
+fn merge_parts(dt: TSDataType, parts: Vec<(Vec<i64>, ColumnData)>) -> SeriesData {
+    let sorted = parts
+        .windows(2)
+        .all(|w| match (w[0].0.last(), w[1].0.first()) {
+            (Some(a), Some(b)) => a < b,
+            _ => true,
+        });
+    let mut times = Vec::new();
+    let mut values = ColumnData::empty(dt);
+    if sorted {
+        for (t, v) in parts {
+            times.extend(t);
+            append(&mut values, v);
+        }
+        return SeriesData {
+            times,
+            values: Column::new(values),
+        };
+    }
+    let mut all_t = Vec::new();
+    let mut all_v = ColumnData::empty(dt);
+    for (t, v) in parts {
+        all_t.extend(t);
+        append(&mut all_v, v);
+    }
+    let mut order: Vec<usize> = (0..all_t.len()).collect();
+    order.sort_by_key(|i| all_t[*i]);
+    let mut keep: Vec<usize> = Vec::with_capacity(order.len());
+    for i in order {
+        if let Some(last) = keep.last_mut() {
+            if all_t[*last] == all_t[i] {
+                *last = i;
+                continue;
+            }
+        }
+        keep.push(i);
+    }
+    times = keep.iter().map(|i| all_t[*i]).collect();
+    values = select(&all_v, &keep);
+    SeriesData {
+        times,
+        values: Column::new(values),
+    }
+}

@@ -1,0 +1,948 @@
+//! Writing TsFiles (V4 by default, V3 as an option).
+//!
+//! A [`TsFileWriter`] takes whole chunk groups: for a non-aligned device, per measurement a
+//! time-sorted column ([`TsFileWriter::write_device`]); for an aligned device, one shared time
+//! column and value columns with null bitmaps ([`TsFileWriter::write_aligned_device`]). Each
+//! series becomes one chunk per call, split into pages by point count and estimated size.
+//! [`TsFileWriter::finish`] writes the metadata index, bloom filter and tail.
+//!
+//! A device may be written several times (several chunk groups); a series' chunks must then
+//! come in increasing time order for a sequence file (not checked across calls, since IoTDB's
+//! unsequence files legitimately overlap). An aligned device keeps the measurement list of its
+//! first chunk group: later groups may leave measurements out (they get empty value chunks, as
+//! Java writes them) but may not add new ones, because readers pair value chunks with time
+//! chunks by position.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use crate::bloom::BloomFilter;
+use crate::compress;
+use crate::device::{java_str_cmp, DeviceId};
+use crate::encoding::{self, CodecOptions, FloatRlbe, ValueSlice};
+use crate::format::{self, marker, ChunkHeader, PageHeader, Version, MAGIC};
+use crate::metadata::{
+    ts_type, ChunkMetadata, IndexKey, MetadataIndexNode, NodeType, TimeseriesMetadata,
+    TsFileMetadata,
+};
+use crate::statistics::Statistics;
+use model::{
+    Bitmap, ColumnData, CompressionType, Error, MeasurementSchema, Result, TSDataType, TSEncoding,
+};
+
+/// Writer settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriterOptions {
+    /// Format version to write.
+    pub version: Version,
+    /// Most points in one page (Java `max_number_of_points_in_page`, default 10,000).
+    pub max_points_per_page: usize,
+    /// Target uncompressed page size in bytes (Java `page_size_in_byte`, default 64 KiB).
+    pub page_size_bytes: usize,
+    /// Most children of an index node (Java `max_degree_of_index_node`, default 256).
+    pub max_degree: usize,
+    /// Bloom filter error rate (default 0.05).
+    pub bloom_error_rate: f64,
+    /// Compressor of aligned time chunks (Java default LZ4).
+    pub time_compression: CompressionType,
+    /// Value codec settings (float precision, RLBE float flavour).
+    pub codec: CodecOptions,
+}
+
+impl WriterOptions {
+    /// Defaults for a version: V3 uses the float-arithmetic RLBE of tsfile 1.x, V4 the
+    /// raw-bits RLBE of tsfile ≥ 2.1.
+    pub fn for_version(version: Version) -> Self {
+        WriterOptions {
+            version,
+            max_points_per_page: 10_000,
+            page_size_bytes: 64 * 1024,
+            max_degree: 256,
+            bloom_error_rate: 0.05,
+            time_compression: CompressionType::Lz4,
+            codec: CodecOptions {
+                float_precision: encoding::DEFAULT_FLOAT_PRECISION,
+                float_rlbe: match version {
+                    Version::V3 => FloatRlbe::FloatArithmetic,
+                    Version::V4 => FloatRlbe::RawBits,
+                },
+            },
+        }
+    }
+}
+
+impl Default for WriterOptions {
+    fn default() -> Self {
+        Self::for_version(Version::V4)
+    }
+}
+
+/// One non-aligned series of a chunk group: time-sorted points, optional null marks
+/// (marked positions are skipped).
+#[derive(Debug, Clone, Copy)]
+pub struct SeriesInput<'a> {
+    /// Name, type, encoding and compressor.
+    pub schema: &'a MeasurementSchema,
+    /// Strictly increasing times.
+    pub times: &'a [i64],
+    /// One value per time, of the schema type's physical kind.
+    pub values: &'a ColumnData,
+    /// Positions to leave out (bit set = null), if any.
+    pub nulls: Option<&'a Bitmap>,
+}
+
+/// One value column of an aligned chunk group.
+#[derive(Debug, Clone, Copy)]
+pub struct AlignedColumn<'a> {
+    /// Name, type, encoding and compressor.
+    pub schema: &'a MeasurementSchema,
+    /// One value per row (placeholders at null positions).
+    pub values: &'a ColumnData,
+    /// Null marks (bit set = null), if any.
+    pub nulls: Option<&'a Bitmap>,
+}
+
+#[derive(Debug)]
+struct SeriesEntry {
+    data_type: Option<TSDataType>,
+    mask: u8,
+    chunks: Vec<ChunkMetadata>,
+    encoding: TSEncoding,
+    compression: CompressionType,
+}
+
+#[derive(Debug)]
+struct DeviceEntry {
+    aligned: bool,
+    series: HashMap<String, SeriesEntry>,
+    /// Aligned devices: the measurement list fixed by the first chunk group.
+    columns: Vec<String>,
+}
+
+struct Counting<W: Write> {
+    inner: W,
+    pos: u64,
+}
+
+impl<W: Write> Counting<W> {
+    fn put(&mut self, b: &[u8]) -> Result<()> {
+        self.inner.write_all(b)?;
+        self.pos += b.len() as u64;
+        Ok(())
+    }
+}
+
+/// Writes one TsFile to `W`.
+pub struct TsFileWriter<W: Write> {
+    out: Counting<W>,
+    opts: WriterOptions,
+    devices: HashMap<DeviceId, DeviceEntry>,
+    chunk_count: usize,
+    buf: Vec<u8>,
+}
+
+impl TsFileWriter<std::io::BufWriter<std::fs::File>> {
+    /// Creates (truncating) a file at `path`.
+    pub fn create(path: impl AsRef<std::path::Path>, opts: WriterOptions) -> Result<Self> {
+        let f = std::fs::File::create(path)?;
+        TsFileWriter::new(std::io::BufWriter::with_capacity(1 << 20, f), opts)
+    }
+}
+
+fn bad(msg: impl Into<String>) -> Error {
+    Error::IllegalParameter(msg.into())
+}
+
+fn check_schema(s: &MeasurementSchema, values: &ColumnData) -> Result<()> {
+    if s.name.is_empty() {
+        return Err(bad("measurement name must not be empty"));
+    }
+    if values.data_type() != s.data_type.physical() {
+        return Err(bad(format!(
+            "measurement {} is {} but its column holds {}",
+            s.name,
+            s.data_type.name(),
+            values.data_type().name()
+        )));
+    }
+    s.encoding.check(s.data_type)?;
+    if !encoding::is_implemented(s.encoding, s.data_type) {
+        return Err(Error::Unsupported(format!(
+            "encoding {} for {} is not supported yet",
+            s.encoding.name(),
+            s.data_type.name()
+        )));
+    }
+    if !compress::is_implemented(s.compressor) {
+        return Err(Error::Unsupported(format!(
+            "compressor {} is not supported yet",
+            s.compressor.name()
+        )));
+    }
+    Ok(())
+}
+
+fn check_times(name: &str, times: &[i64]) -> Result<()> {
+    if let Some(i) = times.windows(2).position(|w| w[0] >= w[1]) {
+        return Err(bad(format!(
+            "times of {name} must be strictly increasing, found {} then {}",
+            times[i],
+            times[i + 1]
+        )));
+    }
+    Ok(())
+}
+
+/// Estimated encoded size of value `i` (for page splitting).
+fn value_size(values: &ColumnData, i: usize) -> usize {
+    match values {
+        ColumnData::Boolean(_) => 1,
+        ColumnData::Int32(_) | ColumnData::Float(_) => 4,
+        ColumnData::Int64(_) | ColumnData::Double(_) => 8,
+        ColumnData::Binary(v) => 4 + v.get(i).map(|b| b.len()).unwrap_or(0),
+    }
+}
+
+/// Selected positions of a column as a contiguous slice-able buffer.
+enum Gathered<'a> {
+    Boolean(Vec<bool>),
+    Int32(Vec<i32>),
+    Int64(Vec<i64>),
+    Float(Vec<f32>),
+    Double(Vec<f64>),
+    Binary(Vec<&'a [u8]>),
+}
+
+impl<'a> Gathered<'a> {
+    fn gather(values: &'a ColumnData, idx: &[usize]) -> Gathered<'a> {
+        match values {
+            ColumnData::Boolean(v) => Gathered::Boolean(idx.iter().map(|i| v[*i]).collect()),
+            ColumnData::Int32(v) => Gathered::Int32(idx.iter().map(|i| v[*i]).collect()),
+            ColumnData::Int64(v) => Gathered::Int64(idx.iter().map(|i| v[*i]).collect()),
+            ColumnData::Float(v) => Gathered::Float(idx.iter().map(|i| v[*i]).collect()),
+            ColumnData::Double(v) => Gathered::Double(idx.iter().map(|i| v[*i]).collect()),
+            ColumnData::Binary(v) => {
+                Gathered::Binary(idx.iter().map(|i| v[*i].as_slice()).collect())
+            }
+        }
+    }
+
+    fn slice(&self) -> ValueSlice<'_> {
+        match self {
+            Gathered::Boolean(v) => ValueSlice::Boolean(v),
+            Gathered::Int32(v) => ValueSlice::Int32(v),
+            Gathered::Int64(v) => ValueSlice::Int64(v),
+            Gathered::Float(v) => ValueSlice::Float(v),
+            Gathered::Double(v) => ValueSlice::Double(v),
+            Gathered::Binary(v) => ValueSlice::Binary(v),
+        }
+    }
+}
+
+/// Updates `stats` with the value at `i`.
+fn update_stats(stats: &mut Statistics, t: i64, values: &ColumnData, i: usize) {
+    match values {
+        ColumnData::Boolean(v) => stats.update_bool(t, v[i]),
+        ColumnData::Int32(v) => stats.update_i32(t, v[i]),
+        ColumnData::Int64(v) => stats.update_i64(t, v[i]),
+        ColumnData::Float(v) => stats.update_f32(t, v[i]),
+        ColumnData::Double(v) => stats.update_f64(t, v[i]),
+        ColumnData::Binary(v) => stats.update_bytes(t, &v[i]),
+    }
+}
+
+/// A sealed page: header fields and compressed body.
+struct Page {
+    uncompressed: u32,
+    body: Vec<u8>,
+    stats: Option<Statistics>,
+}
+
+/// Assembles pages into chunk data (page headers + bodies); returns (data, page count).
+fn chunk_data(pages: &[Page]) -> (Vec<u8>, usize) {
+    let multi = pages.len() > 1;
+    let mut data = Vec::new();
+    for p in pages {
+        if p.uncompressed == 0 {
+            data.push(0);
+            continue;
+        }
+        PageHeader {
+            uncompressed_size: p.uncompressed,
+            compressed_size: p.body.len() as u32,
+            statistics: if multi { p.stats.clone() } else { None },
+        }
+        .write_to(&mut data);
+        data.extend_from_slice(&p.body);
+    }
+    (data, pages.len())
+}
+
+fn seal_page(compression: CompressionType, raw: &[u8], stats: Statistics) -> Result<Page> {
+    if raw.len() > u32::MAX as usize {
+        return Err(bad("page larger than 4 GiB"));
+    }
+    let mut body = Vec::with_capacity(raw.len() / 2 + 64);
+    compress::compress(compression, raw, &mut body)?;
+    Ok(Page {
+        uncompressed: raw.len() as u32,
+        body,
+        stats: Some(stats),
+    })
+}
+
+impl<W: Write> TsFileWriter<W> {
+    /// Starts a file on `out` (writes the head).
+    pub fn new(out: W, opts: WriterOptions) -> Result<Self> {
+        if opts.max_points_per_page == 0 || opts.max_degree < 2 {
+            return Err(bad("max_points_per_page must be ≥ 1 and max_degree ≥ 2"));
+        }
+        let mut w = TsFileWriter {
+            out: Counting { inner: out, pos: 0 },
+            opts,
+            devices: HashMap::new(),
+            chunk_count: 0,
+            buf: Vec::new(),
+        };
+        let mut head = MAGIC.to_vec();
+        head.push(w.opts.version.byte());
+        w.out.put(&head)?;
+        Ok(w)
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> &WriterOptions {
+        &self.opts
+    }
+
+    /// Bytes written so far.
+    pub fn position(&self) -> u64 {
+        self.out.pos
+    }
+
+    /// Page boundaries for `n` rows: (start, end) ranges.
+    fn page_ranges(&self, n: usize, row_size: impl Fn(usize) -> usize) -> Vec<(usize, usize)> {
+        let mut ranges = Vec::new();
+        let mut start = 0;
+        let mut bytes = 0;
+        for i in 0..n {
+            let s = row_size(i);
+            let points = i - start;
+            if points > 0
+                && (points >= self.opts.max_points_per_page
+                    || bytes + s > self.opts.page_size_bytes)
+            {
+                ranges.push((start, i));
+                start = i;
+                bytes = 0;
+            }
+            bytes += s;
+        }
+        if start < n {
+            ranges.push((start, n));
+        }
+        ranges
+    }
+
+    fn device_entry(&mut self, device: &DeviceId, aligned: bool) -> Result<&mut DeviceEntry> {
+        let e = self.devices.entry(device.clone()).or_insert(DeviceEntry {
+            aligned,
+            series: HashMap::new(),
+            columns: Vec::new(),
+        });
+        if e.aligned != aligned {
+            return Err(Error::AlignedTimeseries(format!(
+                "device {device} is already written as {}aligned",
+                if e.aligned { "" } else { "non-" }
+            )));
+        }
+        Ok(e)
+    }
+
+    fn add_chunk(
+        &mut self,
+        device: &DeviceId,
+        name: &str,
+        info: SeriesInfo,
+        mask: u8,
+        chunk: ChunkMetadata,
+    ) -> Result<()> {
+        let SeriesInfo {
+            data_type,
+            encoding,
+            compression,
+        } = info;
+        let dev = self
+            .devices
+            .get_mut(device)
+            .ok_or_else(|| Error::internal("device entry missing"))?;
+        let e = dev.series.entry(name.to_string()).or_insert(SeriesEntry {
+            data_type,
+            mask,
+            chunks: Vec::new(),
+            encoding,
+            compression,
+        });
+        if e.data_type != data_type {
+            return Err(Error::Metadata(format!(
+                "series {device}.{name} was written as {} and now as {}",
+                e.data_type.map(|t| t.name()).unwrap_or("VECTOR"),
+                data_type.map(|t| t.name()).unwrap_or("VECTOR")
+            )));
+        }
+        e.chunks.push(chunk);
+        self.chunk_count += 1;
+        Ok(())
+    }
+
+    fn write_chunk(&mut self, header: ChunkHeader, data: &[u8]) -> Result<u64> {
+        let offset = self.out.pos;
+        self.buf.clear();
+        let mut b = std::mem::take(&mut self.buf);
+        header.write_to(&mut b);
+        self.out.put(&b)?;
+        self.buf = b;
+        self.out.put(data)?;
+        Ok(offset)
+    }
+
+    fn start_group(&mut self, device: &DeviceId) -> Result<()> {
+        let mut b = Vec::new();
+        format::write_chunk_group_header(&mut b, device, self.opts.version);
+        self.out.put(&b)
+    }
+
+    /// Writes one chunk group of non-aligned series for `device` (a tree path such as
+    /// `root.sg1.d1`). Series with no points after removing nulls are left out.
+    pub fn write_device(&mut self, device: &str, series: &[SeriesInput<'_>]) -> Result<()> {
+        let dev = parse_device(device)?;
+        let mut names = std::collections::HashSet::new();
+        for s in series {
+            check_schema(s.schema, s.values)?;
+            if s.values.len() != s.times.len() {
+                return Err(bad(format!(
+                    "series {} has {} times but {} values",
+                    s.schema.name,
+                    s.times.len(),
+                    s.values.len()
+                )));
+            }
+            check_times(&s.schema.name, s.times)?;
+            if !names.insert(s.schema.name.as_str()) {
+                return Err(bad(format!("measurement {} appears twice", s.schema.name)));
+            }
+        }
+        self.device_entry(&dev, false)?;
+        let mut started = false;
+        for s in series {
+            let idx: Vec<usize> = (0..s.times.len())
+                .filter(|i| !s.nulls.is_some_and(|b| b.get(*i)))
+                .collect();
+            if idx.is_empty() {
+                continue;
+            }
+            if !started {
+                self.start_group(&dev)?;
+                started = true;
+            }
+            let ranges = self.page_ranges(idx.len(), |k| 8 + value_size(s.values, idx[k]));
+            let mut pages = Vec::with_capacity(ranges.len());
+            let mut chunk_stats = Statistics::empty(Some(s.schema.data_type));
+            let mut raw = Vec::new();
+            let mut times = Vec::new();
+            let mut tbuf = Vec::new();
+            for (a, b) in ranges {
+                let sel = &idx[a..b];
+                times.clear();
+                times.extend(sel.iter().map(|i| s.times[*i]));
+                let mut stats = Statistics::empty(Some(s.schema.data_type));
+                for i in sel {
+                    update_stats(&mut stats, s.times[*i], s.values, *i);
+                }
+                tbuf.clear();
+                encoding::encode(
+                    TSEncoding::Ts2Diff,
+                    ValueSlice::Int64(&times),
+                    &self.opts.codec,
+                    &mut tbuf,
+                )?;
+                raw.clear();
+                crate::buf::PutBytes::put_uvarint(&mut raw, tbuf.len() as u32);
+                raw.extend_from_slice(&tbuf);
+                let g = Gathered::gather(s.values, sel);
+                encoding::encode(s.schema.encoding, g.slice(), &self.opts.codec, &mut raw)?;
+                chunk_stats.merge(&stats);
+                pages.push(seal_page(s.schema.compressor, &raw, stats)?);
+            }
+            let (data, n_pages) = chunk_data(&pages);
+            let header = ChunkHeader {
+                chunk_type: if n_pages <= 1 {
+                    marker::ONLY_ONE_PAGE_CHUNK_HEADER
+                } else {
+                    marker::CHUNK_HEADER
+                },
+                measurement: s.schema.name.clone(),
+                data_size: data.len() as u32,
+                data_type: Some(s.schema.data_type),
+                compression: s.schema.compressor,
+                encoding: s.schema.encoding,
+                header_size: 0,
+            };
+            let offset = self.write_chunk(header, &data)?;
+            self.add_chunk(
+                &dev,
+                &s.schema.name,
+                SeriesInfo {
+                    data_type: Some(s.schema.data_type),
+                    encoding: s.schema.encoding,
+                    compression: s.schema.compressor,
+                },
+                0,
+                ChunkMetadata {
+                    offset,
+                    statistics: chunk_stats,
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Writes one chunk group of an aligned device: a time chunk and one value chunk per column
+    /// (all rows share `times`; nulls per column). Rows where every column is null are still
+    /// written (as IoTDB does for explicit null rows).
+    pub fn write_aligned_device(
+        &mut self,
+        device: &str,
+        times: &[i64],
+        columns: &[AlignedColumn<'_>],
+    ) -> Result<()> {
+        let dev = parse_device(device)?;
+        check_times(device, times)?;
+        let mut names = std::collections::HashSet::new();
+        for c in columns {
+            check_schema(c.schema, c.values)?;
+            if c.values.len() != times.len() {
+                return Err(bad(format!(
+                    "column {} has {} values for {} rows",
+                    c.schema.name,
+                    c.values.len(),
+                    times.len()
+                )));
+            }
+            if !names.insert(c.schema.name.as_str()) {
+                return Err(bad(format!("measurement {} appears twice", c.schema.name)));
+            }
+        }
+        if times.is_empty() {
+            return Ok(());
+        }
+        // Fix or check the device's column list.
+        let entry = self.device_entry(&dev, true)?;
+        let mut order: Vec<String> = if entry.columns.is_empty() {
+            entry.columns = columns.iter().map(|c| c.schema.name.clone()).collect();
+            entry.columns.clone()
+        } else {
+            if let Some(c) = columns
+                .iter()
+                .find(|c| !entry.columns.contains(&c.schema.name))
+            {
+                return Err(Error::Unsupported(format!(
+                    "aligned device {device} gets new measurement {} after its first chunk group; \
+                     write all measurements in the first group",
+                    c.schema.name
+                )));
+            }
+            entry.columns.clone()
+        };
+        order.sort_by(|a, b| java_str_cmp(a, b));
+        let known: Vec<(String, Option<SeriesInfo>)> = order
+            .iter()
+            .map(|n| {
+                let info = entry.series.get(n).map(|s| SeriesInfo {
+                    data_type: s.data_type,
+                    encoding: s.encoding,
+                    compression: s.compression,
+                });
+                (n.clone(), info)
+            })
+            .collect();
+        self.start_group(&dev)?;
+        let ranges = self.page_ranges(times.len(), |i| {
+            8 + columns
+                .iter()
+                .map(|c| value_size(c.values, i))
+                .max()
+                .unwrap_or(0)
+        });
+        // Time chunk.
+        let mut tpages = Vec::with_capacity(ranges.len());
+        let mut tstats_all = Statistics::empty(None);
+        let mut raw = Vec::new();
+        for (a, b) in &ranges {
+            let mut st = Statistics::empty(None);
+            for t in &times[*a..*b] {
+                st.update_time(*t);
+            }
+            raw.clear();
+            encoding::encode(
+                TSEncoding::Ts2Diff,
+                ValueSlice::Int64(&times[*a..*b]),
+                &self.opts.codec,
+                &mut raw,
+            )?;
+            tstats_all.merge(&st);
+            tpages.push(seal_page(self.opts.time_compression, &raw, st)?);
+        }
+        let (data, n_pages) = chunk_data(&tpages);
+        let header = ChunkHeader {
+            chunk_type: (if n_pages <= 1 {
+                marker::ONLY_ONE_PAGE_CHUNK_HEADER
+            } else {
+                marker::CHUNK_HEADER
+            }) | marker::TIME_COLUMN_MASK,
+            measurement: String::new(),
+            data_size: data.len() as u32,
+            data_type: None,
+            compression: self.opts.time_compression,
+            encoding: TSEncoding::Ts2Diff,
+            header_size: 0,
+        };
+        let offset = self.write_chunk(header, &data)?;
+        self.add_chunk(
+            &dev,
+            "",
+            SeriesInfo {
+                data_type: None,
+                encoding: TSEncoding::Ts2Diff,
+                compression: self.opts.time_compression,
+            },
+            ts_type::TIME,
+            ChunkMetadata {
+                offset,
+                statistics: tstats_all,
+            },
+        )?;
+        // Value chunks, in the device's column order (Java writes them sorted by name).
+        for (name, info) in known {
+            match columns.iter().find(|c| c.schema.name == name) {
+                Some(c) => self.write_value_chunk(&dev, times, c, &ranges)?,
+                None => {
+                    let info = info.ok_or_else(|| {
+                        Error::internal(format!("aligned column {name} has no known schema"))
+                    })?;
+                    let dt = info.data_type.ok_or_else(|| {
+                        Error::internal(format!("aligned column {name} has no known type"))
+                    })?;
+                    self.write_empty_value_chunk(&dev, &name, dt, info.encoding, info.compression)?
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn write_value_chunk(
+        &mut self,
+        dev: &DeviceId,
+        times: &[i64],
+        c: &AlignedColumn<'_>,
+        ranges: &[(usize, usize)],
+    ) -> Result<()> {
+        let dt = c.schema.data_type;
+        let mut pages = Vec::with_capacity(ranges.len());
+        let mut all = Statistics::empty(Some(dt));
+        let mut raw = Vec::new();
+        for (a, b) in ranges {
+            let rows = b - a;
+            let mut stats = Statistics::empty(Some(dt));
+            let mut present = Vec::with_capacity(rows);
+            let mut bitmap = vec![0u8; rows.div_ceil(8)];
+            for (k, i) in (*a..*b).enumerate() {
+                if !c.nulls.is_some_and(|n| n.get(i)) {
+                    bitmap[k / 8] |= 0x80 >> (k % 8);
+                    present.push(i);
+                    update_stats(&mut stats, times[i], c.values, i);
+                }
+            }
+            if present.is_empty() {
+                pages.push(Page {
+                    uncompressed: 0,
+                    body: Vec::new(),
+                    stats: None,
+                });
+                continue;
+            }
+            raw.clear();
+            crate::buf::PutBytes::put_i32(&mut raw, rows as i32);
+            raw.extend_from_slice(&bitmap);
+            let g = Gathered::gather(c.values, &present);
+            encoding::encode(c.schema.encoding, g.slice(), &self.opts.codec, &mut raw)?;
+            all.merge(&stats);
+            pages.push(seal_page(c.schema.compressor, &raw, stats)?);
+        }
+        if all.count == 0 {
+            return self.write_empty_value_chunk(
+                dev,
+                &c.schema.name,
+                dt,
+                c.schema.encoding,
+                c.schema.compressor,
+            );
+        }
+        let (data, n_pages) = chunk_data(&pages);
+        let header = ChunkHeader {
+            chunk_type: (if n_pages <= 1 {
+                marker::ONLY_ONE_PAGE_CHUNK_HEADER
+            } else {
+                marker::CHUNK_HEADER
+            }) | marker::VALUE_COLUMN_MASK,
+            measurement: c.schema.name.clone(),
+            data_size: data.len() as u32,
+            data_type: Some(dt),
+            compression: c.schema.compressor,
+            encoding: c.schema.encoding,
+            header_size: 0,
+        };
+        let offset = self.write_chunk(header, &data)?;
+        self.add_chunk(
+            dev,
+            &c.schema.name,
+            SeriesInfo {
+                data_type: Some(dt),
+                encoding: c.schema.encoding,
+                compression: c.schema.compressor,
+            },
+            ts_type::VALUE,
+            ChunkMetadata {
+                offset,
+                statistics: all,
+            },
+        )
+    }
+
+    fn write_empty_value_chunk(
+        &mut self,
+        dev: &DeviceId,
+        name: &str,
+        dt: TSDataType,
+        encoding: TSEncoding,
+        compression: CompressionType,
+    ) -> Result<()> {
+        let header = ChunkHeader {
+            chunk_type: marker::ONLY_ONE_PAGE_CHUNK_HEADER | marker::VALUE_COLUMN_MASK,
+            measurement: name.to_string(),
+            data_size: 0,
+            data_type: Some(dt),
+            compression,
+            encoding,
+            header_size: 0,
+        };
+        let offset = self.write_chunk(header, &[])?;
+        self.add_chunk(
+            dev,
+            name,
+            SeriesInfo {
+                data_type: Some(dt),
+                encoding,
+                compression,
+            },
+            ts_type::VALUE,
+            ChunkMetadata {
+                offset,
+                statistics: Statistics::empty(Some(dt)),
+            },
+        )
+    }
+
+    /// Writes the metadata area and the tail; returns the underlying writer (flushed).
+    pub fn finish(mut self) -> Result<W> {
+        let version = self.opts.version;
+        let degree = self.opts.max_degree;
+        let meta_offset = self.out.pos;
+        self.out.put(&[marker::SEPARATOR])?;
+        let mut bloom = BloomFilter::with_capacity(self.chunk_count, self.opts.bloom_error_rate);
+        let mut devices: Vec<(DeviceId, DeviceEntry)> = self.devices.drain().collect();
+        devices.sort_by(|a, b| match version {
+            Version::V3 => a.0.cmp_v3(&b.0),
+            Version::V4 => a.0.cmp_v4(&b.0),
+        });
+        let mut device_roots: Vec<(DeviceId, MetadataIndexNode)> = Vec::new();
+        let mut buf = Vec::new();
+        for (dev, entry) in devices {
+            let mut series: Vec<(String, SeriesEntry)> = entry.series.into_iter().collect();
+            series.sort_by(|a, b| java_str_cmp(&a.0, &b.0));
+            let mut queue: Vec<MetadataIndexNode> = Vec::new();
+            let mut current = MetadataIndexNode::new(NodeType::LeafMeasurement);
+            let path = dev.path();
+            for (i, (name, s)) in series.into_iter().enumerate() {
+                bloom.add(&format!("{path}.{name}"));
+                if i % degree == 0 {
+                    if current.children.len() >= degree {
+                        current.end_offset = self.out.pos;
+                        queue.push(std::mem::replace(
+                            &mut current,
+                            MetadataIndexNode::new(NodeType::LeafMeasurement),
+                        ));
+                    }
+                    current
+                        .children
+                        .push((IndexKey::Measurement(name.clone()), self.out.pos));
+                }
+                let mut stats = Statistics::empty(s.data_type);
+                for c in &s.chunks {
+                    stats.merge(&c.statistics);
+                }
+                let multi = s.chunks.len() > 1;
+                let tsm = TimeseriesMetadata {
+                    type_byte: (multi as u8) | s.mask,
+                    measurement: name,
+                    data_type: s.data_type,
+                    statistics: stats,
+                    chunks: s.chunks,
+                };
+                buf.clear();
+                tsm.write_to(&mut buf);
+                self.out.put(&buf)?;
+            }
+            current.end_offset = self.out.pos;
+            queue.push(current);
+            let root = self.generate_root(queue, NodeType::InternalMeasurement)?;
+            device_roots.push((dev, root));
+        }
+        // Group by table (V4) or keep one group (V3).
+        let mut tables: Vec<(String, Vec<(DeviceId, MetadataIndexNode)>)> = Vec::new();
+        for (dev, root) in device_roots {
+            let table = match version {
+                Version::V3 => String::new(),
+                Version::V4 => dev.table_name().to_string(),
+            };
+            match tables.iter_mut().find(|(t, _)| *t == table) {
+                Some((_, v)) => v.push((dev, root)),
+                None => tables.push((table, vec![(dev, root)])),
+            }
+        }
+        tables.sort_by(|a, b| java_str_cmp(&a.0, &b.0));
+        let mut roots = Vec::new();
+        for (table, devs) in tables {
+            roots.push((table, self.build_device_level(devs)?));
+        }
+        if version == Version::V3 && roots.is_empty() {
+            let mut empty = MetadataIndexNode::new(NodeType::LeafDevice);
+            empty.end_offset = self.out.pos;
+            roots.push((String::new(), empty));
+        }
+        let meta = TsFileMetadata {
+            roots,
+            table_schemas: Vec::new(),
+            meta_offset,
+            bloom: Some(bloom),
+            properties: match version {
+                Version::V3 => Vec::new(),
+                Version::V4 => vec![
+                    ("encryptLevel".into(), Some("0".into())),
+                    (
+                        "encryptType".into(),
+                        Some("org.apache.tsfile.encrypt.UNENCRYPTED".into()),
+                    ),
+                    ("encryptKey".into(), None),
+                ],
+            },
+        };
+        buf.clear();
+        meta.write_to(&mut buf, version);
+        let size = buf.len() as i32;
+        crate::buf::PutBytes::put_i32(&mut buf, size);
+        buf.extend_from_slice(MAGIC);
+        self.out.put(&buf)?;
+        self.out.inner.flush()?;
+        Ok(self.out.inner)
+    }
+
+    fn write_node(&mut self, node: &MetadataIndexNode) -> Result<()> {
+        let mut b = Vec::new();
+        node.write_to(&mut b, self.opts.version);
+        self.out.put(&b)
+    }
+
+    /// Java `generateRootNode`: builds upper levels until one node remains (returned unwritten).
+    fn generate_root(
+        &mut self,
+        mut queue: Vec<MetadataIndexNode>,
+        node_type: NodeType,
+    ) -> Result<MetadataIndexNode> {
+        let degree = self.opts.max_degree;
+        while queue.len() > 1 {
+            let level = std::mem::take(&mut queue);
+            let mut current = MetadataIndexNode::new(node_type);
+            for node in level {
+                if current.children.len() >= degree {
+                    current.end_offset = self.out.pos;
+                    queue.push(std::mem::replace(
+                        &mut current,
+                        MetadataIndexNode::new(node_type),
+                    ));
+                }
+                let key = node
+                    .children
+                    .first()
+                    .map(|c| c.0.clone())
+                    .ok_or_else(|| Error::internal("empty index node"))?;
+                current.children.push((key, self.out.pos));
+                self.write_node(&node)?;
+            }
+            current.end_offset = self.out.pos;
+            queue.push(current);
+        }
+        queue
+            .pop()
+            .ok_or_else(|| Error::internal("no index node to make a root of"))
+    }
+
+    /// Java `checkAndBuildLevelIndex`.
+    fn build_device_level(
+        &mut self,
+        devs: Vec<(DeviceId, MetadataIndexNode)>,
+    ) -> Result<MetadataIndexNode> {
+        let degree = self.opts.max_degree;
+        if devs.len() <= degree {
+            let mut node = MetadataIndexNode::new(NodeType::LeafDevice);
+            for (dev, root) in devs {
+                node.children.push((IndexKey::Device(dev), self.out.pos));
+                self.write_node(&root)?;
+            }
+            node.end_offset = self.out.pos;
+            return Ok(node);
+        }
+        let mut queue = Vec::new();
+        let mut current = MetadataIndexNode::new(NodeType::LeafDevice);
+        for (dev, root) in devs {
+            if current.children.len() >= degree {
+                current.end_offset = self.out.pos;
+                queue.push(std::mem::replace(
+                    &mut current,
+                    MetadataIndexNode::new(NodeType::LeafDevice),
+                ));
+            }
+            current.children.push((IndexKey::Device(dev), self.out.pos));
+            self.write_node(&root)?;
+        }
+        current.end_offset = self.out.pos;
+        queue.push(current);
+        let mut root = self.generate_root(queue, NodeType::InternalDevice)?;
+        root.end_offset = self.out.pos;
+        Ok(root)
+    }
+}
+
+struct SeriesInfo {
+    data_type: Option<TSDataType>,
+    encoding: TSEncoding,
+    compression: CompressionType,
+}
+
+/// Parses a device path, rejecting empty ones.
+fn parse_device(device: &str) -> Result<DeviceId> {
+    if device.trim().is_empty() {
+        return Err(bad("device path must not be empty"));
+    }
+    Ok(DeviceId::from_path(device))
+}
