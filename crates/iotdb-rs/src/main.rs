@@ -2,6 +2,9 @@
 //!
 //! `iotdb-rs serve [--host H] [--port P] [--data-dir D] [--config FILE]` starts the
 //! IoTDB-compatible server; flags override the config file, which overrides defaults.
+//! `iotdb-rs tsfile inspect <file>` describes a TsFile.
+
+mod inspect;
 
 use clap::{Parser, Subcommand};
 use server::{Server, ServerConfig};
@@ -30,6 +33,21 @@ struct Cli {
 enum Command {
     /// Run the server (Thrift IClientRPCService, IoTDB SQL).
     Serve(ServeArgs),
+    /// TsFile tools.
+    Tsfile {
+        #[command(subcommand)]
+        command: TsfileCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TsfileCommand {
+    /// Describe a TsFile: devices, series, types, encodings, compression, point counts,
+    /// time ranges and statistics.
+    Inspect {
+        /// The TsFile (V3 or V4).
+        file: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -101,6 +119,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Tsfile {
+            command: TsfileCommand::Inspect { file },
+        } => inspect::inspect(&file).map(|text| print!("{text}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,12 +16,18 @@ mod api;
 mod codec;
 mod config;
 mod engine;
+#[allow(dead_code)] // being wired into the data region
+mod fileset;
 mod infer;
 mod memtable;
+#[allow(dead_code)] // being wired into the data region
+mod mods;
 mod region;
 mod schema;
 mod schema_log;
 mod schema_ops;
+#[allow(dead_code)] // being wired into the data region
+mod tsfiles;
 mod users;
 mod wal;
 

@@ -1,0 +1,633 @@
+//! The sealed TsFiles of a data region: naming and layout, opening and recovery at
+//! start-up, reading one series out of a file (deletions applied), and writing flushed
+//! memtables and compaction results.
+//!
+//! Layout (IoTDB's): `<data>/sequence/<db>/<region>/<partition>/<time>-<version>-<inner>-<cross>.tsfile`
+//! and the same under `unsequence/`; each file may have a `.mods` sidecar (see [`crate::mods`]).
+//! A file is written under a `.tmp` name, fsynced and renamed, so a file with the final name
+//! is always complete; leftovers of a crash (`.tmp`) are removed at start-up and files that
+//! still fail to open are moved into `<data>/corrupted/` with a warning.
+
+use crate::api::{SeriesData, TimeRange};
+use crate::codec::sync_dir;
+use crate::memtable::merge_newest_wins;
+use crate::mods::{append_mods, mods_path, read_mods, Deletion};
+use model::{ColumnData, Error, MeasurementSchema, PartialPath, Result, TSDataType};
+use parking_lot::RwLock;
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tsfile::device::DeviceId;
+use tsfile::reader::TsFileReader;
+use tsfile::writer::{SeriesInput, TsFileWriter, WriterOptions};
+
+/// Suffix of files being written.
+const TMP_SUFFIX: &str = ".tmp";
+/// Suffix of a finished compaction result not yet renamed into place.
+const STAGING_SUFFIX: &str = ".staging";
+/// Name of the compaction log inside a partition directory.
+pub(crate) const COMPACTION_LOG: &str = "compaction.log";
+
+/// The parts of a TsFile name `<time>-<version>-<inner>-<cross>.tsfile`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct FileName {
+    /// Creation time (ms).
+    pub(crate) time: i64,
+    /// Region-wide flush version (orders files by age; a compacted file takes the
+    /// largest version of its sources).
+    pub(crate) version: u64,
+    /// Inner-space compaction count.
+    pub(crate) inner: u32,
+    /// Cross-space compaction count.
+    pub(crate) cross: u32,
+}
+
+impl FileName {
+    /// Parses a file name; `None` if it is not a TsFile name.
+    pub(crate) fn parse(name: &str) -> Option<FileName> {
+        let stem = name.strip_suffix(".tsfile")?;
+        let mut it = stem.split('-');
+        let time = it.next()?.parse().ok()?;
+        let version = it.next()?.parse().ok()?;
+        let inner = it.next()?.parse().ok()?;
+        let cross = it.next()?.parse().ok()?;
+        if it.next().is_some() {
+            return None;
+        }
+        Some(FileName {
+            time,
+            version,
+            inner,
+            cross,
+        })
+    }
+
+    /// The file name.
+    pub(crate) fn render(&self) -> String {
+        format!(
+            "{}-{}-{}-{}.tsfile",
+            self.time, self.version, self.inner, self.cross
+        )
+    }
+
+    /// Order of files by age: by version, then compaction counts (a compaction result
+    /// replaces its sources, so it sorts after the one whose version it took).
+    pub(crate) fn age_key(&self) -> (u64, u32, u32) {
+        (self.version, self.inner + self.cross, self.cross)
+    }
+}
+
+/// Counters of the read path (for tests and diagnostics).
+#[derive(Debug, Default)]
+pub(crate) struct ReadStats {
+    /// Chunks whose statistics lay outside the queried range (never read).
+    pub(crate) chunks_skipped: AtomicU64,
+    /// Chunks read.
+    pub(crate) chunks_read: AtomicU64,
+    /// Files skipped by their device time range.
+    pub(crate) files_skipped: AtomicU64,
+}
+
+/// One sealed TsFile of a region.
+pub(crate) struct TsFileHandle {
+    /// Where it lives.
+    pub(crate) path: PathBuf,
+    /// Sequence (true) or unsequence space.
+    pub(crate) seq: bool,
+    /// Time partition.
+    pub(crate) partition: i64,
+    /// Parsed name.
+    pub(crate) name: FileName,
+    /// File size in bytes.
+    pub(crate) size: u64,
+    reader: TsFileReader<fs::File>,
+    /// Device path → (first time, last time, device id).
+    devices: HashMap<String, (i64, i64, DeviceId)>,
+    mods: RwLock<Vec<Deletion>>,
+}
+
+impl std::fmt::Debug for TsFileHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TsFile({})", self.path.display())
+    }
+}
+
+/// Text form of a series path, as used in mods files.
+pub(crate) fn series_key(device: &PartialPath, measurement: &str) -> String {
+    format!("{device}.{measurement}")
+}
+
+impl TsFileHandle {
+    /// Opens a complete TsFile (reads its metadata and mods).
+    pub(crate) fn open(path: PathBuf, seq: bool, partition: i64) -> Result<TsFileHandle> {
+        let fname = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(FileName::parse)
+            .ok_or_else(|| {
+                Error::StorageEngine(format!("not a TsFile name: {}", path.display()))
+            })?;
+        let reader = TsFileReader::open(&path)?;
+        let size = reader.file_size();
+        let mut devices = HashMap::new();
+        for (dev, series) in reader.all_series()? {
+            let mut lo = i64::MAX;
+            let mut hi = i64::MIN;
+            for s in &series {
+                if s.statistics.count > 0 {
+                    lo = lo.min(s.statistics.start_time);
+                    hi = hi.max(s.statistics.end_time);
+                }
+            }
+            if lo <= hi {
+                devices.insert(dev.path(), (lo, hi, dev));
+            }
+        }
+        let mods = read_mods(&mods_path(&path))?;
+        Ok(TsFileHandle {
+            path,
+            seq,
+            partition,
+            name: fname,
+            size,
+            reader,
+            devices,
+            mods: RwLock::new(mods),
+        })
+    }
+
+    /// The reader of the file.
+    pub(crate) fn reader(&self) -> &TsFileReader<fs::File> {
+        &self.reader
+    }
+
+    /// Time range of a device in this file.
+    pub(crate) fn device_range(&self, device: &str) -> Option<(i64, i64)> {
+        self.devices.get(device).map(|(a, b, _)| (*a, *b))
+    }
+
+    /// Devices in the file with their time ranges.
+    pub(crate) fn device_ranges(&self) -> impl Iterator<Item = (&str, i64, i64)> + '_ {
+        self.devices
+            .iter()
+            .map(|(k, (a, b, _))| (k.as_str(), *a, *b))
+    }
+
+    /// Deletions recorded for this file.
+    pub(crate) fn deletions(&self) -> Vec<Deletion> {
+        self.mods.read().clone()
+    }
+
+    /// Records deletions (durably) for this file.
+    pub(crate) fn add_deletions(&self, dels: Vec<Deletion>) -> Result<()> {
+        if dels.is_empty() {
+            return Ok(());
+        }
+        let mut m = self.mods.write();
+        append_mods(&mods_path(&self.path), &dels)?;
+        m.extend(dels);
+        Ok(())
+    }
+
+    /// Reads one series in `range` with this file's deletions applied; `None` when the
+    /// file has no such series. Values are converted to `phys` when the file holds the
+    /// same physical type; a type mismatch (series re-created) yields `None`.
+    pub(crate) fn read(
+        &self,
+        device: &str,
+        measurement: &str,
+        range: TimeRange,
+        phys: TSDataType,
+        stats: &ReadStats,
+    ) -> Result<Option<SeriesData>> {
+        let Some((lo, hi, dev)) = self.devices.get(device) else {
+            return Ok(None);
+        };
+        if range.start > *hi || range.end < *lo {
+            stats.files_skipped.fetch_add(1, Ordering::Relaxed);
+            return Ok(None);
+        }
+        if !self.reader.may_contain(dev, measurement) {
+            return Ok(None);
+        }
+        let Some(meta) = self.reader.series_metadata(dev, measurement)? else {
+            return Ok(None);
+        };
+        let mut skipped = 0;
+        for c in &meta.chunks {
+            if c.statistics.count == 0
+                || c.statistics.end_time < range.start
+                || c.statistics.start_time > range.end
+            {
+                skipped += 1;
+            }
+        }
+        stats.chunks_skipped.fetch_add(skipped, Ordering::Relaxed);
+        stats
+            .chunks_read
+            .fetch_add(meta.chunks.len() as u64 - skipped, Ordering::Relaxed);
+        let trange = tsfile::reader::TimeRange::new(range.start, range.end);
+        let Some(data) = self.reader.read_series(dev, measurement, trange)? else {
+            return Ok(None);
+        };
+        if data.values.data.data_type() != phys {
+            return Ok(None);
+        }
+        let mut out = SeriesData {
+            times: data.times,
+            values: data.values.data,
+        };
+        let key = format!("{device}.{measurement}");
+        let dels: Vec<TimeRange> = self
+            .mods
+            .read()
+            .iter()
+            .filter(|d| d.series == key)
+            .map(|d| d.range)
+            .collect();
+        if !dels.is_empty() {
+            out = remove_ranges(out, &dels);
+        }
+        Ok(Some(out))
+    }
+
+    /// Deletes the file and its mods from disk.
+    pub(crate) fn remove_files(&self) {
+        for p in [self.path.clone(), mods_path(&self.path)] {
+            match fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => tracing::warn!("cannot remove {}: {e}", p.display()),
+            }
+        }
+    }
+}
+
+/// Keeps the points outside every range.
+pub(crate) fn remove_ranges(data: SeriesData, ranges: &[TimeRange]) -> SeriesData {
+    let keep: Vec<usize> = (0..data.times.len())
+        .filter(|&i| !ranges.iter().any(|r| r.contains(data.times[i])))
+        .collect();
+    if keep.len() == data.times.len() {
+        return data;
+    }
+    SeriesData {
+        times: keep.iter().map(|&i| data.times[i]).collect(),
+        values: gather(&data.values, &keep),
+    }
+}
+
+/// The values at `idx`.
+pub(crate) fn gather(c: &ColumnData, idx: &[usize]) -> ColumnData {
+    fn g<T: Clone>(v: &[T], idx: &[usize]) -> Vec<T> {
+        idx.iter().filter_map(|&i| v.get(i).cloned()).collect()
+    }
+    match c {
+        ColumnData::Boolean(v) => ColumnData::Boolean(g(v, idx)),
+        ColumnData::Int32(v) => ColumnData::Int32(g(v, idx)),
+        ColumnData::Int64(v) => ColumnData::Int64(g(v, idx)),
+        ColumnData::Float(v) => ColumnData::Float(g(v, idx)),
+        ColumnData::Double(v) => ColumnData::Double(g(v, idx)),
+        ColumnData::Binary(v) => ColumnData::Binary(g(v, idx)),
+    }
+}
+
+/// The directories of one region.
+#[derive(Debug, Clone)]
+pub(crate) struct RegionDirs {
+    /// `<data>/sequence/<db>/<region>`.
+    pub(crate) seq: PathBuf,
+    /// `<data>/unsequence/<db>/<region>`.
+    pub(crate) unseq: PathBuf,
+    /// `<data>/corrupted`.
+    pub(crate) corrupted: PathBuf,
+}
+
+impl RegionDirs {
+    /// The directories of region `id` of database `db` under `data_dir`.
+    pub(crate) fn new(data_dir: &Path, db: &str, id: u64) -> RegionDirs {
+        RegionDirs {
+            seq: data_dir.join("sequence").join(db).join(id.to_string()),
+            unseq: data_dir.join("unsequence").join(db).join(id.to_string()),
+            corrupted: data_dir.join("corrupted"),
+        }
+    }
+
+    /// The partition directory of a space.
+    pub(crate) fn partition_dir(&self, seq: bool, partition: i64) -> PathBuf {
+        let root = if seq { &self.seq } else { &self.unseq };
+        root.join(partition.to_string())
+    }
+}
+
+fn set_aside(path: &Path, corrupted: &Path, why: &str) {
+    tracing::warn!(
+        "TsFile {} is unreadable ({why}); moving it into {}",
+        path.display(),
+        corrupted.display()
+    );
+    let _ = fs::create_dir_all(corrupted);
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let stamp = model::time::now_ms();
+    let target = corrupted.join(format!("{stamp}-{name}"));
+    if let Err(e) = fs::rename(path, &target) {
+        tracing::warn!("cannot move {}: {e}; removing it", path.display());
+        let _ = fs::remove_file(path);
+    }
+    let mods = mods_path(path);
+    if mods.exists() {
+        let _ = fs::rename(&mods, corrupted.join(format!("{stamp}-{name}.mods")));
+    }
+}
+
+/// Finishes or rolls back an interrupted compaction of one partition directory.
+///
+/// Log format: first line the target file name, then one source path per line (relative
+/// to the data dirs: `sequence|unsequence/<partition>/<name>`), then a line `end`. A log
+/// without its `end` line was torn while written, before anything was renamed: roll back.
+fn recover_compaction(dirs: &RegionDirs, part_dir: &Path) {
+    let log = part_dir.join(COMPACTION_LOG);
+    let Ok(text) = fs::read_to_string(&log) else {
+        return;
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let complete = lines.last() == Some(&"end");
+    let target = lines.first().map(|t| part_dir.join(t));
+    match target {
+        Some(target) if complete && target.exists() => {
+            tracing::warn!("finishing interrupted compaction into {}", target.display());
+            for src in &lines[1..lines.len() - 1] {
+                let Some((space, rest)) = src.split_once('/') else {
+                    continue;
+                };
+                let root = if space == "sequence" {
+                    &dirs.seq
+                } else {
+                    &dirs.unseq
+                };
+                let p = root.join(rest);
+                if p != target {
+                    let _ = fs::remove_file(&p);
+                    let _ = fs::remove_file(mods_path(&p));
+                }
+            }
+        }
+        Some(target) => {
+            tracing::warn!(
+                "rolling back interrupted compaction into {}",
+                target.display()
+            );
+            for suffix in [TMP_SUFFIX, STAGING_SUFFIX] {
+                let mut tmp = target.as_os_str().to_owned();
+                tmp.push(suffix);
+                let _ = fs::remove_file(PathBuf::from(tmp));
+            }
+        }
+        None => {}
+    }
+    let _ = fs::remove_file(&log);
+    sync_dir(part_dir);
+}
+
+/// Opens every TsFile of a region (recovering interrupted compactions, removing
+/// unfinished `.tmp` files and setting aside unreadable ones), sorted oldest first.
+pub(crate) fn open_region_files(dirs: &RegionDirs) -> Result<Vec<Arc<TsFileHandle>>> {
+    let mut out = Vec::new();
+    // compaction logs live in the sequence partition directory of their target
+    for seq in [true, false] {
+        let root = if seq { &dirs.seq } else { &dirs.unseq };
+        let Ok(rd) = fs::read_dir(root) else { continue };
+        let mut parts: Vec<(i64, PathBuf)> = Vec::new();
+        for ent in rd.flatten() {
+            if let Some(p) = ent.file_name().to_str().and_then(|n| n.parse::<i64>().ok()) {
+                parts.push((p, ent.path()));
+            }
+        }
+        for (p, dir) in parts {
+            if seq {
+                recover_compaction(dirs, &dir);
+            }
+            let _ = p;
+        }
+    }
+    for seq in [true, false] {
+        let root = if seq { &dirs.seq } else { &dirs.unseq };
+        let Ok(rd) = fs::read_dir(root) else { continue };
+        for ent in rd.flatten() {
+            let Some(partition) = ent.file_name().to_str().and_then(|n| n.parse::<i64>().ok())
+            else {
+                continue;
+            };
+            let Ok(files) = fs::read_dir(ent.path()) else {
+                continue;
+            };
+            for f in files.flatten() {
+                let name = f.file_name().to_string_lossy().to_string();
+                let path = f.path();
+                if name.ends_with(TMP_SUFFIX) || name.ends_with(STAGING_SUFFIX) {
+                    tracing::warn!("removing unfinished file {}", path.display());
+                    let _ = fs::remove_file(&path);
+                    continue;
+                }
+                if FileName::parse(&name).is_none() {
+                    continue;
+                }
+                match TsFileHandle::open(path.clone(), seq, partition) {
+                    Ok(h) => out.push(Arc::new(h)),
+                    Err(e) => set_aside(&path, &dirs.corrupted, &e.to_string()),
+                }
+            }
+        }
+    }
+    out.sort_by_key(|h| h.name.age_key());
+    Ok(out)
+}
+
+/// One series to write into a file.
+pub(crate) struct FlushSeries {
+    /// Schema (type, encoding, compressor) shaping the chunk.
+    pub(crate) schema: MeasurementSchema,
+    /// Sorted, unique points.
+    pub(crate) data: SeriesData,
+}
+
+/// Writes a TsFile at `path` (through a `.tmp` file, fsynced and renamed) holding the
+/// given devices; returns false (writing nothing) if there is no point at all.
+pub(crate) fn write_file(
+    path: &Path,
+    devices: &BTreeMap<String, Vec<FlushSeries>>,
+) -> Result<bool> {
+    if devices
+        .values()
+        .all(|s| s.iter().all(|f| f.data.times.is_empty()))
+    {
+        return Ok(false);
+    }
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::internal("TsFile path without a directory"))?;
+    fs::create_dir_all(dir)?;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(TMP_SUFFIX);
+    let tmp = PathBuf::from(tmp);
+    let result = (|| -> Result<()> {
+        let mut w = TsFileWriter::create(&tmp, WriterOptions::default())?;
+        for (device, series) in devices {
+            let inputs: Vec<SeriesInput<'_>> = series
+                .iter()
+                .filter(|s| !s.data.times.is_empty())
+                .map(|s| SeriesInput {
+                    schema: &s.schema,
+                    times: &s.data.times,
+                    values: &s.data.values,
+                    nulls: None,
+                })
+                .collect();
+            if !inputs.is_empty() {
+                w.write_device(device, &inputs)?;
+            }
+        }
+        let buf = w.finish()?;
+        let file = buf
+            .into_inner()
+            .map_err(|e| Error::StorageEngine(format!("writing {}: {e}", tmp.display())))?;
+        file.sync_all()?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    fs::rename(&tmp, path)?;
+    sync_dir(dir);
+    Ok(true)
+}
+
+/// Merges the given files (oldest first) of one partition into `target` (a sequence
+/// file), crash-safely: the merged file is written and fsynced under a temporary name, a
+/// compaction log naming target and sources is fsynced, the file is renamed, and only
+/// then may the caller swap the file lists and delete the sources (see
+/// [`finish_compaction`]). Returns false if every point of the sources was deleted
+/// (nothing written; the sources may still be dropped).
+pub(crate) fn compact_files(
+    dirs: &RegionDirs,
+    sources: &[Arc<TsFileHandle>],
+    target: &Path,
+) -> Result<bool> {
+    let part_dir = target
+        .parent()
+        .ok_or_else(|| Error::internal("TsFile path without a directory"))?;
+    // union of devices and series, with the schema of the newest chunk of each series
+    let mut layout: BTreeMap<String, BTreeMap<String, MeasurementSchema>> = BTreeMap::new();
+    for f in sources {
+        for (dev, series) in f.reader.all_series()? {
+            let entry = layout.entry(dev.path()).or_default();
+            for s in series {
+                if s.is_aligned_time() {
+                    continue;
+                }
+                let (Some(dt), Some(first)) = (s.data_type, s.chunks.first()) else {
+                    continue;
+                };
+                let header = f.reader.read_chunk(first)?.header;
+                entry.insert(
+                    s.measurement.clone(),
+                    MeasurementSchema {
+                        name: s.measurement.clone(),
+                        data_type: dt,
+                        encoding: header.encoding,
+                        compressor: header.compression,
+                    },
+                );
+            }
+        }
+    }
+    let stats = ReadStats::default();
+    let mut devices: BTreeMap<String, Vec<FlushSeries>> = BTreeMap::new();
+    for (dev, series) in layout {
+        let mut out = Vec::new();
+        for (m, schema) in series {
+            let phys = schema.data_type.physical();
+            let mut parts = Vec::new();
+            for f in sources {
+                if let Some(d) = f.read(&dev, &m, TimeRange::ALL, phys, &stats)? {
+                    parts.push(d);
+                }
+            }
+            let data = merge_newest_wins(parts, phys);
+            out.push(FlushSeries { schema, data });
+        }
+        devices.insert(dev, out);
+    }
+    let mut log = String::new();
+    log.push_str(
+        &target
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default(),
+    );
+    log.push('\n');
+    for f in sources {
+        let space = if f.seq { "sequence" } else { "unsequence" };
+        let name = f
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        log.push_str(&format!("{space}/{}/{name}\n", f.partition));
+    }
+    log.push_str("end\n");
+    // write the merged file under its tmp name first (write_file renames at the end, so
+    // write to a side name and rename ourselves after the log is durable)
+    let mut staged = target.as_os_str().to_owned();
+    staged.push(STAGING_SUFFIX);
+    let staged_name = PathBuf::from(staged);
+    let wrote = write_file(&staged_name, &devices)?;
+    let log_path = part_dir.join(COMPACTION_LOG);
+    {
+        use std::io::Write;
+        fs::create_dir_all(part_dir)?;
+        let mut f = fs::File::create(&log_path)?;
+        f.write_all(log.as_bytes())?;
+        f.sync_all()?;
+    }
+    sync_dir(part_dir);
+    if wrote {
+        fs::rename(&staged_name, target)?;
+        sync_dir(part_dir);
+    }
+    let _ = dirs;
+    Ok(wrote)
+}
+
+/// Completes a compaction after the file lists were swapped: removes the sources and the
+/// log.
+pub(crate) fn finish_compaction(sources: &[Arc<TsFileHandle>], target: &Path) {
+    for s in sources {
+        s.remove_files();
+    }
+    if let Some(dir) = target.parent() {
+        let _ = fs::remove_file(dir.join(COMPACTION_LOG));
+        sync_dir(dir);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names() {
+        let n = FileName::parse("1700000000000-12-3-1.tsfile").unwrap();
+        assert_eq!(n.version, 12);
+        assert_eq!(n.render(), "1700000000000-12-3-1.tsfile");
+        assert!(FileName::parse("1-2-3.tsfile").is_none());
+        assert!(FileName::parse("1-2-3-4.tsfile.tmp").is_none());
+        assert!(FileName::parse("a-2-3-4.tsfile").is_none());
+    }
+}
