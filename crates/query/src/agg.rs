@@ -28,6 +28,20 @@ pub enum AggKind {
 }
 
 impl AggKind {
+    /// The names [`AggKind::from_name`] accepts.
+    pub const NAMES: &'static [&'static str] = &[
+        "count",
+        "sum",
+        "avg",
+        "extreme",
+        "max_value",
+        "min_value",
+        "first_value",
+        "last_value",
+        "max_time",
+        "min_time",
+    ];
+
     /// The aggregation for a (case-insensitive) function name.
     pub fn from_name(name: &str) -> Option<AggKind> {
         Some(match name.to_ascii_lowercase().as_str() {

@@ -850,6 +850,195 @@ pub fn show_version() -> QueryResult {
 }
 
 /// SHOW CLUSTER [DETAILS]: this single process acts as one ConfigNode and one DataNode.
+/// SHOW DATANODES: the one node of this server, holding every region.
+pub fn show_data_nodes(engine: &Engine) -> QueryResult {
+    let mut t = TableBuilder::new(&[
+        ("NodeID", TSDataType::Int32),
+        ("Status", TSDataType::Text),
+        ("RpcAddress", TSDataType::Text),
+        ("RpcPort", TSDataType::Int32),
+        ("DataRegionNum", TSDataType::Int32),
+        ("SchemaRegionNum", TSDataType::Int32),
+    ]);
+    // One schema and one data region per database (see SHOW REGIONS).
+    let n = i32::try_from(engine.databases(&all_pattern()).len()).unwrap_or(i32::MAX);
+    t.row(vec![
+        Some(Value::Int32(DATA_NODE_ID)),
+        text("Running"),
+        text("127.0.0.1"),
+        None,
+        Some(Value::Int32(n)),
+        Some(Value::Int32(n)),
+    ]);
+    t.finish(true)
+}
+
+/// SHOW CONFIGNODES: the single node's configuration role, always the leader.
+pub fn show_config_nodes() -> QueryResult {
+    let mut t = TableBuilder::new(&[
+        ("NodeID", TSDataType::Int32),
+        ("Status", TSDataType::Text),
+        ("InternalAddress", TSDataType::Text),
+        ("InternalPort", TSDataType::Int32),
+        ("Role", TSDataType::Text),
+    ]);
+    t.row(vec![
+        Some(Value::Int32(CONFIG_NODE_ID)),
+        text("Running"),
+        text("127.0.0.1"),
+        Some(Value::Int32(CONFIG_NODE_PORT)),
+        text("Leader"),
+    ]);
+    t.finish(true)
+}
+
+/// SHOW [SCHEMA|DATA] REGIONS [OF DATABASE …]: per database one schema region and one data
+/// region (both numbered by the database's region id), all on the one node, all leaders.
+/// There is no slot partitioning, so the slot counts are NULL.
+pub fn show_regions(
+    engine: &Engine,
+    kind: Option<&sql::ast::RegionKind>,
+    databases: &[PathPattern],
+) -> QueryResult {
+    use sql::ast::RegionKind;
+    let mut t = TableBuilder::new(&[
+        ("RegionId", TSDataType::Int32),
+        ("Type", TSDataType::Text),
+        ("Status", TSDataType::Text),
+        ("Database", TSDataType::Text),
+        ("SeriesSlotNum", TSDataType::Int32),
+        ("TimeSlotNum", TSDataType::Int64),
+        ("DataNodeId", TSDataType::Int32),
+        ("RpcAddress", TSDataType::Text),
+        ("RpcPort", TSDataType::Int32),
+        ("Role", TSDataType::Text),
+    ]);
+    let patterns = if databases.is_empty() {
+        vec![all_pattern()]
+    } else {
+        databases.to_vec()
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut dbs = Vec::new();
+    for p in &patterns {
+        for db in engine.databases(p) {
+            if seen.insert(db.path.clone()) {
+                dbs.push(db);
+            }
+        }
+    }
+    for (k, name) in [
+        (RegionKind::Schema, "SchemaRegion"),
+        (RegionKind::Data, "DataRegion"),
+    ] {
+        if kind.is_some_and(|want| *want != k) {
+            continue;
+        }
+        for db in &dbs {
+            t.row(vec![
+                Some(Value::Int32(
+                    i32::try_from(db.region_id).unwrap_or(i32::MAX),
+                )),
+                text(name),
+                text("Running"),
+                text(db.path.to_string()),
+                None,
+                None,
+                Some(Value::Int32(DATA_NODE_ID)),
+                text("127.0.0.1"),
+                None,
+                text("Leader"),
+            ]);
+        }
+    }
+    t.finish(true)
+}
+
+/// SHOW VARIABLES: the settings of this server that IoTDB reports there.
+pub fn show_variables(engine: &Engine) -> QueryResult {
+    let c = engine.config();
+    let mut t = TableBuilder::new(&[("Variable", TSDataType::Text), ("Value", TSDataType::Text)]);
+    let vars: Vec<(&str, String)> = vec![
+        ("ClusterName", "defaultCluster".into()),
+        ("DataReplicationFactor", "1".into()),
+        ("SchemaReplicationFactor", "1".into()),
+        (
+            "TimePartitionInterval",
+            c.default_time_partition_interval_ms.to_string(),
+        ),
+        (
+            "DefaultStorageGroupLevel",
+            c.default_storage_group_level.to_string(),
+        ),
+        ("DefaultCompressor", c.default_compressor.name().to_string()),
+        ("TimestampPrecision", "ms".into()),
+        ("EnableAutoCreateSchema", c.auto_create_schema.to_string()),
+        ("ReadConsistencyLevel", "strong".into()),
+    ];
+    for (k, v) in vars {
+        t.row(vec![text(k), text(v)]);
+    }
+    t.finish(true)
+}
+
+/// SHOW FUNCTIONS: the built-in functions iotdb-rs evaluates (aggregations as `native`, the
+/// others as `built-in UDTF`, IoTDB's types); there are no user-defined functions, and no Java
+/// class behind any of them (NULL).
+pub fn show_functions() -> QueryResult {
+    let mut t = TableBuilder::new(&[
+        ("FunctionName", TSDataType::Text),
+        ("FunctionType", TSDataType::Text),
+        ("ClassName(UDF)", TSDataType::Text),
+    ]);
+    let mut names: Vec<(String, &str)> = Vec::new();
+    for n in crate::agg::AggKind::NAMES {
+        names.push((n.to_ascii_uppercase(), "native"));
+    }
+    for n in crate::expr::MathFn::NAMES
+        .iter()
+        .chain(crate::rowfn::RowFn::NAMES)
+    {
+        names.push((n.to_ascii_uppercase(), "built-in UDTF"));
+    }
+    names.sort();
+    for (n, kind) in names {
+        t.row(vec![text(n), text(kind), None]);
+    }
+    t.finish(true)
+}
+
+/// SHOW TRIGGERS: iotdb-rs has no triggers (CREATE TRIGGER is not supported), so no rows.
+pub fn show_triggers() -> QueryResult {
+    TableBuilder::new(&[
+        ("TriggerName", TSDataType::Text),
+        ("Event", TSDataType::Text),
+        ("Type", TSDataType::Text),
+        ("State", TSDataType::Text),
+        ("PathPattern", TSDataType::Text),
+        ("ClassName", TSDataType::Text),
+        ("NodeID", TSDataType::Text),
+    ])
+    .finish(true)
+}
+
+/// SHOW CONTINUOUS QUERIES: none exist (CREATE CONTINUOUS QUERY is not supported), so no rows.
+pub fn show_continuous_queries() -> QueryResult {
+    TableBuilder::new(&[
+        ("CQId", TSDataType::Text),
+        ("Query", TSDataType::Text),
+        ("State", TSDataType::Text),
+    ])
+    .finish(true)
+}
+
+/// Node id SHOW CLUSTER/DATANODES/REGIONS give the data-serving role of this server.
+const DATA_NODE_ID: i32 = 1;
+/// Node id of the configuration role (SHOW CLUSTER/CONFIGNODES).
+const CONFIG_NODE_ID: i32 = 0;
+/// Internal port SHOW CLUSTER/CONFIGNODES report for the configuration role.
+const CONFIG_NODE_PORT: i32 = 10710;
+
+/// SHOW CLUSTER [DETAILS].
 pub fn show_cluster(details: bool) -> QueryResult {
     let mut header = vec![
         ("NodeID", TSDataType::Int32),
@@ -869,7 +1058,10 @@ pub fn show_cluster(details: bool) -> QueryResult {
         ]);
     }
     let mut t = TableBuilder::new(&header);
-    for (id, kind, port) in [(0, "ConfigNode", 10710), (1, "DataNode", 10730)] {
+    for (id, kind, port) in [
+        (CONFIG_NODE_ID, "ConfigNode", CONFIG_NODE_PORT),
+        (DATA_NODE_ID, "DataNode", 10730),
+    ] {
         let mut row = vec![
             Some(Value::Int32(id)),
             text(kind),

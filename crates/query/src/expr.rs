@@ -135,6 +135,12 @@ pub enum MathFn {
 }
 
 impl MathFn {
+    /// The names [`MathFn::from_name`] accepts.
+    pub const NAMES: &'static [&'static str] = &[
+        "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "degrees", "radians",
+        "abs", "sign", "ceil", "floor", "round", "exp", "ln", "log10", "sqrt",
+    ];
+
     /// The function for a (case-insensitive) name.
     pub fn from_name(name: &str) -> Option<MathFn> {
         Some(match name.to_ascii_lowercase().as_str() {

@@ -280,13 +280,15 @@ impl Executor {
             Statement::ShowAllTtl => rows(exec::show_ttl(e, &[])),
             Statement::Auth(a) => exec::auth(e, &a),
             Statement::ShowCluster { details } => rows(exec::show_cluster(details)),
-            Statement::ShowDataNodes => Err(unsupported("SHOW DATANODES")),
-            Statement::ShowConfigNodes => Err(unsupported("SHOW CONFIGNODES")),
-            Statement::ShowRegions { .. } => Err(unsupported("SHOW REGIONS")),
-            Statement::ShowVariables => Err(unsupported("SHOW VARIABLES")),
-            Statement::ShowFunctions => Err(unsupported("SHOW FUNCTIONS")),
-            Statement::ShowTriggers => Err(unsupported("SHOW TRIGGERS")),
-            Statement::ShowContinuousQueries => Err(unsupported("SHOW CONTINUOUS QUERIES")),
+            Statement::ShowDataNodes => rows(exec::show_data_nodes(e)),
+            Statement::ShowConfigNodes => rows(exec::show_config_nodes()),
+            Statement::ShowRegions { kind, databases } => {
+                rows(exec::show_regions(e, kind.as_ref(), &databases))
+            }
+            Statement::ShowVariables => rows(exec::show_variables(e)),
+            Statement::ShowFunctions => rows(exec::show_functions()),
+            Statement::ShowTriggers => rows(exec::show_triggers()),
+            Statement::ShowContinuousQueries => rows(exec::show_continuous_queries()),
             Statement::ShowQueries { .. } => Err(unsupported("SHOW QUERIES")),
             Statement::KillQuery { .. } => Err(unsupported("KILL QUERY")),
             // No caches are kept above storage, so there is nothing to clear.

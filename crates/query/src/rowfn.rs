@@ -125,6 +125,27 @@ fn parse_bool(v: &str, key: &str) -> Result<bool> {
 }
 
 impl RowFn {
+    /// The names [`RowFn::resolve`] accepts.
+    pub const NAMES: &'static [&'static str] = &[
+        "length",
+        "upper",
+        "lower",
+        "trim",
+        "string_contains",
+        "string_matches",
+        "locate",
+        "startswith",
+        "endswith",
+        "concat",
+        "substr",
+        "strcmp",
+        "const",
+        "pi",
+        "e",
+        "in_range",
+        "on_off",
+    ];
+
     /// The function named `name` (case-insensitive) with `args` series arguments and
     /// `attrs`; `None` when the name is not a string function.
     pub fn resolve(name: &str, args: usize, attrs: &[(String, String)]) -> Option<Result<RowFn>> {

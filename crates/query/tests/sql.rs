@@ -954,3 +954,41 @@ fn executor_is_shared_between_threads() {
         vec![(0, vec![s("4")])]
     );
 }
+
+#[test]
+fn single_node_cluster_shows() {
+    let db = weather();
+    let t = db.query("show regions");
+    assert_eq!(
+        cols(&t),
+        vec![
+            "RegionId",
+            "Type",
+            "Status",
+            "Database",
+            "SeriesSlotNum",
+            "TimeSlotNum",
+            "DataNodeId",
+            "RpcAddress",
+            "RpcPort",
+            "Role"
+        ]
+    );
+    let dbs = db.query("count databases").rows[0].1[0].clone();
+    let n: usize = dbs.as_deref().unwrap_or("0").parse().unwrap();
+    assert_eq!(t.rows.len(), 2 * n);
+    let t = db.query("show data regions");
+    assert_eq!(t.rows.len(), n);
+    assert!(t.rows.iter().all(|r| r.1[1] == s("DataRegion")));
+    let t = db.query("show datanodes");
+    assert_eq!(t.rows.len(), 1);
+    assert_eq!(t.rows[0].1[4], s(&n.to_string()));
+    assert_eq!(db.query("show triggers").rows.len(), 0);
+    assert_eq!(db.query("show continuous queries").rows.len(), 0);
+    let t = db.query("show functions");
+    assert!(t
+        .rows
+        .iter()
+        .any(|r| r.1[0] == s("COUNT") && r.1[1] == s("native")));
+    assert!(t.rows.iter().any(|r| r.1[0] == s("STRING_CONTAINS")));
+}

@@ -52,6 +52,8 @@ pub struct DatabaseInfo {
     pub ttl_ms: Option<i64>,
     /// Time partition interval in milliseconds.
     pub time_partition_interval_ms: i64,
+    /// Id of the database's data region (each database has exactly one).
+    pub region_id: u64,
 }
 
 /// A time series to create.

@@ -522,6 +522,7 @@ impl Schema {
                 path: d.path.clone(),
                 ttl_ms: d.ttl,
                 time_partition_interval_ms: d.interval,
+                region_id: d.region_id,
             })
             .collect()
     }
