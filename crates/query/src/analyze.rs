@@ -577,6 +577,16 @@ impl<'a, 'e> Converter<'a, 'e> {
                         .join(", ");
                     return Ok(Expr::Row(Box::new(f), name.clone(), attrs, inner));
                 }
+                if let Some(f) = crate::seriesfn::SeriesFn::resolve(name, args.len(), attributes) {
+                    let f = f?;
+                    let inner = self.convert(&args[0], agg_level)?;
+                    let attrs = attributes
+                        .iter()
+                        .map(|(k, v)| format!("\"{k}\"=\"{v}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    return Ok(Expr::Series(Box::new(f), name.clone(), attrs, b(inner)));
+                }
                 if is_unimplemented_builtin(name) {
                     return Err(Error::Unsupported(format!(
                         "function {name} is not supported yet"
@@ -732,18 +742,6 @@ pub fn split_time_filter(filter: Option<Expr>) -> (TimeRange, Option<Expr>) {
 /// evaluate yet: they answer "not supported yet" rather than "UDF not registered".
 fn is_unimplemented_builtin(name: &str) -> bool {
     const NAMES: &[&str] = &[
-        "diff",
-        "difference",
-        "non_negative_difference",
-        "time_difference",
-        "derivative",
-        "non_negative_derivative",
-        "top_k",
-        "bottom_k",
-        "zero_duration",
-        "non_zero_duration",
-        "zero_count",
-        "non_zero_count",
         "equal_size_bucket_random_sample",
         "equal_size_bucket_agg_sample",
         "equal_size_bucket_m4_sample",

@@ -282,6 +282,10 @@ pub enum Expr {
     /// A built-in row-wise function (string, constant, `in_range`/`on_off`): the function, its
     /// name as written, the `"k"="v"` attribute text of the header, and its series arguments.
     Row(Box<crate::rowfn::RowFn>, String, String, Vec<Expr>),
+    /// A built-in whole-series function (`difference`, `top_k`, …): the function, its name as
+    /// written, the `"k"="v"` attribute text, and its input. Only valid where the chunk holds
+    /// the whole series (see [`Expr::has_series_fn`]).
+    Series(Box<crate::seriesfn::SeriesFn>, String, String, Box<Expr>),
 }
 
 /// Converts an SQL LIKE pattern (`%` any run, `_` one character, `\` escapes) into an
@@ -419,6 +423,13 @@ impl Expr {
             }
             Expr::Math(_, name, e) => format!("{name}({})", e.display(names)),
             Expr::Cast(e, t) => format!("CAST({} AS {})", e.display(names), t.name()),
+            Expr::Series(_, name, attrs, arg) => {
+                if attrs.is_empty() {
+                    format!("{name}({})", arg.display(names))
+                } else {
+                    format!("{name}({}, {attrs})", arg.display(names))
+                }
+            }
             Expr::Row(_, name, attrs, args) => {
                 let mut parts: Vec<String> = args.iter().map(|a| a.display(names)).collect();
                 if !attrs.is_empty() {
@@ -429,12 +440,38 @@ impl Expr {
         }
     }
 
+    /// True when the expression uses a whole-series function anywhere.
+    pub fn has_series_fn(&self) -> bool {
+        match self {
+            Expr::Series(..) => true,
+            Expr::Time | Expr::Input(_) | Expr::Const(..) | Expr::Null => false,
+            Expr::Neg(e) | Expr::Not(e) | Expr::Math(_, _, e) | Expr::Cast(e, _) => {
+                e.has_series_fn()
+            }
+            Expr::IsNull { expr, .. }
+            | Expr::In { expr, .. }
+            | Expr::Like { expr, .. }
+            | Expr::Regexp { expr, .. } => expr.has_series_fn(),
+            Expr::Arith(_, l, r) | Expr::Cmp(_, l, r) | Expr::And(l, r) | Expr::Or(l, r) => {
+                l.has_series_fn() || r.has_series_fn()
+            }
+            Expr::Between {
+                expr, low, high, ..
+            } => expr.has_series_fn() || low.has_series_fn() || high.has_series_fn(),
+            Expr::Row(_, _, _, args) => args.iter().any(Expr::has_series_fn),
+        }
+    }
+
     /// The indices of the inputs the expression reads.
     pub fn inputs(&self, out: &mut Vec<usize>) {
         match self {
             Expr::Input(i) => out.push(*i),
             Expr::Time | Expr::Const(..) | Expr::Null => {}
-            Expr::Neg(e) | Expr::Not(e) | Expr::Math(_, _, e) | Expr::Cast(e, _) => e.inputs(out),
+            Expr::Neg(e)
+            | Expr::Not(e)
+            | Expr::Math(_, _, e)
+            | Expr::Cast(e, _)
+            | Expr::Series(_, _, _, e) => e.inputs(out),
             Expr::Row(_, _, _, args) => {
                 for a in args {
                     a.inputs(out);
@@ -536,6 +573,11 @@ impl Expr {
                     MathFn::Abs => t,
                     _ => Some(T::Double),
                 }
+            }
+            Expr::Series(f, _, _, arg) => {
+                let t = arg.check_type(types, names)?;
+                expect_type(&arg.display(names), t, &NUMERIC)?;
+                t.map(|t| f.output_type(t))
             }
             Expr::Row(f, _, _, args) => {
                 for a in args {
@@ -649,6 +691,11 @@ impl Expr {
             }
             Expr::Math(f, _, e) => math(*f, &e.eval(chunk)?),
             Expr::Cast(e, t) => cast(&e.eval(chunk)?, *t)?,
+            Expr::Series(f, _, _, arg) => {
+                let x = arg.eval(chunk)?;
+                let out = f.output_type(x.data.data_type());
+                f.eval(&chunk.times, &x, out)?
+            }
             Expr::Row(f, _, _, args) => {
                 let cols = args
                     .iter()

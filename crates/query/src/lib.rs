@@ -17,6 +17,7 @@ pub mod join;
 pub mod result;
 pub mod rowfn;
 pub mod select;
+pub mod seriesfn;
 
 pub use result::{EmptyStream, MemStream, Outcome, QueryResult, ResultStream, TableBuilder};
 

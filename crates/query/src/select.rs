@@ -326,6 +326,17 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
             acc
         }
     };
+    // Whole-series functions need every point of their input at once: only the outputs of
+    // a raw query evaluate that way.
+    let series_fn_misplaced = filter.as_ref().is_some_and(Expr::has_series_fn)
+        || (aggregated
+            && (outputs.iter().any(|(e, _, _)| e.has_series_fn())
+                || conv.aggs.specs.iter().any(|s| s.arg.has_series_fn())));
+    if series_fn_misplaced {
+        return Err(Error::Semantic(
+            "variation, selector and interval functions (difference, top_k, zero_count, …) are only allowed in the SELECT list of a raw query".into(),
+        ));
+    }
     if let Some(f) = &filter {
         let t = f.check_type(&conv.series.types, &conv.series.names)?;
         if !matches!(t, None | Some(TSDataType::Boolean)) {
@@ -584,6 +595,7 @@ impl QueryPlan {
             } => Box::new(RawStream {
                 join: TimeJoin::new(read_all(engine, paths, *range)?, *desc),
                 filter: filter.clone(),
+                whole_series: outputs.iter().any(Expr::has_series_fn),
                 outputs: outputs.clone(),
                 offset: inner_offset,
                 limit: inner_limit,
@@ -764,6 +776,7 @@ fn remap_inputs(e: Expr, map: &[usize]) -> Result<Expr> {
         },
         Expr::Math(f, name, x) => Expr::Math(f, name, r(x)?),
         Expr::Cast(x, t) => Expr::Cast(r(x)?, t),
+        Expr::Series(f, name, attrs, x) => Expr::Series(f, name, attrs, r(x)?),
         Expr::Row(f, name, attrs, args) => Expr::Row(
             f,
             name,
@@ -1195,10 +1208,14 @@ impl ResultStream for DeviceStream {
     }
 }
 
-/// Raw query rows: time join → filter → projection → drop all-null rows → offset/limit.
+/// Raw query rows: time join → filter → projection → offset/limit. With whole-series
+/// functions among the outputs, the whole filtered join is read into one chunk first (those
+/// functions need every point), and only rows where some output has a value are kept (their
+/// outputs are point sets of their own, as in IoTDB).
 struct RawStream {
     join: TimeJoin,
     filter: Option<Expr>,
+    whole_series: bool,
     outputs: Vec<Expr>,
     offset: u64,
     limit: Option<u64>,
@@ -1207,21 +1224,55 @@ struct RawStream {
 }
 
 impl RawStream {
+    fn filtered(&self, chunk: Chunk) -> Result<Chunk> {
+        let Some(f) = &self.filter else {
+            return Ok(chunk);
+        };
+        let keep = selected_rows(&f.eval(&chunk)?);
+        Ok(if keep.len() != chunk.len() {
+            chunk.take(&keep)
+        } else {
+            chunk
+        })
+    }
+
+    /// The whole remaining filtered join as one chunk (`None` once it has been read).
+    fn whole_chunk(&mut self) -> Result<Option<Chunk>> {
+        let mut all: Option<RowBatch> = None;
+        while let Some(chunk) = self.join.next_chunk(MIN_JOIN_ROWS) {
+            let c = self.filtered(chunk)?;
+            let b = RowBatch {
+                times: c.times,
+                columns: c.columns,
+            };
+            match all.as_mut() {
+                None => all = Some(b),
+                Some(a) => append_batch(a, &b),
+            }
+        }
+        Ok(all.map(|b| Chunk {
+            times: b.times,
+            columns: b.columns,
+        }))
+    }
+
     /// The next non-empty group of result rows (offset and limit applied), or `None`.
     fn produce(&mut self, want: usize) -> Result<Option<RowBatch>> {
         loop {
             if self.limit == Some(0) || self.outputs.is_empty() {
                 return Ok(None);
             }
-            let Some(mut chunk) = self.join.next_chunk(want.max(MIN_JOIN_ROWS)) else {
-                return Ok(None);
-            };
-            if let Some(f) = &self.filter {
-                let keep = selected_rows(&f.eval(&chunk)?);
-                if keep.len() != chunk.len() {
-                    chunk = chunk.take(&keep);
+            let chunk = if self.whole_series {
+                match self.whole_chunk()? {
+                    Some(c) => c,
+                    None => return Ok(None),
                 }
-            }
+            } else {
+                let Some(chunk) = self.join.next_chunk(want.max(MIN_JOIN_ROWS)) else {
+                    return Ok(None);
+                };
+                self.filtered(chunk)?
+            };
             let cols = self
                 .outputs
                 .iter()
@@ -1230,7 +1281,13 @@ impl RawStream {
             // Every time of the joined series survives, even when all outputs are null there
             // (`SELECT a + b` where only `a` has a value, `SELECT i … WHERE d < 0` where `i`
             // has none): IoTDB 1.0 does not drop such rows.
-            let mut keep: Vec<usize> = (0..chunk.len()).collect();
+            let mut keep: Vec<usize> = if self.whole_series {
+                (0..chunk.len())
+                    .filter(|&r| cols.iter().any(|c| !c.is_null(r)))
+                    .collect()
+            } else {
+                (0..chunk.len()).collect()
+            };
             if self.offset > 0 {
                 let skip = (self.offset.min(usize::MAX as u64) as usize).min(keep.len());
                 keep.drain(..skip);

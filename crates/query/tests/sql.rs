@@ -621,7 +621,7 @@ fn unsupported_features_say_so() {
     for sql in [
         "select temperature into root.x.y(t) from root.ln.wf01.wt01",
         "select avg(temperature) from root.ln.** group by tags(city)",
-        "select difference(temperature) from root.ln.wf01.wt01",
+        "select m4(temperature, 'windowSize'='2') from root.ln.wf01.wt01",
         "select stddev(temperature) from root.ln.wf01.wt01",
     ] {
         assert_eq!(db.code(sql), 300, "{sql}");
@@ -991,4 +991,31 @@ fn single_node_cluster_shows() {
         .iter()
         .any(|r| r.1[0] == s("COUNT") && r.1[1] == s("native")));
     assert!(t.rows.iter().any(|r| r.1[0] == s("STRING_CONTAINS")));
+}
+
+#[test]
+fn whole_series_functions() {
+    let db = weather();
+    let t = db.query(
+        "select difference(temperature), top_k(temperature, 'k'='1') from root.ln.wf01.wt01",
+    );
+    assert_eq!(
+        cols(&t),
+        vec![
+            "difference(root.ln.wf01.wt01.temperature)",
+            "top_k(root.ln.wf01.wt01.temperature, \"k\"=\"1\")"
+        ]
+    );
+    assert_eq!(t.types, vec![TSDataType::Float, TSDataType::Float]);
+    // No row where neither function has a point; the first point has no difference.
+    assert!(t.rows.iter().all(|r| r.1.iter().any(Option::is_some)));
+    // Only in the SELECT list of raw queries.
+    assert_eq!(
+        db.code("select temperature from root.ln.wf01.wt01 where difference(temperature) > 0"),
+        701
+    );
+    assert_eq!(
+        db.code("select count(difference(temperature)) from root.ln.wf01.wt01"),
+        701
+    );
 }
