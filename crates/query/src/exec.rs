@@ -997,6 +997,7 @@ pub fn show_functions() -> QueryResult {
     for n in crate::expr::MathFn::NAMES
         .iter()
         .chain(crate::rowfn::RowFn::NAMES)
+        .chain(crate::seriesfn::SeriesFn::NAMES)
     {
         names.push((n.to_ascii_uppercase(), "built-in UDTF"));
     }

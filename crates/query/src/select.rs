@@ -248,6 +248,14 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
         ));
     }
     let aggregated = any_agg;
+    // Select items are suffixes of the FROM prefixes; IoTDB 1.0 refuses full paths there
+    // with a metadata error (507). (Queries built from the raw-data RPC have full paths and
+    // no FROM clause.)
+    if !q.from.is_empty() && q.select.iter().any(|c| has_full_path(&c.expr)) {
+        return Err(Error::Metadata(
+            "Check metadata error: Path can not start with root in select clause.".into(),
+        ));
+    }
     for c in &q.select {
         if matches!(c.expr, Expression::Time) || !has_path(&c.expr) {
             return Err(Error::Semantic(format!(
@@ -872,7 +880,20 @@ fn fill_stream(
         Fill::Previous => Box::new(PreviousFill {
             inner,
             last: vec![None; types.len()],
+            within: None,
         }),
+        Fill::PreviousWithin(iv) => {
+            if iv.months != 0 {
+                return Err(Error::Unsupported(
+                    "FILL(PREVIOUS, …) with a calendar-month bound is not supported yet".into(),
+                ));
+            }
+            Box::new(PreviousFill {
+                inner,
+                last: vec![None; types.len()],
+                within: Some(iv.millis),
+            })
+        }
         Fill::Constant(l) => {
             if matches!(
                 l,
@@ -925,7 +946,10 @@ fn set_cells(col: &mut Column, rows: &[(usize, Value)]) {
 
 struct PreviousFill {
     inner: Box<dyn ResultStream>,
-    last: Vec<Option<Value>>,
+    /// Per column the last value seen and its time.
+    last: Vec<Option<(i64, Value)>>,
+    /// Fill only from values at most this many milliseconds older than the row.
+    within: Option<i64>,
 }
 
 impl ResultStream for PreviousFill {
@@ -939,11 +963,17 @@ impl ResultStream for PreviousFill {
             };
             let mut cells = Vec::new();
             for i in 0..col.len() {
+                let t = b.times.get(i).copied().unwrap_or(0);
                 match col.value(i) {
-                    Some(v) => *last = Some(v),
+                    Some(v) => *last = Some((t, v)),
                     None => {
-                        if let Some(v) = last.clone() {
-                            cells.push((i, v));
+                        if let Some((lt, v)) = last.as_ref() {
+                            if self
+                                .within
+                                .is_none_or(|w| t.abs_diff(*lt) <= w.unsigned_abs())
+                            {
+                                cells.push((i, v.clone()));
+                            }
                         }
                     }
                 }

@@ -1019,3 +1019,21 @@ fn whole_series_functions() {
         701
     );
 }
+
+#[test]
+fn fill_previous_within_a_bound() {
+    let db = Db::new();
+    db.run("CREATE DATABASE root.fw");
+    db.run("INSERT INTO root.fw.d(time, a) VALUES (1, 1), (10, 10)");
+    db.run("INSERT INTO root.fw.d(time, b) VALUES (3, 3), (20, 20)");
+    let t = db.query("select a, b from root.fw.d fill(previous, 2ms)");
+    let a: Vec<(i64, Option<String>)> = t.rows.iter().map(|r| (r.0, r.1[0].clone())).collect();
+    // 3 is within 2 ms of 1; 20 is 10 ms after 10.
+    assert_eq!(
+        a,
+        vec![(1, s("1.0")), (3, s("1.0")), (10, s("10.0")), (20, None)]
+    );
+    let t = db.query("select a, b from root.fw.d fill(previous)");
+    assert_eq!(t.rows[3].1[0], s("10.0"));
+    assert_eq!(db.code("select a from root.fw.d fill(previous, 1mo)"), 300);
+}

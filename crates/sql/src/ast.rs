@@ -714,6 +714,8 @@ pub enum SortKey {
 pub enum Fill {
     /// `FILL(PREVIOUS)`.
     Previous,
+    /// `FILL(PREVIOUS, duration)`: fill only from a value at most that far back (in time).
+    PreviousWithin(Interval),
     /// `FILL(LINEAR)`.
     Linear,
     /// `FILL(constant)`.

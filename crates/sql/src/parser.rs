@@ -1878,7 +1878,11 @@ impl<'a> Parser<'a> {
         self.expect_kw("FILL")?;
         self.expect(&Tok::LParen, "'('")?;
         let f = if self.eat_kw("PREVIOUS") {
-            Fill::Previous
+            if self.eat(&Tok::Comma) {
+                Fill::PreviousWithin(self.interval()?)
+            } else {
+                Fill::Previous
+            }
         } else if self.eat_kw("LINEAR") {
             Fill::Linear
         } else {

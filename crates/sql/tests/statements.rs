@@ -900,6 +900,16 @@ fn select_clauses() {
         (Some(2), Some(1), Some(10), Some(3))
     );
 
+    let q = query("select s1 from root.sg.d1 fill(previous, 1m)");
+    assert_eq!(
+        q.fill,
+        Some(Fill::PreviousWithin(Interval {
+            months: 0,
+            millis: 60_000,
+            text: "1m".into()
+        }))
+    );
+
     // left-open window, calendar months, FILL before ORDER BY, integer range, no range
     let q = query(
         "select sum(s1) from root.sg.d1 group by time ((0, 100], 1mo2d) fill(linear) order by time asc",
