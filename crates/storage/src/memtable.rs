@@ -1,70 +1,303 @@
-//! In-memory write buffers: one append-only column pair (times, values) per series,
-//! sorted lazily (stable, later write wins on equal timestamps) when read.
+//! In-memory write buffers: one append-only column pair (times, values) per series, kept
+//! in fixed-size blocks (growth allocates, never copies) and sorted lazily (stable, later
+//! write wins on equal timestamps) when read.
 
 use crate::api::{SeriesData, TimeRange};
 use model::{Bitmap, ColumnData, PartialPath, TSDataType, Value};
 use std::collections::HashMap;
 
-/// Applies `$body` to the matching pair of same-typed `ColumnData` vectors, or evaluates
-/// `$other` when the two columns have different types.
+/// log2 of the points in a full block: 64 Ki points, 512 KiB of 8-byte values.
+const BLOCK_SHIFT: u32 = 16;
+
+/// An append-only sequence kept in blocks of `1 << SHIFT` items.
+///
+/// Every block except the last is full. Full-size blocks are allocated once and never
+/// reallocated, so a growing series never copies what it already holds (a contiguous
+/// `Vec` doubles and copies, and the copies touch fresh pages the kernel must zero).
+/// The first block starts small and grows geometrically up to the full size, so that
+/// the many small series of a typical schema stay small.
+#[derive(Debug, Clone)]
+pub(crate) struct Blocks<T, const SHIFT: u32 = BLOCK_SHIFT> {
+    blocks: Vec<Vec<T>>,
+    len: usize,
+}
+
+impl<T: Clone, const SHIFT: u32> Blocks<T, SHIFT> {
+    const SIZE: usize = 1 << SHIFT;
+
+    /// An empty sequence (allocates nothing).
+    pub(crate) fn new() -> Self {
+        Blocks {
+            blocks: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// Number of items.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The block that takes the next item (started if the last one is full), with room
+    /// reserved for `min(want, room left in the block)` more items.
+    fn tail(&mut self, want: usize) -> &mut Vec<T> {
+        let open = self.blocks.last().is_some_and(|b| b.len() < Self::SIZE);
+        if !open {
+            let cap = if self.blocks.is_empty() {
+                want.clamp(4, Self::SIZE)
+            } else {
+                Self::SIZE
+            };
+            self.blocks.push(Vec::with_capacity(cap));
+        }
+        let last = self.blocks.len() - 1;
+        let b = &mut self.blocks[last];
+        let need = b.len() + want.min(Self::SIZE - b.len());
+        if need > b.capacity() {
+            // only the first block ever grows: geometrically, capped at the block size
+            let target = need.max(b.capacity() * 2).min(Self::SIZE);
+            b.reserve_exact(target - b.len());
+        }
+        b
+    }
+
+    /// Appends a copy of `src`.
+    pub(crate) fn extend_from_slice(&mut self, mut src: &[T]) {
+        self.len += src.len();
+        while !src.is_empty() {
+            let b = self.tail(src.len());
+            let take = (Self::SIZE - b.len()).min(src.len());
+            b.extend_from_slice(&src[..take]);
+            src = &src[take..];
+        }
+    }
+
+    /// Appends every item of `items`.
+    pub(crate) fn extend(&mut self, items: impl IntoIterator<Item = T>) {
+        let mut it = items.into_iter().peekable();
+        while it.peek().is_some() {
+            let hint = it.size_hint().0.max(1);
+            let b = self.tail(hint);
+            let before = b.len();
+            let room = Self::SIZE - before;
+            b.extend(it.by_ref().take(room));
+            self.len += b.len() - before;
+        }
+    }
+
+    /// Appends one item.
+    pub(crate) fn push(&mut self, item: T) {
+        self.tail(1).push(item);
+        self.len += 1;
+    }
+
+    /// The item at position `i`.
+    pub(crate) fn get(&self, i: usize) -> Option<&T> {
+        self.blocks.get(i >> SHIFT)?.get(i & (Self::SIZE - 1))
+    }
+
+    /// The last item.
+    pub(crate) fn last(&self) -> Option<&T> {
+        self.blocks.last()?.last()
+    }
+
+    /// All items in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> + '_ {
+        self.blocks.iter().flatten()
+    }
+
+    /// Positions `lo..hi` (clamped to the length) as contiguous pieces, in order.
+    pub(crate) fn slices(&self, lo: usize, hi: usize) -> impl Iterator<Item = &[T]> + '_ {
+        let hi = hi.min(self.len);
+        let lo = lo.min(hi);
+        self.blocks
+            .iter()
+            .enumerate()
+            .skip(lo >> SHIFT)
+            .take_while(move |(k, _)| k << SHIFT < hi)
+            .filter_map(move |(k, b)| {
+                let start = k << SHIFT;
+                let (a, z) = (lo.max(start), hi.min(start + b.len()));
+                (a < z).then(|| &b[a - start..z - start])
+            })
+    }
+
+    /// A copy of positions `lo..hi` (clamped to the length).
+    pub(crate) fn to_vec(&self, lo: usize, hi: usize) -> Vec<T> {
+        let mut out = Vec::with_capacity(hi.min(self.len).saturating_sub(lo));
+        for s in self.slices(lo, hi) {
+            out.extend_from_slice(s);
+        }
+        out
+    }
+
+    /// Keeps the first `n` items.
+    pub(crate) fn truncate(&mut self, n: usize) {
+        if n >= self.len {
+            return;
+        }
+        let kept = n.div_ceil(Self::SIZE);
+        self.blocks.truncate(kept);
+        if let Some(b) = self.blocks.last_mut() {
+            b.truncate(n - (kept - 1) * Self::SIZE);
+        }
+        self.len = n;
+    }
+
+    /// Removes positions `lo..hi` (clamped to the length); later items move up.
+    pub(crate) fn remove_range(&mut self, lo: usize, hi: usize) {
+        let hi = hi.min(self.len);
+        let lo = lo.min(hi);
+        if lo == hi {
+            return;
+        }
+        let rest = self.to_vec(hi, self.len);
+        self.truncate(lo);
+        self.extend_from_slice(&rest);
+    }
+
+    /// The items at positions `idx`, in that order (positions past the end are skipped).
+    pub(crate) fn gather(&self, idx: &[usize]) -> Self {
+        let mut out = Self::new();
+        out.extend(idx.iter().filter_map(|&i| self.get(i).cloned()));
+        out
+    }
+
+    /// Like `slice::partition_point`: the sequence must be partitioned by `pred` (all
+    /// items for which it holds come first).
+    pub(crate) fn partition_point(&self, mut pred: impl FnMut(&T) -> bool) -> usize {
+        let k = self
+            .blocks
+            .partition_point(|b| b.last().is_some_and(&mut pred));
+        match self.blocks.get(k) {
+            Some(b) => (k << SHIFT) + b.partition_point(pred),
+            None => self.len,
+        }
+    }
+}
+
+/// The values of a series buffer, one block sequence of the physical type.
+#[derive(Debug, Clone)]
+enum Values {
+    Boolean(Blocks<bool>),
+    Int32(Blocks<i32>),
+    Int64(Blocks<i64>),
+    Float(Blocks<f32>),
+    Double(Blocks<f64>),
+    Binary(Blocks<Vec<u8>>),
+}
+
+/// Applies `$body` to the matching pair of same-typed `Values` and `ColumnData`, or
+/// evaluates `$other` when the types differ.
 macro_rules! same_type {
     ($a:expr, $b:expr, |$x:ident, $y:ident| $body:expr, $other:expr) => {
         match ($a, $b) {
-            (ColumnData::Boolean($x), ColumnData::Boolean($y)) => $body,
-            (ColumnData::Int32($x), ColumnData::Int32($y)) => $body,
-            (ColumnData::Int64($x), ColumnData::Int64($y)) => $body,
-            (ColumnData::Float($x), ColumnData::Float($y)) => $body,
-            (ColumnData::Double($x), ColumnData::Double($y)) => $body,
-            (ColumnData::Binary($x), ColumnData::Binary($y)) => $body,
+            (Values::Boolean($x), ColumnData::Boolean($y)) => $body,
+            (Values::Int32($x), ColumnData::Int32($y)) => $body,
+            (Values::Int64($x), ColumnData::Int64($y)) => $body,
+            (Values::Float($x), ColumnData::Float($y)) => $body,
+            (Values::Double($x), ColumnData::Double($y)) => $body,
+            (Values::Binary($x), ColumnData::Binary($y)) => $body,
             #[allow(unreachable_patterns)]
             _ => $other,
         }
     };
 }
 
-/// Applies `$body` to the vector inside any `ColumnData`.
-macro_rules! each_type {
-    ($a:expr, |$x:ident| $body:expr) => {
+/// Maps the blocks inside any `Values` with `$body`, wrapping the result in `$wrap`'s
+/// variant of the same name (`Values` or `ColumnData`).
+macro_rules! map_values {
+    ($a:expr, $wrap:ident, |$x:ident| $body:expr) => {
         match $a {
-            ColumnData::Boolean($x) => $body,
-            ColumnData::Int32($x) => $body,
-            ColumnData::Int64($x) => $body,
-            ColumnData::Float($x) => $body,
-            ColumnData::Double($x) => $body,
-            ColumnData::Binary($x) => $body,
+            Values::Boolean($x) => $wrap::Boolean($body),
+            Values::Int32($x) => $wrap::Int32($body),
+            Values::Int64($x) => $wrap::Int64($body),
+            Values::Float($x) => $wrap::Float($body),
+            Values::Double($x) => $wrap::Double($body),
+            Values::Binary($x) => $wrap::Binary($body),
         }
     };
 }
 
-/// Picks the values at `idx` (in that order) from `src`.
-pub(crate) fn gather(src: &ColumnData, idx: &[usize]) -> ColumnData {
-    match src {
-        ColumnData::Boolean(v) => ColumnData::Boolean(idx.iter().map(|&i| v[i]).collect()),
-        ColumnData::Int32(v) => ColumnData::Int32(idx.iter().map(|&i| v[i]).collect()),
-        ColumnData::Int64(v) => ColumnData::Int64(idx.iter().map(|&i| v[i]).collect()),
-        ColumnData::Float(v) => ColumnData::Float(idx.iter().map(|&i| v[i]).collect()),
-        ColumnData::Double(v) => ColumnData::Double(idx.iter().map(|&i| v[i]).collect()),
-        ColumnData::Binary(v) => ColumnData::Binary(idx.iter().map(|&i| v[i].clone()).collect()),
-    }
+/// Applies `$body` to the blocks inside any `Values`.
+macro_rules! each_values {
+    ($a:expr, |$x:ident| $body:expr) => {
+        match $a {
+            Values::Boolean($x) => $body,
+            Values::Int32($x) => $body,
+            Values::Int64($x) => $body,
+            Values::Float($x) => $body,
+            Values::Double($x) => $body,
+            Values::Binary($x) => $body,
+        }
+    };
 }
 
-/// A copy of positions `lo..hi` of `src`.
-pub(crate) fn slice(src: &ColumnData, lo: usize, hi: usize) -> ColumnData {
-    match src {
-        ColumnData::Boolean(v) => ColumnData::Boolean(v[lo..hi].to_vec()),
-        ColumnData::Int32(v) => ColumnData::Int32(v[lo..hi].to_vec()),
-        ColumnData::Int64(v) => ColumnData::Int64(v[lo..hi].to_vec()),
-        ColumnData::Float(v) => ColumnData::Float(v[lo..hi].to_vec()),
-        ColumnData::Double(v) => ColumnData::Double(v[lo..hi].to_vec()),
-        ColumnData::Binary(v) => ColumnData::Binary(v[lo..hi].to_vec()),
+impl Values {
+    fn new(data_type: TSDataType) -> Self {
+        match data_type.physical() {
+            TSDataType::Boolean => Values::Boolean(Blocks::new()),
+            TSDataType::Int32 => Values::Int32(Blocks::new()),
+            TSDataType::Int64 => Values::Int64(Blocks::new()),
+            TSDataType::Float => Values::Float(Blocks::new()),
+            TSDataType::Double => Values::Double(Blocks::new()),
+            _ => Values::Binary(Blocks::new()),
+        }
+    }
+
+    fn data_type(&self) -> TSDataType {
+        match self {
+            Values::Boolean(_) => TSDataType::Boolean,
+            Values::Int32(_) => TSDataType::Int32,
+            Values::Int64(_) => TSDataType::Int64,
+            Values::Float(_) => TSDataType::Float,
+            Values::Double(_) => TSDataType::Double,
+            Values::Binary(_) => TSDataType::Text,
+        }
+    }
+
+    fn push(&mut self, value: &Value) -> bool {
+        match (self, value) {
+            (Values::Boolean(v), Value::Boolean(x)) => v.push(*x),
+            (Values::Int32(v), Value::Int32(x)) => v.push(*x),
+            (Values::Int64(v), Value::Int64(x)) => v.push(*x),
+            (Values::Float(v), Value::Float(x)) => v.push(*x),
+            (Values::Double(v), Value::Double(x)) => v.push(*x),
+            (Values::Binary(v), Value::Text(x)) => v.push(x.clone()),
+            _ => return false,
+        }
+        true
+    }
+
+    fn get(&self, i: usize) -> Option<Value> {
+        Some(match self {
+            Values::Boolean(v) => Value::Boolean(*v.get(i)?),
+            Values::Int32(v) => Value::Int32(*v.get(i)?),
+            Values::Int64(v) => Value::Int64(*v.get(i)?),
+            Values::Float(v) => Value::Float(*v.get(i)?),
+            Values::Double(v) => Value::Double(*v.get(i)?),
+            Values::Binary(v) => Value::Text(v.get(i)?.clone()),
+        })
+    }
+
+    fn to_column(&self, lo: usize, hi: usize) -> ColumnData {
+        map_values!(self, ColumnData, |v| v.to_vec(lo, hi))
+    }
+
+    fn gather(&self, idx: &[usize]) -> Values {
+        map_values!(self, Values, |v| v.gather(idx))
+    }
+
+    fn remove_range(&mut self, lo: usize, hi: usize) {
+        each_values!(self, |v| v.remove_range(lo, hi))
     }
 }
 
 /// The buffered points of one series.
 #[derive(Debug, Clone)]
 pub(crate) struct SeriesBuf {
-    times: Vec<i64>,
-    values: ColumnData,
+    times: Blocks<i64>,
+    values: Values,
     /// True when `times` is strictly ascending (sorted and free of duplicates).
     sorted: bool,
 }
@@ -72,8 +305,8 @@ pub(crate) struct SeriesBuf {
 impl SeriesBuf {
     pub(crate) fn new(data_type: TSDataType) -> Self {
         SeriesBuf {
-            times: Vec::new(),
-            values: ColumnData::empty(data_type),
+            times: Blocks::new(),
+            values: Values::new(data_type),
             sorted: true,
         }
     }
@@ -161,17 +394,25 @@ impl SeriesBuf {
         if self.sorted {
             return;
         }
-        let mut idx: Vec<usize> = (0..self.times.len()).collect();
-        idx.sort_by_key(|&i| self.times[i]);
-        let mut keep: Vec<usize> = Vec::with_capacity(idx.len());
-        for i in idx {
+        // (time, position) pairs are unique, so an unstable sort orders equal times by
+        // position, i.e. by write order
+        let mut order: Vec<(i64, usize)> = self.times.iter().copied().zip(0..).collect();
+        order.sort_unstable();
+        let mut times: Vec<i64> = Vec::with_capacity(order.len());
+        let mut keep: Vec<usize> = Vec::with_capacity(order.len());
+        for (t, i) in order {
             match keep.last_mut() {
-                Some(last) if self.times[*last] == self.times[i] => *last = i,
-                _ => keep.push(i),
+                Some(last) if times.last() == Some(&t) => *last = i,
+                _ => {
+                    times.push(t);
+                    keep.push(i);
+                }
             }
         }
-        self.times = keep.iter().map(|&i| self.times[i]).collect();
-        self.values = gather(&self.values, &keep);
+        let mut sorted_times = Blocks::new();
+        sorted_times.extend_from_slice(&times);
+        self.times = sorted_times;
+        self.values = self.values.gather(&keep);
         self.sorted = true;
     }
 
@@ -185,21 +426,22 @@ impl SeriesBuf {
     pub(crate) fn read(&self, range: TimeRange) -> SeriesData {
         debug_assert!(self.sorted);
         let (lo, hi) = self.bounds(range);
+        self.positions(lo, hi)
+    }
+
+    /// The points at positions `lo..hi` (clamped to the length), in buffer order (time
+    /// order only after [`SeriesBuf::ensure_sorted`]).
+    pub(crate) fn positions(&self, lo: usize, hi: usize) -> SeriesData {
         SeriesData {
-            times: self.times[lo..hi].to_vec(),
-            values: slice(&self.values, lo, hi),
+            times: self.times.to_vec(lo, hi),
+            values: self.values.to_column(lo, hi),
         }
     }
 
     /// The latest point; the buffer must be sorted.
     pub(crate) fn last(&self) -> Option<(i64, Value)> {
         let i = self.times.len().checked_sub(1)?;
-        Some((self.times[i], self.values.get(i)?))
-    }
-
-    /// The raw columns (sorted only after [`SeriesBuf::ensure_sorted`]).
-    pub(crate) fn parts(&self) -> (&[i64], &ColumnData) {
-        (&self.times, &self.values)
+        Some((*self.times.get(i)?, self.values.get(i)?))
     }
 
     /// Removes the points inside `range`; returns how many were removed.
@@ -209,19 +451,21 @@ impl SeriesBuf {
             if lo == hi {
                 return 0;
             }
-            self.times.drain(lo..hi);
-            each_type!(&mut self.values, |v| {
-                v.drain(lo..hi);
-            });
+            self.times.remove_range(lo, hi);
+            self.values.remove_range(lo, hi);
             return hi - lo;
         }
-        let keep: Vec<usize> = (0..self.times.len())
-            .filter(|&i| !range.contains(self.times[i]))
+        let keep: Vec<usize> = self
+            .times
+            .iter()
+            .enumerate()
+            .filter(|(_, &t)| !range.contains(t))
+            .map(|(i, _)| i)
             .collect();
         let removed = self.times.len() - keep.len();
         if removed > 0 {
-            self.times = keep.iter().map(|&i| self.times[i]).collect();
-            self.values = gather(&self.values, &keep);
+            self.times = self.times.gather(&keep);
+            self.values = self.values.gather(&keep);
         }
         removed
     }
@@ -435,6 +679,231 @@ mod tests {
         assert_eq!(b.delete(TimeRange::new(0, 10)), 2);
         b.ensure_sorted();
         assert_eq!(doubles(&b), (vec![13], vec![3.0]));
+    }
+
+    /// A small deterministic generator (xorshift64*), so the model tests need no crate.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n.max(1)
+        }
+    }
+
+    #[test]
+    fn blocks_match_a_vec() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..200 {
+            let mut b: Blocks<u32, 2> = Blocks::new();
+            let mut v: Vec<u32> = Vec::new();
+            for _ in 0..rng.below(30) {
+                match rng.below(6) {
+                    0 => {
+                        let x = rng.next() as u32;
+                        b.push(x);
+                        v.push(x);
+                    }
+                    1 => {
+                        let src: Vec<u32> = (0..rng.below(11)).map(|_| rng.next() as u32).collect();
+                        b.extend_from_slice(&src);
+                        v.extend_from_slice(&src);
+                    }
+                    2 => {
+                        let n = rng.below(11) as u32;
+                        b.extend(0..n);
+                        v.extend(0..n);
+                    }
+                    3 => {
+                        let (x, y) = (rng.below(v.len() as u64 + 3), rng.below(v.len() as u64 + 3));
+                        let (lo, hi) = (x.min(y) as usize, x.max(y) as usize);
+                        b.remove_range(lo, hi);
+                        v.drain(lo.min(v.len())..hi.min(v.len()));
+                    }
+                    4 => {
+                        let n = rng.below(v.len() as u64 + 2) as usize;
+                        b.truncate(n);
+                        v.truncate(n);
+                    }
+                    _ => {
+                        let idx: Vec<usize> = (0..rng.below(9))
+                            .map(|_| rng.below(v.len() as u64 + 2) as usize)
+                            .collect();
+                        b = b.gather(&idx);
+                        v = idx.iter().filter_map(|&i| v.get(i).copied()).collect();
+                    }
+                }
+                // every block but the last is full, none is empty
+                assert_eq!(b.len(), v.len());
+                let sizes: Vec<usize> = b.blocks.iter().map(Vec::len).collect();
+                assert!(sizes.iter().all(|&n| n > 0 && n <= 4), "{sizes:?}");
+                assert!(sizes.iter().rev().skip(1).all(|&n| n == 4), "{sizes:?}");
+                assert!(b.blocks.iter().all(|blk| blk.capacity() <= 4));
+                assert_eq!(b.iter().copied().collect::<Vec<_>>(), v);
+                assert_eq!(b.last(), v.last());
+                for i in 0..v.len() + 2 {
+                    assert_eq!(b.get(i), v.get(i));
+                }
+                let (lo, hi) = (rng.below(v.len() as u64 + 2), rng.below(v.len() as u64 + 2));
+                let (lo, hi) = (lo.min(hi) as usize, lo.max(hi) as usize);
+                let want = v[lo.min(v.len())..hi.min(v.len())].to_vec();
+                assert_eq!(b.to_vec(lo, hi), want);
+                let mut sorted = v.clone();
+                sorted.sort_unstable();
+                let mut s: Blocks<u32, 2> = Blocks::new();
+                s.extend_from_slice(&sorted);
+                let pivot = rng.next() as u32;
+                assert_eq!(
+                    s.partition_point(|&x| x < pivot),
+                    sorted.partition_point(|&x| x < pivot)
+                );
+                if let Some(&x) = sorted.get(lo) {
+                    assert_eq!(
+                        s.partition_point(|&y| y < x),
+                        sorted.partition_point(|&y| y < x)
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn full_blocks_are_never_reallocated() {
+        let mut b: Blocks<i64> = Blocks::new();
+        let chunk: Vec<i64> = (0..10_000).collect();
+        b.extend_from_slice(&chunk);
+        let first_small = b.blocks[0].capacity();
+        assert!(first_small < 1 << BLOCK_SHIFT, "small series stay small");
+        while b.len() < 3 << BLOCK_SHIFT {
+            b.extend_from_slice(&chunk);
+        }
+        let ptrs: Vec<*const i64> = b.blocks.iter().map(|blk| blk.as_ptr()).collect();
+        for _ in 0..20 {
+            b.extend_from_slice(&chunk);
+        }
+        let after: Vec<*const i64> = b.blocks.iter().map(|blk| blk.as_ptr()).collect();
+        assert_eq!(&after[..ptrs.len() - 1], &ptrs[..ptrs.len() - 1]);
+        assert!(b
+            .blocks
+            .iter()
+            .all(|blk| blk.capacity() == 1 << BLOCK_SHIFT));
+    }
+
+    /// Random appends (in and out of order, duplicates, nulls), single points, deletes
+    /// and reads of many block sizes' worth of points, against a map model where the
+    /// later write of a timestamp wins.
+    #[test]
+    fn series_buffer_matches_a_map_across_blocks() {
+        use std::collections::BTreeMap;
+        let mut rng = Rng(42);
+        for round in 0..6 {
+            let mut b = SeriesBuf::new(TSDataType::Int64);
+            let mut model: BTreeMap<i64, i64> = BTreeMap::new();
+            let mut appended = 0usize;
+            let mut next = 0i64;
+            for step in 0..40 {
+                match rng.below(5) {
+                    0 | 1 => {
+                        // a tablet: mostly ascending continuation, sometimes overlapping
+                        let n = 1 + rng.below(if round % 2 == 0 { 30_000 } else { 300 }) as i64;
+                        let start = if rng.below(3) == 0 {
+                            next - rng.below(n as u64 + 50) as i64
+                        } else {
+                            next
+                        };
+                        let mut times: Vec<i64> = (start..start + n).collect();
+                        if rng.below(4) == 0 {
+                            let k = rng.below(times.len() as u64) as usize;
+                            times.swap(0, k);
+                        }
+                        let ascending = times.windows(2).all(|w| w[0] < w[1]);
+                        let vals: Vec<i64> = times.iter().map(|t| t * 10 + step).collect();
+                        let nulls = (rng.below(3) == 0).then(|| {
+                            let mut nb = Bitmap::new(times.len());
+                            for i in 0..times.len() {
+                                if rng.below(5) == 0 {
+                                    nb.set(i);
+                                }
+                            }
+                            nb
+                        });
+                        let added = b.append_column(
+                            &times,
+                            ascending,
+                            &ColumnData::Int64(vals.clone()),
+                            nulls.as_ref(),
+                        );
+                        let mut want = 0;
+                        for (i, (&t, &v)) in times.iter().zip(&vals).enumerate() {
+                            if !nulls.as_ref().is_some_and(|nb| nb.get(i)) {
+                                model.insert(t, v);
+                                want += 1;
+                            }
+                        }
+                        assert_eq!(added, want);
+                        appended += added;
+                        next = next.max(start + n);
+                    }
+                    2 => {
+                        let t = rng.below(next as u64 + 10) as i64;
+                        assert!(b.push(t, &Value::Int64(-t)));
+                        model.insert(t, -t);
+                        appended += 1;
+                    }
+                    3 => {
+                        let lo = rng.below(next as u64 + 10) as i64;
+                        let hi = lo + rng.below(70_000) as i64;
+                        let was_sorted = b.is_sorted();
+                        let removed = b.delete(TimeRange::new(lo, hi));
+                        let before = model.len();
+                        model.retain(|t, _| *t < lo || *t > hi);
+                        if was_sorted {
+                            assert_eq!(removed, before - model.len());
+                        }
+                        appended -= removed;
+                    }
+                    _ => {
+                        let lo = rng.below(next as u64 + 10) as i64;
+                        let hi = lo + rng.below(100_000) as i64;
+                        b.ensure_sorted();
+                        let d = b.read(TimeRange::new(lo, hi));
+                        let want: Vec<(i64, i64)> =
+                            model.range(lo..=hi).map(|(t, v)| (*t, *v)).collect();
+                        let got: Vec<(i64, i64)> = match d.values {
+                            ColumnData::Int64(v) => d.times.into_iter().zip(v).collect(),
+                            other => panic!("unexpected {other:?}"),
+                        };
+                        assert_eq!(got, want);
+                        appended = b.len();
+                    }
+                }
+                assert_eq!(b.len(), appended);
+            }
+            b.ensure_sorted();
+            assert_eq!(b.len(), model.len());
+            let d = b.read(TimeRange::ALL);
+            assert_eq!(d.times, model.keys().copied().collect::<Vec<_>>());
+            assert_eq!(
+                d.values,
+                ColumnData::Int64(model.values().copied().collect())
+            );
+            assert_eq!(
+                b.last(),
+                model
+                    .iter()
+                    .next_back()
+                    .map(|(t, v)| (*t, Value::Int64(*v)))
+            );
+            let mid = b.len() / 2;
+            let part = b.positions(mid, b.len() + 5);
+            assert_eq!(part.times, d.times[mid..]);
+        }
     }
 
     #[test]

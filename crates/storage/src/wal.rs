@@ -501,17 +501,17 @@ impl Wal {
         let mut wrote = false;
         mem.for_each_series(|device, measurement, buf| {
             buf.ensure_sorted();
-            let (times, values) = buf.parts();
             const CHUNK: usize = 1 << 20;
             let mut lo = 0;
-            while lo < times.len() {
-                let hi = (lo + CHUNK).min(times.len());
+            while lo < buf.len() {
+                let hi = (lo + CHUNK).min(buf.len());
+                let part = buf.positions(lo, hi);
                 let entry = WalEntry::Tablet(WalTablet {
                     device: Cow::Borrowed(device),
-                    times: Cow::Borrowed(&times[lo..hi]),
+                    times: Cow::Owned(part.times),
                     columns: vec![WalColumn {
                         measurement: Cow::Borrowed(measurement),
-                        data: Cow::Owned(crate::memtable::slice(values, lo, hi)),
+                        data: Cow::Owned(part.values),
                         nulls: None,
                     }],
                 });
