@@ -31,7 +31,7 @@ impl WalMode {
 /// Storage engine configuration; [`Default`] gives IoTDB 1.0's defaults.
 #[derive(Debug, Clone)]
 pub struct StorageConfig {
-    /// Root directory of all engine files (`wal/`, `system/`).
+    /// Root directory of all engine files (`wal/`, `system/`, `sequence/`, `unsequence/`).
     pub data_dir: PathBuf,
     /// WAL durability mode.
     pub wal_mode: WalMode,
@@ -55,6 +55,18 @@ pub struct StorageConfig {
     pub default_compressor: CompressionType,
     /// Time partition interval of new databases (milliseconds).
     pub default_time_partition_interval_ms: i64,
+    /// A region's working memtable is flushed into TsFiles once its estimated size
+    /// (16 bytes per point) reaches this many bytes (IoTDB's `memtable_size_threshold`).
+    pub memtable_size_threshold: u64,
+    /// Run compaction in the background.
+    pub enable_compaction: bool,
+    /// How often the background compaction looks for work (IoTDB's
+    /// `compaction_schedule_interval_in_ms`).
+    pub compaction_interval_ms: u64,
+    /// A time partition with this many sequence files gets them merged (IoTDB's
+    /// `max_inner_compaction_candidate_file_num`); unsequence files are merged into the
+    /// sequence space as soon as a partition has two files.
+    pub compaction_max_files: usize,
 }
 
 impl Default for StorageConfig {
@@ -72,6 +84,10 @@ impl Default for StorageConfig {
             nan_string_infer_type: TSDataType::Double,
             default_compressor: CompressionType::Snappy,
             default_time_partition_interval_ms: 604_800_000,
+            memtable_size_threshold: 1 << 30,
+            enable_compaction: true,
+            compaction_interval_ms: 60_000,
+            compaction_max_files: 10,
         }
     }
 }

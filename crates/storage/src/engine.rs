@@ -1,16 +1,21 @@
 //! The engine: schema, data regions, WAL and users behind one `Send + Sync` handle.
 //!
 //! Lock order (never taken the other way round): schema → schema log → region map →
-//! region state → region WAL. Inserts hold the schema read lock while they write, so a
+//! region flush lock → region state → region WAL. Flushes take no schema lock (they get a
+//! snapshot of the schemas first), so a schema change waiting for a flush cannot deadlock.
+//! Inserts hold the schema read lock while they write, so a
 //! schema change (which takes the write lock) never interleaves with a half-done insert.
 
 use crate::api::*;
 use crate::config::{StorageConfig, WalMode};
+use crate::fileset::CompactionPolicy;
 use crate::infer::infer_type;
-use crate::region::DataRegion;
+use crate::load::{LoadSummary, TsFileStats};
+use crate::region::{DataRegion, SchemaMap};
 use crate::schema::{aligned_mismatch, DbMeta, DeviceLookup, Lookup, Schema};
 use crate::schema_log::SchemaLog;
 use crate::schema_ops::SchemaOp;
+use crate::tsfiles::RegionDirs;
 use crate::users::UserStore;
 use crate::wal::{WalColumn, WalEntry, WalRow, WalTablet};
 use model::path::{quote_node, unquote_node};
@@ -22,7 +27,7 @@ use parking_lot::{Condvar, Mutex, RwLock, RwLockWriteGuard};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
@@ -58,6 +63,8 @@ pub struct Engine {
     users: UserStore,
     syncer: Arc<Syncer>,
     syncer_thread: Mutex<Option<JoinHandle<()>>>,
+    compactor: Arc<Syncer>,
+    compactor_thread: Mutex<Option<JoinHandle<()>>>,
     closed: AtomicBool,
 }
 
@@ -180,9 +187,12 @@ impl Engine {
                 db.region_id,
                 Self::wal_dir_of(&config, db.region_id),
                 config.wal_mode,
+                Self::dirs_of(&config, &db),
+                db.interval,
             )?;
             regions.insert(db.region_id, Arc::new(r));
         }
+        Self::remove_orphan_data(&config, &regions);
         for ent in std::fs::read_dir(&wal)? {
             let ent = ent?;
             let name = ent.file_name();
@@ -211,6 +221,11 @@ impl Engine {
                 cv: Condvar::new(),
             }),
             syncer_thread: Mutex::new(None),
+            compactor: Arc::new(Syncer {
+                stop: Mutex::new(false),
+                cv: Condvar::new(),
+            }),
+            compactor_thread: Mutex::new(None),
             closed: AtomicBool::new(false),
             config,
         };
@@ -223,7 +238,61 @@ impl Engine {
                 .spawn(move || run_syncer(syncer, regions, every))?;
             *engine.syncer_thread.lock() = Some(handle);
         }
+        if engine.config.enable_compaction {
+            let stop = engine.compactor.clone();
+            let regions = Arc::downgrade(&engine.regions);
+            let every = Duration::from_millis(engine.config.compaction_interval_ms.max(1));
+            let policy = engine.compaction_policy();
+            let handle = std::thread::Builder::new()
+                .name("compaction".into())
+                .spawn(move || run_compactor(stop, regions, every, policy))?;
+            *engine.compactor_thread.lock() = Some(handle);
+        }
         Ok(engine)
+    }
+
+    fn compaction_policy(&self) -> CompactionPolicy {
+        CompactionPolicy {
+            max_files: self.config.compaction_max_files.max(2),
+            ..CompactionPolicy::default()
+        }
+    }
+
+    /// The data directories of a database's region (IoTDB's layout).
+    fn dirs_of(config: &StorageConfig, db: &DbMeta) -> RegionDirs {
+        RegionDirs::new(&config.data_dir, &db.path.to_string(), db.region_id)
+    }
+
+    /// Removes data directories of regions that no longer exist (database deleted while
+    /// the removal failed or was interrupted).
+    fn remove_orphan_data(config: &StorageConfig, regions: &HashMap<u64, Arc<DataRegion>>) {
+        for space in ["sequence", "unsequence"] {
+            let Ok(dbs) = std::fs::read_dir(config.data_dir.join(space)) else {
+                continue;
+            };
+            for db in dbs.flatten() {
+                let Ok(ids) = std::fs::read_dir(db.path()) else {
+                    continue;
+                };
+                let mut left = 0;
+                for id in ids.flatten() {
+                    let known = id
+                        .file_name()
+                        .to_str()
+                        .and_then(|n| n.parse::<u64>().ok())
+                        .is_some_and(|n| regions.contains_key(&n));
+                    if known {
+                        left += 1;
+                    } else {
+                        tracing::warn!("removing data of deleted region {}", id.path().display());
+                        let _ = std::fs::remove_dir_all(id.path());
+                    }
+                }
+                if left == 0 {
+                    let _ = std::fs::remove_dir(db.path());
+                }
+            }
+        }
     }
 
     fn wal_dir_of(config: &StorageConfig, region_id: u64) -> PathBuf {
@@ -233,14 +302,21 @@ impl Engine {
             .join(format!("region-{region_id}"))
     }
 
-    /// Syncs every WAL and stops the background syncer. Idempotent.
+    /// Stops the background threads, flushes every memtable into TsFiles and syncs every
+    /// WAL. Idempotent.
     pub fn close(&self) -> Result<()> {
         if !self.closed.swap(true, Ordering::AcqRel) {
-            *self.syncer.stop.lock() = true;
-            self.syncer.cv.notify_all();
-            if let Some(h) = self.syncer_thread.lock().take() {
-                let _ = h.join();
+            for (stop, thread) in [
+                (&self.syncer, &self.syncer_thread),
+                (&self.compactor, &self.compactor_thread),
+            ] {
+                *stop.stop.lock() = true;
+                stop.cv.notify_all();
+                if let Some(h) = thread.lock().take() {
+                    let _ = h.join();
+                }
             }
+            self.flush_memtables()?;
         }
         self.sync_all()
     }
@@ -305,6 +381,8 @@ impl Engine {
             db.region_id,
             Self::wal_dir_of(&self.config, db.region_id),
             self.config.wal_mode,
+            Self::dirs_of(&self.config, db),
+            db.interval,
         )?);
         map.insert(db.region_id, r.clone());
         Ok(r)
@@ -360,7 +438,9 @@ impl Engine {
         self.commit(&mut schema, ops)?;
         let mut map = self.regions.write();
         for d in dbs {
-            map.remove(&d.region_id);
+            if let Some(r) = map.remove(&d.region_id) {
+                r.remove_files();
+            }
             let dir = Self::wal_dir_of(&self.config, d.region_id);
             match std::fs::remove_dir_all(&dir) {
                 Ok(()) => {}
@@ -931,6 +1011,7 @@ impl Engine {
                 nulls,
             });
         }
+        let mut touched = None;
         if !columns.is_empty() {
             let region = self.region(&db)?;
             let entry = WalEntry::Tablet(WalTablet {
@@ -939,8 +1020,12 @@ impl Engine {
                 columns,
             });
             with_scratch(|buf| region.write(&entry, buf))?;
+            touched = Some(region);
         }
         drop(schema_r);
+        if let Some(region) = touched {
+            self.maybe_flush(&region)?;
+        }
         if !failures.is_empty() {
             return Err(measurement_failures(failures));
         }
@@ -1164,11 +1249,16 @@ impl Engine {
                 row_errors[i] = Some(measurement_failures(failures));
             }
         }
+        let mut touched = Vec::new();
         for (db, batch) in per_region {
             let region = self.region(&db)?;
             with_scratch(|buf| region.write(&WalEntry::Rows(batch), buf))?;
+            touched.push(region);
         }
         drop(schema_r);
+        for region in touched {
+            self.maybe_flush(&region)?;
+        }
         let errors: Vec<(usize, Error)> = row_errors
             .into_iter()
             .enumerate()
@@ -1211,7 +1301,7 @@ impl Engine {
         }
         let dt = r.info.schema.data_type;
         Ok(match region {
-            Some(region) => region.read_series(&r.device, &r.measurement, dt, range),
+            Some(region) => region.read_series(&r.device, &r.measurement, dt, range)?,
             None => SeriesData {
                 times: Vec::new(),
                 values: ColumnData::empty(dt),
@@ -1225,7 +1315,7 @@ impl Engine {
         let Some(region) = region else {
             return Ok(None);
         };
-        let last = region.last_point(&r.device, &r.measurement, r.info.schema.data_type);
+        let last = region.last_point(&r.device, &r.measurement, r.info.schema.data_type)?;
         if let (Some(ttl), Some((t, _))) = (r.ttl, &last) {
             if *t < model::time::now_ms().saturating_sub(ttl) {
                 return Ok(None);
@@ -1268,10 +1358,120 @@ impl Engine {
         Ok(())
     }
 
-    /// Makes everything written so far durable (fsyncs every WAL). Flushing memtables
-    /// into TsFiles comes with the TsFile issue.
+    /// Flushes every memtable into TsFiles (SQL `FLUSH`) and fsyncs every WAL.
     pub fn flush(&self) -> Result<()> {
+        self.flush_memtables()?;
         self.sync_all()
+    }
+
+    fn flush_memtables(&self) -> Result<()> {
+        let regions: Vec<_> = self.regions.read().values().cloned().collect();
+        for r in regions {
+            let schemas = self.schema_map(r.id);
+            r.flush(&schemas, true)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes the working memtable of `region` if it is over the size threshold (and no
+    /// flush of that region is running).
+    fn maybe_flush(&self, region: &Arc<DataRegion>) -> Result<()> {
+        let bytes = region.buffered_points().saturating_mul(16);
+        if bytes < self.config.memtable_size_threshold || region.is_flushing() {
+            return Ok(());
+        }
+        let schemas = self.schema_map(region.id);
+        region.flush(&schemas, false)
+    }
+
+    /// Schemas (type, encoding, compressor) of every series of a region's database.
+    fn schema_map(&self, region_id: u64) -> SchemaMap {
+        let schema = self.schema.read();
+        let mut map = SchemaMap::new();
+        let Some(db) = schema
+            .all_databases()
+            .into_iter()
+            .find(|d| d.region_id == region_id)
+        else {
+            return map;
+        };
+        let mut nodes = db.path.nodes().to_vec();
+        nodes.push("**".into());
+        for s in schema.series(&PathPattern::from_nodes(nodes)) {
+            map.insert(
+                (s.path.parent().to_string(), s.path.last().to_string()),
+                s.schema,
+            );
+        }
+        map
+    }
+
+    /// Runs compactions in every region until none is needed; returns how many ran.
+    pub fn compact(&self) -> Result<usize> {
+        let policy = self.compaction_policy();
+        let regions: Vec<_> = self.regions.read().values().cloned().collect();
+        let mut n = 0;
+        for r in regions {
+            while r.compact_once(&policy)? {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Counters of the TsFile layer, summed over all regions.
+    pub fn tsfile_stats(&self) -> TsFileStats {
+        let regions: Vec<_> = self.regions.read().values().cloned().collect();
+        let mut out = TsFileStats::default();
+        for r in regions {
+            let (seq, unseq) = r.files().counts();
+            out.seq_files += seq;
+            out.unseq_files += unseq;
+            let st = &r.files().stats;
+            out.chunks_skipped += st.chunks_skipped.load(Ordering::Relaxed);
+            out.chunks_read += st.chunks_read.load(Ordering::Relaxed);
+            out.files_skipped += st.files_skipped.load(Ordering::Relaxed);
+        }
+        out
+    }
+
+    /// Loads TsFiles (V3 or V4; a file or every `*.tsfile` under a folder) into the
+    /// engine: missing databases and series are created with the types, encodings and
+    /// compressors of the file's chunks, and the points are written like inserts (so they
+    /// land in the sequence or unsequence space by IoTDB's rule) and flushed. With
+    /// `delete_after` the loaded files (and their `.resource`/`.mods` sidecars) are removed
+    /// once everything is flushed (IoTDB's `ONSUCCESS=DELETE`).
+    pub fn load_tsfiles(&self, path: &Path, delete_after: bool) -> Result<LoadSummary> {
+        let mut files = Vec::new();
+        collect_tsfiles(path, &mut files, 0)?;
+        if files.is_empty() {
+            return Err(Error::IllegalParameter(format!(
+                "no TsFile found at {}",
+                path.display()
+            )));
+        }
+        let mut summary = LoadSummary::default();
+        for f in &files {
+            let (devices, points) = crate::load::load_file(self, f)?;
+            summary.files += 1;
+            summary.devices += devices;
+            summary.points += points;
+        }
+        self.flush()?;
+        if delete_after {
+            for f in &files {
+                for suffix in ["", ".resource", ".mods"] {
+                    let mut p = f.as_os_str().to_owned();
+                    p.push(suffix);
+                    match std::fs::remove_file(PathBuf::from(p)) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => tracing::warn!("cannot remove loaded {}: {e}", f.display()),
+                    }
+                }
+            }
+        }
+        Ok(summary)
     }
 
     /// Writes a schema snapshot now and truncates the schema log (normally automatic).
@@ -1308,6 +1508,64 @@ fn run_syncer(syncer: Arc<Syncer>, regions: Weak<RegionMap>, every: Duration) {
         for r in list {
             if let Err(e) = r.sync_wal() {
                 tracing::warn!("background WAL sync of region {} failed: {e}", r.id);
+            }
+        }
+    }
+}
+
+/// Collects `*.tsfile` files under `path` (a file or a folder), sorted.
+fn collect_tsfiles(path: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<()> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Error::IllegalParameter(format!("cannot read {}: {e}", path.display())))?;
+    if meta.is_file() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    if depth > 16 {
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            collect_tsfiles(&p, out, depth + 1)?;
+        } else if p.extension().is_some_and(|e| e == "tsfile") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn run_compactor(
+    stop: Arc<Syncer>,
+    regions: Weak<RegionMap>,
+    every: Duration,
+    policy: CompactionPolicy,
+) {
+    loop {
+        {
+            let mut s = stop.stop.lock();
+            if !*s {
+                stop.cv.wait_for(&mut s, every);
+            }
+            if *s {
+                return;
+            }
+        }
+        let Some(regions) = regions.upgrade() else {
+            return;
+        };
+        let list: Vec<Arc<DataRegion>> = regions.read().values().cloned().collect();
+        drop(regions);
+        for r in list {
+            if *stop.stop.lock() {
+                return;
+            }
+            if let Err(e) = r.compact_once(&policy) {
+                tracing::warn!("compaction in region {} failed: {e}", r.id);
             }
         }
     }

@@ -9,8 +9,8 @@
 use crate::api::{SeriesData, TimeRange};
 use crate::mods::Deletion;
 use crate::tsfiles::{
-    compact_files, finish_compaction, open_region_files, series_key, write_file, FileName,
-    FlushSeries, ReadStats, RegionDirs, TsFileHandle,
+    compact_files, finish_compaction, open_region_files, write_file, FileName, FlushSeries,
+    ReadStats, RegionDirs, TsFileHandle,
 };
 use model::{Error, MeasurementSchema, Result, TSDataType};
 use parking_lot::{Mutex, RwLock};
@@ -94,11 +94,6 @@ impl FileSet {
     /// The current files, oldest first.
     pub(crate) fn snapshot(&self) -> FileList {
         self.files.read().clone()
-    }
-
-    /// The region's directories.
-    pub(crate) fn dirs(&self) -> &RegionDirs {
-        &self.dirs
     }
 
     /// Reads one series from every file (oldest first), deletions applied.
@@ -327,11 +322,6 @@ impl FileSet {
         let seq = f.iter().filter(|h| h.seq).count();
         (seq, f.len() - seq)
     }
-}
-
-/// Key of a series in mods files (re-exported for the region).
-pub(crate) fn mods_key(device: &model::PartialPath, measurement: &str) -> String {
-    series_key(device, measurement)
 }
 
 /// Schema used for a series whose schema is unknown at flush time.

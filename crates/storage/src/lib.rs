@@ -16,17 +16,15 @@ mod api;
 mod codec;
 mod config;
 mod engine;
-#[allow(dead_code)] // being wired into the data region
 mod fileset;
 mod infer;
+mod load;
 mod memtable;
-#[allow(dead_code)] // being wired into the data region
 mod mods;
 mod region;
 mod schema;
 mod schema_log;
 mod schema_ops;
-#[allow(dead_code)] // being wired into the data region
 mod tsfiles;
 mod users;
 mod wal;
@@ -36,4 +34,5 @@ pub use api::{
 };
 pub use config::{StorageConfig, WalMode};
 pub use engine::Engine;
+pub use load::{LoadSummary, TsFileStats};
 pub use users::UserStore;

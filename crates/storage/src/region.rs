@@ -1,12 +1,19 @@
-//! A data region: all data of one database (memtable + WAL; flushed files join later).
+//! A data region: all data of one database — the working memtable, sealed memtables being
+//! flushed, the sealed TsFiles (sequence and unsequence spaces, see [`FileSet`]) and the WAL.
+//!
+//! Lock order: flush lock → region state → sealed memtable → file list.
 
 use crate::api::{SeriesData, TimeRange};
 use crate::config::WalMode;
+use crate::fileset::{fallback_schema, CompactionPolicy, FileSet};
 use crate::memtable::{merge_newest_wins, MemTable};
+use crate::tsfiles::{FlushSeries, RegionDirs};
 use crate::wal::{Wal, WalEntry};
-use model::{ColumnData, PartialPath, Result, TSDataType, Value};
-use parking_lot::RwLock;
+use model::{ColumnData, MeasurementSchema, PartialPath, Result, TSDataType, Value};
+use parking_lot::{Mutex, RwLock};
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Until memtables are flushed into TsFiles the WAL is the only copy of the data, so
 /// at open it is rewritten to the live points when the replayed segments are many or
@@ -18,35 +25,78 @@ fn should_checkpoint(segments: usize, bytes: u64, points: u64) -> bool {
     segments >= MANY_SEGMENTS || (bytes > BIG && bytes > live_estimate.saturating_mul(2))
 }
 
+/// Schemas of a region's series at flush time: (device text, measurement) → schema.
+pub(crate) type SchemaMap = HashMap<(String, String), MeasurementSchema>;
+
+/// A memtable handed over to flushing.
+struct Sealed {
+    mem: RwLock<MemTable>,
+    /// WAL segments numbered below this hold only records of this memtable or older ones.
+    wal_boundary: u64,
+}
+
 /// Mutable state of a region.
-///
-/// Seam for the TsFile issue: flushing will move `working` into a list of sealed
-/// memtables being written out, then into a set of sequence/unsequence files plus their
-/// deletion records (mods). [`DataRegion::read_series`] already merges a list of sources
-/// oldest-first with newest-wins semantics; flushed files and sealed memtables join that
-/// list in front of the working memtable.
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct RegionState {
     working: MemTable,
+    /// Oldest first; each is removed once its files are registered.
+    sealed: Vec<Arc<Sealed>>,
 }
 
 /// All data of one database.
 pub(crate) struct DataRegion {
-    /// Stable id (names the WAL directory; never reused).
+    /// Stable id (names the WAL and data directories; never reused).
     pub(crate) id: u64,
     state: RwLock<RegionState>,
     wal: Wal,
+    files: FileSet,
+    /// Serializes flushes and deletions (a deletion must not miss a memtable being
+    /// written out).
+    flush_lock: Mutex<()>,
+}
+
+/// Reads one series from a memtable, sorting the buffer first if needed.
+fn read_mem(
+    mem: &RwLock<MemTable>,
+    device: &PartialPath,
+    measurement: &str,
+    phys: TSDataType,
+    range: TimeRange,
+) -> Option<SeriesData> {
+    {
+        let m = mem.read();
+        match m.series(device, measurement) {
+            Some(buf) if buf.data_type() != phys => return None,
+            Some(buf) if buf.is_sorted() => return Some(buf.read(range)),
+            Some(_) => {}
+            None => return None,
+        }
+    }
+    let mut m = mem.write();
+    let buf = m.series_existing_mut(device, measurement)?;
+    buf.ensure_sorted();
+    Some(buf.read(range))
 }
 
 impl DataRegion {
-    /// Opens the region whose WAL lives in `dir`, replaying it.
-    pub(crate) fn open(id: u64, dir: PathBuf, mode: WalMode) -> Result<DataRegion> {
+    /// Opens the region whose WAL lives in `wal_dir` and files in `dirs`: recovers the
+    /// file set, then replays the WAL.
+    pub(crate) fn open(
+        id: u64,
+        wal_dir: PathBuf,
+        mode: WalMode,
+        dirs: RegionDirs,
+        partition_interval: i64,
+    ) -> Result<DataRegion> {
+        let files = FileSet::open(dirs, partition_interval)?;
         let mut state = RegionState::default();
-        let wal = Wal::open(dir, mode, &mut state.working)?;
+        let wal = Wal::open(wal_dir, mode, &mut state.working)?;
         let region = DataRegion {
             id,
             state: RwLock::new(state),
             wal,
+            files,
+            flush_lock: Mutex::new(()),
         };
         let (segments, bytes) = region.wal.replayed();
         if should_checkpoint(segments, bytes, region.buffered_points()) {
@@ -57,14 +107,25 @@ impl DataRegion {
 
     /// Rewrites the WAL to hold only the live points (see `Wal::checkpoint`).
     pub(crate) fn checkpoint(&self) -> Result<()> {
+        let _f = self.flush_lock.lock();
         let mut st = self.state.write();
+        if !st.sealed.is_empty() {
+            return Ok(()); // the sealed memtables' segments must stay until they are flushed
+        }
         self.wal.checkpoint(&mut st.working)
     }
 
     /// Logs `entry` to the WAL (when enabled) and then applies it to the memtable, under
     /// one lock so that WAL order equals apply order. In `Sync` mode waits for the fsync
-    /// (outside the lock, so concurrent writers share fsyncs).
+    /// (outside the lock, so concurrent writers share fsyncs). Deletions also reach the
+    /// sealed memtables and the files (as mods).
     pub(crate) fn write(&self, entry: &WalEntry, scratch: &mut Vec<u8>) -> Result<()> {
+        let deletion = match entry {
+            WalEntry::Delete { series, range } => Some((series, *range)),
+            WalEntry::Drop { series } => Some((series, TimeRange::ALL)),
+            _ => None,
+        };
+        let _f = deletion.as_ref().map(|_| self.flush_lock.lock());
         scratch.clear();
         if self.wal.mode() != WalMode::Disable {
             entry.encode_framed(scratch)?;
@@ -73,6 +134,9 @@ impl DataRegion {
             let mut st = self.state.write();
             let ticket = self.wal.append(scratch)?;
             entry.apply(&mut st.working);
+            for s in &st.sealed {
+                entry.apply(&mut s.mem.write());
+            }
             ticket
         };
         if self.wal.mode() == WalMode::Sync {
@@ -80,43 +144,79 @@ impl DataRegion {
                 t.sync()?;
             }
         }
+        if let Some((series, range)) = deletion {
+            let keys: Vec<(String, String)> = series
+                .iter()
+                .map(|(d, m)| (d.to_string(), m.clone()))
+                .collect();
+            self.files.delete(&keys, range)?;
+        }
         Ok(())
     }
 
-    /// Reads one series: merged, sorted, deduplicated, deletions applied.
+    /// A consistent view of one series: the file list, the sealed memtables and what
+    /// `f` extracts from the working memtable's (sorted) buffer, all taken under one
+    /// state lock, so a flush running meanwhile can neither hide nor double-count data.
+    fn snapshot<T>(
+        &self,
+        device: &PartialPath,
+        measurement: &str,
+        phys: TSDataType,
+        f: impl Fn(&crate::memtable::SeriesBuf) -> T,
+    ) -> (Vec<Arc<Sealed>>, crate::fileset::FileList, Option<T>) {
+        {
+            let st = self.state.read();
+            let out = match st.working.series(device, measurement) {
+                Some(buf) if buf.data_type() != phys => Some(None),
+                Some(buf) if buf.is_sorted() => Some(Some(f(buf))),
+                Some(_) => None,
+                None => Some(None),
+            };
+            if let Some(w) = out {
+                return (st.sealed.clone(), self.files.snapshot(), w);
+            }
+        }
+        let mut st = self.state.write();
+        let w = st
+            .working
+            .series_existing_mut(device, measurement)
+            .map(|buf| {
+                buf.ensure_sorted();
+                f(buf)
+            });
+        (st.sealed.clone(), self.files.snapshot(), w)
+    }
+
+    /// Reads one series: memtables and files merged, sorted, deduplicated (newest write
+    /// wins), deletions applied.
     pub(crate) fn read_series(
         &self,
         device: &PartialPath,
         measurement: &str,
         data_type: TSDataType,
         range: TimeRange,
-    ) -> SeriesData {
+    ) -> Result<SeriesData> {
         let phys = data_type.physical();
-        let empty = || SeriesData {
-            times: Vec::new(),
-            values: ColumnData::empty(phys),
-        };
         if range.is_empty() {
-            return empty();
+            return Ok(SeriesData {
+                times: Vec::new(),
+                values: ColumnData::empty(phys),
+            });
         }
-        let mut sources = Vec::with_capacity(1);
-        {
-            let st = self.state.read();
-            match st.working.series(device, measurement) {
-                Some(buf) if buf.data_type() != phys => return empty(),
-                Some(buf) if buf.is_sorted() => sources.push(buf.read(range)),
-                Some(_) => {}
-                None => return empty(),
+        let (sealed, files, working) =
+            self.snapshot(device, measurement, phys, |buf| buf.read(range));
+        let dev = device.to_string();
+        let mut sources =
+            FileSet::read_sources(&files, &self.files.stats, &dev, measurement, range, phys)?;
+        for s in &sealed {
+            if let Some(d) = read_mem(&s.mem, device, measurement, phys, range) {
+                sources.push(d);
             }
         }
-        if sources.is_empty() {
-            let mut st = self.state.write();
-            if let Some(buf) = st.working.series_existing_mut(device, measurement) {
-                buf.ensure_sorted();
-                sources.push(buf.read(range));
-            }
+        if let Some(w) = working {
+            sources.push(w);
         }
-        merge_newest_wins(sources, phys)
+        Ok(merge_newest_wins(sources, phys))
     }
 
     /// The latest point of a series.
@@ -125,22 +225,36 @@ impl DataRegion {
         device: &PartialPath,
         measurement: &str,
         data_type: TSDataType,
-    ) -> Option<(i64, Value)> {
+    ) -> Result<Option<(i64, Value)>> {
         let phys = data_type.physical();
-        {
-            let st = self.state.read();
-            let buf = st.working.series(device, measurement)?;
-            if buf.data_type() != phys {
-                return None;
-            }
-            if buf.is_sorted() {
-                return buf.last();
+        let (sealed, files, working) = self.snapshot(device, measurement, phys, |buf| buf.last());
+        let file_max = FileSet::max_time(&files, &device.to_string());
+        // newest source first: the working memtable, then sealed ones newest first
+        let mut best: Option<(i64, Value)> = working.flatten();
+        for s in sealed.iter().rev() {
+            if let Some(d) = read_mem(&s.mem, device, measurement, phys, TimeRange::ALL) {
+                if let Some(&t) = d.times.last() {
+                    if best.as_ref().is_none_or(|(bt, _)| t > *bt) {
+                        best = d.values.get(d.times.len() - 1).map(|v| (t, v));
+                    }
+                }
             }
         }
-        let mut st = self.state.write();
-        let buf = st.working.series_existing_mut(device, measurement)?;
-        buf.ensure_sorted();
-        buf.last()
+        match (file_max, &best) {
+            (None, _) => return Ok(best),
+            (Some(fm), Some((t, _))) if *t >= fm => return Ok(best),
+            _ => {}
+        }
+        // files may hold later points: read from the memtables' last time on, then
+        // everything if deletions emptied that range
+        let from = best.as_ref().map(|(t, _)| *t).unwrap_or(i64::MIN);
+        for range in [TimeRange::new(from, i64::MAX), TimeRange::ALL] {
+            let d = self.read_series(device, measurement, data_type, range)?;
+            if let Some(&t) = d.times.last() {
+                return Ok(d.values.get(d.times.len() - 1).map(|v| (t, v)));
+            }
+        }
+        Ok(None)
     }
 
     /// Fsyncs the WAL.
@@ -148,9 +262,94 @@ impl DataRegion {
         self.wal.sync()
     }
 
-    /// Number of buffered points.
+    /// Number of points in the working memtable.
     pub(crate) fn buffered_points(&self) -> u64 {
         self.state.read().working.points()
+    }
+
+    /// True if a flush is running (or a deletion holds the flush lock).
+    pub(crate) fn is_flushing(&self) -> bool {
+        self.flush_lock.is_locked()
+    }
+
+    /// Moves the working memtable into the sealed list (nothing if it is empty).
+    fn seal(&self) -> Result<()> {
+        let mut st = self.state.write();
+        if st.working.points() == 0 {
+            return Ok(());
+        }
+        let wal_boundary = self.wal.rotate()?;
+        let mem = std::mem::take(&mut st.working);
+        st.sealed.push(Arc::new(Sealed {
+            mem: RwLock::new(mem),
+            wal_boundary,
+        }));
+        Ok(())
+    }
+
+    /// Flushes the working memtable (and any sealed one left by an earlier failure) into
+    /// TsFiles, then drops the WAL segments they covered. `schemas` gives each series'
+    /// type, encoding and compressor. With `wait == false` returns at once if another
+    /// flush is running.
+    pub(crate) fn flush(&self, schemas: &SchemaMap, wait: bool) -> Result<()> {
+        let _f = if wait {
+            self.flush_lock.lock()
+        } else {
+            match self.flush_lock.try_lock() {
+                Some(g) => g,
+                None => return Ok(()),
+            }
+        };
+        self.seal()?;
+        loop {
+            let Some(sealed) = self.state.read().sealed.first().cloned() else {
+                break;
+            };
+            let mut devices: BTreeMap<String, Vec<FlushSeries>> = BTreeMap::new();
+            {
+                let mut mem = sealed.mem.write();
+                mem.for_each_series(|device, measurement, buf| {
+                    buf.ensure_sorted();
+                    let data = buf.read(TimeRange::ALL);
+                    if data.times.is_empty() {
+                        return Ok(());
+                    }
+                    let dev = device.to_string();
+                    let schema = match schemas.get(&(dev.clone(), measurement.to_string())) {
+                        Some(s) if s.data_type.physical() == buf.data_type() => s.clone(),
+                        _ => fallback_schema(measurement, buf.data_type()),
+                    };
+                    devices
+                        .entry(dev)
+                        .or_default()
+                        .push(FlushSeries { schema, data });
+                    Ok(())
+                })?;
+            }
+            self.files.flush(devices)?;
+            {
+                let mut st = self.state.write();
+                st.sealed.retain(|s| !Arc::ptr_eq(s, &sealed));
+            }
+            self.wal.remove_before(sealed.wal_boundary)?;
+        }
+        Ok(())
+    }
+
+    /// Runs at most one compaction step.
+    pub(crate) fn compact_once(&self, policy: &CompactionPolicy) -> Result<bool> {
+        self.files.compact_once(policy)
+    }
+
+    /// The file set (tests, LOAD, diagnostics).
+    pub(crate) fn files(&self) -> &FileSet {
+        &self.files
+    }
+
+    /// Removes the region's files (database deleted).
+    pub(crate) fn remove_files(&self) {
+        let _f = self.flush_lock.lock();
+        self.files.remove_all();
     }
 }
 
@@ -173,18 +372,29 @@ mod tests {
         })
     }
 
+    fn open(root: &std::path::Path) -> DataRegion {
+        DataRegion::open(
+            0,
+            root.join("wal"),
+            WalMode::Sync,
+            RegionDirs::new(root, "root.sg", 0),
+            1 << 40,
+        )
+        .unwrap()
+    }
+
     #[test]
     fn checkpoint_keeps_live_points_and_drops_history() {
         let dir = tempfile::tempdir().unwrap();
-        let wal = dir.path().join("r");
+        let wal = dir.path().join("wal");
         let dev = PartialPath::parse("root.sg.d").unwrap();
         let mut scratch = Vec::new();
         for round in 0..3 {
-            let r = DataRegion::open(0, wal.clone(), WalMode::Sync).unwrap();
+            let r = open(dir.path());
             r.write(&tablet(&dev, round * 100, 100), &mut scratch)
                 .unwrap();
         }
-        let r = DataRegion::open(0, wal.clone(), WalMode::Sync).unwrap();
+        let r = open(dir.path());
         assert_eq!(r.wal.replayed().0, 3);
         r.write(
             &WalEntry::Delete {
@@ -198,10 +408,55 @@ mod tests {
         drop(r);
         let files = std::fs::read_dir(&wal).unwrap().count();
         assert_eq!(files, 1, "old segments replaced by the checkpoint segment");
-        let r = DataRegion::open(0, wal, WalMode::Sync).unwrap();
-        let d = r.read_series(&dev, "s", TSDataType::Int64, TimeRange::ALL);
+        let r = open(dir.path());
+        let d = r
+            .read_series(&dev, "s", TSDataType::Int64, TimeRange::ALL)
+            .unwrap();
         assert_eq!(d.times, (150..300).collect::<Vec<_>>());
         assert_eq!(d.values, ColumnData::Int64((150..300).collect()));
+    }
+
+    #[test]
+    fn flush_drops_wal_and_reads_merge_files_and_memtable() {
+        let dir = tempfile::tempdir().unwrap();
+        let dev = PartialPath::parse("root.sg.d").unwrap();
+        let mut scratch = Vec::new();
+        let r = open(dir.path());
+        r.write(&tablet(&dev, 0, 100), &mut scratch).unwrap();
+        r.flush(&SchemaMap::new(), true).unwrap();
+        assert_eq!(r.buffered_points(), 0);
+        assert_eq!(r.files().counts(), (1, 0));
+        let wal_files = std::fs::read_dir(dir.path().join("wal")).unwrap().count();
+        assert_eq!(wal_files, 0, "flushed WAL segments are dropped");
+        r.write(&tablet(&dev, 50, 100), &mut scratch).unwrap();
+        let d = r
+            .read_series(&dev, "s", TSDataType::Int64, TimeRange::ALL)
+            .unwrap();
+        assert_eq!(d.times, (0..150).collect::<Vec<_>>());
+        assert_eq!(
+            r.last_point(&dev, "s", TSDataType::Int64).unwrap(),
+            Some((149, Value::Int64(149)))
+        );
+        r.flush(&SchemaMap::new(), true).unwrap();
+        assert_eq!(r.files().counts(), (2, 1));
+        r.write(
+            &WalEntry::Delete {
+                series: vec![(dev.clone(), "s".into())],
+                range: TimeRange::new(140, 200),
+            },
+            &mut scratch,
+        )
+        .unwrap();
+        drop(r);
+        let r = open(dir.path());
+        let d = r
+            .read_series(&dev, "s", TSDataType::Int64, TimeRange::ALL)
+            .unwrap();
+        assert_eq!(d.times, (0..140).collect::<Vec<_>>());
+        assert_eq!(
+            r.last_point(&dev, "s", TSDataType::Int64).unwrap(),
+            Some((139, Value::Int64(139)))
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::api::{SeriesData, TimeRange};
 use crate::codec::sync_dir;
 use crate::memtable::merge_newest_wins;
 use crate::mods::{append_mods, mods_path, read_mods, Deletion};
-use model::{ColumnData, Error, MeasurementSchema, PartialPath, Result, TSDataType};
+use model::{ColumnData, Error, MeasurementSchema, Result, TSDataType};
 use parking_lot::RwLock;
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -114,11 +114,6 @@ impl std::fmt::Debug for TsFileHandle {
     }
 }
 
-/// Text form of a series path, as used in mods files.
-pub(crate) fn series_key(device: &PartialPath, measurement: &str) -> String {
-    format!("{device}.{measurement}")
-}
-
 impl TsFileHandle {
     /// Opens a complete TsFile (reads its metadata and mods).
     pub(crate) fn open(path: PathBuf, seq: bool, partition: i64) -> Result<TsFileHandle> {
@@ -158,11 +153,6 @@ impl TsFileHandle {
         })
     }
 
-    /// The reader of the file.
-    pub(crate) fn reader(&self) -> &TsFileReader<fs::File> {
-        &self.reader
-    }
-
     /// Time range of a device in this file.
     pub(crate) fn device_range(&self, device: &str) -> Option<(i64, i64)> {
         self.devices.get(device).map(|(a, b, _)| (*a, *b))
@@ -173,11 +163,6 @@ impl TsFileHandle {
         self.devices
             .iter()
             .map(|(k, (a, b, _))| (k.as_str(), *a, *b))
-    }
-
-    /// Deletions recorded for this file.
-    pub(crate) fn deletions(&self) -> Vec<Deletion> {
-        self.mods.read().clone()
     }
 
     /// Records deletions (durably) for this file.

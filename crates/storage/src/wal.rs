@@ -613,6 +613,34 @@ impl Wal {
     pub(crate) fn mode(&self) -> WalMode {
         self.mode
     }
+
+    /// Closes the current segment (fsynced) so that the next append starts a new one;
+    /// returns the number of that next segment: every segment numbered below it holds only
+    /// records appended before this call.
+    pub(crate) fn rotate(&self) -> Result<u64> {
+        let mut inner = self.inner.lock();
+        if let Some(old) = inner.current.take() {
+            let w = old.written.load(Ordering::Acquire);
+            old.sync_to(w)?;
+        }
+        Ok(inner.next_seq)
+    }
+
+    /// Removes the segments numbered below `seq` (their records are in flushed files).
+    pub(crate) fn remove_before(&self, seq: u64) -> Result<()> {
+        let mut removed = 0;
+        for (s, path) in list_segments(&self.dir)? {
+            if s < seq {
+                fs::remove_file(&path)?;
+                removed += 1;
+            }
+        }
+        self.replayed.lock().retain(|p| p.exists());
+        if removed > 0 {
+            codec::sync_dir(&self.dir);
+        }
+        Ok(())
+    }
 }
 
 fn replay_segment(path: &Path, mem: &mut MemTable) -> Result<()> {

@@ -1,0 +1,303 @@
+//! The engine with TsFiles: flush → restart → identical reads, out-of-order data in the
+//! unsequence space, deletions across files and restarts, compaction equivalence, chunk
+//! skipping by statistics, torn-file recovery, LOAD of a file written by the tsfile crate.
+
+mod common;
+use common::*;
+use model::{ColumnData, CompressionType, MeasurementSchema, TSDataType, TSEncoding, Value};
+use storage::{Engine, StorageConfig, TimeRange, TimeseriesSpec, WalMode};
+
+fn cfg(dir: &std::path::Path) -> StorageConfig {
+    StorageConfig {
+        enable_compaction: false,
+        ..config(dir, WalMode::Sync)
+    }
+}
+
+fn open_nc(dir: &std::path::Path) -> Engine {
+    Engine::open(cfg(dir)).unwrap()
+}
+
+fn ramp(t0: i64, n: i64, k: f64) -> (Vec<i64>, Vec<f64>) {
+    let times: Vec<i64> = (t0..t0 + n).collect();
+    let vals = times.iter().map(|&t| t as f64 * k).collect();
+    (times, vals)
+}
+
+fn write(e: &Engine, dev: &str, t0: i64, n: i64, k: f64) {
+    let (times, vals) = ramp(t0, n, k);
+    e.insert_tablet(&doubles(dev, &["a", "b"], times, vec![vals.clone(), vals]))
+        .unwrap();
+}
+
+fn all(e: &Engine, path: &str) -> storage::SeriesData {
+    e.read_series(&p(path), TimeRange::ALL).unwrap()
+}
+
+fn tsfiles(dir: &std::path::Path, space: &str) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.join(space)];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "tsfile") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn flush_restart_identical_reads_and_wal_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open_nc(dir.path());
+    let mut spec = TimeseriesSpec::new(p("root.sg.d.a"), TSDataType::Double);
+    spec.encoding = TSEncoding::Gorilla;
+    spec.compressor = CompressionType::Zstd;
+    e.create_timeseries(spec).unwrap();
+    write(&e, "root.sg.d", 0, 10_000, 0.5);
+    e.flush().unwrap();
+    write(&e, "root.sg.d", 10_000, 100, 0.5);
+    let before = (all(&e, "root.sg.d.a"), all(&e, "root.sg.d.b"));
+    assert_eq!(before.0.times.len(), 10_100);
+    assert_eq!(e.tsfile_stats().seq_files, 1);
+    drop(e);
+    // clean close flushed the rest; the WAL holds nothing any more
+    let wal_segments: usize = std::fs::read_dir(dir.path().join("wal"))
+        .unwrap()
+        .flatten()
+        .map(|r| std::fs::read_dir(r.path()).map(|d| d.count()).unwrap_or(0))
+        .sum();
+    assert_eq!(wal_segments, 0);
+    let files = tsfiles(dir.path(), "sequence");
+    assert_eq!(files.len(), 2, "{files:?}");
+    // the chunk of `a` carries its schema's encoding and compressor
+    let r = tsfile::reader::TsFileReader::open(&files[0]).unwrap();
+    let dev = tsfile::device::DeviceId::from_path("root.sg.d");
+    let meta = r.series_metadata(&dev, "a").unwrap().unwrap();
+    let h = r.read_chunk(&meta.chunks[0]).unwrap().header;
+    assert_eq!(
+        (h.encoding, h.compression),
+        (TSEncoding::Gorilla, CompressionType::Zstd)
+    );
+    let e = open_nc(dir.path());
+    assert_eq!((all(&e, "root.sg.d.a"), all(&e, "root.sg.d.b")), before);
+    assert_eq!(
+        e.last_point(&p("root.sg.d.a")).unwrap(),
+        Some((10_099, Value::Double(10_099.0 * 0.5)))
+    );
+}
+
+#[test]
+fn out_of_order_goes_to_unsequence_and_newest_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open_nc(dir.path());
+    write(&e, "root.sg.d", 0, 1000, 1.0);
+    e.flush().unwrap();
+    write(&e, "root.sg.d", 500, 1000, 2.0); // 500..999 out of order, 1000..1499 in order
+    e.flush().unwrap();
+    let st = e.tsfile_stats();
+    assert_eq!((st.seq_files, st.unseq_files), (2, 1));
+    let d = all(&e, "root.sg.d.a");
+    assert_eq!(d.times, (0..1500).collect::<Vec<_>>());
+    let ColumnData::Double(v) = &d.values else {
+        panic!()
+    };
+    assert_eq!(v[499], 499.0);
+    assert_eq!(v[500], 1000.0, "the later write wins");
+    drop(e);
+    let e = open_nc(dir.path());
+    assert_eq!(all(&e, "root.sg.d.a"), d);
+}
+
+#[test]
+fn time_filter_skips_chunks_by_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open_nc(dir.path());
+    for i in 0..4 {
+        write(&e, "root.sg.d", i * 1000, 1000, 1.0);
+        e.flush().unwrap();
+    }
+    let before = e.tsfile_stats();
+    let d = e
+        .read_series(&p("root.sg.d.a"), TimeRange::new(3100, 3200))
+        .unwrap();
+    assert_eq!(d.times.len(), 101);
+    let after = e.tsfile_stats();
+    let skipped = (after.files_skipped - before.files_skipped)
+        + (after.chunks_skipped - before.chunks_skipped);
+    assert_eq!(skipped, 3, "three files are outside the range");
+    assert_eq!(after.chunks_read - before.chunks_read, 1);
+}
+
+#[test]
+fn deletions_across_files_survive_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open_nc(dir.path());
+    write(&e, "root.sg.d", 0, 100, 1.0);
+    e.flush().unwrap();
+    write(&e, "root.sg.d", 100, 100, 1.0);
+    e.flush().unwrap();
+    write(&e, "root.sg.d", 200, 100, 1.0);
+    e.delete_data(&[pat("root.sg.d.a")], TimeRange::new(50, 249))
+        .unwrap();
+    assert_eq!(all(&e, "root.sg.d.a").times.len(), 100);
+    assert_eq!(all(&e, "root.sg.d.b").times.len(), 300);
+    drop(e);
+    let mods: Vec<_> = tsfiles(dir.path(), "sequence")
+        .into_iter()
+        .filter(|f| {
+            let mut m = f.as_os_str().to_owned();
+            m.push(".mods");
+            std::path::Path::new(&m).exists()
+        })
+        .collect();
+    assert_eq!(mods.len(), 2, "both earlier files got a .mods record");
+    let e = open_nc(dir.path());
+    let d = all(&e, "root.sg.d.a");
+    assert_eq!(
+        d.times,
+        (0..50).chain(250..300).collect::<Vec<_>>(),
+        "deletion honoured after restart"
+    );
+    // DELETE TIMESERIES then re-create: old points stay gone
+    e.delete_timeseries(&[pat("root.sg.d.b")]).unwrap();
+    e.create_timeseries(TimeseriesSpec::new(p("root.sg.d.b"), TSDataType::Double))
+        .unwrap();
+    assert!(all(&e, "root.sg.d.b").times.is_empty());
+    drop(e);
+    let e = open_nc(dir.path());
+    assert!(all(&e, "root.sg.d.b").times.is_empty());
+    // DELETE DATABASE removes the files
+    e.delete_databases(&[pat("root.sg")]).unwrap();
+    drop(e);
+    assert!(tsfiles(dir.path(), "sequence").is_empty());
+    assert!(tsfiles(dir.path(), "unsequence").is_empty());
+}
+
+#[test]
+fn compaction_is_equivalent_and_survives_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open_nc(dir.path());
+    for i in 0..6 {
+        write(&e, "root.sg.d", i * 100, 100, 1.0);
+        e.flush().unwrap();
+        // out-of-order rewrites of an earlier range
+        write(&e, "root.sg.d", i * 37, 20, 3.0 + i as f64);
+        e.flush().unwrap();
+    }
+    e.delete_data(&[pat("root.sg.d.b")], TimeRange::new(10, 30))
+        .unwrap();
+    let before = (all(&e, "root.sg.d.a"), all(&e, "root.sg.d.b"));
+    let st = e.tsfile_stats();
+    assert!(st.unseq_files > 0 && st.seq_files > 1, "{st:?}");
+    assert!(e.compact().unwrap() >= 1);
+    let st = e.tsfile_stats();
+    assert_eq!((st.seq_files, st.unseq_files), (1, 0));
+    assert_eq!((all(&e, "root.sg.d.a"), all(&e, "root.sg.d.b")), before);
+    drop(e);
+    let e = open_nc(dir.path());
+    assert_eq!((all(&e, "root.sg.d.a"), all(&e, "root.sg.d.b")), before);
+    assert_eq!(tsfiles(dir.path(), "sequence").len(), 1);
+    assert!(tsfiles(dir.path(), "unsequence").is_empty());
+}
+
+#[test]
+fn torn_file_is_set_aside_and_wal_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open_nc(dir.path());
+    write(&e, "root.sg.d", 0, 100, 1.0);
+    e.flush().unwrap();
+    write(&e, "root.sg.d", 100, 100, 1.0);
+    e.flush().unwrap();
+    drop(e);
+    let files = tsfiles(dir.path(), "sequence");
+    assert_eq!(files.len(), 2);
+    // tear the newest file and leave an unfinished temporary file behind
+    let bytes = std::fs::read(&files[1]).unwrap();
+    std::fs::write(&files[1], &bytes[..bytes.len() / 2]).unwrap();
+    let mut tmp = files[0].as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, b"partial").unwrap();
+    let e = open_nc(dir.path());
+    assert_eq!(all(&e, "root.sg.d.a").times, (0..100).collect::<Vec<_>>());
+    let corrupted: Vec<_> = std::fs::read_dir(dir.path().join("corrupted"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(corrupted.len(), 1);
+    assert!(!std::path::Path::new(&tmp).exists());
+    // the engine keeps working
+    write(&e, "root.sg.d", 100, 10, 1.0);
+    e.flush().unwrap();
+    assert_eq!(all(&e, "root.sg.d.a").times.len(), 110);
+}
+
+#[test]
+fn size_threshold_triggers_flush() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Engine::open(StorageConfig {
+        memtable_size_threshold: 16 * 1000,
+        ..cfg(dir.path())
+    })
+    .unwrap();
+    for i in 0..10 {
+        write(&e, "root.sg.d", i * 300, 300, 1.0);
+    }
+    assert!(e.tsfile_stats().seq_files >= 2);
+    assert_eq!(all(&e, "root.sg.d.a").times.len(), 3000);
+}
+
+#[test]
+fn load_creates_schema_and_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let ext = dir.path().join("ext");
+    std::fs::create_dir_all(&ext).unwrap();
+    let file = ext.join("x.tsfile");
+    let schema = MeasurementSchema {
+        name: "t".into(),
+        data_type: TSDataType::Int32,
+        encoding: TSEncoding::Ts2Diff,
+        compressor: CompressionType::Lz4,
+    };
+    let times: Vec<i64> = (0..500).collect();
+    let values = ColumnData::Int32((0..500).collect());
+    let mut w =
+        tsfile::writer::TsFileWriter::create(&file, tsfile::writer::WriterOptions::default())
+            .unwrap();
+    w.write_device(
+        "root.ld.d1",
+        &[tsfile::writer::SeriesInput {
+            schema: &schema,
+            times: &times,
+            values: &values,
+            nulls: None,
+        }],
+    )
+    .unwrap();
+    w.finish().unwrap();
+    let e = open_nc(&dir.path().join("db"));
+    let sum = e.load_tsfiles(&ext, false).unwrap();
+    assert_eq!((sum.files, sum.devices, sum.points), (1, 1, 500));
+    let info = e.series_info(&p("root.ld.d1.t")).unwrap();
+    assert_eq!(
+        (
+            info.schema.data_type,
+            info.schema.encoding,
+            info.schema.compressor
+        ),
+        (TSDataType::Int32, TSEncoding::Ts2Diff, CompressionType::Lz4)
+    );
+    let d = all(&e, "root.ld.d1.t");
+    assert_eq!(d.times, times);
+    assert_eq!(d.values, values);
+    assert!(e.load_tsfiles(&dir.path().join("missing"), false).is_err());
+    assert!(file.exists());
+}
