@@ -85,6 +85,17 @@ impl ServerConfig {
                 "time_partition_interval" | "default_time_partition_interval" => {
                     s.default_time_partition_interval_ms = parse_num(key, v)?
                 }
+                "memtable_size_threshold" => s.memtable_size_threshold = parse_num(key, v)?,
+                "enable_compaction"
+                | "enable_seq_space_compaction"
+                | "enable_unseq_space_compaction"
+                | "enable_cross_space_compaction" => s.enable_compaction = parse_num(key, v)?,
+                "compaction_schedule_interval_in_ms" => {
+                    s.compaction_interval_ms = parse_num(key, v)?
+                }
+                "max_inner_compaction_candidate_file_num" => {
+                    s.compaction_max_files = parse_num(key, v)?
+                }
                 "default_fetch_size" => self.default_fetch_size = parse_num(key, v)?,
                 other => tracing::warn!(key = other, "ignoring unknown configuration key"),
             }
@@ -118,6 +129,8 @@ mod tests {
             ("dn_rpc_port", "7777"),
             ("wal_mode", "sync"),
             ("integer_string_infer_type", "DOUBLE"),
+            ("memtable_size_threshold", "1048576"),
+            ("compaction_schedule_interval_in_ms", "500"),
             ("something_else", "x"),
         ]
         .into_iter()
@@ -127,6 +140,8 @@ mod tests {
         assert_eq!(c.port, 7777);
         assert!(matches!(c.storage.wal_mode, WalMode::Sync));
         assert_eq!(c.storage.integer_string_infer_type, TSDataType::Double);
+        assert_eq!(c.storage.memtable_size_threshold, 1 << 20);
+        assert_eq!(c.storage.compaction_interval_ms, 500);
         let bad: HashMap<String, String> = [("dn_rpc_port".to_string(), "x".to_string())]
             .into_iter()
             .collect();
