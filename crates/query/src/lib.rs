@@ -294,9 +294,20 @@ impl Executor {
             Statement::KillQuery { .. } => Err(unsupported("KILL QUERY")),
             // No caches are kept above storage, so there is nothing to clear.
             Statement::ClearCache { .. } => Ok(Outcome::Done),
-            Statement::Merge { .. } => Err(unsupported("MERGE")),
+            Statement::Merge { .. } => {
+                e.compact()?;
+                Ok(Outcome::Done)
+            }
             Statement::SetSystemStatus { .. } => Err(unsupported("SET SYSTEM")),
-            Statement::LoadFile { .. } => Err(unsupported("LOAD")),
+            Statement::LoadFile { file, options } => {
+                if options.sglevel.is_some() {
+                    return Err(unsupported("LOAD with SGLEVEL"));
+                }
+                // IoTDB 1.x moves loaded files away by default (ONSUCCESS=DELETE)
+                let delete = options.delete_on_success.unwrap_or(true);
+                e.load_tsfiles(std::path::Path::new(&file), delete)?;
+                Ok(Outcome::Done)
+            }
             Statement::Explain(_) => Err(unsupported("EXPLAIN")),
 
             Statement::InsertTablet(t) => {
