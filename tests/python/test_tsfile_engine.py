@@ -1,0 +1,206 @@
+"""The TsFile engine end to end through the official 2.0.x client: data written, ``FLUSH``ed into
+TsFiles and read back after a restart is identical; out-of-order data lands in the unsequence
+space; deletions survive a restart; the TsFiles in the data directory are readable by PyPI
+``tsfile``; a file written by PyPI ``tsfile`` is ``LOAD``ed and queryable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from iotdb.Session import Session
+from iotdb.utils.IoTDBConstants import Compressor, TSDataType, TSEncoding
+from iotdb.utils.Tablet import Tablet
+
+from clientutil import query_df
+from conftest import require_client
+from server import IoTDBServer
+
+require_client("2.0")
+tsfile = pytest.importorskip("tsfile")
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+QUERIES = [
+    "select * from root.eng.d1",
+    "select * from root.eng.d2",
+    "select count(s_i64), sum(s_dbl), max_value(s_i32) from root.eng.d1",
+    "select s_i64 from root.eng.d1 where time >= 500 and time < 700",
+    "select last * from root.eng.d1",
+]
+
+
+def _open(srv: IoTDBServer) -> Session:
+    s = Session(srv.host, srv.port, "root", "root")
+    s.open(False)
+    return s
+
+
+def _answers(s: Session) -> dict[str, list]:
+    out = {}
+    for q in QUERIES:
+        df = query_df(s, q)
+        out[q] = [list(df.columns), *df.astype(object).where(df.notna(), None).values.tolist()]
+    return out
+
+
+def _write(s: Session, t0: int, n: int, base: int) -> None:
+    times = list(range(t0, t0 + n))
+    rows = [[True if i % 2 else False, i + base, (i + base) * 1000, i / 4, i / 8 + base, f"t{i + base}"] for i in times]
+    tab = Tablet(
+        "root.eng.d1",
+        ["s_bool", "s_i32", "s_i64", "s_flt", "s_dbl", "s_txt"],
+        [TSDataType.BOOLEAN, TSDataType.INT32, TSDataType.INT64, TSDataType.FLOAT, TSDataType.DOUBLE, TSDataType.TEXT],
+        rows,
+        times,
+    )
+    s.insert_tablet(tab)
+
+
+@pytest.fixture
+def srv(tmp_path):
+    server = IoTDBServer(data_dir=tmp_path / "data", log_dir=tmp_path)
+    server.start()
+    yield server
+    server.stop()
+    server.cleanup()
+
+
+def _tsfiles(data_dir: Path, space: str) -> list[Path]:
+    return sorted((data_dir / space).glob("**/*.tsfile"))
+
+
+def test_flush_restart_identical_and_unseq(srv):
+    s = _open(srv)
+    s.set_storage_group("root.eng")
+    for name, t, e, c in [
+        ("s_bool", TSDataType.BOOLEAN, TSEncoding.RLE, Compressor.SNAPPY),
+        ("s_i32", TSDataType.INT32, TSEncoding.TS_2DIFF, Compressor.LZ4),
+        ("s_i64", TSDataType.INT64, TSEncoding.RLE, Compressor.GZIP),
+        ("s_flt", TSDataType.FLOAT, TSEncoding.GORILLA, Compressor.SNAPPY),
+        ("s_dbl", TSDataType.DOUBLE, TSEncoding.GORILLA, Compressor.ZSTD),
+        ("s_txt", TSDataType.TEXT, TSEncoding.PLAIN, Compressor.UNCOMPRESSED),
+    ]:
+        s.create_time_series(f"root.eng.d1.{name}", t, e, c)
+    _write(s, 0, 1000, 0)
+    s.execute_non_query_statement("FLUSH")
+    assert _tsfiles(srv.data_dir, "sequence"), "FLUSH wrote a sequence file"
+    # out of order: overwrites 400..599 (newer wins) → unsequence file
+    _write(s, 400, 200, 7)
+    s.insert_record("root.eng.d2", 5, ["x"], [TSDataType.INT64], [1])
+    s.execute_non_query_statement("FLUSH")
+    assert _tsfiles(srv.data_dir, "unsequence"), "out-of-order data went to the unsequence space"
+    _write(s, 1000, 100, 0)  # still in the memtable
+    before = _answers(s)
+    assert before["select s_i64 from root.eng.d1 where time >= 500 and time < 700"][1][1] == 507 * 1000
+    s.close()
+
+    srv.stop()  # clean shutdown flushes the memtable
+    srv.start()
+    s = _open(srv)
+    assert _answers(s) == before
+    s.close()
+
+    srv.kill()
+    srv.start()
+    s = _open(srv)
+    assert _answers(s) == before
+    s.close()
+
+
+def test_delete_across_files_survives_restart(srv):
+    s = _open(srv)
+    _write(s, 0, 100, 0)
+    s.execute_non_query_statement("FLUSH")
+    _write(s, 100, 100, 0)
+    s.execute_non_query_statement("FLUSH")
+    _write(s, 200, 100, 0)
+    s.execute_non_query_statement("DELETE FROM root.eng.d1.s_i64 WHERE time >= 50 and time < 250")
+    s.delete_data(["root.eng.d1.s_i32"], 9)
+    expect_i64 = query_df(s, "select count(s_i64), count(s_i32) from root.eng.d1").values.tolist()
+    assert expect_i64 == [[100, 290]]
+    s.close()
+    srv.kill()
+    srv.start()
+    s = _open(srv)
+    assert query_df(s, "select count(s_i64), count(s_i32) from root.eng.d1").values.tolist() == [[100, 290]]
+    s.execute_non_query_statement("DELETE TIMESERIES root.eng.d1.s_i64")
+    s.execute_non_query_statement("CREATE TIMESERIES root.eng.d1.s_i64 WITH DATATYPE=INT64")
+    assert query_df(s, "select count(s_i64) from root.eng.d1").values.tolist() == [[0]]
+    s.close()
+    srv.stop()
+    srv.start()
+    s = _open(srv)
+    assert query_df(s, "select count(s_i64) from root.eng.d1").values.tolist() == [[0]]
+    s.execute_non_query_statement("DELETE DATABASE root.eng")
+    s.close()
+    srv.stop()
+    assert not _tsfiles(srv.data_dir, "sequence")
+
+
+def test_our_tsfiles_are_readable_by_pypi_tsfile(srv):
+    s = _open(srv)
+    _write(s, 0, 300, 0)
+    s.execute_non_query_statement("FLUSH")
+    s.close()
+    files = _tsfiles(srv.data_dir, "sequence")
+    assert len(files) == 1
+    r = tsfile.TsFileReader(str(files[0]))
+    schemas = r.get_all_timeseries_schemas()
+    assert list(schemas) == ["root.eng.d1"]
+    names = [x.get_timeseries_name() for x in schemas["root.eng.d1"].get_timeseries_list()]
+    assert sorted(names) == ["s_bool", "s_dbl", "s_flt", "s_i32", "s_i64", "s_txt"]
+    rs = r.query_timeseries("root.eng.d1", ["s_i64", "s_txt", "s_dbl"], 0, 10**9)
+    rows = []
+    while rs.next():
+        rows.append(
+            (
+                int(rs.get_value_by_index(1)),
+                int(rs.get_value_by_index(2)),
+                rs.get_value_by_index(3),
+                rs.get_value_by_index(4),
+            )
+        )
+    rs.close()
+    r.close()
+    assert len(rows) == 300
+    for t, i64, txt, dbl in rows:
+        assert i64 == t * 1000
+        assert (txt.decode() if isinstance(txt, bytes) else txt) == f"t{t}"
+        assert dbl == t / 8
+
+
+def test_load_pypi_written_file(srv, tmp_path):
+    path = tmp_path / "ext.tsfile"
+    w = tsfile.TsFileWriter(str(path))
+    dev = "root.ld.dev1"
+    w.register_timeseries(
+        dev,
+        tsfile.TimeseriesSchema("temp", tsfile.TSDataType.DOUBLE, tsfile.TSEncoding.GORILLA, tsfile.Compressor.SNAPPY),
+    )
+    w.register_timeseries(
+        dev, tsfile.TimeseriesSchema("cnt", tsfile.TSDataType.INT64, tsfile.TSEncoding.TS_2DIFF, tsfile.Compressor.LZ4)
+    )
+    tab = tsfile.Tablet(["temp", "cnt"], [tsfile.TSDataType.DOUBLE, tsfile.TSDataType.INT64], 50)
+    tab.set_table_name(dev)
+    for i in range(50):
+        tab.add_timestamp(i, 1000 + i)
+        tab.add_value_by_index(0, i, i * 0.5)
+        tab.add_value_by_index(1, i, i * 3)
+    w.write_tablet(tab)
+    w.close()
+
+    s = _open(srv)
+    s.execute_non_query_statement(f"LOAD '{path}'")
+    df = query_df(s, "select temp, cnt from root.ld.dev1")
+    assert df.shape[0] == 50
+    assert df.iloc[10].tolist()[1:] == [5.0, 30]
+    ts = query_df(s, "show timeseries root.ld.**")
+    enc = dict(zip(ts.iloc[:, 0], ts["Encoding"]))
+    assert enc == {"root.ld.dev1.temp": "GORILLA", "root.ld.dev1.cnt": "TS_2DIFF"}
+    s.close()
+    srv.kill()
+    srv.start()
+    s = _open(srv)
+    assert query_df(s, "select count(temp) from root.ld.dev1").values.tolist() == [[50]]
+    s.close()
