@@ -802,7 +802,9 @@ impl<R: ReadAt> TsFileReader<R> {
         let dt = meta
             .data_type
             .ok_or_else(|| corrupt("value series without type", 0))?;
-        if meta.is_aligned_value() {
+        // Some writers (PyPI tsfile's table model) leave the value flag out of the series
+        // metadata; a device with a time column is aligned either way.
+        if meta.is_aligned_value() || series.iter().any(|s| s.is_aligned_time()) {
             let rows = self.read_aligned_from(&series, &[measurement], range)?;
             let col = rows.columns.into_iter().next();
             let Some(col) = col else { return Ok(None) };
@@ -891,7 +893,7 @@ impl<R: ReadAt> TsFileReader<R> {
             .map(|m| {
                 series
                     .iter()
-                    .find(|s| s.measurement == *m && s.is_aligned_value())
+                    .find(|s| s.measurement == *m && !s.is_aligned_time())
             })
             .collect();
         let types: Vec<TSDataType> = value_metas

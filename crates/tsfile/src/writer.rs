@@ -320,26 +320,34 @@ impl<W: Write> TsFileWriter<W> {
         self.out.pos
     }
 
-    /// Page boundaries for `n` rows: (start, end) ranges.
-    fn page_ranges(&self, n: usize, row_size: impl Fn(usize) -> usize) -> Vec<(usize, usize)> {
+    /// Page boundaries for `n` rows: (start, end) ranges by point count and estimated size,
+    /// each then possibly shortened by `refine(start, end)` (which returns a new end > start).
+    fn page_ranges(
+        &self,
+        n: usize,
+        row_size: impl Fn(usize) -> usize,
+        refine: impl Fn(usize, usize) -> usize,
+    ) -> Vec<(usize, usize)> {
         let mut ranges = Vec::new();
         let mut start = 0;
-        let mut bytes = 0;
-        for i in 0..n {
-            let s = row_size(i);
-            let points = i - start;
-            if points > 0
-                && (points >= self.opts.max_points_per_page
-                    || bytes + s > self.opts.page_size_bytes)
-            {
-                ranges.push((start, i));
-                start = i;
-                bytes = 0;
+        while start < n {
+            let mut end = start;
+            let mut bytes = 0;
+            while end < n {
+                let s = row_size(end);
+                let points = end - start;
+                if points > 0
+                    && (points >= self.opts.max_points_per_page
+                        || bytes + s > self.opts.page_size_bytes)
+                {
+                    break;
+                }
+                bytes += s;
+                end += 1;
             }
-            bytes += s;
-        }
-        if start < n {
-            ranges.push((start, n));
+            let end = refine(start, end).clamp(start + 1, end);
+            ranges.push((start, end));
+            start = end;
         }
         ranges
     }
@@ -445,7 +453,17 @@ impl<W: Write> TsFileWriter<W> {
                 self.start_group(&dev)?;
                 started = true;
             }
-            let ranges = self.page_ranges(idx.len(), |k| 8 + value_size(s.values, idx[k]));
+            let ranges = self.page_ranges(
+                idx.len(),
+                |k| 8 + value_size(s.values, idx[k]),
+                |a, b| {
+                    if s.schema.encoding != TSEncoding::Sprintz {
+                        return b;
+                    }
+                    let g = Gathered::gather(s.values, &idx[a..b]);
+                    a + encoding::page_prefix(s.schema.encoding, g.slice())
+                },
+            );
             let mut pages = Vec::with_capacity(ranges.len());
             let mut chunk_stats = Statistics::empty(Some(s.schema.data_type));
             let mut raw = Vec::new();
@@ -567,13 +585,33 @@ impl<W: Write> TsFileWriter<W> {
             })
             .collect();
         self.start_group(&dev)?;
-        let ranges = self.page_ranges(times.len(), |i| {
-            8 + columns
-                .iter()
-                .map(|c| value_size(c.values, i))
-                .max()
-                .unwrap_or(0)
-        });
+        let ranges = self.page_ranges(
+            times.len(),
+            |i| {
+                8 + columns
+                    .iter()
+                    .map(|c| value_size(c.values, i))
+                    .max()
+                    .unwrap_or(0)
+            },
+            |a, b| {
+                let mut end = b;
+                for c in columns
+                    .iter()
+                    .filter(|c| c.schema.encoding == TSEncoding::Sprintz)
+                {
+                    let rows: Vec<usize> = (a..end)
+                        .filter(|i| !c.nulls.is_some_and(|n| n.get(*i)))
+                        .collect();
+                    let g = Gathered::gather(c.values, &rows);
+                    let p = encoding::page_prefix(c.schema.encoding, g.slice());
+                    if p < rows.len() {
+                        end = rows[p - 1] + 1;
+                    }
+                }
+                end
+            },
+        );
         // Time chunk.
         let mut tpages = Vec::with_capacity(ranges.len());
         let mut tstats_all = Statistics::empty(None);

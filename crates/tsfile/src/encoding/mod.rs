@@ -180,6 +180,21 @@ pub fn encode(
     Ok(())
 }
 
+/// How many leading `values` can form one page: all of them, except for SPRINTZ, where a
+/// block that only the end-of-page form can hold exactly ends the page (see [`sprintz`]).
+pub fn page_prefix(encoding: TSEncoding, values: ValueSlice<'_>) -> usize {
+    if encoding != TSEncoding::Sprintz {
+        return values.len();
+    }
+    match values {
+        ValueSlice::Int32(v) => sprintz::page_prefix_i32(v),
+        ValueSlice::Int64(v) => sprintz::page_prefix_i64(v),
+        ValueSlice::Float(v) => sprintz::page_prefix_f32(v),
+        ValueSlice::Double(v) => sprintz::page_prefix_f64(v),
+        other => other.len(),
+    }
+}
+
 /// Reads exactly `n` values of physical type `column`'s type from `data`, appending to `column`.
 ///
 /// `data` is the value section of one page; an error names the byte position inside it.

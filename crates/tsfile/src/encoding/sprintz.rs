@@ -39,16 +39,32 @@ impl IntFire {
     }
 }
 
+/// FIRE for 64-bit values. `wide` selects the C++ reading of `alpha * delta` (a 128-bit
+/// product) instead of Java's wrapping 64-bit product; the two differ only on overflow.
 #[derive(Default)]
 struct LongFire {
     acc: i32,
     delta: i64,
+    wide: bool,
 }
 
 impl LongFire {
+    fn new(wide: bool) -> Self {
+        LongFire {
+            acc: 0,
+            delta: 0,
+            wide,
+        }
+    }
+
     fn predict(&self, v: i64) -> i64 {
         let alpha = (self.acc >> 3) as i64;
-        v.wrapping_add(alpha.wrapping_mul(self.delta) >> 16)
+        let diff = if self.wide {
+            ((alpha as i128 * self.delta as i128) >> 16) as i64
+        } else {
+            alpha.wrapping_mul(self.delta) >> 16
+        };
+        v.wrapping_add(diff)
     }
     fn train(&mut self, pre: i64, val: i64, err: i64) {
         let gradient = if err > 0 {
@@ -149,7 +165,7 @@ fn int_block(v: &[i32], out: &mut Vec<u8>) {
     pack(out, &errs, width);
 }
 
-fn int_read_block(r: &mut ByteReader<'_>, width: u32) -> DResult<[i32; BLOCK + 1]> {
+fn int_read_block(r: &mut ByteReader<'_>, width: u32, _wide: bool) -> DResult<[i32; BLOCK + 1]> {
     if width > 32 {
         return Err(r.err(format!("SPRINTZ bit width {width} exceeds 32")));
     }
@@ -186,14 +202,14 @@ fn long_block(v: &[i64], out: &mut Vec<u8>) {
     pack(out, &errs, width);
 }
 
-fn long_read_block(r: &mut ByteReader<'_>, width: u32) -> DResult<[i64; BLOCK + 1]> {
+fn long_read_block(r: &mut ByteReader<'_>, width: u32, wide: bool) -> DResult<[i64; BLOCK + 1]> {
     if width > 64 {
         return Err(r.err(format!("SPRINTZ bit width {width} exceeds 64")));
     }
     let mut buf = [0i64; BLOCK + 1];
     buf[0] = r.i64()?;
     let errs = unpack(r, width)?;
-    let mut fire = LongFire::default();
+    let mut fire = LongFire::new(wide);
     for i in 1..=BLOCK {
         let err = unmap64(errs[i - 1] as i64);
         let pred = fire.predict(buf[i - 1]);
@@ -225,7 +241,7 @@ fn float_block(v: &[f32], out: &mut Vec<u8>) {
     pack(out, &errs, width);
 }
 
-fn float_read_block(r: &mut ByteReader<'_>, width: u32) -> DResult<[f32; BLOCK + 1]> {
+fn float_read_block(r: &mut ByteReader<'_>, width: u32, _wide: bool) -> DResult<[f32; BLOCK + 1]> {
     if width > 32 {
         return Err(r.err(format!("SPRINTZ bit width {width} exceeds 32")));
     }
@@ -266,14 +282,14 @@ fn double_block(v: &[f64], out: &mut Vec<u8>) {
     pack(out, &errs, width);
 }
 
-fn double_read_block(r: &mut ByteReader<'_>, width: u32) -> DResult<[f64; BLOCK + 1]> {
+fn double_read_block(r: &mut ByteReader<'_>, width: u32, wide: bool) -> DResult<[f64; BLOCK + 1]> {
     if width > 64 {
         return Err(r.err(format!("SPRINTZ bit width {width} exceeds 64")));
     }
     let mut out = [0f64; BLOCK + 1];
     out[0] = r.f64()?;
     let errs = unpack(r, width)?;
-    let mut fire = LongFire::default();
+    let mut fire = LongFire::new(wide);
     let mut prev = canon64(out[0]);
     for i in 1..=BLOCK {
         let err = unmap64(errs[i - 1] as i64);
@@ -288,7 +304,7 @@ fn double_read_block(r: &mut ByteReader<'_>, width: u32) -> DResult<[f64; BLOCK 
 // ---- streams -----------------------------------------------------------------------------
 
 macro_rules! sprintz_codec {
-    ($enc:ident, $dec:ident, $t:ty, $block:ident, $read_block:ident, $tail_enc:expr, $tail_dec:expr, $same:expr) => {
+    ($enc:ident, $dec:ident, $prefix:ident, $ok:ident, $t:ty, $block:ident, $read_block:ident, $tail_enc:expr, $tail_dec:expr, $same:expr) => {
         /// Encodes values as SPRINTZ blocks.
         pub fn $enc(values: &[$t], out: &mut Vec<u8>) {
             let mut i = 0;
@@ -297,13 +313,7 @@ macro_rules! sprintz_codec {
                 let chunk = &values[i..i + BLOCK + 1];
                 scratch.clear();
                 $block(chunk, &mut scratch);
-                let mut r = ByteReader::new(&scratch);
-                let ok = r
-                    .u8()
-                    .ok()
-                    .and_then(|w| $read_block(&mut r, w as u32).ok())
-                    .is_some_and(|back| back.iter().zip(chunk).all(|(a, b)| $same(*a, *b)));
-                if ok {
+                if $ok(&scratch, chunk) {
                     out.extend_from_slice(&scratch);
                 } else {
                     out.push(0x80 | chunk.len() as u8);
@@ -316,6 +326,35 @@ macro_rules! sprintz_codec {
                 out.push(0x80 | rest.len() as u8);
                 $tail_enc(rest, out);
             }
+        }
+
+        /// True if a packed block reads back exactly under both Java's and C++'s FIRE.
+        fn $ok(bytes: &[u8], chunk: &[$t]) -> bool {
+            [false, true].iter().all(|wide| {
+                let mut r = ByteReader::new(bytes);
+                r.u8()
+                    .ok()
+                    .and_then(|w| $read_block(&mut r, w as u32, *wide).ok())
+                    .is_some_and(|back| back.iter().zip(chunk).all(|(a, b)| $same(*a, *b)))
+            })
+        }
+
+        /// How many leading values fit in one page that every reader decodes exactly: a
+        /// block whose prediction errors overflow must be written in the `0x80 | count` form,
+        /// which the C++ reader only accepts at the end of a page.
+        pub fn $prefix(values: &[$t]) -> usize {
+            let mut i = 0;
+            let mut scratch = Vec::new();
+            while i + BLOCK < values.len() {
+                let chunk = &values[i..i + BLOCK + 1];
+                scratch.clear();
+                $block(chunk, &mut scratch);
+                if !$ok(&scratch, chunk) {
+                    return i + BLOCK + 1;
+                }
+                i += BLOCK + 1;
+            }
+            values.len()
         }
 
         /// Decodes `n` SPRINTZ values.
@@ -336,7 +375,7 @@ macro_rules! sprintz_codec {
                     out.extend_from_slice(&tmp[..take]);
                     produced += take;
                 } else {
-                    let block = $read_block(r, head as u32)?;
+                    let block = $read_block(r, head as u32, false)?;
                     let take = (BLOCK + 1).min(n - produced);
                     out.extend_from_slice(&block[..take]);
                     produced += take;
@@ -369,6 +408,8 @@ fn gorilla_f64_read(r: &mut ByteReader<'_>, k: usize, out: &mut Vec<f64>) -> DRe
 sprintz_codec!(
     encode_i32,
     decode_i32,
+    page_prefix_i32,
+    block_ok_i32,
     i32,
     int_block,
     int_read_block,
@@ -379,6 +420,8 @@ sprintz_codec!(
 sprintz_codec!(
     encode_i64,
     decode_i64,
+    page_prefix_i64,
+    block_ok_i64,
     i64,
     long_block,
     long_read_block,
@@ -389,6 +432,8 @@ sprintz_codec!(
 sprintz_codec!(
     encode_f32,
     decode_f32,
+    page_prefix_f32,
+    block_ok_f32,
     f32,
     float_block,
     float_read_block,
@@ -399,6 +444,8 @@ sprintz_codec!(
 sprintz_codec!(
     encode_f64,
     decode_f64,
+    page_prefix_f64,
+    block_ok_f64,
     f64,
     double_block,
     double_read_block,
