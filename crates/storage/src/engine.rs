@@ -1387,7 +1387,7 @@ impl Engine {
     /// Schemas (type, encoding, compressor) of every series of a region's database.
     fn schema_map(&self, region_id: u64) -> SchemaMap {
         let schema = self.schema.read();
-        let mut map = SchemaMap::new();
+        let mut map = SchemaMap::default();
         let Some(db) = schema
             .all_databases()
             .into_iter()
@@ -1398,10 +1398,12 @@ impl Engine {
         let mut nodes = db.path.nodes().to_vec();
         nodes.push("**".into());
         for s in schema.series(&PathPattern::from_nodes(nodes)) {
-            map.insert(
-                (s.path.parent().to_string(), s.path.last().to_string()),
-                s.schema,
-            );
+            let device = s.path.parent().to_string();
+            if s.aligned {
+                map.aligned.insert(device.clone());
+            }
+            map.series
+                .insert((device, s.path.last().to_string()), s.schema);
         }
         map
     }

@@ -14,7 +14,7 @@ use crate::tsfiles::{
 };
 use model::{Error, MeasurementSchema, Result, TSDataType};
 use parking_lot::{Mutex, RwLock};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -128,7 +128,11 @@ impl FileSet {
     /// new files: per time partition, the points of a device later than what the
     /// sequence space already holds go into a sequence file, the rest into an unsequence
     /// file (IoTDB's rule). The files are complete and fsynced when this returns.
-    pub(crate) fn flush(&self, devices: BTreeMap<String, Vec<FlushSeries>>) -> Result<()> {
+    pub(crate) fn flush(
+        &self,
+        devices: BTreeMap<String, Vec<FlushSeries>>,
+        aligned: &HashSet<String>,
+    ) -> Result<()> {
         let version = self.next_version.fetch_add(1, Ordering::AcqRel);
         let now = model::time::now_ms();
         // (partition, seq) → device → series
@@ -175,7 +179,7 @@ impl FileSet {
                 cross: 0,
             };
             let path = self.dirs.partition_dir(seq, p).join(name.render());
-            if write_file(&path, &devs)? {
+            if write_file(&path, &devs, aligned)? {
                 added.push(Arc::new(TsFileHandle::open(path, seq, p)?));
             }
         }
@@ -380,15 +384,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let dirs = RegionDirs::new(dir.path(), "root.sg", 0);
         let fs = FileSet::open(dirs.clone(), 1000).unwrap();
-        fs.flush(batch("root.sg.d", (0..100).collect(), 0)).unwrap();
+        let none = HashSet::new();
+        fs.flush(batch("root.sg.d", (0..100).collect(), 0), &none)
+            .unwrap();
         assert_eq!(fs.counts(), (1, 0));
         // overlapping times go to the unsequence space, later ones stay sequence;
         // 1000.. is another partition
-        fs.flush(batch(
-            "root.sg.d",
-            (50..150).chain(1000..1010).collect(),
-            1000,
-        ))
+        fs.flush(
+            batch("root.sg.d", (50..150).chain(1000..1010).collect(), 1000),
+            &none,
+        )
         .unwrap();
         assert_eq!(fs.counts(), (3, 1));
         let d = read_all(&fs, "root.sg.d");
@@ -424,7 +429,8 @@ mod tests {
         assert_eq!(fs.counts(), (2, 0));
         assert_eq!(read_all(&fs, "root.sg.d"), expected);
         // the unsequence rule survives reopen
-        fs.flush(batch("root.sg.d", vec![5], 7)).unwrap();
+        fs.flush(batch("root.sg.d", vec![5], 7), &HashSet::new())
+            .unwrap();
         assert_eq!(fs.counts(), (2, 1));
     }
 }

@@ -11,7 +11,7 @@ use crate::tsfiles::{FlushSeries, RegionDirs};
 use crate::wal::{Wal, WalEntry};
 use model::{ColumnData, MeasurementSchema, PartialPath, Result, TSDataType, Value};
 use parking_lot::{Mutex, RwLock};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -25,8 +25,14 @@ fn should_checkpoint(segments: usize, bytes: u64, points: u64) -> bool {
     segments >= MANY_SEGMENTS || (bytes > BIG && bytes > live_estimate.saturating_mul(2))
 }
 
-/// Schemas of a region's series at flush time: (device text, measurement) → schema.
-pub(crate) type SchemaMap = HashMap<(String, String), MeasurementSchema>;
+/// Schemas of a region's series at flush time.
+#[derive(Debug, Default)]
+pub(crate) struct SchemaMap {
+    /// (device text, measurement) → type, encoding, compressor.
+    pub(crate) series: HashMap<(String, String), MeasurementSchema>,
+    /// Devices written as aligned chunk groups.
+    pub(crate) aligned: HashSet<String>,
+}
 
 /// A memtable handed over to flushing.
 struct Sealed {
@@ -315,7 +321,7 @@ impl DataRegion {
                         return Ok(());
                     }
                     let dev = device.to_string();
-                    let schema = match schemas.get(&(dev.clone(), measurement.to_string())) {
+                    let schema = match schemas.series.get(&(dev.clone(), measurement.to_string())) {
                         Some(s) if s.data_type.physical() == buf.data_type() => s.clone(),
                         _ => fallback_schema(measurement, buf.data_type()),
                     };
@@ -326,7 +332,7 @@ impl DataRegion {
                     Ok(())
                 })?;
             }
-            self.files.flush(devices)?;
+            self.files.flush(devices, &schemas.aligned)?;
             {
                 let mut st = self.state.write();
                 st.sealed.retain(|s| !Arc::ptr_eq(s, &sealed));
@@ -423,7 +429,7 @@ mod tests {
         let mut scratch = Vec::new();
         let r = open(dir.path());
         r.write(&tablet(&dev, 0, 100), &mut scratch).unwrap();
-        r.flush(&SchemaMap::new(), true).unwrap();
+        r.flush(&SchemaMap::default(), true).unwrap();
         assert_eq!(r.buffered_points(), 0);
         assert_eq!(r.files().counts(), (1, 0));
         let wal_files = std::fs::read_dir(dir.path().join("wal")).unwrap().count();
@@ -437,7 +443,7 @@ mod tests {
             r.last_point(&dev, "s", TSDataType::Int64).unwrap(),
             Some((149, Value::Int64(149)))
         );
-        r.flush(&SchemaMap::new(), true).unwrap();
+        r.flush(&SchemaMap::default(), true).unwrap();
         assert_eq!(r.files().counts(), (2, 1));
         r.write(
             &WalEntry::Delete {

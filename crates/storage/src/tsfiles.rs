@@ -12,16 +12,16 @@ use crate::api::{SeriesData, TimeRange};
 use crate::codec::sync_dir;
 use crate::memtable::merge_newest_wins;
 use crate::mods::{append_mods, mods_path, read_mods, Deletion};
-use model::{ColumnData, Error, MeasurementSchema, Result, TSDataType};
+use model::{Bitmap, ColumnData, Error, MeasurementSchema, Result, TSDataType};
 use parking_lot::RwLock;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tsfile::device::DeviceId;
 use tsfile::reader::TsFileReader;
-use tsfile::writer::{SeriesInput, TsFileWriter, WriterOptions};
+use tsfile::writer::{AlignedColumn, SeriesInput, TsFileWriter, WriterOptions};
 
 /// Suffix of files being written.
 const TMP_SUFFIX: &str = ".tmp";
@@ -441,11 +441,49 @@ pub(crate) struct FlushSeries {
     pub(crate) data: SeriesData,
 }
 
+/// Builds the shared time column and the null-marked value columns of an aligned device
+/// from its series (each sorted, unique).
+fn align(series: &[&FlushSeries]) -> (Vec<i64>, Vec<(ColumnData, Bitmap)>) {
+    let mut times: Vec<i64> = series
+        .iter()
+        .flat_map(|s| s.data.times.iter().copied())
+        .collect();
+    times.sort_unstable();
+    times.dedup();
+    let cols = series
+        .iter()
+        .map(|s| {
+            let mut data = ColumnData::with_capacity(s.data.values.data_type(), times.len());
+            let mut nulls = Bitmap::new(times.len());
+            let mut j = 0;
+            for (i, t) in times.iter().enumerate() {
+                let here = s.data.times.get(j) == Some(t);
+                match s.data.values.get(j).filter(|_| here) {
+                    Some(v) => {
+                        data.push(&v);
+                    }
+                    None => {
+                        data.push_placeholder();
+                        nulls.set(i);
+                    }
+                }
+                if here {
+                    j += 1;
+                }
+            }
+            (data, nulls)
+        })
+        .collect();
+    (times, cols)
+}
+
 /// Writes a TsFile at `path` (through a `.tmp` file, fsynced and renamed) holding the
-/// given devices; returns false (writing nothing) if there is no point at all.
+/// given devices (those in `aligned` as aligned chunk groups); returns false (writing
+/// nothing) if there is no point at all.
 pub(crate) fn write_file(
     path: &Path,
     devices: &BTreeMap<String, Vec<FlushSeries>>,
+    aligned: &HashSet<String>,
 ) -> Result<bool> {
     if devices
         .values()
@@ -463,6 +501,25 @@ pub(crate) fn write_file(
     let result = (|| -> Result<()> {
         let mut w = TsFileWriter::create(&tmp, WriterOptions::default())?;
         for (device, series) in devices {
+            if aligned.contains(device) {
+                let present: Vec<&FlushSeries> =
+                    series.iter().filter(|s| !s.data.times.is_empty()).collect();
+                if present.is_empty() {
+                    continue;
+                }
+                let (times, cols) = align(&present);
+                let columns: Vec<AlignedColumn<'_>> = present
+                    .iter()
+                    .zip(&cols)
+                    .map(|(s, (data, nulls))| AlignedColumn {
+                        schema: &s.schema,
+                        values: data,
+                        nulls: Some(nulls),
+                    })
+                    .collect();
+                w.write_aligned_device(device, &times, &columns)?;
+                continue;
+            }
             let inputs: Vec<SeriesInput<'_>> = series
                 .iter()
                 .filter(|s| !s.data.times.is_empty())
@@ -509,8 +566,12 @@ pub(crate) fn compact_files(
         .ok_or_else(|| Error::internal("TsFile path without a directory"))?;
     // union of devices and series, with the schema of the newest chunk of each series
     let mut layout: BTreeMap<String, BTreeMap<String, MeasurementSchema>> = BTreeMap::new();
+    let mut aligned = HashSet::new();
     for f in sources {
         for (dev, series) in f.reader.all_series()? {
+            if series.iter().any(|s| s.is_aligned_time()) {
+                aligned.insert(dev.path());
+            }
             let entry = layout.entry(dev.path()).or_default();
             for s in series {
                 if s.is_aligned_time() {
@@ -572,7 +633,7 @@ pub(crate) fn compact_files(
     let mut staged = target.as_os_str().to_owned();
     staged.push(STAGING_SUFFIX);
     let staged_name = PathBuf::from(staged);
-    let wrote = write_file(&staged_name, &devices)?;
+    let wrote = write_file(&staged_name, &devices, &aligned)?;
     let log_path = part_dir.join(COMPACTION_LOG);
     {
         use std::io::Write;

@@ -301,3 +301,87 @@ fn load_creates_schema_and_data() {
     assert!(e.load_tsfiles(&dir.path().join("missing"), false).is_err());
     assert!(file.exists());
 }
+
+#[test]
+fn aligned_devices_flush_as_aligned_chunk_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open_nc(dir.path());
+    e.create_aligned_timeseries(
+        &p("root.sg.al"),
+        vec![
+            TimeseriesSpec::new(p("root.sg.al.x"), TSDataType::Int64),
+            TimeseriesSpec::new(p("root.sg.al.y"), TSDataType::Text),
+        ],
+    )
+    .unwrap();
+    let mut nulls = model::Bitmap::new(4);
+    nulls.set(1);
+    e.insert_tablet(&model::InsertTablet {
+        device: p("root.sg.al"),
+        measurements: vec!["x".into(), "y".into()],
+        types: vec![TSDataType::Int64, TSDataType::Text],
+        times: vec![1, 2, 3, 4],
+        columns: vec![
+            model::Column::new(ColumnData::Int64(vec![10, 20, 30, 40])),
+            model::Column {
+                data: ColumnData::Binary(vec![b"a".to_vec(), vec![], b"c".to_vec(), b"d".to_vec()]),
+                nulls: Some(nulls),
+            },
+        ],
+        aligned: true,
+    })
+    .unwrap();
+    e.flush().unwrap();
+    // an out-of-order rewrite, then compaction merges both files
+    let mut xnull = model::Bitmap::new(1);
+    xnull.set(0);
+    e.insert_tablet(&model::InsertTablet {
+        device: p("root.sg.al"),
+        measurements: vec!["x".into(), "y".into()],
+        types: vec![TSDataType::Int64, TSDataType::Text],
+        times: vec![2],
+        columns: vec![
+            model::Column {
+                data: ColumnData::Int64(vec![0]),
+                nulls: Some(xnull),
+            },
+            model::Column::new(ColumnData::Binary(vec![b"b".to_vec()])),
+        ],
+        aligned: true,
+    })
+    .unwrap();
+    e.flush().unwrap();
+    let files = tsfiles(dir.path(), "sequence");
+    let r = tsfile::reader::TsFileReader::open(&files[0]).unwrap();
+    let series = r
+        .device_series(&tsfile::device::DeviceId::from_path("root.sg.al"))
+        .unwrap();
+    assert!(
+        series.iter().any(|s| s.is_aligned_time()),
+        "aligned time chunk written"
+    );
+    let y = all(&e, "root.sg.al.y");
+    assert_eq!(y.times, vec![1, 2, 3, 4]);
+    assert_eq!(
+        y.values,
+        ColumnData::Binary(vec![
+            b"a".to_vec(),
+            b"b".to_vec(),
+            b"c".to_vec(),
+            b"d".to_vec()
+        ])
+    );
+    assert!(e.compact().unwrap() >= 1);
+    assert_eq!(all(&e, "root.sg.al.y"), y);
+    assert_eq!(all(&e, "root.sg.al.x").times, vec![1, 2, 3, 4]);
+    let files = tsfiles(dir.path(), "sequence");
+    assert_eq!(files.len(), 1);
+    let r = tsfile::reader::TsFileReader::open(&files[0]).unwrap();
+    let series = r
+        .device_series(&tsfile::device::DeviceId::from_path("root.sg.al"))
+        .unwrap();
+    assert!(
+        series.iter().any(|s| s.is_aligned_time()),
+        "compaction keeps it aligned"
+    );
+}
