@@ -106,16 +106,19 @@ pub fn inspect(path: &Path) -> Result<String> {
                 .map(|t| t.to_string())
                 .unwrap_or_else(|| "VECTOR".into());
             let st = &s.statistics;
+            let time = if st.count == 0 {
+                "time=(none)".to_string()
+            } else {
+                format!("time=[{}, {}]", st.start_time, st.end_time)
+            };
             let _ = writeln!(
                 out,
-                "  {name:<20} {dtype:<9} encoding={encoding:<10} compression={compression:<12} points={:<8} time=[{}, {}] chunks={} pages={}",
+                "  {name:<20} {dtype:<9} encoding={encoding:<10} compression={compression:<12} points={:<8} {time} chunks={} pages={}",
                 st.count,
-                st.start_time,
-                st.end_time,
                 s.chunks.len(),
                 pages
             );
-            if !s.is_aligned_time() {
+            if !s.is_aligned_time() && st.count > 0 {
                 let text = stats_text(st);
                 if !text.is_empty() {
                     let _ = writeln!(out, "  {:<20} {text}", "");
@@ -173,5 +176,19 @@ mod tests {
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
         assert!(inspect(&path).is_err());
+    }
+
+    #[test]
+    fn describes_the_v3_fixture() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../tsfile/tests/fixtures/v3-d1-s1-s2.tsfile");
+        let text = inspect(&path).unwrap();
+        assert!(text.contains("TsFile V3, 378 bytes"), "{text}");
+        assert!(text.contains("2 device(s), 3 series, 2 point(s)"), "{text}");
+        assert!(text.contains("device d1"), "{text}");
+        assert!(text.contains("encoding=RLE"), "{text}");
+        assert!(text.contains("compression=LZ4"), "{text}");
+        assert!(text.contains("time=(none)"), "{text}");
+        assert!(text.contains("min=5 max=5"), "{text}");
     }
 }
