@@ -223,11 +223,19 @@ fn path_query(
     let select = paths
         .iter()
         .map(|p| {
+            // The path relative to the FROM prefix `root` (SQL forbids full paths in SELECT).
             let path = model::PathPattern::parse(p)?;
+            let suffix = path.nodes().get(1..).unwrap_or_default().to_vec();
+            if suffix.is_empty() {
+                return Err(Error::IllegalPath(
+                    p.clone(),
+                    Some("not a series path".into()),
+                ));
+            }
             Ok(ResultColumn {
                 expr: Expression::Path(PathRef {
-                    nodes: path.nodes().to_vec(),
-                    full: true,
+                    nodes: suffix,
+                    full: false,
                 }),
                 alias: None,
             })
