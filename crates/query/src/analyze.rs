@@ -45,6 +45,20 @@ pub fn eval_time(e: &Expression, zone: &TimeZone) -> Result<i64> {
     }
 }
 
+/// The first datetime literal of `e` that does not parse, if any.
+fn first_bad_datetime(e: &Expression, zone: &TimeZone) -> Option<String> {
+    match e {
+        Expression::Constant(Literal::DateTime(s)) => {
+            parse_datetime(s, zone).is_err().then(|| s.clone())
+        }
+        Expression::Unary { expr, .. } => first_bad_datetime(expr, zone),
+        Expression::Binary { left, right, .. } => {
+            first_bad_datetime(left, zone).or_else(|| first_bad_datetime(right, zone))
+        }
+        _ => None,
+    }
+}
+
 /// True if the expression is built only from time-like constants and contains at least
 /// one datetime literal, `now()` or duration (so it denotes a timestamp, not a number).
 fn is_time_constant(e: &Expression) -> bool {
@@ -451,6 +465,13 @@ impl<'a, 'e> Converter<'a, 'e> {
 
     fn convert(&mut self, e: &Expression, agg_level: bool) -> Result<Expr> {
         if is_time_constant(e) {
+            // IoTDB 1.0's query analyzer reports a malformed datetime as a metadata check
+            // failure (507).
+            if let Some(bad) = first_bad_datetime(e, &self.zone) {
+                return Err(Error::Metadata(format!(
+                    "Check metadata error: Input time format {bad} error. Input like yyyy-MM-dd HH:mm:ss, yyyy-MM-ddTHH:mm:ss or refer to user document for more info."
+                )));
+            }
             let v = eval_time(e, &self.zone)?;
             let text = match e {
                 Expression::Constant(l) => literal_text(l),

@@ -201,6 +201,13 @@ pub fn create_aligned(
     device: &PartialPath,
     ms: &[(String, MeasurementSpec)],
 ) -> Result<Outcome> {
+    let mut seen = std::collections::HashSet::new();
+    if ms.iter().any(|(name, _)| !seen.insert(name.as_str())) {
+        return Err(Error::Semantic(
+            "Measurement under an aligned device is not allowed to have the same measurement name"
+                .into(),
+        ));
+    }
     let specs = ms
         .iter()
         .map(|(name, m)| spec_of(engine, device.child(name), m))

@@ -262,7 +262,12 @@ impl Executor {
             Statement::Query(q) => rows(select::run_query(&self.engine, &q, ctx)?),
 
             Statement::ShowVersion => rows(exec::show_version()),
-            Statement::Flush { .. } => {
+            Statement::Flush { paths, .. } => {
+                for p in &paths {
+                    if e.databases(p).is_empty() {
+                        return Err(Error::DatabaseNotSet(p.to_string()));
+                    }
+                }
                 e.flush()?;
                 Ok(Outcome::Done)
             }

@@ -248,14 +248,6 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
         ));
     }
     let aggregated = any_agg;
-    // Select items are suffixes of the FROM prefixes; IoTDB 1.0 refuses full paths there
-    // with a metadata error (507). (Queries built from the raw-data RPC have full paths and
-    // no FROM clause.)
-    if !q.from.is_empty() && q.select.iter().any(|c| has_full_path(&c.expr)) {
-        return Err(Error::Metadata(
-            "Check metadata error: Path can not start with root in select clause.".into(),
-        ));
-    }
     for c in &q.select {
         if matches!(c.expr, Expression::Time) || !has_path(&c.expr) {
             return Err(Error::Semantic(format!(
@@ -1063,7 +1055,7 @@ fn run_align_by_device(
         devices.reverse();
     }
     for c in &q.select {
-        if has_full_path(&c.expr) {
+        if c.expr.has_full_path() {
             return Err(Error::Semantic(
                 "ALIGN BY DEVICE: the paths in the SELECT clause can only be measurements or wildcards"
                     .into(),
@@ -1166,24 +1158,6 @@ fn run_align_by_device(
             q.limit,
         )),
     })
-}
-
-fn has_full_path(e: &Expression) -> bool {
-    match e {
-        Expression::Path(r) => r.full,
-        Expression::Time | Expression::Constant(_) => false,
-        Expression::Function { args, .. } => args.iter().any(has_full_path),
-        Expression::Unary { expr, .. }
-        | Expression::In { expr, .. }
-        | Expression::Like { expr, .. }
-        | Expression::Regexp { expr, .. }
-        | Expression::IsNull { expr, .. }
-        | Expression::Cast { expr, .. } => has_full_path(expr),
-        Expression::Binary { left, right, .. } => has_full_path(left) || has_full_path(right),
-        Expression::Between {
-            expr, low, high, ..
-        } => has_full_path(expr) || has_full_path(low) || has_full_path(high),
-    }
 }
 
 /// A device being read: name, rows, column mapping (as in [`DevicePlan`]).

@@ -820,6 +820,27 @@ pub enum Expression {
     },
 }
 
+impl Expression {
+    /// True if a full path (starting with `root`) occurs anywhere in the expression.
+    pub fn has_full_path(&self) -> bool {
+        match self {
+            Expression::Path(r) => r.full,
+            Expression::Time | Expression::Constant(_) => false,
+            Expression::Function { args, .. } => args.iter().any(Expression::has_full_path),
+            Expression::Unary { expr, .. }
+            | Expression::In { expr, .. }
+            | Expression::Like { expr, .. }
+            | Expression::Regexp { expr, .. }
+            | Expression::IsNull { expr, .. }
+            | Expression::Cast { expr, .. } => expr.has_full_path(),
+            Expression::Binary { left, right, .. } => left.has_full_path() || right.has_full_path(),
+            Expression::Between {
+                expr, low, high, ..
+            } => expr.has_full_path() || low.has_full_path() || high.has_full_path(),
+        }
+    }
+}
+
 /// Unary operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UnaryOp {

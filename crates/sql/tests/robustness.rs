@@ -487,7 +487,13 @@ proptest! {
         // and inside a full statement, where the header Display must be stable
         let sql = format!("select {text} from root.sg");
         let st = parse(&sql);
-        prop_assert!(st.is_ok(), "{}: {:?}", sql, st);
+        if e.has_full_path() {
+            // a full path in the select list is refused as IoTDB 1.0 does (507)
+            let code = st.as_ref().err().map(|e| e.status_code().code());
+            prop_assert_eq!(code, Some(507), "{}: {:?}", sql, st);
+        } else {
+            prop_assert!(st.is_ok(), "{}: {:?}", sql, st);
+        }
         prop_assert!(!e.to_string().is_empty());
     }
 }
