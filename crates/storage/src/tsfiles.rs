@@ -441,6 +441,22 @@ pub(crate) struct FlushSeries {
     pub(crate) data: SeriesData,
 }
 
+/// Most points of one series in one chunk (IoTDB's `avg_series_point_number_threshold`);
+/// larger series are written as several chunks.
+pub(crate) const MAX_CHUNK_POINTS: usize = 100_000;
+
+/// Values `lo..hi` of a column.
+fn slice_column(c: &ColumnData, lo: usize, hi: usize) -> ColumnData {
+    match c {
+        ColumnData::Boolean(v) => ColumnData::Boolean(v[lo..hi].to_vec()),
+        ColumnData::Int32(v) => ColumnData::Int32(v[lo..hi].to_vec()),
+        ColumnData::Int64(v) => ColumnData::Int64(v[lo..hi].to_vec()),
+        ColumnData::Float(v) => ColumnData::Float(v[lo..hi].to_vec()),
+        ColumnData::Double(v) => ColumnData::Double(v[lo..hi].to_vec()),
+        ColumnData::Binary(v) => ColumnData::Binary(v[lo..hi].to_vec()),
+    }
+}
+
 /// Builds the shared time column and the null-marked value columns of an aligned device
 /// from its series (each sorted, unique).
 fn align(series: &[&FlushSeries]) -> (Vec<i64>, Vec<(ColumnData, Bitmap)>) {
@@ -508,30 +524,63 @@ pub(crate) fn write_file(
                     continue;
                 }
                 let (times, cols) = align(&present);
-                let columns: Vec<AlignedColumn<'_>> = present
-                    .iter()
-                    .zip(&cols)
-                    .map(|(s, (data, nulls))| AlignedColumn {
-                        schema: &s.schema,
-                        values: data,
-                        nulls: Some(nulls),
-                    })
-                    .collect();
-                w.write_aligned_device(device, &times, &columns)?;
+                let mut lo = 0;
+                while lo < times.len() {
+                    let hi = (lo + MAX_CHUNK_POINTS).min(times.len());
+                    let parts: Vec<(ColumnData, Bitmap)> = cols
+                        .iter()
+                        .map(|(data, nulls)| {
+                            let mut b = Bitmap::new(hi - lo);
+                            for i in lo..hi {
+                                if nulls.get(i) {
+                                    b.set(i - lo);
+                                }
+                            }
+                            (slice_column(data, lo, hi), b)
+                        })
+                        .collect();
+                    let columns: Vec<AlignedColumn<'_>> = present
+                        .iter()
+                        .zip(&parts)
+                        .map(|(s, (data, nulls))| AlignedColumn {
+                            schema: &s.schema,
+                            values: data,
+                            nulls: Some(nulls),
+                        })
+                        .collect();
+                    w.write_aligned_device(device, &times[lo..hi], &columns)?;
+                    lo = hi;
+                }
                 continue;
             }
-            let inputs: Vec<SeriesInput<'_>> = series
+            // one chunk group per MAX_CHUNK_POINTS points of each series, so that a time
+            // filter can skip chunks of a big series by their statistics
+            let pieces = series
                 .iter()
-                .filter(|s| !s.data.times.is_empty())
-                .map(|s| SeriesInput {
-                    schema: &s.schema,
-                    times: &s.data.times,
-                    values: &s.data.values,
-                    nulls: None,
-                })
-                .collect();
-            if !inputs.is_empty() {
-                w.write_device(device, &inputs)?;
+                .map(|s| s.data.times.len().div_ceil(MAX_CHUNK_POINTS))
+                .max()
+                .unwrap_or(0);
+            for k in 0..pieces {
+                let parts: Vec<(&FlushSeries, ColumnData, usize, usize)> = series
+                    .iter()
+                    .filter_map(|s| {
+                        let lo = k * MAX_CHUNK_POINTS;
+                        let hi = ((k + 1) * MAX_CHUNK_POINTS).min(s.data.times.len());
+                        (lo < hi).then(|| (s, slice_column(&s.data.values, lo, hi), lo, hi))
+                    })
+                    .collect();
+                let inputs: Vec<SeriesInput<'_>> = parts
+                    .iter()
+                    .map(|(s, values, lo, hi)| SeriesInput {
+                        schema: &s.schema,
+                        times: &s.data.times[*lo..*hi],
+                        values,
+                        nulls: None,
+                    })
+                    .collect();
+                if !inputs.is_empty() {
+                    w.write_device(device, &inputs)?;
+                }
             }
         }
         let buf = w.finish()?;

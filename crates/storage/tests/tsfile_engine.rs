@@ -385,3 +385,24 @@ fn aligned_devices_flush_as_aligned_chunk_groups() {
         "compaction keeps it aligned"
     );
 }
+
+#[test]
+fn big_series_are_chunked_and_chunks_skipped_by_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open_nc(dir.path());
+    write(&e, "root.sg.d", 0, 250_000, 1.0);
+    e.flush().unwrap();
+    let before = e.tsfile_stats();
+    let d = e
+        .read_series(&p("root.sg.d.a"), TimeRange::new(120_000, 130_000))
+        .unwrap();
+    assert_eq!(d.times, (120_000..=130_000).collect::<Vec<_>>());
+    let after = e.tsfile_stats();
+    assert_eq!(
+        after.chunks_skipped - before.chunks_skipped,
+        2,
+        "3 chunks, 1 read"
+    );
+    assert_eq!(after.chunks_read - before.chunks_read, 1);
+    assert_eq!(all(&e, "root.sg.d.b").times.len(), 250_000);
+}
