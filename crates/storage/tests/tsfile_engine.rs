@@ -299,6 +299,37 @@ fn load_creates_schema_and_data() {
     assert_eq!(d.times, times);
     assert_eq!(d.values, values);
     assert!(e.load_tsfiles(&dir.path().join("missing"), false).is_err());
+    // a V3 file (IoTDB 1.x) into an existing series: overlapping times go through the
+    // unsequence space and the loaded values win; ONSUCCESS=DELETE removes the file
+    let v3 = ext.join("v3.tsfile");
+    let times3: Vec<i64> = (400..600).collect();
+    let values3 = ColumnData::Int32((400..600).map(|i| i * 10).collect());
+    let mut w = tsfile::writer::TsFileWriter::create(
+        &v3,
+        tsfile::writer::WriterOptions::for_version(tsfile::format::Version::V3),
+    )
+    .unwrap();
+    w.write_device(
+        "root.ld.d1",
+        &[tsfile::writer::SeriesInput {
+            schema: &schema,
+            times: &times3,
+            values: &values3,
+            nulls: None,
+        }],
+    )
+    .unwrap();
+    w.finish().unwrap();
+    let sum = e.load_tsfiles(&v3, true).unwrap();
+    assert_eq!(sum.points, 200);
+    assert!(!v3.exists());
+    let d = all(&e, "root.ld.d1.t");
+    assert_eq!(d.times, (0..600).collect::<Vec<_>>());
+    let ColumnData::Int32(v) = &d.values else {
+        panic!()
+    };
+    assert_eq!((v[399], v[400], v[599]), (399, 4000, 5990));
+    assert!(e.tsfile_stats().unseq_files >= 1);
     assert!(file.exists());
 }
 
