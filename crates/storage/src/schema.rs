@@ -552,6 +552,13 @@ impl Schema {
         pattern: &PathPattern,
         out: &mut Vec<SeriesInfo>,
     ) {
+        // IoTDB 1.0's traverser visits the nodes of an activated template before the
+        // node's own children.
+        if let (Some(tname), Some(db)) = (&node.template_active, db) {
+            if let Some(t) = self.templates.get(tname) {
+                template_series_rec(&t.tree, tname, path, st, db, pattern, out);
+            }
+        }
         for (name, child) in node.children.iter() {
             let cst = pattern.step(st, name);
             if let Some(m) = &child.measurement {
@@ -591,11 +598,6 @@ impl Schema {
             };
             self.series_rec(child, path, &cst, db_here, pattern, out);
             path.pop();
-        }
-        if let (Some(tname), Some(db)) = (&node.template_active, db) {
-            if let Some(t) = self.templates.get(tname) {
-                template_series_rec(&t.tree, tname, path, st, db, pattern, out);
-            }
         }
     }
 
