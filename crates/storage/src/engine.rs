@@ -34,6 +34,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 type RegionMap = RwLock<HashMap<u64, Arc<DataRegion>>>;
+type FlushSender = std::sync::mpsc::Sender<(Arc<DataRegion>, SchemaMap)>;
 
 thread_local! {
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
@@ -65,6 +66,9 @@ pub struct Engine {
     syncer_thread: Mutex<Option<JoinHandle<()>>>,
     compactor: Arc<Syncer>,
     compactor_thread: Mutex<Option<JoinHandle<()>>>,
+    /// Queue of the background flusher (sealed memtables to write out).
+    flusher: Mutex<Option<FlushSender>>,
+    flusher_thread: Mutex<Option<JoinHandle<()>>>,
     closed: AtomicBool,
 }
 
@@ -226,6 +230,8 @@ impl Engine {
                 cv: Condvar::new(),
             }),
             compactor_thread: Mutex::new(None),
+            flusher: Mutex::new(None),
+            flusher_thread: Mutex::new(None),
             closed: AtomicBool::new(false),
             config,
         };
@@ -237,6 +243,23 @@ impl Engine {
                 .name("wal-sync".into())
                 .spawn(move || run_syncer(syncer, regions, every))?;
             *engine.syncer_thread.lock() = Some(handle);
+        }
+        {
+            let (tx, rx) = std::sync::mpsc::channel::<(Arc<DataRegion>, SchemaMap)>();
+            let handle = std::thread::Builder::new()
+                .name("flush".into())
+                .spawn(move || {
+                    for (region, schemas) in rx {
+                        if let Err(e) = region.flush_sealed(&schemas) {
+                            tracing::warn!(
+                                "flush of region {} failed (retried at the next flush): {e}",
+                                region.id
+                            );
+                        }
+                    }
+                })?;
+            *engine.flusher.lock() = Some(tx);
+            *engine.flusher_thread.lock() = Some(handle);
         }
         if engine.config.enable_compaction {
             let stop = engine.compactor.clone();
@@ -315,6 +338,11 @@ impl Engine {
                 if let Some(h) = thread.lock().take() {
                     let _ = h.join();
                 }
+            }
+            // let the background flusher finish its queue, then flush the rest here
+            drop(self.flusher.lock().take());
+            if let Some(h) = self.flusher_thread.lock().take() {
+                let _ = h.join();
             }
             self.flush_memtables()?;
         }
@@ -1368,20 +1396,29 @@ impl Engine {
         let regions: Vec<_> = self.regions.read().values().cloned().collect();
         for r in regions {
             let schemas = self.schema_map(r.id);
-            r.flush(&schemas, true)?;
+            r.flush(&schemas)?;
         }
         Ok(())
     }
 
-    /// Flushes the working memtable of `region` if it is over the size threshold (and no
-    /// flush of that region is running).
+    /// Seals the working memtable of `region` if it is over the size threshold (and no
+    /// flush of that region is running) and hands it to the background flusher.
     fn maybe_flush(&self, region: &Arc<DataRegion>) -> Result<()> {
         let bytes = region.buffered_points().saturating_mul(16);
-        if bytes < self.config.memtable_size_threshold || region.is_flushing() {
+        if bytes < self.config.memtable_size_threshold || !region.seal_if_idle()? {
             return Ok(());
         }
         let schemas = self.schema_map(region.id);
-        region.flush(&schemas, false)
+        let job = (region.clone(), schemas);
+        let rejected = match &*self.flusher.lock() {
+            Some(tx) => tx.send(job).err().map(|e| e.0),
+            None => Some(job),
+        };
+        if let Some((region, schemas)) = rejected {
+            // no background flusher (closing): flush here
+            region.flush_sealed(&schemas)?;
+        }
+        Ok(())
     }
 
     /// Schemas (type, encoding, compressor) of every series of a region's database.

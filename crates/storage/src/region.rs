@@ -273,11 +273,6 @@ impl DataRegion {
         self.state.read().working.points()
     }
 
-    /// True if a flush is running (or a deletion holds the flush lock).
-    pub(crate) fn is_flushing(&self) -> bool {
-        self.flush_lock.is_locked()
-    }
-
     /// Moves the working memtable into the sealed list (nothing if it is empty).
     fn seal(&self) -> Result<()> {
         let mut st = self.state.write();
@@ -295,18 +290,34 @@ impl DataRegion {
 
     /// Flushes the working memtable (and any sealed one left by an earlier failure) into
     /// TsFiles, then drops the WAL segments they covered. `schemas` gives each series'
-    /// type, encoding and compressor. With `wait == false` returns at once if another
-    /// flush is running.
-    pub(crate) fn flush(&self, schemas: &SchemaMap, wait: bool) -> Result<()> {
-        let _f = if wait {
-            self.flush_lock.lock()
-        } else {
-            match self.flush_lock.try_lock() {
-                Some(g) => g,
-                None => return Ok(()),
-            }
-        };
+    /// type, encoding and compressor. Waits for a running flush first.
+    pub(crate) fn flush(&self, schemas: &SchemaMap) -> Result<()> {
+        let _f = self.flush_lock.lock();
         self.seal()?;
+        self.flush_sealed_locked(schemas)
+    }
+
+    /// Seals the working memtable for a background flush, unless a flush is running or a
+    /// sealed memtable is already waiting (so at most one memtable waits). Returns true if
+    /// it sealed one; then [`DataRegion::flush_sealed`] must follow.
+    pub(crate) fn seal_if_idle(&self) -> Result<bool> {
+        let Some(_f) = self.flush_lock.try_lock() else {
+            return Ok(false);
+        };
+        if !self.state.read().sealed.is_empty() {
+            return Ok(false);
+        }
+        self.seal()?;
+        Ok(!self.state.read().sealed.is_empty())
+    }
+
+    /// Writes every sealed memtable into TsFiles (the background half of a flush).
+    pub(crate) fn flush_sealed(&self, schemas: &SchemaMap) -> Result<()> {
+        let _f = self.flush_lock.lock();
+        self.flush_sealed_locked(schemas)
+    }
+
+    fn flush_sealed_locked(&self, schemas: &SchemaMap) -> Result<()> {
         loop {
             let Some(sealed) = self.state.read().sealed.first().cloned() else {
                 break;
@@ -321,7 +332,8 @@ impl DataRegion {
                         return Ok(());
                     }
                     let dev = device.to_string();
-                    let schema = match schemas.series.get(&(dev.clone(), measurement.to_string())) {
+                    let key = (dev.clone(), measurement.to_string());
+                    let schema = match schemas.series.get(&key) {
                         Some(s) if s.data_type.physical() == buf.data_type() => s.clone(),
                         _ => fallback_schema(measurement, buf.data_type()),
                     };
@@ -429,7 +441,7 @@ mod tests {
         let mut scratch = Vec::new();
         let r = open(dir.path());
         r.write(&tablet(&dev, 0, 100), &mut scratch).unwrap();
-        r.flush(&SchemaMap::default(), true).unwrap();
+        r.flush(&SchemaMap::default()).unwrap();
         assert_eq!(r.buffered_points(), 0);
         assert_eq!(r.files().counts(), (1, 0));
         let wal_files = std::fs::read_dir(dir.path().join("wal")).unwrap().count();
@@ -443,7 +455,7 @@ mod tests {
             r.last_point(&dev, "s", TSDataType::Int64).unwrap(),
             Some((149, Value::Int64(149)))
         );
-        r.flush(&SchemaMap::default(), true).unwrap();
+        r.flush(&SchemaMap::default()).unwrap();
         assert_eq!(r.files().counts(), (2, 1));
         r.write(
             &WalEntry::Delete {

@@ -250,8 +250,20 @@ fn size_threshold_triggers_flush() {
     .unwrap();
     for i in 0..10 {
         write(&e, "root.sg.d", i * 300, 300, 1.0);
+        // reads are complete while flushes run in the background
+        assert_eq!(all(&e, "root.sg.d.a").times.len(), (i as usize + 1) * 300);
     }
-    assert!(e.tsfile_stats().seq_files >= 2);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while e.tsfile_stats().seq_files < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no background flush happened"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(all(&e, "root.sg.d.a").times.len(), 3000);
+    drop(e);
+    let e = open_nc(dir.path());
     assert_eq!(all(&e, "root.sg.d.a").times.len(), 3000);
 }
 
