@@ -204,3 +204,28 @@ def test_load_pypi_written_file(srv, tmp_path):
     s = _open(srv)
     assert query_df(s, "select count(temp) from root.ld.dev1").values.tolist() == [[50]]
     s.close()
+
+
+def test_aligned_device_file_readable_by_pypi_tsfile(srv):
+    s = _open(srv)
+    s.create_aligned_time_series(
+        "root.al.dev",
+        ["a", "b"],
+        [TSDataType.INT64, TSDataType.DOUBLE],
+        [TSEncoding.RLE, TSEncoding.GORILLA],
+        [Compressor.SNAPPY] * 2,
+    )
+    s.insert_aligned_record("root.al.dev", 1, ["a", "b"], [TSDataType.INT64, TSDataType.DOUBLE], [5, 1.5])
+    s.insert_aligned_record("root.al.dev", 2, ["a"], [TSDataType.INT64], [6])
+    s.execute_non_query_statement("FLUSH")
+    s.close()
+    files = _tsfiles(srv.data_dir, "sequence")
+    assert len(files) == 1
+    r = tsfile.TsFileReader(str(files[0]))
+    rs = r.query_timeseries("root.al.dev", ["a", "b"], 0, 100)
+    rows = []
+    while rs.next():
+        rows.append([None if rs.is_null_by_index(i) else rs.get_value_by_index(i) for i in (1, 2, 3)])
+    rs.close()
+    r.close()
+    assert rows == [[1, 5, 1.5], [2, 6, None]]
