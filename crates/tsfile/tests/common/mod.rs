@@ -1,0 +1,259 @@
+//! Helpers shared by the cross-implementation tests (PyPI tsfile, Java tsfile).
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use model::{
+    Bitmap, ColumnData, CompressionType, MeasurementSchema, TSDataType, TSEncoding, Value,
+};
+use tsfile::encoding::is_implemented;
+use tsfile::format::Version;
+use tsfile::writer::{AlignedColumn, SeriesInput, TsFileWriter, WriterOptions};
+
+/// Every compressor.
+pub const COMPRESSORS: [CompressionType; 6] = [
+    CompressionType::Uncompressed,
+    CompressionType::Snappy,
+    CompressionType::Gzip,
+    CompressionType::Lz4,
+    CompressionType::Zstd,
+    CompressionType::Lzma2,
+];
+
+/// The exchange string of a value: booleans `true`/`false`, integers (DATE as yyyymmdd)
+/// decimal, FLOAT/DOUBLE the decimal of the IEEE bits of the value as a double (`nan` for
+/// NaN), byte strings hex.
+pub fn canon(v: &Value) -> String {
+    match v {
+        Value::Boolean(b) => b.to_string(),
+        Value::Int32(i) => i.to_string(),
+        Value::Int64(i) => i.to_string(),
+        Value::Float(f) if f.is_nan() => "nan".into(),
+        Value::Double(f) if f.is_nan() => "nan".into(),
+        Value::Float(f) => (*f as f64).to_bits().to_string(),
+        Value::Double(f) => f.to_bits().to_string(),
+        Value::Text(b) => b.iter().map(|x| format!("{x:02x}")).collect(),
+    }
+}
+
+/// The scripts directory.
+pub fn interop_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/tsfile_interop")
+}
+
+/// Skips (prints why and returns false) or panics when `TSFILE_INTEROP_REQUIRED=1`.
+pub fn skip(msg: &str) -> bool {
+    let msg = format!("SKIPPED: {msg}");
+    if std::env::var("TSFILE_INTEROP_REQUIRED").as_deref() == Ok("1") {
+        panic!("{msg}");
+    }
+    eprintln!("{msg}");
+    false
+}
+
+/// Deterministic values; floats are multiples of 1/4 (exact at precision 2), no -0.0.
+pub fn test_values(t: TSDataType, n: usize, salt: usize) -> ColumnData {
+    match t.physical() {
+        TSDataType::Boolean => {
+            ColumnData::Boolean((0..n).map(|i| (i * 7 + salt).is_multiple_of(3)).collect())
+        }
+        TSDataType::Int32 if t == TSDataType::Date => ColumnData::Int32(
+            (0..n)
+                .map(|i| {
+                    (2000 + (i % 30) as i32) * 10000
+                        + (1 + (i % 12) as i32) * 100
+                        + 1
+                        + (i % 28) as i32
+                })
+                .collect(),
+        ),
+        TSDataType::Int32 => ColumnData::Int32(
+            (0..n)
+                .map(|i| (i as i32 % 1000) * 3 - 77 + salt as i32)
+                .collect(),
+        ),
+        TSDataType::Int64 => ColumnData::Int64(
+            (0..n)
+                .map(|i| 1_600_000_000_000 + i as i64 * 13 + salt as i64)
+                .collect(),
+        ),
+        TSDataType::Float => ColumnData::Float(
+            (0..n)
+                .map(|i| ((i * 31 + salt) % 4000) as f32 * 0.25 - 500.0)
+                .collect(),
+        ),
+        TSDataType::Double => ColumnData::Double(
+            (0..n)
+                .map(|i| (((i as f64) / 9.0).cos() * 1000.0).round() / 4.0 + 0.0)
+                .collect(),
+        ),
+        _ => ColumnData::Binary(
+            (0..n)
+                .map(|i| format!("x{}y{}", (i + salt) % 29, i % 3).into_bytes())
+                .collect(),
+        ),
+    }
+}
+
+/// What one series in a file should hold: (time, value or null).
+pub struct Expected {
+    /// Device path.
+    pub device: String,
+    /// (measurement, type, points).
+    pub series: Vec<(String, TSDataType, BTreeMap<i64, Option<String>>)>,
+}
+
+/// Writes our files in `dir`: one per data type with a device per (encoding, compressor)
+/// (two pages each), and one aligned file per compressor with every type and nulls.
+/// `skip(t, e)` leaves out combinations the other side cannot read (listed in `skipped`).
+pub fn write_our_files(
+    dir: &Path,
+    version: Version,
+    skip: impl Fn(TSDataType, TSEncoding) -> bool,
+    skipped: &mut Vec<String>,
+) -> Vec<(PathBuf, Vec<Expected>)> {
+    let mut files = Vec::new();
+    let n = 12_000;
+    let tag = format!("{version:?}").to_lowercase();
+    for t in TSDataType::ALL {
+        let path = dir.join(format!("rs_{tag}_{}.tsfile", t.name()));
+        let mut w = TsFileWriter::create(&path, WriterOptions::for_version(version)).unwrap();
+        let mut exp = Vec::new();
+        for e in TSEncoding::ALL {
+            if !e.supports(*t) || !is_implemented(*e, *t) {
+                continue;
+            }
+            if skip(*t, *e) {
+                skipped.push(format!("{} {}", t.name(), e.name()));
+                continue;
+            }
+            for (ci, c) in COMPRESSORS.iter().enumerate() {
+                let dev = format!(
+                    "root.rs.{}_{}",
+                    e.name().to_lowercase(),
+                    c.name().to_lowercase()
+                );
+                let s = MeasurementSchema {
+                    name: "v".into(),
+                    data_type: *t,
+                    encoding: *e,
+                    compressor: *c,
+                };
+                let times: Vec<i64> = (0..n as i64).map(|i| 10 + i * 2).collect();
+                let vals = test_values(*t, n, ci);
+                w.write_device(
+                    &dev,
+                    &[SeriesInput {
+                        schema: &s,
+                        times: &times,
+                        values: &vals,
+                        nulls: None,
+                    }],
+                )
+                .unwrap();
+                let m = (0..n)
+                    .map(|i| (times[i], Some(canon(&vals.get(i).unwrap()))))
+                    .collect();
+                exp.push(Expected {
+                    device: dev,
+                    series: vec![("v".into(), *t, m)],
+                });
+            }
+        }
+        w.finish().unwrap();
+        files.push((path, exp));
+    }
+    for (ci, c) in COMPRESSORS.iter().enumerate() {
+        let path = dir.join(format!("rs_{tag}_aligned_{}.tsfile", c.name()));
+        let opts = WriterOptions {
+            time_compression: *c,
+            ..WriterOptions::for_version(version)
+        };
+        let mut w = TsFileWriter::create(&path, opts).unwrap();
+        let times: Vec<i64> = (0..n as i64).map(|i| 1_000_000 + i).collect();
+        let schemas: Vec<MeasurementSchema> = TSDataType::ALL
+            .iter()
+            .map(|t| {
+                let mut e = t.default_encoding();
+                if skip(*t, e) {
+                    e = TSEncoding::Plain;
+                }
+                MeasurementSchema {
+                    name: format!("c_{}", t.name().to_lowercase()),
+                    data_type: *t,
+                    encoding: e,
+                    compressor: *c,
+                }
+            })
+            .collect();
+        let data: Vec<ColumnData> = TSDataType::ALL
+            .iter()
+            .map(|t| test_values(*t, n, ci))
+            .collect();
+        let nulls: Vec<Bitmap> = (0..schemas.len())
+            .map(|k| {
+                let mut b = Bitmap::new(n);
+                for i in 0..n {
+                    if (i + k) % (k + 2) == 0 {
+                        b.set(i);
+                    }
+                }
+                b
+            })
+            .collect();
+        let cols: Vec<AlignedColumn> = (0..schemas.len())
+            .map(|k| AlignedColumn {
+                schema: &schemas[k],
+                values: &data[k],
+                nulls: Some(&nulls[k]),
+            })
+            .collect();
+        let dev = "root.rs.aligned".to_string();
+        w.write_aligned_device(&dev, &times, &cols).unwrap();
+        w.finish().unwrap();
+        let series = (0..schemas.len())
+            .map(|k| {
+                let t = schemas[k].data_type;
+                let m = (0..n)
+                    .map(|i| {
+                        let v = if nulls[k].get(i) {
+                            None
+                        } else {
+                            Some(canon(&data[k].get(i).unwrap()))
+                        };
+                        (times[i], v)
+                    })
+                    .collect();
+                (schemas[k].name.clone(), t, m)
+            })
+            .collect();
+        files.push((
+            path,
+            vec![Expected {
+                device: dev,
+                series,
+            }],
+        ));
+    }
+    files
+}
+
+/// Checks that `got` (time → value, non-null points as another implementation read them)
+/// holds exactly the non-null points of `expected`.
+pub fn check_points(
+    what: &str,
+    expected: &BTreeMap<i64, Option<String>>,
+    got: &BTreeMap<i64, String>,
+) {
+    for (time, v) in expected {
+        if let Some(v) = v {
+            assert_eq!(got.get(time), Some(v), "{what} at time {time}");
+        }
+    }
+    let extra = got
+        .keys()
+        .filter(|t| !matches!(expected.get(t), Some(Some(_))))
+        .count();
+    assert_eq!(extra, 0, "{what}: values where none were written");
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs the TsFile cross-implementation tests with every oracle required:
+#   - PyPI `tsfile` (C++ core; V4), installed into a cached virtualenv;
+#   - the Java TsFile library from Maven Central: 1.1.3 (V3, IoTDB 1.x) and 2.4.0 (V4).
+# CI calls this script; `cargo test -p tsfile` alone skips the oracles it cannot find.
+# Cache: $TSFILE_INTEROP_CACHE (default ~/.cache/iotdb-rs/tsfile-interop).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${TSFILE_INTEROP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iotdb-rs/tsfile-interop}
+venv="$cache/venv"
+pypi_version=${TSFILE_PYPI_VERSION:-2.5.0}
+mkdir -p "$cache"
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+if ! "$venv/bin/python" -c "import tsfile" 2>/dev/null; then
+  "$venv/bin/pip" install -q "tsfile==$pypi_version"
+fi
+export TSFILE_PYTHON="$venv/bin/python"
+export TSFILE_INTEROP_REQUIRED=1
+export TSFILE_INTEROP_CACHE="$cache"
+cd "$root"
+cargo test -p tsfile --test interop_pypi --test interop_java -- --test-threads=1 --nocapture
