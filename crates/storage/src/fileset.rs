@@ -124,6 +124,24 @@ impl FileSet {
             .max()
     }
 
+    /// Start time of the chunk holding the latest point of a series across `files` (so a
+    /// read from there on finds the last point, unless deletions removed it).
+    pub(crate) fn tail_start(
+        files: &FileList,
+        device: &str,
+        measurement: &str,
+    ) -> Result<Option<i64>> {
+        let mut best: Option<(i64, i64)> = None; // (end, start)
+        for f in files.iter() {
+            if let Some(r) = f.last_chunk_range(device, measurement)? {
+                if best.is_none_or(|b| r.1 > b.0) {
+                    best = Some((r.1, r.0));
+                }
+            }
+        }
+        Ok(best.map(|b| b.1))
+    }
+
     /// Writes a sealed memtable's content (device → series, sorted unique points) into
     /// new files: per time partition, the points of a device later than what the
     /// sequence space already holds go into a sequence file, the rest into an unsequence

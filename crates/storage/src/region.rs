@@ -251,9 +251,16 @@ impl DataRegion {
             (Some(fm), Some((t, _))) if *t >= fm => return Ok(best),
             _ => {}
         }
-        // files may hold later points: read from the memtables' last time on, then
-        // everything if deletions emptied that range
-        let from = best.as_ref().map(|(t, _)| *t).unwrap_or(i64::MIN);
+        // files may hold later points: read from the memtables' last time (or the start
+        // of the files' latest chunk) on, then everything if deletions emptied that range
+        let tail = FileSet::tail_start(&files, &device.to_string(), measurement)?;
+        let from = best
+            .as_ref()
+            .map(|(t, _)| *t)
+            .into_iter()
+            .chain(tail)
+            .max()
+            .unwrap_or(i64::MIN);
         for range in [TimeRange::new(from, i64::MAX), TimeRange::ALL] {
             let d = self.read_series(device, measurement, data_type, range)?;
             if let Some(&t) = d.times.last() {

@@ -165,6 +165,26 @@ impl TsFileHandle {
             .map(|(k, (a, b, _))| (k.as_str(), *a, *b))
     }
 
+    /// (start, end) of the chunk of a series with the latest end time.
+    pub(crate) fn last_chunk_range(
+        &self,
+        device: &str,
+        measurement: &str,
+    ) -> Result<Option<(i64, i64)>> {
+        let Some((_, _, dev)) = self.devices.get(device) else {
+            return Ok(None);
+        };
+        let Some(meta) = self.reader.series_metadata(dev, measurement)? else {
+            return Ok(None);
+        };
+        Ok(meta
+            .chunks
+            .iter()
+            .filter(|c| c.statistics.count > 0)
+            .map(|c| (c.statistics.start_time, c.statistics.end_time))
+            .max_by_key(|r| r.1))
+    }
+
     /// Records deletions (durably) for this file.
     pub(crate) fn add_deletions(&self, dels: Vec<Deletion>) -> Result<()> {
         if dels.is_empty() {
