@@ -1,7 +1,8 @@
 //! Flush throughput: fills memtables through the engine, then times `Engine::flush` (sort,
 //! encode, compress, write and fsync the TsFiles, drop the WAL) and reports points/s and
 //! bytes/point on disk, for a smooth sensor signal and for random doubles, with the
-//! default (GORILLA + SNAPPY for DOUBLE) and a few other encoding/compressor choices.
+//! default (GORILLA + SNAPPY for DOUBLE) and a few other encoding/compressor choices; then
+//! reads every series back from the files (and, before the flush, from the memtable).
 //!
 //! `cargo run --release -p storage --example flush_bench [points]` (default 10 M).
 
@@ -9,7 +10,7 @@ use model::{
     Column, ColumnData, CompressionType, InsertTablet, PartialPath, TSDataType, TSEncoding,
 };
 use std::time::Instant;
-use storage::{Engine, StorageConfig, TimeseriesSpec, WalMode};
+use storage::{Engine, StorageConfig, TimeRange, TimeseriesSpec, WalMode};
 
 const SERIES: usize = 10;
 const ROWS: usize = 10_000;
@@ -93,16 +94,32 @@ fn run(points: usize, label: &str, enc: TSEncoding, comp: CompressionType, smoot
         .expect("insert");
     }
     let n = (tablets * ROWS * SERIES) as f64;
+    let read_all = || {
+        let start = Instant::now();
+        let mut got = 0;
+        for name in &names {
+            got += e
+                .read_series(&device.child(name), TimeRange::ALL)
+                .expect("read")
+                .times
+                .len();
+        }
+        assert_eq!(got as f64, n);
+        n / start.elapsed().as_secs_f64() / 1e6
+    };
+    let mem_read = read_all();
     let start = Instant::now();
     e.flush().expect("flush");
     let secs = start.elapsed().as_secs_f64();
     let bytes = dir_bytes(&dir) as f64;
+    let file_read = read_all();
     println!(
-        "{label:<34} {:>7.2} M points/s   {:>6.2} bytes/point   ({} points, {:.2}s, {:.1} MB)",
+        "{label:<30} flush {:>6.2} M points/s  {:>5.2} bytes/point  read back {:>6.2} M points/s (memtable {:>6.2})  ({} points, {:.1} MB)",
         n / secs / 1e6,
         bytes / n,
+        file_read,
+        mem_read,
         n as u64,
-        secs,
         bytes / 1e6
     );
     drop(e);
