@@ -1069,10 +1069,10 @@ fn run_align_by_device(
     sub.slimit = None;
     sub.soffset = None;
     sub.order_by.retain(|o| o.key == SortKey::Time);
-    // Plan every device; collect the measurement columns in first-seen order.
-    let mut headers: Vec<String> = Vec::new();
-    let mut header_types: Vec<TSDataType> = Vec::new();
-    let mut header_index: HashMap<String, usize> = HashMap::new();
+    // Plan every device. The measurement columns are collected over the devices in the
+    // iteration order of IoTDB 1.0's device set (a Java HashSet of the device paths), each
+    // device contributing its columns in its own order; SLIMIT/SOFFSET then pick among them,
+    // and only the kept columns must agree on their type across devices.
     let mut plans: Vec<PlannedDevice> = Vec::new();
     let mut ignore_timestamp = None;
     for d in devices {
@@ -1083,34 +1083,66 @@ fn run_align_by_device(
         }
         ignore_timestamp.get_or_insert(plan.ignore_timestamp);
         let prefix = format!("{d}.");
-        let mut cols = Vec::new();
+        let cols: Vec<(usize, String)> = plan
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (plan.column_index[i], c.replace(&prefix, "")))
+            .collect();
+        plans.push((d, plan, cols));
+    }
+    // ORDER BY DEVICE came after IoTDB 1.0; with it, columns follow the output device order
+    // (IoTDB 2.0's rule).
+    let column_order: Vec<usize> = if q.order_by.iter().any(|o| o.key == SortKey::Device) {
+        (0..plans.len()).collect()
+    } else {
+        let mut device_set: model::javahash::JavaHashMap<usize> =
+            model::javahash::JavaHashMap::new();
+        for (i, (d, _, _)) in plans.iter().enumerate() {
+            device_set.insert(d.to_string(), i);
+        }
+        device_set.values().copied().collect()
+    };
+    let mut headers: Vec<String> = Vec::new();
+    let mut header_types: Vec<TSDataType> = Vec::new();
+    let mut header_conflict: Vec<Option<TSDataType>> = Vec::new();
+    let mut header_index: HashMap<String, usize> = HashMap::new();
+    for &pi in &column_order {
+        let (_, plan, _) = &plans[pi];
+        let prefix = format!("{}.", plans[pi].0);
         for (i, c) in plan.columns.iter().enumerate() {
             let h = c.replace(&prefix, "");
             let t = plan.types[i];
             match header_index.get(&h) {
-                Some(&j) if header_types[j] != t => {
-                    return Err(Error::Semantic(format!(
-                        "ALIGN BY DEVICE: the data types of the same measurement column {h} should be the same across devices ({} and {})",
-                        header_types[j].name(),
-                        t.name()
-                    )));
+                Some(&j) => {
+                    if header_types[j] != t && header_conflict[j].is_none() {
+                        header_conflict[j] = Some(t);
+                    }
                 }
-                Some(_) => {}
                 None => {
                     header_index.insert(h.clone(), headers.len());
-                    headers.push(h.clone());
+                    headers.push(h);
                     header_types.push(t);
+                    header_conflict.push(None);
                 }
             }
-            cols.push((plan.column_index[i], h));
         }
-        plans.push((d, plan, cols));
     }
     // SLIMIT/SOFFSET pick among the measurement columns.
     let keep: Vec<usize> = (0..headers.len())
         .skip(clamp_usize(q.soffset.unwrap_or(0)))
         .take(clamp_usize(q.slimit.unwrap_or(u64::MAX)))
         .collect();
+    for &j in &keep {
+        if let Some(other) = header_conflict[j] {
+            return Err(Error::Semantic(format!(
+                "ALIGN BY DEVICE: the data types of the same measurement column {} should be the same across devices ({} and {})",
+                headers[j],
+                header_types[j].name(),
+                other.name()
+            )));
+        }
+    }
     // Nothing matched in any device: IoTDB answers with the time column alone.
     let (mut columns, mut types) = if headers.is_empty() {
         (Vec::new(), Vec::new())
@@ -1128,15 +1160,18 @@ fn run_align_by_device(
         .into_iter()
         .filter_map(|(d, plan, cols)| {
             let mut mapping = vec![None; columns.len()];
+            let total = cols.len();
             for (data_col, h) in cols {
                 if let Some(&g) = global.get(&h) {
                     mapping[g] = Some(data_col);
                 }
             }
-            mapping.iter().any(Option::is_some).then(|| DevicePlan {
+            let kept = mapping.iter().filter(|m| m.is_some()).count();
+            (kept > 0).then(|| DevicePlan {
                 device: d.to_string(),
                 plan,
                 mapping,
+                partial: kept < total,
             })
         })
         .collect();
@@ -1160,14 +1195,17 @@ fn run_align_by_device(
     })
 }
 
-/// A device being read: name, rows, column mapping (as in [`DevicePlan`]).
-type OpenDevice = (String, Box<dyn ResultStream>, Vec<Option<usize>>);
+/// A device being read: name, rows, column mapping and `partial` (as in [`DevicePlan`]).
+type OpenDevice = (String, Box<dyn ResultStream>, Vec<Option<usize>>, bool);
 
 struct DevicePlan {
     device: String,
     plan: QueryPlan,
     /// For each output column (0 = Device): the device result's data column, if it has one.
     mapping: Vec<Option<usize>>,
+    /// SLIMIT/SOFFSET dropped some of the device's columns: rows that have no value in the
+    /// kept ones are left out (they only exist because of the dropped columns).
+    partial: bool,
 }
 
 /// Rows of each device in turn, with the Device column in front.
@@ -1186,15 +1224,34 @@ impl ResultStream for DeviceStream {
                     return Ok(None);
                 };
                 let stream = next.plan.open_with(&self.engine, 0, None)?;
-                self.current = Some((next.device, stream, next.mapping));
+                self.current = Some((next.device, stream, next.mapping, next.partial));
             }
-            let Some((device, stream, mapping)) = self.current.as_mut() else {
+            let Some((device, stream, mapping, partial)) = self.current.as_mut() else {
                 continue;
             };
-            let Some(b) = stream.next_batch(max_rows)? else {
+            let Some(mut b) = stream.next_batch(max_rows)? else {
                 self.current = None;
                 continue;
             };
+            if *partial {
+                let kept: Vec<usize> = (0..b.len())
+                    .filter(|&r| {
+                        mapping
+                            .iter()
+                            .flatten()
+                            .any(|&c| b.columns.get(c).is_some_and(|col| !col.is_null(r)))
+                    })
+                    .collect();
+                if kept.is_empty() {
+                    continue;
+                }
+                if kept.len() != b.len() {
+                    b = RowBatch {
+                        times: kept.iter().map(|&r| b.times[r]).collect(),
+                        columns: b.columns.iter().map(|c| take_column(c, &kept)).collect(),
+                    };
+                }
+            }
             let n = b.len();
             let mut columns = Vec::with_capacity(self.types.len());
             columns.push(broadcast(&Value::Text(device.as_bytes().to_vec()), n));
