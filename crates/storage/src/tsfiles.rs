@@ -513,6 +513,160 @@ fn align(series: &[&FlushSeries]) -> (Vec<i64>, Vec<(ColumnData, Bitmap)>) {
     (times, cols)
 }
 
+/// A TsFile being written device by device (through a `.tmp` file; [`FileBuilder::finish`]
+/// fsyncs and renames it), so a compaction never holds more than one device in memory.
+pub(crate) struct FileBuilder {
+    w: Option<TsFileWriter<std::io::BufWriter<fs::File>>>,
+    tmp: PathBuf,
+    path: PathBuf,
+    wrote: bool,
+}
+
+impl FileBuilder {
+    /// Starts a file that will end up at `path`.
+    pub(crate) fn create(path: &Path) -> Result<FileBuilder> {
+        let dir = path
+            .parent()
+            .ok_or_else(|| Error::internal("TsFile path without a directory"))?;
+        fs::create_dir_all(dir)?;
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(TMP_SUFFIX);
+        let tmp = PathBuf::from(tmp);
+        let w = TsFileWriter::create(&tmp, WriterOptions::default())?;
+        Ok(FileBuilder {
+            w: Some(w),
+            tmp,
+            path: path.to_path_buf(),
+            wrote: false,
+        })
+    }
+
+    /// Writes one device (sorted, unique points per series; `aligned` for an aligned
+    /// chunk group).
+    pub(crate) fn add_device(
+        &mut self,
+        device: &str,
+        series: &[FlushSeries],
+        aligned: bool,
+    ) -> Result<()> {
+        if series.iter().all(|s| s.data.times.is_empty()) {
+            return Ok(());
+        }
+        self.wrote = true;
+        let w = self
+            .w
+            .as_mut()
+            .ok_or_else(|| Error::internal("TsFile builder already finished"))?;
+        Self::write_device(w, device, series, aligned)
+    }
+
+    fn write_device(
+        w: &mut TsFileWriter<std::io::BufWriter<fs::File>>,
+        device: &str,
+        series: &[FlushSeries],
+        aligned: bool,
+    ) -> Result<()> {
+        if aligned {
+            let present: Vec<&FlushSeries> =
+                series.iter().filter(|s| !s.data.times.is_empty()).collect();
+            if present.is_empty() {
+                return Ok(());
+            }
+            let (times, cols) = align(&present);
+            let mut lo = 0;
+            while lo < times.len() {
+                let hi = (lo + MAX_CHUNK_POINTS).min(times.len());
+                let parts: Vec<(ColumnData, Bitmap)> = cols
+                    .iter()
+                    .map(|(data, nulls)| {
+                        let mut b = Bitmap::new(hi - lo);
+                        for i in lo..hi {
+                            if nulls.get(i) {
+                                b.set(i - lo);
+                            }
+                        }
+                        (slice_column(data, lo, hi), b)
+                    })
+                    .collect();
+                let columns: Vec<AlignedColumn<'_>> = present
+                    .iter()
+                    .zip(&parts)
+                    .map(|(s, (data, nulls))| AlignedColumn {
+                        schema: &s.schema,
+                        values: data,
+                        nulls: Some(nulls),
+                    })
+                    .collect();
+                w.write_aligned_device(device, &times[lo..hi], &columns)?;
+                lo = hi;
+            }
+            return Ok(());
+        }
+        // one chunk group per MAX_CHUNK_POINTS points of each series, so that a time
+        // filter can skip chunks of a big series by their statistics
+        let pieces = series
+            .iter()
+            .map(|s| s.data.times.len().div_ceil(MAX_CHUNK_POINTS))
+            .max()
+            .unwrap_or(0);
+        for k in 0..pieces {
+            let parts: Vec<(&FlushSeries, ColumnData, usize, usize)> = series
+                .iter()
+                .filter_map(|s| {
+                    let lo = k * MAX_CHUNK_POINTS;
+                    let hi = ((k + 1) * MAX_CHUNK_POINTS).min(s.data.times.len());
+                    (lo < hi).then(|| (s, slice_column(&s.data.values, lo, hi), lo, hi))
+                })
+                .collect();
+            let inputs: Vec<SeriesInput<'_>> = parts
+                .iter()
+                .map(|(s, values, lo, hi)| SeriesInput {
+                    schema: &s.schema,
+                    times: &s.data.times[*lo..*hi],
+                    values,
+                    nulls: None,
+                })
+                .collect();
+            if !inputs.is_empty() {
+                w.write_device(device, &inputs)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Completes the file: metadata, fsync, rename, directory fsync. Returns false (and
+    /// leaves nothing behind) if no point was written.
+    pub(crate) fn finish(mut self) -> Result<bool> {
+        let Some(w) = self.w.take() else {
+            return Err(Error::internal("TsFile builder already finished"));
+        };
+        if !self.wrote {
+            drop(w);
+            let _ = fs::remove_file(&self.tmp);
+            return Ok(false);
+        }
+        let buf = w.finish()?;
+        let file = buf
+            .into_inner()
+            .map_err(|e| Error::StorageEngine(format!("writing {}: {e}", self.tmp.display())))?;
+        file.sync_all()?;
+        fs::rename(&self.tmp, &self.path)?;
+        if let Some(dir) = self.path.parent() {
+            sync_dir(dir);
+        }
+        Ok(true)
+    }
+}
+
+impl Drop for FileBuilder {
+    fn drop(&mut self) {
+        // an unfinished (failed) file leaves no temporary behind
+        if self.w.take().is_some() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
 /// Writes a TsFile at `path` (through a `.tmp` file, fsynced and renamed) holding the
 /// given devices (those in `aligned` as aligned chunk groups); returns false (writing
 /// nothing) if there is no point at all.
@@ -527,96 +681,11 @@ pub(crate) fn write_file(
     {
         return Ok(false);
     }
-    let dir = path
-        .parent()
-        .ok_or_else(|| Error::internal("TsFile path without a directory"))?;
-    fs::create_dir_all(dir)?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(TMP_SUFFIX);
-    let tmp = PathBuf::from(tmp);
-    let result = (|| -> Result<()> {
-        let mut w = TsFileWriter::create(&tmp, WriterOptions::default())?;
-        for (device, series) in devices {
-            if aligned.contains(device) {
-                let present: Vec<&FlushSeries> =
-                    series.iter().filter(|s| !s.data.times.is_empty()).collect();
-                if present.is_empty() {
-                    continue;
-                }
-                let (times, cols) = align(&present);
-                let mut lo = 0;
-                while lo < times.len() {
-                    let hi = (lo + MAX_CHUNK_POINTS).min(times.len());
-                    let parts: Vec<(ColumnData, Bitmap)> = cols
-                        .iter()
-                        .map(|(data, nulls)| {
-                            let mut b = Bitmap::new(hi - lo);
-                            for i in lo..hi {
-                                if nulls.get(i) {
-                                    b.set(i - lo);
-                                }
-                            }
-                            (slice_column(data, lo, hi), b)
-                        })
-                        .collect();
-                    let columns: Vec<AlignedColumn<'_>> = present
-                        .iter()
-                        .zip(&parts)
-                        .map(|(s, (data, nulls))| AlignedColumn {
-                            schema: &s.schema,
-                            values: data,
-                            nulls: Some(nulls),
-                        })
-                        .collect();
-                    w.write_aligned_device(device, &times[lo..hi], &columns)?;
-                    lo = hi;
-                }
-                continue;
-            }
-            // one chunk group per MAX_CHUNK_POINTS points of each series, so that a time
-            // filter can skip chunks of a big series by their statistics
-            let pieces = series
-                .iter()
-                .map(|s| s.data.times.len().div_ceil(MAX_CHUNK_POINTS))
-                .max()
-                .unwrap_or(0);
-            for k in 0..pieces {
-                let parts: Vec<(&FlushSeries, ColumnData, usize, usize)> = series
-                    .iter()
-                    .filter_map(|s| {
-                        let lo = k * MAX_CHUNK_POINTS;
-                        let hi = ((k + 1) * MAX_CHUNK_POINTS).min(s.data.times.len());
-                        (lo < hi).then(|| (s, slice_column(&s.data.values, lo, hi), lo, hi))
-                    })
-                    .collect();
-                let inputs: Vec<SeriesInput<'_>> = parts
-                    .iter()
-                    .map(|(s, values, lo, hi)| SeriesInput {
-                        schema: &s.schema,
-                        times: &s.data.times[*lo..*hi],
-                        values,
-                        nulls: None,
-                    })
-                    .collect();
-                if !inputs.is_empty() {
-                    w.write_device(device, &inputs)?;
-                }
-            }
-        }
-        let buf = w.finish()?;
-        let file = buf
-            .into_inner()
-            .map_err(|e| Error::StorageEngine(format!("writing {}: {e}", tmp.display())))?;
-        file.sync_all()?;
-        Ok(())
-    })();
-    if let Err(e) = result {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
+    let mut b = FileBuilder::create(path)?;
+    for (device, series) in devices {
+        b.add_device(device, series, aligned.contains(device))?;
     }
-    fs::rename(&tmp, path)?;
-    sync_dir(dir);
-    Ok(true)
+    b.finish()
 }
 
 /// Merges the given files (oldest first) of one partition into `target` (a sequence
@@ -662,23 +731,6 @@ pub(crate) fn compact_files(
             }
         }
     }
-    let stats = ReadStats::default();
-    let mut devices: BTreeMap<String, Vec<FlushSeries>> = BTreeMap::new();
-    for (dev, series) in layout {
-        let mut out = Vec::new();
-        for (m, schema) in series {
-            let phys = schema.data_type.physical();
-            let mut parts = Vec::new();
-            for f in sources {
-                if let Some(d) = f.read(&dev, &m, TimeRange::ALL, phys, &stats)? {
-                    parts.push(d);
-                }
-            }
-            let data = merge_newest_wins(parts, phys);
-            out.push(FlushSeries { schema, data });
-        }
-        devices.insert(dev, out);
-    }
     let mut log = String::new();
     log.push_str(
         &target
@@ -697,12 +749,29 @@ pub(crate) fn compact_files(
         log.push_str(&format!("{space}/{}/{name}\n", f.partition));
     }
     log.push_str("end\n");
-    // write the merged file under its tmp name first (write_file renames at the end, so
-    // write to a side name and rename ourselves after the log is durable)
+    // write the merged file device by device (one device's points in memory at a time)
+    // under its staging name; it is renamed into place only after the log is durable
     let mut staged = target.as_os_str().to_owned();
     staged.push(STAGING_SUFFIX);
     let staged_name = PathBuf::from(staged);
-    let wrote = write_file(&staged_name, &devices, &aligned)?;
+    let stats = ReadStats::default();
+    let mut builder = FileBuilder::create(&staged_name)?;
+    for (dev, series) in layout {
+        let mut out = Vec::new();
+        for (m, schema) in series {
+            let phys = schema.data_type.physical();
+            let mut parts = Vec::new();
+            for f in sources {
+                if let Some(d) = f.read(&dev, &m, TimeRange::ALL, phys, &stats)? {
+                    parts.push(d);
+                }
+            }
+            let data = merge_newest_wins(parts, phys);
+            out.push(FlushSeries { schema, data });
+        }
+        builder.add_device(&dev, &out, aligned.contains(&dev))?;
+    }
+    let wrote = builder.finish()?;
     let log_path = part_dir.join(COMPACTION_LOG);
     {
         use std::io::Write;
