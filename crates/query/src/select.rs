@@ -474,19 +474,14 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
         let (expr, key) = if levels.is_empty() {
             (expr, key)
         } else {
-            let Expr::Input(a) = expr else {
-                return Err(Error::Unsupported(
-                    "expressions over aggregations with GROUP BY LEVEL are not supported yet"
-                        .into(),
-                ));
-            };
-            let g = *spec_group
-                .get(a)
-                .ok_or_else(|| Error::internal("aggregation out of range"))?;
-            if !level_seen.insert((g, alias.clone())) {
+            // Read the merged groups instead of the single aggregations; outputs that become
+            // the same expression over the groups give one column.
+            let e = remap_inputs(expr, &spec_group)?;
+            let key = e.display(&group_names);
+            if !level_seen.insert((key.clone(), alias.clone())) {
                 continue;
             }
-            (Expr::Input(g), group_names[g].clone())
+            (e, key)
         };
         let data_type = expr
             .check_type(&group_types, &group_names)?

@@ -791,6 +791,18 @@ fn group_by_level() {
     let t = db.query("select count(status) from root.ln.** group by ([1, 5), 2ms), level = 1");
     assert!(!t.ignore_timestamp);
     assert_eq!(t.rows, vec![(1, vec![s("3")]), (3, vec![s("2")])]);
+    // expressions over the merged aggregations
+    let t =
+        db.query("select count(status) + 1, count(status) * 2 from root.ln.** group by level = 1");
+    assert_eq!(
+        cols(&t),
+        vec![
+            "count(root.ln.*.*.status) + 1",
+            "count(root.ln.*.*.status) * 2"
+        ]
+    );
+    assert_eq!(t.types, vec![TSDataType::Double, TSDataType::Double]);
+    assert_eq!(t.rows, vec![(0, vec![s("7.0"), s("12.0")])]);
 }
 
 #[test]
