@@ -188,6 +188,12 @@ impl FileSet {
                 }
             }
         }
+        let points: usize = split
+            .values()
+            .flat_map(|d| d.values())
+            .flat_map(|s| s.iter())
+            .map(|s| s.data.times.len())
+            .sum();
         let mut added = Vec::new();
         for ((p, seq), devs) in split {
             let name = FileName {
@@ -202,6 +208,11 @@ impl FileSet {
             }
         }
         if !added.is_empty() {
+            tracing::info!(
+                "flushed {points} point(s) into {} file(s) under {} (version {version})",
+                added.len(),
+                self.dirs.seq.display()
+            );
             let mut files = self.files.write();
             let mut list: Vec<_> = files.iter().cloned().collect();
             list.extend(added);
