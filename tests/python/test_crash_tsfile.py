@@ -146,7 +146,8 @@ def test_kill_9_during_ingest_flush_and_compaction(tmp_path):
         log = srv.log_path.read_text(errors="replace")
         print(
             f"crash test (seed {SEED}): {CYCLES} kills, {total} points verified, "
-            f"{log.count('compacted ')} compactions logged, {time.monotonic() - started:.0f}s"
+            f"{log.count('flushed ')} flushes and {log.count('compacted ')} compactions logged, "
+            f"{time.monotonic() - started:.0f}s"
         )
         assert total > 0
     finally:
