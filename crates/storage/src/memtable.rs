@@ -5,6 +5,7 @@
 use crate::api::{SeriesData, TimeRange};
 use model::{Bitmap, ColumnData, PartialPath, TSDataType, Value};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// log2 of the points in a full block: 64 Ki points, 512 KiB of 8-byte values.
 const BLOCK_SHIFT: u32 = 16;
@@ -31,11 +32,6 @@ impl<T: Clone, const SHIFT: u32> Blocks<T, SHIFT> {
             blocks: Vec::new(),
             len: 0,
         }
-    }
-
-    /// Number of items.
-    pub(crate) fn len(&self) -> usize {
-        self.len
     }
 
     /// The block that takes the next item (started if the last one is full), with room
@@ -96,16 +92,6 @@ impl<T: Clone, const SHIFT: u32> Blocks<T, SHIFT> {
         self.blocks.get(i >> SHIFT)?.get(i & (Self::SIZE - 1))
     }
 
-    /// The last item.
-    pub(crate) fn last(&self) -> Option<&T> {
-        self.blocks.last()?.last()
-    }
-
-    /// All items in order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> + '_ {
-        self.blocks.iter().flatten()
-    }
-
     /// Positions `lo..hi` (clamped to the length) as contiguous pieces, in order.
     pub(crate) fn slices(&self, lo: usize, hi: usize) -> impl Iterator<Item = &[T]> + '_ {
         let hi = hi.min(self.len);
@@ -162,16 +148,223 @@ impl<T: Clone, const SHIFT: u32> Blocks<T, SHIFT> {
         out.extend(idx.iter().filter_map(|&i| self.get(i).cloned()));
         out
     }
+}
 
-    /// Like `slice::partition_point`: the sequence must be partitioned by `pred` (all
-    /// items for which it holds come first).
-    pub(crate) fn partition_point(&self, mut pred: impl FnMut(&T) -> bool) -> usize {
+/// A tablet with at least this many rows stores its timestamps once for all of its
+/// columns without nulls (below it, a run's bookkeeping would outweigh the saving).
+pub(crate) const SHARE_MIN_ROWS: usize = 256;
+
+/// A run of timestamps: positions `lo..hi` of a reference-counted vector.
+#[derive(Debug, Clone)]
+struct Run {
+    data: Arc<Vec<i64>>,
+    lo: usize,
+    hi: usize,
+}
+
+impl Run {
+    fn items(&self) -> &[i64] {
+        self.data.get(self.lo..self.hi).unwrap_or(&[])
+    }
+
+    /// True when this series alone holds the vector and the run reaches its end, so
+    /// it may grow in place.
+    fn open_end(&self) -> bool {
+        Arc::strong_count(&self.data) == 1
+            && Arc::weak_count(&self.data) == 0
+            && self.hi == self.data.len()
+    }
+}
+
+/// The timestamps of a series buffer: a sequence of runs.
+///
+/// A tablet's timestamps are stored once and shared by its columns (one run in each
+/// series), which nearly halves the memory of a many-column tablet. Runs that one series
+/// holds alone (rows, small tablets, columns with nulls) grow in place up to the block
+/// size and, like [`Blocks`], never reallocate beyond it. Shared vectors are never
+/// written: deletion re-slices runs, sorting builds a new vector.
+#[derive(Debug, Clone)]
+pub(crate) struct Times<const SHIFT: u32 = BLOCK_SHIFT> {
+    runs: Vec<Run>,
+    /// Position of the first item of each run.
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl<const SHIFT: u32> Times<SHIFT> {
+    const SIZE: usize = 1 << SHIFT;
+
+    /// No timestamps (allocates nothing).
+    pub(crate) fn new() -> Self {
+        Times {
+            runs: Vec::new(),
+            starts: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// The timestamps of `v`, in that order.
+    pub(crate) fn from_vec(v: Vec<i64>) -> Self {
+        let mut t = Self::new();
+        let hi = v.len();
+        t.push_run(Run {
+            data: Arc::new(v),
+            lo: 0,
+            hi,
+        });
+        t
+    }
+
+    /// Number of timestamps.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push_run(&mut self, run: Run) {
+        if run.hi > run.lo {
+            self.starts.push(self.len);
+            self.len += run.hi - run.lo;
+            self.runs.push(run);
+        }
+    }
+
+    /// Appends positions `lo..hi` (clamped) of a vector shared with other series.
+    pub(crate) fn append_shared(&mut self, data: &Arc<Vec<i64>>, lo: usize, hi: usize) {
+        let hi = hi.min(data.len());
+        self.push_run(Run {
+            data: Arc::clone(data),
+            lo: lo.min(hi),
+            hi,
+        });
+    }
+
+    /// Appends a copy of `src`.
+    pub(crate) fn extend_from_slice(&mut self, mut src: &[i64]) {
+        while !src.is_empty() {
+            let grow = self.runs.last().is_some_and(|r| {
+                r.open_end() && (r.data.len() < r.data.capacity() || r.data.len() < Self::SIZE)
+            });
+            if !grow {
+                // a big series that fills its own runs gets full-size ones at once;
+                // otherwise a run starts small and grows geometrically
+                let full_owned = self
+                    .runs
+                    .last()
+                    .is_some_and(|r| r.open_end() && r.data.len() >= Self::SIZE);
+                let cap = if full_owned {
+                    Self::SIZE
+                } else {
+                    src.len().clamp(4, Self::SIZE)
+                };
+                self.starts.push(self.len);
+                self.runs.push(Run {
+                    data: Arc::new(Vec::with_capacity(cap)),
+                    lo: 0,
+                    hi: 0,
+                });
+            }
+            let last = self.runs.len() - 1;
+            let run = &mut self.runs[last];
+            // unique (checked above), so this never copies
+            let v = Arc::make_mut(&mut run.data);
+            let limit = v.capacity().max(Self::SIZE);
+            let take = (limit - v.len()).min(src.len());
+            let need = v.len() + take;
+            if need > v.capacity() {
+                let target = need.max(v.capacity() * 2).min(limit);
+                v.reserve_exact(target - v.len());
+            }
+            v.extend_from_slice(&src[..take]);
+            run.hi = v.len();
+            self.len += take;
+            src = &src[take..];
+        }
+    }
+
+    /// Appends one timestamp.
+    pub(crate) fn push(&mut self, t: i64) {
+        self.extend_from_slice(&[t]);
+    }
+
+    /// The timestamp at position `i`.
+    pub(crate) fn get(&self, i: usize) -> Option<i64> {
+        let k = self.starts.partition_point(|&s| s <= i).checked_sub(1)?;
+        self.runs.get(k)?.items().get(i - self.starts[k]).copied()
+    }
+
+    /// The last timestamp.
+    pub(crate) fn last(&self) -> Option<i64> {
+        self.runs.last()?.items().last().copied()
+    }
+
+    /// All timestamps in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = i64> + '_ {
+        self.runs.iter().flat_map(|r| r.items().iter().copied())
+    }
+
+    /// Positions `lo..hi` (clamped to the length) as contiguous pieces, in order.
+    pub(crate) fn slices(&self, lo: usize, hi: usize) -> impl Iterator<Item = &[i64]> + '_ {
+        let hi = hi.min(self.len);
+        let lo = lo.min(hi);
+        let first = self.starts.partition_point(|&s| s <= lo).saturating_sub(1);
+        self.runs
+            .iter()
+            .zip(&self.starts)
+            .skip(first)
+            .take_while(move |(_, &s)| s < hi)
+            .filter_map(move |(r, &s)| {
+                let items = r.items();
+                let (a, z) = (lo.max(s) - s, hi.min(s + items.len()) - s);
+                (a < z).then(|| &items[a..z])
+            })
+    }
+
+    /// A copy of positions `lo..hi` (clamped to the length).
+    pub(crate) fn to_vec(&self, lo: usize, hi: usize) -> Vec<i64> {
+        let mut out = Vec::with_capacity(hi.min(self.len).saturating_sub(lo));
+        for s in self.slices(lo, hi) {
+            out.extend_from_slice(s);
+        }
+        out
+    }
+
+    /// Removes positions `lo..hi` (clamped to the length) by re-slicing runs: no
+    /// timestamp is copied and shared vectors are left alone.
+    pub(crate) fn remove_range(&mut self, lo: usize, hi: usize) {
+        let hi = hi.min(self.len);
+        let lo = lo.min(hi);
+        if lo == hi {
+            return;
+        }
+        let mut out = Self::new();
+        for (r, &s) in self.runs.iter().zip(&self.starts) {
+            let e = s + (r.hi - r.lo);
+            if s < lo {
+                out.push_run(Run {
+                    data: Arc::clone(&r.data),
+                    lo: r.lo,
+                    hi: r.lo + (e.min(lo) - s),
+                });
+            }
+            if e > hi {
+                out.push_run(Run {
+                    data: Arc::clone(&r.data),
+                    lo: r.lo + (s.max(hi) - s),
+                    hi: r.hi,
+                });
+            }
+        }
+        *self = out;
+    }
+
+    /// Like `slice::partition_point`: the timestamps must be partitioned by `pred`.
+    pub(crate) fn partition_point(&self, mut pred: impl FnMut(i64) -> bool) -> usize {
         let k = self
-            .blocks
-            .partition_point(|b| b.last().is_some_and(&mut pred));
-        match self.blocks.get(k) {
-            Some(b) => (k << SHIFT) + b.partition_point(pred),
-            None => self.len,
+            .runs
+            .partition_point(|r| r.items().last().is_some_and(|&t| pred(t)));
+        match (self.runs.get(k), self.starts.get(k)) {
+            (Some(r), Some(&s)) => s + r.items().partition_point(|&t| pred(t)),
+            _ => self.len,
         }
     }
 }
@@ -296,7 +489,7 @@ impl Values {
 /// The buffered points of one series.
 #[derive(Debug, Clone)]
 pub(crate) struct SeriesBuf {
-    times: Blocks<i64>,
+    times: Times,
     values: Values,
     /// True when `times` is strictly ascending (sorted and free of duplicates).
     sorted: bool,
@@ -305,7 +498,7 @@ pub(crate) struct SeriesBuf {
 impl SeriesBuf {
     pub(crate) fn new(data_type: TSDataType) -> Self {
         SeriesBuf {
-            times: Blocks::new(),
+            times: Times::new(),
             values: Values::new(data_type),
             sorted: true,
         }
@@ -326,7 +519,7 @@ impl SeriesBuf {
 
     fn note_first(&mut self, first: Option<i64>, ascending: bool) {
         if let Some(first) = first {
-            if !ascending || self.times.last().is_some_and(|&l| l >= first) {
+            if !ascending || self.times.last().is_some_and(|l| l >= first) {
                 self.sorted = false;
             }
         }
@@ -363,8 +556,11 @@ impl SeriesBuf {
                 let first = (0..n).find(|&i| !nulls.get(i)).map(|i| times[i]);
                 self.note_first(first, ascending);
                 let before = self.times.len();
-                self.times
-                    .extend((0..n).filter(|&i| !nulls.get(i)).map(|i| times[i]));
+                let kept: Vec<i64> = (0..n)
+                    .filter(|&i| !nulls.get(i))
+                    .map(|i| times[i])
+                    .collect();
+                self.times.extend_from_slice(&kept);
                 same_type!(
                     &mut self.values,
                     data,
@@ -377,12 +573,36 @@ impl SeriesBuf {
         }
     }
 
+    /// Appends a whole null-free column whose timestamps, `times`, other series share
+    /// (stored once). `ascending` tells whether `times` is strictly ascending. Returns
+    /// the number of points added: none if the column's type or length does not fit.
+    pub(crate) fn append_shared(
+        &mut self,
+        times: &Arc<Vec<i64>>,
+        ascending: bool,
+        data: &ColumnData,
+    ) -> usize {
+        let n = times.len();
+        if data.data_type() != self.values.data_type() || data.len() != n {
+            return 0;
+        }
+        self.note_first(times.first().copied(), ascending);
+        self.times.append_shared(times, 0, n);
+        same_type!(
+            &mut self.values,
+            data,
+            |dst, src| dst.extend_from_slice(src),
+            {}
+        );
+        n
+    }
+
     /// Appends one point; returns false (and adds nothing) if the value's type differs.
     pub(crate) fn push(&mut self, time: i64, value: &Value) -> bool {
         if !self.values.push(value) {
             return false;
         }
-        if self.times.last().is_some_and(|&l| l >= time) {
+        if self.times.last().is_some_and(|l| l >= time) {
             self.sorted = false;
         }
         self.times.push(time);
@@ -396,7 +616,7 @@ impl SeriesBuf {
         }
         // (time, position) pairs are unique, so an unstable sort orders equal times by
         // position, i.e. by write order
-        let mut order: Vec<(i64, usize)> = self.times.iter().copied().zip(0..).collect();
+        let mut order: Vec<(i64, usize)> = self.times.iter().zip(0..).collect();
         order.sort_unstable();
         let mut times: Vec<i64> = Vec::with_capacity(order.len());
         let mut keep: Vec<usize> = Vec::with_capacity(order.len());
@@ -409,16 +629,14 @@ impl SeriesBuf {
                 }
             }
         }
-        let mut sorted_times = Blocks::new();
-        sorted_times.extend_from_slice(&times);
-        self.times = sorted_times;
+        self.times = Times::from_vec(times);
         self.values = self.values.gather(&keep);
         self.sorted = true;
     }
 
     fn bounds(&self, range: TimeRange) -> (usize, usize) {
-        let lo = self.times.partition_point(|&t| t < range.start);
-        let hi = self.times.partition_point(|&t| t <= range.end);
+        let lo = self.times.partition_point(|t| t < range.start);
+        let hi = self.times.partition_point(|t| t <= range.end);
         (lo, hi.max(lo))
     }
 
@@ -441,7 +659,7 @@ impl SeriesBuf {
     /// The latest point; the buffer must be sorted.
     pub(crate) fn last(&self) -> Option<(i64, Value)> {
         let i = self.times.len().checked_sub(1)?;
-        Some((*self.times.get(i)?, self.values.get(i)?))
+        Some((self.times.get(i)?, self.values.get(i)?))
     }
 
     /// Removes the points inside `range`; returns how many were removed.
@@ -455,16 +673,16 @@ impl SeriesBuf {
             self.values.remove_range(lo, hi);
             return hi - lo;
         }
-        let keep: Vec<usize> = self
-            .times
-            .iter()
-            .enumerate()
-            .filter(|(_, &t)| !range.contains(t))
-            .map(|(i, _)| i)
-            .collect();
+        let (mut kept, mut keep) = (Vec::new(), Vec::new());
+        for (i, t) in self.times.iter().enumerate() {
+            if !range.contains(t) {
+                kept.push(t);
+                keep.push(i);
+            }
+        }
         let removed = self.times.len() - keep.len();
         if removed > 0 {
-            self.times = self.times.gather(&keep);
+            self.times = Times::from_vec(kept);
             self.values = self.values.gather(&keep);
         }
         removed
@@ -506,6 +724,33 @@ impl MemTable {
             *buf = SeriesBuf::new(phys);
         }
         buf
+    }
+
+    /// Appends a tablet of one device: for each column (measurement, values of the
+    /// series' physical type, null positions) the non-null points. `ascending` tells
+    /// whether `times` is strictly ascending. A tablet of at least [`SHARE_MIN_ROWS`] rows
+    /// stores its timestamps once for all of its null-free columns.
+    pub(crate) fn apply_tablet<'a>(
+        &mut self,
+        device: &PartialPath,
+        times: &[i64],
+        ascending: bool,
+        columns: impl Iterator<Item = (&'a str, &'a ColumnData, Option<&'a Bitmap>)> + Clone,
+    ) {
+        let null_free = |data: &ColumnData, nulls: Option<&Bitmap>| {
+            data.len() == times.len() && nulls.is_none_or(|b| b.count() == 0)
+        };
+        let shared = (times.len() >= SHARE_MIN_ROWS
+            && columns.clone().filter(|(_, d, n)| null_free(d, *n)).count() >= 2)
+            .then(|| Arc::new(times.to_vec()));
+        for (measurement, data, nulls) in columns {
+            let buf = self.series_mut(device, measurement, data.data_type());
+            let added = match &shared {
+                Some(t) if null_free(data, nulls) => buf.append_shared(t, ascending, data),
+                _ => buf.append_column(times, ascending, data, nulls),
+            };
+            self.add_points(added);
+        }
     }
 
     pub(crate) fn add_points(&mut self, n: usize) {
@@ -740,13 +985,12 @@ mod tests {
                     }
                 }
                 // every block but the last is full, none is empty
-                assert_eq!(b.len(), v.len());
+                assert_eq!(b.len, v.len());
                 let sizes: Vec<usize> = b.blocks.iter().map(Vec::len).collect();
                 assert!(sizes.iter().all(|&n| n > 0 && n <= 4), "{sizes:?}");
                 assert!(sizes.iter().rev().skip(1).all(|&n| n == 4), "{sizes:?}");
                 assert!(b.blocks.iter().all(|blk| blk.capacity() <= 4));
-                assert_eq!(b.iter().copied().collect::<Vec<_>>(), v);
-                assert_eq!(b.last(), v.last());
+                assert_eq!(b.to_vec(0, usize::MAX), v);
                 for i in 0..v.len() + 2 {
                     assert_eq!(b.get(i), v.get(i));
                 }
@@ -754,23 +998,174 @@ mod tests {
                 let (lo, hi) = (lo.min(hi) as usize, lo.max(hi) as usize);
                 let want = v[lo.min(v.len())..hi.min(v.len())].to_vec();
                 assert_eq!(b.to_vec(lo, hi), want);
+            }
+        }
+    }
+
+    #[test]
+    fn times_match_a_vec() {
+        let mut rng = Rng(0x51_7cc1_b727_220a);
+        for _ in 0..300 {
+            let mut t: Times<2> = Times::new();
+            let mut v: Vec<i64> = Vec::new();
+            // vectors shared with "other series", which must never change
+            let mut others: Vec<(Arc<Vec<i64>>, Vec<i64>)> = Vec::new();
+            for _ in 0..rng.below(30) {
+                match rng.below(5) {
+                    0 => {
+                        let x = rng.below(100) as i64;
+                        t.push(x);
+                        v.push(x);
+                    }
+                    1 => {
+                        let src: Vec<i64> =
+                            (0..rng.below(11)).map(|_| rng.below(100) as i64).collect();
+                        t.extend_from_slice(&src);
+                        v.extend_from_slice(&src);
+                    }
+                    2 => {
+                        let src: Vec<i64> =
+                            (0..rng.below(9)).map(|_| rng.below(100) as i64).collect();
+                        let shared = Arc::new(src.clone());
+                        let (a, z) = (rng.below(10) as usize, rng.below(10) as usize);
+                        let (lo, hi) = (a.min(z), a.max(z));
+                        t.append_shared(&shared, lo, hi);
+                        v.extend_from_slice(&src[lo.min(src.len())..hi.min(src.len())]);
+                        others.push((shared, src));
+                    }
+                    3 => {
+                        let (x, y) = (rng.below(v.len() as u64 + 3), rng.below(v.len() as u64 + 3));
+                        let (lo, hi) = (x.min(y) as usize, x.max(y) as usize);
+                        t.remove_range(lo, hi);
+                        v.drain(lo.min(v.len())..hi.min(v.len()));
+                    }
+                    _ => {
+                        t = Times::from_vec(v.clone());
+                    }
+                }
+                assert_eq!(t.len(), v.len());
+                assert_eq!(t.starts.len(), t.runs.len());
+                let mut at = 0;
+                for (r, &s) in t.runs.iter().zip(&t.starts) {
+                    assert_eq!(s, at);
+                    assert!(r.hi > r.lo, "no empty runs");
+                    at += r.hi - r.lo;
+                }
+                assert_eq!(t.iter().collect::<Vec<_>>(), v);
+                assert_eq!(t.last(), v.last().copied());
+                for i in 0..v.len() + 2 {
+                    assert_eq!(t.get(i), v.get(i).copied());
+                }
+                let (lo, hi) = (rng.below(v.len() as u64 + 2), rng.below(v.len() as u64 + 2));
+                let (lo, hi) = (lo.min(hi) as usize, lo.max(hi) as usize);
+                assert_eq!(
+                    t.to_vec(lo, hi),
+                    v[lo.min(v.len())..hi.min(v.len())].to_vec()
+                );
+                for (shared, orig) in &others {
+                    assert_eq!(shared.as_slice(), orig.as_slice(), "shared vector modified");
+                }
                 let mut sorted = v.clone();
                 sorted.sort_unstable();
-                let mut s: Blocks<u32, 2> = Blocks::new();
-                s.extend_from_slice(&sorted);
-                let pivot = rng.next() as u32;
-                assert_eq!(
-                    s.partition_point(|&x| x < pivot),
-                    sorted.partition_point(|&x| x < pivot)
-                );
-                if let Some(&x) = sorted.get(lo) {
+                let s: Times<2> = {
+                    // sorted contents spread over owned and shared runs
+                    let mut s = Times::new();
+                    let cut = sorted.len() / 2;
+                    s.extend_from_slice(&sorted[..cut]);
+                    s.append_shared(&Arc::new(sorted[cut..].to_vec()), 0, usize::MAX);
+                    s
+                };
+                for pivot in [-1, 0, 50, 99, 100, rng.below(100) as i64] {
                     assert_eq!(
-                        s.partition_point(|&y| y < x),
-                        sorted.partition_point(|&y| y < x)
+                        s.partition_point(|x| x < pivot),
+                        sorted.partition_point(|&x| x < pivot)
+                    );
+                    assert_eq!(
+                        s.partition_point(|x| x <= pivot),
+                        sorted.partition_point(|&x| x <= pivot)
                     );
                 }
             }
         }
+    }
+
+    #[test]
+    fn owned_runs_grow_in_place_up_to_the_block_size() {
+        let mut t: Times = Times::new();
+        let chunk: Vec<i64> = (0..10_000).collect();
+        for _ in 0..20 {
+            t.extend_from_slice(&chunk);
+        }
+        assert_eq!(t.len(), 200_000);
+        assert!(t.runs.iter().all(|r| r.data.capacity() <= 1 << BLOCK_SHIFT));
+        assert_eq!(t.runs.len(), 200_000usize.div_ceil(1 << BLOCK_SHIFT));
+        // a shared run ends in-place growth; the next owned run starts small
+        let shared = Arc::new(vec![1, 2, 3]);
+        t.append_shared(&shared, 0, 3);
+        t.push(4);
+        assert_eq!(t.runs.len(), 6);
+        assert!(t.runs[5].data.capacity() < 1 << BLOCK_SHIFT);
+        assert_eq!(Arc::strong_count(&shared), 2);
+        assert_eq!(t.to_vec(199_999, usize::MAX), vec![9_999, 1, 2, 3, 4]);
+    }
+
+    /// Columns of one tablet share its timestamps; changing one series (points added,
+    /// deleted, sorted) leaves the others intact.
+    #[test]
+    fn shared_timestamps_stay_per_series() {
+        let mut m = MemTable::default();
+        let d = PartialPath::parse("root.sg.d").unwrap();
+        let rows = SHARE_MIN_ROWS as i64 * 2;
+        let times: Vec<i64> = (0..rows).map(|i| i * 10).collect();
+        let a = ColumnData::Int64((0..rows).collect());
+        let b = ColumnData::Int64((0..rows).map(|i| -i).collect());
+        let mut nulls = Bitmap::new(rows as usize);
+        nulls.set(3);
+        let c = ColumnData::Int64((0..rows).map(|i| i * 100).collect());
+        let cols = [("a", &a, None), ("b", &b, None), ("c", &c, Some(&nulls))];
+        m.apply_tablet(&d, &times, true, cols.iter().copied());
+        assert_eq!(m.points(), 3 * rows as u64 - 1);
+        let run_of =
+            |m: &MemTable, s: &str| Arc::clone(&m.series(&d, s).unwrap().times.runs[0].data);
+        assert!(
+            Arc::ptr_eq(&run_of(&m, "a"), &run_of(&m, "b")),
+            "a and b share"
+        );
+        assert_eq!(Arc::strong_count(&run_of(&m, "a")), 3);
+        assert_eq!(m.series(&d, "c").unwrap().len(), rows as usize - 1);
+        // out-of-order point and a deletion in "a" only
+        let sa = m.series_existing_mut(&d, "a").unwrap();
+        assert!(sa.push(5, &Value::Int64(555)));
+        assert_eq!(sa.delete(TimeRange::new(100, 190)), 10);
+        sa.ensure_sorted();
+        let ra = sa.read(TimeRange::new(0, 30));
+        assert_eq!(ra.times, vec![0, 5, 10, 20, 30]);
+        assert_eq!(ra.values, ColumnData::Int64(vec![0, 555, 1, 2, 3]));
+        assert!(m
+            .series(&d, "a")
+            .unwrap()
+            .read(TimeRange::new(100, 190))
+            .times
+            .is_empty());
+        let sb = m.series(&d, "b").unwrap();
+        assert!(sb.is_sorted());
+        assert_eq!(sb.len(), rows as usize);
+        let rb = sb.read(TimeRange::new(0, 30));
+        assert_eq!(rb.times, vec![0, 10, 20, 30]);
+        assert_eq!(rb.values, ColumnData::Int64(vec![0, -1, -2, -3]));
+        assert_eq!(sb.read(TimeRange::new(100, 190)).times.len(), 10);
+        // a sorted delete of "b" re-slices its run without copying or touching "a"
+        let sb = m.series_existing_mut(&d, "b").unwrap();
+        assert_eq!(sb.delete(TimeRange::new(0, 15)), 2);
+        assert_eq!(sb.read(TimeRange::ALL).times[0], 20);
+        assert_eq!(m.series(&d, "a").unwrap().read(TimeRange::ALL).times[0], 0);
+        // small tablets are not shared
+        let mut small = MemTable::default();
+        let ten = ColumnData::Int64((0..10).collect());
+        let cols = [("a", &ten, None), ("b", &ten, None)];
+        small.apply_tablet(&d, &times[..10], true, cols.iter().copied());
+        let run = &small.series(&d, "a").unwrap().times.runs[0];
+        assert_eq!(Arc::strong_count(&run.data), 1);
     }
 
     #[test]
@@ -780,7 +1175,7 @@ mod tests {
         b.extend_from_slice(&chunk);
         let first_small = b.blocks[0].capacity();
         assert!(first_small < 1 << BLOCK_SHIFT, "small series stay small");
-        while b.len() < 3 << BLOCK_SHIFT {
+        while b.len < 3 << BLOCK_SHIFT {
             b.extend_from_slice(&chunk);
         }
         let ptrs: Vec<*const i64> = b.blocks.iter().map(|blk| blk.as_ptr()).collect();
@@ -833,12 +1228,12 @@ mod tests {
                             }
                             nb
                         });
-                        let added = b.append_column(
-                            &times,
-                            ascending,
-                            &ColumnData::Int64(vals.clone()),
-                            nulls.as_ref(),
-                        );
+                        let column = ColumnData::Int64(vals.clone());
+                        let added = if nulls.is_none() && rng.below(2) == 0 {
+                            b.append_shared(&Arc::new(times.clone()), ascending, &column)
+                        } else {
+                            b.append_column(&times, ascending, &column, nulls.as_ref())
+                        };
                         let mut want = 0;
                         for (i, (&t, &v)) in times.iter().zip(&vals).enumerate() {
                             if !nulls.as_ref().is_some_and(|nb| nb.get(i)) {

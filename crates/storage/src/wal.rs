@@ -323,11 +323,11 @@ impl WalEntry<'_> {
         match self {
             WalEntry::Tablet(t) => {
                 let ascending = t.times.windows(2).all(|w| w[0] < w[1]);
-                for c in &t.columns {
-                    let buf = mem.series_mut(&t.device, &c.measurement, c.data.data_type());
-                    let added = buf.append_column(&t.times, ascending, &c.data, c.nulls.as_deref());
-                    mem.add_points(added);
-                }
+                let columns = t
+                    .columns
+                    .iter()
+                    .map(|c| (c.measurement.as_ref(), c.data.as_ref(), c.nulls.as_deref()));
+                mem.apply_tablet(&t.device, &t.times, ascending, columns);
             }
             WalEntry::Rows(rows) => {
                 for row in rows {
