@@ -465,15 +465,19 @@ pub(crate) struct FlushSeries {
 /// larger series are written as several chunks.
 pub(crate) const MAX_CHUNK_POINTS: usize = 100_000;
 
-/// Values `lo..hi` of a column.
+/// Values `lo..hi` of a column (clamped to its length).
 fn slice_column(c: &ColumnData, lo: usize, hi: usize) -> ColumnData {
+    fn part<T: Clone>(v: &[T], lo: usize, hi: usize) -> Vec<T> {
+        let hi = hi.min(v.len());
+        v[lo.min(hi)..hi].to_vec()
+    }
     match c {
-        ColumnData::Boolean(v) => ColumnData::Boolean(v[lo..hi].to_vec()),
-        ColumnData::Int32(v) => ColumnData::Int32(v[lo..hi].to_vec()),
-        ColumnData::Int64(v) => ColumnData::Int64(v[lo..hi].to_vec()),
-        ColumnData::Float(v) => ColumnData::Float(v[lo..hi].to_vec()),
-        ColumnData::Double(v) => ColumnData::Double(v[lo..hi].to_vec()),
-        ColumnData::Binary(v) => ColumnData::Binary(v[lo..hi].to_vec()),
+        ColumnData::Boolean(v) => ColumnData::Boolean(part(v, lo, hi)),
+        ColumnData::Int32(v) => ColumnData::Int32(part(v, lo, hi)),
+        ColumnData::Int64(v) => ColumnData::Int64(part(v, lo, hi)),
+        ColumnData::Float(v) => ColumnData::Float(part(v, lo, hi)),
+        ColumnData::Double(v) => ColumnData::Double(part(v, lo, hi)),
+        ColumnData::Binary(v) => ColumnData::Binary(part(v, lo, hi)),
     }
 }
 
