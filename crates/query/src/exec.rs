@@ -625,14 +625,18 @@ fn inferred_literal(engine: &Engine, l: &Literal) -> Result<Option<Value>> {
         Literal::Null => Ok(None),
         Literal::Boolean(b) => parse(&b.to_string(), cfg.boolean_string_infer_type),
         Literal::Integer(v) => {
-            // Integers a FLOAT holds exactly take integer_string_infer_type, others long_…
-            let t = if v.unsigned_abs() <= (1u64 << 24) {
-                cfg.integer_string_infer_type
-            } else {
+            // IoTDB 1.0: `Long.parseLong(s) > 1 << 24` takes long_string_infer_type, any
+            // other integer integer_string_infer_type.
+            let t = if *v > (1i64 << 24) {
                 cfg.long_string_infer_type
+            } else {
+                cfg.integer_string_infer_type
             };
             parse(&v.to_string(), t)
         }
+        // A number written without a `.` (`1e3`) is not a Java long, and IoTDB 1.0 gives
+        // such numbers long_string_infer_type; with a `.` it is floating_string_infer_type.
+        Literal::Float(_, s) if !s.contains('.') => parse(s, cfg.long_string_infer_type),
         Literal::Float(_, s) => parse(s, cfg.floating_string_infer_type),
         Literal::NaN => parse("NaN", cfg.nan_string_infer_type),
         Literal::String(s) => Ok(Some(Value::Text(s.as_bytes().to_vec()))),

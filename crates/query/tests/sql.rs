@@ -1049,3 +1049,25 @@ fn fill_previous_within_a_bound() {
     assert_eq!(t.rows[3].1[0], s("10.0"));
     assert_eq!(db.code("select a from root.fw.d fill(previous, 1mo)"), 300);
 }
+
+#[test]
+fn sql_insert_type_inference() {
+    let db = Db::new();
+    db.run("CREATE DATABASE root.inf");
+    db.run(
+        "INSERT INTO root.inf.d(time, a, b, c, d, e) VALUES (1, 1e3, 2.5, 16777217, -16777217, 7)",
+    );
+    let t = db.query("select a, b, c, d, e from root.inf.d");
+    // IoTDB 1.0 defaults: numbers without '.' that are not a long above 2^24 -> FLOAT;
+    // `1e3` is no Java long -> long_string_infer_type (DOUBLE); with '.' -> FLOAT.
+    assert_eq!(
+        t.types,
+        vec![
+            TSDataType::Double,
+            TSDataType::Float,
+            TSDataType::Double,
+            TSDataType::Float,
+            TSDataType::Float
+        ]
+    );
+}
