@@ -279,6 +279,10 @@ pub fn show_timeseries(
         .into_iter()
         .filter(|s| filter.is_none_or(|f| tag_matches(s, f)))
         .collect();
+    if filter.is_some() {
+        // IoTDB 1.0 answers a tag filter from its tag index and sorts the matches by path.
+        series.sort_by_key(|s| s.path.to_string());
+    }
     if latest {
         let mut keyed = Vec::with_capacity(series.len());
         for s in series {
