@@ -1403,9 +1403,17 @@ impl Engine {
 
     /// Seals the working memtable of `region` if it is over the size threshold (and no
     /// flush of that region is running) and hands it to the background flusher.
+    /// A writer that finds the memtable at twice the threshold (the flusher is behind)
+    /// flushes on its own thread, waiting for the running flush first.
     fn maybe_flush(&self, region: &Arc<DataRegion>) -> Result<()> {
-        let bytes = region.buffered_points().saturating_mul(16);
-        if bytes < self.config.memtable_size_threshold || !region.seal_if_idle()? {
+        let points = region.buffered_points();
+        let threshold = self.config.memtable_size_threshold;
+        let bytes = points.saturating_mul(16);
+        if bytes >= threshold.saturating_mul(2) {
+            let schemas = self.schema_map(region.id);
+            return region.flush_if_over(&schemas, threshold.div_ceil(16));
+        }
+        if bytes < threshold || !region.seal_if_idle()? {
             return Ok(());
         }
         let schemas = self.schema_map(region.id);

@@ -304,6 +304,17 @@ impl DataRegion {
         self.flush_sealed_locked(schemas)
     }
 
+    /// Back-pressure: waits for a running flush, then flushes here if the working memtable
+    /// still holds at least `min_points` (writers that outrun the flusher slow down to
+    /// its pace instead of growing the memtable without bound).
+    pub(crate) fn flush_if_over(&self, schemas: &SchemaMap, min_points: u64) -> Result<()> {
+        let _f = self.flush_lock.lock();
+        if self.state.read().working.points() >= min_points {
+            self.seal()?;
+        }
+        self.flush_sealed_locked(schemas)
+    }
+
     /// Seals the working memtable for a background flush, unless a flush is running or a
     /// sealed memtable is already waiting (so at most one memtable waits). Returns true if
     /// it sealed one; then [`DataRegion::flush_sealed`] must follow.

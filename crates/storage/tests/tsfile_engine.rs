@@ -558,3 +558,17 @@ fn ttl_applies_to_flushed_data_across_restart() {
     e.set_ttl(&pat("root.sg"), None).unwrap();
     assert_eq!(all(&e, "root.sg.d.a").times.len(), 110);
 }
+
+#[test]
+fn writers_outrunning_the_flusher_flush_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Engine::open(StorageConfig {
+        memtable_size_threshold: 16 * 100,
+        ..cfg(dir.path())
+    })
+    .unwrap();
+    // one insert of 6x the threshold: flushed on the writer's thread before it returns
+    write(&e, "root.sg.d", 0, 300, 1.0);
+    assert_eq!(e.tsfile_stats().seq_files, 1);
+    assert_eq!(all(&e, "root.sg.d.a").times.len(), 300);
+}
