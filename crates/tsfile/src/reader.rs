@@ -529,6 +529,7 @@ impl<R: ReadAt> TsFileReader<R> {
                 Version::V3 => FloatRlbe::FloatArithmetic,
                 Version::V4 => FloatRlbe::RawBits,
             }),
+            sprintz_for_cpp: true,
         }
     }
 

@@ -66,6 +66,7 @@ impl WriterOptions {
                     Version::V3 => FloatRlbe::FloatArithmetic,
                     Version::V4 => FloatRlbe::RawBits,
                 },
+                sprintz_for_cpp: version == Version::V4,
             },
         }
     }
@@ -461,7 +462,7 @@ impl<W: Write> TsFileWriter<W> {
                         return b;
                     }
                     let g = Gathered::gather(s.values, &idx[a..b]);
-                    a + encoding::page_prefix(s.schema.encoding, g.slice())
+                    a + encoding::page_prefix(s.schema.encoding, g.slice(), &self.opts.codec)
                 },
             );
             let mut pages = Vec::with_capacity(ranges.len());
@@ -604,7 +605,7 @@ impl<W: Write> TsFileWriter<W> {
                         .filter(|i| !c.nulls.is_some_and(|n| n.get(*i)))
                         .collect();
                     let g = Gathered::gather(c.values, &rows);
-                    let p = encoding::page_prefix(c.schema.encoding, g.slice());
+                    let p = encoding::page_prefix(c.schema.encoding, g.slice(), &self.opts.codec);
                     if p < rows.len() {
                         end = rows[p - 1] + 1;
                     }

@@ -37,6 +37,10 @@ pub struct CodecOptions {
     pub float_precision: i32,
     /// Meaning of RLBE on FLOAT/DOUBLE (differs between tsfile ≤ 2.0 and ≥ 2.1).
     pub float_rlbe: FloatRlbe,
+    /// SPRINTZ output must also read back exactly with the C++ reader (PyPI tsfile), which
+    /// costs page breaks on data whose predictions overflow; V3 files (read by Java only)
+    /// do without.
+    pub sprintz_for_cpp: bool,
 }
 
 impl Default for CodecOptions {
@@ -44,6 +48,7 @@ impl Default for CodecOptions {
         CodecOptions {
             float_precision: DEFAULT_FLOAT_PRECISION,
             float_rlbe: FloatRlbe::RawBits,
+            sprintz_for_cpp: true,
         }
     }
 }
@@ -147,7 +152,7 @@ pub fn encode(
         (V::Int32(v), E::Gorilla) => gorilla::encode_i32(v, out),
         (V::Int32(v), E::Zigzag) => zigzag::encode_i32(v, out),
         (V::Int32(v), E::Chimp) => chimp::encode_i32(v, out),
-        (V::Int32(v), E::Sprintz) => sprintz::encode_i32(v, out),
+        (V::Int32(v), E::Sprintz) => sprintz::encode_i32(v, opts.sprintz_for_cpp, out),
         (V::Int32(v), E::Rlbe) => rlbe::encode_i32(v, out),
         (V::Int64(v), E::Plain) => plain::encode_i64(v, out),
         (V::Int64(v), E::Rle) => rle::encode_i64(v, out),
@@ -155,7 +160,7 @@ pub fn encode(
         (V::Int64(v), E::Gorilla) => gorilla::encode_i64(v, out),
         (V::Int64(v), E::Zigzag) => zigzag::encode_i64(v, out),
         (V::Int64(v), E::Chimp) => chimp::encode_i64(v, out),
-        (V::Int64(v), E::Sprintz) => sprintz::encode_i64(v, out),
+        (V::Int64(v), E::Sprintz) => sprintz::encode_i64(v, opts.sprintz_for_cpp, out),
         (V::Int64(v), E::Rlbe) => rlbe::encode_i64(v, out),
         (V::Float(v), E::Plain) => plain::encode_f32(v, out),
         (V::Float(v), E::Rle | E::Ts2Diff) => {
@@ -163,7 +168,7 @@ pub fn encode(
         }
         (V::Float(v), E::Gorilla) => gorilla::encode_f32(v, out),
         (V::Float(v), E::Chimp) => chimp::encode_f32(v, out),
-        (V::Float(v), E::Sprintz) => sprintz::encode_f32(v, out),
+        (V::Float(v), E::Sprintz) => sprintz::encode_f32(v, opts.sprintz_for_cpp, out),
         (V::Float(v), E::Rlbe) => rlbe::encode_f32(v, opts.float_rlbe, out),
         (V::Double(v), E::Plain) => plain::encode_f64(v, out),
         (V::Double(v), E::Rle | E::Ts2Diff) => {
@@ -171,7 +176,7 @@ pub fn encode(
         }
         (V::Double(v), E::Gorilla) => gorilla::encode_f64(v, out),
         (V::Double(v), E::Chimp) => chimp::encode_f64(v, out),
-        (V::Double(v), E::Sprintz) => sprintz::encode_f64(v, out),
+        (V::Double(v), E::Sprintz) => sprintz::encode_f64(v, opts.sprintz_for_cpp, out),
         (V::Double(v), E::Rlbe) => rlbe::encode_f64(v, opts.float_rlbe, out),
         (V::Binary(v), E::Plain) => plain::encode_binary(v, out),
         (V::Binary(v), E::Dictionary) => dictionary::encode(v, out),
@@ -182,15 +187,15 @@ pub fn encode(
 
 /// How many leading `values` can form one page: all of them, except for SPRINTZ, where a
 /// block that only the end-of-page form can hold exactly ends the page (see [`sprintz`]).
-pub fn page_prefix(encoding: TSEncoding, values: ValueSlice<'_>) -> usize {
+pub fn page_prefix(encoding: TSEncoding, values: ValueSlice<'_>, opts: &CodecOptions) -> usize {
     if encoding != TSEncoding::Sprintz {
         return values.len();
     }
     match values {
-        ValueSlice::Int32(v) => sprintz::page_prefix_i32(v),
-        ValueSlice::Int64(v) => sprintz::page_prefix_i64(v),
-        ValueSlice::Float(v) => sprintz::page_prefix_f32(v),
-        ValueSlice::Double(v) => sprintz::page_prefix_f64(v),
+        ValueSlice::Int32(v) => sprintz::page_prefix_i32(v, opts.sprintz_for_cpp),
+        ValueSlice::Int64(v) => sprintz::page_prefix_i64(v, opts.sprintz_for_cpp),
+        ValueSlice::Float(v) => sprintz::page_prefix_f32(v, opts.sprintz_for_cpp),
+        ValueSlice::Double(v) => sprintz::page_prefix_f64(v, opts.sprintz_for_cpp),
         other => other.len(),
     }
 }

@@ -305,15 +305,16 @@ fn double_read_block(r: &mut ByteReader<'_>, width: u32, wide: bool) -> DResult<
 
 macro_rules! sprintz_codec {
     ($enc:ident, $dec:ident, $prefix:ident, $ok:ident, $t:ty, $block:ident, $read_block:ident, $tail_enc:expr, $tail_dec:expr, $same:expr) => {
-        /// Encodes values as SPRINTZ blocks.
-        pub fn $enc(values: &[$t], out: &mut Vec<u8>) {
+        /// Encodes values as SPRINTZ blocks; `cpp`: blocks must also read back exactly
+        /// under the C++ reader's arithmetic.
+        pub fn $enc(values: &[$t], cpp: bool, out: &mut Vec<u8>) {
             let mut i = 0;
             let mut scratch = Vec::new();
             while i + BLOCK < values.len() {
                 let chunk = &values[i..i + BLOCK + 1];
                 scratch.clear();
                 $block(chunk, &mut scratch);
-                if $ok(&scratch, chunk) {
+                if $ok(&scratch, chunk, cpp) {
                     out.extend_from_slice(&scratch);
                 } else {
                     out.push(0x80 | chunk.len() as u8);
@@ -328,9 +329,9 @@ macro_rules! sprintz_codec {
             }
         }
 
-        /// True if a packed block reads back exactly under both Java's and C++'s FIRE.
-        fn $ok(bytes: &[u8], chunk: &[$t]) -> bool {
-            [false, true].iter().all(|wide| {
+        /// True if a packed block reads back exactly under Java's FIRE (and C++'s if `cpp`).
+        fn $ok(bytes: &[u8], chunk: &[$t], cpp: bool) -> bool {
+            [false, true][..1 + cpp as usize].iter().all(|wide| {
                 let mut r = ByteReader::new(bytes);
                 r.u8()
                     .ok()
@@ -341,15 +342,19 @@ macro_rules! sprintz_codec {
 
         /// How many leading values fit in one page that every reader decodes exactly: a
         /// block whose prediction errors overflow must be written in the `0x80 | count` form,
-        /// which the C++ reader only accepts at the end of a page.
-        pub fn $prefix(values: &[$t]) -> usize {
+        /// which the C++ reader only accepts at the end of a page (Java readers anywhere, so
+        /// without `cpp` every value fits).
+        pub fn $prefix(values: &[$t], cpp: bool) -> usize {
+            if !cpp {
+                return values.len();
+            }
             let mut i = 0;
             let mut scratch = Vec::new();
             while i + BLOCK < values.len() {
                 let chunk = &values[i..i + BLOCK + 1];
                 scratch.clear();
                 $block(chunk, &mut scratch);
-                if !$ok(&scratch, chunk) {
+                if !$ok(&scratch, chunk, cpp) {
                     return i + BLOCK + 1;
                 }
                 i += BLOCK + 1;
@@ -463,7 +468,7 @@ mod tests {
         #[test]
         fn i32_round_trip(v in proptest::collection::vec(prop_oneof![any::<i32>(), -50i32..50], 0..200)) {
             let mut out = Vec::new();
-            encode_i32(&v, &mut out);
+            encode_i32(&v, true, &mut out);
             let mut got = Vec::new();
             let mut r = ByteReader::new(&out);
             decode_i32(&mut r, v.len(), &mut got).unwrap();
@@ -474,7 +479,7 @@ mod tests {
         #[test]
         fn i64_round_trip(v in proptest::collection::vec(prop_oneof![any::<i64>(), -50i64..50], 0..200)) {
             let mut out = Vec::new();
-            encode_i64(&v, &mut out);
+            encode_i64(&v, true, &mut out);
             let mut got = Vec::new();
             let mut r = ByteReader::new(&out);
             decode_i64(&mut r, v.len(), &mut got).unwrap();
@@ -485,7 +490,7 @@ mod tests {
         #[test]
         fn f32_round_trip(v in proptest::collection::vec(prop_oneof![any::<u32>().prop_map(f32::from_bits), (-100i32..100).prop_map(|x| x as f32 / 4.0)], 0..200)) {
             let mut out = Vec::new();
-            encode_f32(&v, &mut out);
+            encode_f32(&v, true, &mut out);
             let mut got = Vec::new();
             let mut r = ByteReader::new(&out);
             decode_f32(&mut r, v.len(), &mut got).unwrap();
@@ -496,7 +501,7 @@ mod tests {
         #[test]
         fn f64_round_trip(v in proptest::collection::vec(prop_oneof![any::<u64>().prop_map(f64::from_bits), (-100i32..100).prop_map(|x| x as f64 / 4.0)], 0..200)) {
             let mut out = Vec::new();
-            encode_f64(&v, &mut out);
+            encode_f64(&v, true, &mut out);
             let mut got = Vec::new();
             let mut r = ByteReader::new(&out);
             decode_f64(&mut r, v.len(), &mut got).unwrap();
