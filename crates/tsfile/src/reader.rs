@@ -794,6 +794,18 @@ impl<R: ReadAt> TsFileReader<R> {
         range: TimeRange,
     ) -> Result<Option<SeriesData>> {
         let series = self.device_series(device)?;
+        self.read_series_in(&series, measurement, range)
+    }
+
+    /// As [`TsFileReader::read_series`], with the device's series metadata already at hand
+    /// (from [`TsFileReader::device_series`] or [`TsFileReader::all_series`]), so the index is
+    /// not walked again.
+    pub fn read_series_in(
+        &self,
+        series: &[TimeseriesMetadata],
+        measurement: &str,
+        range: TimeRange,
+    ) -> Result<Option<SeriesData>> {
         let Some(meta) = series
             .iter()
             .find(|s| s.measurement == measurement && !s.is_aligned_time())
@@ -806,7 +818,7 @@ impl<R: ReadAt> TsFileReader<R> {
         // Some writers (PyPI tsfile's table model) leave the value flag out of the series
         // metadata; a device with a time column is aligned either way.
         if meta.is_aligned_value() || series.iter().any(|s| s.is_aligned_time()) {
-            let rows = self.read_aligned_from(&series, &[measurement], range)?;
+            let rows = self.read_aligned_from(series, &[measurement], range)?;
             let col = rows.columns.into_iter().next();
             let Some(col) = col else { return Ok(None) };
             let keep: Vec<usize> = (0..rows.times.len()).filter(|i| !col.is_null(*i)).collect();
@@ -870,10 +882,20 @@ impl<R: ReadAt> TsFileReader<R> {
         range: TimeRange,
     ) -> Result<Option<AlignedData>> {
         let series = self.device_series(device)?;
+        self.read_aligned_in(&series, measurements, range)
+    }
+
+    /// As [`TsFileReader::read_aligned`], with the device's series metadata already at hand.
+    pub fn read_aligned_in(
+        &self,
+        series: &[TimeseriesMetadata],
+        measurements: &[&str],
+        range: TimeRange,
+    ) -> Result<Option<AlignedData>> {
         if !series.iter().any(|s| s.is_aligned_time()) {
             return Ok(None);
         }
-        self.read_aligned_from(&series, measurements, range)
+        self.read_aligned_from(series, measurements, range)
             .map(Some)
     }
 
