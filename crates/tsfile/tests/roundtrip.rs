@@ -309,6 +309,16 @@ fn index_tree_with_many_devices_and_series() {
             .device_series(&DeviceId::from_path("root.sg9.x"))
             .unwrap()
             .is_empty());
+        // With metadata at hand, reads give the same points without walking the index.
+        for (d, series) in r.all_series().unwrap() {
+            for m in &series {
+                assert_eq!(
+                    r.read_series_in(&series, &m.measurement, TimeRange::ALL)
+                        .unwrap(),
+                    r.read_series(&d, &m.measurement, TimeRange::ALL).unwrap()
+                );
+            }
+        }
     }
 }
 
