@@ -74,6 +74,7 @@ pub fn create_database(
     a: &DatabaseAttributes,
 ) -> Result<Outcome> {
     let path = concrete(path)?;
+    check_database_name(&path)?;
     for (name, v) in [
         ("SCHEMA_REPLICATION_FACTOR", a.schema_replication_factor),
         ("DATA_REPLICATION_FACTOR", a.data_replication_factor),
@@ -103,6 +104,25 @@ pub fn create_database(
         engine.set_ttl(&path.to_pattern(), Some(ttl))?;
     }
     Ok(Outcome::Done)
+}
+
+/// IoTDB 1.0's rule for database names: every node below `root` consists of letters,
+/// digits, underscores and CJK characters only (back-quoting does not widen it).
+fn check_database_name(path: &PartialPath) -> Result<()> {
+    let legal =
+        |c: char| c.is_ascii_alphanumeric() || c == '_' || ('\u{2E80}'..='\u{9FFF}').contains(&c);
+    if path
+        .nodes()
+        .iter()
+        .skip(1)
+        .all(|n| !n.is_empty() && n.chars().all(legal))
+    {
+        return Ok(());
+    }
+    Err(Error::IllegalPath(
+        path.to_string(),
+        Some("the database name can only contain english or chinese characters, numbers, backticks and underscores".into()),
+    ))
 }
 
 /// SHOW DATABASES.
@@ -191,6 +211,10 @@ pub fn create_timeseries(
     path: &PartialPath,
     m: &MeasurementSpec,
 ) -> Result<Outcome> {
+    // A series needs at least a database and a measurement below root.
+    if path.nodes().len() < 3 {
+        return Err(Error::IllegalPath(path.to_string(), None));
+    }
     engine.create_timeseries(spec_of(engine, path.clone(), m)?)?;
     Ok(Outcome::Done)
 }

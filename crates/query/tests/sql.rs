@@ -1071,3 +1071,20 @@ fn sql_insert_type_inference() {
         ]
     );
 }
+
+#[test]
+fn illegal_database_and_series_paths() {
+    let db = Db::new();
+    assert_eq!(db.code("CREATE DATABASE root.`db quoted`"), 509);
+    assert_eq!(db.code("CREATE DATABASE root.`db-dash`"), 509);
+    assert_eq!(db.code("CREATE DATABASE root.中文_db1"), 200);
+    assert_eq!(db.code("CREATE DATABASE root.ok"), 200);
+    assert_eq!(
+        db.code("CREATE TIMESERIES root.ok WITH DATATYPE=INT32"),
+        509
+    );
+    assert_eq!(
+        db.code("CREATE TIMESERIES root.ok.s WITH DATATYPE=INT32"),
+        200
+    );
+}
