@@ -69,6 +69,9 @@ pub enum Error {
     /// The template is not activated on the path.
     #[error("{0}")]
     TemplateNotActivated(String),
+    /// The server is in read-only mode (`SET SYSTEM TO READONLY`).
+    #[error("{0}")]
+    SystemReadOnly(String),
     /// Insertion older than the TTL bound.
     #[error("{0}")]
     OutOfTtl(String),
@@ -144,6 +147,7 @@ impl Error {
             Error::TemplateIsInUse(_) => C::TemplateIsInUse,
             Error::TemplateIncompatible(_) => C::TemplateIncompatible,
             Error::TemplateNotActivated(_) => C::TemplateNotActivated,
+            Error::SystemReadOnly(_) => C::SystemReadOnly,
             Error::OutOfTtl(_) => C::OutOfTtl,
             Error::Wal(_) => C::WalError,
             Error::StorageEngine(_) => C::StorageEngineError,
