@@ -54,6 +54,38 @@ fn unsupported(what: &str) -> Error {
     Error::Unsupported(format!("{what} is not supported yet"))
 }
 
+/// Statements that change data or schema; they are refused while the server is read-only.
+/// (Inserts are also checked by the engine itself, for the RPC write paths.)
+fn changes_data_or_schema(stmt: &Statement) -> bool {
+    matches!(
+        stmt,
+        Statement::CreateDatabase { .. }
+            | Statement::DeleteDatabases { .. }
+            | Statement::CreateTimeseries { .. }
+            | Statement::CreateAlignedTimeseries { .. }
+            | Statement::DeleteTimeseries { .. }
+            | Statement::AlterTimeseries { .. }
+            | Statement::CreateSchemaTemplate { .. }
+            | Statement::SetSchemaTemplate { .. }
+            | Statement::UnsetSchemaTemplate { .. }
+            | Statement::ActivateSchemaTemplate { .. }
+            | Statement::DeactivateSchemaTemplate { .. }
+            | Statement::DropSchemaTemplate { .. }
+            | Statement::Insert(_)
+            | Statement::Delete { .. }
+            | Statement::DeletePartition { .. }
+            | Statement::SetTtl { .. }
+            | Statement::UnsetTtl { .. }
+            | Statement::LoadFile { .. }
+            | Statement::InsertTablet(_)
+            | Statement::InsertRows(_)
+            | Statement::CreateTemplateDef(_)
+            | Statement::AppendTemplate { .. }
+            | Statement::PruneTemplate { .. }
+            | Statement::DeleteDataRange { .. }
+    )
+}
+
 fn rows(r: QueryResult) -> Result<Outcome> {
     Ok(Outcome::Rows(r))
 }
@@ -158,6 +190,9 @@ impl Executor {
     /// Executes one statement (parsed SQL or a request built from an RPC).
     pub fn execute(&self, stmt: Statement, ctx: &SessionContext) -> Result<Outcome> {
         let e = &*self.engine;
+        if changes_data_or_schema(&stmt) {
+            e.check_writable()?;
+        }
         match stmt {
             Statement::CreateDatabase { path, attributes } => {
                 exec::create_database(e, &path, &attributes)
@@ -303,7 +338,10 @@ impl Executor {
                 e.compact()?;
                 Ok(Outcome::Done)
             }
-            Statement::SetSystemStatus { .. } => Err(unsupported("SET SYSTEM")),
+            Statement::SetSystemStatus { readonly, .. } => {
+                e.set_read_only(readonly);
+                Ok(Outcome::Done)
+            }
             Statement::LoadFile { file, options } => {
                 if options.sglevel.is_some() {
                     return Err(unsupported("LOAD with SGLEVEL"));

@@ -1088,3 +1088,18 @@ fn illegal_database_and_series_paths() {
         200
     );
 }
+
+#[test]
+fn read_only_mode_refuses_writes() {
+    let db = Db::new();
+    db.run("CREATE DATABASE root.ro");
+    db.run("INSERT INTO root.ro.d(time, s) VALUES (1, 1)");
+    db.run("SET SYSTEM TO READONLY");
+    assert_eq!(db.code("INSERT INTO root.ro.d(time, s) VALUES (2, 2)"), 600);
+    assert_eq!(db.code("CREATE DATABASE root.ro2"), 600);
+    assert_eq!(db.code("DELETE FROM root.ro.d.s"), 600);
+    assert_eq!(db.query("select s from root.ro.d").rows.len(), 1);
+    db.run("SET SYSTEM TO RUNNING");
+    db.run("INSERT INTO root.ro.d(time, s) VALUES (3, 3)");
+    assert_eq!(db.query("select s from root.ro.d").rows.len(), 2);
+}

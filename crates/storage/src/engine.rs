@@ -70,6 +70,8 @@ pub struct Engine {
     flusher: Mutex<Option<FlushSender>>,
     flusher_thread: Mutex<Option<JoinHandle<()>>>,
     closed: AtomicBool,
+    /// `SET SYSTEM TO READONLY`: writes are refused until `SET SYSTEM TO RUNNING`.
+    read_only: AtomicBool,
 }
 
 /// Canonical node form of a measurement name given by a client (`s1`, `` `a b` ``,
@@ -233,6 +235,7 @@ impl Engine {
             flusher: Mutex::new(None),
             flusher_thread: Mutex::new(None),
             closed: AtomicBool::new(false),
+            read_only: AtomicBool::new(false),
             config,
         };
         if engine.config.wal_mode == WalMode::Async {
@@ -889,11 +892,27 @@ impl Engine {
                 .any(|l| matches!(l, Lookup::Missing))
     }
 
+    /// Switches read-only mode (`SET SYSTEM TO READONLY|RUNNING`); not persisted.
+    pub fn set_read_only(&self, on: bool) {
+        self.read_only.store(on, Ordering::SeqCst);
+    }
+
+    /// Fails with `SystemReadOnly` (600) while the server is read-only.
+    pub fn check_writable(&self) -> Result<()> {
+        if self.read_only.load(Ordering::SeqCst) {
+            return Err(Error::SystemReadOnly(
+                "Fail to do non-query operations because system is read-only.".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Inserts a tablet (one device, many rows). Unknown series are auto-created (when
     /// enabled) with the declared types; values convert by IoTDB's widening rules; a
     /// measurement whose type does not fit fails alone (the others are written) and the
     /// call returns `Metadata("Fail to insert measurements [...] caused by [...]")`.
     pub fn insert_tablet(&self, t: &InsertTablet) -> Result<()> {
+        self.check_writable()?;
         if t.measurements.is_empty() || t.times.is_empty() {
             return Ok(());
         }
@@ -1105,6 +1124,7 @@ impl Engine {
     /// of unknown series get IoTDB's inferred type. Each failing row is reported; a call
     /// of several rows returns `Error::Multiple` with the failing row indexes.
     pub fn insert_rows(&self, rows: &InsertRows) -> Result<()> {
+        self.check_writable()?;
         if rows.rows.is_empty() {
             return Ok(());
         }
