@@ -132,7 +132,17 @@ impl FileSet {
         measurement: &str,
     ) -> Result<Option<i64>> {
         let mut best: Option<(i64, i64)> = None; // (end, start)
-        for f in files.iter() {
+                                                 // files by their device end time, latest first: once a file's device range ends
+                                                 // before the best series end found, no later file can beat it
+        let mut cands: Vec<(i64, &Arc<TsFileHandle>)> = files
+            .iter()
+            .filter_map(|f| f.device_range(device).map(|r| (r.1, f)))
+            .collect();
+        cands.sort_by(|a, b| b.0.cmp(&a.0));
+        for (device_end, f) in cands {
+            if best.is_some_and(|b| device_end <= b.0) {
+                break;
+            }
             if let Some(r) = f.last_chunk_range(device, measurement)? {
                 if best.is_none_or(|b| r.1 > b.0) {
                     best = Some((r.1, r.0));
