@@ -138,7 +138,7 @@ impl FileSet {
             .iter()
             .filter_map(|f| f.device_range(device).map(|r| (r.1, f)))
             .collect();
-        cands.sort_by(|a, b| b.0.cmp(&a.0));
+        cands.sort_by_key(|c| std::cmp::Reverse(c.0));
         for (device_end, f) in cands {
             if best.is_some_and(|b| device_end <= b.0) {
                 break;
