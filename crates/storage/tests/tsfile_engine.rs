@@ -572,3 +572,67 @@ fn writers_outrunning_the_flusher_flush_themselves() {
     assert_eq!(e.tsfile_stats().seq_files, 1);
     assert_eq!(all(&e, "root.sg.d.a").times.len(), 300);
 }
+
+#[test]
+fn load_aligned_device_with_nulls() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("al.tsfile");
+    let sx = MeasurementSchema {
+        name: "x".into(),
+        data_type: TSDataType::Int64,
+        encoding: TSEncoding::Rle,
+        compressor: CompressionType::Snappy,
+    };
+    let sy = MeasurementSchema {
+        name: "y".into(),
+        data_type: TSDataType::Text,
+        encoding: TSEncoding::Plain,
+        compressor: CompressionType::Lz4,
+    };
+    let times: Vec<i64> = vec![1, 2, 3];
+    let xv = ColumnData::Int64(vec![10, 0, 30]);
+    let mut xn = model::Bitmap::new(3);
+    xn.set(1);
+    let yv = ColumnData::Binary(vec![b"a".to_vec(), b"b".to_vec(), vec![]]);
+    let mut yn = model::Bitmap::new(3);
+    yn.set(2);
+    let mut w =
+        tsfile::writer::TsFileWriter::create(&file, tsfile::writer::WriterOptions::default())
+            .unwrap();
+    w.write_aligned_device(
+        "root.la.dev",
+        &times,
+        &[
+            tsfile::writer::AlignedColumn {
+                schema: &sx,
+                values: &xv,
+                nulls: Some(&xn),
+            },
+            tsfile::writer::AlignedColumn {
+                schema: &sy,
+                values: &yv,
+                nulls: Some(&yn),
+            },
+        ],
+    )
+    .unwrap();
+    w.finish().unwrap();
+    let e = open_nc(&dir.path().join("db"));
+    let sum = e.load_tsfiles(&file, false).unwrap();
+    assert_eq!(sum.points, 4);
+    let info = e.series_info(&p("root.la.dev.y")).unwrap();
+    assert!(info.aligned);
+    assert_eq!(
+        (info.schema.encoding, info.schema.compressor),
+        (TSEncoding::Plain, CompressionType::Lz4)
+    );
+    let x = all(&e, "root.la.dev.x");
+    assert_eq!(x.times, vec![1, 3]);
+    assert_eq!(x.values, ColumnData::Int64(vec![10, 30]));
+    let y = all(&e, "root.la.dev.y");
+    assert_eq!(y.times, vec![1, 2]);
+    assert_eq!(
+        y.values,
+        ColumnData::Binary(vec![b"a".to_vec(), b"b".to_vec()])
+    );
+}
