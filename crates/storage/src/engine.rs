@@ -196,6 +196,7 @@ impl Engine {
                 Self::dirs_of(&config, &db),
                 db.interval,
             )?;
+            r.set_ttl(db.ttl);
             regions.insert(db.region_id, Arc::new(r));
         }
         Self::remove_orphan_data(&config, &regions);
@@ -415,6 +416,7 @@ impl Engine {
             Self::dirs_of(&self.config, db),
             db.interval,
         )?);
+        r.set_ttl(db.ttl);
         map.insert(db.region_id, r.clone());
         Ok(r)
     }
@@ -503,13 +505,20 @@ impl Engine {
             return Err(Error::DatabaseNotSet(pattern.to_string()));
         }
         let ops = dbs
-            .into_iter()
+            .iter()
             .map(|d| SchemaOp::SetTtl {
-                path: d.path,
+                path: d.path.clone(),
                 ttl: ttl_ms,
             })
             .collect();
-        self.commit(&mut schema, ops)
+        self.commit(&mut schema, ops)?;
+        let regions = self.regions.read();
+        for d in &dbs {
+            if let Some(r) = regions.get(&d.region_id) {
+                r.set_ttl(ttl_ms);
+            }
+        }
+        Ok(())
     }
 
     // ----- time series ---------------------------------------------------------------
@@ -1473,12 +1482,14 @@ impl Engine {
         map
     }
 
-    /// Runs compactions in every region until none is needed; returns how many ran.
+    /// Removes files past the TTL and runs compactions in every region until none is
+    /// needed (SQL `MERGE`); returns how many files were removed plus compactions run.
     pub fn compact(&self) -> Result<usize> {
         let policy = self.compaction_policy();
         let regions: Vec<_> = self.regions.read().values().cloned().collect();
         let mut n = 0;
         for r in regions {
+            n += r.drop_expired();
             while r.compact_once(&policy)? {
                 n += 1;
             }
@@ -1631,6 +1642,7 @@ fn run_compactor(
             if *stop.stop.lock() {
                 return;
             }
+            r.drop_expired();
             if let Err(e) = r.compact_once(&policy) {
                 tracing::warn!("compaction in region {} failed: {e}", r.id);
             }

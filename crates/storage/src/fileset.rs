@@ -345,6 +345,41 @@ impl FileSet {
         Ok(true)
     }
 
+    /// Removes the files whose every point is older than `cutoff` (TTL expired); returns
+    /// how many were removed.
+    pub(crate) fn drop_expired(&self, cutoff: i64) -> usize {
+        let _c = self.compaction.lock();
+        let expired: Vec<Arc<TsFileHandle>> = self
+            .snapshot()
+            .iter()
+            .filter(|f| {
+                let mut ranges = f.device_ranges().peekable();
+                ranges.peek().is_some() && ranges.all(|(_, _, hi)| hi < cutoff)
+            })
+            .cloned()
+            .collect();
+        if expired.is_empty() {
+            return 0;
+        }
+        {
+            let mut cur = self.files.write();
+            let list: Vec<_> = cur
+                .iter()
+                .filter(|f| !expired.iter().any(|x| Arc::ptr_eq(x, f)))
+                .cloned()
+                .collect();
+            *cur = Arc::new(list);
+        }
+        for f in &expired {
+            tracing::info!(
+                "removing {} (all its data is past the TTL)",
+                f.path.display()
+            );
+            f.remove_files();
+        }
+        expired.len()
+    }
+
     /// Removes every file of the region from disk (database deleted).
     pub(crate) fn remove_all(&self) {
         let _c = self.compaction.lock();

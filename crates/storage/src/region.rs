@@ -13,6 +13,7 @@ use model::{ColumnData, MeasurementSchema, PartialPath, Result, TSDataType, Valu
 use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 /// Until memtables are flushed into TsFiles the WAL is the only copy of the data, so
@@ -59,6 +60,8 @@ pub(crate) struct DataRegion {
     /// Serializes flushes and deletions (a deletion must not miss a memtable being
     /// written out).
     flush_lock: Mutex<()>,
+    /// TTL of the database in milliseconds (0 = none), for dropping expired files.
+    ttl_ms: AtomicI64,
 }
 
 /// Reads one series from a memtable, sorting the buffer first if needed.
@@ -103,6 +106,7 @@ impl DataRegion {
             wal,
             files,
             flush_lock: Mutex::new(()),
+            ttl_ms: AtomicI64::new(0),
         };
         let (segments, bytes) = region.wal.replayed();
         if should_checkpoint(segments, bytes, region.buffered_points()) {
@@ -370,6 +374,22 @@ impl DataRegion {
             self.wal.remove_before(sealed.wal_boundary)?;
         }
         Ok(())
+    }
+
+    /// Sets the TTL used by [`DataRegion::drop_expired`].
+    pub(crate) fn set_ttl(&self, ttl_ms: Option<i64>) {
+        self.ttl_ms
+            .store(ttl_ms.filter(|t| *t > 0).unwrap_or(0), Ordering::Relaxed);
+    }
+
+    /// Removes the files whose data is entirely past the TTL.
+    pub(crate) fn drop_expired(&self) -> usize {
+        let ttl = self.ttl_ms.load(Ordering::Relaxed);
+        if ttl <= 0 {
+            return 0;
+        }
+        self.files
+            .drop_expired(model::time::now_ms().saturating_sub(ttl))
     }
 
     /// Runs at most one compaction step.

@@ -557,6 +557,15 @@ fn ttl_applies_to_flushed_data_across_restart() {
     assert!(d.times.iter().all(|&t| t >= now - 1000));
     e.set_ttl(&pat("root.sg"), None).unwrap();
     assert_eq!(all(&e, "root.sg.d.a").times.len(), 110);
+    // compaction removes the file of the 1970 partition once it is past the TTL
+    assert_eq!(e.tsfile_stats().seq_files, 2);
+    e.set_ttl(&pat("root.sg"), Some(3_600_000)).unwrap();
+    drop(e);
+    let e = open_nc(dir.path());
+    assert!(e.compact().unwrap() >= 1);
+    assert_eq!(e.tsfile_stats().seq_files, 1);
+    e.set_ttl(&pat("root.sg"), None).unwrap();
+    assert_eq!(all(&e, "root.sg.d.a").times.len(), 10);
 }
 
 #[test]
