@@ -77,7 +77,16 @@ fn put_bitmap(w: &mut Writer, b: &Bitmap, n: usize) {
     w.buf.extend_from_slice(&bytes);
 }
 
-fn put_fixed<const N: usize, T: Copy>(buf: &mut Vec<u8>, v: &[T], to: impl Fn(T) -> [u8; N]) {
+/// Appends `v` as little-endian bytes: one bulk copy on little-endian targets.
+fn put_fixed<const N: usize, T: bytemuck::Pod>(
+    buf: &mut Vec<u8>,
+    v: &[T],
+    to: impl Fn(T) -> [u8; N],
+) {
+    if cfg!(target_endian = "little") && std::mem::size_of::<T>() == N {
+        buf.extend_from_slice(bytemuck::cast_slice(v));
+        return;
+    }
     let start = buf.len();
     buf.resize(start + v.len() * N, 0);
     for (dst, x) in buf[start..].chunks_exact_mut(N).zip(v) {
@@ -85,7 +94,8 @@ fn put_fixed<const N: usize, T: Copy>(buf: &mut Vec<u8>, v: &[T], to: impl Fn(T)
     }
 }
 
-fn get_fixed<const N: usize, T>(
+/// Reads `n` little-endian values (one bulk copy on little-endian targets).
+fn get_fixed<const N: usize, T: bytemuck::Pod>(
     r: &mut Reader,
     n: usize,
     from: impl Fn([u8; N]) -> T,
@@ -94,6 +104,9 @@ fn get_fixed<const N: usize, T>(
         n.checked_mul(N)
             .ok_or_else(|| Error::StorageEngine("corrupt record: size overflow".into()))?,
     )?;
+    if cfg!(target_endian = "little") && std::mem::size_of::<T>() == N {
+        return Ok(bytemuck::pod_collect_to_vec(bytes));
+    }
     Ok(bytes
         .chunks_exact(N)
         .map(|c| {
@@ -157,7 +170,7 @@ impl WalEntry<'_> {
                         )));
                     }
                     match c.data.as_ref() {
-                        ColumnData::Boolean(v) => put_fixed(w.buf, v, |b: bool| [b as u8]),
+                        ColumnData::Boolean(v) => w.buf.extend(v.iter().map(|&b| u8::from(b))),
                         ColumnData::Int32(v) => put_fixed(w.buf, v, i32::to_le_bytes),
                         ColumnData::Int64(v) => put_fixed(w.buf, v, i64::to_le_bytes),
                         ColumnData::Float(v) => put_fixed(w.buf, v, f32::to_le_bytes),
@@ -753,6 +766,69 @@ mod tests {
             }
         }
         out
+    }
+
+    /// Fixed-width columns are written as plain little-endian values (the bulk copy
+    /// must not change the format) and read back bit for bit.
+    #[test]
+    fn fixed_width_columns_are_little_endian_bit_exact() {
+        let times = vec![i64::MIN, -1, 0, 1, i64::MAX];
+        let f32s = vec![f32::NAN, -0.0, f32::MIN_POSITIVE, f32::INFINITY, 1.5];
+        let f64s = vec![
+            f64::from_bits(0x7ff8_dead_beef_0001),
+            -0.0,
+            f64::MAX,
+            2.5,
+            -1e-300,
+        ];
+        let cols = [
+            ColumnData::Int32(vec![i32::MIN, -1, 0, 7, i32::MAX]),
+            ColumnData::Int64(times.clone()),
+            ColumnData::Float(f32s.clone()),
+            ColumnData::Double(f64s.clone()),
+        ];
+        let entry = WalEntry::Tablet(WalTablet {
+            device: Cow::Owned(PartialPath::parse("root.sg.d").unwrap()),
+            times: Cow::Owned(times.clone()),
+            columns: cols
+                .iter()
+                .enumerate()
+                .map(|(i, c)| WalColumn {
+                    measurement: Cow::Owned(format!("s{i}")),
+                    data: Cow::Owned(c.clone()),
+                    nulls: None,
+                })
+                .collect(),
+        });
+        let mut framed = Vec::new();
+        entry.encode_framed(&mut framed).unwrap();
+        let payload = &framed[codec::FRAME_HEADER..];
+        let mut le_times = Vec::new();
+        times
+            .iter()
+            .for_each(|t| le_times.extend_from_slice(&t.to_le_bytes()));
+        let mut le_doubles = Vec::new();
+        f64s.iter()
+            .for_each(|x| le_doubles.extend_from_slice(&x.to_le_bytes()));
+        let find = |needle: &[u8]| payload.windows(needle.len()).any(|w| w == needle);
+        assert!(find(&le_times) && find(&le_doubles));
+        let WalEntry::Tablet(back) = WalEntry::decode(payload).unwrap() else {
+            panic!("not a tablet");
+        };
+        assert_eq!(back.times.as_ref(), times.as_slice());
+        let bits = |c: &ColumnData| -> Vec<u64> {
+            match c {
+                ColumnData::Int32(v) => v.iter().map(|&x| x as u32 as u64).collect(),
+                ColumnData::Int64(v) => v.iter().map(|&x| x as u64).collect(),
+                ColumnData::Float(v) => v.iter().map(|x| x.to_bits() as u64).collect(),
+                ColumnData::Double(v) => v.iter().map(|x| x.to_bits()).collect(),
+                other => panic!("unexpected {other:?}"),
+            }
+        };
+        for (c, b) in cols.iter().zip(&back.columns) {
+            assert_eq!(c.data_type(), b.data.data_type());
+            assert_eq!(bits(c), bits(&b.data));
+        }
     }
 
     #[test]
