@@ -311,11 +311,23 @@ pub(crate) struct RegionDirs {
 }
 
 impl RegionDirs {
-    /// The directories of region `id` of database `db` under `data_dir`.
+    /// The directories of region `id` of database `db` under `data_dir`. Characters a
+    /// file name cannot hold (path separators, control characters) become `_` (the region
+    /// id below keeps databases apart).
     pub(crate) fn new(data_dir: &Path, db: &str, id: u64) -> RegionDirs {
+        let db: String = db
+            .chars()
+            .map(|c| {
+                if c == '/' || c == '\\' || c.is_control() {
+                    '_'
+                } else {
+                    c
+                }
+            })
+            .collect();
         RegionDirs {
-            seq: data_dir.join("sequence").join(db).join(id.to_string()),
-            unseq: data_dir.join("unsequence").join(db).join(id.to_string()),
+            seq: data_dir.join("sequence").join(&db).join(id.to_string()),
+            unseq: data_dir.join("unsequence").join(&db).join(id.to_string()),
             corrupted: data_dir.join("corrupted"),
         }
     }
@@ -808,6 +820,13 @@ pub(crate) fn finish_compaction(sources: &[Arc<TsFileHandle>], target: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn region_dirs_hold_no_separators() {
+        let d = RegionDirs::new(Path::new("data"), "root.`a/b\\c`", 7);
+        assert_eq!(d.seq, Path::new("data/sequence/root.`a_b_c`/7"));
+        assert_eq!(d.unseq, Path::new("data/unsequence/root.`a_b_c`/7"));
+    }
 
     #[test]
     fn file_names() {
