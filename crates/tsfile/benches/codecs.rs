@@ -1,12 +1,21 @@
 //! Encode/decode throughput per encoding (points/s) and bytes per point per float encoding ×
 //! compressor, on a smooth sensor signal and on random doubles. A benchmark, not a test:
 //! `cargo bench -p tsfile --bench codecs` prints the figures.
+//!
+//! With `TSFILE_BENCH_PYTHON` set to a Python that has PyPI `tsfile` (scripts/bench-tsfile
+//! does this), the same run also writes each float encoding × compressor × signal as a
+//! one-series TsFile with our writer and with PyPI tsfile (bench/tsfile_pypi_bytes.py, fed the
+//! very same doubles through a file), measures both files with our reader and prints bytes per
+//! point side by side with the ratio.
 
+use std::path::Path;
+use std::process::Command;
 use std::time::Instant;
 
-use model::{ColumnData, CompressionType, TSDataType, TSEncoding};
+use model::{ColumnData, CompressionType, MeasurementSchema, TSDataType, TSEncoding};
 use tsfile::compress;
 use tsfile::encoding::{self, CodecOptions, ValueSlice};
+use tsfile::{DeviceId, SeriesInput, TimeRange, TsFileReader, TsFileWriter, WriterOptions};
 
 const N: usize = 1 << 20;
 
@@ -165,4 +174,222 @@ fn main() {
             println!("{line}");
         }
     }
+    if let Ok(python) = std::env::var("TSFILE_BENCH_PYTHON") {
+        println!();
+        compare_with_pypi(&python, &times, &s, &r);
+    }
+}
+
+const FLOAT_ENCODINGS: [TSEncoding; 7] = [
+    TSEncoding::Plain,
+    TSEncoding::Gorilla,
+    TSEncoding::Chimp,
+    TSEncoding::Rle,
+    TSEncoding::Ts2Diff,
+    TSEncoding::Sprintz,
+    TSEncoding::Rlbe,
+];
+
+const COMPRESSORS: [CompressionType; 6] = [
+    CompressionType::Uncompressed,
+    CompressionType::Snappy,
+    CompressionType::Lz4,
+    CompressionType::Zstd,
+    CompressionType::Gzip,
+    CompressionType::Lzma2,
+];
+
+const DEVICE: &str = "root.bench.d1";
+
+/// What one file holds for the benchmark series, measured with our reader.
+struct Measured {
+    file: u64,
+    chunk_data: u64,
+    pages: usize,
+    values: Vec<f64>,
+}
+
+fn measure(path: &Path) -> Measured {
+    let reader = TsFileReader::open(path).unwrap();
+    let dev = DeviceId::from_path(DEVICE);
+    let series = reader.device_series(&dev).unwrap();
+    let meta = series.iter().find(|m| m.measurement == "v").unwrap();
+    let (mut chunk_data, mut pages) = (0u64, 0usize);
+    // The benchmark series is written once, so its chunks are in time order.
+    for c in &meta.chunks {
+        let chunk = reader.read_chunk(c).unwrap();
+        chunk_data += chunk.header.data_size as u64;
+        pages += chunk.pages(&c.statistics).unwrap().len();
+    }
+    let data = reader
+        .read_series_in(&series, "v", TimeRange::ALL)
+        .unwrap()
+        .unwrap();
+    let ColumnData::Double(values) = data.values.data else {
+        panic!("not a DOUBLE series")
+    };
+    Measured {
+        file: reader.file_size(),
+        chunk_data,
+        pages,
+        values,
+    }
+}
+
+fn bits_equal(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
+/// Writes every float encoding × compressor × signal with our writer and with PyPI tsfile and
+/// prints bytes/point of both, measured the same way.
+fn compare_with_pypi(python: &str, times: &[i64], smooth: &[f64], random: &[f64]) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut sig = Vec::with_capacity(8 + 16 * N);
+    sig.extend_from_slice(&(N as u64).to_le_bytes());
+    for v in smooth.iter().chain(random) {
+        sig.extend_from_slice(&v.to_le_bytes());
+    }
+    std::fs::write(dir.path().join("signals.bin"), sig).unwrap();
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/tsfile_pypi_bytes.py");
+    let start = Instant::now();
+    let status = Command::new(python)
+        .arg(&script)
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success(), "{} failed", script.display());
+    let py_s = start.elapsed().as_secs_f64();
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("pypi.json")).unwrap()).unwrap();
+    let max_points = meta["page_writer_max_point_num"].as_u64().unwrap() as usize;
+    let page_bytes = meta["page_writer_max_memory_bytes"].as_u64().unwrap() as usize;
+
+    // Match PyPI's pages: it cuts at 10,000 points (its 128 KiB limit counts encoded bytes and
+    // is not reached here); our size limit counts raw bytes (16 per DOUBLE point with its time),
+    // so it is raised to let the same point limit decide.
+    let opts = WriterOptions {
+        max_points_per_page: max_points,
+        page_size_bytes: page_bytes.max(max_points * 16),
+        ..WriterOptions::default()
+    };
+    let start = Instant::now();
+    for (label, data) in [("smooth", smooth), ("random", random)] {
+        let column = ColumnData::Double(data.to_vec());
+        for e in FLOAT_ENCODINGS {
+            for c in COMPRESSORS {
+                let schema = MeasurementSchema {
+                    name: "v".into(),
+                    data_type: TSDataType::Double,
+                    encoding: e,
+                    compressor: c,
+                };
+                let path = dir
+                    .path()
+                    .join(format!("rs_{label}_{}_{}.tsfile", e.name(), c.name()));
+                let mut w = TsFileWriter::create(&path, opts.clone()).unwrap();
+                w.write_device(
+                    DEVICE,
+                    &[SeriesInput {
+                        schema: &schema,
+                        times,
+                        values: &column,
+                        nulls: None,
+                    }],
+                )
+                .unwrap();
+                w.finish().unwrap();
+            }
+        }
+    }
+    let rs_s = start.elapsed().as_secs_f64();
+
+    println!(
+        "TsFile bytes/point, ours vs PyPI tsfile {} ({} points per file, one non-aligned DOUBLE series, \
+         pages of at most {} points / {} bytes, V4)",
+        meta["tsfile_version"].as_str().unwrap_or("?"),
+        N,
+        max_points,
+        page_bytes
+    );
+    println!(
+        "chunk = chunk data (page headers + compressed page bodies, time column included, TS_2DIFF); \
+         file = whole file; same = both files decode to the same bits; exact = a file decodes to the input bits"
+    );
+    println!(
+        "{:<7} {:<9} {:<13} {:>9} {:>9} {:>6}  {:>9} {:>9} {:>6}  {:>11}  same  exact o/p",
+        "signal",
+        "encoding",
+        "compressor",
+        "ours",
+        "pypi",
+        "ratio",
+        "ours",
+        "pypi",
+        "ratio",
+        "pages o/p"
+    );
+    println!(
+        "{:<31} {:>26}  {:>26}",
+        "", "---- chunk bytes/pt ----", "---- file bytes/pt -----"
+    );
+    let per = |b: u64| b as f64 / N as f64;
+    for label in ["smooth", "random"] {
+        for e in FLOAT_ENCODINGS {
+            for c in COMPRESSORS {
+                let name = format!("{label}_{}_{}.tsfile", e.name(), c.name());
+                let ours = measure(&dir.path().join(format!("rs_{name}")));
+                assert_eq!(ours.values.len(), N);
+                let py_path = dir.path().join(format!("py_{name}"));
+                if !py_path.exists() {
+                    println!(
+                        "{label:<7} {:<9} {:<13} {:>9.3} {:>9} {:>6}  {:>9.3} {:>9} {:>6}  {:>11}  -     {}/- (PyPI refused)",
+                        e.name(),
+                        c.name(),
+                        per(ours.chunk_data),
+                        "-",
+                        "-",
+                        per(ours.file),
+                        "-",
+                        "-",
+                        ours.pages,
+                        if bits_equal(&ours.values, if label == "smooth" { smooth } else { random }) {
+                            "y"
+                        } else {
+                            "n"
+                        }
+                    );
+                    continue;
+                }
+                let py = measure(&py_path);
+                let input = if label == "smooth" { smooth } else { random };
+                let same = bits_equal(&ours.values, &py.values);
+                let exact = |v: &[f64]| if bits_equal(v, input) { "y" } else { "n" };
+                println!(
+                    "{label:<7} {:<9} {:<13} {:>9.3} {:>9.3} {:>6.3}  {:>9.3} {:>9.3} {:>6.3}  {:>11}  {:<4}  {}/{}",
+                    e.name(),
+                    c.name(),
+                    per(ours.chunk_data),
+                    per(py.chunk_data),
+                    ours.chunk_data as f64 / py.chunk_data as f64,
+                    per(ours.file),
+                    per(py.file),
+                    ours.file as f64 / py.file as f64,
+                    format!("{}/{}", ours.pages, py.pages),
+                    if same { "yes" } else { "NO" },
+                    exact(&ours.values),
+                    exact(&py.values)
+                );
+            }
+        }
+    }
+    for r in meta["refused"].as_array().into_iter().flatten() {
+        println!("PyPI refused {}: {}", r["file"], r["error"]);
+    }
+    println!(
+        "writing all {} files: ours {:.1} s (Rust, in process), PyPI {:.1} s (Python process incl. list building)",
+        FLOAT_ENCODINGS.len() * COMPRESSORS.len() * 2,
+        rs_s,
+        py_s
+    );
 }
