@@ -1,5 +1,7 @@
 //! Measures `Engine::insert_tablet` throughput on the benchmark hot path: tablets of
-//! 10,000 rows × 10 DOUBLE columns into one device, per WAL mode.
+//! 10,000 rows × 10 DOUBLE columns into one device, per WAL mode. Reports the inserts
+//! alone (WAL + memtable), a read of one series from the memtable, then `FLUSH` (the
+//! memtable written into a TsFile) and the same read from the file.
 //!
 //! `cargo run --release -p storage --example ingest [tablets]`
 
@@ -41,23 +43,35 @@ fn main() -> model::Result<()> {
                 }
             })
             .collect();
+        let series = PartialPath::parse("root.bench.d0.s3")?;
+        let read = |what: &str| -> model::Result<String> {
+            let start = Instant::now();
+            let d = engine.read_series(&series, TimeRange::ALL)?;
+            let secs = start.elapsed().as_secs_f64();
+            assert_eq!(d.times.len(), tablets * rows);
+            Ok(format!(
+                "read one series of {} points from the {what}: {:.1} M points/s",
+                d.times.len(),
+                d.times.len() as f64 / secs / 1e6
+            ))
+        };
         let start = Instant::now();
         for t in &batches {
             engine.insert_tablet(t)?;
         }
-        engine.flush()?;
         let secs = start.elapsed().as_secs_f64();
         let points = (tablets * rows * cols) as f64;
-        let read_start = Instant::now();
-        let d = engine.read_series(&PartialPath::parse("root.bench.d0.s3")?, TimeRange::ALL)?;
-        let read_secs = read_start.elapsed().as_secs_f64();
-        assert_eq!(d.times.len(), tablets * rows);
+        let from_memtable = read("memtable")?;
+        let flush_start = Instant::now();
+        engine.flush()?;
+        let flush_secs = flush_start.elapsed().as_secs_f64();
+        let from_file = read("TsFile")?;
         println!(
-            "{mode:?}: {tablets} tablets of {rows}x{cols} DOUBLE: {:.1} M points/s ingest ({:.3} s); read one series of {} points: {:.1} M points/s",
+            "{mode:?}: {tablets} tablets of {rows}x{cols} DOUBLE: {:.1} M points/s ingest ({:.3} s); {from_memtable}; FLUSH {:.1} M points/s ({:.3} s); {from_file}",
             points / secs / 1e6,
             secs,
-            d.times.len(),
-            d.times.len() as f64 / read_secs / 1e6
+            points / flush_secs / 1e6,
+            flush_secs,
         );
         engine.close()?;
     }
