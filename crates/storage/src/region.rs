@@ -144,8 +144,12 @@ impl DataRegion {
             let mut st = self.state.write();
             let ticket = self.wal.append(scratch)?;
             entry.apply(&mut st.working);
-            for s in &st.sealed {
-                entry.apply(&mut s.mem.write());
+            // new points belong to the working memtable only (it is the newest source);
+            // deletions must also reach the memtables being flushed
+            if deletion.is_some() {
+                for s in &st.sealed {
+                    entry.apply(&mut s.mem.write());
+                }
             }
             ticket
         };
@@ -437,6 +441,37 @@ mod tests {
             1 << 40,
         )
         .unwrap()
+    }
+
+    /// Inserts while a memtable is sealed (being flushed) go to the working memtable
+    /// only; deletions reach both.
+    #[test]
+    fn sealed_memtables_get_deletions_not_inserts() {
+        let dir = tempfile::tempdir().unwrap();
+        let dev = PartialPath::parse("root.sg.d").unwrap();
+        let mut scratch = Vec::new();
+        let r = open(dir.path());
+        r.write(&tablet(&dev, 0, 100), &mut scratch).unwrap();
+        r.seal().unwrap();
+        r.write(&tablet(&dev, 100, 50), &mut scratch).unwrap();
+        let sealed_points = |r: &DataRegion| r.state.read().sealed[0].mem.read().points();
+        assert_eq!(sealed_points(&r), 100);
+        assert_eq!(r.buffered_points(), 50);
+        r.write(
+            &WalEntry::Delete {
+                series: vec![(dev.clone(), "s".into())],
+                range: TimeRange::new(90, 109),
+            },
+            &mut scratch,
+        )
+        .unwrap();
+        assert_eq!(sealed_points(&r), 90);
+        assert_eq!(r.buffered_points(), 40);
+        let d = r
+            .read_series(&dev, "s", TSDataType::Int64, TimeRange::ALL)
+            .unwrap();
+        let want: Vec<i64> = (0..90).chain(110..150).collect();
+        assert_eq!(d.times, want);
     }
 
     #[test]
