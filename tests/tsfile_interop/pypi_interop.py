@@ -7,7 +7,8 @@ Two commands, driven by the Rust test `crates/tsfile/tests/interop_pypi.rs`:
   pypi_interop.py write <dir>
       Writes one TsFile per (data type, encoding, compressor) that PyPI tsfile accepts
       (tree model, non-aligned, several pages) plus one table-model file (aligned chunks,
-      every type), and <dir>/manifest.json describing every value written and, for tree
+      every type), SPRINTZ FLOAT/DOUBLE files of smooth signals (entries marked "exact"),
+      and <dir>/manifest.json describing every value written and, for tree
       files, what PyPI tsfile itself reads back.
 
   pypi_interop.py read <file>...
@@ -160,19 +161,31 @@ def canon(t, v):
 ROWS = 12_000  # more than one page (10,000 points) in every series
 
 
-def write_tree_file(path, t, e, c):
+# Signals whose SPRINTZ predictions overflow 64 bits, where Java's and the C++ core's FIRE
+# arithmetic differ (the C++ core must be read with its own): the 9 values our reader once
+# misread (25.15 as 868.8), and a longer smooth signal (several pages).
+SMOOTH = {
+    "nine": [25.0, 25.05, 25.1, 25.15, 25.2, 25.25, 25.3, 25.28, 25.33],
+    "smooth": [
+        round(20.0 + 5.0 * math.sin(i / 500.0) + (i % 7) * 0.01, 6) for i in range(100_000)
+    ],
+}
+
+
+def write_tree_file(path, t, e, c, values=None):
     if os.path.exists(path):
         os.remove(path)
     w = TsFileWriter(path)
     dev = "root.interop.d1"
     w.register_timeseries(dev, TimeseriesSchema("v", t, e, c))
-    tab = Tablet(["v"], [t], ROWS)
+    rows = ROWS if values is None else len(values)
+    tab = Tablet(["v"], [t], rows)
     tab.set_table_name(dev)
     times, vals = [], []
-    for i in range(ROWS):
+    for i in range(rows):
         ts = 1_000 + i * 10
         tab.add_timestamp(i, ts)
-        v = value(t, i)
+        v = value(t, i) if values is None else values[i]
         tab.add_value_by_index(0, i, v)
         times.append(ts)
         vals.append(canon(t, v))
@@ -266,6 +279,17 @@ def cmd_write(out_dir):
                     continue
                 entry["file"] = name
                 files.append(entry)
+    for t in (TSDataType.FLOAT, TSDataType.DOUBLE):
+        for label, vals in SMOOTH.items():
+            if t == TSDataType.FLOAT:
+                vals = [struct.unpack("<f", struct.pack("<f", v))[0] for v in vals]
+            name = "py_%s_SPRINTZ_UNCOMPRESSED_%s.tsfile" % (t.name, label)
+            entry = write_tree_file(
+                os.path.join(out_dir, name), t, TSEncoding.SPRINTZ, Compressor.UNCOMPRESSED, vals
+            )
+            entry["file"] = name
+            entry["exact"] = True  # PyPI reads these back as written; so must we
+            files.append(entry)
     try:
         entry = write_table_file(os.path.join(out_dir, "py_table_all_types.tsfile"))
         entry["file"] = "py_table_all_types.tsfile"
