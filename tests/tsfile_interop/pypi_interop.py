@@ -7,7 +7,7 @@ Two commands, driven by the Rust test `crates/tsfile/tests/interop_pypi.rs`:
   pypi_interop.py write <dir>
       Writes one TsFile per (data type, encoding, compressor) that PyPI tsfile accepts
       (tree model, non-aligned, several pages) plus one table-model file (aligned chunks,
-      every type), SPRINTZ FLOAT/DOUBLE files of smooth signals (entries marked "exact"),
+      every type), SPRINTZ FLOAT/DOUBLE/INT64 files of smooth signals (entries marked "exact"),
       and <dir>/manifest.json describing every value written and, for tree
       files, what PyPI tsfile itself reads back.
 
@@ -290,6 +290,15 @@ def cmd_write(out_dir):
             entry["file"] = name
             entry["exact"] = True  # PyPI reads these back as written; so must we
             files.append(entry)
+    # INT64 steps of ~2^45: FIRE's 64-bit product overflows here too.
+    steps = [10**18 + i * 35_000_000_000_000 + (i * 7919) % 1000 * 10**9 for i in range(30_000)]
+    name = "py_INT64_SPRINTZ_UNCOMPRESSED_steps.tsfile"
+    entry = write_tree_file(
+        os.path.join(out_dir, name), TSDataType.INT64, TSEncoding.SPRINTZ, Compressor.UNCOMPRESSED, steps
+    )
+    entry["file"] = name
+    entry["exact"] = True
+    files.append(entry)
     try:
         entry = write_table_file(os.path.join(out_dir, "py_table_all_types.tsfile"))
         entry["file"] = "py_table_all_types.tsfile"

@@ -2,7 +2,7 @@
 //!
 //! 1. PyPI tsfile writes a file per (type, encoding, compressor) it accepts, plus a table-model
 //!    file with aligned chunks of every type; our reader must read identical values.
-//!    SPRINTZ FLOAT/DOUBLE smooth signals (whose 64-bit FIRE predictions overflow, where the
+//!    SPRINTZ FLOAT/DOUBLE/INT64 smooth signals (whose 64-bit FIRE predictions overflow, where the
 //!    C++ core computes differently from Java) must read exactly as written.
 //! 2. Our writer writes every type × encoding × compressor, aligned and not, multi-page; PyPI
 //!    tsfile must read identical values (except the combinations its C++ decoders lack,
