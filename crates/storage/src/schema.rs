@@ -55,6 +55,20 @@ impl Node {
     }
 }
 
+/// A node of the schema tree or of a template tree, for walks that treat both alike.
+#[derive(Clone, Copy)]
+enum TreeRef<'a> {
+    Schema(&'a Node),
+    Template(&'a TNode),
+}
+
+impl TreeRef<'_> {
+    /// True for a measurement (leaf) of the schema tree.
+    fn is_schema_measurement(self) -> bool {
+        matches!(self, TreeRef::Schema(n) if n.measurement.is_some())
+    }
+}
+
 /// A node of a template's measurement tree.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TNode {
@@ -748,13 +762,15 @@ impl Schema {
         let st = pattern.step(&pattern.start(), "root");
         let mut path = vec!["root".to_string()];
         if level == 0 {
-            if pattern.is_match(&st) || self.any_match_below(&self.root, &st, pattern) {
+            if pattern.is_match(&st)
+                || self.any_match_below(TreeRef::Schema(&self.root), &st, pattern)
+            {
                 out.push(PartialPath::from_nodes(path));
             }
             return out;
         }
         self.level_rec(
-            &self.root,
+            TreeRef::Schema(&self.root),
             &mut path,
             &st,
             pattern.is_match(&st),
@@ -766,10 +782,42 @@ impl Schema {
         out
     }
 
+    /// Children of a node in IoTDB's order: the node's own children first, then those of
+    /// the template activated on it. Schema and template trees are walked alike this way.
+    fn children_of<'a>(&'a self, node: TreeRef<'a>) -> Vec<(&'a String, TreeRef<'a>)> {
+        match node {
+            TreeRef::Schema(n) => {
+                let mut out: Vec<_> = n
+                    .children
+                    .iter()
+                    .map(|(k, c)| (k, TreeRef::Schema(c)))
+                    .collect();
+                if let Some(t) = n
+                    .template_active
+                    .as_ref()
+                    .and_then(|t| self.templates.get(t))
+                {
+                    out.extend(
+                        t.tree
+                            .children
+                            .iter()
+                            .map(|(k, c)| (k, TreeRef::Template(c))),
+                    );
+                }
+                out
+            }
+            TreeRef::Template(t) => t
+                .children
+                .iter()
+                .map(|(k, c)| (k, TreeRef::Template(c)))
+                .collect(),
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn level_rec(
         &self,
-        node: &Node,
+        node: TreeRef<'_>,
         path: &mut Vec<String>,
         st: &MatchState,
         matched_above: bool,
@@ -777,7 +825,7 @@ impl Schema {
         pattern: &PathPattern,
         out: &mut Vec<PartialPath>,
     ) {
-        for (name, child) in node.children.iter() {
+        for (name, child) in self.children_of(node) {
             let cst = pattern.step(st, name);
             let matched = matched_above || pattern.is_match(&cst);
             if !matched && !pattern.can_extend(&cst) {
@@ -788,38 +836,19 @@ impl Schema {
                 if matched || self.any_match_below(child, &cst, pattern) {
                     out.push(PartialPath::from_nodes(path.clone()));
                 }
-            } else if child.measurement.is_none() {
+            } else if !child.is_schema_measurement() {
                 self.level_rec(child, path, &cst, matched, level, pattern, out);
             }
             path.pop();
         }
-        if let Some(t) = node
-            .template_active
-            .as_ref()
-            .and_then(|t| self.templates.get(t))
-        {
-            tlevel_rec(&t.tree, path, st, matched_above, level, pattern, out);
-        }
     }
 
-    fn any_match_below(&self, node: &Node, st: &MatchState, pattern: &PathPattern) -> bool {
-        if !pattern.can_extend(st) {
-            return false;
-        }
-        for (name, child) in node.children.iter() {
-            let cst = pattern.step(st, name);
-            if pattern.is_match(&cst) || self.any_match_below(child, &cst, pattern) {
-                return true;
-            }
-        }
-        if let Some(t) = node
-            .template_active
-            .as_ref()
-            .and_then(|t| self.templates.get(t))
-        {
-            return tany_match_below(&t.tree, st, pattern);
-        }
-        false
+    fn any_match_below(&self, node: TreeRef<'_>, st: &MatchState, pattern: &PathPattern) -> bool {
+        pattern.can_extend(st)
+            && self.children_of(node).into_iter().any(|(name, child)| {
+                let cst = pattern.step(st, name);
+                pattern.is_match(&cst) || self.any_match_below(child, &cst, pattern)
+            })
     }
 
     /// Names of all templates (Java HashMap order).
@@ -1820,43 +1849,6 @@ fn template_children_rec(
         }
         if pattern.can_extend(&cst) {
             template_children_rec(c, path, &cst, pattern, out);
-        }
-        path.pop();
-    }
-}
-
-fn tany_match_below(t: &TNode, st: &MatchState, pattern: &PathPattern) -> bool {
-    if !pattern.can_extend(st) {
-        return false;
-    }
-    t.children.iter().any(|(name, c)| {
-        let cst = pattern.step(st, name);
-        pattern.is_match(&cst) || tany_match_below(c, &cst, pattern)
-    })
-}
-
-fn tlevel_rec(
-    t: &TNode,
-    path: &mut Vec<String>,
-    st: &MatchState,
-    matched_above: bool,
-    level: usize,
-    pattern: &PathPattern,
-    out: &mut Vec<PartialPath>,
-) {
-    for (name, c) in t.children.iter() {
-        let cst = pattern.step(st, name);
-        let matched = matched_above || pattern.is_match(&cst);
-        if !matched && !pattern.can_extend(&cst) {
-            continue;
-        }
-        path.push(name.clone());
-        if path.len() == level + 1 {
-            if matched || tany_match_below(c, &cst, pattern) {
-                out.push(PartialPath::from_nodes(path.clone()));
-            }
-        } else {
-            tlevel_rec(c, path, &cst, matched, level, pattern, out);
         }
         path.pop();
     }
