@@ -145,7 +145,8 @@ impl TSDataType {
 }
 
 impl TSEncoding {
-    /// Whether IoTDB allows this encoding for a series of `data_type`.
+    /// Whether IoTDB allows this encoding for a series of `data_type` (as IoTDB 1.0.1 decides:
+    /// GORILLA_V1 only on FLOAT/DOUBLE, FREQ on the numeric types, REGULAR/DIFF/BITMAP never).
     pub fn supports(self, data_type: TSDataType) -> bool {
         use TSDataType as T;
         use TSEncoding as E;
@@ -161,8 +162,6 @@ impl TSEncoding {
                     | E::Chimp
                     | E::Sprintz
                     | E::Rlbe
-                    | E::Regular
-                    | E::GorillaV1
                     | E::Freq
             ),
             T::Float | T::Double => matches!(
@@ -229,6 +228,10 @@ mod tests {
         assert!(!TSEncoding::Ts2Diff.supports(TSDataType::Boolean));
         assert!(TSEncoding::Gorilla.supports(TSDataType::Double));
         assert!(TSEncoding::Dictionary.supports(TSDataType::Text));
+        assert!(TSEncoding::GorillaV1.supports(TSDataType::Float));
+        assert!(!TSEncoding::GorillaV1.supports(TSDataType::Int32));
+        assert!(TSEncoding::Freq.supports(TSDataType::Int64));
+        assert!(!TSEncoding::Regular.supports(TSDataType::Int64));
         assert!(TSEncoding::Ts2Diff.check(TSDataType::Boolean).is_err());
     }
 }

@@ -8,13 +8,16 @@
 //! Supported (as `model::TSEncoding::supports` allows): PLAIN for every type; RLE for BOOLEAN,
 //! INT32/DATE, INT64/TIMESTAMP and (fixed-point, lossy) FLOAT/DOUBLE; TS_2DIFF for integers and
 //! (fixed-point) floats; GORILLA, CHIMP, SPRINTZ and RLBE for integers and floats; ZIGZAG for
-//! integers; DICTIONARY for TEXT/STRING/BLOB. GORILLA_V1, REGULAR, FREQ, DIFF and BITMAP are
-//! reported as unsupported.
+//! integers; DICTIONARY for TEXT/STRING/BLOB; the IoTDB 1.x encodings GORILLA_V1 (FLOAT/DOUBLE)
+//! and FREQ (lossy, integers and floats). REGULAR, DIFF and BITMAP, which no IoTDB release
+//! accepts for a series, are reported as unsupported.
 
 pub mod chimp;
 pub mod dictionary;
 pub mod float;
+pub mod freq;
 pub mod gorilla;
+pub mod gorilla_v1;
 pub mod plain;
 pub mod rlbe;
 pub mod rle;
@@ -117,10 +120,19 @@ pub fn is_implemented(encoding: TSEncoding, data_type: TSDataType) -> bool {
                 | E::Chimp
                 | E::Sprintz
                 | E::Rlbe
+                | E::Freq
         ),
         T::Float | T::Double => matches!(
             encoding,
-            E::Plain | E::Rle | E::Ts2Diff | E::Gorilla | E::Chimp | E::Sprintz | E::Rlbe
+            E::Plain
+                | E::Rle
+                | E::Ts2Diff
+                | E::Gorilla
+                | E::GorillaV1
+                | E::Chimp
+                | E::Sprintz
+                | E::Rlbe
+                | E::Freq
         ),
         _ => matches!(encoding, E::Plain | E::Dictionary),
     }
@@ -154,6 +166,7 @@ pub fn encode(
         (V::Int32(v), E::Chimp) => chimp::encode_i32(v, out),
         (V::Int32(v), E::Sprintz) => sprintz::encode_i32(v, opts.sprintz_for_cpp, out),
         (V::Int32(v), E::Rlbe) => rlbe::encode_i32(v, out),
+        (V::Int32(v), E::Freq) => freq::encode_default(v.iter().map(|x| *x as f64), out),
         (V::Int64(v), E::Plain) => plain::encode_i64(v, out),
         (V::Int64(v), E::Rle) => rle::encode_i64(v, out),
         (V::Int64(v), E::Ts2Diff) => ts2diff::encode_i64(v, out),
@@ -162,6 +175,7 @@ pub fn encode(
         (V::Int64(v), E::Chimp) => chimp::encode_i64(v, out),
         (V::Int64(v), E::Sprintz) => sprintz::encode_i64(v, opts.sprintz_for_cpp, out),
         (V::Int64(v), E::Rlbe) => rlbe::encode_i64(v, out),
+        (V::Int64(v), E::Freq) => freq::encode_default(v.iter().map(|x| *x as f64), out),
         (V::Float(v), E::Plain) => plain::encode_f32(v, out),
         (V::Float(v), E::Rle | E::Ts2Diff) => {
             float::encode_f32(encoding, opts.float_precision, v, out)
@@ -170,6 +184,8 @@ pub fn encode(
         (V::Float(v), E::Chimp) => chimp::encode_f32(v, out),
         (V::Float(v), E::Sprintz) => sprintz::encode_f32(v, opts.sprintz_for_cpp, out),
         (V::Float(v), E::Rlbe) => rlbe::encode_f32(v, opts.float_rlbe, out),
+        (V::Float(v), E::GorillaV1) => gorilla_v1::encode_f32(v, out),
+        (V::Float(v), E::Freq) => freq::encode_default(v.iter().map(|x| *x as f64), out),
         (V::Double(v), E::Plain) => plain::encode_f64(v, out),
         (V::Double(v), E::Rle | E::Ts2Diff) => {
             float::encode_f64(encoding, opts.float_precision, v, out)
@@ -178,6 +194,8 @@ pub fn encode(
         (V::Double(v), E::Chimp) => chimp::encode_f64(v, out),
         (V::Double(v), E::Sprintz) => sprintz::encode_f64(v, opts.sprintz_for_cpp, out),
         (V::Double(v), E::Rlbe) => rlbe::encode_f64(v, opts.float_rlbe, out),
+        (V::Double(v), E::GorillaV1) => gorilla_v1::encode_f64(v, out),
+        (V::Double(v), E::Freq) => freq::encode_default(v.iter().copied(), out),
         (V::Binary(v), E::Plain) => plain::encode_binary(v, out),
         (V::Binary(v), E::Dictionary) => dictionary::encode(v, out),
         (v, e) => return Err(unsupported(e, v.data_type())),
@@ -224,6 +242,7 @@ pub fn decode(
         (C::Int32(o), E::Chimp) => chimp::decode_i32(data, n, o),
         (C::Int32(o), E::Sprintz) => sprintz::decode_i32(&mut r, n, o),
         (C::Int32(o), E::Rlbe) => rlbe::decode_i32(data, n, o),
+        (C::Int32(o), E::Freq) => freq::decode_i32(data, n, o),
         (C::Int64(o), E::Plain) => plain::decode_i64(&mut r, n, o),
         (C::Int64(o), E::Rle) => rle::decode_i64(&mut r, n, o),
         (C::Int64(o), E::Ts2Diff) => ts2diff::decode_i64(&mut r, n, o),
@@ -232,18 +251,23 @@ pub fn decode(
         (C::Int64(o), E::Chimp) => chimp::decode_i64(data, n, o),
         (C::Int64(o), E::Sprintz) => sprintz::decode_i64(&mut r, n, o),
         (C::Int64(o), E::Rlbe) => rlbe::decode_i64(data, n, o),
+        (C::Int64(o), E::Freq) => freq::decode_i64(data, n, o),
         (C::Float(o), E::Plain) => plain::decode_f32(&mut r, n, o),
         (C::Float(o), E::Rle | E::Ts2Diff) => float::decode_f32(encoding, &mut r, n, o),
         (C::Float(o), E::Gorilla) => gorilla::decode_f32(data, n, o).map(|_| ()),
         (C::Float(o), E::Chimp) => chimp::decode_f32(data, n, o),
         (C::Float(o), E::Sprintz) => sprintz::decode_f32(&mut r, n, o),
         (C::Float(o), E::Rlbe) => rlbe::decode_f32(data, n, opts.float_rlbe, o),
+        (C::Float(o), E::GorillaV1) => gorilla_v1::decode_f32(data, n, o),
+        (C::Float(o), E::Freq) => freq::decode_f32(data, n, o),
         (C::Double(o), E::Plain) => plain::decode_f64(&mut r, n, o),
         (C::Double(o), E::Rle | E::Ts2Diff) => float::decode_f64(encoding, &mut r, n, o),
         (C::Double(o), E::Gorilla) => gorilla::decode_f64(data, n, o).map(|_| ()),
         (C::Double(o), E::Chimp) => chimp::decode_f64(data, n, o),
         (C::Double(o), E::Sprintz) => sprintz::decode_f64(&mut r, n, o),
         (C::Double(o), E::Rlbe) => rlbe::decode_f64(data, n, opts.float_rlbe, o),
+        (C::Double(o), E::GorillaV1) => gorilla_v1::decode_f64(data, n, o),
+        (C::Double(o), E::Freq) => freq::decode_f64(data, n, o),
         (C::Binary(o), E::Plain) => plain::decode_binary(&mut r, n, o),
         (C::Binary(o), E::Dictionary) => dictionary::decode(&mut r, n, o),
         (c, e) => Err(Corrupt::new(
@@ -409,6 +433,6 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(e, Error::Unsupported(_)));
-        assert!(!is_implemented(TSEncoding::Freq, TSDataType::Double));
+        assert!(!is_implemented(TSEncoding::Regular, TSDataType::Int64));
     }
 }
