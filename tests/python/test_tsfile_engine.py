@@ -5,8 +5,10 @@ space; deletions survive a restart; the TsFiles in the data directory are readab
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from iotdb.Session import Session
 from iotdb.utils.IoTDBConstants import Compressor, TSDataType, TSEncoding
@@ -229,3 +231,61 @@ def test_aligned_device_file_readable_by_pypi_tsfile(srv):
     rs.close()
     r.close()
     assert rows == [[1, 5, 1.5], [2, 6, None]]
+
+
+def test_iotdb1_encodings_gorilla_v1_and_freq_across_flush_and_restart(srv):
+    """IoTDB 1.x's GORILLA_V1 (exact) and FREQ (lossy, 40 dB) series flush, survive a restart
+    and read back; GORILLA_V1 on an integer type is refused as IoTDB 1.0.1 refuses it."""
+    s = _open(srv)
+    s.set_storage_group("root.enc")
+    specs = [
+        ("g_flt", "FLOAT", "GORILLA_V1"),
+        ("g_dbl", "DOUBLE", "GORILLA_V1"),
+        ("f_i32", "INT32", "FREQ"),
+        ("f_i64", "INT64", "FREQ"),
+        ("f_flt", "FLOAT", "FREQ"),
+        ("f_dbl", "DOUBLE", "FREQ"),
+    ]
+    for name, t, e in specs:
+        s.execute_non_query_statement(f"CREATE TIMESERIES root.enc.d.{name} WITH DATATYPE={t}, ENCODING={e}")
+    with pytest.raises(Exception, match="507"):
+        s.execute_non_query_statement("CREATE TIMESERIES root.enc.d.bad WITH DATATYPE=INT32, ENCODING=GORILLA_V1")
+    n = 3000
+    times = list(range(1, n + 1))
+    wave = [20 + 5 * math.sin(i / 50) + 0.5 * math.cos(i / 7) for i in times]
+    rows = [[w, w, round(w * 100), round(w * 1e6), w, w] for w in wave]
+    types = {"FLOAT": TSDataType.FLOAT, "DOUBLE": TSDataType.DOUBLE, "INT32": TSDataType.INT32}
+    types["INT64"] = TSDataType.INT64
+    s.insert_tablet(Tablet("root.enc.d", [n for n, _, _ in specs], [types[t] for _, t, _ in specs], rows, times))
+
+    def read() -> dict[str, list[float]]:
+        df = query_df(s, "select * from root.enc.d")
+        assert len(df) == n
+        return {c.rsplit(".", 1)[1]: df[c].astype(float).tolist() for c in df.columns if c != "Time"}
+
+    def snr_db(want: list[float], got: list[float]) -> float:
+        sig = sum(w * w for w in want)
+        err = sum((w - g) ** 2 for w, g in zip(want, got))
+        return math.inf if err == 0 else 10 * math.log10(sig / err)
+
+    in_memory = read()
+    s.execute_non_query_statement("FLUSH")
+    s.close()
+    srv.stop()
+    srv.start()
+    s = _open(srv)
+    flushed = read()
+    f32 = np.array(wave, dtype=np.float32).astype(float).tolist()
+    assert flushed["g_flt"] == f32 == in_memory["g_flt"]
+    assert flushed["g_dbl"] == wave == in_memory["g_dbl"]
+    for col, want in (
+        ("f_i32", [r[2] for r in rows]),
+        ("f_i64", [r[3] for r in rows]),
+        ("f_dbl", wave),
+        ("f_flt", f32),
+    ):
+        assert in_memory[col] == [float(w) for w in want], col  # exact until flushed
+        assert flushed[col] != in_memory[col], f"{col} is lossy once in a TsFile"
+        assert snr_db(want, flushed[col]) >= 39.5, col
+    assert query_df(s, "select count(f_dbl) from root.enc.d").iloc[0, 0] == n
+    s.close()
