@@ -56,7 +56,8 @@ pub struct StorageConfig {
     /// Time partition interval of new databases (milliseconds).
     pub default_time_partition_interval_ms: i64,
     /// A region's working memtable is flushed into TsFiles once its estimated size
-    /// (16 bytes per point) reaches this many bytes (IoTDB's `memtable_size_threshold`).
+    /// (16 bytes per point plus TEXT/STRING/BLOB payloads) reaches this many bytes (IoTDB's
+    /// `memtable_size_threshold`).
     pub memtable_size_threshold: u64,
     /// Run compaction in the background.
     pub enable_compaction: bool,

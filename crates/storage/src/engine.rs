@@ -1435,12 +1435,11 @@ impl Engine {
     /// A writer that finds the memtable at twice the threshold (the flusher is behind)
     /// flushes on its own thread, waiting for the running flush first.
     fn maybe_flush(&self, region: &Arc<DataRegion>) -> Result<()> {
-        let points = region.buffered_points();
         let threshold = self.config.memtable_size_threshold;
-        let bytes = points.saturating_mul(16);
+        let bytes = region.buffered_bytes();
         if bytes >= threshold.saturating_mul(2) {
             let schemas = self.schema_map(region.id);
-            return region.flush_if_over(&schemas, threshold.div_ceil(16));
+            return region.flush_if_over(&schemas, threshold);
         }
         if bytes < threshold || !region.seal_if_idle()? {
             return Ok(());

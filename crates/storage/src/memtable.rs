@@ -694,12 +694,31 @@ impl SeriesBuf {
 pub(crate) struct MemTable {
     devices: HashMap<PartialPath, HashMap<String, SeriesBuf>>,
     points: u64,
+    /// Bytes of TEXT/STRING/BLOB payloads appended (not reduced by deletions: the estimate
+    /// errs towards flushing early).
+    payload: u64,
 }
+
+/// Estimated memory of one buffered point besides a binary payload (time + value + slack).
+pub(crate) const BYTES_PER_POINT: u64 = 16;
 
 impl MemTable {
     /// Number of points buffered (appended; overwritten duplicates still count until sorted).
     pub(crate) fn points(&self) -> u64 {
         self.points
+    }
+
+    /// Estimated memory held: [`BYTES_PER_POINT`] per point plus the binary payloads, the
+    /// figure compared with `memtable_size_threshold`.
+    pub(crate) fn estimated_bytes(&self) -> u64 {
+        self.points
+            .saturating_mul(BYTES_PER_POINT)
+            .saturating_add(self.payload)
+    }
+
+    /// Counts `n` bytes of binary payload appended.
+    pub(crate) fn add_payload(&mut self, n: usize) {
+        self.payload = self.payload.saturating_add(n as u64);
     }
 
     /// The buffer of a series, created (or replaced, if its type changed) as needed.
@@ -750,6 +769,18 @@ impl MemTable {
                 _ => buf.append_column(times, ascending, data, nulls),
             };
             self.add_points(added);
+            if let ColumnData::Binary(v) = data {
+                let bytes: usize = match nulls {
+                    Some(b) => v
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| !b.get(*i))
+                        .map(|(_, x)| x.len())
+                        .sum(),
+                    None => v.iter().map(|x| x.len()).sum(),
+                };
+                self.add_payload(bytes);
+            }
         }
     }
 
@@ -1107,6 +1138,23 @@ mod tests {
         assert!(t.runs[5].data.capacity() < 1 << BLOCK_SHIFT);
         assert_eq!(Arc::strong_count(&shared), 2);
         assert_eq!(t.to_vec(199_999, usize::MAX), vec![9_999, 1, 2, 3, 4]);
+    }
+
+    /// Large TEXT values count by their size, so a memtable of few but big values still
+    /// reaches the flush threshold.
+    #[test]
+    fn binary_payloads_count_towards_the_size_estimate() {
+        let mut m = MemTable::default();
+        let d = PartialPath::parse("root.sg.d").unwrap();
+        let times = [1i64, 2, 3];
+        let text = ColumnData::Binary(vec![vec![b'x'; 1000], vec![b'y'; 50], vec![b'z'; 7]]);
+        let mut nulls = Bitmap::new(3);
+        nulls.set(1);
+        let num = ColumnData::Int64(vec![1, 2, 3]);
+        let cols = [("t", &text, Some(&nulls)), ("n", &num, None)];
+        m.apply_tablet(&d, &times, true, cols.iter().copied());
+        assert_eq!(m.points(), 5);
+        assert_eq!(m.estimated_bytes(), 5 * BYTES_PER_POINT + 1007);
     }
 
     /// Columns of one tablet share its timestamps; changing one series (points added,

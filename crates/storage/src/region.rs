@@ -288,6 +288,11 @@ impl DataRegion {
         self.state.read().working.points()
     }
 
+    /// Estimated memory of the working memtable (see `MemTable::estimated_bytes`).
+    pub(crate) fn buffered_bytes(&self) -> u64 {
+        self.state.read().working.estimated_bytes()
+    }
+
     /// Moves the working memtable into the sealed list (nothing if it is empty).
     fn seal(&self) -> Result<()> {
         let mut st = self.state.write();
@@ -313,11 +318,11 @@ impl DataRegion {
     }
 
     /// Back-pressure: waits for a running flush, then flushes here if the working memtable
-    /// still holds at least `min_points` (writers that outrun the flusher slow down to
+    /// still holds at least `min_bytes` (writers that outrun the flusher slow down to
     /// its pace instead of growing the memtable without bound).
-    pub(crate) fn flush_if_over(&self, schemas: &SchemaMap, min_points: u64) -> Result<()> {
+    pub(crate) fn flush_if_over(&self, schemas: &SchemaMap, min_bytes: u64) -> Result<()> {
         let _f = self.flush_lock.lock();
-        if self.state.read().working.points() >= min_points {
+        if self.state.read().working.estimated_bytes() >= min_bytes {
             self.seal()?;
         }
         self.flush_sealed_locked(schemas)

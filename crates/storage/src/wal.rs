@@ -350,6 +350,9 @@ impl WalEntry<'_> {
                             .push(row.time, v)
                         {
                             mem.add_points(1);
+                            if let Value::Text(x) = v {
+                                mem.add_payload(x.len());
+                            }
                         }
                     }
                 }

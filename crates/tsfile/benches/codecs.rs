@@ -1,5 +1,6 @@
 //! Encode/decode throughput per encoding (points/s) and bytes per point per float encoding ×
-//! compressor, on a smooth sensor signal and on random doubles. A benchmark, not a test:
+//! compressor, on a smooth sensor signal and on random doubles (FREQ is lossy: its figures are
+//! at IoTDB's default 40 dB signal-to-noise bound). A benchmark, not a test:
 //! `cargo bench -p tsfile --bench codecs` prints the figures.
 //!
 //! With `TSFILE_BENCH_PYTHON` set to a Python that has PyPI `tsfile` (scripts/bench-tsfile
@@ -112,6 +113,7 @@ fn main() {
         TSEncoding::Chimp,
         TSEncoding::Sprintz,
         TSEncoding::Rlbe,
+        TSEncoding::Freq,
     ] {
         bench(
             &format!("INT64 counter {}", e.name()),
@@ -128,6 +130,8 @@ fn main() {
         TSEncoding::Chimp,
         TSEncoding::Sprintz,
         TSEncoding::Rlbe,
+        TSEncoding::GorillaV1,
+        TSEncoding::Freq,
     ] {
         bench(
             &format!("DOUBLE smooth {}", e.name()),
@@ -151,6 +155,8 @@ fn main() {
             TSEncoding::Gorilla,
             TSEncoding::Chimp,
             TSEncoding::Ts2Diff,
+            TSEncoding::GorillaV1,
+            TSEncoding::Freq,
         ] {
             let mut line = format!("{label:<7} {:<9}", e.name());
             for c in [
