@@ -1,6 +1,7 @@
 //! Built-in aggregation functions and their accumulators.
 
 use model::{Column, ColumnData, Error, Result, TSDataType, Value};
+use storage::ChunkSummary;
 
 /// A built-in aggregation function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,6 +207,27 @@ impl Accumulator {
         }
     }
 
+    /// Adds a run of points known only by its statistics (a flushed chunk no other point
+    /// overlaps).
+    pub fn merge_summary(&mut self, c: &ChunkSummary) {
+        match self.kind {
+            AggKind::Count => self.count += c.count as i64,
+            AggKind::Sum | AggKind::Avg => {
+                if let Some(sum) = c.sum {
+                    self.sum += sum;
+                    self.count += c.count as i64;
+                }
+            }
+            AggKind::MaxValue | AggKind::MinValue | AggKind::Extreme => {
+                for v in [&c.max, &c.min].into_iter().flatten() {
+                    self.add(c.start, v.clone());
+                }
+            }
+            AggKind::FirstValue | AggKind::MinTime => self.add(c.start, c.first.clone()),
+            AggKind::LastValue | AggKind::MaxTime => self.add(c.end, c.last.clone()),
+        }
+    }
+
     /// Adds one point.
     pub fn add(&mut self, t: i64, v: Value) {
         match self.kind {
@@ -329,6 +351,36 @@ mod tests {
                 b.update_sorted(&t, &col, range.clone());
                 assert_eq!(a.result(), b.result(), "{kind:?} {range:?}");
             }
+        }
+    }
+
+    #[test]
+    fn summaries_merge_like_their_points() {
+        let times = [10i64, 11, 12, 20, 21];
+        let vals = [4.0f64, -9.0, 2.5, 8.0, -1.0];
+        // the first three points as a summary, the last two as points
+        let summary = ChunkSummary {
+            start: 10,
+            end: 12,
+            count: 3,
+            sum: Some(-2.5),
+            min: Some(Value::Double(-9.0)),
+            max: Some(Value::Double(4.0)),
+            first: Value::Double(4.0),
+            last: Value::Double(2.5),
+        };
+        let all = Column::new(ColumnData::Double(vals.to_vec()));
+        let tail = Column::new(ColumnData::Double(vals[3..].to_vec()));
+        for kind in AggKind::NAMES
+            .iter()
+            .map(|n| AggKind::from_name(n).unwrap())
+        {
+            let mut want = Accumulator::new(kind);
+            want.update_sorted(&times, &all, 0..5);
+            let mut got = Accumulator::new(kind);
+            got.update_sorted(&times[3..], &tail, 0..2);
+            got.merge_summary(&summary);
+            assert_eq!(got.result(), want.result(), "{kind:?}");
         }
     }
 

@@ -22,10 +22,12 @@ use model::{Column, ColumnData, Error, PartialPath, Result, RowBatch, TSDataType
 use sql::ast::{Expression, Fill, Literal, QueryStatement, SortKey, TimeWindow};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use storage::{Engine, SeriesData, TimeRange};
+use storage::{ChunkSummary, Engine, SeriesData, TimeRange};
 
 /// Times and values one aggregation reads (shared between aggregations of one series).
-type Dataset = (Arc<Vec<i64>>, Arc<Column>);
+/// One aggregation input: its points (ascending times, values) and the chunk statistics
+/// that stand for points not listed (see `storage::SummarizedSeries`).
+type Dataset = (Arc<Vec<i64>>, Arc<Column>, Arc<Vec<ChunkSummary>>);
 
 /// The device, its plan, and (data column, measurement header) per display column.
 type PlannedDevice = (PartialPath, QueryPlan, Vec<(usize, String)>);
@@ -647,17 +649,36 @@ fn open_aggregation(
     offset: u64,
     limit: Option<u64>,
 ) -> Result<AggStream> {
-    let mut data = read_all(engine, paths, range)?;
     let direct = residual.is_none()
         && groups
             .iter()
             .all(|g| g.members.iter().all(|m| matches!(m, Expr::Input(_))));
     let mut datasets: Vec<Vec<Dataset>> = Vec::with_capacity(groups.len());
     if direct {
-        let shared: Vec<Dataset> = data
-            .drain(..)
-            .map(|s| (Arc::new(s.times), Arc::new(Column::new(s.values))))
-            .collect();
+        // Raw series in: flushed chunks that fit one window are aggregated from their
+        // statistics without being decoded.
+        let usable = |s: i64, e: i64| windows.as_ref().is_none_or(|w| w.holds(s, e));
+        let shared: Vec<Dataset> = paths
+            .iter()
+            .map(|p| {
+                let s = if range.is_empty() {
+                    storage::SummarizedSeries {
+                        data: SeriesData {
+                            times: Vec::new(),
+                            values: ColumnData::Int64(Vec::new()),
+                        },
+                        summaries: Vec::new(),
+                    }
+                } else {
+                    engine.read_series_summarized(p, range, &usable)?
+                };
+                Ok((
+                    Arc::new(s.data.times),
+                    Arc::new(Column::new(s.data.values)),
+                    Arc::new(s.summaries),
+                ))
+            })
+            .collect::<Result<_>>()?;
         for g in groups {
             let mut ds = Vec::with_capacity(g.members.len());
             for m in &g.members {
@@ -673,6 +694,7 @@ fn open_aggregation(
             datasets.push(ds);
         }
     } else {
+        let data = read_all(engine, paths, range)?;
         let mut join = TimeJoin::new(data, false);
         let mut joined = join.next_chunk(usize::MAX).unwrap_or_default();
         if joined.columns.len() != paths.len() {
@@ -686,10 +708,15 @@ fn open_aggregation(
             joined = joined.take(&keep);
         }
         let times = Arc::new(joined.times.clone());
+        let no_summaries = Arc::new(Vec::new());
         for g in groups {
             let mut ds = Vec::with_capacity(g.members.len());
             for m in &g.members {
-                ds.push((times.clone(), Arc::new(m.eval(&joined)?)));
+                ds.push((
+                    times.clone(),
+                    Arc::new(m.eval(&joined)?),
+                    no_summaries.clone(),
+                ));
             }
             datasets.push(ds);
         }
@@ -1517,6 +1544,38 @@ impl WindowPlan {
         self.count
     }
 
+    /// True if the windows do not overlap and one of them holds every time in `[s, e]`, so
+    /// a chunk spanning exactly that can be aggregated from its statistics.
+    fn holds(&self, s: i64, e: i64) -> bool {
+        let disjoint = (self.interval_months == 0
+            && self.step_months == 0
+            && self.step_ms >= self.interval_ms)
+            || (self.step_months == self.interval_months && self.step_ms == self.interval_ms);
+        if !disjoint || s > e {
+            return false;
+        }
+        // the last window starting at or before s (after s, when left-open)
+        let (mut lo, mut hi) = (0usize, self.count);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let ws = self.window(mid).0;
+            if ws < s || (!self.left_open && ws == s) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if lo == 0 {
+            return false;
+        }
+        let (ws, we) = self.window(lo - 1);
+        if self.left_open {
+            ws < s && e <= we
+        } else {
+            ws <= s && e < we
+        }
+    }
+
     /// Window k: (start, end) with end clipped to the range end.
     fn window(&self, k: usize) -> (i64, i64) {
         let ws = self.window_start(k).unwrap_or(self.end);
@@ -1591,7 +1650,7 @@ impl AggStream {
             times.push(time);
             for ((acc, sets), b) in self.accs.iter_mut().zip(&self.datasets).zip(&mut builders) {
                 acc.reset();
-                for (ts, col) in sets {
+                for (ts, col, sums) in sets {
                     let (lo, hi) = match bounds {
                         None => (0, ts.len()),
                         Some((ws, we, false)) => (
@@ -1604,6 +1663,21 @@ impl AggStream {
                         ),
                     };
                     acc.update_sorted(ts, col, lo..hi.max(lo));
+                    // summaries lie wholly inside one window (see `WindowPlan::holds`)
+                    let (slo, shi) = match bounds {
+                        None => (0, sums.len()),
+                        Some((ws, we, false)) => (
+                            sums.partition_point(|c| c.start < ws),
+                            sums.partition_point(|c| c.start < we),
+                        ),
+                        Some((ws, we, true)) => (
+                            sums.partition_point(|c| c.start <= ws),
+                            sums.partition_point(|c| c.start <= we),
+                        ),
+                    };
+                    for c in &sums[slo..shi.max(slo)] {
+                        acc.merge_summary(c);
+                    }
                 }
                 b.push(acc.result().as_ref());
             }

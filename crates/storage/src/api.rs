@@ -1,6 +1,8 @@
 //! Plain data types of the engine's public API.
 
-use model::{ColumnData, CompressionType, MeasurementSchema, PartialPath, TSDataType, TSEncoding};
+use model::{
+    ColumnData, CompressionType, MeasurementSchema, PartialPath, TSDataType, TSEncoding, Value,
+};
 
 /// An inclusive time range `[start, end]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +43,39 @@ pub struct SeriesData {
     pub times: Vec<i64>,
     /// Values, `times.len()` long, of the series' physical type.
     pub values: ColumnData,
+}
+
+/// The statistics of a run of points (a flushed chunk) that aggregation may use in place of
+/// the points themselves: no other point of the series lies inside `[start, end]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChunkSummary {
+    /// Time of the first point.
+    pub start: i64,
+    /// Time of the last point.
+    pub end: i64,
+    /// Number of points.
+    pub count: u64,
+    /// Sum of the values (numeric and BOOLEAN series).
+    pub sum: Option<f64>,
+    /// Smallest value (numeric series).
+    pub min: Option<Value>,
+    /// Largest value (numeric series).
+    pub max: Option<Value>,
+    /// Value at `start`.
+    pub first: Value,
+    /// Value at `end`.
+    pub last: Value,
+}
+
+/// One series read for aggregation: the points of `data` plus runs of points described only
+/// by their statistics (`summaries`, ascending and disjoint, none overlapping a point of
+/// `data`). Together they are exactly what `Engine::read_series` returns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SummarizedSeries {
+    /// Points not covered by a summary.
+    pub data: SeriesData,
+    /// Chunk statistics, ascending by time.
+    pub summaries: Vec<ChunkSummary>,
 }
 
 /// One database as listed by SHOW DATABASES.

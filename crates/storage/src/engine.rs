@@ -1366,6 +1366,36 @@ impl Engine {
         })
     }
 
+    /// Reads one series for aggregation (see [`SummarizedSeries`]): flushed chunks that no
+    /// other point overlaps, inside the range and accepted by `usable(start, end)`, come back
+    /// as their statistics instead of their points. Deletions and TTL apply as in
+    /// [`Engine::read_series`].
+    pub fn read_series_summarized(
+        &self,
+        path: &PartialPath,
+        range: TimeRange,
+        usable: &dyn Fn(i64, i64) -> bool,
+    ) -> Result<SummarizedSeries> {
+        let (r, region) = self.resolve_for_read(path)?;
+        let mut range = range;
+        if let Some(ttl) = r.ttl {
+            range.start = range.start.max(model::time::now_ms().saturating_sub(ttl));
+        }
+        let dt = r.info.schema.data_type;
+        Ok(match region {
+            Some(region) => {
+                region.read_series_summarized(&r.device, &r.measurement, dt, range, usable)?
+            }
+            None => SummarizedSeries {
+                data: SeriesData {
+                    times: Vec::new(),
+                    values: ColumnData::empty(dt),
+                },
+                summaries: Vec::new(),
+            },
+        })
+    }
+
     /// The latest point of a series (None when it has no data).
     pub fn last_point(&self, path: &PartialPath) -> Result<Option<(i64, Value)>> {
         let (r, region) = self.resolve_for_read(path)?;

@@ -30,7 +30,8 @@ mod users;
 mod wal;
 
 pub use api::{
-    AlterOp, DatabaseInfo, DeviceInfo, NodeKind, SeriesData, SeriesInfo, TimeRange, TimeseriesSpec,
+    AlterOp, ChunkSummary, DatabaseInfo, DeviceInfo, NodeKind, SeriesData, SeriesInfo,
+    SummarizedSeries, TimeRange, TimeseriesSpec,
 };
 pub use config::{StorageConfig, WalMode};
 pub use engine::Engine;

@@ -3,7 +3,7 @@
 //!
 //! Lock order: flush lock → region state → sealed memtable → file list.
 
-use crate::api::{SeriesData, TimeRange};
+use crate::api::{ChunkSummary, SeriesData, SummarizedSeries, TimeRange};
 use crate::config::WalMode;
 use crate::fileset::{fallback_schema, CompactionPolicy, FileSet};
 use crate::memtable::{merge_newest_wins, MemTable};
@@ -231,6 +231,94 @@ impl DataRegion {
             sources.push(w);
         }
         Ok(merge_newest_wins(sources, phys))
+    }
+
+    /// Reads one series for aggregation: the chunks of flushed files that no other point
+    /// of the series overlaps (no other chunk, no memtable point, no deletion), that lie
+    /// inside `range` and for which `usable(start, end)` holds come back as statistics and
+    /// are not decoded; every other point is read and merged as [`DataRegion::read_series`]
+    /// does.
+    pub(crate) fn read_series_summarized(
+        &self,
+        device: &PartialPath,
+        measurement: &str,
+        data_type: TSDataType,
+        range: TimeRange,
+        usable: &dyn Fn(i64, i64) -> bool,
+    ) -> Result<SummarizedSeries> {
+        let phys = data_type.physical();
+        if range.is_empty() {
+            return Ok(SummarizedSeries {
+                data: SeriesData {
+                    times: Vec::new(),
+                    values: ColumnData::empty(phys),
+                },
+                summaries: Vec::new(),
+            });
+        }
+        let (sealed, files, working) =
+            self.snapshot(device, measurement, phys, |buf| buf.read(range));
+        let dev = device.to_string();
+        let mut mems: Vec<SeriesData> = sealed
+            .iter()
+            .filter_map(|s| read_mem(&s.mem, device, measurement, phys, range))
+            .collect();
+        mems.extend(working);
+        // every chunk of the series in range: (start, end, file index, offset, candidate)
+        let mut chunks: Vec<(i64, i64, usize, u64, Option<ChunkSummary>)> = Vec::new();
+        for (fi, f) in files.iter().enumerate() {
+            let Some((cms, dels)) = f.plain_chunks(&dev, measurement, range, phys)? else {
+                continue;
+            };
+            for c in cms {
+                let (s, e) = (c.statistics.start_time, c.statistics.end_time);
+                let candidate = (range.start <= s
+                    && e <= range.end
+                    && !dels.iter().any(|d| d.start <= e && s <= d.end)
+                    && usable(s, e))
+                .then(|| crate::tsfiles::summary_of(&c.statistics))
+                .flatten();
+                chunks.push((s, e, fi, c.offset, candidate));
+            }
+        }
+        chunks.sort_by_key(|c| (c.0, c.1));
+        let mem_hit = |s: i64, e: i64| {
+            mems.iter().any(|m| {
+                let i = m.times.partition_point(|&t| t < s);
+                m.times.get(i).is_some_and(|&t| t <= e)
+            })
+        };
+        let mut summaries = Vec::new();
+        let mut skip: Vec<HashSet<u64>> = vec![HashSet::new(); files.len()];
+        let mut max_end = i64::MIN;
+        for i in 0..chunks.len() {
+            let (s, e, fi, off, _) = chunks[i];
+            let overlaps_prev = i > 0 && max_end >= s;
+            let overlaps_next = chunks.get(i + 1).is_some_and(|n| n.0 <= e);
+            max_end = max_end.max(e);
+            if overlaps_prev || overlaps_next || mem_hit(s, e) {
+                continue;
+            }
+            if let Some(sum) = chunks[i].4.take() {
+                summaries.push(sum);
+                skip[fi].insert(off);
+            }
+        }
+        let mut sources = Vec::new();
+        for (fi, f) in files.iter().enumerate() {
+            let sk = &skip[fi];
+            let d = f.read_skipping(&dev, measurement, range, phys, &self.files.stats, &|c| {
+                sk.contains(&c.offset)
+            })?;
+            if let Some(d) = d.filter(|d| !d.times.is_empty()) {
+                sources.push(d);
+            }
+        }
+        sources.extend(mems);
+        Ok(SummarizedSeries {
+            data: merge_newest_wins(sources, phys),
+            summaries,
+        })
     }
 
     /// The latest point of a series.

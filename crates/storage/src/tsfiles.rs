@@ -8,11 +8,11 @@
 //! is always complete; leftovers of a crash (`.tmp`) are removed at start-up and files that
 //! still fail to open are moved into `<data>/corrupted/` with a warning.
 
-use crate::api::{SeriesData, TimeRange};
+use crate::api::{ChunkSummary, SeriesData, TimeRange};
 use crate::codec::sync_dir;
 use crate::memtable::merge_newest_wins;
 use crate::mods::{append_mods, mods_path, read_mods, Deletion};
-use model::{Bitmap, ColumnData, Error, MeasurementSchema, Result, TSDataType};
+use model::{Bitmap, ColumnData, Error, MeasurementSchema, Result, TSDataType, Value};
 use parking_lot::RwLock;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tsfile::device::DeviceId;
+use tsfile::metadata::ChunkMetadata;
 use tsfile::reader::TsFileReader;
 use tsfile::writer::{AlignedColumn, SeriesInput, TsFileWriter, WriterOptions};
 
@@ -207,6 +208,68 @@ impl TsFileHandle {
         phys: TSDataType,
         stats: &ReadStats,
     ) -> Result<Option<SeriesData>> {
+        self.read_skipping(device, measurement, range, phys, stats, &|_| false)
+    }
+
+    /// The chunks of a non-aligned series of type `phys` that overlap `range`, with the
+    /// deletions this file records for it; `None` when the file has no such series (or
+    /// holds it aligned or with another type).
+    pub(crate) fn plain_chunks(
+        &self,
+        device: &str,
+        measurement: &str,
+        range: TimeRange,
+        phys: TSDataType,
+    ) -> Result<Option<(Vec<ChunkMetadata>, Vec<TimeRange>)>> {
+        let Some((lo, hi, dev)) = self.devices.get(device) else {
+            return Ok(None);
+        };
+        if range.start > *hi || range.end < *lo || !self.reader.may_contain(dev, measurement) {
+            return Ok(None);
+        }
+        let series = self.reader.device_series(dev)?;
+        if series.iter().any(|s| s.is_aligned_time()) {
+            return Ok(None);
+        }
+        let Some(meta) = series.into_iter().find(|s| s.measurement == measurement) else {
+            return Ok(None);
+        };
+        if meta.is_aligned_value() || meta.data_type.map(|t| t.physical()) != Some(phys) {
+            return Ok(None);
+        }
+        let chunks = meta
+            .chunks
+            .into_iter()
+            .filter(|c| {
+                c.statistics.count > 0
+                    && c.statistics.end_time >= range.start
+                    && c.statistics.start_time <= range.end
+            })
+            .collect();
+        Ok(Some((chunks, self.deletions_of(device, measurement))))
+    }
+
+    /// This file's deletions of one series.
+    fn deletions_of(&self, device: &str, measurement: &str) -> Vec<TimeRange> {
+        let key = format!("{device}.{measurement}");
+        self.mods
+            .read()
+            .iter()
+            .filter(|d| d.series == key)
+            .map(|d| d.range)
+            .collect()
+    }
+
+    /// As [`TsFileHandle::read`], without decoding the chunks `skip` selects.
+    pub(crate) fn read_skipping(
+        &self,
+        device: &str,
+        measurement: &str,
+        range: TimeRange,
+        phys: TSDataType,
+        stats: &ReadStats,
+        skip: &dyn Fn(&ChunkMetadata) -> bool,
+    ) -> Result<Option<SeriesData>> {
         let Some((lo, hi, dev)) = self.devices.get(device) else {
             return Ok(None);
         };
@@ -234,7 +297,11 @@ impl TsFileHandle {
             .chunks_read
             .fetch_add(meta.chunks.len() as u64 - skipped, Ordering::Relaxed);
         let trange = tsfile::reader::TimeRange::new(range.start, range.end);
-        let Some(data) = self.reader.read_series(dev, measurement, trange)? else {
+        let series = self.reader.device_series(dev)?;
+        let Some(data) = self
+            .reader
+            .read_series_skipping(&series, measurement, trange, skip)?
+        else {
             return Ok(None);
         };
         if data.values.data.data_type() != phys {
@@ -244,14 +311,7 @@ impl TsFileHandle {
             times: data.times,
             values: data.values.data,
         };
-        let key = format!("{device}.{measurement}");
-        let dels: Vec<TimeRange> = self
-            .mods
-            .read()
-            .iter()
-            .filter(|d| d.series == key)
-            .map(|d| d.range)
-            .collect();
+        let dels = self.deletions_of(device, measurement);
         if !dels.is_empty() {
             out = remove_ranges(out, &dels);
         }
@@ -268,6 +328,91 @@ impl TsFileHandle {
             }
         }
     }
+}
+
+/// The summary of a chunk from its statistics; `None` for statistics that keep no values
+/// (BLOB), which aggregation cannot use.
+pub(crate) fn summary_of(s: &tsfile::statistics::Statistics) -> Option<ChunkSummary> {
+    use tsfile::statistics::StatValues as S;
+    let (sum, min, max, first, last) = match &s.values {
+        S::Boolean { first, last, sum } => (
+            Some(*sum as f64),
+            None,
+            None,
+            Value::Boolean(*first),
+            Value::Boolean(*last),
+        ),
+        S::Int32 {
+            min,
+            max,
+            first,
+            last,
+            sum,
+        } => (
+            Some(*sum as f64),
+            Some(Value::Int32(*min)),
+            Some(Value::Int32(*max)),
+            Value::Int32(*first),
+            Value::Int32(*last),
+        ),
+        S::Int64 {
+            min,
+            max,
+            first,
+            last,
+            sum,
+        } => (
+            Some(*sum),
+            Some(Value::Int64(*min)),
+            Some(Value::Int64(*max)),
+            Value::Int64(*first),
+            Value::Int64(*last),
+        ),
+        S::Float {
+            min,
+            max,
+            first,
+            last,
+            sum,
+        } => (
+            Some(*sum),
+            Some(Value::Float(*min)),
+            Some(Value::Float(*max)),
+            Value::Float(*first),
+            Value::Float(*last),
+        ),
+        S::Double {
+            min,
+            max,
+            first,
+            last,
+            sum,
+        } => (
+            Some(*sum),
+            Some(Value::Double(*min)),
+            Some(Value::Double(*max)),
+            Value::Double(*first),
+            Value::Double(*last),
+        ),
+        S::Text { first, last } | S::String { first, last, .. } => (
+            None,
+            None,
+            None,
+            Value::Text(first.clone()),
+            Value::Text(last.clone()),
+        ),
+        S::Blob | S::Time => return None,
+    };
+    Some(ChunkSummary {
+        start: s.start_time,
+        end: s.end_time,
+        count: s.count,
+        sum,
+        min,
+        max,
+        first,
+        last,
+    })
 }
 
 /// Keeps the points outside every range.

@@ -645,3 +645,66 @@ fn load_aligned_device_with_nulls() {
         ColumnData::Binary(vec![b"a".to_vec(), b"b".to_vec()])
     );
 }
+
+/// Aggregation reads: chunks no other point overlaps come back as statistics, everything
+/// else as points, and together they are exactly the full read.
+#[test]
+fn summarized_reads_cover_exactly_the_full_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = open_nc(dir.path());
+    write(&e, "root.sg.d", 0, 1000, 1.0); // A: a memtable point will land inside
+    e.flush().unwrap();
+    write(&e, "root.sg.d", 1000, 1000, 1.0); // B: an unsequence file will overlap
+    e.flush().unwrap();
+    write(&e, "root.sg.d", 2000, 1000, 1.0); // C: a deletion will cut it
+    e.flush().unwrap();
+    write(&e, "root.sg.d", 3000, 1000, 1.0); // D: clean
+    e.flush().unwrap();
+    write(&e, "root.sg.d", 4000, 1000, 1.0); // E: clean, cut by the query range below
+    e.flush().unwrap();
+    write(&e, "root.sg.d", 1500, 10, -1.0); // out of order -> unsequence file
+    e.flush().unwrap();
+    e.delete_data(&[pat("root.sg.d.a")], TimeRange::new(2500, 2509))
+        .unwrap();
+    write(&e, "root.sg.d", 500, 1, 7.0); // memtable, inside A
+
+    let full_sum = |d: &storage::SeriesData| match &d.values {
+        ColumnData::Double(v) => v.iter().sum::<f64>(),
+        other => panic!("{other:?}"),
+    };
+    for (range, want_clean) in [
+        (TimeRange::ALL, vec![(3000, 3999), (4000, 4999)]),
+        (TimeRange::new(0, 4500), vec![(3000, 3999)]),
+        (TimeRange::new(3500, 3600), vec![]),
+    ] {
+        let full = e.read_series(&p("root.sg.d.a"), range).unwrap();
+        let s = e
+            .read_series_summarized(&p("root.sg.d.a"), range, &|_, _| true)
+            .unwrap();
+        let got: Vec<(i64, i64)> = s.summaries.iter().map(|c| (c.start, c.end)).collect();
+        assert_eq!(got, want_clean, "{range:?}");
+        let count: u64 =
+            s.data.times.len() as u64 + s.summaries.iter().map(|c| c.count).sum::<u64>();
+        assert_eq!(count, full.times.len() as u64, "{range:?}");
+        let sum = full_sum(&s.data) + s.summaries.iter().map(|c| c.sum.unwrap()).sum::<f64>();
+        assert_eq!(sum, full_sum(&full), "{range:?}");
+        for c in &s.summaries {
+            assert!(!s.data.times.iter().any(|t| (c.start..=c.end).contains(t)));
+            assert_eq!(c.first, Value::Double(c.start as f64));
+            assert_eq!(c.max, Some(Value::Double(c.end as f64)));
+        }
+        let kept: Vec<i64> = full
+            .times
+            .iter()
+            .copied()
+            .filter(|t| !s.summaries.iter().any(|c| (c.start..=c.end).contains(t)))
+            .collect();
+        assert_eq!(s.data.times, kept, "{range:?}");
+        // a caller that can use no chunk gets the full read
+        let none = e
+            .read_series_summarized(&p("root.sg.d.a"), range, &|_, _| false)
+            .unwrap();
+        assert!(none.summaries.is_empty());
+        assert_eq!(none.data, full);
+    }
+}

@@ -806,6 +806,19 @@ impl<R: ReadAt> TsFileReader<R> {
         measurement: &str,
         range: TimeRange,
     ) -> Result<Option<SeriesData>> {
+        self.read_series_skipping(series, measurement, range, &|_| false)
+    }
+
+    /// As [`TsFileReader::read_series_in`], leaving out the chunks of a non-aligned series
+    /// for which `skip` is true (a caller that uses their statistics instead of their points
+    /// need not decode them). Aligned series ignore `skip`.
+    pub fn read_series_skipping(
+        &self,
+        series: &[TimeseriesMetadata],
+        measurement: &str,
+        range: TimeRange,
+        skip: &dyn Fn(&ChunkMetadata) -> bool,
+    ) -> Result<Option<SeriesData>> {
         let Some(meta) = series
             .iter()
             .find(|s| s.measurement == measurement && !s.is_aligned_time())
@@ -832,6 +845,7 @@ impl<R: ReadAt> TsFileReader<R> {
         for cm in &meta.chunks {
             if cm.statistics.count == 0
                 || !range.overlaps(cm.statistics.start_time, cm.statistics.end_time)
+                || skip(cm)
             {
                 continue;
             }
