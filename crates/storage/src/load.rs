@@ -5,13 +5,24 @@
 //! of its first chunk (aligned devices become aligned); the points are then written through
 //! the normal insert path, so the WAL covers them and the next flush places them in the
 //! sequence or unsequence space by IoTDB's rule.
+//!
+//! Deletions recorded beside the file (IoTDB 1.x `<file>.mods`, IoTDB 2.x `<file>.mods2`,
+//! read by [`crate::mods::read_load_deletions`]) are honoured: each applies to every series its
+//! path pattern matches, and (1.x) only to the chunks whose header lies before the deletion's
+//! file offset, as IoTDB's `ModificationUtils` does. Deleted points of a non-aligned series are
+//! not inserted; in an aligned device a deleted cell becomes null and a row left with no value
+//! is not inserted. The mods are read before anything is written, so a corrupt one fails the
+//! LOAD of that file without touching the engine.
+//!
+//! It must not write the loaded file or its sidecars.
 
-use crate::api::TimeseriesSpec;
+use crate::api::{TimeRange as DelRange, TimeseriesSpec};
 use crate::engine::Engine;
+use crate::mods::{read_load_deletions, LoadDeletion};
 use model::{Bitmap, Column, Error, InsertTablet, PartialPath, Result, TSDataType};
 use std::path::Path;
-use tsfile::metadata::TimeseriesMetadata;
-use tsfile::reader::{TimeRange, TsFileReader};
+use tsfile::metadata::{ChunkMetadata, TimeseriesMetadata};
+use tsfile::reader::{AlignedData, TimeRange, TsFileReader};
 
 /// Rows per insert when replaying a loaded series.
 const BATCH_ROWS: usize = 64 * 1024;
@@ -60,18 +71,85 @@ fn spec_of(
 /// Rows `lo..hi` of a column.
 fn slice(c: &Column, lo: usize, hi: usize) -> Column {
     let idx: Vec<usize> = (lo..hi).collect();
+    select_rows(c, &idx)
+}
+
+/// The rows `idx` (in range, in this order) of a column.
+fn select_rows(c: &Column, idx: &[usize]) -> Column {
     let nulls = c.nulls.as_ref().map(|n| {
-        let mut b = Bitmap::new(hi - lo);
-        for i in lo..hi {
-            if n.get(i) {
-                b.set(i - lo);
+        let mut b = Bitmap::new(idx.len());
+        for (k, i) in idx.iter().enumerate() {
+            if n.get(*i) {
+                b.set(k);
             }
         }
         b
     });
     Column {
-        data: crate::tsfiles::gather(&c.data, &idx),
+        data: crate::tsfiles::gather(&c.data, idx),
         nulls,
+    }
+}
+
+/// True if `t` lies in one of `ranges`.
+fn deleted(ranges: &[DelRange], t: i64) -> bool {
+    ranges.iter().any(|r| r.contains(t))
+}
+
+/// The time ranges of `dels` that apply to the chunk whose header is at `chunk_offset`.
+fn ranges_at(dels: &[&LoadDeletion], chunk_offset: u64) -> Vec<DelRange> {
+    dels.iter()
+        .filter(|d| d.applies_to_chunk(chunk_offset))
+        .map(|d| d.range)
+        .filter(|r| !r.is_empty())
+        .collect()
+}
+
+/// The deletions whose pattern matches the series `path`.
+fn matching<'a>(dels: &'a [LoadDeletion], path: &PartialPath) -> Vec<&'a LoadDeletion> {
+    dels.iter().filter(|d| d.pattern.matches(path)).collect()
+}
+
+/// A copy of `meta` keeping only the chunks for which `keep` is true.
+fn with_chunks(
+    meta: &TimeseriesMetadata,
+    keep: impl Fn(&ChunkMetadata) -> bool,
+) -> TimeseriesMetadata {
+    let mut m = meta.clone();
+    m.chunks.retain(|c| keep(c));
+    m
+}
+
+/// Nulls the cells of aligned `rows` that `ranges` (one list per column) delete, then drops
+/// rows left without any value.
+fn apply_aligned(rows: AlignedData, ranges: &[Vec<DelRange>]) -> AlignedData {
+    if ranges.iter().all(|r| r.is_empty()) {
+        return rows;
+    }
+    let n = rows.times.len();
+    let mut columns = rows.columns;
+    for (c, rs) in columns.iter_mut().zip(ranges) {
+        if rs.is_empty() {
+            continue;
+        }
+        for (i, t) in rows.times.iter().enumerate() {
+            if deleted(rs, *t) && !c.is_null(i) {
+                c.nulls.get_or_insert_with(|| Bitmap::new(n)).set(i);
+            }
+        }
+    }
+    let keep: Vec<usize> = (0..n)
+        .filter(|i| columns.iter().any(|c| !c.is_null(*i)))
+        .collect();
+    if keep.len() == n {
+        return AlignedData {
+            times: rows.times,
+            columns,
+        };
+    }
+    AlignedData {
+        times: keep.iter().map(|i| rows.times[*i]).collect(),
+        columns: columns.iter().map(|c| select_rows(c, &keep)).collect(),
     }
 }
 
@@ -110,6 +188,7 @@ fn insert(
 /// Loads one file; returns (devices, points).
 pub(crate) fn load_file(engine: &Engine, path: &Path) -> Result<(usize, u64)> {
     let reader = TsFileReader::open(path)?;
+    let deletions = read_load_deletions(path)?;
     let mut devices = 0;
     let mut points = 0;
     for (dev, series) in reader.all_series()? {
@@ -146,35 +225,187 @@ pub(crate) fn load_file(engine: &Engine, path: &Path) -> Result<(usize, u64)> {
         }
         // data
         if aligned {
-            let names: Vec<&str> = values.iter().map(|(s, _)| s.measurement.as_str()).collect();
-            if let Some(rows) = reader.read_aligned(&dev, &names, TimeRange::ALL)? {
-                let ms: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-                let types: Vec<TSDataType> = values.iter().map(|(_, t)| *t).collect();
-                points += insert(
-                    engine,
-                    &device,
-                    &ms,
-                    &types,
-                    &rows.times,
-                    &rows.columns,
-                    true,
-                )?;
-            }
+            points += load_aligned(engine, &reader, &device, &series, &values, &deletions)?;
         } else {
             for (s, dt) in &values {
-                if let Some(d) = reader.read_series(&dev, &s.measurement, TimeRange::ALL)? {
-                    points += insert(
-                        engine,
-                        &device,
-                        std::slice::from_ref(&s.measurement),
-                        &[*dt],
-                        &d.times,
-                        std::slice::from_ref(&d.values),
-                        false,
-                    )?;
-                }
+                points += load_series(engine, &reader, &device, &series, s, *dt, &deletions)?;
             }
         }
     }
     Ok((devices, points))
+}
+
+/// Loads one non-aligned series with the deletions that match it applied.
+fn load_series(
+    engine: &Engine,
+    reader: &TsFileReader<std::fs::File>,
+    device: &PartialPath,
+    series: &[TimeseriesMetadata],
+    s: &TimeseriesMetadata,
+    dt: TSDataType,
+    deletions: &[LoadDeletion],
+) -> Result<u64> {
+    let dels = matching(deletions, &device.child(&s.measurement));
+    let mut chunks: Vec<&ChunkMetadata> = s.chunks.iter().collect();
+    chunks.sort_by_key(|c| c.offset);
+    let per_chunk: Vec<Vec<DelRange>> = chunks.iter().map(|c| ranges_at(&dels, c.offset)).collect();
+    // Usually every chunk sees the same deletions (they came after the file was sealed):
+    // one merged read. Otherwise chunk by chunk in file order, so a later chunk still
+    // overwrites an earlier one at equal times, as the merged read would.
+    let pieces: Vec<(Option<u64>, &[DelRange])> = if per_chunk.windows(2).all(|w| w[0] == w[1]) {
+        vec![(None, per_chunk.first().map_or(&[][..], |r| &r[..]))]
+    } else {
+        chunks
+            .iter()
+            .zip(&per_chunk)
+            .map(|(c, r)| (Some(c.offset), &r[..]))
+            .collect()
+    };
+    let mut points = 0;
+    for (only, ranges) in pieces {
+        let data = match only {
+            None => reader.read_series_in(series, &s.measurement, TimeRange::ALL)?,
+            Some(off) => {
+                let one = with_chunks(s, |c| c.offset == off);
+                reader.read_series_in(std::slice::from_ref(&one), &s.measurement, TimeRange::ALL)?
+            }
+        };
+        let Some(d) = data else { continue };
+        let (times, values) = if ranges.is_empty() {
+            (d.times, d.values)
+        } else {
+            let keep: Vec<usize> = (0..d.times.len())
+                .filter(|i| !deleted(ranges, d.times[*i]))
+                .collect();
+            let times = keep.iter().map(|i| d.times[*i]).collect();
+            (times, select_rows(&d.values, &keep))
+        };
+        points += insert(
+            engine,
+            device,
+            std::slice::from_ref(&s.measurement),
+            &[dt],
+            &times,
+            std::slice::from_ref(&values),
+            false,
+        )?;
+    }
+    Ok(points)
+}
+
+/// Loads an aligned device with the deletions that match its columns applied.
+fn load_aligned(
+    engine: &Engine,
+    reader: &TsFileReader<std::fs::File>,
+    device: &PartialPath,
+    series: &[TimeseriesMetadata],
+    values: &[(&TimeseriesMetadata, TSDataType)],
+    deletions: &[LoadDeletion],
+) -> Result<u64> {
+    let names: Vec<&str> = values.iter().map(|(s, _)| s.measurement.as_str()).collect();
+    let ms: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let types: Vec<TSDataType> = values.iter().map(|(_, t)| *t).collect();
+    let dels: Vec<Vec<&LoadDeletion>> = names
+        .iter()
+        .map(|n| matching(deletions, &device.child(n)))
+        .collect();
+    let Some(time) = series.iter().find(|s| s.is_aligned_time()) else {
+        return Ok(0);
+    };
+    let mut tchunks: Vec<&ChunkMetadata> = time.chunks.iter().collect();
+    tchunks.sort_by_key(|c| c.offset);
+    // One chunk group per time chunk: its value chunks lie between it and the next time
+    // chunk. Per group, the ranges each column's value chunk is subject to.
+    let bounds: Vec<(u64, u64)> = tchunks
+        .iter()
+        .enumerate()
+        .map(|(g, c)| (c.offset, tchunks.get(g + 1).map_or(u64::MAX, |n| n.offset)))
+        .collect();
+    let per_group: Vec<Vec<Vec<DelRange>>> = bounds
+        .iter()
+        .map(|(lo, hi)| {
+            values
+                .iter()
+                .zip(&dels)
+                .map(|((s, _), d)| {
+                    s.chunks
+                        .iter()
+                        .find(|c| c.offset > *lo && c.offset < *hi)
+                        .map(|c| ranges_at(d, c.offset))
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .collect();
+    let mut reads: Vec<(Option<AlignedData>, &[Vec<DelRange>])> = Vec::new();
+    if per_group.windows(2).all(|w| w[0] == w[1]) {
+        let rows = reader.read_aligned_in(series, &names, TimeRange::ALL)?;
+        reads.push((rows, per_group.first().map_or(&[][..], |r| &r[..])));
+    } else {
+        // group by group in file order (a later group overwrites an earlier one)
+        for ((lo, hi), ranges) in bounds.iter().zip(&per_group) {
+            let mut part = vec![with_chunks(time, |c| c.offset == *lo)];
+            for (s, _) in values {
+                part.push(with_chunks(s, |c| c.offset > *lo && c.offset < *hi));
+            }
+            let rows = reader.read_aligned_in(&part, &names, TimeRange::ALL)?;
+            reads.push((rows, &ranges[..]));
+        }
+    }
+    let mut points = 0;
+    for (rows, ranges) in reads {
+        let Some(rows) = rows else { continue };
+        let rows = apply_aligned(rows, ranges);
+        points += insert(
+            engine,
+            device,
+            &ms,
+            &types,
+            &rows.times,
+            &rows.columns,
+            true,
+        )?;
+    }
+    Ok(points)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::ColumnData;
+
+    #[test]
+    fn aligned_cells_deleted_and_empty_rows_dropped() {
+        let mut yn = Bitmap::new(4);
+        yn.set(0);
+        let rows = AlignedData {
+            times: vec![1, 2, 3, 4],
+            columns: vec![
+                Column::new(ColumnData::Int64(vec![10, 20, 30, 40])),
+                Column {
+                    data: ColumnData::Int32(vec![0, 2, 3, 4]),
+                    nulls: Some(yn),
+                },
+            ],
+        };
+        // x loses 1..=2, y loses 2..=3: row 1 had only x (now gone), row 2 has nothing left
+        let out = apply_aligned(
+            rows.clone(),
+            &[vec![DelRange::new(1, 2)], vec![DelRange::new(2, 3)]],
+        );
+        assert_eq!(out.times, vec![3, 4]);
+        assert_eq!(out.columns[0].data, ColumnData::Int64(vec![30, 40]));
+        assert!(!out.columns[0].is_null(0) && !out.columns[0].is_null(1));
+        assert!(out.columns[1].is_null(0) && !out.columns[1].is_null(1));
+        assert_eq!(out.columns[1].value(1), Some(model::Value::Int32(4)));
+        // no ranges: unchanged
+        assert_eq!(apply_aligned(rows.clone(), &[vec![], vec![]]), rows);
+        // an empty range deletes nothing
+        let d = LoadDeletion {
+            pattern: model::PathPattern::parse("root.**").unwrap(),
+            range: DelRange::new(5, 1),
+            file_offset: None,
+        };
+        assert!(ranges_at(&[&d], 100).is_empty());
+    }
 }
