@@ -1348,14 +1348,23 @@ impl Engine {
         Ok((r, region))
     }
 
-    /// Reads one series (path or `device.alias`) in an inclusive time range: ascending
-    /// unique times, newest write wins, deletions and TTL applied.
-    pub fn read_series(&self, path: &PartialPath, range: TimeRange) -> Result<SeriesData> {
+    /// Resolves a series for a read and narrows `range` by its database's TTL.
+    fn resolve_range(
+        &self,
+        path: &PartialPath,
+        mut range: TimeRange,
+    ) -> Result<(crate::schema::Resolved, Option<Arc<DataRegion>>, TimeRange)> {
         let (r, region) = self.resolve_for_read(path)?;
-        let mut range = range;
         if let Some(ttl) = r.ttl {
             range.start = range.start.max(model::time::now_ms().saturating_sub(ttl));
         }
+        Ok((r, region, range))
+    }
+
+    /// Reads one series (path or `device.alias`) in an inclusive time range: ascending
+    /// unique times, newest write wins, deletions and TTL applied.
+    pub fn read_series(&self, path: &PartialPath, range: TimeRange) -> Result<SeriesData> {
+        let (r, region, range) = self.resolve_range(path, range)?;
         let dt = r.info.schema.data_type;
         Ok(match region {
             Some(region) => region.read_series(&r.device, &r.measurement, dt, range)?,
@@ -1376,11 +1385,7 @@ impl Engine {
         range: TimeRange,
         usable: &dyn Fn(i64, i64) -> bool,
     ) -> Result<SummarizedSeries> {
-        let (r, region) = self.resolve_for_read(path)?;
-        let mut range = range;
-        if let Some(ttl) = r.ttl {
-            range.start = range.start.max(model::time::now_ms().saturating_sub(ttl));
-        }
+        let (r, region, range) = self.resolve_range(path, range)?;
         let dt = r.info.schema.data_type;
         Ok(match region {
             Some(region) => {

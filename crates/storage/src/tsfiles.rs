@@ -334,6 +334,17 @@ impl TsFileHandle {
 /// (BLOB), which aggregation cannot use.
 pub(crate) fn summary_of(s: &tsfile::statistics::Statistics) -> Option<ChunkSummary> {
     use tsfile::statistics::StatValues as S;
+    macro_rules! numeric {
+        ($min:expr, $max:expr, $first:expr, $last:expr, $sum:expr, $v:path) => {
+            (
+                Some($sum as f64),
+                Some($v(*$min)),
+                Some($v(*$max)),
+                $v(*$first),
+                $v(*$last),
+            )
+        };
+    }
     let (sum, min, max, first, last) = match &s.values {
         S::Boolean { first, last, sum } => (
             Some(*sum as f64),
@@ -348,52 +359,28 @@ pub(crate) fn summary_of(s: &tsfile::statistics::Statistics) -> Option<ChunkSumm
             first,
             last,
             sum,
-        } => (
-            Some(*sum as f64),
-            Some(Value::Int32(*min)),
-            Some(Value::Int32(*max)),
-            Value::Int32(*first),
-            Value::Int32(*last),
-        ),
+        } => numeric!(min, max, first, last, *sum, Value::Int32),
         S::Int64 {
             min,
             max,
             first,
             last,
             sum,
-        } => (
-            Some(*sum),
-            Some(Value::Int64(*min)),
-            Some(Value::Int64(*max)),
-            Value::Int64(*first),
-            Value::Int64(*last),
-        ),
+        } => numeric!(min, max, first, last, *sum, Value::Int64),
         S::Float {
             min,
             max,
             first,
             last,
             sum,
-        } => (
-            Some(*sum),
-            Some(Value::Float(*min)),
-            Some(Value::Float(*max)),
-            Value::Float(*first),
-            Value::Float(*last),
-        ),
+        } => numeric!(min, max, first, last, *sum, Value::Float),
         S::Double {
             min,
             max,
             first,
             last,
             sum,
-        } => (
-            Some(*sum),
-            Some(Value::Double(*min)),
-            Some(Value::Double(*max)),
-            Value::Double(*first),
-            Value::Double(*last),
-        ),
+        } => numeric!(min, max, first, last, *sum, Value::Double),
         S::Text { first, last } | S::String { first, last, .. } => (
             None,
             None,

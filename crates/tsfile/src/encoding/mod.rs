@@ -104,38 +104,10 @@ impl ValueSlice<'_> {
     }
 }
 
-/// True if this crate can write and read `encoding` for values of `data_type`.
+/// True if this crate can write and read `encoding` for values of `data_type`: every
+/// combination IoTDB accepts for a series (`model::TSEncoding::supports`).
 pub fn is_implemented(encoding: TSEncoding, data_type: TSDataType) -> bool {
-    use TSDataType as T;
-    use TSEncoding as E;
-    match data_type.physical() {
-        T::Boolean => matches!(encoding, E::Plain | E::Rle),
-        T::Int32 | T::Int64 => matches!(
-            encoding,
-            E::Plain
-                | E::Rle
-                | E::Ts2Diff
-                | E::Gorilla
-                | E::Zigzag
-                | E::Chimp
-                | E::Sprintz
-                | E::Rlbe
-                | E::Freq
-        ),
-        T::Float | T::Double => matches!(
-            encoding,
-            E::Plain
-                | E::Rle
-                | E::Ts2Diff
-                | E::Gorilla
-                | E::GorillaV1
-                | E::Chimp
-                | E::Sprintz
-                | E::Rlbe
-                | E::Freq
-        ),
-        _ => matches!(encoding, E::Plain | E::Dictionary),
-    }
+    encoding.supports(data_type)
 }
 
 fn unsupported(encoding: TSEncoding, data_type: TSDataType) -> Error {
