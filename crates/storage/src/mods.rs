@@ -51,6 +51,21 @@ fn parse_fields(line: &str) -> Option<(&str, i64, TimeRange)> {
     Some((series, offset, TimeRange::new(start, end)))
 }
 
+/// The fields of a legacy point deletion line `DELETION,<path>,<version>,<end>` (IoTDB
+/// before 0.11 had no start time): (path, version used as the file offset, range from
+/// `i64::MIN`), as IoTDB 1.x's `LocalTextModificationAccessor.decodePointDeletion` reads it.
+fn parse_point_fields(line: &str) -> Option<(&str, i64, TimeRange)> {
+    let rest = line.strip_prefix("DELETION,")?;
+    let mut parts = rest.rsplitn(3, ',');
+    let end = parts.next()?.trim().parse::<i64>().ok()?;
+    let version = parts.next()?.trim().parse::<i64>().ok()?;
+    let series = parts.next()?;
+    if series.is_empty() {
+        return None;
+    }
+    Some((series, version, TimeRange::new(i64::MIN, end)))
+}
+
 fn parse_line(line: &str) -> Option<Deletion> {
     let (series, _offset, range) = parse_fields(line)?;
     Some(Deletion {
@@ -185,7 +200,9 @@ fn parse_text_mods(file: &Path, bytes: &[u8]) -> Result<Vec<LoadDeletion>> {
         if line.trim().is_empty() {
             continue;
         }
-        let Some((series, file_offset, range)) = parse_fields(line) else {
+        let Some((series, file_offset, range)) =
+            parse_fields(line).or_else(|| parse_point_fields(line))
+        else {
             return Err(Error::StorageEngine(format!(
                 "corrupt mods file {}: line {} is not a deletion: {line:?}",
                 file.display(),
@@ -380,5 +397,17 @@ mod load_tests {
         let d = parse_text_mods(f, b"DELETION,root.sg.d.s,-1,1,2\n\n").unwrap();
         assert!(!d[0].applies_to_chunk(0));
         assert!(parse_text_mods(f, b"").unwrap().is_empty());
+        // CRLF line ends; a legacy point deletion (no start time)
+        let d = parse_text_mods(
+            f,
+            b"DELETION,root.sg.`a,b`.s,7,1,2\r\nDELETION,root.sg.d.s,3,40\r\n",
+        )
+        .unwrap();
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].pattern.nodes().len(), 4);
+        assert_eq!(d[0].range, TimeRange::new(1, 2));
+        assert_eq!(d[1].range, TimeRange::new(i64::MIN, 40));
+        assert_eq!(d[1].file_offset, Some(3));
+        assert!(parse_text_mods(f, b"DELETION,root.sg.d.s,x,40\n").is_err());
     }
 }
