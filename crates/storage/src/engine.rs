@@ -1551,7 +1551,7 @@ impl Engine {
     /// engine: missing databases and series are created with the types, encodings and
     /// compressors of the file's chunks, and the points are written like inserts (so they
     /// land in the sequence or unsequence space by IoTDB's rule) and flushed. With
-    /// `delete_after` the loaded files (and their `.resource`/`.mods` sidecars) are removed
+    /// `delete_after` the loaded files (and their `.resource`/`.mods`/`.mods2` sidecars) are removed
     /// once everything is flushed (IoTDB's `ONSUCCESS=DELETE`).
     pub fn load_tsfiles(&self, path: &Path, delete_after: bool) -> Result<LoadSummary> {
         let mut files = Vec::new();
@@ -1572,7 +1572,7 @@ impl Engine {
         self.flush()?;
         if delete_after {
             for f in &files {
-                for suffix in ["", ".resource", ".mods"] {
+                for suffix in ["", ".resource", ".mods", ".mods2"] {
                     let mut p = f.as_os_str().to_owned();
                     p.push(suffix);
                     match std::fs::remove_file(PathBuf::from(p)) {
