@@ -150,6 +150,21 @@ impl ColumnData {
         true
     }
 
+    /// Appends all values of `other`; returns false (and appends nothing) when its type
+    /// differs.
+    pub fn append(&mut self, other: ColumnData) -> bool {
+        match (self, other) {
+            (ColumnData::Boolean(d), ColumnData::Boolean(s)) => d.extend(s),
+            (ColumnData::Int32(d), ColumnData::Int32(s)) => d.extend(s),
+            (ColumnData::Int64(d), ColumnData::Int64(s)) => d.extend(s),
+            (ColumnData::Float(d), ColumnData::Float(s)) => d.extend(s),
+            (ColumnData::Double(d), ColumnData::Double(s)) => d.extend(s),
+            (ColumnData::Binary(d), ColumnData::Binary(s)) => d.extend(s),
+            _ => return false,
+        }
+        true
+    }
+
     /// Appends the type's placeholder (false / 0 / empty) for a null position.
     pub fn push_placeholder(&mut self) {
         match self {

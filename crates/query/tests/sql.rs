@@ -1167,3 +1167,43 @@ fn aggregation_from_chunk_statistics_matches_raw_points() {
         assert_eq!(a.rows, b.rows, "{q}");
     }
 }
+
+/// GROUP BY windows narrower than a chunk but wider than its pages (10,000 points each) are
+/// answered from page statistics, and still equal the raw answer.
+#[test]
+fn group_by_windows_use_page_statistics_inside_big_chunks() {
+    let flushed = Db::new();
+    let raw = Db::new();
+    let rows: Vec<String> = (0..45_000)
+        .map(|t| {
+            format!(
+                "({t}, {}, {})",
+                (t * 7919) % 1000 - 500,
+                ((t % 97) as f64) * 0.5
+            )
+        })
+        .collect();
+    for db in [&flushed, &raw] {
+        db.run("CREATE TIMESERIES root.pg.d.x WITH DATATYPE=INT32, ENCODING=RLE");
+        db.run("CREATE TIMESERIES root.pg.d.y WITH DATATYPE=DOUBLE, ENCODING=GORILLA");
+        for part in rows.chunks(5000) {
+            db.run(&format!(
+                "INSERT INTO root.pg.d(time, x, y) VALUES {}",
+                part.join(", ")
+            ));
+        }
+    }
+    flushed.run("FLUSH");
+    for q in [
+        "select count(x), sum(x), max_value(x), min_time(x), last_value(y), avg(y) from root.pg.d group by ([0, 45000), 10000ms)",
+        "select count(x), sum(x), max_value(x), first_value(y), avg(y) from root.pg.d group by ([0, 45000), 20000ms)",
+        "select count(x), extreme(x), max_time(y) from root.pg.d group by ([0, 45000), 3000ms)",
+        "select count(x), max_value(y) from root.pg.d group by ((0, 45000], 10000ms)",
+        "select count(y), sum(y) from root.pg.d group by ([5000, 45000), 10000ms, 20000ms)",
+    ] {
+        let a = flushed.query(q);
+        let b = raw.query(q);
+        assert_eq!(a.columns, b.columns, "{q}");
+        assert_eq!(a.rows, b.rows, "{q}");
+    }
+}

@@ -3,7 +3,7 @@
 //!
 //! Lock order: flush lock → region state → sealed memtable → file list.
 
-use crate::api::{ChunkSummary, SeriesData, SummarizedSeries, TimeRange};
+use crate::api::{SeriesData, SummarizedSeries, TimeRange};
 use crate::config::WalMode;
 use crate::fileset::{fallback_schema, CompactionPolicy, FileSet};
 use crate::memtable::{merge_newest_wins, MemTable};
@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use tsfile::metadata::ChunkMetadata;
 
 /// Until memtables are flushed into TsFiles the WAL is the only copy of the data, so
 /// at open it is rewritten to the live points when the replayed segments are many or
@@ -264,21 +265,18 @@ impl DataRegion {
             .filter_map(|s| read_mem(&s.mem, device, measurement, phys, range))
             .collect();
         mems.extend(working);
-        // every chunk of the series in range: (start, end, file index, offset, candidate)
-        let mut chunks: Vec<(i64, i64, usize, u64, Option<ChunkSummary>)> = Vec::new();
+        // every chunk of the series in range: (start, end, file index, chunk if a candidate)
+        let mut chunks: Vec<(i64, i64, usize, u64, Option<ChunkMetadata>)> = Vec::new();
         for (fi, f) in files.iter().enumerate() {
             let Some((cms, dels)) = f.plain_chunks(&dev, measurement, range, phys)? else {
                 continue;
             };
             for c in cms {
                 let (s, e) = (c.statistics.start_time, c.statistics.end_time);
-                let candidate = (range.start <= s
+                let candidate = range.start <= s
                     && e <= range.end
-                    && !dels.iter().any(|d| d.start <= e && s <= d.end)
-                    && usable(s, e))
-                .then(|| crate::tsfiles::summary_of(&c.statistics))
-                .flatten();
-                chunks.push((s, e, fi, c.offset, candidate));
+                    && !dels.iter().any(|d| d.start <= e && s <= d.end);
+                chunks.push((s, e, fi, c.offset, candidate.then_some(c)));
             }
         }
         chunks.sort_by_key(|c| (c.0, c.1));
@@ -289,6 +287,7 @@ impl DataRegion {
             })
         };
         let mut summaries = Vec::new();
+        let mut pages_read: Vec<SeriesData> = Vec::new();
         let mut skip: Vec<HashSet<u64>> = vec![HashSet::new(); files.len()];
         let mut max_end = i64::MIN;
         for i in 0..chunks.len() {
@@ -299,12 +298,27 @@ impl DataRegion {
             if overlaps_prev || overlaps_next || mem_hit(s, e) {
                 continue;
             }
-            if let Some(sum) = chunks[i].4.take() {
-                summaries.push(sum);
+            let Some(cm) = chunks[i].4.take() else {
+                continue;
+            };
+            if usable(s, e) {
+                if let Some(sum) = crate::tsfiles::summary_of(&cm.statistics) {
+                    summaries.push(sum);
+                    skip[fi].insert(off);
+                }
+            } else {
+                // the chunk spans windows: its pages may not
+                let (sums, data) = files[fi].chunk_by_pages(&cm, phys, usable)?;
+                summaries.extend(sums);
+                if !data.times.is_empty() {
+                    pages_read.push(data);
+                }
                 skip[fi].insert(off);
             }
         }
-        let mut sources = Vec::new();
+        summaries.sort_by_key(|c| c.start);
+        // points of a clean chunk overlap nothing: any position among the sources will do
+        let mut sources = pages_read;
         for (fi, f) in files.iter().enumerate() {
             let sk = &skip[fi];
             let d = f.read_skipping(&dev, measurement, range, phys, &self.files.stats, &|c| {

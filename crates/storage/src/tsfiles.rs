@@ -260,6 +260,46 @@ impl TsFileHandle {
             .collect()
     }
 
+    /// One chunk of a plain series split by page: the pages `usable` accepts (with their
+    /// statistics) as summaries, the points of the other pages decoded, in time order.
+    pub(crate) fn chunk_by_pages(
+        &self,
+        cm: &ChunkMetadata,
+        phys: TSDataType,
+        usable: &dyn Fn(i64, i64) -> bool,
+    ) -> Result<(Vec<ChunkSummary>, SeriesData)> {
+        let chunk = self.reader.read_chunk(cm)?;
+        let mut summaries = Vec::new();
+        let mut data = SeriesData {
+            times: Vec::new(),
+            values: ColumnData::empty(phys),
+        };
+        for page in chunk.pages(&cm.statistics)? {
+            if let Some(sum) = page
+                .statistics
+                .as_ref()
+                .filter(|st| st.count > 0 && usable(st.start_time, st.end_time))
+                .and_then(summary_of)
+            {
+                summaries.push(sum);
+                continue;
+            }
+            let p = chunk.decode_page(&page)?;
+            if p.values.data_type() != phys {
+                return Err(Error::StorageEngine(format!(
+                    "{}: chunk at {} holds {} values, expected {}",
+                    self.path.display(),
+                    cm.offset,
+                    p.values.data_type().name(),
+                    phys.name()
+                )));
+            }
+            data.times.extend_from_slice(&p.times);
+            data.values.append(p.values);
+        }
+        Ok((summaries, data))
+    }
+
     /// As [`TsFileHandle::read`], without decoding the chunks `skip` selects.
     pub(crate) fn read_skipping(
         &self,

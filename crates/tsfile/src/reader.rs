@@ -403,18 +403,6 @@ fn select(src: &ColumnData, keep: &[usize]) -> ColumnData {
     out
 }
 
-fn append(dst: &mut ColumnData, src: ColumnData) {
-    match (dst, src) {
-        (ColumnData::Boolean(d), ColumnData::Boolean(s)) => d.extend(s),
-        (ColumnData::Int32(d), ColumnData::Int32(s)) => d.extend(s),
-        (ColumnData::Int64(d), ColumnData::Int64(s)) => d.extend(s),
-        (ColumnData::Float(d), ColumnData::Float(s)) => d.extend(s),
-        (ColumnData::Double(d), ColumnData::Double(s)) => d.extend(s),
-        (ColumnData::Binary(d), ColumnData::Binary(s)) => d.extend(s),
-        _ => {}
-    }
-}
-
 fn corrupt(msg: impl std::fmt::Display, offset: u64) -> Error {
     Error::StorageEngine(format!("corrupt TsFile: {msg} at offset {offset}"))
 }
@@ -873,13 +861,13 @@ impl<R: ReadAt> TsFileReader<R> {
                     *page.times.last().unwrap_or(&0),
                 ) {
                     times.extend(page.times);
-                    append(&mut values, page.values);
+                    values.append(page.values);
                 } else {
                     let keep: Vec<usize> = (0..page.times.len())
                         .filter(|i| range.contains(page.times[*i]))
                         .collect();
                     times.extend(keep.iter().map(|i| page.times[*i]));
-                    append(&mut values, select(&page.values, &keep));
+                    values.append(select(&page.values, &keep));
                 }
             }
             parts.push((times, values));
@@ -1102,7 +1090,7 @@ fn merge_parts(dt: TSDataType, parts: Vec<(Vec<i64>, ColumnData)>) -> SeriesData
     if sorted {
         for (t, v) in parts {
             times.extend(t);
-            append(&mut values, v);
+            values.append(v);
         }
         return SeriesData {
             times,
@@ -1113,7 +1101,7 @@ fn merge_parts(dt: TSDataType, parts: Vec<(Vec<i64>, ColumnData)>) -> SeriesData
     let mut all_v = ColumnData::empty(dt);
     for (t, v) in parts {
         all_t.extend(t);
-        append(&mut all_v, v);
+        all_v.append(v);
     }
     let mut order: Vec<usize> = (0..all_t.len()).collect();
     order.sort_by_key(|i| all_t[*i]);
