@@ -1200,6 +1200,8 @@ fn group_by_windows_use_page_statistics_inside_big_chunks() {
         "select count(x), extreme(x), max_time(y) from root.pg.d group by ([0, 45000), 3000ms)",
         "select count(x), max_value(y) from root.pg.d group by ((0, 45000], 10000ms)",
         "select count(y), sum(y) from root.pg.d group by ([5000, 45000), 10000ms, 20000ms)",
+        "select count(x), sum(x), min_value(y), first_value(x), last_value(y) from root.pg.d where time >= 12345 and time < 41000",
+        "select count(x), max_time(x) from root.pg.d where time > 20000 and time <= 29999",
     ] {
         let a = flushed.query(q);
         let b = raw.query(q);

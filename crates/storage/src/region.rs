@@ -273,9 +273,7 @@ impl DataRegion {
             };
             for c in cms {
                 let (s, e) = (c.statistics.start_time, c.statistics.end_time);
-                let candidate = range.start <= s
-                    && e <= range.end
-                    && !dels.iter().any(|d| d.start <= e && s <= d.end);
+                let candidate = !dels.iter().any(|d| d.start <= e && s <= d.end);
                 chunks.push((s, e, fi, c.offset, candidate.then_some(c)));
             }
         }
@@ -301,14 +299,15 @@ impl DataRegion {
             let Some(cm) = chunks[i].4.take() else {
                 continue;
             };
-            if usable(s, e) {
+            let inside = range.start <= s && e <= range.end;
+            if inside && usable(s, e) {
                 if let Some(sum) = crate::tsfiles::summary_of(&cm.statistics) {
                     summaries.push(sum);
                     skip[fi].insert(off);
                 }
             } else {
-                // the chunk spans windows: its pages may not
-                let (sums, data) = files[fi].chunk_by_pages(&cm, phys, usable)?;
+                // the chunk spans windows or a range end: its pages may not
+                let (sums, data) = files[fi].chunk_by_pages(&cm, phys, range, usable)?;
                 summaries.extend(sums);
                 if !data.times.is_empty() {
                     pages_read.push(data);

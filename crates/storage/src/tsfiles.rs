@@ -260,12 +260,14 @@ impl TsFileHandle {
             .collect()
     }
 
-    /// One chunk of a plain series split by page: the pages `usable` accepts (with their
-    /// statistics) as summaries, the points of the other pages decoded, in time order.
+    /// One chunk of a plain series split by page: the pages inside `range` that `usable`
+    /// accepts (with their statistics) as summaries, the points in `range` of the other
+    /// pages decoded, in time order.
     pub(crate) fn chunk_by_pages(
         &self,
         cm: &ChunkMetadata,
         phys: TSDataType,
+        range: TimeRange,
         usable: &dyn Fn(i64, i64) -> bool,
     ) -> Result<(Vec<ChunkSummary>, SeriesData)> {
         let chunk = self.reader.read_chunk(cm)?;
@@ -275,16 +277,29 @@ impl TsFileHandle {
             values: ColumnData::empty(phys),
         };
         for page in chunk.pages(&cm.statistics)? {
-            if let Some(sum) = page
-                .statistics
-                .as_ref()
-                .filter(|st| st.count > 0 && usable(st.start_time, st.end_time))
-                .and_then(summary_of)
-            {
-                summaries.push(sum);
-                continue;
+            if let Some(st) = &page.statistics {
+                if st.count == 0 || st.end_time < range.start || st.start_time > range.end {
+                    continue;
+                }
+                let inside = range.start <= st.start_time && st.end_time <= range.end;
+                if let Some(sum) = (inside && usable(st.start_time, st.end_time))
+                    .then(|| summary_of(st))
+                    .flatten()
+                {
+                    summaries.push(sum);
+                    continue;
+                }
             }
-            let p = chunk.decode_page(&page)?;
+            let mut p = chunk.decode_page(&page)?;
+            let (lo, hi) = (
+                p.times.partition_point(|&t| t < range.start),
+                p.times.partition_point(|&t| t <= range.end),
+            );
+            if lo > 0 || hi < p.times.len() {
+                let idx: Vec<usize> = (lo..hi).collect();
+                p.values = gather(&p.values, &idx);
+                p.times = p.times[lo..hi].to_vec();
+            }
             if p.values.data_type() != phys {
                 return Err(Error::StorageEngine(format!(
                     "{}: chunk at {} holds {} values, expected {}",
