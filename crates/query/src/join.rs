@@ -48,6 +48,9 @@ pub struct TimeJoin {
     desc: bool,
     /// Heads of the series: (order key, series index); the smallest key comes next.
     heap: BinaryHeap<Reverse<(i64, usize)>>,
+    /// Every series has the same timestamps (one series, or columns written together as
+    /// tablets): rows are slices of the inputs, no merge needed.
+    shared: bool,
 }
 
 impl TimeJoin {
@@ -58,11 +61,15 @@ impl TimeJoin {
         } else {
             vec![0; series.len()]
         };
+        let shared = series
+            .iter()
+            .all(|s| s.times == series[0].times && s.values.len() == s.times.len());
         let mut j = TimeJoin {
             series,
             pos,
             desc,
             heap: BinaryHeap::new(),
+            shared,
         };
         for i in 0..j.series.len() {
             j.push_head(i);
@@ -118,8 +125,8 @@ impl TimeJoin {
         }
         let max_rows = max_rows.max(1);
         let n = self.series.len();
-        if n == 1 {
-            return self.next_single(max_rows);
+        if self.shared {
+            return self.next_shared(max_rows);
         }
         let mut times = Vec::new();
         // Per series: (row, source index) pairs.
@@ -154,9 +161,10 @@ impl TimeJoin {
 }
 
 impl TimeJoin {
-    /// Fast path for one series: its points are the rows.
-    fn next_single(&mut self, max_rows: usize) -> Option<Chunk> {
-        let len = self.series[0].times.len().min(self.series[0].values.len());
+    /// Fast path for series sharing their timestamps (one series is the simplest case):
+    /// the rows are the same slice of every input.
+    fn next_shared(&mut self, max_rows: usize) -> Option<Chunk> {
+        let len = self.series[0].times.len();
         let (lo, hi) = if self.desc {
             let hi = self.pos[0].min(len);
             (hi.saturating_sub(max_rows), hi)
@@ -164,24 +172,44 @@ impl TimeJoin {
             let lo = self.pos[0].min(len);
             (lo, lo.saturating_add(max_rows).min(len))
         };
-        self.pos[0] = if self.desc { lo } else { hi };
+        let next = if self.desc { lo } else { hi };
+        self.pos.iter_mut().for_each(|p| *p = next);
         self.heap.clear();
-        self.push_head(0);
+        for i in 0..self.series.len() {
+            self.push_head(i);
+        }
         if lo >= hi {
             return None;
         }
-        let s = &self.series[0];
-        let mut idx: Vec<usize> = (lo..hi).collect();
+        let mut times = self.series[0].times[lo..hi].to_vec();
         if self.desc {
-            idx.reverse();
+            times.reverse();
         }
-        let times = idx.iter().map(|&i| s.times[i]).collect();
-        let picks: Vec<(usize, usize)> = idx.iter().copied().enumerate().collect();
-        let column = scatter(&s.values, &picks, picks.len());
-        Some(Chunk {
-            times,
-            columns: vec![column],
-        })
+        let columns = self
+            .series
+            .iter()
+            .map(|s| Column::new(slice_data(&s.values, lo, hi, self.desc)))
+            .collect();
+        Some(Chunk { times, columns })
+    }
+}
+
+/// Values `lo..hi` of a column, reversed if asked.
+fn slice_data(src: &ColumnData, lo: usize, hi: usize, reverse: bool) -> ColumnData {
+    fn cut<T: Clone>(v: &[T], lo: usize, hi: usize, reverse: bool) -> Vec<T> {
+        let mut out = v[lo..hi].to_vec();
+        if reverse {
+            out.reverse();
+        }
+        out
+    }
+    match src {
+        ColumnData::Boolean(v) => ColumnData::Boolean(cut(v, lo, hi, reverse)),
+        ColumnData::Int32(v) => ColumnData::Int32(cut(v, lo, hi, reverse)),
+        ColumnData::Int64(v) => ColumnData::Int64(cut(v, lo, hi, reverse)),
+        ColumnData::Float(v) => ColumnData::Float(cut(v, lo, hi, reverse)),
+        ColumnData::Double(v) => ColumnData::Double(cut(v, lo, hi, reverse)),
+        ColumnData::Binary(v) => ColumnData::Binary(cut(v, lo, hi, reverse)),
     }
 }
 
@@ -309,6 +337,37 @@ mod tests {
         );
         assert_eq!(rows(&j.next_chunk(5).unwrap()), vec![(1, vec![Some(10)])]);
         assert!(j.next_chunk(2).is_none());
+    }
+
+    #[test]
+    fn shared_timestamps_slice_like_the_merge() {
+        let t: Vec<i64> = (0..25).map(|i| i * 3).collect();
+        let a: Vec<i32> = (0..25).collect();
+        let b: Vec<i32> = (0..25).map(|i| -i).collect();
+        for desc in [false, true] {
+            let mut fast = TimeJoin::new(vec![s(&t, &a), s(&t, &b)], desc);
+            assert!(fast.shared);
+            // the same inputs through the merge: one more point at the end of a copy makes
+            // the times differ, then that row is dropped
+            let mut t2 = t.clone();
+            t2.push(1000);
+            let mut b2 = b.clone();
+            b2.push(0);
+            let mut slow = TimeJoin::new(vec![s(&t, &a), s(&t2, &b2)], desc);
+            assert!(!slow.shared);
+            let mut got = Vec::new();
+            while let Some(c) = fast.next_chunk(7) {
+                assert!(c.len() <= 7);
+                got.extend(rows(&c));
+            }
+            assert!(fast.is_done());
+            let mut want = Vec::new();
+            while let Some(c) = slow.next_chunk(7) {
+                want.extend(rows(&c));
+            }
+            want.retain(|r| r.0 != 1000);
+            assert_eq!(got, want, "desc={desc}");
+        }
     }
 
     #[test]
