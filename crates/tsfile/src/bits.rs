@@ -120,6 +120,22 @@ impl<'a> BitReader<'a> {
         if (bits as usize) > self.remaining_bits() {
             return Err(self.err("bit stream ends early"));
         }
+        if bits > 56 && self.data.len() >= self.bitpos / 8 + 16 {
+            let hi = self.read(bits - 32)?;
+            let lo = self.read(32)?;
+            return Ok((hi << 32) | lo);
+        }
+        let byte = self.bitpos / 8;
+        if bits <= 56 {
+            if let Some(w) = self.data.get(byte..byte + 8) {
+                // Fast path: one big-endian load holds the 0-7 bits already used of this
+                // byte plus the (at most 56) wanted ones.
+                let word = u64::from_be_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+                let used = (self.bitpos % 8) as u32;
+                self.bitpos += bits as usize;
+                return Ok((word << used) >> (64 - bits));
+            }
+        }
         let mut value: u64 = 0;
         let mut left = bits;
         while left > 0 {
