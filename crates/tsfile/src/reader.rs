@@ -206,11 +206,59 @@ pub struct Chunk {
     /// The pages (headers and bodies), `header.data_size` bytes.
     pub data: Vec<u8>,
     codec: CodecOptions,
+    /// The RLBE float flavour was chosen by the caller; otherwise a page that does not
+    /// match its statistics under the file version's flavour is tried with the other one.
+    rlbe_pinned: bool,
     time_encoding: TSEncoding,
     max_points: usize,
 }
 
 impl Chunk {
+    /// Decodes `n` values of a page, checking RLBE floats against the page statistics:
+    /// tsfile ≤ 2.0 (IoTDB ≤ 2.0) wrote float RLBE as float differences in V4 files too,
+    /// tsfile ≥ 2.1 as raw-bit differences, and only the values tell which. Unless the
+    /// file version's flavour reproduces the statistics exactly, the other one is tried and
+    /// the one closer to them (first, last, min, max) wins.
+    fn decode_values(
+        &self,
+        data: &[u8],
+        n: usize,
+        stats: Option<&Statistics>,
+        out: &mut ColumnData,
+    ) -> std::result::Result<(), Corrupt> {
+        let start = out.len();
+        let first = encoding::decode(self.header.encoding, data, n, &self.codec, out);
+        let float = matches!(out, ColumnData::Float(_) | ColumnData::Double(_));
+        if self.rlbe_pinned || self.header.encoding != TSEncoding::Rlbe || !float {
+            return first;
+        }
+        let Some(stats) = stats else { return first };
+        let d_first = if first.is_ok() {
+            stats_distance(out, start, stats)
+        } else {
+            f64::INFINITY
+        };
+        if d_first == 0.0 {
+            return Ok(());
+        }
+        let other = CodecOptions {
+            float_rlbe: match self.codec.float_rlbe {
+                FloatRlbe::RawBits => FloatRlbe::FloatArithmetic,
+                FloatRlbe::FloatArithmetic => FloatRlbe::RawBits,
+            },
+            ..self.codec
+        };
+        let mut alt = ColumnData::with_capacity(out.data_type(), n);
+        if encoding::decode(self.header.encoding, data, n, &other, &mut alt).is_ok()
+            && stats_distance(&alt, 0, stats) < d_first
+        {
+            truncate(out, start);
+            out.append(alt);
+            return Ok(());
+        }
+        first
+    }
+
     /// File offset of the chunk's page data.
     pub fn data_offset(&self) -> u64 {
         self.offset + self.header.header_size as u64
@@ -306,15 +354,9 @@ impl Chunk {
             .map_err(|e| Corrupt::new(e.pos + (vstart - tlen), e.what))
             .map_err(ctx)?;
         let mut values = ColumnData::with_capacity(dt, times.len());
-        encoding::decode(
-            self.header.encoding,
-            r.rest(),
-            times.len(),
-            &self.codec,
-            &mut values,
-        )
-        .map_err(|e| Corrupt::new(e.pos + vstart, e.what))
-        .map_err(ctx)?;
+        self.decode_values(r.rest(), times.len(), page.statistics.as_ref(), &mut values)
+            .map_err(|e| Corrupt::new(e.pos + vstart, e.what))
+            .map_err(ctx)?;
         Ok(PageData {
             times,
             values,
@@ -358,15 +400,9 @@ impl Chunk {
         let count = (0..rows).filter(|i| present(*i)).count();
         let vstart = r.pos();
         let mut dense = ColumnData::with_capacity(dt, count);
-        encoding::decode(
-            self.header.encoding,
-            r.rest(),
-            count,
-            &self.codec,
-            &mut dense,
-        )
-        .map_err(|e| Corrupt::new(e.pos + vstart, e.what))
-        .map_err(ctx)?;
+        self.decode_values(r.rest(), count, page.statistics.as_ref(), &mut dense)
+            .map_err(|e| Corrupt::new(e.pos + vstart, e.what))
+            .map_err(ctx)?;
         let mut k = 0;
         for i in 0..rows {
             if present(i) {
@@ -378,6 +414,75 @@ impl Chunk {
             }
         }
         Ok((values, nulls))
+    }
+}
+
+/// How far values `from..` of a FLOAT/DOUBLE column are from the statistics written for them:
+/// the largest relative difference of first, last, min and max (0 when all are equal; infinite
+/// when they cannot be compared).
+fn stats_distance(values: &ColumnData, from: usize, s: &Statistics) -> f64 {
+    use crate::statistics::StatValues as S;
+    fn dist(v: &[f64], want: [f64; 4]) -> f64 {
+        let (Some(&a), Some(&b)) = (v.first(), v.last()) else {
+            return f64::INFINITY;
+        };
+        // Java's update rule: replace when strictly smaller / larger, in order
+        let lo = v.iter().fold(a, |m, &x| if x < m { x } else { m });
+        let hi = v.iter().fold(a, |m, &x| if x > m { x } else { m });
+        [a, b, lo, hi]
+            .iter()
+            .zip(want)
+            .map(|(got, w)| {
+                if got.to_bits() == w.to_bits() {
+                    0.0
+                } else {
+                    let d = (got - w).abs() / w.abs().max(f64::MIN_POSITIVE);
+                    if d.is_nan() {
+                        f64::INFINITY
+                    } else {
+                        d
+                    }
+                }
+            })
+            .fold(0.0, f64::max)
+    }
+    match (values, &s.values) {
+        (
+            ColumnData::Float(v),
+            S::Float {
+                min,
+                max,
+                first,
+                last,
+                ..
+            },
+        ) => {
+            let v: Vec<f64> = v[from.min(v.len())..].iter().map(|x| *x as f64).collect();
+            dist(&v, [*first as f64, *last as f64, *min as f64, *max as f64])
+        }
+        (
+            ColumnData::Double(v),
+            S::Double {
+                min,
+                max,
+                first,
+                last,
+                ..
+            },
+        ) => dist(&v[from.min(v.len())..], [*first, *last, *min, *max]),
+        _ => f64::INFINITY,
+    }
+}
+
+/// Drops values from position `len` on.
+fn truncate(c: &mut ColumnData, len: usize) {
+    match c {
+        ColumnData::Boolean(v) => v.truncate(len),
+        ColumnData::Int32(v) => v.truncate(len),
+        ColumnData::Int64(v) => v.truncate(len),
+        ColumnData::Float(v) => v.truncate(len),
+        ColumnData::Double(v) => v.truncate(len),
+        ColumnData::Binary(v) => v.truncate(len),
     }
 }
 
@@ -762,6 +867,7 @@ impl<R: ReadAt> TsFileReader<R> {
             header,
             data,
             codec: self.codec(),
+            rlbe_pinned: self.opts.float_rlbe.is_some(),
             time_encoding: self.opts.time_encoding,
             max_points: self.opts.max_points_per_page,
         })

@@ -546,3 +546,54 @@ fn truncated_file_names_offset() {
     assert!(msg.contains("offset"), "{msg}");
     assert_eq!(e.status_code(), model::TSStatusCode::StorageEngineError);
 }
+
+/// RLBE on FLOAT/DOUBLE has two flavours that no header tells apart (tsfile ≤ 2.0 — IoTDB
+/// 2.0.x too — wrote float differences in V4 files, tsfile ≥ 2.1 raw-bit differences); the
+/// reader picks, per page, the one whose values agree with the page statistics.
+#[test]
+fn rlbe_float_flavour_is_recognised_from_the_statistics() {
+    use tsfile::encoding::FloatRlbe;
+    let n = 2500;
+    let times: Vec<i64> = (0..n as i64).collect();
+    let doubles = ColumnData::Double((0..n).map(|i| (i % 400) as f64 * 0.125 - 20.0).collect());
+    let floats = ColumnData::Float((0..n).map(|i| (i % 300) as f32 * 0.25 - 7.5).collect());
+    for version in [Version::V3, Version::V4] {
+        for flavour in [FloatRlbe::FloatArithmetic, FloatRlbe::RawBits] {
+            let mut opts = small_pages(version);
+            opts.codec.float_rlbe = flavour;
+            let mut buf = Vec::new();
+            {
+                let mut w = TsFileWriter::new(&mut buf, opts).unwrap();
+                for (name, t, vals) in [
+                    ("d", TSDataType::Double, &doubles),
+                    ("f", TSDataType::Float, &floats),
+                ] {
+                    let s = schema(name, t, TSEncoding::Rlbe, CompressionType::Snappy);
+                    w.write_device(
+                        &format!("root.sg.{name}"),
+                        &[SeriesInput {
+                            schema: &s,
+                            times: &times,
+                            values: vals,
+                            nulls: None,
+                        }],
+                    )
+                    .unwrap();
+                }
+                w.finish().unwrap();
+            }
+            let r = TsFileReader::new(buf, ReadOptions::default()).unwrap();
+            for (name, vals) in [("d", &doubles), ("f", &floats)] {
+                let got = r
+                    .read_series(
+                        &DeviceId::from_path(&format!("root.sg.{name}")),
+                        name,
+                        TimeRange::ALL,
+                    )
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(&got.values.data, vals, "{version:?} {flavour:?} {name}");
+            }
+        }
+    }
+}
