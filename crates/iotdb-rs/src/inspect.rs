@@ -1,11 +1,12 @@
 //! `iotdb-rs tsfile inspect <file>`: a person-readable description of a TsFile (V3 or V4):
 //! format version and size, then per device its series with type, encoding, compressor,
 //! point count, time range, chunk and page counts and value statistics.
+//! `iotdb-rs tsfile dump <file>`: every decoded point as `path,time,value` lines.
 
 use model::{Result, Value};
 use std::fmt::Write as _;
 use std::path::Path;
-use tsfile::reader::TsFileReader;
+use tsfile::reader::{TimeRange, TsFileReader};
 use tsfile::statistics::Statistics;
 
 fn value_text(v: Option<Value>) -> String {
@@ -129,6 +130,43 @@ pub fn inspect(path: &Path) -> Result<String> {
     Ok(out)
 }
 
+/// The exact text of one value for `tsfile dump`: floats in Rust's shortest round-trip
+/// form, text and blobs as JSON-style quoted strings.
+fn exact_text(v: &Value) -> String {
+    match v {
+        Value::Boolean(b) => b.to_string(),
+        Value::Int32(x) => x.to_string(),
+        Value::Int64(x) => x.to_string(),
+        Value::Float(x) => format!("{x:?}"),
+        Value::Double(x) => format!("{x:?}"),
+        Value::Text(b) => format!("{:?}", String::from_utf8_lossy(b)),
+    }
+}
+
+/// Every point of the TsFile at `path` (or of the series whose full path is `only`), one
+/// `path,time,value` line each, in device and series order, as the reader decodes them
+/// (no deletions applied: `.mods` files are not read).
+pub fn dump(path: &Path, only: Option<&str>, out: &mut dyn std::io::Write) -> Result<()> {
+    let reader = TsFileReader::open(path)?;
+    for (dev, series) in reader.all_series()? {
+        for s in series.iter().filter(|m| !m.is_aligned_time()) {
+            let full = format!("{}.{}", dev.path(), s.measurement);
+            if only.is_some_and(|o| o != full) {
+                continue;
+            }
+            let Some(data) = reader.read_series(&dev, &s.measurement, TimeRange::ALL)? else {
+                continue;
+            };
+            for (i, t) in data.times.iter().enumerate() {
+                if let Some(v) = data.values.value(i) {
+                    writeln!(out, "{full},{t},{}", exact_text(&v))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,5 +228,42 @@ mod tests {
         assert!(text.contains("compression=LZ4"), "{text}");
         assert!(text.contains("time=(none)"), "{text}");
         assert!(text.contains("min=5 max=5"), "{text}");
+    }
+
+    #[test]
+    fn dumps_every_point_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("1-1-0-0.tsfile");
+        let schema = MeasurementSchema {
+            name: "v".into(),
+            data_type: TSDataType::Double,
+            encoding: TSEncoding::Gorilla,
+            compressor: CompressionType::Lz4,
+        };
+        let times = vec![5i64, 6, 7];
+        let values = ColumnData::Double(vec![0.1, -2.5e-300, 1.0 / 3.0]);
+        let mut w = TsFileWriter::create(&path, WriterOptions::default()).unwrap();
+        for dev in ["root.sg.a", "root.sg.b"] {
+            w.write_device(
+                dev,
+                &[SeriesInput {
+                    schema: &schema,
+                    times: &times,
+                    values: &values,
+                    nulls: None,
+                }],
+            )
+            .unwrap();
+        }
+        w.finish().unwrap();
+        let mut out = Vec::new();
+        dump(&path, Some("root.sg.b.v"), &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "root.sg.b.v,5,0.1\nroot.sg.b.v,6,-2.5e-300\nroot.sg.b.v,7,0.3333333333333333\n"
+        );
+        let mut all = Vec::new();
+        dump(&path, None, &mut all).unwrap();
+        assert_eq!(String::from_utf8(all).unwrap().lines().count(), 6);
     }
 }

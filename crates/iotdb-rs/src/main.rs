@@ -48,6 +48,15 @@ enum TsfileCommand {
         /// The TsFile (V3 or V4).
         file: PathBuf,
     },
+    /// Print every point of a TsFile as `path,time,value` lines (floats exact, text quoted),
+    /// as decoded; deletions in a `.mods` file beside it are not applied.
+    Dump {
+        /// The TsFile (V3 or V4).
+        file: PathBuf,
+        /// Only this series (full path, e.g. root.sg.d1.s1).
+        #[arg(long)]
+        series: Option<String>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -122,6 +131,14 @@ fn main() -> ExitCode {
         Command::Tsfile {
             command: TsfileCommand::Inspect { file },
         } => inspect::inspect(&file).map(|text| print!("{text}")),
+        Command::Tsfile {
+            command: TsfileCommand::Dump { file, series },
+        } => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            inspect::dump(&file, series.as_deref(), &mut out)
+                .and_then(|()| std::io::Write::flush(&mut out).map_err(Into::into))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
