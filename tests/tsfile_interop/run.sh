@@ -24,13 +24,12 @@ cargo test -p tsfile --test interop_pypi --test interop_java -- --test-threads=1
 
 # TsFiles flushed by a real IoTDB, committed as fixtures (regenerating them needs Java, see
 # docs/reference-iotdb.md), LOADed into iotdb-rs and compared series by series with what that
-# IoTDB itself reads from them. Only the 2.0.1-beta set (V4 + .mods2) is run here: the 1.0.1 set
-# (reference_iotdb/v1.0.1, V3 + .mods) fails its 32 FREQ series while LOAD re-quantises FREQ
-# (docs/tsfile-engine.md, LOAD); add it to this line once LOAD keeps loaded chunks as they are.
+# IoTDB itself reads from them: IoTDB 1.0.1 (V3 + .mods) and 2.0.1-beta (V4 + .mods2).
 venvs=${IOTDB_RS_VENV_ROOT:-$root}
 scripts/setup-python py20
 if [ -z "${IOTDB_RS_BIN:-}" ]; then
   cargo build --release -p iotdb-rs
   export IOTDB_RS_BIN="${CARGO_TARGET_DIR:-$root/target}/release/iotdb-rs"
 fi
-"$venvs/.venv-py20/bin/python" tests/tsfile_interop/check_reference_tsfiles.py tests/tsfile_interop/reference_iotdb/v2.0.1-beta
+"$venvs/.venv-py20/bin/python" tests/tsfile_interop/check_reference_tsfiles.py \
+  tests/tsfile_interop/reference_iotdb/v1.0.1 tests/tsfile_interop/reference_iotdb/v2.0.1-beta
