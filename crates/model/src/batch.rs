@@ -150,6 +150,33 @@ impl ColumnData {
         true
     }
 
+    /// The values at positions `idx`, in that order (positions past the end are skipped).
+    pub fn take(&self, idx: &[usize]) -> ColumnData {
+        fn t<T: Clone>(v: &[T], idx: &[usize]) -> Vec<T> {
+            idx.iter().filter_map(|&i| v.get(i).cloned()).collect()
+        }
+        match self {
+            ColumnData::Boolean(v) => ColumnData::Boolean(t(v, idx)),
+            ColumnData::Int32(v) => ColumnData::Int32(t(v, idx)),
+            ColumnData::Int64(v) => ColumnData::Int64(t(v, idx)),
+            ColumnData::Float(v) => ColumnData::Float(t(v, idx)),
+            ColumnData::Double(v) => ColumnData::Double(t(v, idx)),
+            ColumnData::Binary(v) => ColumnData::Binary(t(v, idx)),
+        }
+    }
+
+    /// Keeps the first `len` values.
+    pub fn truncate(&mut self, len: usize) {
+        match self {
+            ColumnData::Boolean(v) => v.truncate(len),
+            ColumnData::Int32(v) => v.truncate(len),
+            ColumnData::Int64(v) => v.truncate(len),
+            ColumnData::Float(v) => v.truncate(len),
+            ColumnData::Double(v) => v.truncate(len),
+            ColumnData::Binary(v) => v.truncate(len),
+        }
+    }
+
     /// Appends all values of `other`; returns false (and appends nothing) when its type
     /// differs.
     pub fn append(&mut self, other: ColumnData) -> bool {

@@ -1601,14 +1601,21 @@ impl Drop for Engine {
     }
 }
 
-fn run_syncer(syncer: Arc<Syncer>, regions: Weak<RegionMap>, every: Duration) {
+/// Every `every` until stopped (or the engine is gone), calls `work` on each region;
+/// `work` returning false ends the round early.
+fn every_region(
+    stop: &Syncer,
+    regions: &Weak<RegionMap>,
+    every: Duration,
+    mut work: impl FnMut(&DataRegion) -> bool,
+) {
     loop {
         {
-            let mut stop = syncer.stop.lock();
-            if !*stop {
-                syncer.cv.wait_for(&mut stop, every);
+            let mut s = stop.stop.lock();
+            if !*s {
+                stop.cv.wait_for(&mut s, every);
             }
-            if *stop {
+            if *s {
                 return;
             }
         }
@@ -1618,11 +1625,20 @@ fn run_syncer(syncer: Arc<Syncer>, regions: Weak<RegionMap>, every: Duration) {
         let list: Vec<Arc<DataRegion>> = regions.read().values().cloned().collect();
         drop(regions);
         for r in list {
-            if let Err(e) = r.sync_wal() {
-                tracing::warn!("background WAL sync of region {} failed: {e}", r.id);
+            if !work(&r) {
+                break;
             }
         }
     }
+}
+
+fn run_syncer(syncer: Arc<Syncer>, regions: Weak<RegionMap>, every: Duration) {
+    every_region(&syncer, &regions, every, |r| {
+        if let Err(e) = r.sync_wal() {
+            tracing::warn!("background WAL sync of region {} failed: {e}", r.id);
+        }
+        true
+    });
 }
 
 /// Collects `*.tsfile` files under `path` (a file or a folder), sorted.
@@ -1657,31 +1673,16 @@ fn run_compactor(
     every: Duration,
     policy: CompactionPolicy,
 ) {
-    loop {
-        {
-            let mut s = stop.stop.lock();
-            if !*s {
-                stop.cv.wait_for(&mut s, every);
-            }
-            if *s {
-                return;
-            }
+    every_region(&stop, &regions, every, |r| {
+        if *stop.stop.lock() {
+            return false;
         }
-        let Some(regions) = regions.upgrade() else {
-            return;
-        };
-        let list: Vec<Arc<DataRegion>> = regions.read().values().cloned().collect();
-        drop(regions);
-        for r in list {
-            if *stop.stop.lock() {
-                return;
-            }
-            r.drop_expired();
-            if let Err(e) = r.compact_once(&policy) {
-                tracing::warn!("compaction in region {} failed: {e}", r.id);
-            }
+        r.drop_expired();
+        if let Err(e) = r.compact_once(&policy) {
+            tracing::warn!("compaction in region {} failed: {e}", r.id);
         }
-    }
+        true
+    });
 }
 
 #[cfg(test)]

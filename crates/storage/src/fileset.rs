@@ -184,7 +184,7 @@ impl FileSet {
                                 *e = (*e).max(t);
                             }
                         }
-                        let values = crate::tsfiles::gather(&s.data.values, &idx);
+                        let values = s.data.values.take(&idx);
                         split
                             .entry((p, seq))
                             .or_default()

@@ -86,7 +86,7 @@ fn select_rows(c: &Column, idx: &[usize]) -> Column {
         b
     });
     Column {
-        data: crate::tsfiles::gather(&c.data, idx),
+        data: c.data.take(idx),
         nulls,
     }
 }

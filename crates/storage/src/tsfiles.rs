@@ -211,6 +211,26 @@ impl TsFileHandle {
         self.read_skipping(device, measurement, range, phys, stats, &|_| false)
     }
 
+    /// The device id of `device` if this file may hold points of `device.measurement` in
+    /// `range` (its device time range and bloom filter say so); a file skipped by its time
+    /// range is counted in `stats`.
+    fn locate(
+        &self,
+        device: &str,
+        measurement: &str,
+        range: TimeRange,
+        stats: Option<&ReadStats>,
+    ) -> Option<&DeviceId> {
+        let (lo, hi, dev) = self.devices.get(device)?;
+        if range.start > *hi || range.end < *lo {
+            if let Some(s) = stats {
+                s.files_skipped.fetch_add(1, Ordering::Relaxed);
+            }
+            return None;
+        }
+        self.reader.may_contain(dev, measurement).then_some(dev)
+    }
+
     /// The chunks of a non-aligned series of type `phys` that overlap `range`, with the
     /// deletions this file records for it; `None` when the file has no such series (or
     /// holds it aligned or with another type).
@@ -221,12 +241,9 @@ impl TsFileHandle {
         range: TimeRange,
         phys: TSDataType,
     ) -> Result<Option<(Vec<ChunkMetadata>, Vec<TimeRange>)>> {
-        let Some((lo, hi, dev)) = self.devices.get(device) else {
+        let Some(dev) = self.locate(device, measurement, range, None) else {
             return Ok(None);
         };
-        if range.start > *hi || range.end < *lo || !self.reader.may_contain(dev, measurement) {
-            return Ok(None);
-        }
         let series = self.reader.device_series(dev)?;
         if series.iter().any(|s| s.is_aligned_time()) {
             return Ok(None);
@@ -297,7 +314,7 @@ impl TsFileHandle {
             );
             if lo > 0 || hi < p.times.len() {
                 let idx: Vec<usize> = (lo..hi).collect();
-                p.values = gather(&p.values, &idx);
+                p.values = p.values.take(&idx);
                 p.times = p.times[lo..hi].to_vec();
             }
             if p.values.data_type() != phys {
@@ -325,17 +342,14 @@ impl TsFileHandle {
         stats: &ReadStats,
         skip: &dyn Fn(&ChunkMetadata) -> bool,
     ) -> Result<Option<SeriesData>> {
-        let Some((lo, hi, dev)) = self.devices.get(device) else {
+        let Some(dev) = self.locate(device, measurement, range, Some(stats)) else {
             return Ok(None);
         };
-        if range.start > *hi || range.end < *lo {
-            stats.files_skipped.fetch_add(1, Ordering::Relaxed);
-            return Ok(None);
-        }
-        if !self.reader.may_contain(dev, measurement) {
-            return Ok(None);
-        }
-        let Some(meta) = self.reader.series_metadata(dev, measurement)? else {
+        let series = self.reader.device_series(dev)?;
+        let Some(meta) = series
+            .iter()
+            .find(|s| s.measurement == measurement && !s.is_aligned_time())
+        else {
             return Ok(None);
         };
         let mut skipped = 0;
@@ -352,7 +366,6 @@ impl TsFileHandle {
             .chunks_read
             .fetch_add(meta.chunks.len() as u64 - skipped, Ordering::Relaxed);
         let trange = tsfile::reader::TimeRange::new(range.start, range.end);
-        let series = self.reader.device_series(dev)?;
         let Some(data) = self
             .reader
             .read_series_skipping(&series, measurement, trange, skip)?
@@ -467,22 +480,7 @@ pub(crate) fn remove_ranges(data: SeriesData, ranges: &[TimeRange]) -> SeriesDat
     }
     SeriesData {
         times: keep.iter().map(|&i| data.times[i]).collect(),
-        values: gather(&data.values, &keep),
-    }
-}
-
-/// The values at `idx`.
-pub(crate) fn gather(c: &ColumnData, idx: &[usize]) -> ColumnData {
-    fn g<T: Clone>(v: &[T], idx: &[usize]) -> Vec<T> {
-        idx.iter().filter_map(|&i| v.get(i).cloned()).collect()
-    }
-    match c {
-        ColumnData::Boolean(v) => ColumnData::Boolean(g(v, idx)),
-        ColumnData::Int32(v) => ColumnData::Int32(g(v, idx)),
-        ColumnData::Int64(v) => ColumnData::Int64(g(v, idx)),
-        ColumnData::Float(v) => ColumnData::Float(g(v, idx)),
-        ColumnData::Double(v) => ColumnData::Double(g(v, idx)),
-        ColumnData::Binary(v) => ColumnData::Binary(g(v, idx)),
+        values: data.values.take(&keep),
     }
 }
 

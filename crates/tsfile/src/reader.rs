@@ -252,7 +252,7 @@ impl Chunk {
         if encoding::decode(self.header.encoding, data, n, &other, &mut alt).is_ok()
             && stats_distance(&alt, 0, stats) < d_first
         {
-            truncate(out, start);
+            out.truncate(start);
             out.append(alt);
             return Ok(());
         }
@@ -474,18 +474,6 @@ fn stats_distance(values: &ColumnData, from: usize, s: &Statistics) -> f64 {
     }
 }
 
-/// Drops values from position `len` on.
-fn truncate(c: &mut ColumnData, len: usize) {
-    match c {
-        ColumnData::Boolean(v) => v.truncate(len),
-        ColumnData::Int32(v) => v.truncate(len),
-        ColumnData::Int64(v) => v.truncate(len),
-        ColumnData::Float(v) => v.truncate(len),
-        ColumnData::Double(v) => v.truncate(len),
-        ColumnData::Binary(v) => v.truncate(len),
-    }
-}
-
 /// Appends `src[i]` to `dst` (same type).
 fn push_from(dst: &mut ColumnData, src: &ColumnData, i: usize) {
     match (dst, src) {
@@ -499,13 +487,19 @@ fn push_from(dst: &mut ColumnData, src: &ColumnData, i: usize) {
     }
 }
 
-/// Keeps the positions `keep` of a column.
-fn select(src: &ColumnData, keep: &[usize]) -> ColumnData {
-    let mut out = ColumnData::with_capacity(src.data_type(), keep.len());
-    for i in keep {
-        push_from(&mut out, src, *i);
+/// Positions of `times` in time order, one per distinct time: on equal times the last one
+/// (the later chunk wins), by a stable sort.
+fn newest_per_time(times: &[i64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..times.len()).collect();
+    order.sort_by_key(|i| times[*i]);
+    let mut keep: Vec<usize> = Vec::with_capacity(order.len());
+    for i in order {
+        match keep.last_mut() {
+            Some(last) if times[*last] == times[i] => *last = i,
+            _ => keep.push(i),
+        }
     }
-    out
+    keep
 }
 
 fn corrupt(msg: impl std::fmt::Display, offset: u64) -> Error {
@@ -932,7 +926,7 @@ impl<R: ReadAt> TsFileReader<R> {
             let times = keep.iter().map(|i| rows.times[*i]).collect();
             return Ok(Some(SeriesData {
                 times,
-                values: Column::new(select(&col.data, &keep)),
+                values: Column::new(col.data.take(&keep)),
             }));
         }
         let mut parts: Vec<(Vec<i64>, ColumnData)> = Vec::new();
@@ -973,7 +967,7 @@ impl<R: ReadAt> TsFileReader<R> {
                         .filter(|i| range.contains(page.times[*i]))
                         .collect();
                     times.extend(keep.iter().map(|i| page.times[*i]));
-                    values.append(select(&page.values, &keep));
+                    values.append(page.values.take(&keep));
                 }
             }
             parts.push((times, values));
@@ -1150,24 +1144,12 @@ impl<R: ReadAt> TsFileReader<R> {
             .collect();
         let mut times = out_times;
         if !parts_sorted {
-            // Stable sort by time; on equal times keep the last (later chunk group wins).
-            let mut order: Vec<usize> = (0..times.len()).collect();
-            order.sort_by_key(|i| times[*i]);
-            let mut keep: Vec<usize> = Vec::with_capacity(order.len());
-            for i in order {
-                if let Some(last) = keep.last_mut() {
-                    if times[*last] == times[i] {
-                        *last = i;
-                        continue;
-                    }
-                }
-                keep.push(i);
-            }
+            let keep = newest_per_time(&times);
             times = keep.iter().map(|i| times[*i]).collect();
             columns = columns
                 .into_iter()
                 .map(|c| {
-                    let data = select(&c.data, &keep);
+                    let data = c.data.take(&keep);
                     let nulls = c.nulls.map(|n| {
                         let mut b = Bitmap::new(0);
                         for i in &keep {
@@ -1209,20 +1191,9 @@ fn merge_parts(dt: TSDataType, parts: Vec<(Vec<i64>, ColumnData)>) -> SeriesData
         all_t.extend(t);
         all_v.append(v);
     }
-    let mut order: Vec<usize> = (0..all_t.len()).collect();
-    order.sort_by_key(|i| all_t[*i]);
-    let mut keep: Vec<usize> = Vec::with_capacity(order.len());
-    for i in order {
-        if let Some(last) = keep.last_mut() {
-            if all_t[*last] == all_t[i] {
-                *last = i;
-                continue;
-            }
-        }
-        keep.push(i);
-    }
+    let keep = newest_per_time(&all_t);
     times = keep.iter().map(|i| all_t[*i]).collect();
-    values = select(&all_v, &keep);
+    values = all_v.take(&keep);
     SeriesData {
         times,
         values: Column::new(values),
