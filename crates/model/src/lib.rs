@@ -13,6 +13,7 @@ pub mod error;
 pub mod javahash;
 pub mod path;
 pub mod schema;
+pub mod stack;
 pub mod status;
 pub mod time;
 pub mod types;

@@ -19,6 +19,59 @@ pub struct PathPattern {
     nodes: Vec<String>,
 }
 
+/// Most levels a path may have, `root` included. IoTDB declares no limit; a real IoTDB
+/// 2.0.1 accepts paths of 2,000 levels and drops the connection at 10,000. iotdb-rs refuses
+/// deeper paths with `ILLEGAL_PATH` when a request or statement is decoded, so that nothing
+/// downstream (schema walks, TsFile device ids, result headers) sees unbounded depth.
+pub const MAX_PATH_DEPTH: usize = 4096;
+
+/// Longest node name, in bytes (UTF-8, back-quotes excluded). A real IoTDB accepts names of
+/// 1 MiB; longer ones are refused with `ILLEGAL_PATH` at decode time.
+pub const MAX_NODE_NAME_BYTES: usize = 1 << 20;
+
+/// Checks a path's nodes against [`MAX_PATH_DEPTH`] and [`MAX_NODE_NAME_BYTES`]; the error
+/// names the path in abbreviated form (it may be megabytes long).
+pub fn check_limits(nodes: &[String]) -> Result<()> {
+    let illegal = |why: String| Error::IllegalPath(abbreviate(nodes), Some(why));
+    if nodes.len() > MAX_PATH_DEPTH {
+        return Err(illegal(format!(
+            "it has {} levels (at most {MAX_PATH_DEPTH} are allowed)",
+            nodes.len()
+        )));
+    }
+    // Canonical nodes may carry back-quotes (and doubled inner ones); the limit is on the raw name.
+    let too_long = nodes
+        .iter()
+        .filter(|n| n.len() > MAX_NODE_NAME_BYTES)
+        .map(|n| unquote_node(n).len())
+        .find(|&len| len > MAX_NODE_NAME_BYTES);
+    if let Some(len) = too_long {
+        return Err(illegal(format!(
+            "a node name is {len} bytes long (at most {MAX_NODE_NAME_BYTES} are allowed)"
+        )));
+    }
+    Ok(())
+}
+
+/// The dotted form of `nodes` for an error message, abbreviated when long.
+fn abbreviate(nodes: &[String]) -> String {
+    abbreviate_text(&nodes.join("."))
+}
+
+/// `text` cut to about 120 bytes, with its full length appended, when longer (paths in
+/// error messages may be megabytes long).
+fn abbreviate_text(text: &str) -> String {
+    const KEEP: usize = 120;
+    if text.len() <= KEEP {
+        return text.to_string();
+    }
+    let mut cut = KEEP;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}… ({} bytes)", &text[..cut], text.len())
+}
+
 fn is_unquoted_char(c: char) -> bool {
     c.is_ascii_alphanumeric()
         || matches!(c, '_' | ':' | '@' | '#' | '$' | '{' | '}')
@@ -52,7 +105,7 @@ pub fn unquote_node(node: &str) -> String {
 
 /// Splits a dotted path into canonical nodes. `allow_wildcards` permits `*` in bare nodes.
 fn split_nodes(path: &str, allow_wildcards: bool) -> Result<Vec<String>> {
-    let illegal = |why: &str| Error::IllegalPath(path.to_string(), Some(why.to_string()));
+    let illegal = |why: &str| Error::IllegalPath(abbreviate_text(path), Some(why.to_string()));
     let mut nodes = Vec::new();
     let mut chars = path.chars().peekable();
     loop {
@@ -125,6 +178,7 @@ fn split_nodes(path: &str, allow_wildcards: bool) -> Result<Vec<String>> {
         Some(first) if first.eq_ignore_ascii_case("root") => *first = "root".into(),
         _ => return Err(illegal("a path must start with root")),
     }
+    check_limits(&nodes)?;
     Ok(nodes)
 }
 
@@ -375,6 +429,44 @@ mod tests {
 
     fn p(s: &str) -> PartialPath {
         PartialPath::parse(s).unwrap()
+    }
+
+    fn deep(levels: usize) -> String {
+        let mut s = "root".to_string();
+        for i in 1..levels {
+            s.push_str(&format!(".n{i}"));
+        }
+        s
+    }
+
+    #[test]
+    fn depth_and_node_length_limits() {
+        assert_eq!(p(&deep(MAX_PATH_DEPTH)).len(), MAX_PATH_DEPTH);
+        let e = PartialPath::parse(&deep(MAX_PATH_DEPTH + 1)).unwrap_err();
+        assert_eq!(e.status_code(), crate::TSStatusCode::IllegalPath);
+        let msg = e.to_string();
+        assert!(msg.contains("4097 levels"), "{msg}");
+        assert!(
+            msg.len() < 400,
+            "message must be abbreviated: {} bytes",
+            msg.len()
+        );
+        assert!(PathPattern::parse(&format!("{}.**", deep(MAX_PATH_DEPTH))).is_err());
+
+        let name = "x".repeat(MAX_NODE_NAME_BYTES);
+        assert!(PartialPath::parse(&format!("root.{name}")).is_ok());
+        assert!(PartialPath::parse(&format!("root.`{name}`")).is_ok());
+        let e = PartialPath::parse(&format!("root.{name}y"))
+            .map(|_| ())
+            .unwrap_err();
+        assert!(e.to_string().contains("bytes long"), "{e}");
+        let e = PartialPath::parse(&format!("root.`{name}y`"))
+            .map(|_| ())
+            .unwrap_err();
+        assert!(e.to_string().len() < 400);
+        // Abbreviation never splits a multi-byte character.
+        let wide = "中".repeat(MAX_NODE_NAME_BYTES / 3 + 1);
+        assert!(PartialPath::parse(&format!("root.{wide}")).is_err());
     }
 
     #[test]

@@ -150,10 +150,29 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>) {
                 break;
             }
         }
-        let reply = match handle_frame(&processor, &frame, &limits) {
-            Ok(r) => r,
-            Err(e) => {
+        // A panic while serving one request (a bug) must not take the server down: it is
+        // caught here, answered with an internal-error exception when the request header is
+        // readable, logged, and only this connection is closed.
+        let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            handle_frame(&processor, &frame, &limits)
+        }));
+        let reply = match served {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
                 tracing::warn!(%peer, "closing connection: cannot serve request: {e}");
+                break;
+            }
+            Err(panic) => {
+                let what = panic_message(panic.as_ref());
+                tracing::error!(%peer, "closing connection: internal error while serving a request: {what}");
+                let message = format!("internal error while serving the request: {what}");
+                if let Some(reply) = protocol::rpc::exception_reply_for(
+                    &frame,
+                    thrift::ApplicationErrorKind::InternalError,
+                    &message,
+                ) {
+                    let _ = writer.write_all(&reply).and_then(|_| writer.flush());
+                }
                 break;
             }
         };
@@ -166,4 +185,15 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>) {
         }
     }
     tracing::debug!(%peer, "connection closed");
+}
+
+/// The text of a panic payload (`panic!` with a literal or a formatted message).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-text payload".to_string()
+    }
 }

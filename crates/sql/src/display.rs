@@ -126,7 +126,7 @@ fn push_operand(e: &Expression, wrap: bool, out: &mut String) {
 /// Renders `e` into `out`. One small frame per tree level, and deep trees continue on a
 /// heap-allocated stack segment, so printing never overflows the caller's stack.
 fn push_expr(e: &Expression, out: &mut String) {
-    stacker::maybe_grow(32 * 1024, 1024 * 1024, || push_expr_inner(e, out))
+    model::stack::deep(|| push_expr_inner(e, out))
 }
 
 fn push_expr_inner(e: &Expression, out: &mut String) {

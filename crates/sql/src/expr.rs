@@ -26,11 +26,6 @@ enum Infix {
     Like(bool, bool),
 }
 
-/// Stack that must remain before recursing deeper without switching segments.
-const RED_ZONE: usize = 128 * 1024;
-/// Size of each extra stack segment.
-const STACK_SEGMENT: usize = 2 * 1024 * 1024;
-
 const BP_OR: u8 = 1;
 const BP_AND: u8 = 2;
 const BP_IN: u8 = 3;
@@ -67,7 +62,7 @@ impl<'a> Parser<'a> {
         self.nesting += 1;
         // Unoptimised builds spend >10 KB of stack per nesting level; when less than the red
         // zone is left, continue on a fresh heap-allocated segment instead of overflowing.
-        let r = stacker::maybe_grow(RED_ZONE, STACK_SEGMENT, || f(self));
+        let r = model::stack::deep(|| f(self));
         self.nesting -= 1;
         r
     }
@@ -310,6 +305,7 @@ impl<'a> Parser<'a> {
             self.advance();
             nodes.push(self.node(true, true)?);
         }
+        model::path::check_limits(&nodes)?;
         Ok((Expression::Path(PathRef { nodes, full }), 1))
     }
 

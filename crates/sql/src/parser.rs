@@ -286,6 +286,12 @@ impl<'a> Parser<'a> {
     /// One path node in canonical form. `wild` allows `*`, `**` and partial wildcards;
     /// `in_expr` makes a trailing `*` a wildcard only when it cannot be a multiplication.
     pub(crate) fn node(&mut self, wild: bool, in_expr: bool) -> Result<String> {
+        let node = self.node_unchecked(wild, in_expr)?;
+        model::path::check_limits(std::slice::from_ref(&node))?;
+        Ok(node)
+    }
+
+    fn node_unchecked(&mut self, wild: bool, in_expr: bool) -> Result<String> {
         match self.peek().clone() {
             Tok::QuotedId(raw) => {
                 if raw.is_empty() {
@@ -400,6 +406,7 @@ impl<'a> Parser<'a> {
         while self.eat(&Tok::Dot) {
             nodes.push(self.node(true, false)?);
         }
+        model::path::check_limits(&nodes)?;
         Ok(PathPattern::from_nodes(nodes))
     }
 
@@ -410,6 +417,7 @@ impl<'a> Parser<'a> {
         while self.eat(&Tok::Dot) {
             nodes.push(self.node(false, false)?);
         }
+        model::path::check_limits(&nodes)?;
         Ok(PartialPath::from_nodes(nodes))
     }
 

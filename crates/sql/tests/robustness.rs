@@ -497,3 +497,33 @@ proptest! {
         prop_assert!(!e.to_string().is_empty());
     }
 }
+
+#[test]
+fn path_limits_are_enforced_at_parse_time() {
+    let deep: String = (0..10_000).map(|i| format!(".n{i}")).collect();
+    for sql in [
+        format!("insert into root{deep}(time, s1) values(1, 1)"),
+        format!("select s1 from root{deep}"),
+        format!("select root{deep}.s1 from root.sg"),
+        format!("select a{deep} from root.sg"),
+        format!("create timeseries root{deep}.s1 with datatype=INT32"),
+    ] {
+        let err = parse(&sql).unwrap_err();
+        assert_eq!(
+            err.status_code(),
+            model::TSStatusCode::IllegalPath,
+            "{sql:.60}"
+        );
+        assert!(err.to_string().contains("levels"), "{err}");
+    }
+    let huge = "x".repeat(model::path::MAX_NODE_NAME_BYTES + 1);
+    for sql in [
+        format!("insert into root.sg.d(time, {huge}) values(1, 1)"),
+        format!("insert into root.sg.{huge}(time, s1) values(1, 1)"),
+        format!("create aligned timeseries root.sg.d({huge} INT32)"),
+    ] {
+        let err = parse(&sql).unwrap_err();
+        assert_eq!(err.status_code(), model::TSStatusCode::IllegalPath);
+        assert!(err.to_string().len() < 600, "{:.200}", err.to_string());
+    }
+}

@@ -9,6 +9,7 @@ use crate::api::{DatabaseInfo, DeviceInfo, NodeKind, SeriesInfo};
 use crate::schema_ops::SchemaOp;
 use model::javahash::JavaHashMap;
 use model::path::MatchState;
+use model::stack::deep;
 use model::{
     Error, MeasurementSchema, PartialPath, PathPattern, Result, TSDataType, TemplateDef,
     TemplateMeasurement,
@@ -39,6 +40,17 @@ pub(crate) struct Node {
     aliases: HashMap<String, String>,
     template_set: Option<String>,
     template_active: Option<String>,
+}
+
+/// Dropping a node drops its subtree; each level goes through [`deep`] so that a chain of
+/// any depth (a series created before path-depth limits existed) cannot overflow the stack.
+impl Drop for Node {
+    fn drop(&mut self) {
+        if !self.children.is_empty() {
+            let children = std::mem::take(&mut self.children);
+            deep(move || drop(children));
+        }
+    }
 }
 
 impl Node {
@@ -318,18 +330,32 @@ impl Schema {
         cur
     }
 
-    /// Removes empty nodes from `nodes` upward (never the root).
+    /// Removes empty nodes from `nodes` upward (never the root): the leaf if it is empty,
+    /// and each ancestor left empty by that. One walk down, so linear in the path's depth.
     fn prune(&mut self, nodes: &[String]) {
-        let mut len = nodes.len();
-        while len >= 2 {
-            let removable = self.node(&nodes[..len]).is_some_and(Node::is_removable);
-            if !removable {
-                break;
+        if nodes.len() < 2 || !self.node(nodes).is_some_and(Node::is_removable) {
+            return;
+        }
+        // Index (in `nodes`) of the deepest node that stays: the root, or an intermediate
+        // node that still holds something once the chain below it is gone.
+        let mut keep = 0;
+        let mut cur = &self.root;
+        for (i, n) in nodes.iter().enumerate().take(nodes.len() - 1).skip(1) {
+            let Some(c) = cur.children.get(n) else {
+                return;
+            };
+            cur = c;
+            let empty_without_chain = c.children.len() == 1
+                && c.measurement.is_none()
+                && !c.database
+                && c.template_set.is_none()
+                && c.template_active.is_none();
+            if !empty_without_chain {
+                keep = i;
             }
-            if let Some(parent) = self.node_mut(&nodes[..len - 1]) {
-                parent.children.remove(&nodes[len - 1]);
-            }
-            len -= 1;
+        }
+        if let Some(parent) = self.node_mut(&nodes[..keep + 1]) {
+            parent.children.remove(&nodes[keep + 1]);
         }
     }
 
@@ -610,7 +636,7 @@ impl Schema {
             } else {
                 db
             };
-            self.series_rec(child, path, &cst, db_here, pattern, out);
+            deep(|| self.series_rec(child, path, &cst, db_here, pattern, out));
             path.pop();
         }
     }
@@ -671,7 +697,7 @@ impl Schema {
             } else {
                 db
             };
-            self.devices_rec(child, path, &cst, db_here, pattern, out);
+            deep(|| self.devices_rec(child, path, &cst, db_here, pattern, out));
             path.pop();
         }
         if let (Some(t), Some(db)) = (tmpl, db) {
@@ -747,7 +773,7 @@ impl Schema {
                 continue;
             }
             path.push(name.clone());
-            self.children_rec(child, path, &cst, in_db || child.database, pattern, out);
+            deep(|| self.children_rec(child, path, &cst, in_db || child.database, pattern, out));
             path.pop();
         }
         if let Some(t) = tmpl {
@@ -837,7 +863,7 @@ impl Schema {
                     out.push(PartialPath::from_nodes(path.clone()));
                 }
             } else if !child.is_schema_measurement() {
-                self.level_rec(child, path, &cst, matched, level, pattern, out);
+                deep(|| self.level_rec(child, path, &cst, matched, level, pattern, out));
             }
             path.pop();
         }
@@ -847,7 +873,7 @@ impl Schema {
         pattern.can_extend(st)
             && self.children_of(node).into_iter().any(|(name, child)| {
                 let cst = pattern.step(st, name);
-                pattern.is_match(&cst) || self.any_match_below(child, &cst, pattern)
+                pattern.is_match(&cst) || deep(|| self.any_match_below(child, &cst, pattern))
             })
     }
 
@@ -870,7 +896,7 @@ impl Schema {
                 continue;
             }
             path.push(name.clone());
-            Self::collect_nodes(child, path, pred, out);
+            deep(|| Self::collect_nodes(child, path, pred, out));
             path.pop();
         }
     }
@@ -926,7 +952,7 @@ impl Schema {
                 if c.schema.is_some() {
                     out.push((dev.clone(), name.clone()));
                 } else {
-                    rec(c, &dev.child(name), out);
+                    deep(|| rec(c, &dev.child(name), out));
                 }
             }
         }
@@ -939,7 +965,7 @@ impl Schema {
     fn has_db_below(node: &Node) -> bool {
         node.children
             .values()
-            .any(|c| c.database || Self::has_db_below(c))
+            .any(|c| c.database || deep(|| Self::has_db_below(c)))
     }
 
     /// Validates creating a database; returns the op.
@@ -1520,19 +1546,15 @@ impl Schema {
                 if let Some(a) = alias {
                     dev.aliases.insert(a.clone(), name.clone());
                 }
-                dev.children.insert(
-                    name,
-                    Node {
-                        measurement: Some(Box::new(Measurement {
-                            schema: schema.clone(),
-                            alias: alias.clone(),
-                            tags: to_map(tags),
-                            attributes: to_map(attributes),
-                            props: props.clone(),
-                        })),
-                        ..Default::default()
-                    },
-                );
+                let mut leaf = Node::default();
+                leaf.measurement = Some(Box::new(Measurement {
+                    schema: schema.clone(),
+                    alias: alias.clone(),
+                    tags: to_map(tags),
+                    attributes: to_map(attributes),
+                    props: props.clone(),
+                }));
+                dev.children.insert(name, leaf);
             }
             SchemaOp::DeleteSeries { path } => {
                 let nodes = path.nodes();
@@ -1550,8 +1572,8 @@ impl Schema {
                 if !is_series {
                     return Err(Error::PathNotExist(path.to_string()));
                 }
-                if let Some(removed) = dev.children.remove(&nodes[dev_len]) {
-                    if let Some(a) = removed.measurement.and_then(|m| m.alias) {
+                if let Some(mut removed) = dev.children.remove(&nodes[dev_len]) {
+                    if let Some(a) = removed.measurement.take().and_then(|m| m.alias) {
                         dev.aliases.remove(&a);
                     }
                 }
@@ -1723,7 +1745,7 @@ impl Schema {
                         attributes: insertion_pairs(&m.attributes),
                     });
                 } else {
-                    rec(child, path, ops);
+                    deep(|| rec(child, path, ops));
                 }
                 path.pop();
             }
@@ -1786,7 +1808,7 @@ fn template_series_rec(
             }
         } else if pattern.can_extend(&cst) {
             path.push(name.clone());
-            template_series_rec(c, tname, path, &cst, db, pattern, out);
+            deep(|| template_series_rec(c, tname, path, &cst, db, pattern, out));
             path.pop();
         }
     }
@@ -1816,7 +1838,7 @@ fn template_devices_rec(
             });
         }
         if pattern.can_extend(&cst) {
-            template_devices_rec(c, tname, path, &cst, db, pattern, out);
+            deep(|| template_devices_rec(c, tname, path, &cst, db, pattern, out));
         }
         path.pop();
     }
@@ -1848,7 +1870,7 @@ fn template_children_rec(
             }
         }
         if pattern.can_extend(&cst) {
-            template_children_rec(c, path, &cst, pattern, out);
+            deep(|| template_children_rec(c, path, &cst, pattern, out));
         }
         path.pop();
     }
