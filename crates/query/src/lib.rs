@@ -14,6 +14,7 @@ pub mod analyze;
 pub mod exec;
 pub mod expr;
 pub mod join;
+pub mod prune;
 pub mod result;
 pub mod rowfn;
 pub mod select;

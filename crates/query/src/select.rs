@@ -22,7 +22,7 @@ use model::{Column, ColumnData, Error, PartialPath, Result, RowBatch, TSDataType
 use sql::ast::{Expression, Fill, Literal, QueryStatement, SortKey, TimeWindow};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use storage::{ChunkSummary, Engine, SeriesData, TimeRange};
+use storage::{ChunkSummary, Engine, SeriesData, SummaryUse, TimeRange};
 
 /// Times and values one aggregation reads (shared between aggregations of one series).
 /// One aggregation input: its points (ascending times, values) and the chunk statistics
@@ -649,15 +649,27 @@ fn open_aggregation(
     offset: u64,
     limit: Option<u64>,
 ) -> Result<AggStream> {
-    let direct = residual.is_none()
-        && groups
-            .iter()
-            .all(|g| g.members.iter().all(|m| matches!(m, Expr::Input(_))));
+    let raw_inputs = groups
+        .iter()
+        .all(|g| g.members.iter().all(|m| matches!(m, Expr::Input(_))));
+    // With one series read, a filter can only be on that series (or the time): it is pushed
+    // down to the series' statistics and applied to the decoded points alone.
+    let direct = raw_inputs && (residual.is_none() || paths.len() == 1);
     let mut datasets: Vec<Vec<Dataset>> = Vec::with_capacity(groups.len());
     if direct {
-        // Raw series in: flushed chunks that fit one window are aggregated from their
-        // statistics without being decoded.
-        let usable = |s: i64, e: i64| windows.as_ref().is_none_or(|w| w.holds(s, e));
+        // Raw series in: flushed chunks and pages that fit one window are aggregated from
+        // their statistics without being decoded; under a value filter, those it accepts
+        // whole are aggregated the same way, those it rejects whole are never read.
+        let usable = |c: &ChunkSummary| {
+            let verdict = residual.map_or(Some(true), |f| crate::prune::decide(f, 0, c));
+            match verdict {
+                Some(false) => SummaryUse::Skip,
+                Some(true) if windows.as_ref().is_none_or(|w| w.holds(c.start, c.end)) => {
+                    SummaryUse::Use
+                }
+                _ => SummaryUse::Decode,
+            }
+        };
         let shared: Vec<Dataset> = paths
             .iter()
             .map(|p| {
@@ -672,9 +684,23 @@ fn open_aggregation(
                 } else {
                     engine.read_series_summarized(p, range, &usable)?
                 };
+                let mut points = Chunk {
+                    times: s.data.times,
+                    columns: vec![Column::new(s.data.values)],
+                };
+                if let Some(f) = residual {
+                    let keep = selected_rows(&f.eval(&points)?);
+                    if keep.len() != points.len() {
+                        points = points.take(&keep);
+                    }
+                }
+                let column = points
+                    .columns
+                    .pop()
+                    .ok_or_else(|| Error::internal("no column"))?;
                 Ok((
-                    Arc::new(s.data.times),
-                    Arc::new(Column::new(s.data.values)),
+                    Arc::new(points.times),
+                    Arc::new(column),
                     Arc::new(s.summaries),
                 ))
             })

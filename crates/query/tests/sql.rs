@@ -1149,6 +1149,8 @@ fn aggregation_from_chunk_statistics_matches_raw_points() {
     let aggs = "count(x), sum(x), avg(x), max_value(x), min_value(x), extreme(x), first_value(x), \
                 last_value(x), max_time(x), min_time(x), count(y), sum(y), avg(y), extreme(y), \
                 min_value(y), first_value(t), last_value(t), count(t)";
+    let xaggs = "count(x), sum(x), avg(x), max_value(x), min_value(x), extreme(x), \
+                 first_value(x), last_value(x), max_time(x), min_time(x)";
     for q in [
         format!("select {aggs} from root.st.d"),
         format!("select {aggs} from root.st.d where time >= 100 and time < 700"),
@@ -1160,6 +1162,18 @@ fn aggregation_from_chunk_statistics_matches_raw_points() {
         format!("select {aggs} from root.st.d group by ([0, 800), 100ms, 200ms)"),
         format!("select {aggs} from root.st.d group by ([0, 800), 100ms) order by time desc"),
         "select count(x) from root.st.d group by level = 1".to_string(),
+        // value filters on the aggregated series: pushed down to chunk/page statistics
+        format!("select {xaggs} from root.st.d where x > -1000"),
+        format!("select {xaggs} from root.st.d where x > 0"),
+        format!("select {xaggs} from root.st.d where x < -60"),
+        format!("select {xaggs} from root.st.d where x >= -50 and x <= 50 and time > 150"),
+        format!("select {xaggs} from root.st.d where x > 900 or x < -900"),
+        format!("select {xaggs} from root.st.d where not (x between -20 and 20)"),
+        format!("select {xaggs} from root.st.d where x > -1000 group by ([0, 800), 100ms)"),
+        format!("select {xaggs} from root.st.d where x <= 10 group by ([0, 800), 50ms)"),
+        "select count(y), sum(y), max_value(y) from root.st.d where y > -100".to_string(),
+        "select count(y), avg(y) from root.st.d where y >= 0 group by ([0, 800), 200ms)"
+            .to_string(),
     ] {
         let a = flushed.query(&q);
         let b = raw.query(&q);
@@ -1202,6 +1216,10 @@ fn group_by_windows_use_page_statistics_inside_big_chunks() {
         "select count(y), sum(y) from root.pg.d group by ([5000, 45000), 10000ms, 20000ms)",
         "select count(x), sum(x), min_value(y), first_value(x), last_value(y) from root.pg.d where time >= 12345 and time < 41000",
         "select count(x), max_time(x) from root.pg.d where time > 20000 and time <= 29999",
+        "select count(x), sum(x), max_value(x) from root.pg.d where x > -1000 group by ([0, 45000), 10000ms)",
+        "select count(y), avg(y), first_value(y) from root.pg.d where y >= 0",
+        "select count(y), sum(y) from root.pg.d where y < 0",
+        "select count(y), min_time(y), last_value(y) from root.pg.d where y > 24 group by ([0, 45000), 20000ms)",
     ] {
         let a = flushed.query(q);
         let b = raw.query(q);

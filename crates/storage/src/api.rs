@@ -67,6 +67,18 @@ pub struct ChunkSummary {
     pub last: Value,
 }
 
+/// What aggregation makes of a run of points known by its statistics ([`ChunkSummary`]):
+/// a flushed chunk, or one page of it, that no other point of the series overlaps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SummaryUse {
+    /// Answer from the statistics; the points are not decoded.
+    Use,
+    /// No point of the run matters (e.g. a value filter rejects every one): drop it unread.
+    Skip,
+    /// The points are needed: decode them (a page inside may still be usable on its own).
+    Decode,
+}
+
 /// One series read for aggregation: the points of `data` plus runs of points described only
 /// by their statistics (`summaries`, ascending and disjoint, none overlapping a point of
 /// `data`). Together they are exactly what `Engine::read_series` returns.

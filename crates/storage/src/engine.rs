@@ -1376,14 +1376,16 @@ impl Engine {
     }
 
     /// Reads one series for aggregation (see [`SummarizedSeries`]): flushed chunks that no
-    /// other point overlaps, inside the range and accepted by `usable(start, end)`, come back
-    /// as their statistics instead of their points. Deletions and TTL apply as in
+    /// other point overlaps and that lie inside the range are offered to `usable`, and come
+    /// back as their statistics instead of their points ([`SummaryUse::Use`]), are dropped
+    /// unread ([`SummaryUse::Skip`]) or are decoded page by page ([`SummaryUse::Decode`],
+    /// each page offered again). Deletions and TTL apply as in
     /// [`Engine::read_series`].
     pub fn read_series_summarized(
         &self,
         path: &PartialPath,
         range: TimeRange,
-        usable: &dyn Fn(i64, i64) -> bool,
+        usable: &dyn Fn(&ChunkSummary) -> SummaryUse,
     ) -> Result<SummarizedSeries> {
         let (r, region, range) = self.resolve_range(path, range)?;
         let dt = r.info.schema.data_type;

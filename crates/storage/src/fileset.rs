@@ -450,7 +450,7 @@ mod tests {
             TSDataType::Int64,
         )
         .unwrap();
-        crate::memtable::merge_newest_wins(parts, TSDataType::Int64)
+        crate::merge::merge_newest_wins(parts, TSDataType::Int64)
     }
 
     #[test]

@@ -20,6 +20,7 @@ mod fileset;
 mod infer;
 mod load;
 mod memtable;
+mod merge;
 mod mods;
 mod region;
 mod schema;
@@ -31,7 +32,7 @@ mod wal;
 
 pub use api::{
     AlterOp, ChunkSummary, DatabaseInfo, DeviceInfo, NodeKind, SeriesData, SeriesInfo,
-    SummarizedSeries, TimeRange, TimeseriesSpec,
+    SummarizedSeries, SummaryUse, TimeRange, TimeseriesSpec,
 };
 pub use config::{StorageConfig, WalMode};
 pub use engine::Engine;

@@ -834,78 +834,6 @@ impl MemTable {
     }
 }
 
-/// Merges several sorted, duplicate-free sources of one series, given oldest first: on
-/// equal timestamps the newest source wins. This is where flushed files (older) and
-/// memtables (newer) meet once files exist.
-pub(crate) fn merge_newest_wins(mut sources: Vec<SeriesData>, data_type: TSDataType) -> SeriesData {
-    sources.retain(|s| !s.times.is_empty());
-    let mut iter = sources.into_iter();
-    let Some(mut acc) = iter.next() else {
-        return SeriesData {
-            times: Vec::new(),
-            values: ColumnData::empty(data_type),
-        };
-    };
-    for newer in iter {
-        acc = merge_two(acc, newer);
-    }
-    acc
-}
-
-fn merge_two(old: SeriesData, new: SeriesData) -> SeriesData {
-    let (mut i, mut j) = (0, 0);
-    let mut times = Vec::with_capacity(old.times.len() + new.times.len());
-    // (source, index) picks, then gathered per source type
-    let mut picks: Vec<(bool, usize)> = Vec::with_capacity(times.capacity());
-    while i < old.times.len() || j < new.times.len() {
-        let take_new = match (old.times.get(i), new.times.get(j)) {
-            (Some(a), Some(b)) => {
-                if a == b {
-                    i += 1; // the newer point replaces the older one
-                    true
-                } else {
-                    b < a
-                }
-            }
-            (None, Some(_)) => true,
-            _ => false,
-        };
-        if take_new {
-            times.push(new.times[j]);
-            picks.push((true, j));
-            j += 1;
-        } else {
-            times.push(old.times[i]);
-            picks.push((false, i));
-            i += 1;
-        }
-    }
-    let values = match (&old.values, &new.values) {
-        (ColumnData::Boolean(a), ColumnData::Boolean(b)) => ColumnData::Boolean(pick(&picks, a, b)),
-        (ColumnData::Int32(a), ColumnData::Int32(b)) => ColumnData::Int32(pick(&picks, a, b)),
-        (ColumnData::Int64(a), ColumnData::Int64(b)) => ColumnData::Int64(pick(&picks, a, b)),
-        (ColumnData::Float(a), ColumnData::Float(b)) => ColumnData::Float(pick(&picks, a, b)),
-        (ColumnData::Double(a), ColumnData::Double(b)) => ColumnData::Double(pick(&picks, a, b)),
-        (ColumnData::Binary(a), ColumnData::Binary(b)) => ColumnData::Binary(pick(&picks, a, b)),
-        // Sources of different types cannot be merged; the newest one stands alone.
-        _ => return new,
-    };
-    SeriesData { times, values }
-}
-
-fn pick<T: Clone>(picks: &[(bool, usize)], old: &[T], new: &[T]) -> Vec<T> {
-    picks
-        .iter()
-        .map(|&(from_new, k)| {
-            if from_new {
-                new[k].clone()
-            } else {
-                old[k].clone()
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1347,23 +1275,6 @@ mod tests {
             let part = b.positions(mid, b.len() + 5);
             assert_eq!(part.times, d.times[mid..]);
         }
-    }
-
-    #[test]
-    fn merge_prefers_newer_sources() {
-        let old = SeriesData {
-            times: vec![1, 3, 5],
-            values: ColumnData::Int64(vec![1, 3, 5]),
-        };
-        let new = SeriesData {
-            times: vec![2, 3, 6],
-            values: ColumnData::Int64(vec![20, 30, 60]),
-        };
-        let m = merge_newest_wins(vec![old, new], TSDataType::Int64);
-        assert_eq!(m.times, vec![1, 2, 3, 5, 6]);
-        assert_eq!(m.values, ColumnData::Int64(vec![1, 20, 30, 5, 60]));
-        let e = merge_newest_wins(vec![], TSDataType::Text);
-        assert!(e.times.is_empty());
     }
 
     #[test]

@@ -3,10 +3,11 @@
 //!
 //! Lock order: flush lock → region state → sealed memtable → file list.
 
-use crate::api::{SeriesData, SummarizedSeries, TimeRange};
+use crate::api::{ChunkSummary, SeriesData, SummarizedSeries, SummaryUse, TimeRange};
 use crate::config::WalMode;
 use crate::fileset::{fallback_schema, CompactionPolicy, FileSet};
-use crate::memtable::{merge_newest_wins, MemTable};
+use crate::memtable::MemTable;
+use crate::merge::merge_newest_wins;
 use crate::tsfiles::{FlushSeries, RegionDirs};
 use crate::wal::{Wal, WalEntry};
 use model::{ColumnData, MeasurementSchema, PartialPath, Result, TSDataType, Value};
@@ -235,17 +236,17 @@ impl DataRegion {
     }
 
     /// Reads one series for aggregation: the chunks of flushed files that no other point
-    /// of the series overlaps (no other chunk, no memtable point, no deletion), that lie
-    /// inside `range` and for which `usable(start, end)` holds come back as statistics and
-    /// are not decoded; every other point is read and merged as [`DataRegion::read_series`]
-    /// does.
+    /// of the series overlaps (no other chunk, no memtable point, no deletion) and that lie
+    /// inside `range` are offered to `usable` (see [`SummaryUse`]): used as statistics,
+    /// skipped unread, or decoded (their pages offered again one by one); every other point
+    /// is read and merged as [`DataRegion::read_series`] does.
     pub(crate) fn read_series_summarized(
         &self,
         device: &PartialPath,
         measurement: &str,
         data_type: TSDataType,
         range: TimeRange,
-        usable: &dyn Fn(i64, i64) -> bool,
+        usable: &dyn Fn(&ChunkSummary) -> SummaryUse,
     ) -> Result<SummarizedSeries> {
         let phys = data_type.physical();
         if range.is_empty() {
@@ -300,20 +301,25 @@ impl DataRegion {
                 continue;
             };
             let inside = range.start <= s && e <= range.end;
-            if inside && usable(s, e) {
-                if let Some(sum) = crate::tsfiles::summary_of(&cm.statistics) {
-                    summaries.push(sum);
-                    skip[fi].insert(off);
-                }
+            let verdict = if inside {
+                crate::tsfiles::summary_of(&cm.statistics).map(|sum| (usable(&sum), sum))
             } else {
-                // the chunk spans windows or a range end: its pages may not
-                let (sums, data) = files[fi].chunk_by_pages(&cm, phys, range, usable)?;
-                summaries.extend(sums);
-                if !data.times.is_empty() {
-                    pages_read.push(data);
+                None
+            };
+            match verdict {
+                Some((SummaryUse::Use, sum)) => summaries.push(sum),
+                Some((SummaryUse::Skip, _)) => {}
+                _ => {
+                    // the chunk spans windows or a range end, or its points are needed: its
+                    // pages may still be usable one by one
+                    let (sums, data) = files[fi].chunk_by_pages(&cm, phys, range, usable)?;
+                    summaries.extend(sums);
+                    if !data.times.is_empty() {
+                        pages_read.push(data);
+                    }
                 }
-                skip[fi].insert(off);
             }
+            skip[fi].insert(off);
         }
         summaries.sort_by_key(|c| c.start);
         // points of a clean chunk overlap nothing: any position among the sources will do

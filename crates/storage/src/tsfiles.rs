@@ -8,9 +8,9 @@
 //! is always complete; leftovers of a crash (`.tmp`) are removed at start-up and files that
 //! still fail to open are moved into `<data>/corrupted/` with a warning.
 
-use crate::api::{ChunkSummary, SeriesData, TimeRange};
+use crate::api::{ChunkSummary, SeriesData, SummaryUse, TimeRange};
 use crate::codec::sync_dir;
-use crate::memtable::merge_newest_wins;
+use crate::merge::merge_newest_wins;
 use crate::mods::{append_mods, mods_path, read_mods, Deletion};
 use model::{Bitmap, ColumnData, Error, MeasurementSchema, Result, TSDataType, Value};
 use parking_lot::RwLock;
@@ -285,7 +285,7 @@ impl TsFileHandle {
         cm: &ChunkMetadata,
         phys: TSDataType,
         range: TimeRange,
-        usable: &dyn Fn(i64, i64) -> bool,
+        usable: &dyn Fn(&ChunkSummary) -> SummaryUse,
     ) -> Result<(Vec<ChunkSummary>, SeriesData)> {
         let chunk = self.reader.read_chunk(cm)?;
         let mut summaries = Vec::new();
@@ -299,12 +299,15 @@ impl TsFileHandle {
                     continue;
                 }
                 let inside = range.start <= st.start_time && st.end_time <= range.end;
-                if let Some(sum) = (inside && usable(st.start_time, st.end_time))
-                    .then(|| summary_of(st))
-                    .flatten()
-                {
-                    summaries.push(sum);
-                    continue;
+                if let Some(sum) = inside.then(|| summary_of(st)).flatten() {
+                    match usable(&sum) {
+                        SummaryUse::Use => {
+                            summaries.push(sum);
+                            continue;
+                        }
+                        SummaryUse::Skip => continue,
+                        SummaryUse::Decode => {}
+                    }
                 }
             }
             let mut p = chunk.decode_page(&page)?;
