@@ -17,6 +17,7 @@ pub mod join;
 pub mod prune;
 pub mod result;
 pub mod rowfn;
+pub mod scan;
 pub mod select;
 pub mod seriesfn;
 

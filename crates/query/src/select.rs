@@ -15,6 +15,7 @@ use crate::result::{
     append_batch, slice_batch, take_column, text, ColumnBuilder, EmptyStream, MemStream,
     QueryResult, ResultStream, TableBuilder,
 };
+use crate::scan::{read_slice, SlicedJoin};
 use crate::SessionContext;
 use chrono::{Datelike, NaiveDate};
 use model::time::TimeZone;
@@ -127,22 +128,6 @@ fn sort_order(q: &QueryStatement) -> Result<(bool, bool)> {
         }
     }
     Ok((time_desc, device_desc))
-}
-
-fn read_all(engine: &Engine, paths: &[PartialPath], range: TimeRange) -> Result<Vec<SeriesData>> {
-    paths
-        .iter()
-        .map(|p| {
-            if range.is_empty() {
-                Ok(SeriesData {
-                    times: Vec::new(),
-                    values: ColumnData::Int64(Vec::new()),
-                })
-            } else {
-                engine.read_series(p, range)
-            }
-        })
-        .collect()
 }
 
 /// Runs a SELECT.
@@ -557,13 +542,13 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
 
 impl QueryPlan {
     /// Reads the data and returns the row stream (FILL, OFFSET and LIMIT applied).
-    fn body_open(&self, engine: &Engine) -> Result<Box<dyn ResultStream>> {
+    fn body_open(&self, engine: &Arc<Engine>) -> Result<Box<dyn ResultStream>> {
         self.open_with(engine, self.offset, self.limit)
     }
 
     fn open_with(
         &self,
-        engine: &Engine,
+        engine: &Arc<Engine>,
         offset: u64,
         limit: Option<u64>,
     ) -> Result<Box<dyn ResultStream>> {
@@ -590,7 +575,7 @@ impl QueryPlan {
                 outputs,
                 desc,
             } => Box::new(RawStream {
-                join: TimeJoin::new(read_all(engine, paths, *range)?, *desc),
+                join: SlicedJoin::new(engine.clone(), paths.clone(), *range, *desc)?,
                 filter: filter.clone(),
                 whole_series: outputs.iter().any(Expr::has_series_fn),
                 outputs: outputs.clone(),
@@ -720,7 +705,7 @@ fn open_aggregation(
             datasets.push(ds);
         }
     } else {
-        let data = read_all(engine, paths, range)?;
+        let data = read_slice(engine, paths, range)?;
         let mut join = TimeJoin::new(data, false);
         let mut joined = join.next_chunk(usize::MAX).unwrap_or_default();
         if joined.columns.len() != paths.len() {
@@ -1322,7 +1307,7 @@ impl ResultStream for DeviceStream {
 /// functions need every point), and only rows where some output has a value are kept (their
 /// outputs are point sets of their own, as in IoTDB).
 struct RawStream {
-    join: TimeJoin,
+    join: SlicedJoin,
     filter: Option<Expr>,
     whole_series: bool,
     outputs: Vec<Expr>,
@@ -1348,7 +1333,7 @@ impl RawStream {
     /// The whole remaining filtered join as one chunk (`None` once it has been read).
     fn whole_chunk(&mut self) -> Result<Option<Chunk>> {
         let mut all: Option<RowBatch> = None;
-        while let Some(chunk) = self.join.next_chunk(MIN_JOIN_ROWS) {
+        while let Some(chunk) = self.join.next_chunk(MIN_JOIN_ROWS)? {
             let c = self.filtered(chunk)?;
             let b = RowBatch {
                 times: c.times,
@@ -1377,7 +1362,7 @@ impl RawStream {
                     None => return Ok(None),
                 }
             } else {
-                let Some(chunk) = self.join.next_chunk(want.max(MIN_JOIN_ROWS)) else {
+                let Some(chunk) = self.join.next_chunk(want.max(MIN_JOIN_ROWS))? else {
                     return Ok(None);
                 };
                 self.filtered(chunk)?

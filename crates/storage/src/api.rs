@@ -67,6 +67,21 @@ pub struct ChunkSummary {
     pub last: Value,
 }
 
+/// Where some points of a series lie: a flushed chunk or a memtable's buffer. Reads are
+/// planned from spans (see `Engine::series_spans`) so that a long series is read in slices
+/// of bounded size, each slice a whole number of chunks where the chunks allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeriesSpan {
+    /// Time of the first point.
+    pub start: i64,
+    /// Time of the last point.
+    pub end: i64,
+    /// Number of points (before deletions; spans may overlap).
+    pub count: u64,
+    /// True for points in memory, which any time slice reads without decoding.
+    pub in_memory: bool,
+}
+
 /// What aggregation makes of a run of points known by its statistics ([`ChunkSummary`]):
 /// a flushed chunk, or one page of it, that no other point of the series overlaps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1375,6 +1375,18 @@ impl Engine {
         })
     }
 
+    /// Where the points of one series in `range` lie (flushed chunks, memtable buffers), for
+    /// reading it in slices of bounded size; deletions and TTL are not applied to the counts.
+    pub fn series_spans(&self, path: &PartialPath, range: TimeRange) -> Result<Vec<SeriesSpan>> {
+        let (r, region, range) = self.resolve_range(path, range)?;
+        match region {
+            Some(region) => {
+                region.series_spans(&r.device, &r.measurement, r.info.schema.data_type, range)
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// Reads one series for aggregation (see [`SummarizedSeries`]): flushed chunks that no
     /// other point overlaps and that lie inside the range are offered to `usable`, and come
     /// back as their statistics instead of their points ([`SummaryUse::Use`]), are dropped

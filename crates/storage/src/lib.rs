@@ -31,7 +31,7 @@ mod users;
 mod wal;
 
 pub use api::{
-    AlterOp, ChunkSummary, DatabaseInfo, DeviceInfo, NodeKind, SeriesData, SeriesInfo,
+    AlterOp, ChunkSummary, DatabaseInfo, DeviceInfo, NodeKind, SeriesData, SeriesInfo, SeriesSpan,
     SummarizedSeries, SummaryUse, TimeRange, TimeseriesSpec,
 };
 pub use config::{StorageConfig, WalMode};

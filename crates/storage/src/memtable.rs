@@ -2,7 +2,7 @@
 //! in fixed-size blocks (growth allocates, never copies) and sorted lazily (stable, later
 //! write wins on equal timestamps) when read.
 
-use crate::api::{SeriesData, TimeRange};
+use crate::api::{SeriesData, SeriesSpan, TimeRange};
 use model::{Bitmap, ColumnData, PartialPath, TSDataType, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -638,6 +638,18 @@ impl SeriesBuf {
         let lo = self.times.partition_point(|t| t < range.start);
         let hi = self.times.partition_point(|t| t <= range.end);
         (lo, hi.max(lo))
+    }
+
+    /// First time, last time and number of the points in `range`; the buffer must be sorted.
+    pub(crate) fn span(&self, range: TimeRange) -> Option<SeriesSpan> {
+        debug_assert!(self.sorted);
+        let (lo, hi) = self.bounds(range);
+        Some(SeriesSpan {
+            start: self.times.get(lo)?,
+            end: self.times.get(hi.checked_sub(1)?)?,
+            count: (hi - lo) as u64,
+            in_memory: true,
+        })
     }
 
     /// Points in `range`; the buffer must be sorted (see [`SeriesBuf::ensure_sorted`]).

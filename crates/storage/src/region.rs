@@ -3,7 +3,7 @@
 //!
 //! Lock order: flush lock → region state → sealed memtable → file list.
 
-use crate::api::{ChunkSummary, SeriesData, SummarizedSeries, SummaryUse, TimeRange};
+use crate::api::{ChunkSummary, SeriesData, SeriesSpan, SummarizedSeries, SummaryUse, TimeRange};
 use crate::config::WalMode;
 use crate::fileset::{fallback_schema, CompactionPolicy, FileSet};
 use crate::memtable::MemTable;
@@ -233,6 +233,46 @@ impl DataRegion {
             sources.push(w);
         }
         Ok(merge_newest_wins(sources, phys))
+    }
+
+    /// Spans of one series' points in `range`: its chunks in flushed files and its buffers
+    /// in sealed and working memtables (see [`SeriesSpan`]).
+    pub(crate) fn series_spans(
+        &self,
+        device: &PartialPath,
+        measurement: &str,
+        data_type: TSDataType,
+        range: TimeRange,
+    ) -> Result<Vec<SeriesSpan>> {
+        let phys = data_type.physical();
+        if range.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (sealed, files, working) =
+            self.snapshot(device, measurement, phys, |buf| buf.span(range));
+        let dev = device.to_string();
+        let mut spans = Vec::new();
+        for f in files.iter() {
+            spans.extend(f.chunk_spans(&dev, measurement, range)?);
+        }
+        for s in &sealed {
+            let m = s.mem.read();
+            if let Some(buf) = m.series(device, measurement) {
+                if buf.data_type() == phys && buf.is_sorted() {
+                    spans.extend(buf.span(range));
+                } else if buf.data_type() == phys {
+                    // not sorted yet: bounded by the range, counted whole
+                    spans.push(SeriesSpan {
+                        start: range.start,
+                        end: range.end,
+                        count: buf.len() as u64,
+                        in_memory: true,
+                    });
+                }
+            }
+        }
+        spans.extend(working.flatten());
+        Ok(spans)
     }
 
     /// Reads one series for aggregation: the chunks of flushed files that no other point

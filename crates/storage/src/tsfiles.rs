@@ -8,7 +8,7 @@
 //! is always complete; leftovers of a crash (`.tmp`) are removed at start-up and files that
 //! still fail to open are moved into `<data>/corrupted/` with a warning.
 
-use crate::api::{ChunkSummary, SeriesData, SummaryUse, TimeRange};
+use crate::api::{ChunkSummary, SeriesData, SeriesSpan, SummaryUse, TimeRange};
 use crate::codec::sync_dir;
 use crate::merge::merge_newest_wins;
 use crate::mods::{append_mods, mods_path, read_mods, Deletion};
@@ -184,6 +184,33 @@ impl TsFileHandle {
             .filter(|c| c.statistics.count > 0)
             .map(|c| (c.statistics.start_time, c.statistics.end_time))
             .max_by_key(|r| r.1))
+    }
+
+    /// Spans (time bounds and counts) of the chunks of a series overlapping `range`.
+    pub(crate) fn chunk_spans(
+        &self,
+        device: &str,
+        measurement: &str,
+        range: TimeRange,
+    ) -> Result<Vec<SeriesSpan>> {
+        let Some(dev) = self.locate(device, measurement, range, None) else {
+            return Ok(Vec::new());
+        };
+        let Some(meta) = self.reader.series_metadata(dev, measurement)? else {
+            return Ok(Vec::new());
+        };
+        Ok(meta
+            .chunks
+            .iter()
+            .map(|c| &c.statistics)
+            .filter(|s| s.count > 0 && s.end_time >= range.start && s.start_time <= range.end)
+            .map(|s| SeriesSpan {
+                start: s.start_time,
+                end: s.end_time,
+                count: s.count,
+                in_memory: false,
+            })
+            .collect())
     }
 
     /// Records deletions (durably) for this file.

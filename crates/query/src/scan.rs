@@ -1,0 +1,218 @@
+//! Series scan in bounded slices: a raw query reads its series a time slice at a time, so
+//! the memory it holds is one slice of every selected series (plus the chunks being
+//! decoded), whatever the length of the series.
+//!
+//! Slices are planned from where the points lie ([`storage::SeriesSpan`]: flushed chunks
+//! and memtable buffers): consecutive chunks are grouped until a slice would exceed
+//! [`SLICE_POINTS`], and slices start at chunk starts, so each chunk is decoded once (twice
+//! at most where unsequence chunks overlap a cut). Each slice is read with the full merge
+//! semantics of `Engine::read_series` (newest write wins, deletions, TTL) for exactly its
+//! time range, so slicing never changes an answer, and the time join runs per slice.
+
+use crate::join::{Chunk, TimeJoin};
+use model::{ColumnData, PartialPath, Result};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use storage::{Engine, SeriesData, SeriesSpan, TimeRange};
+
+/// Points (over all selected series) a slice is planned to hold.
+pub const SLICE_POINTS: u64 = 1 << 18;
+
+/// Cuts `range` into consecutive slices that together cover it exactly, each expected to
+/// hold about `budget` points of `spans` (a single chunk larger than that is one slice).
+pub fn plan_slices(spans: &[SeriesSpan], range: TimeRange, budget: u64) -> Vec<TimeRange> {
+    if range.is_empty() {
+        return Vec::new();
+    }
+    let mut pieces: Vec<(i64, u64)> = Vec::with_capacity(spans.len());
+    for s in spans {
+        let (start, end) = (s.start.max(range.start), s.end.min(range.end));
+        if start > end || s.count == 0 {
+            continue;
+        }
+        if s.in_memory && s.count > budget {
+            // points in memory are cut anywhere: assume them spread evenly
+            let parts = s.count.div_ceil(budget.max(1));
+            let width = ((end as i128 - start as i128 + 1) / parts as i128).max(1);
+            for k in 0..parts as i128 {
+                let at = start as i128 + k * width;
+                if at > end as i128 {
+                    break;
+                }
+                pieces.push((at as i64, s.count / parts));
+            }
+        } else {
+            pieces.push((start, s.count));
+        }
+    }
+    pieces.sort_unstable();
+    let mut starts = vec![range.start];
+    let mut acc = 0u64;
+    for (start, count) in pieces {
+        let slice_start = *starts.last().unwrap_or(&range.start);
+        if acc > 0 && acc.saturating_add(count) > budget && start > slice_start {
+            starts.push(start);
+            acc = 0;
+        }
+        acc = acc.saturating_add(count);
+    }
+    let mut slices = Vec::with_capacity(starts.len());
+    for (i, &s) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).map_or(range.end, |&next| next - 1);
+        slices.push(TimeRange::new(s, end));
+    }
+    slices
+}
+
+/// The time join of several series over a time range, read slice by slice.
+pub struct SlicedJoin {
+    engine: Arc<Engine>,
+    paths: Vec<PartialPath>,
+    /// Slices not read yet, in the order they are consumed.
+    slices: VecDeque<TimeRange>,
+    desc: bool,
+    current: Option<TimeJoin>,
+}
+
+impl SlicedJoin {
+    /// Plans the slices of `paths` over `range` (ascending, or descending with `desc`).
+    pub fn new(
+        engine: Arc<Engine>,
+        paths: Vec<PartialPath>,
+        range: TimeRange,
+        desc: bool,
+    ) -> Result<SlicedJoin> {
+        Self::with_budget(engine, paths, range, desc, SLICE_POINTS)
+    }
+
+    /// As [`SlicedJoin::new`] with `budget` points per slice instead of [`SLICE_POINTS`].
+    pub fn with_budget(
+        engine: Arc<Engine>,
+        paths: Vec<PartialPath>,
+        range: TimeRange,
+        desc: bool,
+        budget: u64,
+    ) -> Result<SlicedJoin> {
+        let mut spans = Vec::new();
+        if !range.is_empty() {
+            for p in &paths {
+                spans.extend(engine.series_spans(p, range)?);
+            }
+        }
+        let mut slices: VecDeque<TimeRange> = plan_slices(&spans, range, budget).into();
+        if desc {
+            slices.make_contiguous().reverse();
+        }
+        Ok(SlicedJoin {
+            engine,
+            paths,
+            slices,
+            desc,
+            current: None,
+        })
+    }
+
+    /// The next up to `max_rows` joined rows, or `None` at the end.
+    pub fn next_chunk(&mut self, max_rows: usize) -> Result<Option<Chunk>> {
+        loop {
+            if let Some(join) = self.current.as_mut() {
+                if let Some(chunk) = join.next_chunk(max_rows) {
+                    return Ok(Some(chunk));
+                }
+                self.current = None;
+            }
+            let Some(slice) = self.slices.pop_front() else {
+                return Ok(None);
+            };
+            let data = read_slice(&self.engine, &self.paths, slice)?;
+            self.current = Some(TimeJoin::new(data, self.desc));
+        }
+    }
+}
+
+/// Every path read over `range` (an empty range reads nothing).
+pub fn read_slice(
+    engine: &Engine,
+    paths: &[PartialPath],
+    range: TimeRange,
+) -> Result<Vec<SeriesData>> {
+    paths
+        .iter()
+        .map(|p| {
+            if range.is_empty() {
+                Ok(SeriesData {
+                    times: Vec::new(),
+                    values: ColumnData::Int64(Vec::new()),
+                })
+            } else {
+                engine.read_series(p, range)
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn span(start: i64, end: i64, count: u64) -> SeriesSpan {
+        SeriesSpan {
+            start,
+            end,
+            count,
+            in_memory: false,
+        }
+    }
+
+    #[test]
+    fn slices_follow_chunk_starts() {
+        let spans = [span(0, 99, 100), span(100, 199, 100), span(200, 299, 100)];
+        let s = plan_slices(&spans, TimeRange::new(0, 299), 150);
+        assert_eq!(
+            s,
+            vec![
+                TimeRange::new(0, 99),
+                TimeRange::new(100, 199),
+                TimeRange::new(200, 299)
+            ]
+        );
+        let s = plan_slices(&spans, TimeRange::new(0, 299), 250);
+        assert_eq!(s, vec![TimeRange::new(0, 199), TimeRange::new(200, 299)]);
+        // one chunk bigger than the budget stays whole
+        let s = plan_slices(
+            &[span(0, 999, 1000)],
+            TimeRange::new(i64::MIN, i64::MAX),
+            10,
+        );
+        assert_eq!(s, vec![TimeRange::new(i64::MIN, i64::MAX)]);
+        // a big memtable buffer is cut evenly
+        let mem = SeriesSpan {
+            in_memory: true,
+            ..span(0, 999, 1000)
+        };
+        assert_eq!(plan_slices(&[mem], TimeRange::new(0, 999), 100).len(), 10);
+        assert!(plan_slices(&spans, TimeRange::new(5, 4), 10).is_empty());
+    }
+
+    proptest! {
+        /// Slices are non-empty, consecutive and cover the range exactly.
+        #[test]
+        fn slices_partition_the_range(
+            raw in proptest::collection::vec((-1000i64..1000, 0i64..300, 1u64..500, any::<bool>()), 0..30),
+            lo in -1200i64..0, len in 0i64..2500, budget in 1u64..2000,
+        ) {
+            let spans: Vec<SeriesSpan> = raw.iter().map(|&(s, w, c, m)| SeriesSpan {
+                start: s, end: s + w, count: c, in_memory: m,
+            }).collect();
+            let range = TimeRange::new(lo, lo + len);
+            let slices = plan_slices(&spans, range, budget);
+            prop_assert_eq!(slices[0].start, range.start);
+            prop_assert_eq!(slices[slices.len() - 1].end, range.end);
+            for w in slices.windows(2) {
+                prop_assert!(!w[0].is_empty());
+                prop_assert_eq!(w[0].end + 1, w[1].start);
+            }
+        }
+    }
+}
