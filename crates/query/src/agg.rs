@@ -145,6 +145,12 @@ impl Accumulator {
     }
 
     /// Clears the state (next GROUP BY window).
+    /// The aggregation this accumulator computes.
+    pub fn kind(&self) -> AggKind {
+        self.kind
+    }
+
+    /// Forgets everything accumulated.
     pub fn reset(&mut self) {
         *self = Accumulator::new(self.kind);
     }

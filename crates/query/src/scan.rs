@@ -12,11 +12,25 @@
 use crate::join::{Chunk, TimeJoin};
 use model::{ColumnData, PartialPath, Result};
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use storage::{Engine, SeriesData, SeriesSpan, TimeRange};
 
-/// Points (over all selected series) a slice is planned to hold.
+/// Points (over all selected series) a slice is planned to hold, by default.
 pub const SLICE_POINTS: u64 = 1 << 18;
+
+static SLICE_BUDGET: AtomicU64 = AtomicU64::new(SLICE_POINTS);
+
+/// The slice budget in force for this process ([`SLICE_POINTS`] unless changed).
+pub fn slice_points() -> u64 {
+    SLICE_BUDGET.load(Ordering::Relaxed)
+}
+
+/// Changes the slice budget for the whole process (at least 1): smaller slices hold less
+/// memory and read chunk metadata more often. Answers never depend on it.
+pub fn set_slice_points(points: u64) {
+    SLICE_BUDGET.store(points.max(1), Ordering::Relaxed);
+}
 
 /// Cuts `range` into consecutive slices that together cover it exactly, each expected to
 /// hold about `budget` points of `spans` (a single chunk larger than that is one slice).
@@ -82,7 +96,7 @@ impl SlicedJoin {
         range: TimeRange,
         desc: bool,
     ) -> Result<SlicedJoin> {
-        Self::with_budget(engine, paths, range, desc, SLICE_POINTS)
+        Self::with_budget(engine, paths, range, desc, slice_points())
     }
 
     /// As [`SlicedJoin::new`] with `budget` points per slice instead of [`SLICE_POINTS`].

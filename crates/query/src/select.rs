@@ -21,9 +21,9 @@ use chrono::{Datelike, NaiveDate};
 use model::time::TimeZone;
 use model::{Column, ColumnData, Error, PartialPath, Result, RowBatch, TSDataType, Value};
 use sql::ast::{Expression, Fill, Literal, QueryStatement, SortKey, TimeWindow};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
-use storage::{ChunkSummary, Engine, SeriesData, SummaryUse, TimeRange};
+use storage::{ChunkSummary, Engine, SummaryUse, TimeRange};
 
 /// Times and values one aggregation reads (shared between aggregations of one series).
 /// One aggregation input: its points (ascending times, values) and the chunk statistics
@@ -621,7 +621,7 @@ impl QueryPlan {
 
 #[allow(clippy::too_many_arguments)]
 fn open_aggregation(
-    engine: &Engine,
+    engine: &Arc<Engine>,
     paths: &[PartialPath],
     series_types: &[TSDataType],
     range: TimeRange,
@@ -640,70 +640,57 @@ fn open_aggregation(
     // With one series read, a filter can only be on that series (or the time): it is pushed
     // down to the series' statistics and applied to the decoded points alone.
     let direct = raw_inputs && (residual.is_none() || paths.len() == 1);
-    let mut datasets: Vec<Vec<Dataset>> = Vec::with_capacity(groups.len());
-    if direct {
-        // Raw series in: flushed chunks and pages that fit one window are aggregated from
-        // their statistics without being decoded; under a value filter, those it accepts
-        // whole are aggregated the same way, those it rejects whole are never read.
-        let usable = |c: &ChunkSummary| {
-            let verdict = residual.map_or(Some(true), |f| crate::prune::decide(f, 0, c));
-            match verdict {
-                Some(false) => SummaryUse::Skip,
-                Some(true) if windows.as_ref().is_none_or(|w| w.holds(c.start, c.end)) => {
-                    SummaryUse::Use
-                }
-                _ => SummaryUse::Decode,
-            }
-        };
-        let shared: Vec<Dataset> = paths
+    let n = windows.as_ref().map(|w| w.count()).unwrap_or(1);
+    let first = clamp_usize(offset).min(n);
+    let end = match limit {
+        Some(l) => first.saturating_add(clamp_usize(l)).min(n),
+        None => n,
+    };
+    let source = if direct {
+        // Raw series in: read slice by slice (bounded memory), flushed chunks and pages
+        // answered from statistics where they can be (see `read_agg_slice`).
+        let members = groups
             .iter()
-            .map(|p| {
-                let s = if range.is_empty() {
-                    storage::SummarizedSeries {
-                        data: SeriesData {
-                            times: Vec::new(),
-                            values: ColumnData::Int64(Vec::new()),
-                        },
-                        summaries: Vec::new(),
-                    }
-                } else {
-                    engine.read_series_summarized(p, range, &usable)?
-                };
-                let mut points = Chunk {
-                    times: s.data.times,
-                    columns: vec![Column::new(s.data.values)],
-                };
-                if let Some(f) = residual {
-                    let keep = selected_rows(&f.eval(&points)?);
-                    if keep.len() != points.len() {
-                        points = points.take(&keep);
-                    }
-                }
-                let column = points
-                    .columns
-                    .pop()
-                    .ok_or_else(|| Error::internal("no column"))?;
-                Ok((
-                    Arc::new(points.times),
-                    Arc::new(column),
-                    Arc::new(s.summaries),
-                ))
+            .map(|g| {
+                g.members
+                    .iter()
+                    .map(|m| match m {
+                        Expr::Input(i) => Ok(*i),
+                        _ => Err(Error::internal("direct aggregation of an expression")),
+                    })
+                    .collect::<Result<Vec<_>>>()
             })
-            .collect::<Result<_>>()?;
-        for g in groups {
-            let mut ds = Vec::with_capacity(g.members.len());
-            for m in &g.members {
-                if let Expr::Input(i) = m {
-                    ds.push(
-                        shared
-                            .get(*i)
-                            .cloned()
-                            .ok_or_else(|| Error::internal("aggregation input out of range"))?,
-                    );
-                }
+            .collect::<Result<Vec<_>>>()?;
+        // only the windows OFFSET/LIMIT keep are computed, and only their time span is read
+        let wanted = if desc { n - end..n - first } else { first..end };
+        let range = if wanted.is_empty() {
+            TimeRange::new(1, 0)
+        } else {
+            let lo = window_bounds(windows.as_ref(), wanted.start).0;
+            let hi = window_bounds(windows.as_ref(), wanted.end - 1).1;
+            TimeRange::new(range.start.max(lo), range.end.min(hi))
+        };
+        let mut spans = Vec::new();
+        if !range.is_empty() {
+            for p in paths {
+                spans.extend(engine.series_spans(p, range)?);
             }
-            datasets.push(ds);
         }
+        let mut slices: VecDeque<TimeRange> =
+            crate::scan::plan_slices(&spans, range, crate::scan::slice_points()).into();
+        if desc {
+            slices.make_contiguous().reverse();
+        }
+        AggSource::Sliced(Box::new(SlicedAgg {
+            engine: engine.clone(),
+            paths: paths.to_vec(),
+            members,
+            residual: residual.cloned(),
+            slices,
+            wanted,
+            open: BTreeMap::new(),
+            last: None,
+        }))
     } else {
         let data = read_slice(engine, paths, range)?;
         let mut join = TimeJoin::new(data, false);
@@ -720,6 +707,7 @@ fn open_aggregation(
         }
         let times = Arc::new(joined.times.clone());
         let no_summaries = Arc::new(Vec::new());
+        let mut datasets: Vec<Vec<Dataset>> = Vec::with_capacity(groups.len());
         for g in groups {
             let mut ds = Vec::with_capacity(g.members.len());
             for m in &g.members {
@@ -731,17 +719,12 @@ fn open_aggregation(
             }
             datasets.push(ds);
         }
-    }
-    let n = windows.as_ref().map(|w| w.count()).unwrap_or(1);
-    let first = clamp_usize(offset).min(n);
-    let end = match limit {
-        Some(l) => first.saturating_add(clamp_usize(l)).min(n),
-        None => n,
+        AggSource::Whole(datasets)
     };
     Ok(AggStream {
         accs: groups.iter().map(|g| Accumulator::new(g.kind)).collect(),
         out_types: groups.iter().map(|g| g.out_type).collect(),
-        datasets,
+        source,
         windows,
         n,
         pos: first,
@@ -1611,10 +1594,10 @@ impl WindowPlan {
 
 /// Aggregation rows: one per window (or a single row without GROUP BY).
 struct AggStream {
+    /// One accumulator per aggregated output (the template for each window's).
     accs: Vec<Accumulator>,
     out_types: Vec<TSDataType>,
-    /// Per aggregated output, the (times, values) it reads (several with GROUP BY LEVEL).
-    datasets: Vec<Vec<Dataset>>,
+    source: AggSource,
     windows: Option<WindowPlan>,
     n: usize,
     pos: usize,
@@ -1648,49 +1631,37 @@ impl AggStream {
             .collect();
         for p in self.pos..upto {
             let k = if self.desc { self.n - 1 - p } else { p };
-            let (time, bounds) = match &self.windows {
-                None => (0, None),
+            let time = match &self.windows {
+                None => 0,
                 Some(w) => {
                     let (ws, we) = w.window(k);
-                    (
-                        if w.left_open { we } else { ws },
-                        Some((ws, we, w.left_open)),
-                    )
+                    if w.left_open {
+                        we
+                    } else {
+                        ws
+                    }
                 }
             };
             times.push(time);
-            for ((acc, sets), b) in self.accs.iter_mut().zip(&self.datasets).zip(&mut builders) {
-                acc.reset();
-                for (ts, col, sums) in sets {
-                    let (lo, hi) = match bounds {
-                        None => (0, ts.len()),
-                        Some((ws, we, false)) => (
-                            ts.partition_point(|&t| t < ws),
-                            ts.partition_point(|&t| t < we),
-                        ),
-                        Some((ws, we, true)) => (
-                            ts.partition_point(|&t| t <= ws),
-                            ts.partition_point(|&t| t <= we),
-                        ),
-                    };
-                    acc.update_sorted(ts, col, lo..hi.max(lo));
-                    // summaries lie wholly inside one window (see `WindowPlan::holds`)
-                    let (slo, shi) = match bounds {
-                        None => (0, sums.len()),
-                        Some((ws, we, false)) => (
-                            sums.partition_point(|c| c.start < ws),
-                            sums.partition_point(|c| c.start < we),
-                        ),
-                        Some((ws, we, true)) => (
-                            sums.partition_point(|c| c.start <= ws),
-                            sums.partition_point(|c| c.start <= we),
-                        ),
-                    };
-                    for c in &sums[slo..shi.max(slo)] {
-                        acc.merge_summary(c);
+            let k_bounds = window_bounds(self.windows.as_ref(), k);
+            match &mut self.source {
+                AggSource::Whole(datasets) => {
+                    for ((acc, sets), b) in
+                        self.accs.iter_mut().zip(datasets.iter()).zip(&mut builders)
+                    {
+                        acc.reset();
+                        for (ts, col, sums) in sets {
+                            feed(acc, ts, col, sums, k_bounds);
+                        }
+                        b.push(acc.result().as_ref());
                     }
                 }
-                b.push(acc.result().as_ref());
+                AggSource::Sliced(src) => {
+                    let accs = src.window(k, self.windows.as_ref(), self.n, &self.accs)?;
+                    for (acc, b) in accs.iter().zip(&mut builders) {
+                        b.push(acc.result().as_ref());
+                    }
+                }
             }
         }
         self.pos = upto;
@@ -1714,6 +1685,190 @@ impl AggStream {
             columns,
         })
     }
+}
+
+/// The inclusive time bounds of window `k` (everything without GROUP BY).
+fn window_bounds(windows: Option<&WindowPlan>, k: usize) -> (i64, i64) {
+    match windows {
+        None => (i64::MIN, i64::MAX),
+        Some(w) => {
+            let (ws, we) = w.window(k);
+            if w.left_open {
+                (ws.saturating_add(1), we)
+            } else {
+                (ws, we.saturating_sub(1))
+            }
+        }
+    }
+}
+
+/// Adds to `acc` the points of `ts`/`col` and the summaries of `sums` inside `[lo, hi]`
+/// (summaries lie wholly inside one window, see `WindowPlan::holds`).
+fn feed(
+    acc: &mut Accumulator,
+    ts: &[i64],
+    col: &Column,
+    sums: &[ChunkSummary],
+    (lo, hi): (i64, i64),
+) {
+    let a = ts.partition_point(|&t| t < lo);
+    let b = ts.partition_point(|&t| t <= hi);
+    acc.update_sorted(ts, col, a..b.max(a));
+    let a = sums.partition_point(|c| c.start < lo);
+    let b = sums.partition_point(|c| c.start <= hi);
+    for c in &sums[a..b.max(a)] {
+        acc.merge_summary(c);
+    }
+}
+
+/// Where an aggregation's points come from.
+enum AggSource {
+    /// Everything read up front (aggregations of expressions, or filtered across series):
+    /// per aggregated output, the (times, values, summaries) it reads.
+    Whole(Vec<Vec<Dataset>>),
+    /// Raw series read slice by slice while the windows advance.
+    Sliced(Box<SlicedAgg>),
+}
+
+/// Aggregation of raw series over time slices: each slice is read once (statistics where
+/// they answer, see `SummaryUse`), its points fed to the windows it overlaps, and a window
+/// is finished as soon as no later slice can reach it. Memory: one slice plus the
+/// accumulators of the windows still open, whatever the number of windows or points.
+struct SlicedAgg {
+    engine: Arc<Engine>,
+    paths: Vec<PartialPath>,
+    /// Per aggregated output, the series (indexes into `paths`) it reads.
+    members: Vec<Vec<usize>>,
+    /// Filter on the single series read, applied to decoded points.
+    residual: Option<Expr>,
+    /// Slices not read yet, in processing order (descending with ORDER BY TIME DESC).
+    slices: VecDeque<TimeRange>,
+    /// The windows to compute (OFFSET/LIMIT drop the others).
+    wanted: std::ops::Range<usize>,
+    /// Accumulators of windows touched by a slice and not handed out yet.
+    open: BTreeMap<usize, Vec<Accumulator>>,
+    /// The last slice read (`None` before the first).
+    last: Option<TimeRange>,
+}
+
+impl SlicedAgg {
+    /// The finished accumulators of window `k` (fresh ones if no point fell into it),
+    /// reading slices until no unread slice can touch the window.
+    fn window(
+        &mut self,
+        k: usize,
+        windows: Option<&WindowPlan>,
+        n: usize,
+        template: &[Accumulator],
+    ) -> Result<Vec<Accumulator>> {
+        let (lo, hi) = window_bounds(windows, k);
+        loop {
+            let done = match (self.slices.front(), self.last) {
+                (None, _) => true,
+                // slices come in time order: nothing after `last` reaches back before it
+                (Some(next), Some(last)) if next.start > last.end => hi <= last.end,
+                (Some(_), Some(last)) => lo >= last.start,
+                (Some(_), None) => false,
+            };
+            if done {
+                break;
+            }
+            self.read_next(windows, n, template)?;
+        }
+        Ok(self.open.remove(&k).unwrap_or_else(|| fresh(template)))
+    }
+
+    /// Reads the next slice and feeds it to every window it overlaps.
+    fn read_next(
+        &mut self,
+        windows: Option<&WindowPlan>,
+        n: usize,
+        template: &[Accumulator],
+    ) -> Result<()> {
+        let Some(slice) = self.slices.pop_front() else {
+            return Ok(());
+        };
+        self.last = Some(slice);
+        let data: Vec<Dataset> = self
+            .paths
+            .iter()
+            .map(|p| read_agg_slice(&self.engine, p, slice, windows, self.residual.as_ref()))
+            .collect::<Result<_>>()?;
+        // the first window reaching into the slice (window ends ascend with k)
+        let (mut a, mut b) = (0usize, n);
+        while a < b {
+            let mid = a + (b - a) / 2;
+            if window_bounds(windows, mid).1 < slice.start {
+                a = mid + 1;
+            } else {
+                b = mid;
+            }
+        }
+        for k in a.max(self.wanted.start)..n.min(self.wanted.end) {
+            let bounds = window_bounds(windows, k);
+            if bounds.0 > slice.end {
+                break;
+            }
+            let accs = self.open.entry(k).or_insert_with(|| fresh(template));
+            for (acc, members) in accs.iter_mut().zip(&self.members) {
+                for &i in members {
+                    let (ts, col, sums) = data
+                        .get(i)
+                        .ok_or_else(|| Error::internal("aggregation input out of range"))?;
+                    feed(acc, ts, col, sums, bounds);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Fresh accumulators of the same kinds as `template`.
+fn fresh(template: &[Accumulator]) -> Vec<Accumulator> {
+    template
+        .iter()
+        .map(|a| Accumulator::new(a.kind()))
+        .collect()
+}
+
+/// One raw series over one slice, for aggregation: clean chunks and pages that fit a window
+/// (and that a filter on the series accepts whole) as statistics, those the filter rejects
+/// whole not read, the rest decoded (and filtered).
+fn read_agg_slice(
+    engine: &Engine,
+    path: &PartialPath,
+    slice: TimeRange,
+    windows: Option<&WindowPlan>,
+    residual: Option<&Expr>,
+) -> Result<Dataset> {
+    let usable = |c: &ChunkSummary| {
+        let verdict = residual.map_or(Some(true), |f| crate::prune::decide(f, 0, c));
+        match verdict {
+            Some(false) => SummaryUse::Skip,
+            Some(true) if windows.is_none_or(|w| w.holds(c.start, c.end)) => SummaryUse::Use,
+            _ => SummaryUse::Decode,
+        }
+    };
+    let s = engine.read_series_summarized(path, slice, &usable)?;
+    let mut points = Chunk {
+        times: s.data.times,
+        columns: vec![Column::new(s.data.values)],
+    };
+    if let Some(f) = residual {
+        let keep = selected_rows(&f.eval(&points)?);
+        if keep.len() != points.len() {
+            points = points.take(&keep);
+        }
+    }
+    let column = points
+        .columns
+        .pop()
+        .ok_or_else(|| Error::internal("no column"))?;
+    Ok((
+        Arc::new(points.times),
+        Arc::new(column),
+        Arc::new(s.summaries),
+    ))
 }
 
 fn run_last(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> Result<QueryResult> {
