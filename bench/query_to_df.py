@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
-import statistics
 import sys
 import time
 
 import duckdb
 import numpy as np
 import pandas as pd
+from benchutil import median_time
 from iotdb.Session import Session
 from iotdb.utils.IoTDBConstants import TSDataType
 from iotdb.utils.NumpyTablet import NumpyTablet
@@ -47,15 +47,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--database", default="root.bench")
     return p.parse_args(argv)
-
-
-def median_time(fn, repeat: int):
-    times, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
 
 
 def main(argv: list[str]) -> int:

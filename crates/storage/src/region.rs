@@ -89,6 +89,29 @@ fn read_mem(
     Some(buf.read(range))
 }
 
+/// The latest point of one series in a memtable (sorting the buffer first if needed),
+/// without copying the buffer.
+fn last_mem(
+    mem: &RwLock<MemTable>,
+    device: &PartialPath,
+    measurement: &str,
+    phys: TSDataType,
+) -> Option<(i64, Value)> {
+    {
+        let m = mem.read();
+        match m.series(device, measurement) {
+            Some(buf) if buf.data_type() != phys => return None,
+            Some(buf) if buf.is_sorted() => return buf.last(),
+            Some(_) => {}
+            None => return None,
+        }
+    }
+    let mut m = mem.write();
+    let buf = m.series_existing_mut(device, measurement)?;
+    buf.ensure_sorted();
+    buf.last()
+}
+
 impl DataRegion {
     /// Opens the region whose WAL lives in `wal_dir` and files in `dirs`: recovers the
     /// file set, then replays the WAL.
@@ -393,11 +416,9 @@ impl DataRegion {
         // newest source first: the working memtable, then sealed ones newest first
         let mut best: Option<(i64, Value)> = working.flatten();
         for s in sealed.iter().rev() {
-            if let Some(d) = read_mem(&s.mem, device, measurement, phys, TimeRange::ALL) {
-                if let Some(&t) = d.times.last() {
-                    if best.as_ref().is_none_or(|(bt, _)| t > *bt) {
-                        best = d.values.get(d.times.len() - 1).map(|v| (t, v));
-                    }
+            if let Some((t, v)) = last_mem(&s.mem, device, measurement, phys) {
+                if best.as_ref().is_none_or(|(bt, _)| t > *bt) {
+                    best = Some((t, v));
                 }
             }
         }
