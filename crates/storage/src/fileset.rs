@@ -12,7 +12,7 @@ use crate::tsfiles::{
     compact_files, finish_compaction, open_region_files, write_file, FileName, FlushSeries,
     ReadStats, RegionDirs, TsFileHandle,
 };
-use model::{Error, MeasurementSchema, Result, TSDataType};
+use model::{Error, MeasurementSchema, Result, TSDataType, Value};
 use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -64,6 +64,10 @@ fn partition_of(t: i64, interval: i64) -> i64 {
         t.div_euclid(interval)
     }
 }
+
+/// Where a series ends across files: the start time of its latest chunk, and the last point
+/// when the chunk statistics settle it.
+pub(crate) type Tail = (i64, Option<(i64, Value)>);
 
 impl FileSet {
     /// Opens (recovering) the files of a region.
@@ -124,32 +128,40 @@ impl FileSet {
             .max()
     }
 
-    /// Start time of the chunk holding the latest point of a series across `files` (so a
-    /// read from there on finds the last point, unless deletions removed it).
-    pub(crate) fn tail_start(
-        files: &FileList,
-        device: &str,
-        measurement: &str,
-    ) -> Result<Option<i64>> {
-        let mut best: Option<(i64, i64)> = None; // (end, start)
-                                                 // files by their device end time, latest first: once a file's device range ends
-                                                 // before the best series end found, no later file can beat it
+    /// The chunk holding the latest point of a series across `files`: its start time (a
+    /// read from there on finds the last point, unless deletions removed it) and, when its
+    /// statistics settle it (no deletion covers it, no other file ends a chunk at the same
+    /// time), the last point itself.
+    pub(crate) fn tail(files: &FileList, device: &str, measurement: &str) -> Result<Option<Tail>> {
+        // (end, start, last value); `tied` when two files end a chunk at the same time
+        let mut best: Option<(i64, i64, Option<Value>)> = None;
+        let mut tied = false;
+        // files by their device end time, latest first: once a file's device range ends
+        // before the best series end found, no later file can beat it
         let mut cands: Vec<(i64, &Arc<TsFileHandle>)> = files
             .iter()
             .filter_map(|f| f.device_range(device).map(|r| (r.1, f)))
             .collect();
         cands.sort_by_key(|c| std::cmp::Reverse(c.0));
         for (device_end, f) in cands {
-            if best.is_some_and(|b| device_end <= b.0) {
+            if best.as_ref().is_some_and(|b| device_end < b.0) {
                 break;
             }
-            if let Some(r) = f.last_chunk_range(device, measurement)? {
-                if best.is_none_or(|b| r.1 > b.0) {
-                    best = Some((r.1, r.0));
+            if let Some((start, end, last)) = f.last_chunk(device, measurement)? {
+                match &best {
+                    Some(b) if end == b.0 => tied = true,
+                    Some(b) if end < b.0 => {}
+                    _ => {
+                        best = Some((end, start, last));
+                        tied = false;
+                    }
                 }
             }
         }
-        Ok(best.map(|b| b.1))
+        Ok(best.map(|(end, start, last)| {
+            let point = last.filter(|_| !tied).map(|v| (end, v));
+            (start, point)
+        }))
     }
 
     /// Writes a sealed memtable's content (device → series, sorted unique points) into

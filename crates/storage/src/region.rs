@@ -427,9 +427,17 @@ impl DataRegion {
             (Some(fm), Some((t, _))) if *t >= fm => return Ok(best),
             _ => {}
         }
-        // files may hold later points: read from the memtables' last time (or the start
-        // of the files' latest chunk) on, then everything if deletions emptied that range
-        let tail = FileSet::tail_start(&files, &device.to_string(), measurement)?;
+        // files may hold later points: the latest chunk's statistics may settle it; else
+        // read from the memtables' last time (or the start of the files' latest chunk) on,
+        // then everything if deletions emptied that range
+        let tail = FileSet::tail(&files, &device.to_string(), measurement)?;
+        if let Some((_, Some((t, v)))) = &tail {
+            let newer_than_memory = best.as_ref().is_none_or(|(bt, _)| t > bt);
+            if newer_than_memory && v.data_type() == phys {
+                return Ok(Some((*t, v.clone())));
+            }
+        }
+        let tail = tail.map(|(start, _)| start);
         let from = best
             .as_ref()
             .map(|(t, _)| *t)

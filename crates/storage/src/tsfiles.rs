@@ -166,24 +166,35 @@ impl TsFileHandle {
             .map(|(k, (a, b, _))| (k.as_str(), *a, *b))
     }
 
-    /// (start, end) of the chunk of a series with the latest end time.
-    pub(crate) fn last_chunk_range(
+    /// The chunk of a series with the latest end time: its start, its end, and its last
+    /// value when the statistics give it and no deletion of this file covers that point.
+    pub(crate) fn last_chunk(
         &self,
         device: &str,
         measurement: &str,
-    ) -> Result<Option<(i64, i64)>> {
+    ) -> Result<Option<(i64, i64, Option<Value>)>> {
         let Some((_, _, dev)) = self.devices.get(device) else {
             return Ok(None);
         };
         let Some(meta) = self.reader.series_metadata(dev, measurement)? else {
             return Ok(None);
         };
-        Ok(meta
+        let Some(st) = meta
             .chunks
             .iter()
-            .filter(|c| c.statistics.count > 0)
-            .map(|c| (c.statistics.start_time, c.statistics.end_time))
-            .max_by_key(|r| r.1))
+            .map(|c| &c.statistics)
+            .filter(|s| s.count > 0)
+            .max_by_key(|s| s.end_time)
+        else {
+            return Ok(None);
+        };
+        let end = st.end_time;
+        let deleted = self
+            .deletions_of(device, measurement)
+            .iter()
+            .any(|d| d.start <= end && end <= d.end);
+        let last = summary_of(st).map(|s| s.last).filter(|_| !deleted);
+        Ok(Some((st.start_time, end, last)))
     }
 
     /// Spans (time bounds and counts) of the chunks of a series overlapping `range`.
