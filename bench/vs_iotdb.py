@@ -107,9 +107,9 @@ class Server:
         rows = 0
         try:
             with self.s.execute_query_statement(sql) as ds:
-                while ds.has_next():
-                    ds.next()
-                    rows += 1
+                # page by page as DataFrames (row-by-row Python would outlast IoTDB's timeout)
+                while ds.has_next_df():
+                    rows += len(ds.next_df())
         finally:
             done.set()
             th.join()
