@@ -11,6 +11,7 @@
 
 pub mod agg;
 pub mod analyze;
+pub mod auth;
 pub mod exec;
 pub mod expr;
 pub mod join;
@@ -170,7 +171,7 @@ impl Executor {
             right: Box::new(time_cmp(BinaryOp::Lt, end_exclusive)),
         };
         let q = plain_query(full_path_refs(paths)?, Some(filter), false);
-        select::run_query(&self.engine, &q, ctx)
+        self.run_checked_query(q, ctx)
     }
 
     /// The session `executeLastDataQuery` RPC: the latest point of each series with time
@@ -186,12 +187,23 @@ impl Executor {
             Some(time_cmp(BinaryOp::GtEq, min_time)),
             true,
         );
-        select::run_query(&self.engine, &q, ctx)
+        self.run_checked_query(q, ctx)
+    }
+
+    fn run_checked_query(&self, q: QueryStatement, ctx: &SessionContext) -> Result<QueryResult> {
+        let stmt = Statement::Query(Box::new(q));
+        auth::check(self.engine.users(), &ctx.user, &stmt)?;
+        match stmt {
+            Statement::Query(q) => select::run_query(&self.engine, &q, ctx),
+            _ => Err(Error::internal("not a query")),
+        }
     }
 
     /// Executes one statement (parsed SQL or a request built from an RPC).
     pub fn execute(&self, stmt: Statement, ctx: &SessionContext) -> Result<Outcome> {
         let e = &*self.engine;
+        // The one access check, before anything runs.
+        auth::check(e.users(), &ctx.user, &stmt)?;
         if changes_data_or_schema(&stmt) {
             e.check_writable()?;
         }
@@ -321,7 +333,7 @@ impl Executor {
             }
             Statement::ShowTtl { paths } => rows(exec::show_ttl(e, &paths)),
             Statement::ShowAllTtl => rows(exec::show_ttl(e, &[])),
-            Statement::Auth(a) => exec::auth(e, &a),
+            Statement::Auth(a) => auth::execute(e, &a),
             Statement::ShowCluster { details } => rows(exec::show_cluster(details)),
             Statement::ShowDataNodes => rows(exec::show_data_nodes(e)),
             Statement::ShowConfigNodes => rows(exec::show_config_nodes()),

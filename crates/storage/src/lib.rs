@@ -40,4 +40,4 @@ pub use config::{StorageConfig, WalMode};
 pub use dirlock::DirLock;
 pub use engine::Engine;
 pub use load::{LoadSummary, TsFileStats};
-pub use users::UserStore;
+pub use users::{PrivilegeHolder, PrivilegeMap, UserInfo, UserStore, SUPERUSER};
