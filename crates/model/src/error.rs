@@ -126,6 +126,15 @@ pub enum Error {
     /// The query ran longer than its timeout (the request's or `query_timeout_threshold`).
     #[error("Current query is time out, please check your statement or modify timeout parameter.")]
     QueryTimeout,
+    /// KILL QUERY named a query that is not running.
+    #[error("No such query: {0}")]
+    NoSuchQuery(String),
+    /// The query was stopped by KILL QUERY or by its client.
+    #[error("Query {0} was killed")]
+    QueryKilled(String),
+    /// The server already serves its maximum number of client connections.
+    #[error("{0}")]
+    TooManyConnections(String),
     /// Client protocol version mismatch.
     #[error("{0}")]
     IncompatibleVersion(String),
@@ -187,6 +196,9 @@ impl Error {
             Error::AlreadyHasPrivilege(_) => C::AlreadyHasPrivilege,
             Error::NotHasPrivilege(_) => C::NotHasPrivilege,
             Error::QueryTimeout => C::InternalRequestTimeOut,
+            Error::NoSuchQuery(_) => C::NoSuchQuery,
+            Error::QueryKilled(_) => C::QueryWasKilled,
+            Error::TooManyConnections(_) => C::InternalServerError,
             Error::IncompatibleVersion(_) => C::IncompatibleVersion,
             Error::LoadFile(_) => C::LoadFileError,
             Error::Multiple(_) => C::MultipleError,

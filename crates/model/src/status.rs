@@ -63,6 +63,8 @@ pub enum TSStatusCode {
     AlreadyHasPrivilege = 810,
     NotHasPrivilege = 811,
     InternalRequestTimeOut = 712,
+    NoSuchQuery = 714,
+    QueryWasKilled = 715,
     LoadFileError = 1100,
 }
 

@@ -359,13 +359,35 @@ pub fn has_privilege(users: &UserStore, user: &str, privilege: &str, path: &Path
         })
 }
 
+/// Checks, before a batch RPC (`insertTablets`) runs any of its parts, that `user` may
+/// insert into every one of its devices: IoTDB checks such a request as a whole.
+pub fn check_insert(
+    users: &UserStore,
+    user: &str,
+    device: &model::PartialPath,
+    measurements: &[String],
+) -> Result<()> {
+    if user == SUPERUSER {
+        return Ok(());
+    }
+    check_requirement(
+        users,
+        user,
+        Requirement::Privilege("INSERT_TIMESERIES", series_of(device, measurements)),
+    )
+}
+
 /// The one access check: `Ok` if `user` may run `stmt`, else `NO_PERMISSION` naming the
 /// missing privilege and the first path it is missing on.
 pub fn check(users: &UserStore, user: &str, stmt: &Statement) -> Result<()> {
     if user == SUPERUSER {
         return Ok(());
     }
-    match requirement(stmt, user) {
+    check_requirement(users, user, requirement(stmt, user))
+}
+
+fn check_requirement(users: &UserStore, user: &str, need: Requirement) -> Result<()> {
+    match need {
         Requirement::Nothing => Ok(()),
         Requirement::Root(what) => Err(Error::NoPermission(format!(
             "No permissions for this operation, only root can execute {what}"
