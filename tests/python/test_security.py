@@ -307,7 +307,7 @@ def test_long_query_is_listed_and_stopped_by_kill_query(srv):
     assert ds.has_next()
     a = _open(srv, "alice", "alicepw1")
     assert _queries(a) == []
-    qid = [r for r in _queries(root) if r[4].startswith("select s1")][0][1]
+    qid = next(r for r in _queries(root) if r[4].startswith("select s1"))[1]
     expect_error(NO_PERMISSION, a.execute_non_query_statement, f"KILL QUERY '{qid}'")
     a.execute_non_query_statement("KILL ALL QUERIES")
     assert _drain(ds) > 0  # untouched by alice's KILL ALL
