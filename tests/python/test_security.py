@@ -290,7 +290,8 @@ def test_long_query_is_listed_and_stopped_by_kill_query(srv):
     assert len(listed) == 1, _queries(root)
     _, query_id, node, elapsed, _ = listed[0]
     assert node == 1 and elapsed >= 0
-    expect_error(714, root.execute_non_query_statement, "KILL QUERY 'no_such_query'")
+    expect_error(305, root.execute_non_query_statement, "KILL QUERY 'no_such_query'")
+    expect_error(714, root.execute_non_query_statement, "KILL QUERY '20200101_000000_99999_1'")
     root.execute_non_query_statement(f"KILL QUERY '{query_id}'")
     expect_error(715, _drain, ds)
     assert not [r for r in _queries(root) if r[4].startswith("select s1")]

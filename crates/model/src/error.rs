@@ -129,6 +129,9 @@ pub enum Error {
     /// KILL QUERY named a query that is not running.
     #[error("No such query: {0}")]
     NoSuchQuery(String),
+    /// KILL QUERY with an id that is not of the form `<yyyyMMdd_HHmmss>_<n>_<node>`.
+    #[error("Please ensure your input <queryId> is correct")]
+    MalformedQueryId,
     /// The query was stopped by KILL QUERY or by its client.
     #[error("Query {0} was killed")]
     QueryKilled(String),
@@ -198,6 +201,7 @@ impl Error {
             Error::QueryTimeout => C::InternalRequestTimeOut,
             Error::NoSuchQuery(_) => C::NoSuchQuery,
             Error::QueryKilled(_) => C::QueryWasKilled,
+            Error::MalformedQueryId => C::InternalServerError,
             Error::TooManyConnections(_) => C::InternalServerError,
             Error::IncompatibleVersion(_) => C::IncompatibleVersion,
             Error::LoadFile(_) => C::LoadFileError,

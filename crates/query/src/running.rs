@@ -142,6 +142,9 @@ impl QueryRegistry {
                 Ok(())
             }
             Some(id) => {
+                if !well_formed(id) {
+                    return Err(Error::MalformedQueryId);
+                }
                 let q = self
                     .queries
                     .lock()
@@ -192,6 +195,17 @@ impl QueryRegistry {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// True for ids of the form `<8 digits>_<6 digits>_<digits>_<digits>`.
+fn well_formed(id: &str) -> bool {
+    let parts: Vec<&str> = id.split('_').collect();
+    parts.len() == 4
+        && parts[0].len() == 8
+        && parts[1].len() == 6
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Keeps a query listed; dropping it unregisters the query.
@@ -270,6 +284,10 @@ mod tests {
         ));
         assert!(matches!(
             reg.kill("root", Some("nope")),
+            Err(Error::MalformedQueryId)
+        ));
+        assert!(matches!(
+            reg.kill("root", Some("20200101_000000_99999_1")),
             Err(Error::NoSuchQuery(_))
         ));
         reg.kill("alice", Some(&id)).unwrap();
