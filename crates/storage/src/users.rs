@@ -496,23 +496,15 @@ impl UserStore {
 
     /// Grants a role to a user.
     pub fn grant_role(&self, role: &str, user: &str) -> Result<()> {
-        self.update(|s| {
-            if !s.roles.contains_key(role) {
-                return Err(Error::RoleNotExist(role.to_string()));
-            }
-            let u = s
-                .users
-                .get_mut(user)
-                .ok_or_else(|| Error::UserNotExist(user.to_string()))?;
-            if !u.roles.insert(role.to_string()) {
-                return Err(Error::UserAlreadyHasRole(user.into(), role.into()));
-            }
-            Ok(())
-        })
+        self.set_membership(role, user, true)
     }
 
     /// Takes a role away from a user.
     pub fn revoke_role(&self, role: &str, user: &str) -> Result<()> {
+        self.set_membership(role, user, false)
+    }
+
+    fn set_membership(&self, role: &str, user: &str, member: bool) -> Result<()> {
         self.update(|s| {
             if !s.roles.contains_key(role) {
                 return Err(Error::RoleNotExist(role.to_string()));
@@ -521,10 +513,18 @@ impl UserStore {
                 .users
                 .get_mut(user)
                 .ok_or_else(|| Error::UserNotExist(user.to_string()))?;
-            if !u.roles.remove(role) {
-                return Err(Error::UserNotHasRole(user.into(), role.into()));
+            match (member, u.roles.contains(role)) {
+                (true, true) => Err(Error::UserAlreadyHasRole(user.into(), role.into())),
+                (false, false) => Err(Error::UserNotHasRole(user.into(), role.into())),
+                (true, false) => {
+                    u.roles.insert(role.to_string());
+                    Ok(())
+                }
+                (false, true) => {
+                    u.roles.remove(role);
+                    Ok(())
+                }
             }
-            Ok(())
         })
     }
 
