@@ -279,13 +279,25 @@ def _queries(s: Session) -> list:
     return _read(s, "SHOW QUERIES")
 
 
+def _reader(srv: IoTDBServer) -> Session:
+    """A root session paging results 100 rows at a time (a query stays in flight)."""
+    s = Session(srv.host, srv.port, "root", "root", fetch_size=100)
+    s.open(False)
+    return s
+
+
+def _started(reader: Session, timeout: int = 0):
+    """Starts the long query and reads its first batch."""
+    ds = reader.execute_query_statement("select s1 from root.q.d1", timeout)
+    assert ds.has_next()
+    return ds
+
+
 def test_long_query_is_listed_and_stopped_by_kill_query(srv):
     root = _open(srv)
     _fill(root)
-    reader = Session(srv.host, srv.port, "root", "root", fetch_size=100)
-    reader.open(False)
-    ds = reader.execute_query_statement("select s1 from root.q.d1")
-    assert ds.has_next()
+    reader = _reader(srv)
+    ds = _started(reader)
     listed = [r for r in _queries(root) if r[4] == "select s1 from root.q.d1"]
     assert len(listed) == 1, _queries(root)
     _, query_id, node, elapsed, _ = listed[0]
@@ -297,15 +309,13 @@ def test_long_query_is_listed_and_stopped_by_kill_query(srv):
     assert not [r for r in _queries(root) if r[4].startswith("select s1")]
 
     # KILL ALL QUERIES stops every query in flight
-    ds = reader.execute_query_statement("select s1 from root.q.d1")
-    assert ds.has_next()
+    ds = _started(reader)
     root.execute_non_query_statement("KILL ALL QUERIES")
     expect_error(715, _drain, ds)
 
     # a user sees and kills only their own queries
     root.execute_non_query_statement("CREATE USER alice 'alicepw1'")
-    ds = reader.execute_query_statement("select s1 from root.q.d1")
-    assert ds.has_next()
+    ds = _started(reader)
     a = _open(srv, "alice", "alicepw1")
     assert _queries(a) == []
     qid = next(r for r in _queries(root) if r[4].startswith("select s1"))[1]
@@ -319,10 +329,8 @@ def test_long_query_is_listed_and_stopped_by_kill_query(srv):
 def test_cancel_operation_stops_the_query(srv):
     root = _open(srv)
     _fill(root)
-    reader = Session(srv.host, srv.port, "root", "root", fetch_size=100)
-    reader.open(False)
-    ds = reader.execute_query_statement("select s1 from root.q.d1")
-    assert ds.has_next()
+    reader = _reader(srv)
+    ds = _started(reader)
     assert len([r for r in _queries(root) if r[4].startswith("select s1")]) == 1
     client = reader._Session__client
     status = client.cancelOperation(
@@ -337,10 +345,8 @@ def test_cancel_operation_stops_the_query(srv):
 def test_request_timeout_and_query_timeout_threshold(srv, tmp_path):
     root = _open(srv)
     _fill(root)
-    reader = Session(srv.host, srv.port, "root", "root", fetch_size=100)
-    reader.open(False)
-    ds = reader.execute_query_statement("select s1 from root.q.d1", 300)
-    assert ds.has_next()
+    reader = _reader(srv)
+    ds = _started(reader, 300)
     time.sleep(0.6)
     err = expect_error(712, _drain, ds)
     assert "time out" in str(err)
@@ -357,10 +363,8 @@ def test_request_timeout_and_query_timeout_threshold(srv, tmp_path):
         other.start()
         s = _open(other)
         _fill(s)
-        r = Session(other.host, other.port, "root", "root", fetch_size=100)
-        r.open(False)
-        ds = r.execute_query_statement("select s1 from root.q.d1")
-        assert ds.has_next()
+        r = _reader(other)
+        ds = _started(r)
         time.sleep(0.6)
         expect_error(712, _drain, ds)
         r.close()
