@@ -103,11 +103,19 @@ fn build_config(args: &ServeArgs) -> model::Result<ServerConfig> {
 fn serve(args: ServeArgs) -> model::Result<()> {
     let config = build_config(&args)?;
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    let data_dir = config.storage.data_dir.clone();
+    let wal_mode = format!("{:?}", config.storage.wal_mode).to_ascii_uppercase();
+    let config_file = config
+        .config_file
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "none (defaults and flags)".into());
     let server = Server::start(config)?;
     tracing::info!(
-        "iotdb-rs {} listening on {}",
+        "iotdb-rs {} listening on {}; data directory {}, WAL mode {wal_mode}, config file {config_file}",
         env!("CARGO_PKG_VERSION"),
-        server.local_addr()
+        server.local_addr(),
+        data_dir.display(),
     );
     if let Some(sig) = signals.forever().next() {
         tracing::info!(signal = sig, "shutting down");
@@ -118,8 +126,13 @@ fn serve(args: ServeArgs) -> model::Result<()> {
 }
 
 fn main() -> ExitCode {
+    // Colour only on a terminal, and never when NO_COLOR is set: logs written to a file or a
+    // pipe stay plain text.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

@@ -105,6 +105,39 @@ pub enum Error {
     /// User already exists.
     #[error("User {0} already exists")]
     UserAlreadyExist(String),
+    /// The user already has the role.
+    #[error("User {0} already has role {1}")]
+    UserAlreadyHasRole(String, String),
+    /// The user does not have the role.
+    #[error("User {0} does not have role {1}")]
+    UserNotHasRole(String, String),
+    /// Role does not exist.
+    #[error("Role {0} does not exist")]
+    RoleNotExist(String),
+    /// Role already exists.
+    #[error("Role {0} already exists")]
+    RoleAlreadyExist(String),
+    /// GRANT of a privilege the user or role already has on that path.
+    #[error("{0}")]
+    AlreadyHasPrivilege(String),
+    /// REVOKE of a privilege the user or role does not have on that path.
+    #[error("{0}")]
+    NotHasPrivilege(String),
+    /// The query ran longer than its timeout (the request's or `query_timeout_threshold`).
+    #[error("Current query is time out, please check your statement or modify timeout parameter.")]
+    QueryTimeout,
+    /// KILL QUERY named a query that is not running.
+    #[error("No such query: {0}")]
+    NoSuchQuery(String),
+    /// KILL QUERY with an id that is not of the form `<yyyyMMdd_HHmmss>_<n>_<node>`.
+    #[error("Please ensure your input <queryId> is correct")]
+    MalformedQueryId,
+    /// The query was stopped by KILL QUERY or by its client.
+    #[error("Query {0} was killed")]
+    QueryKilled(String),
+    /// The server already serves its maximum number of client connections.
+    #[error("{0}")]
+    TooManyConnections(String),
     /// Client protocol version mismatch.
     #[error("{0}")]
     IncompatibleVersion(String),
@@ -159,6 +192,17 @@ impl Error {
             Error::NoPermission(_) => C::NoPermission,
             Error::UserNotExist(_) => C::UserNotExist,
             Error::UserAlreadyExist(_) => C::UserAlreadyExist,
+            Error::UserAlreadyHasRole(..) => C::UserAlreadyHasRole,
+            Error::UserNotHasRole(..) => C::UserNotHasRole,
+            Error::RoleNotExist(_) => C::RoleNotExist,
+            Error::RoleAlreadyExist(_) => C::RoleAlreadyExist,
+            Error::AlreadyHasPrivilege(_) => C::AlreadyHasPrivilege,
+            Error::NotHasPrivilege(_) => C::NotHasPrivilege,
+            Error::QueryTimeout => C::InternalRequestTimeOut,
+            Error::NoSuchQuery(_) => C::NoSuchQuery,
+            Error::QueryKilled(_) => C::QueryWasKilled,
+            Error::MalformedQueryId => C::InternalServerError,
+            Error::TooManyConnections(_) => C::InternalServerError,
             Error::IncompatibleVersion(_) => C::IncompatibleVersion,
             Error::LoadFile(_) => C::LoadFileError,
             Error::Multiple(_) => C::MultipleError,

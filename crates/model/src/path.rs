@@ -14,7 +14,7 @@ pub struct PartialPath {
 }
 
 /// A path pattern: nodes may be `*` (one node), `**` (one or more nodes) or contain `*`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PathPattern {
     nodes: Vec<String>,
 }

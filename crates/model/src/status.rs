@@ -56,7 +56,15 @@ pub enum TSStatusCode {
     NoPermission = 803,
     UserNotExist = 804,
     UserAlreadyExist = 805,
+    UserAlreadyHasRole = 806,
+    UserNotHasRole = 807,
+    RoleNotExist = 808,
+    RoleAlreadyExist = 809,
+    AlreadyHasPrivilege = 810,
+    NotHasPrivilege = 811,
     InternalRequestTimeOut = 712,
+    NoSuchQuery = 714,
+    QueryWasKilled = 715,
     LoadFileError = 1100,
 }
 

@@ -11,8 +11,8 @@ use model::{
     TSDataType, TemplateDef, TemplateMeasurement, Value,
 };
 use sql::ast::{
-    AlterOp, AuthStatement, BinaryOp, DatabaseAttributes, Expression, InsertStatement, Literal,
-    MeasurementSpec, TagFilter, TemplateInfoKind, UnaryOp,
+    AlterOp, BinaryOp, DatabaseAttributes, Expression, InsertStatement, Literal, MeasurementSpec,
+    TagFilter, TemplateInfoKind, UnaryOp,
 };
 use storage::{Engine, SeriesInfo, TimeRange, TimeseriesSpec};
 
@@ -838,40 +838,6 @@ pub fn delete(
 }
 
 // ------------------------------------------------------------------ users
-
-/// User statements (roles and privileges are not supported yet).
-pub fn auth(engine: &Engine, a: &AuthStatement) -> Result<Outcome> {
-    let users = engine.users();
-    match a {
-        AuthStatement::CreateUser { user, password } => users.create_user(user, password)?,
-        AuthStatement::AlterUser { user, password } => users.set_password(user, password)?,
-        AuthStatement::DropUser { user } => users.drop_user(user)?,
-        AuthStatement::ListUser { of_role: None } => {
-            let mut t = TableBuilder::new(&[("user", TSDataType::Text)]);
-            for u in users.list() {
-                t.row(vec![text(u)]);
-            }
-            return Ok(Outcome::Rows(t.finish(true)));
-        }
-        other => {
-            return Err(Error::Unsupported(format!(
-                "{} is not supported yet",
-                match other {
-                    AuthStatement::CreateRole { .. } => "CREATE ROLE",
-                    AuthStatement::DropRole { .. } => "DROP ROLE",
-                    AuthStatement::Grant { .. } => "GRANT",
-                    AuthStatement::Revoke { .. } => "REVOKE",
-                    AuthStatement::GrantRoleToUser { .. } => "GRANT role TO user",
-                    AuthStatement::RevokeRoleFromUser { .. } => "REVOKE role FROM user",
-                    AuthStatement::ListUser { .. } => "LIST USER OF ROLE",
-                    AuthStatement::ListRole { .. } => "LIST ROLE",
-                    _ => "LIST PRIVILEGES",
-                }
-            )))
-        }
-    }
-    Ok(Outcome::Done)
-}
 
 // ------------------------------------------------------------------ utility
 

@@ -11,12 +11,14 @@
 
 pub mod agg;
 pub mod analyze;
+pub mod auth;
 pub mod exec;
 pub mod expr;
 pub mod join;
 pub mod prune;
 pub mod result;
 pub mod rowfn;
+pub mod running;
 pub mod scan;
 pub mod select;
 pub mod seriesfn;
@@ -29,12 +31,20 @@ use sql::ast::{BinaryOp, Expression, Literal, PathRef, QueryStatement, ResultCol
 use std::sync::Arc;
 
 /// Per-session state a statement runs with.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SessionContext {
     /// The logged-in user.
     pub user: String,
     /// The session time zone (datetime literals without an offset are read in it).
     pub zone: TimeZone,
+}
+
+impl Default for SessionContext {
+    /// The superuser `root` in UTC: an embedded engine's caller owns the data directory
+    /// anyway, so access checks have nothing to protect there.
+    fn default() -> Self {
+        SessionContext::new(storage::SUPERUSER, TimeZone::default())
+    }
 }
 
 impl SessionContext {
@@ -50,6 +60,7 @@ impl SessionContext {
 /// The statement executor; `Send + Sync`, shared by all sessions.
 pub struct Executor {
     engine: Arc<storage::Engine>,
+    queries: Arc<running::QueryRegistry>,
 }
 
 fn unsupported(what: &str) -> Error {
@@ -142,7 +153,38 @@ fn plain_query(
 impl Executor {
     /// An executor over `engine`.
     pub fn new(engine: Arc<storage::Engine>) -> Self {
-        Executor { engine }
+        Executor {
+            engine,
+            queries: Arc::default(),
+        }
+    }
+
+    /// The queries in flight (SHOW QUERIES, KILL QUERY, timeouts).
+    pub fn queries(&self) -> &Arc<running::QueryRegistry> {
+        &self.queries
+    }
+
+    /// Executes one statement like [`Executor::execute`]; a SELECT is listed in SHOW QUERIES
+    /// (as `text`) until its result stream is finished or dropped, and stops with an error
+    /// once killed or past its timeout (`timeout_ms > 0`, else `query_timeout_threshold`).
+    pub fn execute_tracked(
+        &self,
+        stmt: Statement,
+        text: &str,
+        timeout_ms: Option<i64>,
+        ctx: &SessionContext,
+    ) -> Result<Outcome> {
+        if !matches!(stmt, Statement::Query(_)) {
+            return self.execute(stmt, ctx);
+        }
+        let guard = self.queries.register(&ctx.user, text, timeout_ms);
+        let outcome = self.execute(stmt, ctx)?;
+        // a kill or timeout that came while the statement ran is reported now
+        guard.query().check()?;
+        Ok(match outcome {
+            Outcome::Rows(r) => Outcome::Rows(guard.track(r)),
+            Outcome::Done => Outcome::Done,
+        })
     }
 
     /// The storage engine.
@@ -170,7 +212,7 @@ impl Executor {
             right: Box::new(time_cmp(BinaryOp::Lt, end_exclusive)),
         };
         let q = plain_query(full_path_refs(paths)?, Some(filter), false);
-        select::run_query(&self.engine, &q, ctx)
+        self.run_checked_query(q, ctx)
     }
 
     /// The session `executeLastDataQuery` RPC: the latest point of each series with time
@@ -186,12 +228,23 @@ impl Executor {
             Some(time_cmp(BinaryOp::GtEq, min_time)),
             true,
         );
-        select::run_query(&self.engine, &q, ctx)
+        self.run_checked_query(q, ctx)
+    }
+
+    fn run_checked_query(&self, q: QueryStatement, ctx: &SessionContext) -> Result<QueryResult> {
+        let stmt = Statement::Query(Box::new(q));
+        auth::check(self.engine.users(), &ctx.user, &stmt)?;
+        match stmt {
+            Statement::Query(q) => select::run_query(&self.engine, &q, ctx),
+            _ => Err(Error::internal("not a query")),
+        }
     }
 
     /// Executes one statement (parsed SQL or a request built from an RPC).
     pub fn execute(&self, stmt: Statement, ctx: &SessionContext) -> Result<Outcome> {
         let e = &*self.engine;
+        // The one access check, before anything runs.
+        auth::check(e.users(), &ctx.user, &stmt)?;
         if changes_data_or_schema(&stmt) {
             e.check_writable()?;
         }
@@ -321,7 +374,7 @@ impl Executor {
             }
             Statement::ShowTtl { paths } => rows(exec::show_ttl(e, &paths)),
             Statement::ShowAllTtl => rows(exec::show_ttl(e, &[])),
-            Statement::Auth(a) => exec::auth(e, &a),
+            Statement::Auth(a) => auth::execute(e, &a),
             Statement::ShowCluster { details } => rows(exec::show_cluster(details)),
             Statement::ShowDataNodes => rows(exec::show_data_nodes(e)),
             Statement::ShowConfigNodes => rows(exec::show_config_nodes()),
@@ -332,8 +385,21 @@ impl Executor {
             Statement::ShowFunctions => rows(exec::show_functions()),
             Statement::ShowTriggers => rows(exec::show_triggers()),
             Statement::ShowContinuousQueries => rows(exec::show_continuous_queries()),
-            Statement::ShowQueries { .. } => Err(unsupported("SHOW QUERIES")),
-            Statement::KillQuery { .. } => Err(unsupported("KILL QUERY")),
+            Statement::ShowQueries {
+                where_clause,
+                order_by,
+                limit,
+                offset,
+            } => {
+                if where_clause.is_some() || !order_by.is_empty() {
+                    return Err(unsupported("SHOW QUERIES with WHERE or ORDER BY"));
+                }
+                rows(self.queries.show(&ctx.user, limit, offset))
+            }
+            Statement::KillQuery { query_id } => {
+                self.queries.kill(&ctx.user, query_id.as_deref())?;
+                Ok(Outcome::Done)
+            }
             // No caches are kept above storage, so there is nothing to clear.
             Statement::ClearCache { .. } => Ok(Outcome::Done),
             Statement::Merge { .. } => {

@@ -870,7 +870,9 @@ fn users_via_sql() {
     assert!(db.ex.engine().users().check("alice", "other22"));
     db.run("DROP USER alice");
     assert_ne!(db.code("DROP USER alice"), 200);
-    assert_eq!(db.code("CREATE ROLE admin"), 300);
+    assert_eq!(db.code("CREATE ROLE admin"), 200);
+    assert_eq!(db.code("CREATE ROLE admin"), 809);
+    assert_eq!(db.code("DROP ROLE nobody"), 808);
 }
 
 #[test]

@@ -16,6 +16,17 @@ pub struct ServerConfig {
     pub max_frame_size: usize,
     /// Rows per result batch when a client sends `fetchSize <= 0`.
     pub default_fetch_size: usize,
+    /// Server-wide query timeout in milliseconds when a request gives none; 0 = no limit
+    /// (`query_timeout_threshold`, IoTDB's default 60 000).
+    pub query_timeout_ms: u64,
+    /// Most client connections served at once; further ones are refused with a status
+    /// (`rpc_max_concurrent_client_num`, IoTDB's default 65 535).
+    pub max_connections: usize,
+    /// Idle time after which a connection and its session are closed, in milliseconds;
+    /// 0 = never (`dn_session_timeout_threshold`).
+    pub session_timeout_ms: u64,
+    /// The properties file the settings were read from, if any (for the start-up log).
+    pub config_file: Option<PathBuf>,
     /// Storage engine settings (data directory, WAL mode, schema inference …).
     pub storage: StorageConfig,
 }
@@ -27,6 +38,10 @@ impl Default for ServerConfig {
             port: 6667,
             max_frame_size: 536_870_912,
             default_fetch_size: 10_000,
+            query_timeout_ms: 60_000,
+            max_connections: 65_535,
+            session_timeout_ms: 0,
+            config_file: None,
             storage: StorageConfig::with_data_dir(PathBuf::from("./data")),
         }
     }
@@ -97,11 +112,21 @@ impl ServerConfig {
                     s.compaction_max_files = parse_num(key, v)?
                 }
                 "default_fetch_size" => self.default_fetch_size = parse_num(key, v)?,
+                "query_timeout_threshold" => self.query_timeout_ms = parse_num(key, v)?,
+                "rpc_max_concurrent_client_num" | "dn_rpc_max_concurrent_client_num" => {
+                    self.max_connections = parse_num(key, v)?
+                }
+                "dn_session_timeout_threshold" | "session_timeout_threshold" => {
+                    self.session_timeout_ms = parse_num(key, v)?
+                }
                 other => tracing::warn!(key = other, "ignoring unknown configuration key"),
             }
         }
         if self.default_fetch_size == 0 {
             return Err(bad("default_fetch_size", "0"));
+        }
+        if self.max_connections == 0 {
+            return Err(bad("rpc_max_concurrent_client_num", "0"));
         }
         Ok(())
     }
@@ -114,6 +139,7 @@ impl ServerConfig {
         let props = java_properties::read(std::io::BufReader::new(file)).map_err(|e| {
             Error::IllegalParameter(format!("bad config file {}: {e}", path.display()))
         })?;
+        self.config_file = Some(path.to_path_buf());
         self.apply_properties(&props)
     }
 }

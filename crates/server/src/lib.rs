@@ -21,7 +21,7 @@ use service::{Connection, Service};
 use session::SessionManager;
 use std::io::{BufReader, BufWriter, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -44,8 +44,12 @@ impl Server {
             ))
         })?;
         let addr = listener.local_addr()?;
+        let executor = Executor::new(engine);
+        executor
+            .queries()
+            .set_default_timeout_ms(config.query_timeout_ms);
         let service = Arc::new(Service {
-            executor: Executor::new(engine),
+            executor,
             sessions: SessionManager::default(),
             config,
         });
@@ -99,7 +103,17 @@ impl Drop for Server {
     }
 }
 
+/// Counts a connection while it is served.
+struct ConnectionSlot(Arc<AtomicUsize>);
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
 fn accept_loop(listener: TcpListener, service: Arc<Service>, stopping: Arc<AtomicBool>) {
+    let active = Arc::new(AtomicUsize::new(0));
     for stream in listener.incoming() {
         if stopping.load(Ordering::SeqCst) {
             break;
@@ -112,23 +126,43 @@ fn accept_loop(listener: TcpListener, service: Arc<Service>, stopping: Arc<Atomi
             }
         };
         let service = service.clone();
+        let max = service.config.max_connections;
+        let slot = ConnectionSlot(active.clone());
+        let refusal = (active.fetch_add(1, Ordering::AcqRel) >= max).then(|| {
+            format!(
+                "Too many connections: this server serves at most {max} clients at once \
+                 (rpc_max_concurrent_client_num); try again later"
+            )
+        });
         let spawned = std::thread::Builder::new()
             .name("iotdb-conn".into())
-            .spawn(move || serve_connection(stream, service));
+            .spawn(move || {
+                let _slot = slot;
+                serve_connection(stream, service, refusal)
+            });
         if let Err(e) = spawned {
             tracing::error!("cannot start a connection thread: {e}");
         }
     }
 }
 
-fn serve_connection(stream: TcpStream, service: Arc<Service>) {
+fn serve_connection(stream: TcpStream, service: Arc<Service>, refusal: Option<String>) {
     let peer = stream
         .peer_addr()
         .map(|a| a.to_string())
         .unwrap_or_else(|_| "unknown".into());
     let _ = stream.set_nodelay(true);
     let max_frame = service.config.max_frame_size;
-    let processor = IClientRPCServiceSyncProcessor::new(Connection::new(service, peer.clone()));
+    let idle = service.config.session_timeout_ms;
+    if idle > 0 {
+        let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(idle)));
+    }
+    let refused = refusal.is_some();
+    let conn = match refusal {
+        Some(message) => Connection::refusing(service, peer.clone(), message),
+        None => Connection::new(service, peer.clone()),
+    };
+    let processor = IClientRPCServiceSyncProcessor::new(conn);
     let limits = DecodeLimits::default();
     let reader = match stream.try_clone() {
         Ok(s) => s,
@@ -145,6 +179,15 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>) {
         match protocol::frame::read_frame_into(&mut reader, max_frame, &mut frame) {
             Ok(true) => {}
             Ok(false) => break,
+            Err(Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                tracing::info!(%peer, "closing connection: idle longer than dn_session_timeout_threshold ({idle} ms)");
+                break;
+            }
             Err(e) => {
                 tracing::warn!(%peer, "closing connection: bad frame: {e}");
                 break;
@@ -178,6 +221,9 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>) {
         };
         if let Err(e) = writer.write_all(&reply).and_then(|_| writer.flush()) {
             tracing::debug!(%peer, "closing connection: write failed: {e}");
+            break;
+        }
+        if refused {
             break;
         }
         if frame.capacity() > 4 * 1024 * 1024 {

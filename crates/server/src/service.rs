@@ -33,6 +33,9 @@ pub struct Connection {
     service: Arc<Service>,
     session: Mutex<Option<Arc<Session>>>,
     peer: String,
+    /// Set for a connection over `rpc_max_concurrent_client_num`: its login is refused with
+    /// this message and the connection closed.
+    refusal: Option<String>,
 }
 
 fn status(code: i32, message: impl Into<String>) -> TSStatus {
@@ -119,6 +122,17 @@ impl Connection {
             service,
             session: Mutex::new(None),
             peer,
+            refusal: None,
+        }
+    }
+
+    /// A handler that refuses the login with `message` (too many connections).
+    pub fn refusing(service: Arc<Service>, peer: String, message: String) -> Self {
+        Connection {
+            service,
+            session: Mutex::new(None),
+            peer,
+            refusal: Some(message),
         }
     }
 
@@ -152,6 +166,7 @@ impl Connection {
         stmt: Result<Statement>,
         sql: Option<&str>,
         fetch_size: Option<i32>,
+        timeout_ms: Option<i64>,
         family: Family,
     ) -> TSExecuteStatementResp {
         let session = match self.session() {
@@ -159,10 +174,12 @@ impl Connection {
             Err(e) => return exec_resp(error_status(&e)),
         };
         let ctx = self.ctx(&session);
-        let outcome = match (stmt, sql) {
-            (Ok(stmt), _) => self.service.executor.execute(stmt, &ctx),
-            (Err(e), _) => Err(e),
-        };
+        let outcome = stmt.and_then(|stmt| {
+            let text = sql.map(str::to_string).unwrap_or_else(|| rpc_text(&stmt));
+            self.service
+                .executor
+                .execute_tracked(stmt, &text, timeout_ms, &ctx)
+        });
         let result = match outcome {
             Ok(Outcome::Done) => return exec_resp(ok()),
             Ok(Outcome::Rows(r)) => r,
@@ -215,7 +232,13 @@ impl Connection {
 
     fn sql(&self, req: &TSExecuteStatementReq, family: Family) -> TSExecuteStatementResp {
         let stmt = sql::parse(&req.statement);
-        self.answer(stmt, Some(&req.statement), req.fetch_size, family)
+        self.answer(
+            stmt,
+            Some(&req.statement),
+            req.fetch_size,
+            req.timeout,
+            family,
+        )
     }
 
     fn fetch(&self, req: TSFetchResultsReq, family: Family) -> TSFetchResultsResp {
@@ -261,12 +284,12 @@ impl Connection {
 
     fn raw_query(&self, req: TSRawDataQueryReq, family: Family) -> TSExecuteStatementResp {
         let stmt = codec::raw_data_query(&req.paths, req.start_time, req.end_time);
-        self.answer(stmt, None, req.fetch_size, family)
+        self.answer(stmt, None, req.fetch_size, req.timeout, family)
     }
 
     fn last_query(&self, req: TSLastDataQueryReq, family: Family) -> TSExecuteStatementResp {
         let stmt = codec::last_data_query(&req.paths, req.time);
-        self.answer(stmt, None, req.fetch_size, family)
+        self.answer(stmt, None, req.fetch_size, req.timeout, family)
     }
 
     fn insert_rows(&self, rows: Result<Vec<InsertRow>>) -> TSStatus {
@@ -429,6 +452,15 @@ impl Drop for Connection {
     }
 }
 
+/// How an RPC-built query is shown in SHOW QUERIES.
+fn rpc_text(stmt: &Statement) -> String {
+    match stmt {
+        Statement::Query(q) if q.last => "executeLastDataQuery".into(),
+        Statement::Query(_) => "executeRawDataQuery".into(),
+        _ => "RPC".into(),
+    }
+}
+
 fn not_supported(what: &str) -> TSStatus {
     error_status(&Error::Unsupported(format!("{what} is not supported")))
 }
@@ -445,6 +477,12 @@ impl IClientRPCServiceSyncHandler for Connection {
             resp.status = error_status(&Error::IncompatibleVersion(
                 "The version is incompatible, please upgrade to IoTDB 1.x".into(),
             ));
+            resp.session_id = Some(-1);
+            return Ok(resp);
+        }
+        if let Some(message) = &self.refusal {
+            tracing::warn!(peer = %self.peer, "{message}");
+            resp.status = error_status(&Error::TooManyConnections(message.clone()));
             resp.session_id = Some(-1);
             return Ok(resp);
         }
@@ -662,7 +700,7 @@ impl IClientRPCServiceSyncHandler for Connection {
             .map(|s| format!("{}.{}", req.device_id, s))
             .collect();
         let stmt = codec::last_data_query(&paths, i64::MIN);
-        Ok(self.answer(stmt, None, req.fetch_size, Family::V2))
+        Ok(self.answer(stmt, None, req.fetch_size, req.timeout, Family::V2))
     }
 
     fn handle_execute_fast_last_data_query_for_one_prefix_path(
@@ -671,7 +709,7 @@ impl IClientRPCServiceSyncHandler for Connection {
     ) -> thrift::Result<TSExecuteStatementResp> {
         let paths = vec![format!("{}.**", req.prefixes.join("."))];
         let stmt = codec::last_data_query(&paths, i64::MIN);
-        Ok(self.answer(stmt, None, req.fetch_size, Family::V2))
+        Ok(self.answer(stmt, None, req.fetch_size, req.timeout, Family::V2))
     }
 
     fn handle_fetch_results_v2(
@@ -693,10 +731,16 @@ impl IClientRPCServiceSyncHandler for Connection {
         })
     }
 
-    fn handle_cancel_operation(&self, _req: TSCancelOperationReq) -> thrift::Result<TSStatus> {
-        Ok(error_status(&Error::QueryNotAllowed(
-            "Cancellation is not implemented".into(),
-        )))
+    fn handle_cancel_operation(&self, req: TSCancelOperationReq) -> thrift::Result<TSStatus> {
+        // Requests of one connection run one at a time, so the query to cancel is between
+        // fetches: dropping its stream stops the work and takes it off SHOW QUERIES.
+        Ok(match self.session() {
+            Ok(s) => {
+                s.close_query(req.query_id);
+                ok()
+            }
+            Err(e) => error_status(&e),
+        })
     }
 
     fn handle_fetch_metadata(
@@ -1024,6 +1068,20 @@ impl IClientRPCServiceSyncHandler for Connection {
             )));
         }
         let aligned = req.is_aligned.unwrap_or(false);
+        // IoTDB checks the privileges of the request as a whole: nothing is written if any
+        // tablet is refused.
+        let session = match self.session() {
+            Ok(s) => s,
+            Err(e) => return Ok(error_status(&e)),
+        };
+        let users = self.service.executor.engine().users();
+        for (device, measurements) in req.prefix_paths.iter().zip(&req.measurements_list) {
+            let checked = parse_path(device)
+                .and_then(|d| query::auth::check_insert(users, &session.user, &d, measurements));
+            if let Err(e @ Error::NoPermission(_)) = checked {
+                return Ok(error_status(&e));
+            }
+        }
         let mut failures = Vec::new();
         for (i, measurements) in req.measurements_list.into_iter().enumerate() {
             if measurements.is_empty() {

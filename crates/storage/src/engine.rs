@@ -8,6 +8,7 @@
 
 use crate::api::*;
 use crate::config::{StorageConfig, WalMode};
+use crate::dirlock::DirLock;
 use crate::fileset::CompactionPolicy;
 use crate::infer::infer_type;
 use crate::load::{LoadSummary, TsFileStats};
@@ -72,6 +73,9 @@ pub struct Engine {
     closed: AtomicBool,
     /// `SET SYSTEM TO READONLY`: writes are refused until `SET SYSTEM TO RUNNING`.
     read_only: AtomicBool,
+    /// The exclusive lock of the data directory (declared last: released after everything
+    /// else is closed).
+    _dir_lock: DirLock,
 }
 
 /// Canonical node form of a measurement name given by a client (`s1`, `` `a b` ``,
@@ -181,6 +185,8 @@ impl Engine {
     /// Opens (or creates) the engine under `config.data_dir`: loads users and schema,
     /// replays every region's WAL, starts the background WAL syncer (`Async` mode).
     pub fn open(config: StorageConfig) -> Result<Engine> {
+        // Before anything in the directory is read, replayed or created.
+        let dir_lock = DirLock::acquire(&config.data_dir)?;
         let system = config.data_dir.join("system");
         let wal = config.data_dir.join("wal");
         std::fs::create_dir_all(&system)?;
@@ -237,6 +243,7 @@ impl Engine {
             flusher_thread: Mutex::new(None),
             closed: AtomicBool::new(false),
             read_only: AtomicBool::new(false),
+            _dir_lock: dir_lock,
             config,
         };
         if engine.config.wal_mode == WalMode::Async {
@@ -327,6 +334,17 @@ impl Engine {
             .data_dir
             .join("wal")
             .join(format!("region-{region_id}"))
+    }
+
+    /// Abandons the engine as a crash would: nothing is flushed, synced or joined, only the
+    /// data-directory lock is released (the kernel does that when a process dies), so
+    /// tests can reopen the directory in the same process.
+    #[doc(hidden)]
+    pub fn simulate_crash(self) {
+        if let Err(e) = self._dir_lock.release() {
+            tracing::warn!("releasing the data-directory lock: {e}");
+        }
+        std::mem::forget(self);
     }
 
     /// Stops the background threads, flushes every memtable into TsFiles and syncs every

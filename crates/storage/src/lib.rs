@@ -7,7 +7,8 @@
 //! as `Arc<Engine>`.
 //!
 //! Files under `data_dir`: `system/schema-<gen>.{snap,log}` (schema), `system/users`,
-//! `wal/region-<id>/<seq>.wal` (one WAL per database).
+//! `wal/region-<id>/<seq>.wal` (one WAL per database), `lock` (held by the one process using
+//! the directory, see [`DirLock`]).
 //!
 //! It must not know about SQL, Thrift or sessions: callers hand it parsed paths,
 //! patterns and columnar batches, and it answers with model types and `model::Error`.
@@ -15,6 +16,7 @@
 mod api;
 mod codec;
 mod config;
+mod dirlock;
 mod engine;
 mod fileset;
 mod infer;
@@ -35,6 +37,7 @@ pub use api::{
     SummarizedSeries, SummaryUse, TimeRange, TimeseriesSpec,
 };
 pub use config::{StorageConfig, WalMode};
+pub use dirlock::DirLock;
 pub use engine::Engine;
 pub use load::{LoadSummary, TsFileStats};
-pub use users::UserStore;
+pub use users::{PrivilegeHolder, PrivilegeMap, UserInfo, UserStore, SUPERUSER};

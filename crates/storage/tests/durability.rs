@@ -25,7 +25,7 @@ fn wal_files(dir: &Path) -> Vec<PathBuf> {
 
 /// Simulates a crash: the engine is never closed (no final sync, no destructor).
 fn crash(e: Engine) {
-    std::mem::forget(e);
+    e.simulate_crash();
 }
 
 fn read_doubles(e: &Engine, path: &str) -> (Vec<i64>, Vec<f64>) {

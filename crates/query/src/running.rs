@@ -1,0 +1,307 @@
+//! Queries in flight: `SHOW QUERIES`, `KILL QUERY '<id>'` / `KILL ALL QUERIES`, timeouts
+//! (the request's `timeout` or the server-wide `query_timeout_threshold`) and client
+//! cancellation.
+//!
+//! A query is registered from the moment it starts until its result stream is finished or
+//! dropped (the client closed it, or its session ended). Its stream checks the query's state
+//! before every batch, so a killed or timed-out query stops producing rows and answers
+//! `QUERY_WAS_KILLED` (715) or `INTERNAL_REQUEST_TIME_OUT` (712); work already running inside
+//! one batch finishes first.
+
+use crate::result::{text, QueryResult, ResultStream, TableBuilder};
+use model::{Error, Result, RowBatch, TSDataType, Value};
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const RUNNING: u8 = 0;
+const KILLED: u8 = 1;
+
+/// The data node id this single server reports (as in SHOW CLUSTER).
+const DATA_NODE_ID: i32 = 1;
+
+/// One query in flight.
+#[derive(Debug)]
+pub struct RunningQuery {
+    /// IoTDB-style id: `<yyyyMMdd_HHmmss>_<sequence>_<data node id>`.
+    pub id: String,
+    /// The user who runs it.
+    pub user: String,
+    /// The statement text (or the RPC that built it).
+    pub statement: String,
+    /// Start time, epoch milliseconds.
+    pub start_ms: i64,
+    started: Instant,
+    deadline: Option<Instant>,
+    state: AtomicU8,
+}
+
+impl RunningQuery {
+    /// `Err` once the query was killed or ran past its deadline.
+    pub fn check(&self) -> Result<()> {
+        if self.state.load(Ordering::Acquire) == KILLED {
+            return Err(Error::QueryKilled(self.id.clone()));
+        }
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(Error::QueryTimeout);
+        }
+        Ok(())
+    }
+
+    /// Marks the query killed; its next batch fails.
+    pub fn kill(&self) {
+        self.state.store(KILLED, Ordering::Release);
+    }
+
+    /// Seconds since the query started.
+    pub fn elapsed_secs(&self) -> f32 {
+        self.started.elapsed().as_secs_f32()
+    }
+}
+
+/// Every query in flight on this server.
+#[derive(Debug)]
+pub struct QueryRegistry {
+    seq: AtomicU64,
+    default_timeout_ms: AtomicU64,
+    queries: Mutex<BTreeMap<String, Arc<RunningQuery>>>,
+}
+
+impl Default for QueryRegistry {
+    fn default() -> Self {
+        QueryRegistry {
+            seq: AtomicU64::new(0),
+            default_timeout_ms: AtomicU64::new(0),
+            queries: Mutex::new(BTreeMap::new()),
+        }
+    }
+}
+
+impl QueryRegistry {
+    /// Sets `query_timeout_threshold` (milliseconds; 0 = no limit), used when a request
+    /// gives no timeout of its own.
+    pub fn set_default_timeout_ms(&self, ms: u64) {
+        self.default_timeout_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Registers a query; it stays listed until the returned guard is dropped.
+    /// `timeout_ms > 0` overrides the server-wide threshold.
+    pub fn register(
+        self: &Arc<Self>,
+        user: &str,
+        statement: &str,
+        timeout_ms: Option<i64>,
+    ) -> QueryGuard {
+        let n = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
+        let now = chrono::Utc::now();
+        let id = format!("{}_{n:05}_{DATA_NODE_ID}", now.format("%Y%m%d_%H%M%S"));
+        let timeout = match timeout_ms {
+            Some(t) if t > 0 => t as u64,
+            _ => self.default_timeout_ms.load(Ordering::Relaxed),
+        };
+        let started = Instant::now();
+        let q = Arc::new(RunningQuery {
+            id: id.clone(),
+            user: user.to_string(),
+            statement: statement.to_string(),
+            start_ms: now.timestamp_millis(),
+            started,
+            deadline: (timeout > 0).then(|| started + Duration::from_millis(timeout)),
+            state: AtomicU8::new(RUNNING),
+        });
+        self.queries.lock().insert(id, q.clone());
+        QueryGuard {
+            query: q,
+            registry: self.clone(),
+        }
+    }
+
+    /// The queries `user` may see (all of them for `root`), oldest first.
+    pub fn visible(&self, user: &str) -> Vec<Arc<RunningQuery>> {
+        let mut v: Vec<Arc<RunningQuery>> = self
+            .queries
+            .lock()
+            .values()
+            .filter(|q| user == storage::SUPERUSER || q.user == user)
+            .cloned()
+            .collect();
+        v.sort_by_key(|q| q.started);
+        v
+    }
+
+    /// `KILL QUERY 'id'` (`Some`) or `KILL ALL QUERIES` (`None`) on behalf of `user`, who may
+    /// stop only their own queries unless they are `root`.
+    pub fn kill(&self, user: &str, id: Option<&str>) -> Result<()> {
+        match id {
+            None => {
+                for q in self.visible(user) {
+                    q.kill();
+                }
+                Ok(())
+            }
+            Some(id) => {
+                if !well_formed(id) {
+                    return Err(Error::MalformedQueryId);
+                }
+                let q = self
+                    .queries
+                    .lock()
+                    .get(id)
+                    .cloned()
+                    .ok_or_else(|| Error::NoSuchQuery(id.to_string()))?;
+                if user != storage::SUPERUSER && q.user != user {
+                    return Err(Error::NoPermission(format!(
+                        "No permissions for this operation, query {id} belongs to another user"
+                    )));
+                }
+                q.kill();
+                Ok(())
+            }
+        }
+    }
+
+    /// `SHOW QUERIES` for `user`: Time (start), QueryId, DataNodeId, ElapsedTime (s), Statement.
+    pub fn show(&self, user: &str, limit: Option<u64>, offset: Option<u64>) -> QueryResult {
+        let mut t = TableBuilder::new(&[
+            ("QueryId", TSDataType::Text),
+            ("DataNodeId", TSDataType::Int32),
+            ("ElapsedTime", TSDataType::Float),
+            ("Statement", TSDataType::Text),
+        ]);
+        let skip = offset.unwrap_or(0).min(usize::MAX as u64) as usize;
+        let take = limit.unwrap_or(u64::MAX).min(usize::MAX as u64) as usize;
+        for q in self.visible(user).into_iter().skip(skip).take(take) {
+            t.timed_row(
+                q.start_ms,
+                vec![
+                    text(&q.id),
+                    Some(Value::Int32(DATA_NODE_ID)),
+                    Some(Value::Float(q.elapsed_secs())),
+                    text(&q.statement),
+                ],
+            );
+        }
+        t.finish(false)
+    }
+
+    /// Number of queries in flight.
+    pub fn len(&self) -> usize {
+        self.queries.lock().len()
+    }
+
+    /// True when no query is in flight.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// True for ids of the form `<8 digits>_<6 digits>_<digits>_<digits>`.
+fn well_formed(id: &str) -> bool {
+    let parts: Vec<&str> = id.split('_').collect();
+    parts.len() == 4
+        && parts[0].len() == 8
+        && parts[1].len() == 6
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Keeps a query listed; dropping it unregisters the query.
+#[derive(Debug)]
+pub struct QueryGuard {
+    query: Arc<RunningQuery>,
+    registry: Arc<QueryRegistry>,
+}
+
+impl QueryGuard {
+    /// The registered query.
+    pub fn query(&self) -> &Arc<RunningQuery> {
+        &self.query
+    }
+
+    /// Wraps a result so that it checks the query before every batch and unregisters it
+    /// when the stream is dropped.
+    pub fn track(self, mut result: QueryResult) -> QueryResult {
+        let inner = std::mem::replace(&mut result.stream, Box::new(crate::EmptyStream));
+        result.stream = Box::new(TrackedStream { inner, guard: self });
+        result
+    }
+}
+
+impl Drop for QueryGuard {
+    fn drop(&mut self) {
+        self.registry.queries.lock().remove(&self.query.id);
+    }
+}
+
+struct TrackedStream {
+    inner: Box<dyn ResultStream>,
+    guard: QueryGuard,
+}
+
+impl ResultStream for TrackedStream {
+    fn next_batch(&mut self, max_rows: usize) -> Result<Option<RowBatch>> {
+        self.guard.query.check()?;
+        self.inner.next_batch(max_rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::MemStream;
+
+    fn rows(n: usize) -> QueryResult {
+        let mut t = TableBuilder::new(&[("v", TSDataType::Int64)]);
+        for i in 0..n {
+            t.timed_row(i as i64, vec![Some(Value::Int64(i as i64))]);
+        }
+        let batch = t.into_batch();
+        QueryResult {
+            columns: vec!["v".into()],
+            types: vec![TSDataType::Int64],
+            ignore_timestamp: false,
+            column_index: vec![0],
+            stream: Box::new(MemStream::new(batch)),
+        }
+    }
+
+    #[test]
+    fn kill_and_timeout_stop_the_stream_and_guard_unregisters() {
+        let reg = Arc::new(QueryRegistry::default());
+        let g = reg.register("alice", "select v from root.x", None);
+        let id = g.query().id.clone();
+        let mut r = g.track(rows(10));
+        assert_eq!(r.stream.next_batch(2).unwrap().unwrap().len(), 2);
+        assert_eq!(reg.visible("alice").len(), 1);
+        assert!(reg.visible("bobby").is_empty());
+        assert_eq!(reg.visible("root").len(), 1);
+        assert!(matches!(
+            reg.kill("bobby", Some(&id)),
+            Err(Error::NoPermission(_))
+        ));
+        assert!(matches!(
+            reg.kill("root", Some("nope")),
+            Err(Error::MalformedQueryId)
+        ));
+        assert!(matches!(
+            reg.kill("root", Some("20200101_000000_99999_1")),
+            Err(Error::NoSuchQuery(_))
+        ));
+        reg.kill("alice", Some(&id)).unwrap();
+        assert!(matches!(r.stream.next_batch(2), Err(Error::QueryKilled(_))));
+        drop(r);
+        assert!(reg.is_empty());
+
+        reg.set_default_timeout_ms(1);
+        let mut r = reg.register("alice", "q", None).track(rows(10));
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(matches!(r.stream.next_batch(2), Err(Error::QueryTimeout)));
+        // a request timeout overrides the threshold
+        let mut r = reg.register("alice", "q", Some(60_000)).track(rows(10));
+        std::thread::sleep(Duration::from_millis(5));
+        assert!(r.stream.next_batch(2).is_ok());
+    }
+}

@@ -1,0 +1,423 @@
+"""One process per data directory, users/roles/privileges and operations, through the official
+2.0.x client against real ``iotdb-rs serve`` processes (each test starts its own)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+
+import numpy as np
+import pytest
+from iotdb.Session import Session
+from iotdb.thrift.rpc.ttypes import TSCancelOperationReq
+from iotdb.utils.IoTDBConstants import Compressor, TSDataType, TSEncoding
+from iotdb.utils.NumpyTablet import NumpyTablet
+from iotdb.utils.Tablet import Tablet
+
+from clientutil import expect_error, query_rows
+from conftest import require_client
+from server import IoTDBServer, free_port
+
+require_client("2.0")
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def _open(srv: IoTDBServer, user: str = "root", password: str = "root") -> Session:
+    s = Session(srv.host, srv.port, user, password)
+    s.open(False)
+    return s
+
+
+@pytest.fixture
+def srv():
+    server = IoTDBServer()
+    server.start()
+    yield server
+    server.cleanup()
+
+
+# --------------------------------------------------------------------------- data directory lock
+
+
+def test_second_server_on_same_directory_fails_at_once_and_changes_nothing(srv):
+    s = _open(srv)
+    s.execute_non_query_statement("insert into root.lk.d1(time, s1) values (1, 1.5)")
+    s.execute_non_query_statement("delete from root.lk.d1.s1 where time <= 1")
+    s.execute_non_query_statement("insert into root.lk.d1(time, s1) values (2, 2.5)")
+    before = sorted(p.name for p in srv.data_dir.rglob("*"))
+
+    started = time.monotonic()
+    second = subprocess.run(
+        [str(srv.binary), "serve", "--host", "127.0.0.1", "--port", str(free_port()), "--data-dir", str(srv.data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"NO_COLOR": "1", "PATH": "/usr/bin:/bin"},
+    )
+    elapsed = time.monotonic() - started
+    assert second.returncode != 0
+    assert elapsed < 10, f"the second server took {elapsed:.1f}s to give up"
+    out = second.stdout + second.stderr
+    assert str(srv.data_dir) in out, out
+    assert f"pid {srv.proc.pid}" in out, out
+    assert sorted(p.name for p in srv.data_dir.rglob("*")) == before
+
+    # the first server still serves, with its data intact
+    assert query_rows(s, "select s1 from root.lk.d1")[1] == [[2, 2.5]]
+    s.close()
+
+    # a killed holder leaves its lock file behind; a restart must not be blocked by it
+    srv.kill()
+    assert (srv.data_dir / "lock").exists()
+    srv.start()
+    s = _open(srv)
+    assert query_rows(s, "select s1 from root.lk.d1")[1] == [[2, 2.5]]
+    s.close()
+
+
+# --------------------------------------------------------------------------- users, roles, privileges
+
+NO_PERMISSION = 803
+
+
+def _seed(root: Session) -> None:
+    for d in ("d1", "d2"):
+        root.execute_non_query_statement(f"insert into root.sec.{d}(time, s1, s2) values (1, 10, 20)")
+    root.execute_non_query_statement("CREATE USER alice 'alicepw1'")
+    root.execute_non_query_statement("CREATE USER bobby 'bobbypw1'")
+
+
+def _refused(fn, *args, privilege: str | None = None, path: str | None = None) -> None:
+    err = expect_error(NO_PERMISSION, fn, *args)
+    if privilege:
+        assert privilege in str(err), err
+    if path:
+        assert path in str(err), err
+
+
+def _tablet(device: str, measurement: str = "s1") -> Tablet:
+    return Tablet(device, [measurement], [TSDataType.FLOAT], [[1.5]], [100])
+
+
+def _read(s: Session, sql: str) -> list:
+    return query_rows(s, sql)[1]
+
+
+def test_user_without_privileges_is_refused_every_kind_of_operation(srv):
+    root = _open(srv)
+    _seed(root)
+    root.execute_non_query_statement("CREATE SCHEMA TEMPLATE tpl (t1 INT32)")
+    a = _open(srv, "alice", "alicepw1")
+
+    # reads
+    _refused(
+        a.execute_query_statement, "select s1 from root.sec.d1", privilege="READ_TIMESERIES", path="root.sec.d1.s1"
+    )
+    _refused(a.execute_query_statement, "select count(s1) from root.sec.**")
+    _refused(a.execute_query_statement, "select last s1 from root.sec.d1")
+    _refused(a.execute_raw_data_query, ["root.sec.d1.s1"], 0, 10)
+    _refused(a.execute_last_data_query, ["root.sec.d1.s1"], 0)
+    _refused(a.execute_query_statement, "show timeseries root.sec.**")
+    _refused(a.execute_query_statement, "show databases")
+    _refused(a.execute_query_statement, "count devices")
+    # writes, through SQL and every insert RPC
+    _refused(
+        a.execute_non_query_statement, "insert into root.sec.d1(time, s1) values (5, 1)", privilege="INSERT_TIMESERIES"
+    )
+    _refused(a.insert_record, "root.sec.d1", 5, ["s1"], [TSDataType.DOUBLE], [1.0])
+    _refused(a.insert_str_record, "root.sec.d1", 5, ["s1"], ["1.0"])
+    _refused(a.insert_records, ["root.sec.d1"], [5], [["s1"]], [[TSDataType.DOUBLE]], [[1.0]])
+    _refused(a.insert_tablet, _tablet("root.sec.d1"))
+    _refused(a.insert_tablets, [_tablet("root.sec.d1"), _tablet("root.sec.d2")])
+    # deletes
+    _refused(a.delete_data, ["root.sec.d1.s1"], 10, privilege="DELETE_TIMESERIES")
+    _refused(a.execute_non_query_statement, "delete from root.sec.d1.s1 where time < 10")
+    _refused(a.delete_time_series, ["root.sec.d1.s1"])
+    _refused(a.delete_storage_group, "root.sec", privilege="DELETE_DATABASE")
+    # DDL
+    _refused(a.set_storage_group, "root.other", privilege="CREATE_DATABASE", path="root.other")
+    _refused(a.create_time_series, "root.sec.d1.s9", TSDataType.INT32, TSEncoding.RLE, Compressor.SNAPPY)
+    _refused(a.execute_non_query_statement, "alter timeseries root.sec.d1.s1 add tags a=b")
+    _refused(a.execute_non_query_statement, "set ttl to root.sec 1000")
+    # templates
+    _refused(a.execute_non_query_statement, "CREATE SCHEMA TEMPLATE t2 (t1 INT32)", privilege="UPDATE_TEMPLATE")
+    _refused(a.execute_non_query_statement, "SET SCHEMA TEMPLATE tpl TO root.sec.d3", privilege="APPLY_TEMPLATE")
+    _refused(a.execute_query_statement, "SHOW SCHEMA TEMPLATES", privilege="READ_TEMPLATE")
+    _refused(a.drop_schema_template, "tpl")
+    # LOAD and maintenance
+    _refused(a.execute_non_query_statement, "LOAD '/nonexistent/file.tsfile'", privilege="INSERT_TIMESERIES")
+    _refused(a.execute_non_query_statement, "FLUSH")
+    _refused(a.execute_non_query_statement, "MERGE")
+    _refused(a.execute_non_query_statement, "SET SYSTEM TO READONLY")
+    # user management
+    _refused(a.execute_non_query_statement, "CREATE USER carol 'carolpw1'", privilege="CREATE_USER")
+    _refused(a.execute_non_query_statement, "DROP USER bobby", privilege="DELETE_USER")
+    _refused(a.execute_non_query_statement, "ALTER USER bobby SET PASSWORD 'changed1'", privilege="MODIFY_PASSWORD")
+    _refused(a.execute_non_query_statement, "CREATE ROLE somerole", privilege="CREATE_ROLE")
+    _refused(a.execute_non_query_statement, "GRANT USER alice PRIVILEGES READ_TIMESERIES ON root.**")
+    _refused(a.execute_query_statement, "LIST USER", privilege="LIST_USER")
+    _refused(a.execute_query_statement, "LIST ROLE", privilege="LIST_ROLE")
+
+    # nothing of that happened
+    assert _read(root, "select s1 from root.sec.d1") == [[1, 10.0]]
+    assert _read(root, "show databases")[0][1] == "root.sec"
+    # a user may change their own password and list their own privileges
+    a.execute_non_query_statement("ALTER USER alice SET PASSWORD 'alicepw2'")
+    assert _read(a, "LIST PRIVILEGES USER alice") == []
+    a.close()
+    expect_error(None, _open, srv, "alice", "alicepw1")
+    _open(srv, "alice", "alicepw2").close()
+    root.close()
+
+
+def test_granted_privileges_open_exactly_the_granted_paths(srv):
+    root = _open(srv)
+    _seed(root)
+    root.execute_non_query_statement("GRANT USER alice PRIVILEGES READ_TIMESERIES ON root.sec.d1.**")
+    a = _open(srv, "alice", "alicepw1")
+    assert _read(a, "select s1, s2 from root.sec.d1") == [[1, 10.0, 20.0]]
+    assert _read(a, "select s1 from root.sec.d1 where s2 > 0") == [[1, 10.0]]
+    assert len(a.execute_raw_data_query(["root.sec.d1.s1"], 0, 10).todf()) == 1
+    _refused(a.execute_query_statement, "select s1 from root.sec.d2", path="root.sec.d2.s1")
+    _refused(a.execute_query_statement, "select s1 from root.sec.d1, root.sec.d2")
+    _refused(a.execute_query_statement, "select s1 from root.sec.**")
+    _refused(a.execute_query_statement, "select s1 from root.sec.d1 where root.sec.d2.s1 > 0")
+    _refused(a.insert_tablet, _tablet("root.sec.d1"))
+
+    # through a role: INSERT on d2 only
+    root.execute_non_query_statement("CREATE ROLE writer")
+    root.execute_non_query_statement("GRANT ROLE writer PRIVILEGES INSERT_TIMESERIES ON root.sec.d2.**")
+    _refused(a.insert_tablet, _tablet("root.sec.d2"))
+    root.execute_non_query_statement("GRANT writer TO alice")
+    a.insert_tablet(_tablet("root.sec.d2"))
+    a.insert_record("root.sec.d2", 101, ["s1"], [TSDataType.FLOAT], [2.5])
+    _refused(a.insert_tablet, _tablet("root.sec.d1"))
+    _refused(a.execute_query_statement, "select s1 from root.sec.d2")
+    assert _read(root, "select s1 from root.sec.d2") == [[1, 10.0], [100, 1.5], [101, 2.5]]
+    assert sorted(_read(root, "LIST PRIVILEGES USER alice")) == [
+        [0, "", "root.sec.d1.** : READ_TIMESERIES"],
+        [0, "writer", "root.sec.d2.** : INSERT_TIMESERIES"],
+    ]
+    assert _read(root, "LIST ROLE OF USER alice") == [[0, "writer"]]
+    assert _read(root, "LIST USER OF ROLE writer") == [[0, "alice"]]
+
+    # user-management privileges are granted on root.** only
+    expect_error(700, root.execute_non_query_statement, "GRANT USER alice PRIVILEGES CREATE_USER ON root.sec.**")
+    root.execute_non_query_statement("GRANT USER alice PRIVILEGES CREATE_USER")
+    a.execute_non_query_statement("CREATE USER carol 'carolpw1'")
+    expect_error(810, root.execute_non_query_statement, "GRANT USER alice PRIVILEGES CREATE_USER")
+
+    # revoking closes the paths again
+    root.execute_non_query_statement("REVOKE writer FROM alice")
+    _refused(a.insert_tablet, _tablet("root.sec.d2"))
+    root.execute_non_query_statement("REVOKE USER alice PRIVILEGES READ_TIMESERIES ON root.sec.d1.**")
+    _refused(a.execute_query_statement, "select s1 from root.sec.d1")
+    expect_error(
+        811, root.execute_non_query_statement, "REVOKE USER alice PRIVILEGES READ_TIMESERIES ON root.sec.d1.**"
+    )
+    expect_error(808, root.execute_non_query_statement, "GRANT nosuchrole TO alice")
+    expect_error(804, root.execute_non_query_statement, "GRANT writer TO nobody")
+    a.close()
+    root.close()
+
+
+def test_user_and_role_changes_and_root_password_survive_restart(srv):
+    root = _open(srv)
+    _seed(root)
+    root.execute_non_query_statement("CREATE ROLE reader")
+    root.execute_non_query_statement("GRANT ROLE reader PRIVILEGES READ_TIMESERIES ON root.sec.**")
+    root.execute_non_query_statement("GRANT reader TO alice")
+    root.execute_non_query_statement("GRANT USER bobby PRIVILEGES INSERT_TIMESERIES ON root.sec.d2.*")
+    root.execute_non_query_statement("DROP USER bobby")
+    root.execute_non_query_statement("CREATE USER bobby 'bobbypw2'")
+    root.execute_non_query_statement("ALTER USER root SET PASSWORD 'newroot1'")
+    root.close()
+
+    srv.stop()
+    srv.start()
+    expect_error(None, _open, srv)  # root/root no longer works
+    root = _open(srv, "root", "newroot1")
+    assert sorted(r[1] for r in _read(root, "LIST USER")) == ["alice", "bobby", "root"]
+    assert _read(root, "LIST ROLE") == [[0, "reader"]]
+    a = _open(srv, "alice", "alicepw1")
+    assert _read(a, "select s1 from root.sec.d2") == [[1, 10.0]]
+    _refused(a.insert_tablet, _tablet("root.sec.d1"))
+    b = _open(srv, "bobby", "bobbypw2")
+    # the re-created user does not inherit the dropped one's privileges
+    _refused(b.insert_tablet, _tablet("root.sec.d2"))
+    expect_error(None, _open, srv, "bobby", "bobbypw1")
+    for s in (a, b, root):
+        s.close()
+
+
+# --------------------------------------------------------------------------- operations
+
+
+def _config_server(tmp_path, **props) -> IoTDBServer:
+    conf = tmp_path / "iotdb.properties"
+    conf.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+    return IoTDBServer(extra_args=["--config", str(conf)])
+
+
+def _fill(s: Session, rows: int = 20_000) -> None:
+    times = np.arange(rows, dtype=np.int64)
+    values = np.arange(rows, dtype=np.float64)
+    s.insert_tablet(NumpyTablet("root.q.d1", ["s1"], [TSDataType.DOUBLE], [values], times))
+
+
+def _drain(ds) -> int:
+    n = 0
+    while ds.has_next():
+        ds.next()
+        n += 1
+    return n
+
+
+def _queries(s: Session) -> list:
+    return _read(s, "SHOW QUERIES")
+
+
+def _reader(srv: IoTDBServer) -> Session:
+    """A root session paging results 100 rows at a time (a query stays in flight)."""
+    s = Session(srv.host, srv.port, "root", "root", fetch_size=100)
+    s.open(False)
+    return s
+
+
+def _started(reader: Session, timeout: int = 0):
+    """Starts the long query and reads its first batch."""
+    ds = reader.execute_query_statement("select s1 from root.q.d1", timeout)
+    assert ds.has_next()
+    return ds
+
+
+def test_long_query_is_listed_and_stopped_by_kill_query(srv):
+    root = _open(srv)
+    _fill(root)
+    reader = _reader(srv)
+    ds = _started(reader)
+    listed = [r for r in _queries(root) if r[4] == "select s1 from root.q.d1"]
+    assert len(listed) == 1, _queries(root)
+    _, query_id, node, elapsed, _ = listed[0]
+    assert node == 1 and elapsed >= 0
+    expect_error(305, root.execute_non_query_statement, "KILL QUERY 'no_such_query'")
+    expect_error(714, root.execute_non_query_statement, "KILL QUERY '20200101_000000_99999_1'")
+    root.execute_non_query_statement(f"KILL QUERY '{query_id}'")
+    expect_error(715, _drain, ds)
+    assert not [r for r in _queries(root) if r[4].startswith("select s1")]
+
+    # KILL ALL QUERIES stops every query in flight
+    ds = _started(reader)
+    root.execute_non_query_statement("KILL ALL QUERIES")
+    expect_error(715, _drain, ds)
+
+    # a user sees and kills only their own queries
+    root.execute_non_query_statement("CREATE USER alice 'alicepw1'")
+    ds = _started(reader)
+    a = _open(srv, "alice", "alicepw1")
+    assert _queries(a) == []
+    qid = next(r for r in _queries(root) if r[4].startswith("select s1"))[1]
+    expect_error(NO_PERMISSION, a.execute_non_query_statement, f"KILL QUERY '{qid}'")
+    a.execute_non_query_statement("KILL ALL QUERIES")
+    assert _drain(ds) > 0  # untouched by alice's KILL ALL
+    for s in (a, reader, root):
+        s.close()
+
+
+def test_cancel_operation_stops_the_query(srv):
+    root = _open(srv)
+    _fill(root)
+    reader = _reader(srv)
+    ds = _started(reader)
+    assert len([r for r in _queries(root) if r[4].startswith("select s1")]) == 1
+    client = reader._Session__client
+    status = client.cancelOperation(
+        TSCancelOperationReq(reader._Session__session_id, ds.iotdb_rpc_data_set._IoTDBRpcDataSet__query_id)
+    )
+    assert status.code == 200
+    assert not [r for r in _queries(root) if r[4].startswith("select s1")]
+    reader.close()
+    root.close()
+
+
+def test_request_timeout_and_query_timeout_threshold(srv, tmp_path):
+    root = _open(srv)
+    _fill(root)
+    reader = _reader(srv)
+    ds = _started(reader, 300)
+    time.sleep(0.6)
+    err = expect_error(712, _drain, ds)
+    assert "time out" in str(err)
+    # without a request timeout the default threshold (60 s) leaves it alone
+    ds = reader.execute_query_statement("select s1 from root.q.d1")
+    time.sleep(0.6)
+    assert _drain(ds) == 20_000
+    reader.close()
+    root.close()
+
+    # the server-wide query_timeout_threshold
+    other = _config_server(tmp_path, query_timeout_threshold=300)
+    try:
+        other.start()
+        s = _open(other)
+        _fill(s)
+        r = _reader(other)
+        ds = _started(r)
+        time.sleep(0.6)
+        expect_error(712, _drain, ds)
+        r.close()
+        s.close()
+    finally:
+        other.cleanup()
+
+
+def test_connection_limit_refuses_clearly_and_idle_sessions_time_out(tmp_path):
+    srv = _config_server(tmp_path, rpc_max_concurrent_client_num=2, dn_session_timeout_threshold=800)
+    try:
+        srv.start()
+        s1 = _open(srv)
+        s2 = _open(srv)
+        err = expect_error(None, _open, srv)
+        assert "Too many connections" in str(err) and "rpc_max_concurrent_client_num" in str(err), err
+        # existing sessions keep working
+        s1.execute_non_query_statement("insert into root.c.d1(time, s1) values (1, 1)")
+        assert _read(s2, "select s1 from root.c.d1") == [[1, 1.0]]
+        s2.close()
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                s3 = _open(srv)
+                break
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        s3.close()
+        s1.close()
+
+        # an idle connection is closed after dn_session_timeout_threshold
+        with socket.create_connection(srv.address, timeout=5) as sock:
+            started = time.monotonic()
+            assert sock.recv(16) == b""
+            assert 0.5 < time.monotonic() - started < 4
+    finally:
+        srv.cleanup()
+
+
+def test_start_up_log_names_data_dir_wal_mode_and_config_and_has_no_colour(srv):
+    log = srv.log_path.read_text()
+    line = next(ln for ln in log.splitlines() if "listening on" in ln)
+    assert f"data directory {srv.data_dir}" in line, line
+    assert "WAL mode ASYNC" in line and "config file" in line, line
+    # a process writing its log to a pipe (no NO_COLOR set) writes no colour codes
+    out = subprocess.run(
+        [str(srv.binary), "serve", "--port", str(free_port()), "--data-dir", str(srv.data_dir)],
+        capture_output=True,
+        timeout=30,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert out.returncode != 0
+    assert b"\x1b[" not in out.stdout + out.stderr
+    assert b"in use by" in out.stdout + out.stderr
