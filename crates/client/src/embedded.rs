@@ -134,6 +134,15 @@ fn spec(s: &TimeseriesSpec) -> MeasurementSpec {
     }
 }
 
+/// `Ok` when nothing failed; the one error, or a `Multiple` error of every failed item.
+fn all_done(mut failures: Vec<(usize, model::Error)>) -> Result<()> {
+    match failures.len() {
+        0 => Ok(()),
+        1 => Err(failures.remove(0).1.into()),
+        _ => Err(model::Error::Multiple(failures).into()),
+    }
+}
+
 /// Rows of an executor result, pulled in batches.
 struct EmbeddedRows {
     stream: Option<Box<dyn ResultStream>>,
@@ -203,11 +212,7 @@ impl Session for EmbeddedSession {
                 failures.push((i, e));
             }
         }
-        match failures.len() {
-            0 => Ok(()),
-            1 => Err(failures.remove(0).1.into()),
-            _ => Err(model::Error::Multiple(failures).into()),
-        }
+        all_done(failures)
     }
 
     fn insert_rows(&mut self, rows: InsertRows) -> Result<()> {
@@ -242,11 +247,7 @@ impl Session for EmbeddedSession {
                 failures.push((i, e));
             }
         }
-        match failures.len() {
-            0 => Ok(()),
-            1 => Err(failures.remove(0).1.into()),
-            _ => Err(model::Error::Multiple(failures).into()),
-        }
+        all_done(failures)
     }
 
     fn create_aligned_timeseries(&mut self, device: &str, specs: &[TimeseriesSpec]) -> Result<()> {
