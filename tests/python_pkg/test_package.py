@@ -505,3 +505,16 @@ def test_embedded_data_reopens_in_embedded_and_server(mode, tmp_path):
         r.close()
     finally:
         srv.stop()
+
+
+def test_iotdb_container_starts_a_real_server(mode):
+    if mode != "remote":
+        pytest.skip("remote only")
+    from iotdb.IoTDBContainer import IoTDBContainer
+
+    with IoTDBContainer("iotdb:dev") as db:
+        s = Session(db.get_container_host_ip(), db.get_exposed_port(6667), "root", "root")
+        s.open(False)
+        s.insert_str_record("root.c.d1", 1, ["a"], ["1"])
+        assert records(df_of(s, "SHOW TIMESERIES"))[0][0] == "root.c.d1.a"
+        s.close()
