@@ -367,19 +367,19 @@ fn null_mask(col: &Column) -> Option<Vec<bool>> {
 }
 
 /// A numpy array for `todf()`: numbers as their numpy dtype (FLOAT/DOUBLE nulls as NaN),
-/// the rest as an object array. Returns `(values, null mask or None)`.
+/// the rest as an object array. Returns `(values, null mask or None)`. Numeric buffers
+/// move into numpy without a copy.
 fn np_column<'py>(
     py: Python<'py>,
-    col: &Column,
+    col: Column,
     t: TSDataType,
 ) -> PyResult<(Bound<'py, PyAny>, Option<Bound<'py, PyAny>>)> {
-    let mask = null_mask(col);
-    let values = match &col.data {
-        ColumnData::Boolean(v) => PyArray1::from_slice(py, v).into_any(),
-        ColumnData::Int32(v) => PyArray1::from_slice(py, v).into_any(),
-        ColumnData::Int64(v) => PyArray1::from_slice(py, v).into_any(),
-        ColumnData::Float(v) => {
-            let mut v = v.clone();
+    let mask = null_mask(&col);
+    let values = match col.data {
+        ColumnData::Boolean(v) => PyArray1::from_vec(py, v).into_any(),
+        ColumnData::Int32(v) => PyArray1::from_vec(py, v).into_any(),
+        ColumnData::Int64(v) => PyArray1::from_vec(py, v).into_any(),
+        ColumnData::Float(mut v) => {
             if let Some(m) = &mask {
                 v.iter_mut()
                     .zip(m)
@@ -388,8 +388,7 @@ fn np_column<'py>(
             }
             PyArray1::from_vec(py, v).into_any()
         }
-        ColumnData::Double(v) => {
-            let mut v = v.clone();
+        ColumnData::Double(mut v) => {
             if let Some(m) = &mask {
                 v.iter_mut()
                     .zip(m)
@@ -400,7 +399,7 @@ fn np_column<'py>(
         }
         ColumnData::Binary(_) => {
             let objs = (0..col.len())
-                .map(|i| py_value(py, col, t, i).map(Bound::unbind))
+                .map(|i| py_value(py, &col, t, i).map(Bound::unbind))
                 .collect::<PyResult<Vec<Py<PyAny>>>>()?;
             PyArray1::from_vec(py, objs).into_any()
         }
@@ -501,15 +500,35 @@ impl NativeResult {
     /// ndarray or None)] per display column)`.
     fn fetch_columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         let batch = self.with(py, |r| r.collect_rows())?.unwrap_or_default();
-        let times = PyArray1::from_slice(py, &batch.times);
+        let times = PyArray1::from_vec(py, batch.times);
+        // a data column shown once moves into numpy; one shown twice is copied
+        let mut uses = vec![0usize; batch.columns.len()];
+        for &d in &self.column_index {
+            if let Some(u) = uses.get_mut(d) {
+                *u += 1;
+            }
+        }
+        let mut data: Vec<Option<Column>> = batch.columns.into_iter().map(Some).collect();
         let cols = PyList::empty(py);
         for (i, &t) in self.types.iter().enumerate() {
-            let (values, mask) = if batch.columns.is_empty() {
-                let empty = Column::new(ColumnData::empty(t));
-                np_column(py, &empty, t)?
-            } else {
-                np_column(py, self.display(&batch, i)?, t)?
+            let d = self.column_index.get(i).copied().unwrap_or(usize::MAX);
+            let col = match data.get_mut(d) {
+                None => Column::new(ColumnData::empty(t)),
+                Some(slot) => {
+                    uses[d] -= 1;
+                    let taken = if uses[d] == 0 {
+                        slot.take()
+                    } else {
+                        slot.clone()
+                    };
+                    taken.ok_or_else(|| {
+                        py_err(client::Error::Connection(format!(
+                            "result has no data column for display column {i}"
+                        )))
+                    })?
+                }
             };
+            let (values, mask) = np_column(py, col, t)?;
             let mask = mask.unwrap_or_else(|| py.None().into_bound(py));
             cols.append(PyTuple::new(py, [values, mask])?)?;
         }
