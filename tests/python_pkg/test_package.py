@@ -518,3 +518,23 @@ def test_iotdb_container_starts_a_real_server(mode):
         s.insert_str_record("root.c.d1", 1, ["a"], ["1"])
         assert records(df_of(s, "SHOW TIMESERIES"))[0][0] == "root.c.d1.a"
         s.close()
+
+
+def test_session_pool(mode, iotdb_server):
+    if mode != "remote":
+        pytest.skip("remote only")
+    from iotdb.SessionPool import PoolConfig, create_session_pool
+
+    iotdb_server.reset()
+    pool = create_session_pool(PoolConfig(iotdb_server.host, str(iotdb_server.port), "root", "root"), 2, 200)
+    a, b = pool.get_session(), pool.get_session()
+    with pytest.raises(TimeoutError):
+        pool.get_session()
+    a.insert_str_record("root.pool.d1", 1, ["v"], ["1"])
+    pool.put_back(a)
+    c = pool.get_session()
+    assert c is a and c.check_time_series_exists("root.pool.d1.v")
+    pool.put_back(b)
+    pool.put_back(c)
+    pool.close()
+    assert not a.is_open() and not b.is_open()
