@@ -538,3 +538,28 @@ def test_session_pool(mode, iotdb_server):
     pool.put_back(c)
     pool.close()
     assert not a.is_open() and not b.is_open()
+
+
+def test_server_dying_mid_query_raises(mode, tmp_path):
+    if mode != "remote":
+        pytest.skip("remote only")
+    from server import IoTDBServer
+
+    srv = IoTDBServer(data_dir=tmp_path / "dying")
+    srv.start()
+    try:
+        s = Session(srv.host, srv.port, "root", "root", fetch_size=100)
+        s.open(False)
+        n = 1000
+        s.insert_tablet(NumpyTablet("root.die.d1", ["v"], [TSDataType.INT64], [np.arange(n)], np.arange(n)))
+        ds = s.execute_query_statement("select v from root.die.d1")
+        assert ds.has_next()
+        srv.kill()
+        with pytest.raises(IoTDBConnectionException):
+            while ds.has_next():
+                ds.next()
+        with pytest.raises(IoTDBConnectionException):
+            s.execute_query_statement("show databases")
+        s.close()
+    finally:
+        srv.cleanup()
