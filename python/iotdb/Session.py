@@ -156,23 +156,30 @@ class Session:
     # ------------------------------------------------------------------ databases
     def set_storage_group(self, group_name):
         self._s.create_database(group_name)
+        return 0
 
     def create_database(self, database):
         self._s.create_database(database)
+        return 0
 
     def delete_storage_group(self, storage_group):
         self._s.delete_databases([storage_group])
+        return 0
 
     def delete_storage_groups(self, storage_group_lst):
         self._s.delete_databases(list(storage_group_lst))
+        return 0
 
     def delete_database(self, database):
         self.delete_storage_group(database)
+        return 0
 
     def delete_databases(self, databases):
         self.delete_storage_groups(databases)
 
-    # ------------------------------------------------------------------ time series
+        # ------------------------------------------------------------------ time series
+        return 0
+
     def create_time_series(
         self, ts_path, data_type, encoding, compressor, props=None, tags=None, attributes=None, alias=None
     ):
@@ -187,6 +194,7 @@ class Session:
             alias,
         )
         self._s.create_timeseries([spec])
+        return 0
 
     def create_multi_time_series(
         self,
@@ -216,6 +224,7 @@ class Session:
             for i in range(n)
         ]
         self._s.create_timeseries(specs)
+        return 0
 
     def create_aligned_time_series(
         self,
@@ -245,9 +254,11 @@ class Session:
             for i in range(n)
         ]
         self._s.create_aligned_timeseries(device_id, specs)
+        return 0
 
     def delete_time_series(self, paths_list):
         self._s.delete_timeseries(list(paths_list))
+        return 0
 
     def check_time_series_exists(self, path):
         ds = self.execute_query_statement(f"SHOW TIMESERIES {path}")
@@ -258,22 +269,29 @@ class Session:
 
     def delete_data(self, paths_list, end_time):
         self._s.delete_data(list(paths_list), -(2**63), end_time)
+        return 0
 
     def delete_data_in_range(self, paths_list, start_time, end_time):
         self._s.delete_data(list(paths_list), start_time, end_time)
 
-    # ------------------------------------------------------------------ inserts
+        # ------------------------------------------------------------------ inserts
+        return 0
+
     def insert_tablet(self, tablet):
         self._s.insert_tablets([tablet._native_args()], False)
+        return 0
 
     def insert_aligned_tablet(self, tablet):
         self._s.insert_tablets([tablet._native_args()], True)
+        return 0
 
     def insert_tablets(self, tablet_lst):
         self._s.insert_tablets([t._native_args() for t in tablet_lst], False)
+        return 0
 
     def insert_aligned_tablets(self, tablet_lst):
         self._s.insert_tablets([t._native_args() for t in tablet_lst], True)
+        return 0
 
     def _records(self, device_ids, times, measurements_lst, types_lst, values_lst, aligned):
         n = len(device_ids)
@@ -288,18 +306,23 @@ class Session:
             ts_out.append([ts[k].value for k in keep])
             vs_out.append(_record_values([ts[k] for k in keep], [vs[k] for k in keep]))
         self._s.insert_records(list(device_ids), list(times), ms_out, ts_out, vs_out, aligned)
+        return 0
 
     def insert_record(self, device_id, timestamp, measurements, data_types, values):
         self._records([device_id], [timestamp], [measurements], [data_types], [values], False)
+        return 0
 
     def insert_aligned_record(self, device_id, timestamp, measurements, data_types, values):
         self._records([device_id], [timestamp], [measurements], [data_types], [values], True)
+        return 0
 
     def insert_records(self, device_ids, times, measurements_lst, types_lst, values_lst):
         self._records(device_ids, times, measurements_lst, types_lst, values_lst, False)
+        return 0
 
     def insert_aligned_records(self, device_ids, times, measurements_lst, types_lst, values_lst):
         self._records(device_ids, times, measurements_lst, types_lst, values_lst, True)
+        return 0
 
     def insert_records_of_one_device(self, device_id, times_list, measurements_list, types_list, values_list):
         order = sorted(range(len(times_list)), key=lambda i: times_list[i])
@@ -310,9 +333,11 @@ class Session:
             [types_list[i] for i in order],
             [values_list[i] for i in order],
         )
+        return 0
 
     def insert_records_of_one_device_sorted(self, device_id, times_list, measurements_list, types_list, values_list):
         self._records([device_id] * len(times_list), times_list, measurements_list, types_list, values_list, False)
+        return 0
 
     def insert_aligned_records_of_one_device(self, device_id, times_list, measurements_list, types_list, values_list):
         order = sorted(range(len(times_list)), key=lambda i: times_list[i])
@@ -324,6 +349,7 @@ class Session:
             [values_list[i] for i in order],
             True,
         )
+        return 0
 
     def _str_records(self, device_ids, times, measurements_lst, values_lst, aligned):
         self._s.insert_string_records(
@@ -333,24 +359,29 @@ class Session:
             [[str(v) for v in vs] for vs in values_lst],
             aligned,
         )
+        return 0
 
     def insert_str_record(self, device_id, timestamp, measurements, string_values):
         if isinstance(measurements, str):
             measurements, string_values = [measurements], [string_values]
         self._str_records([device_id], [timestamp], [measurements], [string_values], False)
+        return 0
 
     def insert_aligned_str_record(self, device_id, timestamp, measurements, string_values):
         if isinstance(measurements, str):
             measurements, string_values = [measurements], [string_values]
         self._str_records([device_id], [timestamp], [measurements], [string_values], True)
+        return 0
 
     def insert_string_records_of_one_device(self, device_id, times, measurements_list, values_list, have_sorted=False):
         self._str_records([device_id] * len(times), times, measurements_list, values_list, False)
+        return 0
 
     def insert_aligned_string_records_of_one_device(
         self, device_id, times, measurements_list, values, have_sorted=False
     ):
         self._str_records([device_id] * len(times), times, measurements_list, values, True)
+        return 0
 
     def test_insert_tablet(self, tablet):
         tablet._native_args()
@@ -373,6 +404,7 @@ class Session:
         res = self._s.execute(sql)
         if res is not None:
             res.close()
+        return 0
 
     def execute_statement(self, sql, timeout=0):
         res = self._s.execute(sql)
@@ -387,9 +419,11 @@ class Session:
     # ------------------------------------------------------------------ templates
     def create_schema_template(self, template):
         self._s.create_template(template.get_name(), bool(template.is_share_time()), template._measurements())
+        return 0
 
     def drop_schema_template(self, template_name):
         self._s.drop_template(template_name)
+        return 0
 
     def add_measurements_in_template(
         self, template_name, measurements_path, data_types, encodings, compressors, is_aligned=False
@@ -399,18 +433,23 @@ class Session:
             for p, t, e, c in zip(measurements_path, data_types, encodings, compressors)
         ]
         self._s.append_template(template_name, rows)
+        return 0
 
     def delete_node_in_template(self, template_name, path):
         self._s.prune_template(template_name, path)
+        return 0
 
     def set_schema_template(self, template_name, prefix_path):
         self._s.set_template(template_name, prefix_path)
+        return 0
 
     def unset_schema_template(self, template_name, prefix_path):
         self._s.unset_template(template_name, prefix_path)
+        return 0
 
     def create_timeseries_using_schema_template(self, device_path_list):
         self._s.activate_template(list(device_path_list))
+        return 0
 
     def _template(self, kind, name, path=""):
         return self._s.template_query(kind.value, name, path or "")

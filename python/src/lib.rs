@@ -535,6 +535,15 @@ impl NativeResult {
         PyTuple::new(py, [times.into_any(), cols.into_any()])
     }
 
+    /// Rows per later fetch from the server.
+    fn set_fetch_size(&self, py: Python<'_>, rows: i32) -> PyResult<()> {
+        self.with(py, |r| {
+            r.set_fetch_size(rows);
+            Ok(())
+        })
+        .map(|_| ())
+    }
+
     /// Releases the query.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let r = py.detach(|| {
@@ -915,10 +924,25 @@ impl NativeSession {
     }
 }
 
+/// The wire buffers of a tablet `(timestamps, values)` as `insertTablet` carries them
+/// (the official `Tablet.get_binary_timestamps()` / `get_binary_values()`).
+#[pyfunction]
+fn tablet_buffers<'py>(
+    py: Python<'py>,
+    args: TabletArgs<'py>,
+    aligned: bool,
+) -> PyResult<(Bound<'py, PyBytes>, Bound<'py, PyBytes>)> {
+    let (device, ms, types, ts, cols, bitmaps) = args;
+    let t = tablet(&device, ms, types, &ts, cols, bitmaps, aligned)?;
+    let b = protocol::codec::tablet::encode_tablet(&t).map_err(model_err)?;
+    Ok((PyBytes::new(py, &b.timestamps), PyBytes::new(py, &b.values)))
+}
+
 /// The native module.
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeSession>()?;
     m.add_class::<NativeResult>()?;
+    m.add_function(wrap_pyfunction!(tablet_buffers, m)?)?;
     Ok(())
 }

@@ -241,7 +241,8 @@ def test_insert_tablet_seed(session):
     session.insert_tablet(Tablet("root.sg_test_01.d_01", MEASUREMENTS, DATA_TYPES, SEED_VALUES, [1, 2, 3, 4]))
     df = df_of(session, f"select {', '.join(MEASUREMENTS)} from root.sg_test_01.d_01")
     assert_seed(df, "root.sg_test_01.d_01", [1, 2, 3, 4], SEED_VALUES)
-    assert dtypes(df) == ["int64", "boolean", "int32", "int64", "float32", "float64", "text"]
+    # the seed's (1.0.x) dtypes: plain numpy dtypes without nulls
+    assert dtypes(df) == ["int64", "bool", "int32", "int64", "float32", "float64", "text"]
     df = df_of(session, "select * from root.sg_test_01.d_01")
     assert list(df.columns) == ["Time"] + [f"root.sg_test_01.d_01.{m}" for m in HASHMAP_ORDER]
     names, rows = rows_of(session, f"select {', '.join(MEASUREMENTS)} from root.sg_test_01.d_01")
@@ -301,6 +302,16 @@ def test_numpy_tablet_seed_and_bitmaps(session):
     df = df_of(session, "select a, b from root.sg.np2")
     assert records(df) == [[10, 1, 0.5], [20, 2, None], [30, 3, 2.5]]
     assert dtypes(df) == ["int64", "int64", "float64"]
+
+
+def test_tablet_buffers_match_between_tablet_kinds(session):
+    t = Tablet("root.sg.b", MEASUREMENTS, DATA_TYPES, SEED_VALUES, [1, 2, 3, 4])
+    cols = [np.array(c, dtype=dt.np_dtype()) for c, dt in zip(zip(*SEED_VALUES), DATA_TYPES)]
+    nt = NumpyTablet("root.sg.b", MEASUREMENTS, DATA_TYPES, cols, np.array([1, 2, 3, 4], ">i8"))
+    assert t.get_binary_timestamps() == nt.get_binary_timestamps() == np.arange(1, 5, dtype=">i8").tobytes()
+    assert t.get_binary_values() == nt.get_binary_values()
+    assert t.get_binary_values()[:4] == b"\x00\x01\x00\x01"  # BOOLEAN column, 1 byte per row
+    assert session.insert_tablet(t) == 0
 
 
 def test_insert_tablets_and_aligned(session):

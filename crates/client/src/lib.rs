@@ -60,6 +60,8 @@ pub trait RowSource: Send {
     fn next_batch(&mut self) -> Result<Option<RowBatch>>;
     /// Releases the query (server side for remote results). Idempotent.
     fn close(&mut self) -> Result<()>;
+    /// Rows per later fetch (remote results; embedded results ignore it).
+    fn set_fetch_size(&mut self, _rows: i32) {}
 }
 
 /// A query result: the header and a stream of row batches.
@@ -101,6 +103,13 @@ impl ResultSet {
     /// Releases the query. Idempotent.
     pub fn close(&mut self) -> Result<()> {
         self.source.close()
+    }
+
+    /// Rows per later fetch from the server (ignored by embedded results).
+    pub fn set_fetch_size(&mut self, rows: i32) {
+        if rows > 0 {
+            self.source.set_fetch_size(rows);
+        }
     }
 
     /// Reads every remaining row into one batch (data columns as in the batches).

@@ -454,6 +454,10 @@ impl RowSource for RemoteRows {
         }
     }
 
+    fn set_fetch_size(&mut self, rows: i32) {
+        self.fetch_size = rows;
+    }
+
     fn close(&mut self) -> Result<()> {
         if self.closed {
             return Ok(());

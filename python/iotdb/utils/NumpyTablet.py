@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from iotdb._native import tablet_buffers
 from iotdb.utils.BitMap import BitMap
 from iotdb.utils.Field import date_to_int
 from iotdb.utils.IoTDBConstants import TSDataType
@@ -74,6 +75,14 @@ class NumpyTablet:
         if self.bitmaps[column] is None:
             self.bitmaps[column] = BitMap(len(self.__timestamps))
         self.bitmaps[column].mark(row)
+
+    def get_binary_timestamps(self):
+        """The big-endian timestamp buffer ``insertTablet`` carries (encoded in Rust)."""
+        return tablet_buffers(self._native_args(), False)[0]
+
+    def get_binary_values(self):
+        """The column buffer (plus bitmap block when a value is null) ``insertTablet`` carries."""
+        return tablet_buffers(self._native_args(), False)[1]
 
     def _native_args(self):
         ts = np.asarray(self.__timestamps)

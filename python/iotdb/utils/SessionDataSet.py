@@ -107,6 +107,15 @@ class SessionDataSet:
         self._pos = len(self._times)
         return self._frame(times, cols)
 
+    def set_fetch_size(self, fetch_size):
+        """Rows per later fetch from the server."""
+        if self._native is not None:
+            self._native.set_fetch_size(int(fetch_size))
+        self._fetch_size = fetch_size
+
+    def get_fetch_size(self):
+        return getattr(self, "_fetch_size", None)
+
     def close_operation_handle(self):
         if self._native is not None:
             self._native.close()
@@ -120,8 +129,9 @@ class SessionDataSet:
 
 
 def _series_values(values, mask, t):
+    # the seed's (1.0.x) client: bool/int32/int64 without nulls, the nullable pandas dtypes with
     if t == TSDataType.BOOLEAN:
-        return pd.arrays.BooleanArray(values, mask if mask is not None else np.zeros(len(values), dtype=bool))
+        return values if mask is None else pd.arrays.BooleanArray(values, mask)
     if t in _INTEGERS:
         return values if mask is None else pd.arrays.IntegerArray(values, mask)
     if t == TSDataType.DATE:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from iotdb._native import tablet_buffers
 from iotdb.utils.Field import date_to_int
 from iotdb.utils.IoTDBConstants import TSDataType
 
@@ -49,6 +50,14 @@ class Tablet:
 
     def get_values(self):
         return self.__values
+
+    def get_binary_timestamps(self):
+        """The big-endian timestamp buffer ``insertTablet`` carries (encoded in Rust)."""
+        return tablet_buffers(self._native_args(), False)[0]
+
+    def get_binary_values(self):
+        """The column buffer (plus bitmap block when a value is null) ``insertTablet`` carries."""
+        return tablet_buffers(self._native_args(), False)[1]
 
     def _native_args(self):
         columns = []
