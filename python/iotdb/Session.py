@@ -28,6 +28,29 @@ def _pick(lst, i):
     return None if lst is None else lst[i]
 
 
+def _specs(what, paths, data_types, encodings, compressors, props=None, tags=None, attributes=None, aliases=None):
+    """Series specs as the native layer takes them, one per path (lists checked for length)."""
+    n = len(paths)
+    if not (len(data_types) == len(encodings) == len(compressors) == n):
+        raise ValueError(
+            f"{what}: {n} paths, {len(data_types)} data types, {len(encodings)} encodings, "
+            f"{len(compressors)} compressors"
+        )
+    return [
+        (
+            paths[i],
+            data_types[i].value,
+            encodings[i].value,
+            compressors[i].value,
+            _pairs(_pick(props, i)),
+            _pairs(_pick(tags, i)),
+            _pairs(_pick(attributes, i)),
+            _pick(aliases, i),
+        )
+        for i in range(n)
+    ]
+
+
 def _record_values(data_types, values):
     return [date_to_int(v) if t == TSDataType.DATE else v for t, v in zip(data_types, values)]
 
@@ -176,9 +199,9 @@ class Session:
 
     def delete_databases(self, databases):
         self.delete_storage_groups(databases)
-
-        # ------------------------------------------------------------------ time series
         return 0
+
+    # ------------------------------------------------------------------ time series
 
     def create_time_series(
         self, ts_path, data_type, encoding, compressor, props=None, tags=None, attributes=None, alias=None
@@ -207,22 +230,17 @@ class Session:
         attributes_lst=None,
         alias_lst=None,
     ):
-        n = len(ts_path_lst)
-        if not (len(data_type_lst) == len(encoding_lst) == len(compressor_lst) == n):
-            raise ValueError("create_multi_time_series: list lengths differ")
-        specs = [
-            (
-                ts_path_lst[i],
-                data_type_lst[i].value,
-                encoding_lst[i].value,
-                compressor_lst[i].value,
-                _pairs(_pick(props_lst, i)),
-                _pairs(_pick(tags_lst, i)),
-                _pairs(_pick(attributes_lst, i)),
-                _pick(alias_lst, i),
-            )
-            for i in range(n)
-        ]
+        specs = _specs(
+            "create_multi_time_series",
+            ts_path_lst,
+            data_type_lst,
+            encoding_lst,
+            compressor_lst,
+            props_lst,
+            tags_lst,
+            attributes_lst,
+            alias_lst,
+        )
         self._s.create_timeseries(specs)
         return 0
 
@@ -237,22 +255,17 @@ class Session:
         tags_lst=None,
         attributes_lst=None,
     ):
-        n = len(measurements_lst)
-        if not (len(data_type_lst) == len(encoding_lst) == len(compressor_lst) == n):
-            raise ValueError("create_aligned_time_series: list lengths differ")
-        specs = [
-            (
-                measurements_lst[i],
-                data_type_lst[i].value,
-                encoding_lst[i].value,
-                compressor_lst[i].value,
-                None,
-                _pairs(_pick(tags_lst, i)),
-                _pairs(_pick(attributes_lst, i)),
-                _pick(measurement_alias_lst, i),
-            )
-            for i in range(n)
-        ]
+        specs = _specs(
+            "create_aligned_time_series",
+            measurements_lst,
+            data_type_lst,
+            encoding_lst,
+            compressor_lst,
+            None,
+            tags_lst,
+            attributes_lst,
+            measurement_alias_lst,
+        )
         self._s.create_aligned_timeseries(device_id, specs)
         return 0
 
@@ -273,9 +286,9 @@ class Session:
 
     def delete_data_in_range(self, paths_list, start_time, end_time):
         self._s.delete_data(list(paths_list), start_time, end_time)
-
-        # ------------------------------------------------------------------ inserts
         return 0
+
+    # ------------------------------------------------------------------ inserts
 
     def insert_tablet(self, tablet):
         self._s.insert_tablets([tablet._native_args()], False)

@@ -18,23 +18,9 @@ from iotdb.utils.IoTDBConstants import Compressor, TSDataType, TSEncoding
 from iotdb.utils.NumpyTablet import NumpyTablet
 from iotdb.utils.Tablet import Tablet
 
-MEASUREMENTS = ["s_01", "s_02", "s_03", "s_04", "s_05", "s_06"]
-DATA_TYPES = [
-    TSDataType.BOOLEAN,
-    TSDataType.INT32,
-    TSDataType.INT64,
-    TSDataType.FLOAT,
-    TSDataType.DOUBLE,
-    TSDataType.TEXT,
-]
-SEED_VALUES = [
-    [False, 10, 11, 1.1, 10011.1, "test01"],
-    [True, 100, 11111, 1.25, 101.0, "test02"],
-    [False, 100, 1, 188.1, 688.25, "test03"],
-    [True, 0, 0, 0, 6.25, "test04"],
-]
-# Java HashMap order of s_01..s_06: IoTDB's `SELECT *` column order
-HASHMAP_ORDER = ["s_05", "s_04", "s_06", "s_01", "s_03", "s_02"]
+# the seed's six-column example, shared with the official-client suites (tests/python/seeddata.py)
+from seeddata import DATA_TYPES, MEASUREMENTS, SEED_VALUES
+from seeddata import HASHMAP_ORDER_S01_S06 as HASHMAP_ORDER
 
 
 def df_of(session, sql):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from iotdb._native import tablet_buffers
+from iotdb.utils._tablet_base import TabletBase
 from iotdb.utils.BitMap import BitMap
 from iotdb.utils.Field import date_to_int
 from iotdb.utils.IoTDBConstants import TSDataType
@@ -21,7 +21,7 @@ _NUMERIC = {
 _INT32 = np.iinfo(np.int32)
 
 
-class NumpyTablet:
+class NumpyTablet(TabletBase):
     """Columns of one device: ``values[column]`` is a 1-d ndarray, ``bitmaps[column]`` marks nulls."""
 
     def __init__(self, device_id, measurements, data_types, values, timestamps, bitmaps=None, column_types=None):
@@ -44,59 +44,27 @@ class NumpyTablet:
             values = [np.asarray(v)[order] for v in values]
             if bitmaps is not None:
                 bitmaps = [_permute(b, order) for b in bitmaps]
-        self.__device_id = device_id
-        self.__measurements = list(measurements)
-        self.__data_types = list(data_types)
-        self.__values = values
-        self.__timestamps = timestamps
+        super().__init__(device_id, measurements, data_types, values, timestamps)
         self.bitmaps = bitmaps
-
-    def get_measurements(self):
-        return self.__measurements
-
-    def get_data_types(self):
-        return self.__data_types
-
-    def get_row_number(self):
-        return len(self.__timestamps)
-
-    def get_device_id(self):
-        return self.__device_id
-
-    def get_timestamps(self):
-        return self.__timestamps
-
-    def get_values(self):
-        return self.__values
 
     def mark_none_value(self, column, row):
         if self.bitmaps is None:
-            self.bitmaps = [None] * len(self.__measurements)
+            self.bitmaps = [None] * len(self._measurements)
         if self.bitmaps[column] is None:
-            self.bitmaps[column] = BitMap(len(self.__timestamps))
+            self.bitmaps[column] = BitMap(len(self._timestamps))
         self.bitmaps[column].mark(row)
 
-    def get_binary_timestamps(self):
-        """The big-endian timestamp buffer ``insertTablet`` carries (encoded in Rust)."""
-        return tablet_buffers(self._native_args(), False)[0]
-
-    def get_binary_values(self):
-        """The column buffer (plus bitmap block when a value is null) ``insertTablet`` carries."""
-        return tablet_buffers(self._native_args(), False)[1]
-
     def _native_args(self):
-        ts = np.asarray(self.__timestamps)
+        ts = np.asarray(self._timestamps)
         if ts.ndim != 1 or ts.dtype.kind not in "iu":
-            raise TypeError(
-                f"NumpyTablet of {self.__device_id}: timestamps must be a 1-d integer array, got {ts.dtype}"
-            )
+            raise TypeError(f"NumpyTablet of {self._device_id}: timestamps must be a 1-d integer array, got {ts.dtype}")
         ts = np.ascontiguousarray(ts, dtype=np.int64)
         columns = []
-        for m, dt, v in zip(self.__measurements, self.__data_types, self.__values):
-            columns.append(_column(self.__device_id, m, dt, v))
+        for m, dt, v in zip(self._measurements, self._data_types, self._values):
+            columns.append(_column(self._device_id, m, dt, v))
         bitmaps = [] if self.bitmaps is None else [None if b is None else bytes(b.bits) for b in self.bitmaps]
-        types = [dt.value for dt in self.__data_types]
-        return (self.__device_id, self.__measurements, types, ts, columns, bitmaps)
+        types = [dt.value for dt in self._data_types]
+        return (self._device_id, self._measurements, types, ts, columns, bitmaps)
 
 
 def _column(device, measurement, dt, values):
