@@ -296,11 +296,16 @@ type SpecArgs = (
     Option<String>,
 );
 
-fn specs(args: Vec<SpecArgs>) -> PyResult<Vec<TimeseriesSpec>> {
+/// Series specs; with `device`, each path is a measurement name under it (aligned series).
+fn specs(device: Option<&str>, args: Vec<SpecArgs>) -> PyResult<Vec<TimeseriesSpec>> {
     args.into_iter()
         .map(|(path, dt, enc, comp, props, tags, attributes, alias)| {
+            let full = match device {
+                Some(d) => format!("{d}.{path}"),
+                None => path,
+            };
             Ok(TimeseriesSpec {
-                path,
+                path: PartialPath::parse(&full).map_err(model_err)?,
                 data_type: data_type(dt)?,
                 encoding: encoding(enc)?,
                 compressor: compressor(comp)?,
@@ -805,7 +810,7 @@ impl NativeSession {
     /// Creates series: each `(path, type, encoding, compressor, props, tags,
     /// attributes, alias)`.
     fn create_timeseries(&self, py: Python<'_>, series: Vec<SpecArgs>) -> PyResult<()> {
-        let specs = specs(series)?;
+        let specs = specs(None, series)?;
         self.call(py, |s| s.create_timeseries(&specs))
     }
 
@@ -815,7 +820,7 @@ impl NativeSession {
         device: String,
         series: Vec<SpecArgs>,
     ) -> PyResult<()> {
-        let specs = specs(series)?;
+        let specs = specs(Some(&device), series)?;
         self.call(py, |s| s.create_aligned_timeseries(&device, &specs))
     }
 

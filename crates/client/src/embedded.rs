@@ -239,10 +239,8 @@ impl Session for EmbeddedSession {
         let exec = self.exec()?;
         let mut failures = Vec::new();
         for (i, s) in specs.iter().enumerate() {
-            let r = PartialPath::parse(&s.path).and_then(|path| {
-                let spec = spec(s);
-                exec.execute(Statement::CreateTimeseries { path, spec }, &self.ctx)
-            });
+            let (path, spec) = (s.path.clone(), spec(s));
+            let r = exec.execute(Statement::CreateTimeseries { path, spec }, &self.ctx);
             if let Err(e) = r {
                 failures.push((i, e));
             }
@@ -253,19 +251,8 @@ impl Session for EmbeddedSession {
     fn create_aligned_timeseries(&mut self, device: &str, specs: &[TimeseriesSpec]) -> Result<()> {
         let measurements = specs
             .iter()
-            .map(|s| {
-                let name = PartialPath::parse(&format!("root.{}", s.path))
-                    .map_err(|_| {
-                        model::Error::IllegalPath(
-                            s.path.clone(),
-                            Some("illegal measurement".into()),
-                        )
-                    })?
-                    .last()
-                    .to_string();
-                Ok((name, spec(s)))
-            })
-            .collect::<Result<Vec<_>>>()?;
+            .map(|s| (s.path.last().to_string(), spec(s)))
+            .collect();
         self.done(Statement::CreateAlignedTimeseries {
             device: PartialPath::parse(device)?,
             measurements,

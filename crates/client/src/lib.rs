@@ -18,11 +18,13 @@ pub mod remote;
 pub use embedded::{EmbeddedConfig, EmbeddedSession};
 pub use query::{TemplateAnswer, TemplateQuery};
 pub use remote::{RemoteConfig, RemoteSession};
+/// A series to create (`path` is the full series path, also for aligned series).
+pub use storage::TimeseriesSpec;
 
 use model::schema::TemplateMeasurement;
 use model::time::TimeZone;
 use model::TemplateDef;
-use model::{CompressionType, InsertRows, InsertTablet, RowBatch, TSDataType, TSEncoding};
+use model::{InsertRows, InsertTablet, RowBatch, TSDataType};
 
 /// What went wrong in a session call.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -139,28 +141,6 @@ pub enum Response {
     Rows(ResultSet),
 }
 
-/// A series to create: the arguments of `create_time_series` (for aligned series, `path`
-/// is the measurement name under the device).
-#[derive(Debug, Clone, PartialEq)]
-pub struct TimeseriesSpec {
-    /// Full series path (or measurement name for aligned series).
-    pub path: String,
-    /// Data type.
-    pub data_type: TSDataType,
-    /// Encoding.
-    pub encoding: TSEncoding,
-    /// Compressor.
-    pub compressor: CompressionType,
-    /// Properties such as `loss=sdt`.
-    pub props: Vec<(String, String)>,
-    /// Tags.
-    pub tags: Vec<(String, String)>,
-    /// Attributes.
-    pub attributes: Vec<(String, String)>,
-    /// Alias of the measurement.
-    pub alias: Option<String>,
-}
-
 /// One session, remote or embedded. Methods mirror the session RPCs of IoTDB's
 /// `IClientRPCService`; their semantics are the executor's.
 pub trait Session: Send {
@@ -180,7 +160,7 @@ pub trait Session: Send {
     fn delete_databases(&mut self, paths: &[String]) -> Result<()>;
     /// Creates non-aligned series.
     fn create_timeseries(&mut self, specs: &[TimeseriesSpec]) -> Result<()>;
-    /// Creates aligned series under `device` (`spec.path` is the measurement name).
+    /// Creates aligned series under `device` (each `spec.path` is `device.measurement`).
     fn create_aligned_timeseries(&mut self, device: &str, specs: &[TimeseriesSpec]) -> Result<()>;
     /// Deletes series (patterns allowed).
     fn delete_timeseries(&mut self, paths: &[String]) -> Result<()>;

@@ -732,7 +732,7 @@ impl Session for RemoteSession {
             return self.status(|rpc, session, _| {
                 rpc.create_timeseries(TSCreateTimeseriesReq::new(
                     session,
-                    s.path.clone(),
+                    s.path.to_string(),
                     i32::from(s.data_type.id()),
                     i32::from(s.encoding.id()),
                     i32::from(s.compressor.id()),
@@ -753,7 +753,7 @@ impl Session for RemoteSession {
         self.status(|rpc, session, _| {
             rpc.create_multi_timeseries(TSCreateMultiTimeseriesReq::new(
                 session,
-                specs.iter().map(|s| s.path.clone()).collect(),
+                specs.iter().map(|s| s.path.to_string()).collect(),
                 types.clone(),
                 encodings.clone(),
                 compressors.clone(),
@@ -777,7 +777,7 @@ impl Session for RemoteSession {
             rpc.create_aligned_timeseries(TSCreateAlignedTimeseriesReq::new(
                 session,
                 device.to_string(),
-                specs.iter().map(|s| s.path.clone()).collect(),
+                specs.iter().map(|s| s.path.last().to_string()).collect(),
                 types.clone(),
                 encodings.clone(),
                 compressors.clone(),

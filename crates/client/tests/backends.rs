@@ -28,7 +28,7 @@ fn scenario(s: &mut dyn Session) -> Vec<String> {
     let mut out = Vec::new();
     s.create_database("root.sg").unwrap();
     s.create_timeseries(&[TimeseriesSpec {
-        path: "root.sg.d1.t".into(),
+        path: PartialPath::parse("root.sg.d1.t").unwrap(),
         data_type: TSDataType::Int64,
         encoding: TSEncoding::Rle,
         compressor: CompressionType::Snappy,
