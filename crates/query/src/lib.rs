@@ -22,8 +22,10 @@ pub mod running;
 pub mod scan;
 pub mod select;
 pub mod seriesfn;
+pub mod template;
 
 pub use result::{EmptyStream, MemStream, Outcome, QueryResult, ResultStream, TableBuilder};
+pub use template::{TemplateAnswer, TemplateQuery};
 
 use model::time::TimeZone;
 use model::{Error, PartialPath, PathPattern, Result};

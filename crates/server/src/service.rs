@@ -10,8 +10,8 @@ use model::{Error, InsertRow, InsertRows, PartialPath, PathPattern, Result, RowV
 use parking_lot::Mutex;
 use protocol::client::*;
 use protocol::common::{TSStatus, TShowConfigurationResp, TShowConfigurationTemplateResp};
-use query::{Executor, Outcome, SessionContext};
-use sql::ast::{Statement, TemplateInfoKind};
+use query::{Executor, Outcome, SessionContext, TemplateAnswer, TemplateQuery};
+use sql::ast::Statement;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -378,66 +378,27 @@ impl Connection {
     }
 
     fn template_query(&self, req: TSQueryTemplateReq) -> TSQueryTemplateResp {
-        let kind = match req.query_type {
-            0 => TemplateInfoKind::CountMeasurements,
-            1 => TemplateInfoKind::IsMeasurement,
-            2 => TemplateInfoKind::PathExist,
-            3 => TemplateInfoKind::ShowMeasurements,
-            5 => TemplateInfoKind::ShowSetTemplates,
-            6 => TemplateInfoKind::ShowUsingTemplates,
-            4 => {
-                return self
-                    .template_answer(req.query_type, self.run(Statement::ShowSchemaTemplates))
-            }
-            other => {
-                let e = Error::IllegalParameter(format!("unknown template query type {other}"));
-                return self.template_answer(other, Err(e));
-            }
-        };
-        let stmt = Statement::TemplateInfo {
-            kind,
-            name: req.name,
-            path: req.measurement.unwrap_or_default(),
-        };
-        self.template_answer(req.query_type, self.run(stmt))
-    }
-
-    fn template_answer(&self, query_type: i32, outcome: Result<Outcome>) -> TSQueryTemplateResp {
         let mut resp = TSQueryTemplateResp {
             status: ok(),
-            query_type,
+            query_type: req.query_type,
             result: None,
             count: None,
             measurements: None,
         };
-        let rows = match outcome.and_then(|o| match o {
-            Outcome::Rows(mut r) => r.collect_rows(),
-            Outcome::Done => Ok(model::RowBatch::default()),
-        }) {
-            Ok(rows) => rows,
-            Err(e) => {
-                resp.status = error_status(&e);
-                return resp;
-            }
-        };
-        let first = rows.columns.first();
-        let cell = |i: usize| first.and_then(|c| c.value(i));
-        match query_type {
-            0 => {
-                resp.count = match cell(0) {
-                    Some(model::Value::Int32(v)) => Some(v),
-                    Some(model::Value::Int64(v)) => Some(v as i32),
-                    _ => Some(0),
-                }
-            }
-            1 | 2 => resp.result = Some(matches!(cell(0), Some(model::Value::Boolean(true)))),
-            _ => {
-                resp.measurements = Some(
-                    (0..rows.len())
-                        .filter_map(|i| cell(i).map(|v| v.to_iotdb_string()))
-                        .collect(),
-                )
-            }
+        let answer = TemplateQuery::from_code(req.query_type).and_then(|q| {
+            let s = self.session()?;
+            self.service.executor.template_query(
+                q,
+                req.name,
+                req.measurement.unwrap_or_default(),
+                &self.ctx(&s),
+            )
+        });
+        match answer {
+            Ok(TemplateAnswer::Count(n)) => resp.count = Some(n),
+            Ok(TemplateAnswer::Flag(b)) => resp.result = Some(b),
+            Ok(TemplateAnswer::Names(names)) => resp.measurements = Some(names),
+            Err(e) => resp.status = error_status(&e),
         }
         resp
     }

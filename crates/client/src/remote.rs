@@ -1,0 +1,942 @@
+//! The remote backend: IoTDB's client protocol over TCP (our Thrift IDL in `protocol`),
+//! framed transport, binary or compact protocol.
+//!
+//! A session keeps one connection. When a call fails because the connection broke, the
+//! session reconnects — to the next of its node URLs first, round robin, as the official
+//! clients' `node_urls` do — opens a new server session and retries the call once.
+//! Queries opened on a broken connection fail with [`Error::Connection`].
+
+use crate::{closed, Error, Response, Result, ResultSet, RowSource, Session, TimeseriesSpec};
+use model::schema::TemplateMeasurement;
+use model::{InsertRows, InsertTablet, RowBatch, RowValues, TSDataType, TemplateDef};
+use parking_lot::Mutex;
+use protocol::client::*;
+use protocol::codec::{dataset, record, tablet, template, tsblock};
+use protocol::common::TSStatus;
+use protocol::thrift::protocol::{
+    TBinaryInputProtocol, TBinaryOutputProtocol, TCompactInputProtocol, TCompactOutputProtocol,
+    TInputProtocol, TOutputProtocol,
+};
+use protocol::thrift::transport::{
+    TFramedReadTransport, TFramedWriteTransport, TIoChannel, TTcpChannel,
+};
+use query::{TemplateAnswer, TemplateQuery};
+use std::collections::{BTreeMap, VecDeque};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+type Rpc =
+    IClientRPCServiceSyncClient<Box<dyn TInputProtocol + Send>, Box<dyn TOutputProtocol + Send>>;
+
+/// Status codes the official clients treat as success.
+const SUCCESS: i32 = 200;
+const REDIRECTION_RECOMMEND: i32 = 400;
+const MULTIPLE_ERROR: i32 = 302;
+
+/// How to reach a server.
+#[derive(Debug, Clone)]
+pub struct RemoteConfig {
+    /// `host:port` of each node; tried in order, then round robin on failures.
+    pub nodes: Vec<String>,
+    /// User name.
+    pub user: String,
+    /// Password.
+    pub password: String,
+    /// Rows per fetch of a query result.
+    pub fetch_size: i32,
+    /// Session time zone sent at login.
+    pub zone_id: String,
+    /// Use the compact protocol instead of the binary one.
+    pub compact: bool,
+    /// TCP connect timeout per node.
+    pub connect_timeout: Duration,
+    /// Socket read/write timeout (`None` waits as long as the server takes).
+    pub socket_timeout: Option<Duration>,
+}
+
+impl RemoteConfig {
+    /// Defaults (`root`/`root`, fetch size 5000, UTC, binary protocol) for `host:port`.
+    pub fn new(host: &str, port: u16) -> Self {
+        RemoteConfig {
+            nodes: vec![format!("{host}:{port}")],
+            user: "root".into(),
+            password: "root".into(),
+            fetch_size: 5000,
+            zone_id: "UTC".into(),
+            compact: false,
+            connect_timeout: Duration::from_secs(10),
+            socket_timeout: None,
+        }
+    }
+}
+
+struct Conn {
+    rpc: Rpc,
+    session_id: i64,
+}
+
+struct Shared {
+    config: RemoteConfig,
+    conn: Option<Conn>,
+    /// Index of the node the next connection attempt starts at.
+    next_node: usize,
+    /// Bumped on every reconnect; queries remember the generation they were opened on.
+    generation: u64,
+    statement_id: i64,
+    open: bool,
+}
+
+/// A session on a remote server.
+pub struct RemoteSession {
+    shared: Arc<Mutex<Shared>>,
+}
+
+fn transport_error(e: &protocol::thrift::Error) -> bool {
+    matches!(
+        e,
+        protocol::thrift::Error::Transport(_) | protocol::thrift::Error::Protocol(_)
+    )
+}
+
+fn rpc_error(e: protocol::thrift::Error) -> Error {
+    Error::Connection(format!("RPC failed: {e}"))
+}
+
+/// The official clients' `verify_success`: 200 and 400 pass; 302 passes when every
+/// sub-status does; anything else is a [`Error::Status`].
+fn check(st: &TSStatus) -> Result<()> {
+    if st.code == SUCCESS || st.code == REDIRECTION_RECOMMEND {
+        return Ok(());
+    }
+    if st.code == MULTIPLE_ERROR {
+        if let Some(subs) = &st.sub_status {
+            let failed: Vec<String> = subs
+                .iter()
+                .filter(|s| s.code != SUCCESS && s.code != REDIRECTION_RECOMMEND)
+                .map(|s| format!("{}: {}", s.code, s.message.clone().unwrap_or_default()))
+                .collect();
+            if failed.is_empty() {
+                return Ok(());
+            }
+            return Err(Error::Status {
+                code: st.code,
+                message: failed.join("; "),
+            });
+        }
+    }
+    Err(Error::Status {
+        code: st.code,
+        message: st.message.clone().unwrap_or_default(),
+    })
+}
+
+fn connect_one(config: &RemoteConfig, node: &str) -> Result<Conn> {
+    let unreachable = |e: &dyn std::fmt::Display| Error::Connection(format!("{node}: {e}"));
+    let addrs: Vec<_> = node
+        .to_socket_addrs()
+        .map_err(|e| unreachable(&e))?
+        .collect();
+    let mut last = None;
+    let mut stream = None;
+    for a in addrs {
+        match TcpStream::connect_timeout(&a, config.connect_timeout) {
+            Ok(s) => {
+                stream = Some(s);
+                break;
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    let stream = match (stream, last) {
+        (Some(s), _) => s,
+        (None, Some(e)) => return Err(unreachable(&e)),
+        (None, None) => return Err(unreachable(&"no address")),
+    };
+    let _ = stream.set_nodelay(true);
+    stream
+        .set_read_timeout(config.socket_timeout)
+        .and_then(|_| stream.set_write_timeout(config.socket_timeout))
+        .map_err(|e| unreachable(&e))?;
+    let (r, w) = TTcpChannel::with_stream(stream)
+        .split()
+        .map_err(|e| unreachable(&e))?;
+    let (input, output): (
+        Box<dyn TInputProtocol + Send>,
+        Box<dyn TOutputProtocol + Send>,
+    ) = if config.compact {
+        (
+            Box::new(TCompactInputProtocol::new(TFramedReadTransport::new(r))),
+            Box::new(TCompactOutputProtocol::new(TFramedWriteTransport::new(w))),
+        )
+    } else {
+        (
+            Box::new(TBinaryInputProtocol::new(
+                TFramedReadTransport::new(r),
+                true,
+            )),
+            Box::new(TBinaryOutputProtocol::new(
+                TFramedWriteTransport::new(w),
+                true,
+            )),
+        )
+    };
+    let mut rpc = IClientRPCServiceSyncClient::new(input, output);
+    let resp = rpc
+        .open_session(TSOpenSessionReq::new(
+            TSProtocolVersion::IOTDB_SERVICE_PROTOCOL_V3,
+            config.zone_id.clone(),
+            config.user.clone(),
+            Some(config.password.clone()),
+            Some(BTreeMap::from([(
+                "version".to_string(),
+                "V_1_0".to_string(),
+            )])),
+        ))
+        .map_err(|e| unreachable(&e))?;
+    check(&resp.status)?;
+    let session_id = resp
+        .session_id
+        .ok_or_else(|| Error::Connection(format!("{node}: login answered without a session id")))?;
+    Ok(Conn { rpc, session_id })
+}
+
+impl Shared {
+    /// Connects to the first node that answers, starting at `next_node`.
+    fn connect(&mut self) -> Result<()> {
+        let n = self.config.nodes.len();
+        if n == 0 {
+            return Err(Error::Connection("no node URL given".into()));
+        }
+        let mut failures = Vec::new();
+        for k in 0..n {
+            let i = (self.next_node + k) % n;
+            let node = self.config.nodes[i].clone();
+            match connect_one(&self.config, &node) {
+                Ok(conn) => {
+                    self.conn = Some(conn);
+                    self.next_node = i;
+                    self.generation += 1;
+                    return Ok(());
+                }
+                // a refused login is an answer, not an unreachable node
+                Err(e @ Error::Status { .. }) => return Err(e),
+                Err(Error::Connection(m)) => failures.push(m),
+            }
+        }
+        Err(Error::Connection(format!(
+            "cannot connect to any node: {}",
+            failures.join("; ")
+        )))
+    }
+
+    /// Runs `f` on the connection; on a broken connection, reconnects (next node first)
+    /// and runs it once more.
+    fn call<T>(
+        &mut self,
+        mut f: impl FnMut(&mut Rpc, i64, i64) -> protocol::thrift::Result<T>,
+    ) -> Result<T> {
+        if !self.open {
+            return Err(closed());
+        }
+        for attempt in 0..2 {
+            if self.conn.is_none() {
+                self.connect()?;
+            }
+            self.statement_id += 1;
+            let sid = self.statement_id;
+            let Some(conn) = self.conn.as_mut() else {
+                return Err(closed());
+            };
+            match f(&mut conn.rpc, conn.session_id, sid) {
+                Ok(v) => return Ok(v),
+                Err(e) if transport_error(&e) && attempt == 0 => {
+                    self.conn = None;
+                    self.next_node += 1;
+                }
+                Err(e) => {
+                    if transport_error(&e) {
+                        self.conn = None;
+                    }
+                    return Err(rpc_error(e));
+                }
+            }
+        }
+        Err(closed())
+    }
+
+    fn status(
+        &mut self,
+        f: impl FnMut(&mut Rpc, i64, i64) -> protocol::thrift::Result<TSStatus>,
+    ) -> Result<()> {
+        check(&self.call(f)?)
+    }
+}
+
+impl RemoteSession {
+    /// Connects and logs in (first reachable node of `config.nodes`).
+    pub fn open(config: RemoteConfig) -> Result<Self> {
+        crate::check_zone(&config.zone_id)?;
+        let mut shared = Shared {
+            config,
+            conn: None,
+            next_node: 0,
+            generation: 0,
+            statement_id: 0,
+            open: true,
+        };
+        shared.connect()?;
+        Ok(RemoteSession {
+            shared: Arc::new(Mutex::new(shared)),
+        })
+    }
+
+    fn status(
+        &self,
+        f: impl FnMut(&mut Rpc, i64, i64) -> protocol::thrift::Result<TSStatus>,
+    ) -> Result<()> {
+        self.shared.lock().status(f)
+    }
+
+    /// Turns an execute response into a result (or `Done` for statements without rows).
+    fn response(&self, resp: TSExecuteStatementResp) -> Result<Response> {
+        check(&resp.status)?;
+        let (Some(query_id), Some(columns)) = (resp.query_id, resp.columns.clone()) else {
+            return Ok(Response::Done);
+        };
+        let types = resp
+            .data_type_list
+            .iter()
+            .flatten()
+            .map(|t| {
+                TSDataType::from_name(t).ok_or_else(|| {
+                    Error::Connection(format!("server answered with unknown data type {t}"))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if types.len() != columns.len() {
+            return Err(Error::Connection(format!(
+                "server answered {} columns with {} data types",
+                columns.len(),
+                types.len()
+            )));
+        }
+        let column_index: Vec<usize> = match (
+            &resp.column_index2_ts_block_column_index_list,
+            &resp.column_name_index_map,
+        ) {
+            (Some(list), _) if list.len() == columns.len() => {
+                list.iter().map(|&i| i.max(0) as usize).collect()
+            }
+            (_, Some(map)) => columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| map.get(c).map_or(i, |&j| j.max(0) as usize))
+                .collect(),
+            _ => (0..columns.len()).collect(),
+        };
+        let mut data_types =
+            vec![TSDataType::Text; column_index.iter().map(|i| i + 1).max().unwrap_or(0)];
+        for (&i, &t) in column_index.iter().zip(&types) {
+            data_types[i] = t;
+        }
+        let (generation, fetch_size) = {
+            let s = self.shared.lock();
+            (s.generation, s.config.fetch_size)
+        };
+        let mut rows = RemoteRows {
+            shared: self.shared.clone(),
+            generation,
+            query_id,
+            fetch_size,
+            data_types,
+            pending: VecDeque::new(),
+            more: resp.more_data.unwrap_or(true),
+            closed: false,
+        };
+        rows.take(resp.query_result, resp.query_data_set)?;
+        Ok(Response::Rows(ResultSet::new(
+            columns,
+            types,
+            resp.ignore_time_stamp.unwrap_or(false),
+            column_index,
+            Box::new(rows),
+        )))
+    }
+
+    fn query(&self, resp: TSExecuteStatementResp) -> Result<ResultSet> {
+        match self.response(resp)? {
+            Response::Rows(r) => Ok(r),
+            Response::Done => Err(Error::Connection("the server answered without rows".into())),
+        }
+    }
+}
+
+/// Rows of a remote query: the first page from the execute response, then
+/// `fetchResultsV2` pages.
+struct RemoteRows {
+    shared: Arc<Mutex<Shared>>,
+    generation: u64,
+    query_id: i64,
+    fetch_size: i32,
+    /// Logical type per data column (decoding V1 data sets).
+    data_types: Vec<TSDataType>,
+    pending: VecDeque<RowBatch>,
+    more: bool,
+    closed: bool,
+}
+
+impl RemoteRows {
+    fn take(
+        &mut self,
+        blocks: Option<Vec<Vec<u8>>>,
+        data_set: Option<TSQueryDataSet>,
+    ) -> Result<()> {
+        for b in blocks.into_iter().flatten() {
+            let block = tsblock::decode_tsblock(&b)?;
+            if !block.batch.is_empty() {
+                self.pending.push_back(block.batch);
+            }
+        }
+        if let Some(ds) = data_set {
+            let batch = dataset::decode_query_data_set(&ds, &self.data_types)?;
+            if !batch.is_empty() {
+                self.pending.push_back(batch);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl RowSource for RemoteRows {
+    fn next_batch(&mut self) -> Result<Option<RowBatch>> {
+        loop {
+            if let Some(b) = self.pending.pop_front() {
+                return Ok(Some(b));
+            }
+            if !self.more || self.closed {
+                return Ok(None);
+            }
+            let mut s = self.shared.lock();
+            if s.generation != self.generation || s.conn.is_none() || !s.open {
+                self.closed = true;
+                return Err(Error::Connection(
+                    "the connection of this query was lost".into(),
+                ));
+            }
+            let (query_id, fetch_size) = (self.query_id, self.fetch_size);
+            let Some(conn) = s.conn.as_mut() else {
+                return Err(closed());
+            };
+            let resp = conn.rpc.fetch_results_v2(TSFetchResultsReq::new(
+                conn.session_id,
+                None,
+                fetch_size,
+                query_id,
+                true,
+                None,
+                None,
+            ));
+            let resp = match resp {
+                Ok(r) => r,
+                Err(e) => {
+                    if transport_error(&e) {
+                        s.conn = None;
+                    }
+                    self.closed = true;
+                    return Err(rpc_error(e));
+                }
+            };
+            drop(s);
+            check(&resp.status)?;
+            self.more = resp.more_data.unwrap_or(resp.has_result_set) && resp.has_result_set;
+            self.take(resp.query_result, resp.query_data_set)?;
+        }
+    }
+
+    fn set_fetch_size(&mut self, rows: i32) {
+        self.fetch_size = rows;
+    }
+
+    fn close(&mut self) -> Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        self.closed = true;
+        self.pending.clear();
+        let mut s = self.shared.lock();
+        if s.generation != self.generation || !s.open {
+            return Ok(());
+        }
+        let query_id = self.query_id;
+        s.status(|rpc, session, _| {
+            rpc.close_operation(TSCloseOperationReq::new(session, query_id, None))
+        })
+    }
+}
+
+impl Drop for RemoteRows {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+fn maps(pairs: &[(String, String)]) -> Option<BTreeMap<String, String>> {
+    (!pairs.is_empty()).then(|| pairs.iter().cloned().collect())
+}
+
+fn list_of_maps(
+    specs: &[TimeseriesSpec],
+    pick: impl Fn(&TimeseriesSpec) -> &[(String, String)],
+) -> Option<Vec<BTreeMap<String, String>>> {
+    specs.iter().any(|s| !pick(s).is_empty()).then(|| {
+        specs
+            .iter()
+            .map(|s| pick(s).iter().cloned().collect())
+            .collect()
+    })
+}
+
+fn enum_ids(specs: &[TimeseriesSpec]) -> (Vec<i32>, Vec<i32>, Vec<i32>) {
+    (
+        specs.iter().map(|s| i32::from(s.data_type.id())).collect(),
+        specs.iter().map(|s| i32::from(s.encoding.id())).collect(),
+        specs.iter().map(|s| i32::from(s.compressor.id())).collect(),
+    )
+}
+
+/// Splits rows into runs that one request can carry (same kind of values, same
+/// alignment).
+fn runs(rows: &[model::InsertRow]) -> Vec<&[model::InsertRow]> {
+    let key = |r: &model::InsertRow| (matches!(r.values, RowValues::Typed(_)), r.aligned);
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=rows.len() {
+        if i == rows.len() || key(&rows[i]) != key(&rows[start]) {
+            out.push(&rows[start..i]);
+            start = i;
+        }
+    }
+    out
+}
+
+fn record_buffer(values: &[Option<model::Value>]) -> Result<Vec<u8>> {
+    let types: Vec<Option<TSDataType>> = values
+        .iter()
+        .map(|v| v.as_ref().map(model::Value::data_type))
+        .collect();
+    Ok(record::encode_record_values(&types, values)?)
+}
+
+impl Session for RemoteSession {
+    fn execute(&mut self, sql: &str) -> Result<Response> {
+        let fetch_size = self.shared.lock().config.fetch_size;
+        let resp = self.shared.lock().call(|rpc, session, stmt_id| {
+            rpc.execute_statement_v2(TSExecuteStatementReq::new(
+                session,
+                sql.to_string(),
+                stmt_id,
+                fetch_size,
+                None,
+                None,
+                None,
+            ))
+        })?;
+        self.response(resp)
+    }
+
+    fn raw_data_query(&mut self, paths: &[String], start: i64, end: i64) -> Result<ResultSet> {
+        let fetch_size = self.shared.lock().config.fetch_size;
+        let resp = self.shared.lock().call(|rpc, session, stmt_id| {
+            rpc.execute_raw_data_query_v2(TSRawDataQueryReq::new(
+                session,
+                paths.to_vec(),
+                fetch_size,
+                start,
+                end,
+                stmt_id,
+                None,
+                None,
+                None,
+                None,
+            ))
+        })?;
+        self.query(resp)
+    }
+
+    fn last_data_query(&mut self, paths: &[String], min_time: i64) -> Result<ResultSet> {
+        let fetch_size = self.shared.lock().config.fetch_size;
+        let resp = self.shared.lock().call(|rpc, session, stmt_id| {
+            rpc.execute_last_data_query_v2(TSLastDataQueryReq::new(
+                session,
+                paths.to_vec(),
+                fetch_size,
+                min_time,
+                stmt_id,
+                None,
+                None,
+                None,
+                None,
+            ))
+        })?;
+        self.query(resp)
+    }
+
+    fn insert_tablets(&mut self, tablets: Vec<InsertTablet>) -> Result<()> {
+        let tablets: Vec<InsertTablet> = tablets
+            .into_iter()
+            .filter(|t| !t.measurements.is_empty())
+            .collect();
+        let encoded = tablets
+            .iter()
+            .map(|t| Ok(tablet::encode_tablet(t)?))
+            .collect::<Result<Vec<_>>>()?;
+        match (tablets.as_slice(), encoded.as_slice()) {
+            ([], _) => Ok(()),
+            ([t], [b]) => self.status(|rpc, session, _| {
+                rpc.insert_tablet(TSInsertTabletReq::new(
+                    session,
+                    t.device.to_string(),
+                    t.measurements.clone(),
+                    b.values.clone(),
+                    b.timestamps.clone(),
+                    b.types.clone(),
+                    b.size,
+                    t.aligned,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ))
+            }),
+            _ => {
+                // one request per alignment (the request carries one flag)
+                for aligned in [false, true] {
+                    let pick: Vec<usize> = (0..tablets.len())
+                        .filter(|&i| tablets[i].aligned == aligned)
+                        .collect();
+                    if pick.is_empty() {
+                        continue;
+                    }
+                    self.status(|rpc, session, _| {
+                        rpc.insert_tablets(TSInsertTabletsReq::new(
+                            session,
+                            pick.iter()
+                                .map(|&i| tablets[i].device.to_string())
+                                .collect(),
+                            pick.iter()
+                                .map(|&i| tablets[i].measurements.clone())
+                                .collect(),
+                            pick.iter().map(|&i| encoded[i].values.clone()).collect(),
+                            pick.iter()
+                                .map(|&i| encoded[i].timestamps.clone())
+                                .collect(),
+                            pick.iter().map(|&i| encoded[i].types.clone()).collect(),
+                            pick.iter().map(|&i| encoded[i].size).collect(),
+                            aligned,
+                        ))
+                    })?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn insert_rows(&mut self, rows: InsertRows) -> Result<()> {
+        for run in runs(&rows.rows) {
+            let aligned = run[0].aligned;
+            let devices: Vec<String> = run.iter().map(|r| r.device.to_string()).collect();
+            let measurements: Vec<Vec<String>> =
+                run.iter().map(|r| r.measurements.clone()).collect();
+            let times: Vec<i64> = run.iter().map(|r| r.time).collect();
+            match &run[0].values {
+                RowValues::Typed(_) => {
+                    let buffers = run
+                        .iter()
+                        .map(|r| match &r.values {
+                            RowValues::Typed(v) => record_buffer(v),
+                            RowValues::Strings(_) => Ok(Vec::new()),
+                        })
+                        .collect::<Result<Vec<_>>>()?;
+                    self.status(|rpc, session, _| {
+                        if devices.len() == 1 {
+                            rpc.insert_record(TSInsertRecordReq::new(
+                                session,
+                                devices[0].clone(),
+                                measurements[0].clone(),
+                                buffers[0].clone(),
+                                times[0],
+                                aligned,
+                                None,
+                                None,
+                            ))
+                        } else {
+                            rpc.insert_records(TSInsertRecordsReq::new(
+                                session,
+                                devices.clone(),
+                                measurements.clone(),
+                                buffers.clone(),
+                                times.clone(),
+                                aligned,
+                            ))
+                        }
+                    })?;
+                }
+                RowValues::Strings(_) => {
+                    let values: Vec<Vec<String>> = run
+                        .iter()
+                        .map(|r| match &r.values {
+                            RowValues::Strings(v) => v.clone(),
+                            RowValues::Typed(_) => Vec::new(),
+                        })
+                        .collect();
+                    self.status(|rpc, session, _| {
+                        if devices.len() == 1 {
+                            rpc.insert_string_record(TSInsertStringRecordReq::new(
+                                session,
+                                devices[0].clone(),
+                                measurements[0].clone(),
+                                values[0].clone(),
+                                times[0],
+                                aligned,
+                                None,
+                            ))
+                        } else {
+                            rpc.insert_string_records(TSInsertStringRecordsReq::new(
+                                session,
+                                devices.clone(),
+                                measurements.clone(),
+                                values.clone(),
+                                times.clone(),
+                                aligned,
+                            ))
+                        }
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn create_database(&mut self, path: &str) -> Result<()> {
+        self.status(|rpc, session, _| rpc.set_storage_group(session, path.to_string()))
+    }
+
+    fn delete_databases(&mut self, paths: &[String]) -> Result<()> {
+        self.status(|rpc, session, _| rpc.delete_storage_groups(session, paths.to_vec()))
+    }
+
+    fn create_timeseries(&mut self, specs: &[TimeseriesSpec]) -> Result<()> {
+        if let [s] = specs {
+            return self.status(|rpc, session, _| {
+                rpc.create_timeseries(TSCreateTimeseriesReq::new(
+                    session,
+                    s.path.to_string(),
+                    i32::from(s.data_type.id()),
+                    i32::from(s.encoding.id()),
+                    i32::from(s.compressor.id()),
+                    maps(&s.props),
+                    maps(&s.tags),
+                    maps(&s.attributes),
+                    s.alias.clone(),
+                ))
+            });
+        }
+        let (types, encodings, compressors) = enum_ids(specs);
+        let aliases = specs.iter().any(|s| s.alias.is_some()).then(|| {
+            specs
+                .iter()
+                .map(|s| s.alias.clone().unwrap_or_default())
+                .collect()
+        });
+        self.status(|rpc, session, _| {
+            rpc.create_multi_timeseries(TSCreateMultiTimeseriesReq::new(
+                session,
+                specs.iter().map(|s| s.path.to_string()).collect(),
+                types.clone(),
+                encodings.clone(),
+                compressors.clone(),
+                list_of_maps(specs, |s| &s.props),
+                list_of_maps(specs, |s| &s.tags),
+                list_of_maps(specs, |s| &s.attributes),
+                aliases.clone(),
+            ))
+        })
+    }
+
+    fn create_aligned_timeseries(&mut self, device: &str, specs: &[TimeseriesSpec]) -> Result<()> {
+        let (types, encodings, compressors) = enum_ids(specs);
+        let aliases = specs.iter().any(|s| s.alias.is_some()).then(|| {
+            specs
+                .iter()
+                .map(|s| s.alias.clone().unwrap_or_default())
+                .collect()
+        });
+        self.status(|rpc, session, _| {
+            rpc.create_aligned_timeseries(TSCreateAlignedTimeseriesReq::new(
+                session,
+                device.to_string(),
+                specs.iter().map(|s| s.path.last().to_string()).collect(),
+                types.clone(),
+                encodings.clone(),
+                compressors.clone(),
+                aliases.clone(),
+                list_of_maps(specs, |s| &s.tags),
+                list_of_maps(specs, |s| &s.attributes),
+            ))
+        })
+    }
+
+    fn delete_timeseries(&mut self, paths: &[String]) -> Result<()> {
+        self.status(|rpc, session, _| rpc.delete_timeseries(session, paths.to_vec()))
+    }
+
+    fn delete_data(&mut self, paths: &[String], start: i64, end: i64) -> Result<()> {
+        self.status(|rpc, session, _| {
+            rpc.delete_data(TSDeleteDataReq::new(session, paths.to_vec(), start, end))
+        })
+    }
+
+    fn create_template(&mut self, t: &TemplateDef) -> Result<()> {
+        let bytes = template::encode_template(t)?;
+        self.status(|rpc, session, _| {
+            rpc.create_schema_template(TSCreateSchemaTemplateReq::new(
+                session,
+                t.name.clone(),
+                bytes.clone(),
+            ))
+        })
+    }
+
+    fn append_template(&mut self, name: &str, measurements: &[TemplateMeasurement]) -> Result<()> {
+        let aligned = measurements.first().is_some_and(|m| m.aligned);
+        let ids = |f: &dyn Fn(&TemplateMeasurement) -> u8| -> Vec<i32> {
+            measurements.iter().map(|m| i32::from(f(m))).collect()
+        };
+        let types = ids(&|m| m.schema.data_type.id());
+        let encodings = ids(&|m| m.schema.encoding.id());
+        let compressors = ids(&|m| m.schema.compressor.id());
+        self.status(|rpc, session, _| {
+            rpc.append_schema_template(TSAppendSchemaTemplateReq::new(
+                session,
+                name.to_string(),
+                aligned,
+                measurements.iter().map(|m| m.path.clone()).collect(),
+                types.clone(),
+                encodings.clone(),
+                compressors.clone(),
+            ))
+        })
+    }
+
+    fn prune_template(&mut self, name: &str, path: &str) -> Result<()> {
+        self.status(|rpc, session, _| {
+            rpc.prune_schema_template(TSPruneSchemaTemplateReq::new(
+                session,
+                name.to_string(),
+                path.to_string(),
+            ))
+        })
+    }
+
+    fn set_template(&mut self, name: &str, prefix: &str) -> Result<()> {
+        self.status(|rpc, session, _| {
+            rpc.set_schema_template(TSSetSchemaTemplateReq::new(
+                session,
+                name.to_string(),
+                prefix.to_string(),
+            ))
+        })
+    }
+
+    fn unset_template(&mut self, name: &str, prefix: &str) -> Result<()> {
+        self.status(|rpc, session, _| {
+            rpc.unset_schema_template(TSUnsetSchemaTemplateReq::new(
+                session,
+                prefix.to_string(),
+                name.to_string(),
+            ))
+        })
+    }
+
+    fn drop_template(&mut self, name: &str) -> Result<()> {
+        self.status(|rpc, session, _| {
+            rpc.drop_schema_template(TSDropSchemaTemplateReq::new(session, name.to_string()))
+        })
+    }
+
+    fn activate_template(&mut self, device_paths: &[String]) -> Result<()> {
+        self.status(|rpc, session, _| {
+            rpc.create_timeseries_using_schema_template(
+                TCreateTimeseriesUsingSchemaTemplateReq::new(session, device_paths.to_vec()),
+            )
+        })
+    }
+
+    fn template_query(
+        &mut self,
+        query: TemplateQuery,
+        name: &str,
+        path: &str,
+    ) -> Result<TemplateAnswer> {
+        let resp = self.shared.lock().call(|rpc, session, _| {
+            rpc.query_schema_template(TSQueryTemplateReq::new(
+                session,
+                name.to_string(),
+                query.code(),
+                (!path.is_empty()).then(|| path.to_string()),
+            ))
+        })?;
+        check(&resp.status)?;
+        Ok(match query {
+            TemplateQuery::CountMeasurements => TemplateAnswer::Count(resp.count.unwrap_or(0)),
+            TemplateQuery::IsMeasurement | TemplateQuery::PathExist => {
+                TemplateAnswer::Flag(resp.result.unwrap_or(false))
+            }
+            _ => TemplateAnswer::Names(resp.measurements.unwrap_or_default()),
+        })
+    }
+
+    fn time_zone(&self) -> String {
+        self.shared.lock().config.zone_id.clone()
+    }
+
+    fn set_time_zone(&mut self, zone: &str) -> Result<()> {
+        crate::check_zone(zone)?;
+        let mut s = self.shared.lock();
+        s.status(|rpc, session, _| {
+            rpc.set_time_zone(TSSetTimeZoneReq::new(session, zone.to_string()))
+        })?;
+        s.config.zone_id = zone.to_string();
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<()> {
+        let mut s = self.shared.lock();
+        if !s.open {
+            return Ok(());
+        }
+        s.open = false;
+        let Some(mut conn) = s.conn.take() else {
+            return Ok(());
+        };
+        let r = conn
+            .rpc
+            .close_session(TSCloseSessionReq::new(conn.session_id));
+        match r {
+            Ok(st) => check(&st),
+            Err(e) => Err(rpc_error(e)),
+        }
+    }
+
+    fn is_open(&self) -> bool {
+        self.shared.lock().open
+    }
+}
+
+impl Drop for RemoteSession {
+    fn drop(&mut self) {
+        let _ = Session::close(self);
+    }
+}

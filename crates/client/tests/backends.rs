@@ -1,0 +1,147 @@
+//! The same session calls through both backends — remote against a real server in this
+//! process, embedded on a data directory — must give the same answers.
+
+use client::{
+    EmbeddedConfig, EmbeddedSession, Error, RemoteConfig, RemoteSession, Response, Session,
+    TemplateAnswer, TemplateQuery, TimeseriesSpec,
+};
+use model::{
+    Column, ColumnData, CompressionType, InsertRow, InsertRows, InsertTablet, PartialPath,
+    RowValues, TSDataType, TSEncoding, Value,
+};
+use server::{Server, ServerConfig};
+
+fn rows(s: &mut dyn Session, sql: &str) -> (Vec<String>, Vec<i64>, Vec<Vec<Option<Value>>>) {
+    let Response::Rows(mut r) = s.execute(sql).unwrap() else {
+        panic!("{sql}: no rows");
+    };
+    let b = r.collect_rows().unwrap();
+    let cols = r
+        .column_index
+        .iter()
+        .map(|&i| (0..b.len()).map(|k| b.columns[i].value(k)).collect())
+        .collect();
+    (r.columns.clone(), b.times, cols)
+}
+
+fn scenario(s: &mut dyn Session) -> Vec<String> {
+    let mut out = Vec::new();
+    s.create_database("root.sg").unwrap();
+    s.create_timeseries(&[TimeseriesSpec {
+        path: PartialPath::parse("root.sg.d1.t").unwrap(),
+        data_type: TSDataType::Int64,
+        encoding: TSEncoding::Rle,
+        compressor: CompressionType::Snappy,
+        props: Vec::new(),
+        tags: vec![("k".into(), "v".into())],
+        attributes: Vec::new(),
+        alias: Some("temp".into()),
+    }])
+    .unwrap();
+    let n = 7000; // more than one fetch page
+    let tablet = InsertTablet {
+        device: PartialPath::parse("root.sg.d1").unwrap(),
+        measurements: vec!["t".into(), "x".into()],
+        types: vec![TSDataType::Int64, TSDataType::Double],
+        times: (0..n).collect(),
+        columns: vec![
+            Column::new(ColumnData::Int64((0..n).map(|i| i * 2).collect())),
+            Column::new(ColumnData::Double((0..n).map(|i| i as f64 / 2.0).collect())),
+        ],
+        aligned: false,
+    };
+    s.insert_tablets(vec![tablet]).unwrap();
+    s.insert_rows(InsertRows {
+        rows: vec![
+            InsertRow {
+                device: PartialPath::parse("root.sg.d2").unwrap(),
+                time: 1,
+                measurements: vec!["a".into()],
+                values: RowValues::Typed(vec![Some(Value::Int32(5))]),
+                aligned: false,
+            },
+            InsertRow {
+                device: PartialPath::parse("root.sg.d2").unwrap(),
+                time: 2,
+                measurements: vec!["b".into()],
+                values: RowValues::Strings(vec!["true".into()]),
+                aligned: false,
+            },
+        ],
+    })
+    .unwrap();
+    let (cols, times, vals) = rows(s, "select t, x from root.sg.d1");
+    assert_eq!(times.len(), n as usize);
+    assert_eq!(vals[0][6999], Some(Value::Int64(13998)));
+    out.push(format!("{cols:?} {}", times.len()));
+    let (cols, times, vals) = rows(s, "select * from root.sg.d2");
+    out.push(format!("{cols:?} {times:?} {vals:?}"));
+    let (cols, _, vals) = rows(s, "show timeseries root.sg.d1.t");
+    out.push(format!("{cols:?} {vals:?}"));
+    let mut r = s.raw_data_query(&["root.sg.d1.t".into()], 10, 12).unwrap();
+    out.push(format!("{:?}", r.collect_rows().unwrap().times));
+    let mut r = s.last_data_query(&["root.sg.d1.x".into()], 0).unwrap();
+    let last = r.collect_rows().unwrap();
+    out.push(format!("{:?} {:?}", r.columns, last.times));
+    s.delete_data(&["root.sg.d1.t".into()], 0, 6990).unwrap();
+    out.push(format!("{:?}", rows(s, "select t from root.sg.d1").1.len()));
+    let err = s.create_database("root.sg").unwrap_err();
+    assert!(matches!(err, Error::Status { code: 501, .. }), "{err:?}");
+    out.push(err.to_string());
+    s.execute("create schema template tp (s1 INT32)").unwrap();
+    let a = s
+        .template_query(TemplateQuery::CountMeasurements, "tp", "")
+        .unwrap();
+    assert_eq!(a, TemplateAnswer::Count(1));
+    s.set_time_zone("UTC+8").unwrap();
+    assert_eq!(s.time_zone(), "UTC+8");
+    s.close().unwrap();
+    assert!(matches!(
+        s.execute("show databases"),
+        Err(Error::Connection(_))
+    ));
+    out
+}
+
+#[test]
+fn remote_and_embedded_answer_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig {
+        port: 0,
+        ..Default::default()
+    };
+    config.storage.data_dir = dir.path().join("server");
+    let server = Server::start(config).unwrap();
+    let addr = server.local_addr();
+    let mut rc = RemoteConfig::new(&addr.ip().to_string(), addr.port());
+    rc.fetch_size = 1000;
+    // the first node is dead: failover to the second
+    rc.nodes.insert(0, "127.0.0.1:1".into());
+    let mut remote = RemoteSession::open(rc).unwrap();
+    let mut embedded = EmbeddedSession::open(EmbeddedConfig::new(dir.path().join("emb"))).unwrap();
+    let a = scenario(&mut remote);
+    let b = scenario(&mut embedded);
+    assert_eq!(a, b);
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn wrong_password_and_unreachable_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig {
+        port: 0,
+        ..Default::default()
+    };
+    config.storage.data_dir = dir.path().to_path_buf();
+    let server = Server::start(config).unwrap();
+    let addr = server.local_addr();
+    let mut rc = RemoteConfig::new(&addr.ip().to_string(), addr.port());
+    rc.password = "wrong".into();
+    assert!(matches!(
+        RemoteSession::open(rc),
+        Err(Error::Status { code: 801, .. })
+    ));
+    server.shutdown().unwrap();
+    let rc = RemoteConfig::new("127.0.0.1", 1);
+    assert!(matches!(RemoteSession::open(rc), Err(Error::Connection(_))));
+}
