@@ -152,6 +152,16 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>, refusal: Option<St
         .map(|a| a.to_string())
         .unwrap_or_else(|_| "unknown".into());
     let _ = stream.set_nodelay(true);
+    // A peer that stalls inside a frame, or stops reading its replies, is dropped after
+    // this long (read_frame_into waits out timeouts between frames).
+    let timeout = Some(service.config.frame_timeout);
+    if let Err(e) = stream
+        .set_read_timeout(timeout)
+        .and_then(|_| stream.set_write_timeout(timeout))
+    {
+        tracing::warn!(%peer, "cannot set socket timeouts: {e}");
+        return;
+    }
     let max_frame = service.config.max_frame_size;
     let idle = service.config.session_timeout_ms;
     if idle > 0 {
