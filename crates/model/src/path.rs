@@ -476,7 +476,9 @@ mod tests {
         }
         assert_eq!(check_single_measurement("`s1`").unwrap(), "s1");
         assert_eq!(check_single_measurement("`a.b`").unwrap(), "`a.b`");
-        for bad in ["*", "", "a.b", "s*", "**", "1", "1e3", "time", "ROOT", "`a`b`", "``", "`", "a b"] {
+        for bad in [
+            "*", "", "a.b", "s*", "**", "1", "1e3", "time", "ROOT", "`a`b`", "``", "`", "a b",
+        ] {
             let e = check_single_measurement(bad).unwrap_err();
             assert_eq!(e.to_string(), format!("{bad} is not a legal path"));
             assert_eq!(e.status_code(), crate::TSStatusCode::IllegalPath);

@@ -274,9 +274,10 @@ pub fn handle_frame<P: TProcessor + ?Sized>(
                 &mut TBinaryInputProtocol::with_config(&mut input, true, config),
                 o,
             ),
-            WireProtocol::Compact => {
-                process(&mut TCompactInputProtocol::with_config(&mut input, config), o)
-            }
+            WireProtocol::Compact => process(
+                &mut TCompactInputProtocol::with_config(&mut input, config),
+                o,
+            ),
         }
     });
     INVALID_UTF8.with(|c| c.borrow_mut().take());

@@ -381,8 +381,8 @@ impl Connection {
                     codec::checked_measurements(&measurements[i])?
                         .into_iter()
                         .zip(values[i].iter().cloned())
-                    .filter(|(_, v)| !(drop_empty && v.is_empty()))
-                    .unzip();
+                        .filter(|(_, v)| !(drop_empty && v.is_empty()))
+                        .unzip();
                 Ok(InsertRow {
                     device: parse_path(&devices[i])?,
                     time: times[i],

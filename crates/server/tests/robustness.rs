@@ -372,7 +372,8 @@ fn raw_call<A: protocol::thrift::protocol::TSerializable>(
         let mut o = TBinaryOutputProtocol::new(&mut payload, true);
         o.write_message_begin(&TMessageIdentifier::new(method, TMessageType::Call, 0))
             .unwrap();
-        o.write_struct_begin(&TStructIdentifier::new("args")).unwrap();
+        o.write_struct_begin(&TStructIdentifier::new("args"))
+            .unwrap();
         o.write_field_begin(&TFieldIdentifier::new("req", TType::Struct, 1))
             .unwrap();
         args.write_to_out_protocol(&mut o).unwrap();

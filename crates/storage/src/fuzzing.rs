@@ -4,6 +4,7 @@
 //!
 //! Not a stable API: hidden from the docs and meant for the fuzzers only.
 
+use crate::api::TimeRange;
 use crate::codec;
 use crate::memtable::MemTable;
 use crate::mods;
@@ -11,7 +12,6 @@ use crate::schema::Schema;
 use crate::schema_log;
 use crate::schema_ops::SchemaOp;
 use crate::wal::{self, WalEntry};
-use crate::api::TimeRange;
 use model::PathPattern;
 use std::path::Path;
 
