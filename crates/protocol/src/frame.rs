@@ -71,9 +71,10 @@ fn stalled(got: usize, of: &str) -> Error {
 /// negative or oversized length is an [`Error::IllegalParameter`].
 ///
 /// With a read timeout on the underlying socket, a timeout before the first byte of a
-/// frame (an idle client between requests) is waited out, while a timeout inside a frame
-/// (a peer that stalls mid-frame) is an [`Error::Io`] of kind `TimedOut`, so the caller
-/// drops the connection and the partial frame.
+/// frame (an idle client between requests) is an [`Error::Io`] of kind `WouldBlock` after
+/// which the caller may simply read again, while a timeout inside a frame (a peer that
+/// stalls mid-frame) is an [`Error::Io`] of kind `TimedOut`: the caller drops the
+/// connection and the partial frame.
 pub fn read_frame_into<R: Read + ?Sized>(
     r: &mut R,
     max_frame_size: usize,
@@ -93,7 +94,12 @@ pub fn read_frame_into<R: Read + ?Sized>(
             }
             Ok(n) => got += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if is_timeout(&e) && got == 0 => {}
+            Err(e) if is_timeout(&e) && got == 0 => {
+                return Err(Error::Io(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    "no request within the read timeout",
+                )))
+            }
             Err(e) if is_timeout(&e) => return Err(stalled(got, "length bytes")),
             Err(e) => return Err(Error::Io(e)),
         }
@@ -208,12 +214,16 @@ mod tests {
     }
 
     #[test]
-    fn idle_timeouts_are_waited_out_but_a_stall_inside_a_frame_is_an_error() {
+    fn idle_and_mid_frame_timeouts_are_told_apart() {
         let mut idle_then_frame = Stalling {
             chunks: vec![vec![0, 0, 0, 2], vec![0x80, 1]],
             timeouts_before: 3,
         };
         let mut buf = Vec::new();
+        for _ in 0..3 {
+            let idle = read_frame_into(&mut idle_then_frame, 100, &mut buf).unwrap_err();
+            assert!(matches!(idle, Error::Io(ref e) if e.kind() == io::ErrorKind::WouldBlock));
+        }
         assert!(read_frame_into(&mut idle_then_frame, 100, &mut buf).unwrap());
         assert_eq!(buf, [0x80, 1]);
         for chunks in [vec![vec![0, 0]], vec![vec![0, 0, 0, 9], vec![0x80]]] {
