@@ -187,7 +187,7 @@ mod tests {
         // claims 500 MB, sends 3 bytes: must fail with EOF and not reserve 500 MB
         let wire = [0x1d, 0xcd, 0x65, 0x00, 0x80, 0x01, 0x00];
         let mut buf = Vec::new();
-        let err = read_frame_into(&mut &wire[..], DEFAULT_MAX_FRAME_SIZE, &mut buf).unwrap_err();
+        let err = read_frame_into(&mut &wire[..], IOTDB_MAX_FRAME_SIZE, &mut buf).unwrap_err();
         assert!(matches!(err, Error::Io(ref e) if e.kind() == io::ErrorKind::UnexpectedEof));
         assert!(buf.capacity() <= 2 * INITIAL_RESERVE);
     }
