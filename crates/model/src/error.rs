@@ -150,6 +150,9 @@ pub enum Error {
     /// I/O failure.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// A request names a query that this session never started (or that is long gone).
+    #[error("Has not executed query {0}")]
+    UnknownQuery(i64),
     /// A bug or unexpected state; the message names it.
     #[error("Internal error: {0}")]
     Internal(String),
@@ -207,6 +210,7 @@ impl Error {
             Error::LoadFile(_) => C::LoadFileError,
             Error::Multiple(_) => C::MultipleError,
             Error::Io(_) => C::StorageEngineError,
+            Error::UnknownQuery(_) => C::ExecuteStatementError,
             Error::Internal(_) => C::InternalServerError,
         }
     }

@@ -103,6 +103,48 @@ pub fn unquote_node(node: &str) -> String {
     }
 }
 
+/// Node names IoTDB reserves (compared case-insensitively).
+const RESERVED_NODE_NAMES: [&str; 3] = ["root", "time", "timestamp"];
+
+/// Checks a measurement name sent by a client as one column of a tablet or record, as
+/// IoTDB does before writing: it must be a single legal node name, either back-quoted
+/// (inner back-quotes doubled) or bare (IoTDB's unquoted characters, not a pure number,
+/// not `root`/`time`/`timestamp`). So `*`, an empty name or `a.b` are refused with
+/// [`Error::IllegalPath`] ("`a.b` is not a legal path", status 509).
+///
+/// Returns the name in canonical node form (`` `s1` `` becomes `s1`).
+pub fn check_single_measurement(name: &str) -> Result<String> {
+    let illegal = || Error::IllegalPath(name.to_string(), None);
+    if let Some(inner) = name
+        .strip_prefix('`')
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        let mut raw = String::with_capacity(inner.len());
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            if c == '`' && chars.next() != Some('`') {
+                return Err(illegal());
+            }
+            raw.push(c);
+        }
+        if raw.is_empty() {
+            return Err(illegal());
+        }
+        return Ok(quote_node(&raw));
+    }
+    let bare_ok = !name.is_empty()
+        && name.chars().all(is_unquoted_char)
+        && !is_real_number(name)
+        && !RESERVED_NODE_NAMES
+            .iter()
+            .any(|r| name.eq_ignore_ascii_case(r));
+    if bare_ok {
+        Ok(name.to_string())
+    } else {
+        Err(illegal())
+    }
+}
+
 /// Splits a dotted path into canonical nodes. `allow_wildcards` permits `*` in bare nodes.
 fn split_nodes(path: &str, allow_wildcards: bool) -> Result<Vec<String>> {
     let illegal = |why: &str| Error::IllegalPath(abbreviate_text(path), Some(why.to_string()));
@@ -426,6 +468,22 @@ impl fmt::Display for PathPattern {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn single_measurements_are_checked_like_iotdb() {
+        for ok in ["s1", "温度", "a_b", "`a.b`", "`1`", "`x``y`", "TimeX"] {
+            assert!(check_single_measurement(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(check_single_measurement("`s1`").unwrap(), "s1");
+        assert_eq!(check_single_measurement("`a.b`").unwrap(), "`a.b`");
+        for bad in [
+            "*", "", "a.b", "s*", "**", "1", "1e3", "time", "ROOT", "`a`b`", "``", "`", "a b",
+        ] {
+            let e = check_single_measurement(bad).unwrap_err();
+            assert_eq!(e.to_string(), format!("{bad} is not a legal path"));
+            assert_eq!(e.status_code(), crate::TSStatusCode::IllegalPath);
+        }
+    }
 
     fn p(s: &str) -> PartialPath {
         PartialPath::parse(s).unwrap()

@@ -8,7 +8,13 @@ use model::{Error, Result};
 use std::io::{self, Read, Write};
 
 /// IoTDB's default maximum frame size (`dn_thrift_max_frame_size`, 512 MiB).
-pub const DEFAULT_MAX_FRAME_SIZE: usize = 536_870_912;
+pub const IOTDB_MAX_FRAME_SIZE: usize = 536_870_912;
+
+/// Our default maximum frame size, 64 MiB: a frame is buffered whole before it is
+/// decoded, so this is what one connection may hold; IoTDB's 512 MiB would let a few slow
+/// peers pin gigabytes. It still takes tablets of a million rows of a few columns
+/// (the official clients' default batches are far smaller).
+pub const DEFAULT_MAX_FRAME_SIZE: usize = 64 << 20;
 
 /// How much payload buffer is reserved before any payload byte has arrived; the buffer
 /// then grows only as bytes are actually received, so a forged length costs nothing.
@@ -42,6 +48,20 @@ impl WireProtocol {
     }
 }
 
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+fn stalled(got: usize, of: &str) -> Error {
+    Error::Io(io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("peer stalled inside a frame: no byte within the read timeout after {got} {of}"),
+    ))
+}
+
 /// Reads one frame into `buf` (cleared first), refusing frames longer than
 /// `max_frame_size` before reading or allocating anything for them.
 ///
@@ -49,6 +69,12 @@ impl WireProtocol {
 /// closed the connection between requests), `Ok(true)` when `buf` holds a whole frame.
 /// A stream that ends inside a frame is an [`Error::Io`] of kind `UnexpectedEof`; a
 /// negative or oversized length is an [`Error::IllegalParameter`].
+///
+/// With a read timeout on the underlying socket, a timeout before the first byte of a
+/// frame (an idle client between requests) is an [`Error::Io`] of kind `WouldBlock` after
+/// which the caller may simply read again, while a timeout inside a frame (a peer that
+/// stalls mid-frame) is an [`Error::Io`] of kind `TimedOut`: the caller drops the
+/// connection and the partial frame.
 pub fn read_frame_into<R: Read + ?Sized>(
     r: &mut R,
     max_frame_size: usize,
@@ -68,6 +94,13 @@ pub fn read_frame_into<R: Read + ?Sized>(
             }
             Ok(n) => got += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if is_timeout(&e) && got == 0 => {
+                return Err(Error::Io(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    "no request within the read timeout",
+                )))
+            }
+            Err(e) if is_timeout(&e) => return Err(stalled(got, "length bytes")),
             Err(e) => return Err(Error::Io(e)),
         }
     }
@@ -84,7 +117,13 @@ pub fn read_frame_into<R: Read + ?Sized>(
         )));
     }
     buf.reserve(len.min(INITIAL_RESERVE));
-    let read = r.take(len as u64).read_to_end(buf).map_err(Error::Io)?;
+    let read = match r.take(len as u64).read_to_end(buf) {
+        Ok(n) => n,
+        Err(e) if is_timeout(&e) => {
+            return Err(stalled(buf.len(), &format!("of {len} frame bytes")))
+        }
+        Err(e) => return Err(Error::Io(e)),
+    };
     if read != len {
         return Err(Error::Io(io::Error::new(
             io::ErrorKind::UnexpectedEof,
@@ -148,9 +187,57 @@ mod tests {
         // claims 500 MB, sends 3 bytes: must fail with EOF and not reserve 500 MB
         let wire = [0x1d, 0xcd, 0x65, 0x00, 0x80, 0x01, 0x00];
         let mut buf = Vec::new();
-        let err = read_frame_into(&mut &wire[..], DEFAULT_MAX_FRAME_SIZE, &mut buf).unwrap_err();
+        let err = read_frame_into(&mut &wire[..], IOTDB_MAX_FRAME_SIZE, &mut buf).unwrap_err();
         assert!(matches!(err, Error::Io(ref e) if e.kind() == io::ErrorKind::UnexpectedEof));
         assert!(buf.capacity() <= 2 * INITIAL_RESERVE);
+    }
+
+    /// A reader that yields its bytes one call at a time, then read timeouts.
+    struct Stalling {
+        chunks: Vec<Vec<u8>>,
+        timeouts_before: usize,
+    }
+
+    impl Read for Stalling {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            if self.timeouts_before > 0 {
+                self.timeouts_before -= 1;
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            if self.chunks.is_empty() {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            let c = self.chunks.remove(0);
+            out[..c.len()].copy_from_slice(&c);
+            Ok(c.len())
+        }
+    }
+
+    #[test]
+    fn idle_and_mid_frame_timeouts_are_told_apart() {
+        let mut idle_then_frame = Stalling {
+            chunks: vec![vec![0, 0, 0, 2], vec![0x80, 1]],
+            timeouts_before: 3,
+        };
+        let mut buf = Vec::new();
+        for _ in 0..3 {
+            let idle = read_frame_into(&mut idle_then_frame, 100, &mut buf).unwrap_err();
+            assert!(matches!(idle, Error::Io(ref e) if e.kind() == io::ErrorKind::WouldBlock));
+        }
+        assert!(read_frame_into(&mut idle_then_frame, 100, &mut buf).unwrap());
+        assert_eq!(buf, [0x80, 1]);
+        for chunks in [vec![vec![0, 0]], vec![vec![0, 0, 0, 9], vec![0x80]]] {
+            let mut stall = Stalling {
+                chunks,
+                timeouts_before: 0,
+            };
+            let err = read_frame_into(&mut stall, 100, &mut buf).unwrap_err();
+            assert!(
+                matches!(err, Error::Io(ref e) if e.kind() == io::ErrorKind::TimedOut),
+                "{err}"
+            );
+            assert!(err.to_string().contains("stalled inside a frame"), "{err}");
+        }
     }
 
     #[test]

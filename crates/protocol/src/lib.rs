@@ -52,6 +52,9 @@ pub mod validate;
 /// `thrift::server::TProcessor`, `thrift::ApplicationErrorKind`, protocols …).
 pub use thrift;
 
-pub use frame::{read_frame, read_frame_into, write_frame, WireProtocol, DEFAULT_MAX_FRAME_SIZE};
+pub use frame::{
+    read_frame, read_frame_into, write_frame, WireProtocol, DEFAULT_MAX_FRAME_SIZE,
+    IOTDB_MAX_FRAME_SIZE,
+};
 pub use rpc::{exception_frame, exception_reply_for, handle_frame, DecodeLimits};
 pub use validate::{read_message_header, validate_message, MessageHeader, MessageType};

@@ -8,9 +8,11 @@
 use crate::frame::{frame_header, WireProtocol};
 use crate::validate::{read_message_header, validate_message, MessageType, DEFAULT_MAX_DEPTH};
 use model::{Error, Result};
+use std::cell::RefCell;
 use thrift::protocol::{
     TBinaryInputProtocol, TBinaryOutputProtocol, TCompactInputProtocol, TCompactOutputProtocol,
-    TMessageIdentifier, TMessageType, TOutputProtocol,
+    TFieldIdentifier, TInputProtocol, TListIdentifier, TMapIdentifier, TMessageIdentifier,
+    TMessageType, TOutputProtocol, TSetIdentifier, TStructIdentifier, TType,
 };
 use thrift::server::TProcessor;
 use thrift::{ApplicationError, ApplicationErrorKind, TConfiguration};
@@ -102,6 +104,117 @@ pub fn exception_reply_for(
     exception_frame(h.protocol, &h.name, h.seqid, kind, message).ok()
 }
 
+thread_local! {
+    /// What was wrong with the first non-UTF-8 string of the request being served on this
+    /// thread (see [`invalid_utf8_in_request`]).
+    static INVALID_UTF8: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// If a string of the request now being served on this thread (by [`handle_frame`]) was
+/// not valid UTF-8, a message naming it. Handlers check this before acting, so that such
+/// a request is answered with a status code (the string itself reaches them with the bad
+/// bytes replaced by U+FFFD, as Java's Thrift decoder would read it) rather than with a
+/// Thrift application exception.
+pub fn invalid_utf8_in_request() -> Option<String> {
+    INVALID_UTF8.with(|c| c.borrow().clone())
+}
+
+/// An input protocol that reads strings leniently: invalid UTF-8 is replaced and noted in
+/// [`INVALID_UTF8`] instead of failing the whole decode.
+struct LenientStrings<'a> {
+    inner: &'a mut dyn TInputProtocol,
+    strings: usize,
+}
+
+impl TInputProtocol for LenientStrings<'_> {
+    fn read_message_begin(&mut self) -> thrift::Result<TMessageIdentifier> {
+        self.inner.read_message_begin()
+    }
+    fn read_message_end(&mut self) -> thrift::Result<()> {
+        self.inner.read_message_end()
+    }
+    fn read_struct_begin(&mut self) -> thrift::Result<Option<TStructIdentifier>> {
+        self.inner.read_struct_begin()
+    }
+    fn read_struct_end(&mut self) -> thrift::Result<()> {
+        self.inner.read_struct_end()
+    }
+    fn read_field_begin(&mut self) -> thrift::Result<TFieldIdentifier> {
+        self.inner.read_field_begin()
+    }
+    fn read_field_end(&mut self) -> thrift::Result<()> {
+        self.inner.read_field_end()
+    }
+    fn read_bool(&mut self) -> thrift::Result<bool> {
+        self.inner.read_bool()
+    }
+    fn read_bytes(&mut self) -> thrift::Result<Vec<u8>> {
+        self.inner.read_bytes()
+    }
+    fn read_i8(&mut self) -> thrift::Result<i8> {
+        self.inner.read_i8()
+    }
+    fn read_i16(&mut self) -> thrift::Result<i16> {
+        self.inner.read_i16()
+    }
+    fn read_i32(&mut self) -> thrift::Result<i32> {
+        self.inner.read_i32()
+    }
+    fn read_i64(&mut self) -> thrift::Result<i64> {
+        self.inner.read_i64()
+    }
+    fn read_double(&mut self) -> thrift::Result<f64> {
+        self.inner.read_double()
+    }
+    fn read_uuid(&mut self) -> thrift::Result<uuid::Uuid> {
+        self.inner.read_uuid()
+    }
+    fn read_string(&mut self) -> thrift::Result<String> {
+        let bytes = self.inner.read_bytes()?;
+        self.strings += 1;
+        match String::from_utf8(bytes) {
+            Ok(s) => Ok(s),
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let n = self.strings;
+                INVALID_UTF8.with(|c| {
+                    c.borrow_mut().get_or_insert_with(|| {
+                        format!("string #{n} of the request is not valid UTF-8 (bad byte at {at})")
+                    });
+                });
+                Ok(String::from_utf8_lossy(e.as_bytes()).into_owned())
+            }
+        }
+    }
+    fn read_list_begin(&mut self) -> thrift::Result<TListIdentifier> {
+        self.inner.read_list_begin()
+    }
+    fn read_list_end(&mut self) -> thrift::Result<()> {
+        self.inner.read_list_end()
+    }
+    fn read_set_begin(&mut self) -> thrift::Result<TSetIdentifier> {
+        self.inner.read_set_begin()
+    }
+    fn read_set_end(&mut self) -> thrift::Result<()> {
+        self.inner.read_set_end()
+    }
+    fn read_map_begin(&mut self) -> thrift::Result<TMapIdentifier> {
+        self.inner.read_map_begin()
+    }
+    fn read_map_end(&mut self) -> thrift::Result<()> {
+        self.inner.read_map_end()
+    }
+    fn skip_binary(&mut self) -> thrift::Result<()> {
+        self.inner.skip_binary()
+    }
+    fn read_byte(&mut self) -> thrift::Result<u8> {
+        self.inner.read_byte()
+    }
+    fn min_serialized_size(&self, field_type: TType) -> usize {
+        self.inner.min_serialized_size(field_type)
+    }
+}
+
 /// Serves one request frame payload with `processor` (typically the generated
 /// `client::IClientRPCServiceSyncProcessor` around the server's handler) and returns the
 /// whole reply frame, length prefix included, in the request's protocol.
@@ -151,14 +264,22 @@ pub fn handle_frame<P: TProcessor + ?Sized>(
     }
     let config = decoder_config(payload.len(), limits);
     let mut input = payload;
-    build_frame(header.protocol, |o| match header.protocol {
-        WireProtocol::Binary => {
-            let mut i = TBinaryInputProtocol::with_config(&mut input, true, config);
-            processor.process(&mut i, o)
+    INVALID_UTF8.with(|c| c.borrow_mut().take());
+    let reply = build_frame(header.protocol, |o| {
+        let process = |inner: &mut dyn TInputProtocol, o: &mut dyn TOutputProtocol| {
+            processor.process(&mut LenientStrings { inner, strings: 0 }, o)
+        };
+        match header.protocol {
+            WireProtocol::Binary => process(
+                &mut TBinaryInputProtocol::with_config(&mut input, true, config),
+                o,
+            ),
+            WireProtocol::Compact => process(
+                &mut TCompactInputProtocol::with_config(&mut input, config),
+                o,
+            ),
         }
-        WireProtocol::Compact => {
-            let mut i = TCompactInputProtocol::with_config(&mut input, config);
-            processor.process(&mut i, o)
-        }
-    })
+    });
+    INVALID_UTF8.with(|c| c.borrow_mut().take());
+    reply
 }

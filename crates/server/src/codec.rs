@@ -71,13 +71,22 @@ pub fn tablet(
 ) -> Result<InsertTablet> {
     protocol::codec::tablet::decode_tablet(
         PartialPath::parse(device)?,
-        measurements,
+        checked_measurements(&measurements)?,
         types,
         size,
         timestamps,
         values,
         aligned,
     )
+}
+
+/// The measurement names of a tablet or record, each checked as IoTDB does (a single
+/// legal node name: no `*`, no `.`, not empty) and put in canonical form.
+pub fn checked_measurements(names: &[String]) -> Result<Vec<String>> {
+    names
+        .iter()
+        .map(|n| model::path::check_single_measurement(n))
+        .collect()
 }
 
 /// Decodes a serialized schema template; `name` is the request's name field.

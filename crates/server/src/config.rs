@@ -12,8 +12,14 @@ pub struct ServerConfig {
     pub host: String,
     /// Client RPC port (`dn_rpc_port`).
     pub port: u16,
-    /// Largest accepted request frame in bytes (`dn_thrift_max_frame_size`).
+    /// Largest accepted request frame in bytes (`dn_thrift_max_frame_size`); a frame is
+    /// buffered whole, so this bounds the memory of one connection. Default
+    /// [`protocol::DEFAULT_MAX_FRAME_SIZE`] (64 MiB; IoTDB's is 512 MiB).
     pub max_frame_size: usize,
+    /// How long a peer may send nothing inside a frame (or not read a reply) before its
+    /// connection is dropped (`frame_read_timeout_ms`, default 60 s). Idle clients between
+    /// requests are not affected.
+    pub frame_timeout: std::time::Duration,
     /// Rows per result batch when a client sends `fetchSize <= 0`.
     pub default_fetch_size: usize,
     /// Server-wide query timeout in milliseconds when a request gives none; 0 = no limit
@@ -36,7 +42,8 @@ impl Default for ServerConfig {
         ServerConfig {
             host: "127.0.0.1".into(),
             port: 6667,
-            max_frame_size: 536_870_912,
+            max_frame_size: protocol::DEFAULT_MAX_FRAME_SIZE,
+            frame_timeout: std::time::Duration::from_secs(60),
             default_fetch_size: 10_000,
             query_timeout_ms: 60_000,
             max_connections: 65_535,
@@ -70,6 +77,9 @@ impl ServerConfig {
             let s = &mut self.storage;
             match key.as_str() {
                 "dn_rpc_address" | "rpc_address" => self.host = v.to_string(),
+                "frame_read_timeout_ms" => {
+                    self.frame_timeout = std::time::Duration::from_millis(parse_num(key, v)?)
+                }
                 "dn_rpc_port" | "rpc_port" => self.port = parse_num(key, v)?,
                 "dn_thrift_max_frame_size" | "thrift_max_frame_size" => {
                     self.max_frame_size = parse_num(key, v)?
@@ -121,6 +131,9 @@ impl ServerConfig {
                 }
                 other => tracing::warn!(key = other, "ignoring unknown configuration key"),
             }
+        }
+        if self.frame_timeout.is_zero() {
+            return Err(bad("frame_read_timeout_ms", "0"));
         }
         if self.default_fetch_size == 0 {
             return Err(bad("default_fetch_size", "0"));

@@ -152,11 +152,25 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>, refusal: Option<St
         .map(|a| a.to_string())
         .unwrap_or_else(|_| "unknown".into());
     let _ = stream.set_nodelay(true);
+    // A peer that stalls inside a frame, or stops reading its replies, is dropped after
+    // frame_timeout; between frames a read timeout only means "idle" (read again, unless
+    // dn_session_timeout_threshold is set and has passed).
     let max_frame = service.config.max_frame_size;
     let idle = service.config.session_timeout_ms;
-    if idle > 0 {
-        let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(idle)));
+    let frame_timeout = service.config.frame_timeout;
+    let tick = if idle > 0 {
+        frame_timeout.min(std::time::Duration::from_millis(idle))
+    } else {
+        frame_timeout
+    };
+    if let Err(e) = stream
+        .set_read_timeout(Some(tick))
+        .and_then(|_| stream.set_write_timeout(Some(frame_timeout)))
+    {
+        tracing::warn!(%peer, "cannot set socket timeouts: {e}");
+        return;
     }
+    let mut last_request = std::time::Instant::now();
     let refused = refusal.is_some();
     let conn = match refusal {
         Some(message) => Connection::refusing(service, peer.clone(), message),
@@ -177,16 +191,14 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>, refusal: Option<St
     tracing::debug!(%peer, "connection opened");
     loop {
         match protocol::frame::read_frame_into(&mut reader, max_frame, &mut frame) {
-            Ok(true) => {}
+            Ok(true) => last_request = std::time::Instant::now(),
             Ok(false) => break,
-            Err(Error::Io(e))
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                tracing::info!(%peer, "closing connection: idle longer than dn_session_timeout_threshold ({idle} ms)");
-                break;
+            Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if idle > 0 && last_request.elapsed().as_millis() >= u128::from(idle) {
+                    tracing::info!(%peer, "closing connection: idle longer than dn_session_timeout_threshold ({idle} ms)");
+                    break;
+                }
+                continue;
             }
             Err(e) => {
                 tracing::warn!(%peer, "closing connection: bad frame: {e}");

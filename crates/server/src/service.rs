@@ -98,6 +98,14 @@ fn fetch_resp(status: TSStatus) -> TSFetchResultsResp {
     }
 }
 
+/// An error if a string of the request being served was not valid UTF-8.
+fn check_utf8() -> Result<()> {
+    match protocol::rpc::invalid_utf8_in_request() {
+        Some(what) => Err(Error::IllegalParameter(what)),
+        None => Ok(()),
+    }
+}
+
 fn parse_path(p: &str) -> Result<PartialPath> {
     PartialPath::parse(p)
 }
@@ -136,7 +144,11 @@ impl Connection {
         }
     }
 
+    /// The logged-in session, once the request is known to be well formed: every handler
+    /// that acts on a session goes through here, so a request with a string that is not
+    /// valid UTF-8 is answered with an ILLEGAL_PARAMETER status before anything is done.
     fn session(&self) -> Result<Arc<Session>> {
+        check_utf8()?;
         self.session.lock().clone().ok_or(Error::NotLogin)
     }
 
@@ -224,7 +236,9 @@ impl Connection {
             return exec_resp(error_status(&e));
         }
         resp.more_data = Some(!q.finished);
-        if !q.finished {
+        if q.finished {
+            session.finished_query(query_id);
+        } else {
             session.add_query(query_id, q);
         }
         resp
@@ -247,7 +261,10 @@ impl Connection {
             Err(e) => return fetch_resp(error_status(&e)),
         };
         let Some(q) = session.query(req.query_id) else {
-            return fetch_resp(ok());
+            if session.recently_closed(req.query_id) {
+                return fetch_resp(ok());
+            }
+            return fetch_resp(error_status(&Error::UnknownQuery(req.query_id)));
         };
         let mut q = q.lock();
         let size = self.fetch_size(Some(req.fetch_size));
@@ -324,7 +341,7 @@ impl Connection {
                 Ok(InsertRow {
                     device: parse_path(&devices[i])?,
                     time: times[i],
-                    measurements: measurements[i].clone(),
+                    measurements: codec::checked_measurements(&measurements[i])?,
                     values: RowValues::Typed(vals),
                     aligned,
                 })
@@ -360,12 +377,12 @@ impl Connection {
                         values[i].len()
                     )));
                 }
-                let (ms, vs): (Vec<String>, Vec<String>) = measurements[i]
-                    .iter()
-                    .cloned()
-                    .zip(values[i].iter().cloned())
-                    .filter(|(_, v)| !(drop_empty && v.is_empty()))
-                    .unzip();
+                let (ms, vs): (Vec<String>, Vec<String>) =
+                    codec::checked_measurements(&measurements[i])?
+                        .into_iter()
+                        .zip(values[i].iter().cloned())
+                        .filter(|(_, v)| !(drop_empty && v.is_empty()))
+                        .unzip();
                 Ok(InsertRow {
                     device: parse_path(&devices[i])?,
                     time: times[i],
@@ -434,6 +451,11 @@ impl IClientRPCServiceSyncHandler for Connection {
             session_id: None,
             configuration: None,
         };
+        if let Err(e) = check_utf8() {
+            resp.status = error_status(&e);
+            resp.session_id = Some(-1);
+            return Ok(resp);
+        }
         if req.client_protocol != TSProtocolVersion::IOTDB_SERVICE_PROTOCOL_V3 {
             resp.status = error_status(&Error::IncompatibleVersion(
                 "The version is incompatible, please upgrade to IoTDB 1.x".into(),

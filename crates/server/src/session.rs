@@ -63,7 +63,14 @@ pub struct Session {
     pub client_version: String,
     zone: Mutex<(String, TimeZone)>,
     queries: Mutex<HashMap<i64, Arc<Mutex<OpenQuery>>>>,
+    /// Ids of the queries most recently finished or closed (at most [`RECENTLY_CLOSED`]):
+    /// a client may fetch once more after the last batch and gets an empty answer, while
+    /// an id never issued to this session is an error.
+    closed: Mutex<std::collections::VecDeque<i64>>,
 }
+
+/// How many finished query ids a session remembers.
+const RECENTLY_CLOSED: usize = 64;
 
 impl Session {
     /// The session's time zone as the client sent it, and parsed.
@@ -92,7 +99,24 @@ impl Session {
 
     /// Frees a query (no error if unknown).
     pub fn close_query(&self, id: i64) {
-        self.queries.lock().remove(&id);
+        if self.queries.lock().remove(&id).is_some() {
+            self.finished_query(id);
+        }
+    }
+
+    /// Notes that query `id` of this session has sent all its rows (see
+    /// [`Session::recently_closed`]).
+    pub fn finished_query(&self, id: i64) {
+        let mut closed = self.closed.lock();
+        if closed.len() == RECENTLY_CLOSED {
+            closed.pop_front();
+        }
+        closed.push_back(id);
+    }
+
+    /// True if the query `id` of this session finished or was closed recently.
+    pub fn recently_closed(&self, id: i64) -> bool {
+        self.closed.lock().contains(&id)
     }
 
     /// Number of queries in flight.
@@ -122,6 +146,7 @@ impl SessionManager {
             client_version: client_version.to_string(),
             zone: Mutex::new((zone_id.to_string(), zone)),
             queries: Mutex::new(HashMap::new()),
+            closed: Mutex::new(Default::default()),
         });
         self.sessions.lock().insert(id, s.clone());
         Ok(s)

@@ -216,3 +216,248 @@ fn compact_protocol_and_many_sessions() {
     drop(stalled);
     server.shutdown().unwrap();
 }
+
+#[test]
+fn a_peer_stalling_mid_frame_is_dropped_but_an_idle_client_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig {
+        port: 0,
+        frame_timeout: Duration::from_millis(300),
+        ..Default::default()
+    };
+    config.storage.data_dir = dir.path().join("data");
+    let server = Server::start(config).unwrap();
+    let addr = server.local_addr();
+
+    // Idle between requests for longer than the timeout: still served.
+    let mut idle = client(addr);
+    let sid = login(&mut idle);
+    std::thread::sleep(Duration::from_millis(900));
+    assert_eq!(exec(&mut idle, sid, "show databases").status.code, 200);
+
+    // Half a length prefix, then half a frame: both dropped after the timeout.
+    for partial in [&[0u8, 0][..], &[0, 0, 0, 50, 0x80, 1][..]] {
+        let mut stalled = TcpStream::connect(addr).unwrap();
+        stalled
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        stalled.write_all(partial).unwrap();
+        let t0 = std::time::Instant::now();
+        let mut out = Vec::new();
+        let n = stalled.read_to_end(&mut out).unwrap();
+        assert_eq!(n, 0, "closed without a reply");
+        let waited = t0.elapsed();
+        assert!(
+            waited >= Duration::from_millis(250) && waited < Duration::from_secs(5),
+            "{waited:?}"
+        );
+    }
+    assert_serving(addr, "after_stall");
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn illegal_measurement_names_in_tablets_and_records_are_refused_like_iotdb() {
+    use protocol::client::{TSInsertRecordReq, TSInsertStringRecordReq, TSInsertTabletReq};
+    let (server, _dir) = start(1 << 20);
+    let mut c = client(server.local_addr());
+    let sid = login(&mut c);
+    let value = 7i64.to_be_bytes().to_vec();
+    let time = 1i64.to_be_bytes().to_vec();
+    let tablet = |m: &str| {
+        TSInsertTabletReq::new(
+            sid,
+            "root.v.d".into(),
+            vec![m.to_string()],
+            value.clone(),
+            time.clone(),
+            vec![2],
+            1,
+            None::<bool>,
+            None::<bool>,
+            None::<Vec<i8>>,
+            None::<bool>,
+            None::<Vec<i8>>,
+            None::<i8>,
+        )
+    };
+    let mut record_value = vec![2u8];
+    record_value.extend_from_slice(&value);
+    for bad in ["*", "", "a.b", "s*", "**", "1", "time", "`a`b`"] {
+        let expected = format!("{bad} is not a legal path");
+        let st = c.insert_tablet(tablet(bad)).unwrap();
+        assert_eq!((st.code, st.message.as_deref()), (509, Some(&*expected)));
+        let st = c
+            .insert_record(TSInsertRecordReq::new(
+                sid,
+                "root.v.d".into(),
+                vec!["ok".into(), bad.into()],
+                [record_value.clone(), record_value.clone()].concat(),
+                1,
+                None::<bool>,
+                None::<bool>,
+                None::<Vec<i8>>,
+            ))
+            .unwrap();
+        assert_eq!((st.code, st.message.as_deref()), (509, Some(&*expected)));
+        let st = c
+            .insert_string_record(TSInsertStringRecordReq::new(
+                sid,
+                "root.v.d".into(),
+                vec![bad.into()],
+                vec!["1".into()],
+                1,
+                None::<bool>,
+                None::<i64>,
+            ))
+            .unwrap();
+        assert_eq!((st.code, st.message.as_deref()), (509, Some(&*expected)));
+    }
+    // nothing was written by the refused requests
+    let r = exec(&mut c, sid, "show timeseries root.v.**");
+    assert_eq!(r.query_data_set.unwrap().time.len(), 0);
+    // a back-quoted legal name is accepted and stored in canonical form
+    assert_eq!(c.insert_tablet(tablet("`s1`")).unwrap().code, 200);
+    let r = exec(&mut c, sid, "select s1 from root.v.d");
+    assert_eq!(r.columns.unwrap(), vec!["root.v.d.s1".to_string()]);
+    server.shutdown().unwrap();
+}
+
+#[test]
+fn fetching_an_unknown_query_is_an_error_but_refetching_a_finished_one_is_not() {
+    let (server, _dir) = start(1 << 20);
+    let mut c = client(server.local_addr());
+    let sid = login(&mut c);
+    let fetch = |c: &mut Client, id: i64| {
+        c.fetch_results(TSFetchResultsReq::new(
+            sid,
+            None::<String>,
+            100,
+            id,
+            Some(true),
+            None::<i64>,
+            None::<i64>,
+        ))
+        .unwrap()
+    };
+    let f = fetch(&mut c, 987_654);
+    assert_eq!(f.status.code, 301, "{:?}", f.status);
+    assert_eq!(
+        f.status.message.as_deref(),
+        Some("Has not executed query 987654")
+    );
+    // a query whose rows all came with the first answer is finished; fetching once more
+    // (as clients that ignore moreData do) is answered with no rows
+    let r = exec(&mut c, sid, "show version");
+    let f = fetch(&mut c, r.query_id.unwrap());
+    assert_eq!(f.status.code, 200);
+    assert!(!f.has_result_set);
+    server.shutdown().unwrap();
+}
+
+/// One call on a raw connection: `args` written as field 1 of the method's args struct,
+/// `patch` applied to the payload bytes, the reply payload returned.
+fn raw_call<A: protocol::thrift::protocol::TSerializable>(
+    s: &mut TcpStream,
+    method: &str,
+    args: &A,
+    patch: impl Fn(&mut Vec<u8>),
+) -> Vec<u8> {
+    use protocol::thrift::protocol::{
+        TFieldIdentifier, TMessageIdentifier, TMessageType, TOutputProtocol, TStructIdentifier,
+        TType,
+    };
+    let mut payload = Vec::new();
+    {
+        let mut o = TBinaryOutputProtocol::new(&mut payload, true);
+        o.write_message_begin(&TMessageIdentifier::new(method, TMessageType::Call, 0))
+            .unwrap();
+        o.write_struct_begin(&TStructIdentifier::new("args"))
+            .unwrap();
+        o.write_field_begin(&TFieldIdentifier::new("req", TType::Struct, 1))
+            .unwrap();
+        args.write_to_out_protocol(&mut o).unwrap();
+        o.write_field_end().unwrap();
+        o.write_field_stop().unwrap();
+        o.write_struct_end().unwrap();
+        o.write_message_end().unwrap();
+    }
+    patch(&mut payload);
+    let mut frame = (payload.len() as i32).to_be_bytes().to_vec();
+    frame.extend_from_slice(&payload);
+    s.write_all(&frame).unwrap();
+    let mut len = [0u8; 4];
+    s.read_exact(&mut len).unwrap();
+    let mut reply = vec![0u8; i32::from_be_bytes(len) as usize];
+    s.read_exact(&mut reply).unwrap();
+    reply
+}
+
+/// The success value of a reply payload (an exception reply fails the test).
+fn reply_value<T: protocol::thrift::protocol::TSerializable>(reply: &[u8]) -> T {
+    use protocol::thrift::protocol::{TInputProtocol, TMessageType};
+    let mut input = reply;
+    let mut i = TBinaryInputProtocol::new(&mut input, true);
+    let m = i.read_message_begin().unwrap();
+    assert_eq!(m.message_type, TMessageType::Reply, "not a normal reply");
+    i.read_struct_begin().unwrap();
+    assert_eq!(i.read_field_begin().unwrap().id, Some(0));
+    T::read_from_in_protocol(&mut i).unwrap()
+}
+
+fn replace_bytes(payload: &mut [u8], from: &[u8], to: &[u8]) {
+    let at = payload
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("marker in payload");
+    payload[at..at + to.len()].copy_from_slice(to);
+}
+
+#[test]
+fn invalid_utf8_in_a_request_string_gets_a_status_not_an_exception() {
+    use protocol::client::{TSExecuteStatementResp, TSOpenSessionResp};
+    let (server, _dir) = start(1 << 20);
+    let mut s = TcpStream::connect(server.local_addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // user name with invalid UTF-8: a status, no session
+    let reply = raw_call(&mut s, "openSession", &open_req("rooXX", "root"), |p| {
+        replace_bytes(p, b"XX", &[0xff, 0xfe])
+    });
+    let resp: TSOpenSessionResp = reply_value(&reply);
+    assert_eq!(resp.status.code, 303, "{:?}", resp.status);
+    assert!(resp.status.message.unwrap().contains("not valid UTF-8"));
+    let reply = raw_call(&mut s, "openSession", &open_req("root", "root"), |_| {});
+    let resp: TSOpenSessionResp = reply_value(&reply);
+    assert_eq!(resp.status.code, 200);
+    let sid = resp.session_id.unwrap();
+    // a statement with invalid UTF-8: a status, and nothing is executed
+    let req = TSExecuteStatementReq::new(
+        sid,
+        "create database root.utfXX".to_string(),
+        1,
+        Some(1000),
+        None::<i64>,
+        None::<bool>,
+        None::<bool>,
+    );
+    let reply = raw_call(&mut s, "executeStatement", &req, |p| {
+        replace_bytes(p, b"XX", &[0xc3, 0x28])
+    });
+    let resp: TSExecuteStatementResp = reply_value(&reply);
+    assert_eq!(resp.status.code, 303, "{:?}", resp.status);
+    // the connection and session keep working
+    let req = TSExecuteStatementReq::new(
+        sid,
+        "show databases".to_string(),
+        1,
+        Some(1000),
+        None::<i64>,
+        None::<bool>,
+        None::<bool>,
+    );
+    let resp: TSExecuteStatementResp =
+        reply_value(&raw_call(&mut s, "executeStatement", &req, |_| {}));
+    assert_eq!(resp.status.code, 200);
+    assert_eq!(resp.query_data_set.unwrap().time.len(), 0);
+    server.shutdown().unwrap();
+}

@@ -302,54 +302,49 @@ pub(crate) struct Scan {
 /// Reads framed records from `path` starting after a `header_len`-byte file header (which
 /// the caller has validated). Stops at the first torn or corrupt record.
 pub(crate) fn scan_file(path: &std::path::Path, header_len: u64) -> Result<Scan> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path)?;
-    let file_len = f.metadata()?.len();
-    let mut skip = vec![0u8; header_len as usize];
-    if file_len < header_len {
-        return Ok(Scan {
+    let bytes = std::fs::read(path)?;
+    Ok(scan_bytes(&bytes, header_len as usize))
+}
+
+/// Reads framed records from `bytes` starting after a `header_len`-byte header. Stops at
+/// the first torn or corrupt record; never allocates more than `bytes` holds.
+pub(crate) fn scan_bytes(bytes: &[u8], header_len: usize) -> Scan {
+    if bytes.len() < header_len {
+        return Scan {
             records: Vec::new(),
             good_len: 0,
             damage: Some("file shorter than its header".into()),
-        });
+        };
     }
-    f.read_exact(&mut skip)?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 20, f);
     let mut pos = header_len;
     let mut records = Vec::new();
     let mut damage = None;
-    loop {
-        if pos == file_len {
-            break;
-        }
-        if file_len - pos < FRAME_HEADER as u64 {
+    while pos < bytes.len() {
+        let rest = &bytes[pos..];
+        let Some((head, body)) = rest.split_first_chunk::<FRAME_HEADER>() else {
             damage = Some(format!("torn record header at offset {pos}"));
             break;
-        }
-        let mut head = [0u8; FRAME_HEADER];
-        reader.read_exact(&mut head)?;
-        let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as u64;
+        };
+        let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
         let crc = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
-        if len > file_len - pos - FRAME_HEADER as u64 {
+        let Some(payload) = body.get(..len) else {
             damage = Some(format!(
                 "record at offset {pos} claims {len} bytes, more than the file holds"
             ));
             break;
-        }
-        let mut payload = vec![0u8; len as usize];
-        reader.read_exact(&mut payload)?;
-        if crc32fast::hash(&payload) != crc {
+        };
+        if crc32fast::hash(payload) != crc {
             damage = Some(format!("checksum mismatch in record at offset {pos}"));
             break;
         }
-        pos += FRAME_HEADER as u64 + len;
-        records.push(payload);
+        pos += FRAME_HEADER + len;
+        records.push(payload.to_vec());
     }
-    Ok(Scan {
+    Scan {
         records,
-        good_len: pos,
+        good_len: pos as u64,
         damage,
-    })
+    }
 }
 
 /// Writes `bytes` to `path` atomically: temporary file, fsync, rename, fsync of the directory.

@@ -19,6 +19,8 @@ mod config;
 mod dirlock;
 mod engine;
 mod fileset;
+#[doc(hidden)]
+pub mod fuzzing;
 mod infer;
 mod load;
 mod memtable;

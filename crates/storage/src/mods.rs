@@ -99,7 +99,13 @@ pub(crate) fn read_mods(path: &Path) -> Result<Vec<Deletion>> {
     let Some(bytes) = read_bounded(path)? else {
         return Ok(Vec::new());
     };
-    let text = String::from_utf8_lossy(&bytes);
+    Ok(parse_own_mods(path, &bytes))
+}
+
+/// Parses the bytes of one of our own mods files (`path` names it in warnings): every
+/// readable line is a deletion; unreadable and torn lines are skipped with a warning.
+pub(crate) fn parse_own_mods(path: &Path, bytes: &[u8]) -> Vec<Deletion> {
+    let text = String::from_utf8_lossy(bytes);
     let mut out = Vec::new();
     let complete = text.ends_with('\n');
     let lines: Vec<&str> = text.lines().collect();
@@ -116,7 +122,7 @@ pub(crate) fn read_mods(path: &Path) -> Result<Vec<Deletion>> {
             ),
         }
     }
-    Ok(out)
+    out
 }
 
 /// A deletion found beside a TsFile being loaded: the points of every series matching
@@ -174,7 +180,7 @@ fn parse_pattern(file: &Path, what: &str, text: &str) -> Result<PathPattern> {
 }
 
 /// Parses IoTDB 1.x text mods strictly: every complete line must be a deletion.
-fn parse_text_mods(file: &Path, bytes: &[u8]) -> Result<Vec<LoadDeletion>> {
+pub(crate) fn parse_text_mods(file: &Path, bytes: &[u8]) -> Result<Vec<LoadDeletion>> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         Error::StorageEngine(format!(
             "corrupt mods file {}: not UTF-8 text (at byte {})",
@@ -227,7 +233,7 @@ const MOD_TABLE_DELETION: u8 = 0x00;
 /// Parses IoTDB 2.x binary mods (see the module header). Every length is checked against
 /// the bytes present; an entry cut short by the end of the file is a torn tail (IoTDB's
 /// reader stops there too) and is ignored with a warning.
-fn parse_binary_mods(file: &Path, bytes: &[u8]) -> Result<Vec<LoadDeletion>> {
+pub(crate) fn parse_binary_mods(file: &Path, bytes: &[u8]) -> Result<Vec<LoadDeletion>> {
     use tsfile::buf::ByteReader;
     let corrupt = |at: usize, what: &str| {
         Error::StorageEngine(format!(

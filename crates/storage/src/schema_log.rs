@@ -11,8 +11,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-const LOG_MAGIC: &[u8; 8] = b"IRSSLG01";
-const SNAP_MAGIC: &[u8; 8] = b"IRSSNP01";
+pub(crate) const LOG_MAGIC: &[u8; 8] = b"IRSSLG01";
+pub(crate) const SNAP_MAGIC: &[u8; 8] = b"IRSSNP01";
 /// Log size that triggers a snapshot.
 const SNAPSHOT_AFTER_BYTES: u64 = 8 << 20;
 
@@ -39,7 +39,7 @@ fn read_magic(path: &Path, magic: &[u8; 8]) -> Result<bool> {
     Ok(f.read_exact(&mut head).is_ok() && &head == magic)
 }
 
-fn apply_all(schema: &mut Schema, payloads: &[Vec<u8>], what: &Path) {
+pub(crate) fn apply_all(schema: &mut Schema, payloads: &[Vec<u8>], what: &Path) {
     for p in payloads {
         match SchemaOp::decode(p) {
             Ok(op) => {

@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-const MAGIC: &[u8; 8] = b"IRSWAL01";
+pub(crate) const MAGIC: &[u8; 8] = b"IRSWAL01";
 const SEGMENT_LIMIT: u64 = 256 << 20;
 
 const KIND_TABLET: u8 = 1;
@@ -659,6 +659,17 @@ impl Wal {
     }
 }
 
+/// Applies the WAL record payloads of a segment (`path` names it in warnings) to `mem`,
+/// skipping undecodable records with a warning.
+pub(crate) fn replay_records(records: &[Vec<u8>], mem: &mut MemTable, path: &Path) {
+    for payload in records {
+        match WalEntry::decode(payload) {
+            Ok(entry) => entry.apply(mem),
+            Err(e) => tracing::warn!("skipping undecodable WAL record in {}: {e}", path.display()),
+        }
+    }
+}
+
 fn replay_segment(path: &Path, mem: &mut MemTable) -> Result<()> {
     let len = fs::metadata(path)?.len();
     let mut head = [0u8; 8];
@@ -686,12 +697,7 @@ fn replay_segment(path: &Path, mem: &mut MemTable) -> Result<()> {
         return Ok(());
     }
     let scan = codec::scan_file(path, MAGIC.len() as u64)?;
-    for payload in &scan.records {
-        match WalEntry::decode(payload) {
-            Ok(entry) => entry.apply(mem),
-            Err(e) => tracing::warn!("skipping undecodable WAL record in {}: {e}", path.display()),
-        }
-    }
+    replay_records(&scan.records, mem, path);
     if let Some(why) = scan.damage {
         tracing::warn!(
             "WAL segment {}: {why}; truncating from {} to {} bytes (last good record)",

@@ -319,6 +319,10 @@ pub fn decode_times(
                 let mut peek = r.clone();
                 let _len = peek.uvarint_len()?;
                 let count = peek.uvarint_len()?;
+                if count == 0 {
+                    // would not advance: found by fuzzing (tsfile_page), looped forever
+                    return Err(Corrupt::new(r.pos(), "ZIGZAG time block holds no values"));
+                }
                 if out.len() + count > limit {
                     return Err(too_many(out.len() + count));
                 }
@@ -371,6 +375,18 @@ fn count_rle_values(block_with_len: &[u8]) -> DResult<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Fuzzing regression (tsfile_page timeout): a ZIGZAG time block claiming zero values
+    /// made decode_times loop forever.
+    #[test]
+    fn zigzag_time_block_without_values_is_an_error_not_a_hang() {
+        let mut out = Vec::new();
+        assert!(decode_times(TSEncoding::Zigzag, &[0, 0], 100, &mut out).is_err());
+        let fuzzed = [
+            0x25, 0x00, 0x00, 0x00, 0x63, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+        ];
+        let _ = decode_times(TSEncoding::Zigzag, &fuzzed, 100, &mut out);
+    }
 
     #[test]
     fn times_in_every_time_encoding() {

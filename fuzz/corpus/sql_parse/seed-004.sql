@@ -1,0 +1,1 @@
+CREATE STORAGE GROUP root.db_legacy2

@@ -1,0 +1,1 @@
+SHOW DATABASES root.db_a

@@ -1,0 +1,1 @@
+COUNT DATABASES root.db_c.**

@@ -1,0 +1,1 @@
+COUNT STORAGE GROUP root.db_legacy*

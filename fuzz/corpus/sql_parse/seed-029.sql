@@ -1,0 +1,1 @@
+DROP DATABASE root.db_legacy2

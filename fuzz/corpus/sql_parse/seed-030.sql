@@ -1,0 +1,1 @@
+DELETE STORAGE GROUP root.db_b

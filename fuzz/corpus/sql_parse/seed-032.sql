@@ -1,0 +1,1 @@
+DELETE DATABASE root.db_c.**

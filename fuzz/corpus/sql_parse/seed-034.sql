@@ -1,0 +1,1 @@
+DELETE DATABASE root.db_a, root.db_ttl, root.db_part

@@ -1,0 +1,1 @@
+CREATE TIMESERIES root.ts.d2.s1 INT64

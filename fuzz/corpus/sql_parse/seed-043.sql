@@ -1,0 +1,1 @@
+CREATE TIMESERIES root.ts.d2.temperature(temp) WITH DATATYPE=FLOAT, ENCODING=RLE, COMPRESSOR=SNAPPY TAGS(unit=celsius, owner=lab) ATTRIBUTES(desc='inlet', max=100)

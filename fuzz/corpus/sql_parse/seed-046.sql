@@ -1,0 +1,1 @@
+SHOW TIMESERIES root.ts.d2.*

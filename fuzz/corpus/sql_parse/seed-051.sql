@@ -1,0 +1,1 @@
+COUNT TIMESERIES root.ts.** GROUP BY LEVEL = 1

@@ -1,0 +1,1 @@
+SHOW CHILD NODES root.ts

@@ -1,0 +1,1 @@
+COUNT NODES root.** LEVEL=2

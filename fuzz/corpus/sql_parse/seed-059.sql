@@ -1,0 +1,1 @@
+CREATE TIMESERIES root.undeclared_db.d1.s1 WITH DATATYPE=INT32

@@ -1,0 +1,1 @@
+ALTER TIMESERIES root.ts.d2.temperature RENAME nosuchkey TO other

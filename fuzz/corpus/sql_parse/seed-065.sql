@@ -1,0 +1,1 @@
+DELETE TIMESERIES root.ts.d1.s6

@@ -1,0 +1,1 @@
+DROP TIMESERIES root.ts.d3.*

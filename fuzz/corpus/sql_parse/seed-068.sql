@@ -1,0 +1,1 @@
+CREATE ALIGNED TIMESERIES root.al.d2(lat FLOAT encoding=GORILLA compressor=LZ4, lon FLOAT encoding=GORILLA compressor=LZ4, name TEXT encoding=PLAIN)

@@ -1,0 +1,1 @@
+CREATE ALIGNED TIMESERIES root.al.d3(s1 INT64 encoding=TS_2DIFF tags(k=v) attributes(a=b), s2 BOOLEAN)

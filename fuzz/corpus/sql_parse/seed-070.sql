@@ -1,0 +1,1 @@
+SHOW CHILD PATHS root.al

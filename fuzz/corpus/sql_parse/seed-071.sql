@@ -1,0 +1,1 @@
+INSERT INTO root.al.d1(time, s1, s2, s3) ALIGNED VALUES (1, 10, 1.5, 'a'), (2, 20, 2.5, 'b'), (3, NULL, 3.5, NULL)

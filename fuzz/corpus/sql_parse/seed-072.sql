@@ -1,0 +1,1 @@
+SELECT * FROM root.al.d1

@@ -1,0 +1,1 @@
+SELECT s3, s1 FROM root.al.d1 WHERE time >= 2

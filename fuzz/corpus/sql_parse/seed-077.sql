@@ -1,0 +1,1 @@
+SHOW DEVICES root.al.auto

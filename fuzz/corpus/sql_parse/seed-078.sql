@@ -1,0 +1,1 @@
+SELECT last * FROM root.al.d1

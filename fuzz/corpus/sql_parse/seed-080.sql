@@ -1,0 +1,1 @@
+CREATE SCHEMA TEMPLATE t_plain (s1 INT32 encoding=RLE compressor=SNAPPY, s2 DOUBLE encoding=GORILLA, s3 TEXT)

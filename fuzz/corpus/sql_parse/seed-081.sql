@@ -1,0 +1,1 @@
+CREATE SCHEMA TEMPLATE t_bad (x BOOLEAN encoding=TS_2DIFF)

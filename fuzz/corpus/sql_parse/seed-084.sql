@@ -1,0 +1,1 @@
+SET SCHEMA TEMPLATE t_plain TO root.tp.g1

@@ -1,0 +1,1 @@
+UNSET SCHEMA TEMPLATE t_plain FROM root.tp.g1

@@ -1,0 +1,1 @@
+DROP SCHEMA TEMPLATE t_plain

@@ -1,0 +1,1 @@
+DEACTIVATE SCHEMA TEMPLATE t_plain FROM root.tp.g1.d1

@@ -1,0 +1,1 @@
+UNSET SCHEMA TEMPLATE t_aligned FROM root.tp.g2

@@ -1,0 +1,1 @@
+INSERT INTO root.ins.auto(timestamp, b, i, f, bigi, e, nanv, t, t2, neg) VALUES (1, true, 42, 3.25, 123456789012, 1e3, NaN, 'text', "dq", -7)

@@ -1,0 +1,1 @@
+SHOW TIMESERIES root.ins.auto.*

@@ -1,0 +1,1 @@
+INSERT INTO root.ins.typed(time, i32, i64, f32, f64, bool, txt) VALUES (2, -2147483648, 9223372036854775807, 0.1, 0.1, false, 'two')

@@ -1,0 +1,1 @@
+SELECT i32, i64, f32, f64, bool, txt FROM root.ins.typed

@@ -1,0 +1,1 @@
+INSERT INTO root.ins.multi(time, v) VALUES (20, 22)

@@ -1,0 +1,1 @@
+INSERT INTO root.ins.typed(time, i32) VALUES (11, 1.5)

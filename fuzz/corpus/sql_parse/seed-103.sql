@@ -1,0 +1,1 @@
+SELECT i32, i64 FROM root.ins.typed WHERE time >= 10

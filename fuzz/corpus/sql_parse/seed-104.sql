@@ -1,0 +1,1 @@
+INSERT INTO root.ins.typed(time, i32, i64) VALUES (15, 1)

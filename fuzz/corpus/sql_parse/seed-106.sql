@@ -1,0 +1,1 @@
+DELETE DATABASE root.ins_auto_db

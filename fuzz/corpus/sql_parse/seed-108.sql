@@ -1,0 +1,1 @@
+DELETE FROM root.del.d1.s1 WHERE time <= 2

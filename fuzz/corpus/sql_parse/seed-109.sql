@@ -1,0 +1,1 @@
+SELECT s1, s2 FROM root.del.d1

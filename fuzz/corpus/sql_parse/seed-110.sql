@@ -1,0 +1,1 @@
+SELECT s2 FROM root.del.d1

@@ -1,0 +1,1 @@
+DELETE FROM root.del.d1.s1 WHERE time >= 2017-11-01T00:00:00

@@ -1,0 +1,1 @@
+DELETE FROM root.del.d1.s1 WHERE s1 > 5

@@ -1,0 +1,1 @@
+INSERT INTO root.del.d1(time, s1) VALUES (1, 11)

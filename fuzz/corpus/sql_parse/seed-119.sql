@@ -1,0 +1,1 @@
+INSERT INTO root.sq.d1(time, s1, s3) VALUES (6, 6, 6.5), (8, 8, 8.5)

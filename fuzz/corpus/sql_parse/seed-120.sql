@@ -1,0 +1,1 @@
+INSERT INTO root.sq2.d1(time, s1) VALUES (3, 33)

@@ -1,0 +1,1 @@
+SELECT s1 FROM root.sq.d1

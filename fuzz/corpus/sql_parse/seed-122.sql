@@ -1,0 +1,1 @@
+SELECT s6, s1, s5 FROM root.sq.d1

@@ -1,0 +1,1 @@
+SELECT d1.s1, d2.s2 FROM root.sq

@@ -1,0 +1,1 @@
+SELECT root.sq.d1.s1, root.sq.d2.s1 FROM root

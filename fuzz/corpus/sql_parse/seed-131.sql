@@ -1,0 +1,1 @@
+SELECT nothing FROM root.sq.d1

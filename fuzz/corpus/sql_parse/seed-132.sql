@@ -1,0 +1,1 @@
+SELECT s1, nothing FROM root.sq.d2

@@ -1,0 +1,1 @@
+INSERT INTO root.wh.d1(time, i, l, f, d, b, t) VALUES (1509494400000, 1, 100, 1.5, 10.0, true, 'apple'), (1509494460000, 2, 200, 2.5, 20.0, false, 'banana'), (1509494520000, 3, 300, 3.5, 30.0, true, 'cherry'), (1509494580000, 4, 400, 4.5, 40.0, false, 'date'), (1509494640000, 5, 500, 5.5, 50.0, true, 'elderberry')

@@ -1,0 +1,1 @@
+SELECT i FROM root.wh.d1 WHERE time < 2017-11-01T00:02:00.000

@@ -1,0 +1,1 @@
+SELECT i FROM root.wh.d1 WHERE time == 1509494520000

@@ -1,0 +1,1 @@
+SELECT i, l FROM root.wh.d1 WHERE i > 3

@@ -1,0 +1,1 @@
+SELECT i FROM root.wh.d1 WHERE i > 1 && l < 400

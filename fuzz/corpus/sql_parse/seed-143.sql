@@ -1,0 +1,1 @@
+SELECT t FROM root.wh.d1 WHERE t IN ('apple', 'fig')

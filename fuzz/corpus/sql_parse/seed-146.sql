@@ -1,0 +1,1 @@
+SELECT i FROM root.wh.d1 WHERE d < 0

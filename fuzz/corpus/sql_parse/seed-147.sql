@@ -1,0 +1,1 @@
+SELECT d FROM root.wh.d1 WHERE i > 100

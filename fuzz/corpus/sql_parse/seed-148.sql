@@ -1,0 +1,1 @@
+SELECT i FROM root.wh.d1 WHERE i > 2 AND time < 1509494640000 AND t != 'cherry'

@@ -1,0 +1,1 @@
+INSERT INTO root.ex.d1(time, a, b, c, d, t, f) VALUES (1, 1, 10, 0.5, 2.0, 'Hello', true), (2, -2, 20, 1.5, -4.0, 'World', false), (3, 3, 30, 2.5, 8.0, '  padded  ', true), (4, 7, -40, -3.5, 0.25, 'a,b,c', false)

@@ -1,0 +1,1 @@
+INSERT INTO root.ex.d1(time, a, t) VALUES (5, 5, 'x')

@@ -1,0 +1,1 @@
+SELECT a + b, a - b, a * b, b / a, b % a FROM root.ex.d1

@@ -1,0 +1,1 @@
+SELECT a + 1, a * 2.5, a / 2, -a, - a FROM root.ex.d1

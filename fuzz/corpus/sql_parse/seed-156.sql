@@ -1,0 +1,1 @@
+SELECT c + d, c * 2, d / 3, c - a FROM root.ex.d1

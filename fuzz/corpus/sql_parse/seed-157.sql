@@ -1,0 +1,1 @@
+SELECT ((a + 1) * 2 - 1) % 2 + 1.5 FROM root.ex.d1

@@ -1,0 +1,1 @@
+SELECT (a + b) * 3, a + b * 3, a * (b - 1) FROM root.ex.d1 WHERE time <= 2

@@ -1,0 +1,1 @@
+SELECT a / 0, d / 0, a % 0 FROM root.ex.d1 WHERE time = 1

@@ -1,0 +1,1 @@
+SELECT a, a + 1 AS next FROM root.ex.d1

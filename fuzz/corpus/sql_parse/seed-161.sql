@@ -1,0 +1,1 @@
+SELECT f + 1 FROM root.ex.d1

@@ -1,0 +1,1 @@
+SELECT sin(a), cos(a), tan(a) FROM root.ex.d1 WHERE time <= 3

@@ -1,0 +1,1 @@
+SELECT asin(c), acos(c), atan(c) FROM root.ex.d1 WHERE time = 1

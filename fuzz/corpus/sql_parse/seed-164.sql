@@ -1,0 +1,1 @@
+SELECT sinh(c), cosh(c), tanh(c) FROM root.ex.d1 WHERE time = 1

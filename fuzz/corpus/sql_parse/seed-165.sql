@@ -1,0 +1,1 @@
+SELECT degrees(d), radians(d) FROM root.ex.d1 WHERE time <= 2

@@ -1,0 +1,1 @@
+SELECT abs(a), abs(b), abs(c), abs(d), sign(a), sign(d) FROM root.ex.d1

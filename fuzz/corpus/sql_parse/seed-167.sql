@@ -1,0 +1,1 @@
+SELECT ceil(c), floor(c), round(c), ceil(a) FROM root.ex.d1

@@ -1,0 +1,1 @@
+SELECT round(d, 1), round(c, 0) FROM root.ex.d1 WHERE time <= 4

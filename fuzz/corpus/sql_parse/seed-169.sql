@@ -1,0 +1,1 @@
+SELECT exp(a), ln(d), log10(d), sqrt(d) FROM root.ex.d1 WHERE time <= 4

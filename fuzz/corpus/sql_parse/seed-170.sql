@@ -1,0 +1,1 @@
+SELECT sin(a + sin(b)) FROM root.ex.d1 WHERE time = 1

@@ -1,0 +1,1 @@
+SELECT length(t), upper(t), lower(t), trim(t) FROM root.ex.d1

@@ -1,0 +1,1 @@
+SELECT string_contains(t, 's'='o'), string_matches(t, 'regex'='[A-Z].*') FROM root.ex.d1

@@ -1,0 +1,1 @@
+SELECT locate(t, 'target'='l'), startswith(t, 'target'='H'), endswith(t, 'target'='d') FROM root.ex.d1

@@ -1,0 +1,1 @@
+SELECT concat(t, 'target1'='_x', 'target2'='_y') FROM root.ex.d1 WHERE time <= 2

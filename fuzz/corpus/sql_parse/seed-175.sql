@@ -1,0 +1,1 @@
+SELECT strcmp(t, t) FROM root.ex.d1 WHERE time <= 2

@@ -1,0 +1,1 @@
+SELECT cast(a AS DOUBLE), cast(c AS INT32), cast(d AS INT64), cast(a AS TEXT), cast(f AS INT32) FROM root.ex.d1

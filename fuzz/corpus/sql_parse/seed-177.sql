@@ -1,0 +1,1 @@
+SELECT cast(t AS INT32) FROM root.ex.d1

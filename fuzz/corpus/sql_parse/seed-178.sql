@@ -1,0 +1,1 @@
+SELECT cast(a AS BOOLEAN) FROM root.ex.d1 WHERE time <= 2

@@ -1,0 +1,1 @@
+SELECT const(a, 'value'='7', 'type'='INT64') FROM root.ex.d1 WHERE time <= 2

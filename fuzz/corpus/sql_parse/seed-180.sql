@@ -1,0 +1,1 @@
+SELECT diff(a), time_difference(a), difference(a), non_negative_difference(a) FROM root.ex.d1

@@ -1,0 +1,1 @@
+SELECT derivative(d), non_negative_derivative(d) FROM root.ex.d1

@@ -1,0 +1,1 @@
+SELECT top_k(a, 'k'='2'), bottom_k(a, 'k'='2') FROM root.ex.d1

@@ -1,0 +1,1 @@
+SELECT in_range(a, 'lower'='0', 'upper'='4'), on_off(a, 'threshold'='2') FROM root.ex.d1

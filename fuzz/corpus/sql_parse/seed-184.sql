@@ -1,0 +1,1 @@
+SELECT zero_count(a), non_zero_count(a), zero_duration(a), non_zero_duration(a) FROM root.ex.d1

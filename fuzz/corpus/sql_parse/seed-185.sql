@@ -1,0 +1,1 @@
+SELECT nonexistent_function(a) FROM root.ex.d1

@@ -1,0 +1,1 @@
+SELECT sin(t) FROM root.ex.d1

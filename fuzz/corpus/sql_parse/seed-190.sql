@@ -1,0 +1,1 @@
+INSERT INTO root.ag.d2(time, i) VALUES (1, 100), (2, 200)

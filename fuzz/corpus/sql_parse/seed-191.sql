@@ -1,0 +1,1 @@
+SELECT count(i), count(l), count(f), count(d), count(b), count(t), count(empty) FROM root.ag.d1

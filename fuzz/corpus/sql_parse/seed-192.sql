@@ -1,0 +1,1 @@
+SELECT sum(i), sum(l), sum(f), sum(d) FROM root.ag.d1

@@ -1,0 +1,1 @@
+SELECT avg(i), avg(l), avg(f), avg(d) FROM root.ag.d1

@@ -1,0 +1,1 @@
+SELECT max_value(i), min_value(i), max_value(l), min_value(l), max_value(f), min_value(f), max_value(d), min_value(d) FROM root.ag.d1

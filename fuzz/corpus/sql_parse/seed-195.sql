@@ -1,0 +1,1 @@
+SELECT extreme(i), extreme(l), extreme(f), extreme(d) FROM root.ag.d1

@@ -1,0 +1,1 @@
+SELECT first_value(i), last_value(i), first_value(b), last_value(b), first_value(t), last_value(t), first_value(d), last_value(d) FROM root.ag.d1

@@ -1,0 +1,1 @@
+SELECT max_time(i), min_time(i), max_time(d), min_time(d), max_time(t), min_time(b) FROM root.ag.d1

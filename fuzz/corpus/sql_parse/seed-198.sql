@@ -1,0 +1,1 @@
+SELECT sum(empty), avg(empty), max_value(empty), min_value(empty), extreme(empty), first_value(empty), last_value(empty), max_time(empty), min_time(empty) FROM root.ag.d1

@@ -1,0 +1,1 @@
+SELECT count(i) FROM root.ag.*

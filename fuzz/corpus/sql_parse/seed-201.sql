@@ -1,0 +1,1 @@
+SELECT COUNT(i), Sum(i), MAX_VALUE(i) FROM root.ag.d1

@@ -1,0 +1,1 @@
+SELECT count(i), sum(i) FROM root.ag.d1 WHERE i > 0

@@ -1,0 +1,1 @@
+SELECT sum(i) FROM root.ag.d1 WHERE time > 100

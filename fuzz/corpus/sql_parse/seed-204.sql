@@ -1,0 +1,1 @@
+SELECT count(i) + 1, sum(i) * 2, -max_value(i), count(i) + sum(l) FROM root.ag.d1

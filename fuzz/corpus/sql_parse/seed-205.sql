@@ -1,0 +1,1 @@
+SELECT sin(max_value(d)), abs(min_value(i)) FROM root.ag.d1

@@ -1,0 +1,1 @@
+SELECT avg(i + l), sum(i * 2) FROM root.ag.d1

@@ -1,0 +1,1 @@
+SELECT avg(t) FROM root.ag.d1

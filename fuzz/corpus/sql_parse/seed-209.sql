@@ -1,0 +1,1 @@
+SELECT max_value(t) FROM root.ag.d1

@@ -1,0 +1,1 @@
+SELECT extreme(b) FROM root.ag.d1

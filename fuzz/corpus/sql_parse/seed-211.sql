@@ -1,0 +1,1 @@
+SELECT count(nothing) FROM root.ag.d1

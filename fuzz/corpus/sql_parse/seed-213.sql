@@ -1,0 +1,1 @@
+SELECT count(i) FROM root.gt.d1 GROUP BY ([0, 12), 3ms, 6ms)

@@ -1,0 +1,1 @@
+SELECT count(i) FROM root.gt.d1 GROUP BY ([100, 130), 10ms)

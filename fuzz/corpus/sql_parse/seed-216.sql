@@ -1,0 +1,1 @@
+SELECT count(i) FROM root.gt.d1 GROUP BY ([0, 20), 5ms) HAVING count(i) > 1

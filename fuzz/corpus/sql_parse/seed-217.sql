@@ -1,0 +1,1 @@
+SELECT count(i) + 1, sum(i) / count(i) FROM root.gt.d1 GROUP BY ([0, 20), 5ms)

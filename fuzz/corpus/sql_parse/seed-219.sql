@@ -1,0 +1,1 @@
+SELECT count(v) FROM root.gt.m GROUP BY ([2023-01-31T00:00:00, 2023-05-01T00:00:00), 1mo)
