@@ -25,6 +25,7 @@ import sys
 import time
 
 import numpy as np
+from benchutil import count_points
 from iotdb.Session import Session
 from iotdb.utils.IoTDBConstants import Compressor, TSDataType, TSEncoding
 from iotdb.utils.NumpyTablet import NumpyTablet
@@ -57,15 +58,6 @@ def recreate(s: Session, db: str) -> None:
     run(s, f"CREATE DATABASE {db}")
 
 
-def count(s: Session, path: str) -> int:
-    ds = s.execute_query_statement(f"select count(*) from {path}")
-    try:
-        df = ds.todf()
-    finally:
-        ds.close_operation_handle()
-    return int(df.iloc[0].sum())
-
-
 def write_flush(s: Session, pid: int, rows: int, cols: int, points: int) -> dict[str, float]:
     db, dev = "root.wfbench", "root.wfbench.d"
     recreate(s, db)
@@ -89,7 +81,7 @@ def write_flush(s: Session, pid: int, rows: int, cols: int, points: int) -> dict
     run(s, "FLUSH")
     t2 = time.perf_counter()
     after = rss_mib(pid)
-    n = count(s, dev)
+    n = count_points(s, dev)
     if n != tablets * rows * cols:
         raise RuntimeError(f"{dev} holds {n} points, expected {tablets * rows * cols}")
     return {"points": n, "write": t1 - t0, "flush": t2 - t1, "rss0": before, "rss1": after}
@@ -107,7 +99,7 @@ def bytes_per_point(s: Session, datadir: pathlib.Path, n: int) -> dict[str, floa
             vals = v[lo : lo + len(ts)].astype(">f8")
             s.insert_tablet(NumpyTablet(f"{db}.d", ["v"], [TSDataType.DOUBLE], [vals], ts))
         run(s, "FLUSH")
-        if count(s, f"{db}.d") != n:
+        if count_points(s, f"{db}.d") != n:
             raise RuntimeError(f"{db}.d lost points")
         size = sum(f.stat().st_size for f in datadir.rglob("*.tsfile") if db in f.parts)
         out[name] = size / n
