@@ -14,3 +14,13 @@ def median_time(fn, repeat: int):
         out = fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times), out
+
+
+def count_points(session, path: str) -> int:
+    """Number of points under ``path`` (``select count(*)``, summed over its series)."""
+    ds = session.execute_query_statement(f"select count(*) from {path}")
+    try:
+        df = ds.todf()
+    finally:
+        ds.close_operation_handle()
+    return int(df.iloc[0].sum())

@@ -29,6 +29,7 @@ import sys
 import time
 
 import numpy as np
+from benchutil import count_points
 from iotdb.Session import Session
 from iotdb.thrift.rpc.IClientRPCService import Client, TSOpenSessionReq, insertTablet_args
 from iotdb.utils.IoTDBConstants import Compressor, TSDataType, TSEncoding
@@ -154,15 +155,6 @@ def create_schema(session: Session, database: str, devices: list[str], w: Worklo
     for d in devices:
         paths = [f"{d}.{m}" for m in w.measurements]
         session.create_multi_time_series(paths, w.types, [TSEncoding.GORILLA] * w.cols, [Compressor.SNAPPY] * w.cols)
-
-
-def count_points(session: Session, device: str) -> int:
-    ds = session.execute_query_statement(f"select count(*) from {device}")
-    try:
-        df = ds.todf()
-    finally:
-        ds.close_operation_handle()
-    return int(df.iloc[0].sum())
 
 
 def main(argv: list[str]) -> int:

@@ -85,7 +85,7 @@ impl Default for StorageConfig {
             nan_string_infer_type: TSDataType::Double,
             default_compressor: CompressionType::Snappy,
             default_time_partition_interval_ms: 604_800_000,
-            memtable_size_threshold: 1 << 30,
+            memtable_size_threshold: 256 << 20,
             enable_compaction: true,
             compaction_interval_ms: 60_000,
             compaction_max_files: 10,

@@ -9,8 +9,8 @@
 use crate::api::{SeriesData, TimeRange};
 use crate::mods::Deletion;
 use crate::tsfiles::{
-    compact_files, finish_compaction, open_region_files, write_file, FileName, FlushSeries,
-    ReadStats, RegionDirs, TsFileHandle,
+    compact_files, finish_compaction, open_region_files, write_file, FileName, ReadStats,
+    RegionDirs, SeriesRange, TsFileHandle,
 };
 use model::{Error, MeasurementSchema, Result, TSDataType, Value};
 use parking_lot::{Mutex, RwLock};
@@ -167,55 +167,63 @@ impl FileSet {
     /// Writes a sealed memtable's content (device → series, sorted unique points) into
     /// new files: per time partition, the points of a device later than what the
     /// sequence space already holds go into a sequence file, the rest into an unsequence
-    /// file (IoTDB's rule). The files are complete and fsynced when this returns.
+    /// file (IoTDB's rule). Since the points are sorted each such piece is a range of
+    /// positions, so nothing is copied here: the file writer copies one chunk at a time.
+    /// The files are complete and fsynced when this returns.
     pub(crate) fn flush(
         &self,
-        devices: BTreeMap<String, Vec<FlushSeries>>,
+        devices: &BTreeMap<String, Vec<SeriesRange<'_>>>,
         aligned: &HashSet<String>,
     ) -> Result<()> {
         let version = self.next_version.fetch_add(1, Ordering::AcqRel);
         let now = model::time::now_ms();
-        // (partition, seq) → device → series
-        let mut split: BTreeMap<(i64, bool), BTreeMap<String, Vec<FlushSeries>>> = BTreeMap::new();
+        let interval = self.partition_interval;
+        // (partition, seq) → device → series ranges
+        let mut split: BTreeMap<(i64, bool), BTreeMap<&str, Vec<SeriesRange<'_>>>> =
+            BTreeMap::new();
         let mut new_last: HashMap<(i64, String), i64> = HashMap::new();
+        let mut points = 0;
         {
             let last = self.last_flushed.lock();
             for (device, series) in devices {
                 for s in series {
-                    let mut by_part: BTreeMap<(i64, bool), Vec<usize>> = BTreeMap::new();
-                    for (i, &t) in s.data.times.iter().enumerate() {
-                        let p = partition_of(t, self.partition_interval);
-                        let seq = last.get(&(p, device.clone())).is_none_or(|&lf| t > lf);
-                        by_part.entry((p, seq)).or_default().push(i);
-                    }
-                    for ((p, seq), idx) in by_part {
-                        let times: Vec<i64> = idx.iter().map(|&i| s.data.times[i]).collect();
-                        if seq {
-                            if let Some(&t) = times.last() {
-                                let e = new_last.entry((p, device.clone())).or_insert(t);
-                                *e = (*e).max(t);
+                    let mut lo = s.lo;
+                    while lo < s.hi {
+                        let p = partition_of(s.points.time(lo), interval);
+                        let next_start = p
+                            .checked_add(1)
+                            .and_then(|q| q.checked_mul(interval))
+                            .filter(|_| interval > 0);
+                        let hi = match next_start {
+                            Some(ns) => s.points.partition_point(&|t| t < ns).clamp(lo + 1, s.hi),
+                            None => s.hi,
+                        };
+                        // points up to the last flushed time of the partition are unsequence
+                        let mid = match last.get(&(p, device.clone())) {
+                            Some(&lf) => s.points.partition_point(&|t| t <= lf).clamp(lo, hi),
+                            None => lo,
+                        };
+                        if mid < hi {
+                            let t = s.points.time(hi - 1);
+                            let e = new_last.entry((p, device.clone())).or_insert(t);
+                            *e = (*e).max(t);
+                        }
+                        for (seq, a, b) in [(false, lo, mid), (true, mid, hi)] {
+                            if a < b {
+                                points += b - a;
+                                split
+                                    .entry((p, seq))
+                                    .or_default()
+                                    .entry(device.as_str())
+                                    .or_default()
+                                    .push(SeriesRange { lo: a, hi: b, ..*s });
                             }
                         }
-                        let values = s.data.values.take(&idx);
-                        split
-                            .entry((p, seq))
-                            .or_default()
-                            .entry(device.clone())
-                            .or_default()
-                            .push(FlushSeries {
-                                schema: s.schema.clone(),
-                                data: SeriesData { times, values },
-                            });
+                        lo = hi;
                     }
                 }
             }
         }
-        let points: usize = split
-            .values()
-            .flat_map(|d| d.values())
-            .flat_map(|s| s.iter())
-            .map(|s| s.data.times.len())
-            .sum();
         let mut added = Vec::new();
         for ((p, seq), devs) in split {
             let name = FileName {
@@ -427,7 +435,16 @@ pub(crate) fn fallback_schema(measurement: &str, data_type: TSDataType) -> Measu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tsfiles::FlushSeries;
     use model::{ColumnData, CompressionType, TSEncoding};
+
+    fn flush(fs: &FileSet, batch: BTreeMap<String, Vec<FlushSeries>>) {
+        let ranges: BTreeMap<String, Vec<SeriesRange<'_>>> = batch
+            .iter()
+            .map(|(d, ss)| (d.clone(), ss.iter().map(SeriesRange::whole).collect()))
+            .collect();
+        fs.flush(&ranges, &HashSet::new()).unwrap();
+    }
 
     fn schema(m: &str) -> MeasurementSchema {
         MeasurementSchema {
@@ -470,17 +487,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let dirs = RegionDirs::new(dir.path(), "root.sg", 0);
         let fs = FileSet::open(dirs.clone(), 1000).unwrap();
-        let none = HashSet::new();
-        fs.flush(batch("root.sg.d", (0..100).collect(), 0), &none)
-            .unwrap();
+        flush(&fs, batch("root.sg.d", (0..100).collect(), 0));
         assert_eq!(fs.counts(), (1, 0));
         // overlapping times go to the unsequence space, later ones stay sequence;
         // 1000.. is another partition
-        fs.flush(
+        flush(
+            &fs,
             batch("root.sg.d", (50..150).chain(1000..1010).collect(), 1000),
-            &none,
-        )
-        .unwrap();
+        );
         assert_eq!(fs.counts(), (3, 1));
         let d = read_all(&fs, "root.sg.d");
         assert_eq!(d.times.len(), 160);
@@ -515,8 +529,7 @@ mod tests {
         assert_eq!(fs.counts(), (2, 0));
         assert_eq!(read_all(&fs, "root.sg.d"), expected);
         // the unsequence rule survives reopen
-        fs.flush(batch("root.sg.d", vec![5], 7), &HashSet::new())
-            .unwrap();
+        flush(&fs, batch("root.sg.d", vec![5], 7));
         assert_eq!(fs.counts(), (2, 1));
     }
 }

@@ -701,6 +701,40 @@ impl SeriesBuf {
     }
 }
 
+impl crate::tsfiles::Points for SeriesBuf {
+    fn time(&self, i: usize) -> i64 {
+        self.times.get(i).unwrap_or(i64::MAX)
+    }
+
+    fn partition_point(&self, pred: &dyn Fn(i64) -> bool) -> usize {
+        debug_assert!(self.sorted);
+        self.times.partition_point(pred)
+    }
+
+    #[allow(clippy::clone_on_copy)] // one generic body serves Copy and Vec<u8> values
+    fn copy_into(&self, lo: usize, hi: usize, times: &mut Vec<i64>, values: &mut ColumnData) {
+        debug_assert!(self.sorted);
+        times.clear();
+        for s in self.times.slices(lo, hi) {
+            times.extend_from_slice(s);
+        }
+        if values.data_type() != self.values.data_type() {
+            *values = ColumnData::with_capacity(self.values.data_type(), times.len());
+        }
+        same_type!(
+            &self.values,
+            values,
+            |src, dst| {
+                dst.clear();
+                for s in src.slices(lo, hi) {
+                    dst.extend_from_slice(s);
+                }
+            },
+            {}
+        );
+    }
+}
+
 /// One memtable: the buffered points of many series, keyed by device then measurement.
 #[derive(Debug, Default)]
 pub(crate) struct MemTable {
@@ -823,6 +857,13 @@ impl MemTable {
             }
         }
         Ok(())
+    }
+
+    /// Every series buffer: (device, measurement, buffer).
+    pub(crate) fn series_iter(&self) -> impl Iterator<Item = (&PartialPath, &str, &SeriesBuf)> {
+        self.devices
+            .iter()
+            .flat_map(|(d, ss)| ss.iter().map(move |(m, b)| (d, m.as_str(), b)))
     }
 
     /// Deletes points of one series in `range`.

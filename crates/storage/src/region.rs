@@ -6,9 +6,9 @@
 use crate::api::{ChunkSummary, SeriesData, SeriesSpan, SummarizedSeries, SummaryUse, TimeRange};
 use crate::config::WalMode;
 use crate::fileset::{fallback_schema, CompactionPolicy, FileSet};
-use crate::memtable::MemTable;
+use crate::memtable::{MemTable, SeriesBuf};
 use crate::merge::merge_newest_wins;
-use crate::tsfiles::{FlushSeries, RegionDirs};
+use crate::tsfiles::{RegionDirs, SeriesRange};
 use crate::wal::{Wal, WalEntry};
 use model::{ColumnData, MeasurementSchema, PartialPath, Result, TSDataType, Value};
 use parking_lot::{Mutex, RwLock};
@@ -529,29 +529,39 @@ impl DataRegion {
             let Some(sealed) = self.state.read().sealed.first().cloned() else {
                 break;
             };
-            let mut devices: BTreeMap<String, Vec<FlushSeries>> = BTreeMap::new();
-            {
-                let mut mem = sealed.mem.write();
-                mem.for_each_series(|device, measurement, buf| {
-                    buf.ensure_sorted();
-                    let data = buf.read(TimeRange::ALL);
-                    if data.times.is_empty() {
-                        return Ok(());
-                    }
+            // sort in place (only series written out of order are rebuilt), then encode
+            // straight from the buffers, one chunk at a time
+            sealed.mem.write().for_each_series(|_, _, buf| {
+                buf.ensure_sorted();
+                Ok(())
+            })?;
+            let mem = sealed.mem.read();
+            let listed: Vec<(String, MeasurementSchema, &SeriesBuf)> = mem
+                .series_iter()
+                .filter(|(_, _, buf)| buf.len() > 0)
+                .map(|(device, measurement, buf)| {
                     let dev = device.to_string();
                     let key = (dev.clone(), measurement.to_string());
                     let schema = match schemas.series.get(&key) {
                         Some(s) if s.data_type.physical() == buf.data_type() => s.clone(),
                         _ => fallback_schema(measurement, buf.data_type()),
                     };
-                    devices
-                        .entry(dev)
-                        .or_default()
-                        .push(FlushSeries { schema, data });
-                    Ok(())
-                })?;
+                    (dev, schema, buf)
+                })
+                .collect();
+            let mut devices: BTreeMap<String, Vec<SeriesRange<'_>>> = BTreeMap::new();
+            for (dev, schema, buf) in &listed {
+                devices.entry(dev.clone()).or_default().push(SeriesRange {
+                    schema,
+                    points: *buf,
+                    lo: 0,
+                    hi: buf.len(),
+                });
             }
-            self.files.flush(devices, &schemas.aligned)?;
+            self.files.flush(&devices, &schemas.aligned)?;
+            drop(devices);
+            drop(listed);
+            drop(mem);
             {
                 let mut st = self.state.write();
                 st.sealed.retain(|s| !Arc::ptr_eq(s, &sealed));

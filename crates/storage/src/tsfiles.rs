@@ -703,56 +703,195 @@ pub(crate) struct FlushSeries {
 /// larger series are written as several chunks.
 pub(crate) const MAX_CHUNK_POINTS: usize = 100_000;
 
-/// Values `lo..hi` of a column (clamped to its length).
-fn slice_column(c: &ColumnData, lo: usize, hi: usize) -> ColumnData {
-    fn part<T: Clone>(v: &[T], lo: usize, hi: usize) -> Vec<T> {
-        let hi = hi.min(v.len());
-        v[lo.min(hi)..hi].to_vec()
+/// Sorted, duplicate-free points of one series, which the file writer copies one chunk
+/// at a time into reused buffers (a memtable buffer or decoded data).
+pub(crate) trait Points {
+    /// The time at position `i` (`i64::MAX` past the end).
+    fn time(&self, i: usize) -> i64;
+    /// The first position whose time fails `pred` (true on a prefix of the times).
+    fn partition_point(&self, pred: &dyn Fn(i64) -> bool) -> usize;
+    /// Replaces `times` and `values` by the points at positions `lo..hi` (clamped).
+    fn copy_into(&self, lo: usize, hi: usize, times: &mut Vec<i64>, values: &mut ColumnData);
+}
+
+impl Points for SeriesData {
+    fn time(&self, i: usize) -> i64 {
+        self.times.get(i).copied().unwrap_or(i64::MAX)
     }
-    match c {
-        ColumnData::Boolean(v) => ColumnData::Boolean(part(v, lo, hi)),
-        ColumnData::Int32(v) => ColumnData::Int32(part(v, lo, hi)),
-        ColumnData::Int64(v) => ColumnData::Int64(part(v, lo, hi)),
-        ColumnData::Float(v) => ColumnData::Float(part(v, lo, hi)),
-        ColumnData::Double(v) => ColumnData::Double(part(v, lo, hi)),
-        ColumnData::Binary(v) => ColumnData::Binary(part(v, lo, hi)),
+
+    fn partition_point(&self, pred: &dyn Fn(i64) -> bool) -> usize {
+        self.times.partition_point(|&t| pred(t))
+    }
+
+    fn copy_into(&self, lo: usize, hi: usize, times: &mut Vec<i64>, values: &mut ColumnData) {
+        fn part<T: Clone>(v: &[T], lo: usize, hi: usize, dst: &mut Vec<T>) {
+            let hi = hi.min(v.len());
+            dst.clear();
+            dst.extend_from_slice(&v[lo.min(hi)..hi]);
+        }
+        part(&self.times, lo, hi, times);
+        if values.data_type() != self.values.data_type() {
+            *values = ColumnData::empty(self.values.data_type());
+        }
+        match (&self.values, values) {
+            (ColumnData::Boolean(v), ColumnData::Boolean(d)) => part(v, lo, hi, d),
+            (ColumnData::Int32(v), ColumnData::Int32(d)) => part(v, lo, hi, d),
+            (ColumnData::Int64(v), ColumnData::Int64(d)) => part(v, lo, hi, d),
+            (ColumnData::Float(v), ColumnData::Float(d)) => part(v, lo, hi, d),
+            (ColumnData::Double(v), ColumnData::Double(d)) => part(v, lo, hi, d),
+            (ColumnData::Binary(v), ColumnData::Binary(d)) => part(v, lo, hi, d),
+            _ => {}
+        }
     }
 }
 
-/// Builds the shared time column and the null-marked value columns of an aligned device
-/// from its series (each sorted, unique).
-fn align(series: &[&FlushSeries]) -> (Vec<i64>, Vec<(ColumnData, Bitmap)>) {
-    let mut times: Vec<i64> = series
-        .iter()
-        .flat_map(|s| s.data.times.iter().copied())
-        .collect();
-    times.sort_unstable();
-    times.dedup();
-    let cols = series
-        .iter()
-        .map(|s| {
-            let mut data = ColumnData::with_capacity(s.data.values.data_type(), times.len());
-            let mut nulls = Bitmap::new(times.len());
-            let mut j = 0;
-            for (i, t) in times.iter().enumerate() {
-                let here = s.data.times.get(j) == Some(t);
-                match s.data.values.get(j).filter(|_| here) {
+/// Positions `lo..hi` of one series to write into a file.
+#[derive(Clone, Copy)]
+pub(crate) struct SeriesRange<'a> {
+    /// Schema (type, encoding, compressor) shaping the chunks.
+    pub(crate) schema: &'a MeasurementSchema,
+    /// The series' points.
+    pub(crate) points: &'a dyn Points,
+    /// First position written.
+    pub(crate) lo: usize,
+    /// End (exclusive) of the positions written.
+    pub(crate) hi: usize,
+}
+
+impl<'a> SeriesRange<'a> {
+    /// All points of `s`.
+    pub(crate) fn whole(s: &'a FlushSeries) -> Self {
+        SeriesRange {
+            schema: &s.schema,
+            points: &s.data,
+            lo: 0,
+            hi: s.data.times.len(),
+        }
+    }
+}
+
+/// One (times, values) buffer per column, reused from chunk to chunk.
+type Scratch = Vec<(Vec<i64>, ColumnData)>;
+
+/// Writes the series of a non-aligned device, one chunk group per chunk of at most
+/// [`MAX_CHUNK_POINTS`] points (so a time filter can skip the chunks of a big series by
+/// their statistics), copying each chunk from its source into `scratch` just before it
+/// is encoded.
+fn write_plain(
+    w: &mut TsFileWriter<std::io::BufWriter<fs::File>>,
+    device: &str,
+    series: &[SeriesRange<'_>],
+    scratch: &mut Scratch,
+) -> Result<()> {
+    if scratch.is_empty() {
+        scratch.push((Vec::new(), ColumnData::empty(TSDataType::Int64)));
+    }
+    let (times, values) = &mut scratch[0];
+    for s in series {
+        let mut lo = s.lo;
+        while lo < s.hi {
+            let hi = (lo + MAX_CHUNK_POINTS).min(s.hi);
+            s.points.copy_into(lo, hi, times, values);
+            let input = SeriesInput {
+                schema: s.schema,
+                times,
+                values,
+                nulls: None,
+            };
+            w.write_device(device, &[input])?;
+            lo = hi;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the series of an aligned device as chunk groups of at most
+/// [`MAX_CHUNK_POINTS`] rows: a k-way merge of the series' times builds each group's
+/// shared time column, cells a series lacks are nulls. At most one group's rows (and
+/// [`MAX_CHUNK_POINTS`] points of each series) are in memory at once.
+fn write_aligned(
+    w: &mut TsFileWriter<std::io::BufWriter<fs::File>>,
+    device: &str,
+    series: &[SeriesRange<'_>],
+    scratch: &mut Scratch,
+) -> Result<()> {
+    let n = series.len();
+    scratch.resize_with(n.max(scratch.len()), || {
+        (Vec::new(), ColumnData::empty(TSDataType::Int64))
+    });
+    let mut cur: Vec<usize> = series.iter().map(|s| s.lo).collect();
+    let mut times: Vec<i64> = Vec::new();
+    loop {
+        let mut any = false;
+        for (k, s) in series.iter().enumerate() {
+            let hi = (cur[k] + MAX_CHUNK_POINTS).min(s.hi);
+            let (t, v) = &mut scratch[k];
+            s.points.copy_into(cur[k], hi, t, v);
+            any |= cur[k] < hi;
+        }
+        if !any {
+            return Ok(());
+        }
+        // rows after the last loaded time of a series with unloaded points must wait
+        // for that series' next load
+        let limit = series
+            .iter()
+            .enumerate()
+            .filter(|(k, s)| cur[*k] + scratch[*k].0.len() < s.hi)
+            .filter_map(|(k, _)| scratch[k].0.last().copied())
+            .min()
+            .unwrap_or(i64::MAX);
+        let mut cols: Vec<(ColumnData, Bitmap)> = series
+            .iter()
+            .map(|s| {
+                let phys = s.schema.data_type.physical();
+                (
+                    ColumnData::with_capacity(phys, MAX_CHUNK_POINTS),
+                    Bitmap::new(0),
+                )
+            })
+            .collect();
+        let mut next = vec![0usize; n];
+        times.clear();
+        while times.len() < MAX_CHUNK_POINTS {
+            let Some(t) = (0..n)
+                .filter_map(|k| scratch[k].0.get(next[k]).copied())
+                .min()
+                .filter(|&t| t <= limit)
+            else {
+                break;
+            };
+            times.push(t);
+            for (k, (data, nulls)) in cols.iter_mut().enumerate() {
+                let (ts, vs) = &scratch[k];
+                let v = vs.get(next[k]).filter(|_| ts.get(next[k]) == Some(&t));
+                match v {
                     Some(v) => {
                         data.push(&v);
+                        nulls.push(false);
+                        next[k] += 1;
                     }
                     None => {
                         data.push_placeholder();
-                        nulls.set(i);
+                        nulls.push(true);
                     }
                 }
-                if here {
-                    j += 1;
-                }
             }
-            (data, nulls)
-        })
-        .collect();
-    (times, cols)
+        }
+        for (c, k) in cur.iter_mut().zip(&next) {
+            *c += k;
+        }
+        let columns: Vec<AlignedColumn<'_>> = series
+            .iter()
+            .zip(&cols)
+            .map(|(s, (data, nulls))| AlignedColumn {
+                schema: s.schema,
+                values: data,
+                nulls: Some(nulls),
+            })
+            .collect();
+        w.write_aligned_device(device, &times, &columns)?;
+    }
 }
 
 /// A TsFile being written device by device (through a `.tmp` file; [`FileBuilder::finish`]
@@ -762,6 +901,7 @@ pub(crate) struct FileBuilder {
     tmp: PathBuf,
     path: PathBuf,
     wrote: bool,
+    scratch: Scratch,
 }
 
 impl FileBuilder {
@@ -780,6 +920,7 @@ impl FileBuilder {
             tmp,
             path: path.to_path_buf(),
             wrote: false,
+            scratch: Vec::new(),
         })
     }
 
@@ -791,7 +932,21 @@ impl FileBuilder {
         series: &[FlushSeries],
         aligned: bool,
     ) -> Result<()> {
-        if series.iter().all(|s| s.data.times.is_empty()) {
+        let ranges: Vec<SeriesRange<'_>> = series.iter().map(SeriesRange::whole).collect();
+        self.add_ranges(device, &ranges, aligned)
+    }
+
+    /// Writes one device from ranges of sorted, unique points (see [`SeriesRange`]),
+    /// copying one chunk at a time out of the sources.
+    pub(crate) fn add_ranges(
+        &mut self,
+        device: &str,
+        series: &[SeriesRange<'_>],
+        aligned: bool,
+    ) -> Result<()> {
+        let present: Vec<SeriesRange<'_>> =
+            series.iter().filter(|s| s.lo < s.hi).copied().collect();
+        if present.is_empty() {
             return Ok(());
         }
         self.wrote = true;
@@ -799,81 +954,11 @@ impl FileBuilder {
             .w
             .as_mut()
             .ok_or_else(|| Error::internal("TsFile builder already finished"))?;
-        Self::write_device(w, device, series, aligned)
-    }
-
-    fn write_device(
-        w: &mut TsFileWriter<std::io::BufWriter<fs::File>>,
-        device: &str,
-        series: &[FlushSeries],
-        aligned: bool,
-    ) -> Result<()> {
         if aligned {
-            let present: Vec<&FlushSeries> =
-                series.iter().filter(|s| !s.data.times.is_empty()).collect();
-            if present.is_empty() {
-                return Ok(());
-            }
-            let (times, cols) = align(&present);
-            let mut lo = 0;
-            while lo < times.len() {
-                let hi = (lo + MAX_CHUNK_POINTS).min(times.len());
-                let parts: Vec<(ColumnData, Bitmap)> = cols
-                    .iter()
-                    .map(|(data, nulls)| {
-                        let mut b = Bitmap::new(hi - lo);
-                        for i in lo..hi {
-                            if nulls.get(i) {
-                                b.set(i - lo);
-                            }
-                        }
-                        (slice_column(data, lo, hi), b)
-                    })
-                    .collect();
-                let columns: Vec<AlignedColumn<'_>> = present
-                    .iter()
-                    .zip(&parts)
-                    .map(|(s, (data, nulls))| AlignedColumn {
-                        schema: &s.schema,
-                        values: data,
-                        nulls: Some(nulls),
-                    })
-                    .collect();
-                w.write_aligned_device(device, &times[lo..hi], &columns)?;
-                lo = hi;
-            }
-            return Ok(());
+            write_aligned(w, device, &present, &mut self.scratch)
+        } else {
+            write_plain(w, device, &present, &mut self.scratch)
         }
-        // one chunk group per MAX_CHUNK_POINTS points of each series, so that a time
-        // filter can skip chunks of a big series by their statistics
-        let pieces = series
-            .iter()
-            .map(|s| s.data.times.len().div_ceil(MAX_CHUNK_POINTS))
-            .max()
-            .unwrap_or(0);
-        for k in 0..pieces {
-            let parts: Vec<(&FlushSeries, ColumnData, usize, usize)> = series
-                .iter()
-                .filter_map(|s| {
-                    let lo = k * MAX_CHUNK_POINTS;
-                    let hi = ((k + 1) * MAX_CHUNK_POINTS).min(s.data.times.len());
-                    (lo < hi).then(|| (s, slice_column(&s.data.values, lo, hi), lo, hi))
-                })
-                .collect();
-            let inputs: Vec<SeriesInput<'_>> = parts
-                .iter()
-                .map(|(s, values, lo, hi)| SeriesInput {
-                    schema: &s.schema,
-                    times: &s.data.times[*lo..*hi],
-                    values,
-                    nulls: None,
-                })
-                .collect();
-            if !inputs.is_empty() {
-                w.write_device(device, &inputs)?;
-            }
-        }
-        Ok(())
     }
 
     /// Completes the file: metadata, fsync, rename, directory fsync. Returns false (and
@@ -914,18 +999,15 @@ impl Drop for FileBuilder {
 /// nothing) if there is no point at all.
 pub(crate) fn write_file(
     path: &Path,
-    devices: &BTreeMap<String, Vec<FlushSeries>>,
+    devices: &BTreeMap<&str, Vec<SeriesRange<'_>>>,
     aligned: &HashSet<String>,
 ) -> Result<bool> {
-    if devices
-        .values()
-        .all(|s| s.iter().all(|f| f.data.times.is_empty()))
-    {
+    if devices.values().all(|s| s.iter().all(|f| f.lo >= f.hi)) {
         return Ok(false);
     }
     let mut b = FileBuilder::create(path)?;
     for (device, series) in devices {
-        b.add_device(device, series, aligned.contains(device))?;
+        b.add_ranges(device, series, aligned.contains(*device))?;
     }
     b.finish()
 }

@@ -721,3 +721,73 @@ fn summarized_reads_cover_exactly_the_full_read() {
         assert_eq!(skipped.data.times, s.data.times, "{range:?}");
     }
 }
+
+/// A flush writes out a sealed memtable while inserts keep going into a fresh one: small
+/// inserts from another thread are acknowledged while a big flush is still running, and
+/// nothing is lost.
+#[test]
+fn inserts_are_acknowledged_while_a_flush_runs() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Instant;
+    let dir = tempfile::tempdir().unwrap();
+    let e = Engine::open(StorageConfig {
+        memtable_size_threshold: u64::MAX / 4,
+        ..cfg(dir.path())
+    })
+    .unwrap();
+    let cols: Vec<String> = (0..8).map(|i| format!("s{i}")).collect();
+    let ms: Vec<&str> = cols.iter().map(|s| s.as_str()).collect();
+    let rows = 50_000i64;
+    for chunk in 0..4 {
+        let times: Vec<i64> = (chunk * rows..(chunk + 1) * rows).collect();
+        let data = ms
+            .iter()
+            .enumerate()
+            .map(|(k, _)| {
+                times
+                    .iter()
+                    .map(|&t| (t as f64 * 0.01 + k as f64).sin())
+                    .collect()
+            })
+            .collect();
+        e.insert_tablet(&doubles("root.sg.big", &ms, times, data))
+            .unwrap();
+    }
+    let flushing = AtomicBool::new(false);
+    let done = AtomicBool::new(false);
+    let (start, end, acks) = std::thread::scope(|s| {
+        let writer = s.spawn(|| {
+            while !flushing.load(Ordering::Acquire) {
+                std::thread::yield_now();
+            }
+            let mut acks = Vec::new();
+            let mut t = 0;
+            while !done.load(Ordering::Acquire) {
+                e.insert_tablet(&doubles("root.sg.small", &["a"], vec![t], vec![vec![1.0]]))
+                    .unwrap();
+                acks.push(Instant::now());
+                t += 1;
+            }
+            acks
+        });
+        flushing.store(true, Ordering::Release);
+        let start = Instant::now();
+        e.flush().unwrap();
+        let end = Instant::now();
+        done.store(true, Ordering::Release);
+        (start, end, writer.join().unwrap())
+    });
+    let during = acks.iter().filter(|&&a| a > start && a < end).count();
+    assert!(
+        during >= 3,
+        "only {during} insert(s) of {} acknowledged during a flush of {:?}",
+        acks.len(),
+        end - start
+    );
+    let small = e
+        .read_series(&p("root.sg.small.a"), TimeRange::ALL)
+        .unwrap();
+    assert_eq!(small.times.len(), acks.len());
+    let big = e.read_series(&p("root.sg.big.s7"), TimeRange::ALL).unwrap();
+    assert_eq!(big.times.len(), 4 * rows as usize);
+}

@@ -321,6 +321,26 @@ impl<W: Write> TsFileWriter<W> {
         self.out.pos
     }
 
+    /// End of the page starting at row `start` of `n`: at most `max_points_per_page` rows
+    /// and, past the first row, at most `page_size_bytes` of estimated `row_size`.
+    fn page_end(&self, start: usize, n: usize, row_size: impl Fn(usize) -> usize) -> usize {
+        let mut end = start;
+        let mut bytes = 0;
+        while end < n {
+            let s = row_size(end);
+            let points = end - start;
+            if points > 0
+                && (points >= self.opts.max_points_per_page
+                    || bytes + s > self.opts.page_size_bytes)
+            {
+                break;
+            }
+            bytes += s;
+            end += 1;
+        }
+        end
+    }
+
     /// Page boundaries for `n` rows: (start, end) ranges by point count and estimated size,
     /// each then possibly shortened by `refine(start, end)` (which returns a new end > start).
     fn page_ranges(
@@ -332,20 +352,7 @@ impl<W: Write> TsFileWriter<W> {
         let mut ranges = Vec::new();
         let mut start = 0;
         while start < n {
-            let mut end = start;
-            let mut bytes = 0;
-            while end < n {
-                let s = row_size(end);
-                let points = end - start;
-                if points > 0
-                    && (points >= self.opts.max_points_per_page
-                        || bytes + s > self.opts.page_size_bytes)
-                {
-                    break;
-                }
-                bytes += s;
-                end += 1;
-            }
+            let end = self.page_end(start, n, &row_size);
             let end = refine(start, end).clamp(start + 1, end);
             ranges.push((start, end));
             start = end;
@@ -454,44 +461,65 @@ impl<W: Write> TsFileWriter<W> {
                 self.start_group(&dev)?;
                 started = true;
             }
-            let ranges = self.page_ranges(
-                idx.len(),
-                |k| 8 + value_size(s.values, idx[k]),
-                |a, b| {
-                    if s.schema.encoding != TSEncoding::Sprintz {
-                        return b;
-                    }
-                    let g = Gathered::gather(s.values, &idx[a..b]);
-                    a + encoding::page_prefix(s.schema.encoding, g.slice(), &self.opts.codec)
-                },
-            );
-            let mut pages = Vec::with_capacity(ranges.len());
+            // Pages are cut like Java's chunk writer: at `max_points_per_page` points, or
+            // earlier when the page's *encoded* (uncompressed) size would pass
+            // `page_size_bytes`. Fixed-width values are cut after encoding (a page that
+            // came out too large is re-encoded with proportionally fewer points); binary
+            // values, whose size varies most, are also pre-cut by their raw size.
+            let binary = matches!(s.values, ColumnData::Binary(_));
+            let refine = |a: usize, b: usize| -> usize {
+                if s.schema.encoding != TSEncoding::Sprintz {
+                    return b;
+                }
+                let g = Gathered::gather(s.values, &idx[a..b]);
+                (a + encoding::page_prefix(s.schema.encoding, g.slice(), &self.opts.codec))
+                    .clamp(a + 1, b)
+            };
+            let mut pages = Vec::new();
             let mut chunk_stats = Statistics::empty(Some(s.schema.data_type));
             let mut raw = Vec::new();
             let mut times = Vec::new();
             let mut tbuf = Vec::new();
-            for (a, b) in ranges {
-                let sel = &idx[a..b];
-                times.clear();
-                times.extend(sel.iter().map(|i| s.times[*i]));
+            let mut a = 0;
+            while a < idx.len() {
+                let end = self.page_end(a, idx.len(), |k| {
+                    if binary {
+                        8 + value_size(s.values, idx[k])
+                    } else {
+                        0
+                    }
+                });
+                let mut b = refine(a, end);
+                loop {
+                    let sel = &idx[a..b];
+                    times.clear();
+                    times.extend(sel.iter().map(|i| s.times[*i]));
+                    tbuf.clear();
+                    encoding::encode(
+                        TSEncoding::Ts2Diff,
+                        ValueSlice::Int64(&times),
+                        &self.opts.codec,
+                        &mut tbuf,
+                    )?;
+                    raw.clear();
+                    crate::buf::PutBytes::put_uvarint(&mut raw, tbuf.len() as u32);
+                    raw.extend_from_slice(&tbuf);
+                    let g = Gathered::gather(s.values, sel);
+                    encoding::encode(s.schema.encoding, g.slice(), &self.opts.codec, &mut raw)?;
+                    if raw.len() <= self.opts.page_size_bytes || b - a <= 1 {
+                        break;
+                    }
+                    let fit =
+                        (b - a) as u128 * self.opts.page_size_bytes as u128 / raw.len() as u128;
+                    b = refine(a, a + (fit as usize).max(1));
+                }
                 let mut stats = Statistics::empty(Some(s.schema.data_type));
-                for i in sel {
+                for i in &idx[a..b] {
                     update_stats(&mut stats, s.times[*i], s.values, *i);
                 }
-                tbuf.clear();
-                encoding::encode(
-                    TSEncoding::Ts2Diff,
-                    ValueSlice::Int64(&times),
-                    &self.opts.codec,
-                    &mut tbuf,
-                )?;
-                raw.clear();
-                crate::buf::PutBytes::put_uvarint(&mut raw, tbuf.len() as u32);
-                raw.extend_from_slice(&tbuf);
-                let g = Gathered::gather(s.values, sel);
-                encoding::encode(s.schema.encoding, g.slice(), &self.opts.codec, &mut raw)?;
                 chunk_stats.merge(&stats);
                 pages.push(seal_page(s.schema.compressor, &raw, stats)?);
+                a = b;
             }
             let (data, n_pages) = chunk_data(&pages);
             let header = ChunkHeader {

@@ -597,3 +597,67 @@ fn rlbe_float_flavour_is_recognised_from_the_statistics() {
         }
     }
 }
+
+/// Pages are cut like Java's chunk writer: at 10,000 points while the encoded page stays
+/// within 64 KiB (smooth doubles, a few bytes each), earlier when it would not (random
+/// doubles, about 8 bytes each); every page's encoded body stays within the limit.
+#[test]
+fn pages_are_cut_by_point_count_and_encoded_size() {
+    let n = 25_000usize;
+    let t: Vec<i64> = (0..n as i64)
+        .map(|i| 1_700_000_000_000 + i * 1000)
+        .collect();
+    let smooth: Vec<f64> = (0..n).map(|i| ((i / 50) % 200) as f64 * 0.5).collect();
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let random: Vec<f64> = (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64 * 1000.0
+        })
+        .collect();
+    for (values, want_full_pages) in [(smooth, true), (random, false)] {
+        let mut buf = Vec::new();
+        let mut w = TsFileWriter::new(&mut buf, WriterOptions::default()).unwrap();
+        let s = schema(
+            "v",
+            TSDataType::Double,
+            TSEncoding::Gorilla,
+            CompressionType::Snappy,
+        );
+        let v = ColumnData::Double(values.clone());
+        w.write_device(
+            "root.sg.d",
+            &[SeriesInput {
+                schema: &s,
+                times: &t,
+                values: &v,
+                nulls: None,
+            }],
+        )
+        .unwrap();
+        w.finish().unwrap();
+        let r = TsFileReader::new(buf, ReadOptions::default()).unwrap();
+        let dev = DeviceId::from_path("root.sg.d");
+        let meta = r.device_series(&dev).unwrap();
+        let cm = &meta[0].chunks[0];
+        let chunk = r.read_chunk(cm).unwrap();
+        let pages = chunk.pages(&cm.statistics).unwrap();
+        let counts: Vec<u64> = pages
+            .iter()
+            .map(|p| p.statistics.as_ref().unwrap().count)
+            .collect();
+        assert_eq!(counts.iter().sum::<u64>(), n as u64);
+        for p in &pages {
+            assert!(p.header.uncompressed_size as usize <= 64 * 1024);
+        }
+        if want_full_pages {
+            assert_eq!(counts, vec![10_000, 10_000, 5_000]);
+        } else {
+            assert!(counts[0] < 10_000 && counts[0] > 4_096, "{counts:?}");
+        }
+        let read = r.read_series(&dev, "v", TimeRange::ALL).unwrap().unwrap();
+        assert_eq!(read.values.data, v);
+    }
+}
