@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tsfile::device::DeviceId;
 use tsfile::metadata::ChunkMetadata;
-use tsfile::reader::TsFileReader;
+use tsfile::reader::{DeviceIndexRange, TsFileReader};
 use tsfile::writer::{AlignedColumn, SeriesInput, TsFileWriter, WriterOptions};
 
 /// Suffix of files being written.
@@ -104,9 +104,19 @@ pub(crate) struct TsFileHandle {
     /// File size in bytes.
     pub(crate) size: u64,
     reader: TsFileReader<fs::File>,
-    /// Device path → (first time, last time, device id).
-    devices: HashMap<String, (i64, i64, DeviceId)>,
+    /// Device path → its time range and where its index lies.
+    devices: HashMap<String, DeviceEntry>,
     mods: RwLock<Vec<Deletion>>,
+}
+
+/// A device of an open TsFile: its time range, id, and where its measurement index lies
+/// (so that a series lookup reads one small index node, not the device-level index).
+struct DeviceEntry {
+    lo: i64,
+    hi: i64,
+    id: DeviceId,
+    index: DeviceIndexRange,
+    aligned: bool,
 }
 
 impl std::fmt::Debug for TsFileHandle {
@@ -128,7 +138,8 @@ impl TsFileHandle {
         let reader = TsFileReader::open(&path)?;
         let size = reader.file_size();
         let mut devices = HashMap::new();
-        for (dev, series) in reader.all_series()? {
+        for (id, index) in reader.device_index()? {
+            let series = reader.series_in(index)?;
             let mut lo = i64::MAX;
             let mut hi = i64::MIN;
             for s in &series {
@@ -138,7 +149,15 @@ impl TsFileHandle {
                 }
             }
             if lo <= hi {
-                devices.insert(dev.path(), (lo, hi, dev));
+                let aligned = series.iter().any(|s| s.is_aligned_time());
+                let entry = DeviceEntry {
+                    lo,
+                    hi,
+                    id,
+                    index,
+                    aligned,
+                };
+                devices.insert(entry.id.path(), entry);
             }
         }
         let mods = read_mods(&mods_path(&path))?;
@@ -156,14 +175,12 @@ impl TsFileHandle {
 
     /// Time range of a device in this file.
     pub(crate) fn device_range(&self, device: &str) -> Option<(i64, i64)> {
-        self.devices.get(device).map(|(a, b, _)| (*a, *b))
+        self.devices.get(device).map(|d| (d.lo, d.hi))
     }
 
     /// Devices in the file with their time ranges.
     pub(crate) fn device_ranges(&self) -> impl Iterator<Item = (&str, i64, i64)> + '_ {
-        self.devices
-            .iter()
-            .map(|(k, (a, b, _))| (k.as_str(), *a, *b))
+        self.devices.iter().map(|(k, d)| (k.as_str(), d.lo, d.hi))
     }
 
     /// The chunk of a series with the latest end time: its start, its end, and its last
@@ -173,10 +190,10 @@ impl TsFileHandle {
         device: &str,
         measurement: &str,
     ) -> Result<Option<(i64, i64, Option<Value>)>> {
-        let Some((_, _, dev)) = self.devices.get(device) else {
+        let Some(dev) = self.devices.get(device) else {
             return Ok(None);
         };
-        let Some(meta) = self.reader.series_metadata(dev, measurement)? else {
+        let Some(meta) = self.reader.series_metadata_in(dev.index, measurement)? else {
             return Ok(None);
         };
         let Some(st) = meta
@@ -207,7 +224,7 @@ impl TsFileHandle {
         let Some(dev) = self.locate(device, measurement, range, None) else {
             return Ok(Vec::new());
         };
-        let Some(meta) = self.reader.series_metadata(dev, measurement)? else {
+        let Some(meta) = self.reader.series_metadata_in(dev.index, measurement)? else {
             return Ok(Vec::new());
         };
         Ok(meta
@@ -258,15 +275,15 @@ impl TsFileHandle {
         measurement: &str,
         range: TimeRange,
         stats: Option<&ReadStats>,
-    ) -> Option<&DeviceId> {
-        let (lo, hi, dev) = self.devices.get(device)?;
-        if range.start > *hi || range.end < *lo {
+    ) -> Option<&DeviceEntry> {
+        let dev = self.devices.get(device)?;
+        if range.start > dev.hi || range.end < dev.lo {
             if let Some(s) = stats {
                 s.files_skipped.fetch_add(1, Ordering::Relaxed);
             }
             return None;
         }
-        self.reader.may_contain(dev, measurement).then_some(dev)
+        self.reader.may_contain(&dev.id, measurement).then_some(dev)
     }
 
     /// The chunks of a non-aligned series of type `phys` that overlap `range`, with the
@@ -282,11 +299,10 @@ impl TsFileHandle {
         let Some(dev) = self.locate(device, measurement, range, None) else {
             return Ok(None);
         };
-        let series = self.reader.device_series(dev)?;
-        if series.iter().any(|s| s.is_aligned_time()) {
+        if dev.aligned {
             return Ok(None);
         }
-        let Some(meta) = series.into_iter().find(|s| s.measurement == measurement) else {
+        let Some(meta) = self.reader.series_metadata_in(dev.index, measurement)? else {
             return Ok(None);
         };
         if meta.is_aligned_value() || meta.data_type.map(|t| t.physical()) != Some(phys) {
@@ -386,7 +402,15 @@ impl TsFileHandle {
         let Some(dev) = self.locate(device, measurement, range, Some(stats)) else {
             return Ok(None);
         };
-        let series = self.reader.device_series(dev)?;
+        // an aligned series is read with its device's time column; a plain one alone
+        let series = if dev.aligned {
+            self.reader.series_in(dev.index)?
+        } else {
+            self.reader
+                .series_metadata_in(dev.index, measurement)?
+                .into_iter()
+                .collect()
+        };
         let Some(meta) = series
             .iter()
             .find(|s| s.measurement == measurement && !s.is_aligned_time())

@@ -25,6 +25,13 @@ use crate::metadata::{
 use crate::statistics::Statistics;
 use model::{Bitmap, Column, ColumnData, Error, Result, TSDataType, TSEncoding};
 
+/// Where a device's measurement index lies in a file (see [`TsFileReader::device_index`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceIndexRange {
+    start: u64,
+    end: u64,
+}
+
 /// Positional reads of a file or buffer.
 pub trait ReadAt: Send + Sync {
     /// Total size in bytes.
@@ -804,6 +811,72 @@ impl<R: ReadAt> TsFileReader<R> {
             out.push((d, series));
         }
         Ok(out)
+    }
+
+    /// Every device with where its measurement index lies, so that later lookups of its
+    /// series ([`TsFileReader::series_in`], [`TsFileReader::series_metadata_in`]) skip the
+    /// device-level index.
+    pub fn device_index(&self) -> Result<Vec<(DeviceId, DeviceIndexRange)>> {
+        Ok(self
+            .device_entries()?
+            .into_iter()
+            .map(|(d, start, end)| (d, DeviceIndexRange { start, end }))
+            .collect())
+    }
+
+    /// The series of the device whose measurement index is at `at` (from
+    /// [`TsFileReader::device_index`] of this reader).
+    pub fn series_in(&self, at: DeviceIndexRange) -> Result<Vec<TimeseriesMetadata>> {
+        let root = self.read_node(at.start, at.end, false)?;
+        let mut out = Vec::new();
+        self.collect_series(&root, 0, &mut out)?;
+        Ok(out)
+    }
+
+    /// The metadata of one (non-time) series of the device whose measurement index is at
+    /// `at`: descends the measurement index by name and parses only the leaf entry that
+    /// can hold it; falls back to a full walk of the device's series when the keys are
+    /// not in the order searched (names outside the byte order Java's strings sort by).
+    pub fn series_metadata_in(
+        &self,
+        at: DeviceIndexRange,
+        measurement: &str,
+    ) -> Result<Option<TimeseriesMetadata>> {
+        let mut node = self.read_node(at.start, at.end, false)?;
+        for _ in 0..MAX_INDEX_DEPTH {
+            let idx = node.children.partition_point(|(k, _)| match k {
+                IndexKey::Measurement(m) => m.as_str() <= measurement,
+                IndexKey::Device(_) => true,
+            });
+            if idx == 0 {
+                break;
+            }
+            let (s, e) = node.child_range(idx - 1);
+            match node.node_type {
+                NodeType::InternalMeasurement => node = self.read_node(s, e, false)?,
+                NodeType::LeafMeasurement => {
+                    let leaf = MetadataIndexNode {
+                        children: vec![node.children[idx - 1].clone()],
+                        end_offset: e,
+                        node_type: NodeType::LeafMeasurement,
+                    };
+                    let mut found = Vec::new();
+                    self.collect_series(&leaf, 0, &mut found)?;
+                    if let Some(m) = found
+                        .into_iter()
+                        .find(|s| s.measurement == measurement && !s.is_aligned_time())
+                    {
+                        return Ok(Some(m));
+                    }
+                    break;
+                }
+                _ => return Err(corrupt("device node at measurement level", s)),
+            }
+        }
+        Ok(self
+            .series_in(at)?
+            .into_iter()
+            .find(|s| s.measurement == measurement && !s.is_aligned_time()))
     }
 
     /// The metadata of one series, if present.

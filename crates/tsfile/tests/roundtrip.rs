@@ -327,6 +327,21 @@ fn index_tree_with_many_devices_and_series() {
             .device_series(&DeviceId::from_path("root.sg9.x"))
             .unwrap()
             .is_empty());
+        // Lookups through a device's index range find every series by descending the
+        // measurement index, and nothing for a name the device lacks.
+        for (d, at) in r.device_index().unwrap() {
+            let all = r.device_series(&d).unwrap();
+            assert_eq!(r.series_in(at).unwrap(), all);
+            for m in &all {
+                assert_eq!(
+                    r.series_metadata_in(at, &m.measurement).unwrap().as_ref(),
+                    Some(m)
+                );
+            }
+            for missing in ["", "a", "s05x", "s99", "zz"] {
+                assert!(r.series_metadata_in(at, missing).unwrap().is_none());
+            }
+        }
         // With metadata at hand, reads give the same points without walking the index.
         for (d, series) in r.all_series().unwrap() {
             for m in &series {
