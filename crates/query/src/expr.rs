@@ -625,7 +625,21 @@ impl Expr {
                 }
             }
             Expr::Arith(op, l, r) => arith(*op, &l.eval(chunk)?, &r.eval(chunk)?),
-            Expr::Cmp(op, l, r) => compare(*op, &l.eval(chunk)?, &r.eval(chunk)?)?,
+            Expr::Cmp(op, l, r) => match (&**l, &**r) {
+                // a series against a constant: compared in place, nothing broadcast or copied
+                (Expr::Input(i), Expr::Const(v, _)) | (Expr::Const(v, _), Expr::Input(i)) => {
+                    let flipped = matches!(&**l, Expr::Const(..));
+                    match chunk
+                        .columns
+                        .get(*i)
+                        .and_then(|c| compare_const(*op, c, v, flipped))
+                    {
+                        Some(c) => c,
+                        None => compare(*op, &l.eval(chunk)?, &r.eval(chunk)?)?,
+                    }
+                }
+                _ => compare(*op, &l.eval(chunk)?, &r.eval(chunk)?)?,
+            },
             Expr::And(l, r) => logic(true, &l.eval(chunk)?, &r.eval(chunk)?),
             Expr::Or(l, r) => logic(false, &l.eval(chunk)?, &r.eval(chunk)?),
             Expr::Between {
@@ -904,6 +918,39 @@ fn compare(op: CmpOp, a: &Column, b: &Column) -> Result<Column> {
     Ok(Column {
         data: ColumnData::Boolean(out),
         nulls: union_nulls(a, b, n),
+    })
+}
+
+/// `col op v` (`v op col` when `flipped`) for a numeric column and a numeric constant,
+/// answering as [`compare`] does on the broadcast constant (integers compared exactly,
+/// otherwise as doubles where NaN is only unequal), without copying the column; `None`
+/// for the other combinations.
+fn compare_const(op: CmpOp, col: &Column, v: &Value, flipped: bool) -> Option<Column> {
+    let op = if flipped { op.flip() } else { op };
+    let int = match v {
+        Value::Int32(x) => Some(*x as i64),
+        Value::Int64(x) => Some(*x),
+        Value::Float(_) | Value::Double(_) => None,
+        _ => return None,
+    };
+    let k = v.as_f64()?;
+    let by_int = |x: i64, k: i64| op.test(x.cmp(&k));
+    let by_float = |x: f64| {
+        x.partial_cmp(&k).is_some_and(|o| op.test(o))
+            || (op == CmpOp::Ne && (x.is_nan() || k.is_nan()))
+    };
+    let out: Vec<bool> = match (&col.data, int) {
+        (ColumnData::Int32(c), Some(k)) => c.iter().map(|&x| by_int(x as i64, k)).collect(),
+        (ColumnData::Int64(c), Some(k)) => c.iter().map(|&x| by_int(x, k)).collect(),
+        (ColumnData::Int32(c), None) => c.iter().map(|&x| by_float(x as f64)).collect(),
+        (ColumnData::Int64(c), None) => c.iter().map(|&x| by_float(x as f64)).collect(),
+        (ColumnData::Float(c), _) => c.iter().map(|&x| by_float(x as f64)).collect(),
+        (ColumnData::Double(c), _) => c.iter().map(|&x| by_float(x)).collect(),
+        _ => return None,
+    };
+    Some(Column {
+        data: ColumnData::Boolean(out),
+        nulls: col.nulls.clone(),
     })
 }
 
@@ -1289,5 +1336,45 @@ mod tests {
             Some(TSDataType::Double)
         );
         assert_eq!(s.eval(&chunk()).unwrap().value(0), Some(Value::Double(1.0)));
+    }
+
+    proptest::proptest! {
+        /// A series compared in place with a constant answers as the general comparison
+        /// of the broadcast constant does, for every numeric type pairing and operator.
+        #[test]
+        fn constant_comparison_matches_the_general_one(
+            raw in proptest::collection::vec(-3i64..4, 0..12),
+            null_at in proptest::collection::vec(proptest::bool::ANY, 12),
+            ty in 0usize..4, kty in 0usize..4, k in -3i64..4, op in 0usize..6, nan in proptest::bool::ANY,
+        ) {
+            let data = match ty {
+                0 => ColumnData::Int32(raw.iter().map(|&x| x as i32).collect()),
+                1 => ColumnData::Int64(raw.clone()),
+                2 => ColumnData::Float(raw.iter().map(|&x| x as f32 / 2.0).collect()),
+                _ => ColumnData::Double(
+                    raw.iter().map(|&x| if nan && x == 0 { f64::NAN } else { x as f64 / 2.0 }).collect(),
+                ),
+            };
+            let mut nulls = Bitmap::new(raw.len());
+            for i in (0..raw.len()).filter(|&i| null_at[i]) {
+                nulls.set(i);
+            }
+            let col = Column { data, nulls: null_at.iter().take(raw.len()).any(|&b| b).then_some(nulls) };
+            let v = match kty {
+                0 => Value::Int32(k as i32),
+                1 => Value::Int64(k),
+                2 => Value::Float(k as f32 / 2.0),
+                _ => Value::Double(k as f64 / 2.0),
+            };
+            let op = [CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge][op];
+            let chunk = Chunk { times: (0..raw.len() as i64).collect(), columns: vec![col] };
+            let konst = Expr::Const(v, "k".into());
+            for (l, r) in [(Expr::Input(0), konst.clone()), (konst.clone(), Expr::Input(0))] {
+                let fast = Expr::Cmp(op, Box::new(l.clone()), Box::new(r.clone())).eval(&chunk).unwrap();
+                let slow = compare(op, &l.eval(&chunk).unwrap(), &r.eval(&chunk).unwrap()).unwrap();
+                let rows = |c: &Column| (0..c.len()).map(|i| (!c.is_null(i)).then(|| c.data.get(i))).collect::<Vec<_>>();
+                proptest::prop_assert_eq!(rows(&fast), rows(&slow));
+            }
+        }
     }
 }

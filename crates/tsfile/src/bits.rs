@@ -95,6 +95,16 @@ impl<'a> BitReader<'a> {
     }
 
     /// Bits left.
+    /// The whole input and the cursor, for decoders with their own inner loop.
+    pub(crate) fn parts(&self) -> (&'a [u8], usize) {
+        (self.data, self.bitpos)
+    }
+
+    /// Moves the cursor to bit `pos` (at most the end of the input).
+    pub(crate) fn seek_bit(&mut self, pos: usize) {
+        self.bitpos = pos.min(self.data.len() * 8);
+    }
+
     pub fn remaining_bits(&self) -> usize {
         (self.data.len() * 8).saturating_sub(self.bitpos)
     }

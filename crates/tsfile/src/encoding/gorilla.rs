@@ -155,6 +155,57 @@ impl GorillaReader {
     }
 }
 
+impl GorillaReader {
+    /// Decodes up to `n` values after the stream's first while 16 bytes remain from the
+    /// cursor on: one 128-bit window holds a value's control bits, a new window header and
+    /// up to 64 meaningful bits (at most 85 bits from a byte boundary), so each value costs
+    /// one load and no bounds checks bit by bit. Stops early (leaving the cursor on the
+    /// value) at a header the checked reader must report. Returns how many were decoded.
+    #[inline]
+    fn run_windowed(
+        &mut self,
+        r: &mut BitReader<'_>,
+        n: usize,
+        push: &mut impl FnMut(u64),
+    ) -> usize {
+        let g = self.g;
+        let (data, mut pos) = r.parts();
+        let mut done = 0;
+        while done < n && !self.first {
+            let byte = pos / 8;
+            let Some(bytes) = data.get(byte..byte + 16) else {
+                break;
+            };
+            let mut a = [0u8; 16];
+            a.copy_from_slice(bytes);
+            let w = u128::from_be_bytes(a) << (pos % 8);
+            if w >> 127 == 0 {
+                pos += 1;
+            } else {
+                let mut used = 2;
+                if (w >> 126) & 1 == 1 {
+                    let lead = ((w << 2) >> (128 - g.lead_bits)) as u32;
+                    let sig = ((w << (2 + g.lead_bits)) >> (128 - g.sig_bits)) as u32 + 1;
+                    if lead + sig > g.bits {
+                        break;
+                    }
+                    self.lead = lead;
+                    self.trail = g.bits - sig - lead;
+                    used += g.lead_bits + g.sig_bits;
+                }
+                let sig = g.bits - self.lead - self.trail;
+                let xor = ((w << used) >> (128 - sig)) as u64;
+                self.stored ^= xor << self.trail;
+                pos += (used + sig) as usize;
+            }
+            push(self.stored);
+            done += 1;
+        }
+        r.seek_bit(pos);
+        done
+    }
+}
+
 /// Decodes `n` raw bit patterns from the start of `data`; returns the bytes consumed as a Java
 /// reader would consume them (through the sentinel and its closing byte).
 pub(crate) fn decode_bits(
@@ -165,8 +216,12 @@ pub(crate) fn decode_bits(
 ) -> DResult<usize> {
     let mut r = BitReader::new(data);
     let mut dec = GorillaReader::new(g);
-    for _ in 0..n {
+    let mut done = 0;
+    while done < n {
+        // the first value, the stream's last 16 bytes and bad headers take the checked path
         push(dec.next(&mut r)?);
+        done += 1;
+        done += dec.run_windowed(&mut r, n - done, &mut push);
     }
     // The sentinel follows; consume it to find where the stream ends.
     dec.next(&mut r)?;
