@@ -19,33 +19,30 @@ impl<'a> BitWriter<'a> {
     /// Writes the low `bits` bits of `value` (0 ≤ bits ≤ 64).
     #[inline]
     pub fn write(&mut self, value: u64, bits: u32) {
-        if bits > 32 {
-            self.write32(value >> 32, bits - 32);
-            self.write32(value & 0xFFFF_FFFF, 32);
-        } else {
-            self.write32(value, bits);
-        }
-    }
-
-    #[inline]
-    fn write32(&mut self, value: u64, bits: u32) {
         if bits == 0 {
             return;
         }
-        let v = value & ((1u64 << bits) - 1);
-        self.acc = (self.acc << bits) | v;
-        self.n += bits;
-        while self.n >= 8 {
-            self.n -= 8;
-            self.out.push((self.acc >> self.n) as u8);
-        }
-        self.acc &= (1u64 << self.n) - 1;
+        let bits = bits.min(64);
+        let v = if bits == 64 {
+            value
+        } else {
+            value & ((1u64 << bits) - 1)
+        };
+        // fewer than 8 bits pend, so at most 71 are at hand: the whole bytes among them go
+        // out in one append
+        let total = self.n + bits;
+        let acc = ((self.acc as u128) << bits) | v as u128;
+        let whole = (total / 8) as usize;
+        let rem = total % 8;
+        let out = ((acc >> rem) as u64).to_be_bytes();
+        self.out.extend_from_slice(&out[8 - whole..]);
+        self.acc = (acc & ((1u128 << rem) - 1)) as u64;
+        self.n = rem;
     }
 
-    /// Writes one bit.
     #[inline]
     pub fn bit(&mut self, b: bool) {
-        self.write32(b as u64, 1);
+        self.write(b as u64, 1);
     }
 
     /// Bits written into the current, incomplete byte.
