@@ -177,6 +177,21 @@ impl ColumnData {
         }
     }
 
+    /// Removes the values at positions `range` (clamped to the length), keeping the order of
+    /// the rest.
+    pub fn remove_range(&mut self, range: std::ops::Range<usize>) {
+        let len = self.len();
+        let r = range.start.min(len)..range.end.min(len);
+        match self {
+            ColumnData::Boolean(v) => drop(v.drain(r)),
+            ColumnData::Int32(v) => drop(v.drain(r)),
+            ColumnData::Int64(v) => drop(v.drain(r)),
+            ColumnData::Float(v) => drop(v.drain(r)),
+            ColumnData::Double(v) => drop(v.drain(r)),
+            ColumnData::Binary(v) => drop(v.drain(r)),
+        }
+    }
+
     /// Appends all values of `other`; returns false (and appends nothing) when its type
     /// differs.
     pub fn append(&mut self, other: ColumnData) -> bool {

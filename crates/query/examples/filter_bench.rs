@@ -52,7 +52,10 @@ fn main() -> model::Result<()> {
     }
     let t = Instant::now();
     engine.flush()?;
-    println!("FLUSH of {points} points: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    println!(
+        "FLUSH of {points} points: {:.1} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     let n = points;
     for sql in [
         "select count(s0), avg(s0), max_value(s0), min_value(s0) from root.bench.one".to_string(),

@@ -349,7 +349,11 @@ impl DataRegion {
             })
         };
         let mut summaries = Vec::new();
-        let mut pages_read: Vec<SeriesData> = Vec::new();
+        // the decoded points of clean chunks, in time order (they overlap nothing)
+        let mut clean = SeriesData {
+            times: Vec::new(),
+            values: ColumnData::empty(phys),
+        };
         let mut skip: Vec<HashSet<u64>> = vec![HashSet::new(); files.len()];
         let mut max_end = i64::MIN;
         for i in 0..chunks.len() {
@@ -375,18 +379,15 @@ impl DataRegion {
                 _ => {
                     // the chunk spans windows or a range end, or its points are needed: its
                     // pages may still be usable one by one
-                    let (sums, data) = files[fi].chunk_by_pages(&cm, phys, range, usable)?;
+                    let sums = files[fi].chunk_by_pages(&cm, phys, range, usable, &mut clean)?;
                     summaries.extend(sums);
-                    if !data.times.is_empty() {
-                        pages_read.push(data);
-                    }
                 }
             }
             skip[fi].insert(off);
         }
         summaries.sort_by_key(|c| c.start);
         // points of a clean chunk overlap nothing: any position among the sources will do
-        let mut sources = pages_read;
+        let mut sources = vec![clean];
         for (fi, f) in files.iter().enumerate() {
             let sk = &skip[fi];
             let d = f.read_skipping(&dev, measurement, range, phys, &self.files.stats, &|c| {

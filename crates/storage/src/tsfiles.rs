@@ -340,13 +340,20 @@ impl TsFileHandle {
         phys: TSDataType,
         range: TimeRange,
         usable: &dyn Fn(&ChunkSummary) -> SummaryUse,
-    ) -> Result<(Vec<ChunkSummary>, SeriesData)> {
+        out: &mut SeriesData,
+    ) -> Result<Vec<ChunkSummary>> {
         let chunk = self.reader.read_chunk(cm)?;
+        let held = chunk.header.data_type.map(|t| t.physical());
+        if held != Some(phys) {
+            return Err(Error::StorageEngine(format!(
+                "{}: chunk at {} holds {} values, expected {}",
+                self.path.display(),
+                cm.offset,
+                held.map_or("no", |t| t.name()),
+                phys.name()
+            )));
+        }
         let mut summaries = Vec::new();
-        let mut data = SeriesData {
-            times: Vec::new(),
-            values: ColumnData::empty(phys),
-        };
         for page in chunk.pages(&cm.statistics)? {
             if let Some(st) = &page.statistics {
                 if st.count == 0 || st.end_time < range.start || st.start_time > range.end {
@@ -364,29 +371,24 @@ impl TsFileHandle {
                     }
                 }
             }
-            let mut p = chunk.decode_page(&page)?;
+            // decoded straight into `out`, then cut to the range
+            let before = out.times.len();
+            chunk.decode_page_into(&page, &mut out.times, &mut out.values)?;
+            let added = &out.times[before..];
             let (lo, hi) = (
-                p.times.partition_point(|&t| t < range.start),
-                p.times.partition_point(|&t| t <= range.end),
+                added.partition_point(|&t| t < range.start),
+                added.partition_point(|&t| t <= range.end),
             );
-            if lo > 0 || hi < p.times.len() {
-                let idx: Vec<usize> = (lo..hi).collect();
-                p.values = p.values.take(&idx);
-                p.times = p.times[lo..hi].to_vec();
+            if hi < added.len() {
+                out.times.truncate(before + hi);
+                out.values.truncate(before + hi);
             }
-            if p.values.data_type() != phys {
-                return Err(Error::StorageEngine(format!(
-                    "{}: chunk at {} holds {} values, expected {}",
-                    self.path.display(),
-                    cm.offset,
-                    p.values.data_type().name(),
-                    phys.name()
-                )));
+            if lo > 0 {
+                out.times.drain(before..before + lo);
+                out.values.remove_range(before..before + lo);
             }
-            data.times.extend_from_slice(&p.times);
-            data.values.append(p.values);
         }
-        Ok((summaries, data))
+        Ok(summaries)
     }
 
     /// As [`TsFileHandle::read`], without decoding the chunks `skip` selects.

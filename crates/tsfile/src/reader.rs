@@ -349,26 +349,75 @@ impl Chunk {
                 self.offset
             )));
         }
+        let mut times = Vec::new();
+        let mut values = ColumnData::empty(self.value_type()?);
+        self.decode_page_into(page, &mut times, &mut values)?;
+        Ok(PageData {
+            times,
+            values,
+            nulls: None,
+        })
+    }
+
+    /// Decodes a page of a non-aligned chunk, appending its times and values to `times` and
+    /// `values` (which must hold the chunk's value type); returns how many points it added.
+    /// On an error nothing is appended.
+    pub fn decode_page_into(
+        &self,
+        page: &PageRef,
+        times: &mut Vec<i64>,
+        values: &mut ColumnData,
+    ) -> Result<usize> {
+        if self.header.is_time() || self.header.is_value() {
+            return Err(Error::IllegalParameter(format!(
+                "chunk at offset {} is aligned; use decode_time_page / decode_value_page",
+                self.offset
+            )));
+        }
         let dt = self.value_type()?;
+        if values.data_type() != dt.physical() || values.len() != times.len() {
+            return Err(Error::internal(format!(
+                "page of {} values decoded into a {} column",
+                dt.name(),
+                values.data_type().name()
+            )));
+        }
         let body = self.page_body(page)?;
         let ctx = |e: Corrupt| e.inside("decompressed page", page.offset);
         let mut r = ByteReader::new(&body);
         let tlen = r.uvarint_len().map_err(ctx)?;
         let tbytes = r.take(tlen).map_err(ctx)?;
         let vstart = r.pos();
-        let mut times = Vec::new();
-        encoding::decode_times(self.time_encoding, tbytes, self.max_points, &mut times)
-            .map_err(|e| Corrupt::new(e.pos + (vstart - tlen), e.what))
-            .map_err(ctx)?;
-        let mut values = ColumnData::with_capacity(dt, times.len());
-        self.decode_values(r.rest(), times.len(), page.statistics.as_ref(), &mut values)
-            .map_err(|e| Corrupt::new(e.pos + vstart, e.what))
-            .map_err(ctx)?;
-        Ok(PageData {
+        let before = times.len();
+        let decoded = encoding::decode_times(
+            self.time_encoding,
+            tbytes,
+            self.max_points.saturating_add(before),
             times,
-            values,
-            nulls: None,
-        })
+        )
+        .map_err(|e| Corrupt::new(e.pos + (vstart - tlen), e.what))
+        .and_then(|()| {
+            let n = times.len() - before;
+            self.decode_values(r.rest(), n, page.statistics.as_ref(), values)
+                .map_err(|e| Corrupt::new(e.pos + vstart, e.what))
+                .map(|()| n)
+        });
+        match decoded {
+            Ok(n) if values.len() == before + n => Ok(n),
+            Ok(n) => {
+                times.truncate(before);
+                values.truncate(before);
+                Err(ctx(Corrupt::new(
+                    vstart,
+                    format!("page holds {n} times but decodes to other value count"),
+                )))
+            }
+            Err(e) => {
+                times.truncate(before);
+                values.truncate(before);
+                Err(ctx(e))
+            }
+        }
     }
 
     /// Decodes a page of an aligned time chunk.
