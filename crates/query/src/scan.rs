@@ -32,6 +32,13 @@ pub fn set_slice_points(points: u64) {
     SLICE_BUDGET.store(points.max(1), Ordering::Relaxed);
 }
 
+/// True when a reader may decode the next slice on a second thread while the current one
+/// is consumed: the machine has more than one core (checked once per process).
+pub fn read_ahead() -> bool {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) > 1
+}
+
 /// Cuts `range` into consecutive slices that together cover it exactly, each expected to
 /// hold about `budget` points of `spans` (a single chunk larger than that is one slice).
 pub fn plan_slices(spans: &[SeriesSpan], range: TimeRange, budget: u64) -> Vec<TimeRange> {

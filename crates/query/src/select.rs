@@ -1788,12 +1788,47 @@ impl SlicedAgg {
         let Some(slice) = self.slices.pop_front() else {
             return Ok(());
         };
+        // with a second core, the following slice is read (decoded) meanwhile on another
+        // thread; points are still fed in slice order
+        let ahead = match self.slices.front() {
+            Some(_) if crate::scan::read_ahead() => self.slices.pop_front(),
+            _ => None,
+        };
+        let read = |slice: TimeRange| -> Result<Vec<Dataset>> {
+            self.paths
+                .iter()
+                .map(|p| read_agg_slice(&self.engine, p, slice, windows, self.residual.as_ref()))
+                .collect()
+        };
+        let (data, next) = match ahead {
+            None => (read(slice)?, None),
+            Some(next) => std::thread::scope(|sc| {
+                let other = sc.spawn(|| read(next));
+                let here = read(slice);
+                let there = other
+                    .join()
+                    .map_err(|_| Error::internal("slice reader panicked"))?;
+                Ok::<_, Error>((here?, Some((next, there?))))
+            })?,
+        };
+        self.feed_slice(slice, data, windows, n, template)?;
+        if let Some((next, data)) = next {
+            self.feed_slice(next, data, windows, n, template)?;
+        }
+        Ok(())
+    }
+
+    /// Feeds the points of one slice (per path, in `paths` order) to every wanted window
+    /// it overlaps.
+    fn feed_slice(
+        &mut self,
+        slice: TimeRange,
+        data: Vec<Dataset>,
+        windows: Option<&WindowPlan>,
+        n: usize,
+        template: &[Accumulator],
+    ) -> Result<()> {
         self.last = Some(slice);
-        let data: Vec<Dataset> = self
-            .paths
-            .iter()
-            .map(|p| read_agg_slice(&self.engine, p, slice, windows, self.residual.as_ref()))
-            .collect::<Result<_>>()?;
         // the first window reaching into the slice (window ends ascend with k)
         let (mut a, mut b) = (0usize, n);
         while a < b {
