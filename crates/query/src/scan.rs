@@ -9,12 +9,13 @@
 //! semantics of `Engine::read_series` (newest write wins, deletions, TTL) for exactly its
 //! time range, so slicing never changes an answer, and the time join runs per slice.
 
+use crate::expr::Expr;
 use crate::join::{Chunk, TimeJoin};
-use model::{ColumnData, PartialPath, Result};
+use model::{ColumnData, Error, PartialPath, Result};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use storage::{Engine, SeriesData, SeriesSpan, TimeRange};
+use storage::{Engine, SeriesData, SeriesSpan, SummaryUse, TimeRange};
 
 /// Points (over all selected series) a slice is planned to hold, by default.
 pub const SLICE_POINTS: u64 = 1 << 18;
@@ -93,6 +94,11 @@ pub struct SlicedJoin {
     slices: VecDeque<TimeRange>,
     desc: bool,
     current: Option<TimeJoin>,
+    /// Per path, a predicate over `Input(0)` (its values) that the query's filter requires
+    /// (see [`SlicedJoin::with_prune`]).
+    prune: Vec<Option<Expr>>,
+    /// The slice after the current one, read on a second core (see [`read_ahead`]).
+    ahead: Option<Vec<SeriesData>>,
 }
 
 impl SlicedJoin {
@@ -130,7 +136,69 @@ impl SlicedJoin {
             slices,
             desc,
             current: None,
+            prune: Vec::new(),
+            ahead: None,
         })
+    }
+
+    /// Per path (in `paths` order), a predicate over `Input(0)` that every row the query
+    /// returns satisfies for that path's value, and that is not true on a null value (a
+    /// conjunct of the WHERE clause on that series alone): flushed chunks and pages whose
+    /// statistics prove it false for every point are not read. A row left without that
+    /// series' value fails the filter anyway, so answers do not change.
+    pub fn with_prune(mut self, prune: Vec<Option<Expr>>) -> SlicedJoin {
+        self.prune = prune;
+        self
+    }
+
+    fn read(&self, slice: TimeRange) -> Result<Vec<SeriesData>> {
+        if self.prune.iter().all(Option::is_none) {
+            return read_slice(&self.engine, &self.paths, slice);
+        }
+        self.paths
+            .iter()
+            .enumerate()
+            .map(|(i, p)| match self.prune.get(i).and_then(Option::as_ref) {
+                Some(pred) if !slice.is_empty() => {
+                    let usable = |c: &storage::ChunkSummary| match crate::prune::decide(pred, 0, c)
+                    {
+                        Some(false) => SummaryUse::Skip,
+                        _ => SummaryUse::Decode,
+                    };
+                    Ok(self.engine.read_series_summarized(p, slice, &usable)?.data)
+                }
+                _ => read_slice(&self.engine, std::slice::from_ref(p), slice)?
+                    .pop()
+                    .ok_or_else(|| Error::internal("no series read")),
+            })
+            .collect()
+    }
+
+    /// The data of the next slice: the one read ahead, or the next one read now (and the
+    /// one after it on a second core).
+    fn next_slice(&mut self) -> Result<Option<Vec<SeriesData>>> {
+        if let Some(d) = self.ahead.take() {
+            return Ok(Some(d));
+        }
+        let Some(slice) = self.slices.pop_front() else {
+            return Ok(None);
+        };
+        if self.slices.is_empty() || !read_ahead() {
+            return self.read(slice).map(Some);
+        }
+        let next = self.slices.pop_front();
+        let this = &*self;
+        let (here, there) = std::thread::scope(|sc| {
+            let other = next.map(|n| sc.spawn(move || this.read(n)));
+            let here = this.read(slice);
+            let there = other
+                .map(|h| h.join())
+                .transpose()
+                .map_err(|_| Error::internal("slice reader panicked"));
+            (here, there)
+        });
+        self.ahead = there?.transpose()?;
+        here.map(Some)
     }
 
     /// The next up to `max_rows` joined rows, or `None` at the end.
@@ -142,10 +210,9 @@ impl SlicedJoin {
                 }
                 self.current = None;
             }
-            let Some(slice) = self.slices.pop_front() else {
+            let Some(data) = self.next_slice()? else {
                 return Ok(None);
             };
-            let data = read_slice(&self.engine, &self.paths, slice)?;
             self.current = Some(TimeJoin::new(data, self.desc));
         }
     }

@@ -575,7 +575,17 @@ impl QueryPlan {
                 outputs,
                 desc,
             } => Box::new(RawStream {
-                join: SlicedJoin::new(engine.clone(), paths.clone(), *range, *desc)?,
+                join: SlicedJoin::new(engine.clone(), paths.clone(), *range, *desc)?.with_prune(
+                    match filter {
+                        // series functions (diff, …) see every point: nothing is pruned
+                        Some(f)
+                            if !f.has_series_fn() && !outputs.iter().any(Expr::has_series_fn) =>
+                        {
+                            prune_predicates(f, paths.len())?
+                        }
+                        _ => Vec::new(),
+                    },
+                ),
                 filter: filter.clone(),
                 whole_series: outputs.iter().any(Expr::has_series_fn),
                 outputs: outputs.clone(),
@@ -733,6 +743,42 @@ fn open_aggregation(
         outputs,
         having,
     })
+}
+
+/// Per input series, the conjuncts of `filter` (split at top-level ANDs) that read that
+/// series alone, rewritten over `Input(0)` and AND-ed: what a row must satisfy for that
+/// series, so that its flushed chunks and pages can be pruned by their statistics.
+fn prune_predicates(filter: &Expr, n: usize) -> Result<Vec<Option<Expr>>> {
+    fn conjuncts<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
+        match e {
+            Expr::And(a, b) => {
+                conjuncts(a, out);
+                conjuncts(b, out);
+            }
+            other => out.push(other),
+        }
+    }
+    let mut parts = Vec::new();
+    conjuncts(filter, &mut parts);
+    let mut out: Vec<Option<Expr>> = vec![None; n];
+    for c in parts {
+        let mut used = Vec::new();
+        c.inputs(&mut used);
+        used.sort_unstable();
+        used.dedup();
+        let [i] = used[..] else { continue };
+        if i >= n {
+            continue;
+        }
+        let mut map = vec![0; n];
+        map[i] = 0;
+        let e = remap_inputs(c.clone(), &map)?;
+        out[i] = Some(match out[i].take() {
+            None => e,
+            Some(p) => Expr::And(Box::new(p), Box::new(e)),
+        });
+    }
+    Ok(out)
 }
 
 /// Rewrites `Input(i)` to `Input(map[i])`.

@@ -1,4 +1,4 @@
-//! Aggregations (with a value filter, with and without GROUP BY windows, ascending and
+//! Raw rows and aggregations (with a value filter, with and without GROUP BY windows, ascending and
 //! descending) against a straightforward reference computed from the whole series read at
 //! once. Random data with overlapping (unsequence) flushes, deletions and points left in
 //! memtables, read in tiny slices so every query crosses many slice boundaries and the
@@ -109,6 +109,31 @@ proptest! {
                 (0..windows).rev().map(|j| (lo + j * width, lo + (j + 1) * width)).collect(),
             ),
         ];
+        // raw rows under the same filter (chunks and pages pruned by their statistics)
+        for desc in [false, true] {
+            let order = if desc { " order by time desc" } else { "" };
+            let sql = format!("select s0 from root.ag.d where s0 > {k}{order}");
+            let Outcome::Rows(mut r) = ex.execute_sql(&sql, &ctx).unwrap() else {
+                panic!("{sql}: no rows")
+            };
+            let mut got = Vec::new();
+            while let Some(b) = r.stream.next_batch(5).unwrap() {
+                for i in 0..b.len() {
+                    got.push((b.times[i], b.columns[0].value(i)));
+                }
+            }
+            let mut want: Vec<(i64, Option<Value>)> = whole
+                .times
+                .iter()
+                .zip(values)
+                .filter(|(_, v)| **v > k)
+                .map(|(t, v)| (*t, Some(Value::Int64(*v))))
+                .collect();
+            if desc {
+                want.reverse();
+            }
+            prop_assert_eq!(got, want, "{}", sql);
+        }
         for (sql, wins) in cases {
             let Outcome::Rows(mut r) = ex.execute_sql(&sql, &ctx).unwrap() else {
                 panic!("{sql}: no rows")
