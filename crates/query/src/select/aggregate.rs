@@ -1,0 +1,420 @@
+//! Aggregation operator: one row per GROUP BY window (or one row), fed slice by slice
+//! from raw series (chunk and page statistics where they answer, the next slice decoded on a
+//! second core) or from expressions evaluated over the joined rows.
+
+use super::*;
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn open_aggregation(
+    engine: &Arc<Engine>,
+    paths: &[PartialPath],
+    series_types: &[TSDataType],
+    range: TimeRange,
+    residual: Option<&Expr>,
+    groups: &[AggGroup],
+    windows: Option<WindowPlan>,
+    desc: bool,
+    outputs: Vec<Expr>,
+    having: Option<Expr>,
+    offset: u64,
+    limit: Option<u64>,
+) -> Result<AggStream> {
+    let raw_inputs = groups
+        .iter()
+        .all(|g| g.members.iter().all(|m| matches!(m, Expr::Input(_))));
+    // With one series read, a filter can only be on that series (or the time): it is pushed
+    // down to the series' statistics and applied to the decoded points alone.
+    let direct = raw_inputs && (residual.is_none() || paths.len() == 1);
+    let n = windows.as_ref().map(|w| w.count()).unwrap_or(1);
+    let first = clamp_usize(offset).min(n);
+    let end = match limit {
+        Some(l) => first.saturating_add(clamp_usize(l)).min(n),
+        None => n,
+    };
+    let source = if direct {
+        // Raw series in: read slice by slice (bounded memory), flushed chunks and pages
+        // answered from statistics where they can be (see `read_agg_slice`).
+        let members = groups
+            .iter()
+            .map(|g| {
+                g.members
+                    .iter()
+                    .map(|m| match m {
+                        Expr::Input(i) => Ok(*i),
+                        _ => Err(Error::internal("direct aggregation of an expression")),
+                    })
+                    .collect::<Result<Vec<_>>>()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // only the windows OFFSET/LIMIT keep are computed, and only their time span is read
+        let wanted = if desc { n - end..n - first } else { first..end };
+        let range = if wanted.is_empty() {
+            TimeRange::new(1, 0)
+        } else {
+            let lo = window_bounds(windows.as_ref(), wanted.start).0;
+            let hi = window_bounds(windows.as_ref(), wanted.end - 1).1;
+            TimeRange::new(range.start.max(lo), range.end.min(hi))
+        };
+        let mut spans = Vec::new();
+        if !range.is_empty() {
+            for p in paths {
+                spans.extend(engine.series_spans(p, range)?);
+            }
+        }
+        let mut slices: VecDeque<TimeRange> =
+            crate::scan::plan_slices(&spans, range, crate::scan::slice_points()).into();
+        if desc {
+            slices.make_contiguous().reverse();
+        }
+        AggSource::Sliced(Box::new(SlicedAgg {
+            engine: engine.clone(),
+            paths: paths.to_vec(),
+            members,
+            residual: residual.cloned(),
+            slices,
+            wanted,
+            open: BTreeMap::new(),
+            last: None,
+        }))
+    } else {
+        let data = read_slice(engine, paths, range)?;
+        let mut join = TimeJoin::new(data, false);
+        let mut joined = join.next_chunk(usize::MAX).unwrap_or_default();
+        if joined.columns.len() != paths.len() {
+            joined.columns = series_types
+                .iter()
+                .map(|t| Column::new(ColumnData::empty(*t)))
+                .collect();
+        }
+        if let Some(f) = residual {
+            let keep = selected_rows(&f.eval(&joined)?);
+            joined = joined.take(&keep);
+        }
+        let times = Arc::new(joined.times.clone());
+        let no_summaries = Arc::new(Vec::new());
+        let mut datasets: Vec<Vec<Dataset>> = Vec::with_capacity(groups.len());
+        for g in groups {
+            let mut ds = Vec::with_capacity(g.members.len());
+            for m in &g.members {
+                ds.push((
+                    times.clone(),
+                    Arc::new(m.eval(&joined)?),
+                    no_summaries.clone(),
+                ));
+            }
+            datasets.push(ds);
+        }
+        AggSource::Whole(datasets)
+    };
+    Ok(AggStream {
+        accs: groups.iter().map(|g| Accumulator::new(g.kind)).collect(),
+        out_types: groups.iter().map(|g| g.out_type).collect(),
+        source,
+        windows,
+        n,
+        pos: first,
+        end,
+        desc,
+        outputs,
+        having,
+    })
+}
+
+/// Aggregation rows: one per window (or a single row without GROUP BY).
+pub(super) struct AggStream {
+    /// One accumulator per aggregated output (the template for each window's).
+    pub(super) accs: Vec<Accumulator>,
+    pub(super) out_types: Vec<TSDataType>,
+    pub(super) source: AggSource,
+    pub(super) windows: Option<WindowPlan>,
+    pub(super) n: usize,
+    pub(super) pos: usize,
+    pub(super) end: usize,
+    pub(super) desc: bool,
+    pub(super) outputs: Vec<Expr>,
+    pub(super) having: Option<Expr>,
+}
+
+impl ResultStream for AggStream {
+    fn next_batch(&mut self, max_rows: usize) -> Result<Option<RowBatch>> {
+        while self.pos < self.end {
+            let batch = self.next_windows(max_rows)?;
+            if !batch.is_empty() {
+                return Ok(Some(batch));
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl AggStream {
+    /// Aggregates the next up to `max_rows` windows (rows failing HAVING dropped).
+    pub(super) fn next_windows(&mut self, max_rows: usize) -> Result<RowBatch> {
+        let upto = self.end.min(self.pos.saturating_add(max_rows.max(1)));
+        let mut times = Vec::with_capacity(upto - self.pos);
+        let mut builders: Vec<ColumnBuilder> = self
+            .out_types
+            .iter()
+            .map(|t| ColumnBuilder::new(*t, upto - self.pos))
+            .collect();
+        for p in self.pos..upto {
+            let k = if self.desc { self.n - 1 - p } else { p };
+            let time = match &self.windows {
+                None => 0,
+                Some(w) => {
+                    let (ws, we) = w.window(k);
+                    if w.left_open {
+                        we
+                    } else {
+                        ws
+                    }
+                }
+            };
+            times.push(time);
+            let k_bounds = window_bounds(self.windows.as_ref(), k);
+            match &mut self.source {
+                AggSource::Whole(datasets) => {
+                    for ((acc, sets), b) in
+                        self.accs.iter_mut().zip(datasets.iter()).zip(&mut builders)
+                    {
+                        acc.reset();
+                        for (ts, col, sums) in sets {
+                            feed(acc, ts, col, sums, k_bounds);
+                        }
+                        b.push(acc.result().as_ref());
+                    }
+                }
+                AggSource::Sliced(src) => {
+                    let accs = src.window(k, self.windows.as_ref(), self.n, &self.accs)?;
+                    for (acc, b) in accs.iter().zip(&mut builders) {
+                        b.push(acc.result().as_ref());
+                    }
+                }
+            }
+        }
+        self.pos = upto;
+        let mut chunk = Chunk {
+            times,
+            columns: builders.into_iter().map(|b| b.finish()).collect(),
+        };
+        if let Some(h) = &self.having {
+            let keep = selected_rows(&h.eval(&chunk)?);
+            if keep.len() != chunk.len() {
+                chunk = chunk.take(&keep);
+            }
+        }
+        let columns = self
+            .outputs
+            .iter()
+            .map(|e| e.eval(&chunk))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(RowBatch {
+            times: chunk.times,
+            columns,
+        })
+    }
+}
+
+/// Adds to `acc` the points of `ts`/`col` and the summaries of `sums` inside `[lo, hi]`
+/// (summaries lie wholly inside one window, see `WindowPlan::holds`).
+pub(super) fn feed(
+    acc: &mut Accumulator,
+    ts: &[i64],
+    col: &Column,
+    sums: &[ChunkSummary],
+    (lo, hi): (i64, i64),
+) {
+    let a = ts.partition_point(|&t| t < lo);
+    let b = ts.partition_point(|&t| t <= hi);
+    acc.update_sorted(ts, col, a..b.max(a));
+    let a = sums.partition_point(|c| c.start < lo);
+    let b = sums.partition_point(|c| c.start <= hi);
+    for c in &sums[a..b.max(a)] {
+        acc.merge_summary(c);
+    }
+}
+
+/// Where an aggregation's points come from.
+pub(super) enum AggSource {
+    /// Everything read up front (aggregations of expressions, or filtered across series):
+    /// per aggregated output, the (times, values, summaries) it reads.
+    Whole(Vec<Vec<Dataset>>),
+    /// Raw series read slice by slice while the windows advance.
+    Sliced(Box<SlicedAgg>),
+}
+
+/// Aggregation of raw series over time slices: each slice is read once (statistics where
+/// they answer, see `SummaryUse`), its points fed to the windows it overlaps, and a window
+/// is finished as soon as no later slice can reach it. Memory: one slice plus the
+/// accumulators of the windows still open, whatever the number of windows or points.
+pub(super) struct SlicedAgg {
+    pub(super) engine: Arc<Engine>,
+    pub(super) paths: Vec<PartialPath>,
+    /// Per aggregated output, the series (indexes into `paths`) it reads.
+    pub(super) members: Vec<Vec<usize>>,
+    /// Filter on the single series read, applied to decoded points.
+    pub(super) residual: Option<Expr>,
+    /// Slices not read yet, in processing order (descending with ORDER BY TIME DESC).
+    pub(super) slices: VecDeque<TimeRange>,
+    /// The windows to compute (OFFSET/LIMIT drop the others).
+    pub(super) wanted: std::ops::Range<usize>,
+    /// Accumulators of windows touched by a slice and not handed out yet.
+    pub(super) open: BTreeMap<usize, Vec<Accumulator>>,
+    /// The last slice read (`None` before the first).
+    pub(super) last: Option<TimeRange>,
+}
+
+impl SlicedAgg {
+    /// The finished accumulators of window `k` (fresh ones if no point fell into it),
+    /// reading slices until no unread slice can touch the window.
+    pub(super) fn window(
+        &mut self,
+        k: usize,
+        windows: Option<&WindowPlan>,
+        n: usize,
+        template: &[Accumulator],
+    ) -> Result<Vec<Accumulator>> {
+        let (lo, hi) = window_bounds(windows, k);
+        loop {
+            let done = match (self.slices.front(), self.last) {
+                (None, _) => true,
+                // slices come in time order: nothing after `last` reaches back before it
+                (Some(next), Some(last)) if next.start > last.end => hi <= last.end,
+                (Some(_), Some(last)) => lo >= last.start,
+                (Some(_), None) => false,
+            };
+            if done {
+                break;
+            }
+            self.read_next(windows, n, template)?;
+        }
+        Ok(self.open.remove(&k).unwrap_or_else(|| fresh(template)))
+    }
+
+    /// Reads the next slice and feeds it to every window it overlaps.
+    pub(super) fn read_next(
+        &mut self,
+        windows: Option<&WindowPlan>,
+        n: usize,
+        template: &[Accumulator],
+    ) -> Result<()> {
+        let Some(slice) = self.slices.pop_front() else {
+            return Ok(());
+        };
+        // with a second core, the following slice is read (decoded) meanwhile on another
+        // thread; points are still fed in slice order
+        let ahead = match self.slices.front() {
+            Some(_) if crate::scan::read_ahead() => self.slices.pop_front(),
+            _ => None,
+        };
+        let read = |slice: TimeRange| -> Result<Vec<Dataset>> {
+            self.paths
+                .iter()
+                .map(|p| read_agg_slice(&self.engine, p, slice, windows, self.residual.as_ref()))
+                .collect()
+        };
+        let (data, next) = match ahead {
+            None => (read(slice)?, None),
+            Some(next) => std::thread::scope(|sc| {
+                let other = sc.spawn(|| read(next));
+                let here = read(slice);
+                let there = other
+                    .join()
+                    .map_err(|_| Error::internal("slice reader panicked"))?;
+                Ok::<_, Error>((here?, Some((next, there?))))
+            })?,
+        };
+        self.feed_slice(slice, data, windows, n, template)?;
+        if let Some((next, data)) = next {
+            self.feed_slice(next, data, windows, n, template)?;
+        }
+        Ok(())
+    }
+
+    /// Feeds the points of one slice (per path, in `paths` order) to every wanted window
+    /// it overlaps.
+    pub(super) fn feed_slice(
+        &mut self,
+        slice: TimeRange,
+        data: Vec<Dataset>,
+        windows: Option<&WindowPlan>,
+        n: usize,
+        template: &[Accumulator],
+    ) -> Result<()> {
+        self.last = Some(slice);
+        // the first window reaching into the slice (window ends ascend with k)
+        let (mut a, mut b) = (0usize, n);
+        while a < b {
+            let mid = a + (b - a) / 2;
+            if window_bounds(windows, mid).1 < slice.start {
+                a = mid + 1;
+            } else {
+                b = mid;
+            }
+        }
+        for k in a.max(self.wanted.start)..n.min(self.wanted.end) {
+            let bounds = window_bounds(windows, k);
+            if bounds.0 > slice.end {
+                break;
+            }
+            let accs = self.open.entry(k).or_insert_with(|| fresh(template));
+            for (acc, members) in accs.iter_mut().zip(&self.members) {
+                for &i in members {
+                    let (ts, col, sums) = data
+                        .get(i)
+                        .ok_or_else(|| Error::internal("aggregation input out of range"))?;
+                    feed(acc, ts, col, sums, bounds);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Fresh accumulators of the same kinds as `template`.
+pub(super) fn fresh(template: &[Accumulator]) -> Vec<Accumulator> {
+    template
+        .iter()
+        .map(|a| Accumulator::new(a.kind()))
+        .collect()
+}
+
+/// One raw series over one slice, for aggregation: clean chunks and pages that fit a window
+/// (and that a filter on the series accepts whole) as statistics, those the filter rejects
+/// whole not read, the rest decoded (and filtered).
+pub(super) fn read_agg_slice(
+    engine: &Engine,
+    path: &PartialPath,
+    slice: TimeRange,
+    windows: Option<&WindowPlan>,
+    residual: Option<&Expr>,
+) -> Result<Dataset> {
+    let usable = |c: &ChunkSummary| {
+        let verdict = residual.map_or(Some(true), |f| crate::prune::decide(f, 0, c));
+        match verdict {
+            Some(false) => SummaryUse::Skip,
+            Some(true) if windows.is_none_or(|w| w.holds(c.start, c.end)) => SummaryUse::Use,
+            _ => SummaryUse::Decode,
+        }
+    };
+    let s = engine.read_series_summarized(path, slice, &usable)?;
+    let mut points = Chunk {
+        times: s.data.times,
+        columns: vec![Column::new(s.data.values)],
+    };
+    if let Some(f) = residual {
+        let keep = selected_rows(&f.eval(&points)?);
+        if keep.len() != points.len() {
+            points = points.take(&keep);
+        }
+    }
+    let column = points
+        .columns
+        .pop()
+        .ok_or_else(|| Error::internal("no column"))?;
+    Ok((
+        Arc::new(points.times),
+        Arc::new(column),
+        Arc::new(s.summaries),
+    ))
+}

@@ -1,0 +1,165 @@
+//! Raw-row operator: sliced time join → filter → projection → offset/limit, with WHERE
+//! conjuncts on one series pushed down to that series' chunk and page statistics.
+
+use super::*;
+
+/// Per input series, the conjuncts of `filter` (split at top-level ANDs) that read that
+/// series alone, rewritten over `Input(0)` and AND-ed: what a row must satisfy for that
+/// series, so that its flushed chunks and pages can be pruned by their statistics.
+pub(super) fn prune_predicates(filter: &Expr, n: usize) -> Result<Vec<Option<Expr>>> {
+    fn conjuncts<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
+        match e {
+            Expr::And(a, b) => {
+                conjuncts(a, out);
+                conjuncts(b, out);
+            }
+            other => out.push(other),
+        }
+    }
+    let mut parts = Vec::new();
+    conjuncts(filter, &mut parts);
+    let mut out: Vec<Option<Expr>> = vec![None; n];
+    for c in parts {
+        let mut used = Vec::new();
+        c.inputs(&mut used);
+        used.sort_unstable();
+        used.dedup();
+        let [i] = used[..] else { continue };
+        if i >= n {
+            continue;
+        }
+        let mut map = vec![0; n];
+        map[i] = 0;
+        let e = remap_inputs(c.clone(), &map)?;
+        out[i] = Some(match out[i].take() {
+            None => e,
+            Some(p) => Expr::And(Box::new(p), Box::new(e)),
+        });
+    }
+    Ok(out)
+}
+
+/// Raw query rows: time join → filter → projection → offset/limit. With whole-series
+/// functions among the outputs, the whole filtered join is read into one chunk first (those
+/// functions need every point), and only rows where some output has a value are kept (their
+/// outputs are point sets of their own, as in IoTDB).
+pub(super) struct RawStream {
+    pub(super) join: SlicedJoin,
+    pub(super) filter: Option<Expr>,
+    pub(super) whole_series: bool,
+    pub(super) outputs: Vec<Expr>,
+    pub(super) offset: u64,
+    pub(super) limit: Option<u64>,
+    /// Rows produced beyond what the previous call could return.
+    pub(super) pending: Option<RowBatch>,
+}
+
+impl RawStream {
+    pub(super) fn filtered(&self, chunk: Chunk) -> Result<Chunk> {
+        let Some(f) = &self.filter else {
+            return Ok(chunk);
+        };
+        let keep = selected_rows(&f.eval(&chunk)?);
+        Ok(if keep.len() != chunk.len() {
+            chunk.take(&keep)
+        } else {
+            chunk
+        })
+    }
+
+    /// The whole remaining filtered join as one chunk (`None` once it has been read).
+    pub(super) fn whole_chunk(&mut self) -> Result<Option<Chunk>> {
+        let mut all: Option<RowBatch> = None;
+        while let Some(chunk) = self.join.next_chunk(MIN_JOIN_ROWS)? {
+            let c = self.filtered(chunk)?;
+            let b = RowBatch {
+                times: c.times,
+                columns: c.columns,
+            };
+            match all.as_mut() {
+                None => all = Some(b),
+                Some(a) => append_batch(a, &b),
+            }
+        }
+        Ok(all.map(|b| Chunk {
+            times: b.times,
+            columns: b.columns,
+        }))
+    }
+
+    /// The next non-empty group of result rows (offset and limit applied), or `None`.
+    pub(super) fn produce(&mut self, want: usize) -> Result<Option<RowBatch>> {
+        loop {
+            if self.limit == Some(0) || self.outputs.is_empty() {
+                return Ok(None);
+            }
+            let chunk = if self.whole_series {
+                match self.whole_chunk()? {
+                    Some(c) => c,
+                    None => return Ok(None),
+                }
+            } else {
+                let Some(chunk) = self.join.next_chunk(want.max(MIN_JOIN_ROWS))? else {
+                    return Ok(None);
+                };
+                self.filtered(chunk)?
+            };
+            let cols = self
+                .outputs
+                .iter()
+                .map(|e| e.eval(&chunk))
+                .collect::<Result<Vec<_>>>()?;
+            // Every time of the joined series survives, even when all outputs are null there
+            // (`SELECT a + b` where only `a` has a value, `SELECT i … WHERE d < 0` where `i`
+            // has none): IoTDB 1.0 does not drop such rows.
+            let mut keep: Vec<usize> = if self.whole_series {
+                (0..chunk.len())
+                    .filter(|&r| cols.iter().any(|c| !c.is_null(r)))
+                    .collect()
+            } else {
+                (0..chunk.len()).collect()
+            };
+            if self.offset > 0 {
+                let skip = (self.offset.min(usize::MAX as u64) as usize).min(keep.len());
+                keep.drain(..skip);
+                self.offset -= skip as u64;
+            }
+            if let Some(l) = self.limit.as_mut() {
+                keep.truncate((*l).min(usize::MAX as u64) as usize);
+                *l -= keep.len() as u64;
+            }
+            if keep.is_empty() {
+                continue;
+            }
+            return Ok(Some(RowBatch {
+                times: keep.iter().map(|&r| chunk.times[r]).collect(),
+                columns: cols.iter().map(|c| take_column(c, &keep)).collect(),
+            }));
+        }
+    }
+}
+
+impl ResultStream for RawStream {
+    fn next_batch(&mut self, max_rows: usize) -> Result<Option<RowBatch>> {
+        let max_rows = max_rows.max(1);
+        let mut out = self.pending.take();
+        while out.as_ref().map_or(0, |b| b.len()) < max_rows {
+            let have = out.as_ref().map_or(0, |b| b.len());
+            match self.produce(max_rows - have)? {
+                None => break,
+                Some(b) => match out.as_mut() {
+                    None => out = Some(b),
+                    Some(o) => append_batch(o, &b),
+                },
+            }
+        }
+        if let Some(o) = out.as_mut() {
+            if o.len() > max_rows {
+                let rest = slice_batch(o, max_rows..o.len());
+                *o = slice_batch(o, 0..max_rows);
+                self.pending = Some(rest);
+            }
+        }
+        Ok(out)
+    }
+}
