@@ -987,6 +987,23 @@ impl FileBuilder {
         }
     }
 
+    /// Copies a chunk of a non-aligned series unchanged (see [`TsFileWriter::copy_chunk`]).
+    pub(crate) fn copy_chunk(
+        &mut self,
+        device: &str,
+        header: &tsfile::format::ChunkHeader,
+        data: &[u8],
+        statistics: &tsfile::statistics::Statistics,
+    ) -> Result<()> {
+        let w = self
+            .w
+            .as_mut()
+            .ok_or_else(|| Error::internal("TsFile builder already finished"))?;
+        w.copy_chunk(device, header, data, statistics)?;
+        self.wrote = true;
+        Ok(())
+    }
+
     /// Completes the file: metadata, fsync, rename, directory fsync. Returns false (and
     /// leaves nothing behind) if no point was written.
     pub(crate) fn finish(mut self) -> Result<bool> {
@@ -1107,6 +1124,12 @@ pub(crate) fn compact_files(
     let stats = ReadStats::default();
     let mut builder = FileBuilder::create(&staged_name)?;
     for (dev, series) in layout {
+        if !aligned.contains(&dev) {
+            for (m, schema) in series {
+                compact_series(&mut builder, sources, &dev, &m, schema, &stats)?;
+            }
+            continue;
+        }
         let mut out = Vec::new();
         for (m, schema) in series {
             let phys = schema.data_type.physical();
@@ -1137,6 +1160,98 @@ pub(crate) fn compact_files(
     }
     let _ = dirs;
     Ok(wrote)
+}
+
+/// One non-aligned series of a compaction, written in time order: chunks that overlap no
+/// other chunk of the series, that no deletion touches, that hold the series' current type
+/// and come from a file of the writer's version are copied byte for byte (nothing decoded,
+/// lossy encodings not quantised again); the other points are merged (newest file wins) and
+/// re-encoded around them.
+fn compact_series(
+    builder: &mut FileBuilder,
+    sources: &[Arc<TsFileHandle>],
+    device: &str,
+    measurement: &str,
+    schema: MeasurementSchema,
+    stats: &ReadStats,
+) -> Result<()> {
+    let phys = schema.data_type.physical();
+    let version = WriterOptions::default().version;
+    // every chunk of the series: (start, end, source, metadata, touched by a deletion)
+    let mut chunks: Vec<(i64, i64, usize, ChunkMetadata, bool)> = Vec::new();
+    for (i, f) in sources.iter().enumerate() {
+        let Some((cms, dels)) = f.plain_chunks(device, measurement, TimeRange::ALL, phys)? else {
+            continue;
+        };
+        for c in cms {
+            let (a, b) = (c.statistics.start_time, c.statistics.end_time);
+            let touched = dels.iter().any(|d| d.start <= b && a <= d.end);
+            chunks.push((a, b, i, c, touched));
+        }
+    }
+    chunks.sort_by_key(|c| (c.0, c.1));
+    let mut copies: Vec<(usize, tsfile::reader::Chunk, ChunkMetadata)> = Vec::new();
+    let mut max_end = i64::MIN;
+    for k in 0..chunks.len() {
+        let (a, b, i, _, touched) = chunks[k];
+        let overlaps = (k > 0 && max_end >= a) || chunks.get(k + 1).is_some_and(|n| n.0 <= b);
+        max_end = max_end.max(b);
+        if overlaps || touched || sources[i].reader.version() != version {
+            continue;
+        }
+        let cm = chunks[k].3.clone();
+        let chunk = sources[i].reader.read_chunk(&cm)?;
+        if chunk.header.data_type == Some(schema.data_type) {
+            copies.push((i, chunk, cm));
+        }
+    }
+    // the rest: every other chunk's points, merged
+    let mut parts = Vec::new();
+    for (i, f) in sources.iter().enumerate() {
+        let copied: HashSet<u64> = copies
+            .iter()
+            .filter(|c| c.0 == i)
+            .map(|c| c.2.offset)
+            .collect();
+        if let Some(d) =
+            f.read_skipping(device, measurement, TimeRange::ALL, phys, stats, &|c| {
+                copied.contains(&c.offset)
+            })?
+        {
+            parts.push(d);
+        }
+    }
+    let rest = merge_newest_wins(parts, phys);
+    let mut pos = 0;
+    for (_, chunk, cm) in &copies {
+        let k = rest
+            .times
+            .partition_point(|&t| t < cm.statistics.start_time);
+        if k > pos {
+            builder.add_ranges(
+                device,
+                &[SeriesRange {
+                    schema: &schema,
+                    points: &rest,
+                    lo: pos,
+                    hi: k,
+                }],
+                false,
+            )?;
+            pos = k;
+        }
+        builder.copy_chunk(device, &chunk.header, &chunk.data, &cm.statistics)?;
+    }
+    builder.add_ranges(
+        device,
+        &[SeriesRange {
+            schema: &schema,
+            points: &rest,
+            lo: pos,
+            hi: rest.times.len(),
+        }],
+        false,
+    )
 }
 
 /// Completes a compaction after the file lists were swapped: removes the sources and the

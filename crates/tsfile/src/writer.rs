@@ -6,7 +6,9 @@
 //! series becomes one chunk per call, split into pages by point count and estimated size.
 //! [`TsFileWriter::finish`] writes the metadata index, bloom filter and tail.
 //!
-//! A device may be written several times (several chunk groups); a series' chunks must then
+//! A device may be written several times (consecutive non-aligned writes of one device share a
+//! chunk group, [`TsFileWriter::copy_chunk`] adds a chunk read from another file unchanged); a
+//! series' chunks must then
 //! come in increasing time order for a sequence file (not checked across calls, since IoTDB's
 //! unsequence files legitimately overlap). An aligned device keeps the measurement list of its
 //! first chunk group: later groups may leave measurements out (they get empty value chunks, as
@@ -140,6 +142,8 @@ pub struct TsFileWriter<W: Write> {
     devices: HashMap<DeviceId, DeviceEntry>,
     chunk_count: usize,
     buf: Vec<u8>,
+    /// The device of the chunk group written last (non-aligned chunks may join it).
+    last_group: Option<DeviceId>,
 }
 
 impl TsFileWriter<std::io::BufWriter<std::fs::File>> {
@@ -304,6 +308,7 @@ impl<W: Write> TsFileWriter<W> {
             devices: HashMap::new(),
             chunk_count: 0,
             buf: Vec::new(),
+            last_group: None,
         };
         let mut head = MAGIC.to_vec();
         head.push(w.opts.version.byte());
@@ -425,7 +430,65 @@ impl<W: Write> TsFileWriter<W> {
     fn start_group(&mut self, device: &DeviceId) -> Result<()> {
         let mut b = Vec::new();
         format::write_chunk_group_header(&mut b, device, self.opts.version);
-        self.out.put(&b)
+        self.out.put(&b)?;
+        self.last_group = Some(device.clone());
+        Ok(())
+    }
+
+    /// Starts a chunk group for a non-aligned `device` unless the last group is its own.
+    fn join_group(&mut self, device: &DeviceId) -> Result<()> {
+        if self.last_group.as_ref() == Some(device) {
+            return Ok(());
+        }
+        self.start_group(device)
+    }
+
+    /// Appends a chunk of a non-aligned series exactly as a file of the same version stores
+    /// it (header and pages unchanged, e.g. from [`crate::reader::Chunk`]) with its
+    /// statistics; it joins `device`'s chunk group if that was the last one written. Used
+    /// to copy untouched chunks (compaction) without decoding them.
+    pub fn copy_chunk(
+        &mut self,
+        device: &str,
+        header: &ChunkHeader,
+        data: &[u8],
+        statistics: &Statistics,
+    ) -> Result<()> {
+        let dev = parse_device(device)?;
+        if header.is_time() || header.is_value() {
+            return Err(bad(format!(
+                "chunk {} belongs to an aligned device",
+                header.measurement
+            )));
+        }
+        let data_type = header
+            .data_type
+            .ok_or_else(|| bad(format!("chunk {} has no value type", header.measurement)))?;
+        if data.len() != header.data_size as usize {
+            return Err(bad(format!(
+                "chunk {} claims {} data bytes, {} given",
+                header.measurement,
+                header.data_size,
+                data.len()
+            )));
+        }
+        self.device_entry(&dev, false)?;
+        self.join_group(&dev)?;
+        let offset = self.write_chunk(header.clone(), data)?;
+        self.add_chunk(
+            &dev,
+            &header.measurement,
+            SeriesInfo {
+                data_type: Some(data_type),
+                encoding: header.encoding,
+                compression: header.compression,
+            },
+            0,
+            ChunkMetadata {
+                offset,
+                statistics: statistics.clone(),
+            },
+        )
     }
 
     /// Writes one chunk group of non-aligned series for `device` (a tree path such as
@@ -458,7 +521,7 @@ impl<W: Write> TsFileWriter<W> {
                 continue;
             }
             if !started {
-                self.start_group(&dev)?;
+                self.join_group(&dev)?;
                 started = true;
             }
             // Pages are cut like Java's chunk writer: at `max_points_per_page` points, or
