@@ -69,24 +69,36 @@ proptest! {
         let path = PartialPath::parse("root.ag.d.s0").unwrap();
         engine.create_database(&PartialPath::parse("root.ag").unwrap()).unwrap();
         engine.create_timeseries(TimeseriesSpec::new(path.clone(), TSDataType::Int64)).unwrap();
+        let path1 = PartialPath::parse("root.ag.d.s1").unwrap();
+        engine.create_timeseries(TimeseriesSpec::new(path1.clone(), TSDataType::Int64)).unwrap();
         for (n, op) in ops.iter().enumerate() {
             match op {
-                Op::Write(times) => engine
-                    .insert_tablet(&InsertTablet {
-                        device: PartialPath::parse("root.ag.d").unwrap(),
-                        measurements: vec!["s0".into()],
-                        types: vec![TSDataType::Int64],
-                        times: times.clone(),
-                        columns: vec![Column::new(ColumnData::Int64(
-                            times.iter().map(|t| t * 1000 + n as i64 * 7).collect(),
-                        ))],
-                        aligned: false,
-                    })
-                    .unwrap(),
+                Op::Write(times) => {
+                    // every third write leaves s1 out, so the join has rows without it
+                    let both = n % 3 != 2;
+                    let mut columns = vec![Column::new(ColumnData::Int64(
+                        times.iter().map(|t| t * 1000 + n as i64 * 7).collect(),
+                    ))];
+                    if both {
+                        columns.push(Column::new(ColumnData::Int64(
+                            times.iter().map(|t| (t * 37 + n as i64) % 500).collect(),
+                        )));
+                    }
+                    engine
+                        .insert_tablet(&InsertTablet {
+                            device: PartialPath::parse("root.ag.d").unwrap(),
+                            measurements: if both { vec!["s0".into(), "s1".into()] } else { vec!["s0".into()] },
+                            types: vec![TSDataType::Int64; columns.len()],
+                            times: times.clone(),
+                            columns,
+                            aligned: false,
+                        })
+                        .unwrap()
+                }
                 Op::Flush => engine.flush().unwrap(),
                 Op::Delete(from, to) => engine
                     .delete_data(
-                        &[PathPattern::parse("root.ag.d.s0").unwrap()],
+                        &[PathPattern::parse("root.ag.d.*").unwrap()],
                         TimeRange::new(*from, *to),
                     )
                     .unwrap(),
@@ -134,6 +146,42 @@ proptest! {
             }
             prop_assert_eq!(got, want, "{}", sql);
         }
+        // a filter on another series: rows joined and filtered slice by slice
+        let other = engine.read_series(&path1, TimeRange::ALL).unwrap();
+        let ColumnData::Int64(ovals) = &other.values else { panic!("not INT64") };
+        let k1 = k % 500;
+        let s1_at: std::collections::HashMap<i64, i64> =
+            other.times.iter().copied().zip(ovals.iter().copied()).collect();
+        let s0_at: std::collections::HashMap<i64, i64> =
+            whole.times.iter().copied().zip(values.iter().copied()).collect();
+        let sql = format!(
+            "select count(s0), sum(s0), max_value(s1) from root.ag.d where s1 > {k1} group by ([{lo}, {hi}), {width}ms)"
+        );
+        let Outcome::Rows(mut r) = ex.execute_sql(&sql, &ctx).unwrap() else { panic!("{sql}") };
+        let mut got = Vec::new();
+        while let Some(b) = r.stream.next_batch(4).unwrap() {
+            for i in 0..b.len() {
+                got.push(b.columns.iter().map(|c| c.value(i)).collect::<Vec<_>>());
+            }
+        }
+        let want: Vec<Vec<Option<Value>>> = (0..windows)
+            .map(|j| {
+                let (a, b) = (lo + j * width, lo + (j + 1) * width);
+                let rows: Vec<(Option<i64>, i64)> = other
+                    .times
+                    .iter()
+                    .filter(|t| (a..b).contains(*t) && s1_at[*t] > k1)
+                    .map(|t| (s0_at.get(t).copied(), s1_at[t]))
+                    .collect();
+                let s0s: Vec<i64> = rows.iter().filter_map(|r| r.0).collect();
+                vec![
+                    Some(Value::Int64(s0s.len() as i64)),
+                    (!s0s.is_empty()).then(|| Value::Double(s0s.iter().map(|&v| v as f64).sum())),
+                    rows.iter().map(|r| r.1).max().map(Value::Int64),
+                ]
+            })
+            .collect();
+        prop_assert_eq!(got, want, "{}", sql);
         for (sql, wins) in cases {
             let Outcome::Rows(mut r) = ex.execute_sql(&sql, &ctx).unwrap() else {
                 panic!("{sql}: no rows")

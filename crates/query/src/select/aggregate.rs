@@ -31,9 +31,9 @@ pub(super) fn open_aggregation(
         Some(l) => first.saturating_add(clamp_usize(l)).min(n),
         None => n,
     };
-    let source = if direct {
-        // Raw series in: read slice by slice (bounded memory), flushed chunks and pages
-        // answered from statistics where they can be (see `read_agg_slice`).
+    let input = if direct {
+        // Raw series in: flushed chunks and pages answered from statistics where they can be
+        // (see `read_agg_slice`).
         let members = groups
             .iter()
             .map(|g| {
@@ -46,65 +46,47 @@ pub(super) fn open_aggregation(
                     .collect::<Result<Vec<_>>>()
             })
             .collect::<Result<Vec<_>>>()?;
-        // only the windows OFFSET/LIMIT keep are computed, and only their time span is read
-        let wanted = if desc { n - end..n - first } else { first..end };
-        let range = if wanted.is_empty() {
-            TimeRange::new(1, 0)
-        } else {
-            let lo = window_bounds(windows.as_ref(), wanted.start).0;
-            let hi = window_bounds(windows.as_ref(), wanted.end - 1).1;
-            TimeRange::new(range.start.max(lo), range.end.min(hi))
-        };
-        let mut spans = Vec::new();
-        if !range.is_empty() {
-            for p in paths {
-                spans.extend(engine.series_spans(p, range)?);
-            }
-        }
-        let mut slices: VecDeque<TimeRange> =
-            crate::scan::plan_slices(&spans, range, crate::scan::slice_points()).into();
-        if desc {
-            slices.make_contiguous().reverse();
-        }
-        AggSource::Sliced(Box::new(SlicedAgg {
-            engine: engine.clone(),
-            paths: paths.to_vec(),
+        SliceInput::Direct {
             members,
             residual: residual.cloned(),
-            slices,
-            wanted,
-            open: BTreeMap::new(),
-            last: None,
-        }))
+        }
     } else {
-        let data = read_slice(engine, paths, range)?;
-        let mut join = TimeJoin::new(data, false);
-        let mut joined = join.next_chunk(usize::MAX).unwrap_or_default();
-        if joined.columns.len() != paths.len() {
-            joined.columns = series_types
-                .iter()
-                .map(|t| Column::new(ColumnData::empty(*t)))
-                .collect();
+        // Expressions, or a filter across series: each slice's rows are joined, filtered
+        // and the aggregated expressions evaluated on them.
+        SliceInput::Joined {
+            members: groups.iter().map(|g| g.members.clone()).collect(),
+            residual: residual.cloned(),
+            series_types: series_types.to_vec(),
         }
-        if let Some(f) = residual {
-            let keep = selected_rows(&f.eval(&joined)?);
-            joined = joined.take(&keep);
+    };
+    // only the windows OFFSET/LIMIT keep are computed, and only their time span is read
+    let wanted = if desc { n - end..n - first } else { first..end };
+    let range = if wanted.is_empty() {
+        TimeRange::new(1, 0)
+    } else {
+        let lo = window_bounds(windows.as_ref(), wanted.start).0;
+        let hi = window_bounds(windows.as_ref(), wanted.end - 1).1;
+        TimeRange::new(range.start.max(lo), range.end.min(hi))
+    };
+    let mut spans = Vec::new();
+    if !range.is_empty() {
+        for p in paths {
+            spans.extend(engine.series_spans(p, range)?);
         }
-        let times = Arc::new(joined.times.clone());
-        let no_summaries = Arc::new(Vec::new());
-        let mut datasets: Vec<Vec<Dataset>> = Vec::with_capacity(groups.len());
-        for g in groups {
-            let mut ds = Vec::with_capacity(g.members.len());
-            for m in &g.members {
-                ds.push((
-                    times.clone(),
-                    Arc::new(m.eval(&joined)?),
-                    no_summaries.clone(),
-                ));
-            }
-            datasets.push(ds);
-        }
-        AggSource::Whole(datasets)
+    }
+    let mut slices: VecDeque<TimeRange> =
+        crate::scan::plan_slices(&spans, range, crate::scan::slice_points()).into();
+    if desc {
+        slices.make_contiguous().reverse();
+    }
+    let source = SlicedAgg {
+        engine: engine.clone(),
+        paths: paths.to_vec(),
+        input,
+        slices,
+        wanted,
+        open: BTreeMap::new(),
+        last: None,
     };
     Ok(AggStream {
         accs: groups.iter().map(|g| Accumulator::new(g.kind)).collect(),
@@ -125,7 +107,7 @@ pub(super) struct AggStream {
     /// One accumulator per aggregated output (the template for each window's).
     pub(super) accs: Vec<Accumulator>,
     pub(super) out_types: Vec<TSDataType>,
-    pub(super) source: AggSource,
+    pub(super) source: SlicedAgg,
     pub(super) windows: Option<WindowPlan>,
     pub(super) n: usize,
     pub(super) pos: usize,
@@ -171,25 +153,11 @@ impl AggStream {
                 }
             };
             times.push(time);
-            let k_bounds = window_bounds(self.windows.as_ref(), k);
-            match &mut self.source {
-                AggSource::Whole(datasets) => {
-                    for ((acc, sets), b) in
-                        self.accs.iter_mut().zip(datasets.iter()).zip(&mut builders)
-                    {
-                        acc.reset();
-                        for (ts, col, sums) in sets {
-                            feed(acc, ts, col, sums, k_bounds);
-                        }
-                        b.push(acc.result().as_ref());
-                    }
-                }
-                AggSource::Sliced(src) => {
-                    let accs = src.window(k, self.windows.as_ref(), self.n, &self.accs)?;
-                    for (acc, b) in accs.iter().zip(&mut builders) {
-                        b.push(acc.result().as_ref());
-                    }
-                }
+            let accs = self
+                .source
+                .window(k, self.windows.as_ref(), self.n, &self.accs)?;
+            for (acc, b) in accs.iter().zip(&mut builders) {
+                b.push(acc.result().as_ref());
             }
         }
         self.pos = upto;
@@ -234,26 +202,34 @@ pub(super) fn feed(
     }
 }
 
-/// Where an aggregation's points come from.
-pub(super) enum AggSource {
-    /// Everything read up front (aggregations of expressions, or filtered across series):
-    /// per aggregated output, the (times, values, summaries) it reads.
-    Whole(Vec<Vec<Dataset>>),
-    /// Raw series read slice by slice while the windows advance.
-    Sliced(Box<SlicedAgg>),
+/// What an aggregation reads from each slice.
+pub(super) enum SliceInput {
+    /// Raw series: per aggregated output, the series (indexes into `paths`) it reads; a
+    /// filter (only with one series) is pushed down to its statistics and applied to its
+    /// decoded points.
+    Direct {
+        members: Vec<Vec<usize>>,
+        residual: Option<Expr>,
+    },
+    /// The slice's rows joined across `paths` and filtered: per aggregated output, the
+    /// expressions over the joined columns it aggregates.
+    Joined {
+        members: Vec<Vec<Expr>>,
+        residual: Option<Expr>,
+        series_types: Vec<TSDataType>,
+    },
 }
 
-/// Aggregation of raw series over time slices: each slice is read once (statistics where
-/// they answer, see `SummaryUse`), its points fed to the windows it overlaps, and a window
-/// is finished as soon as no later slice can reach it. Memory: one slice plus the
-/// accumulators of the windows still open, whatever the number of windows or points.
+/// Aggregation over time slices: each slice is read once (raw series with statistics where
+/// they answer, see `SummaryUse`; or joined rows), its points fed to the windows it
+/// overlaps, and a window is finished as soon as no later slice can reach it. Memory: one
+/// slice (two with read-ahead) plus the accumulators of the windows still open, whatever
+/// the number of windows or points.
 pub(super) struct SlicedAgg {
     pub(super) engine: Arc<Engine>,
     pub(super) paths: Vec<PartialPath>,
-    /// Per aggregated output, the series (indexes into `paths`) it reads.
-    pub(super) members: Vec<Vec<usize>>,
-    /// Filter on the single series read, applied to decoded points.
-    pub(super) residual: Option<Expr>,
+    /// What each slice gives each aggregated output.
+    pub(super) input: SliceInput,
     /// Slices not read yet, in processing order (descending with ORDER BY TIME DESC).
     pub(super) slices: VecDeque<TimeRange>,
     /// The windows to compute (OFFSET/LIMIT drop the others).
@@ -307,12 +283,7 @@ impl SlicedAgg {
             Some(_) if crate::scan::read_ahead() => self.slices.pop_front(),
             _ => None,
         };
-        let read = |slice: TimeRange| -> Result<Vec<Dataset>> {
-            self.paths
-                .iter()
-                .map(|p| read_agg_slice(&self.engine, p, slice, windows, self.residual.as_ref()))
-                .collect()
-        };
+        let read = |slice: TimeRange| self.read_slice(slice, windows);
         let (data, next) = match ahead {
             None => (read(slice)?, None),
             Some(next) => std::thread::scope(|sc| {
@@ -331,12 +302,79 @@ impl SlicedAgg {
         Ok(())
     }
 
-    /// Feeds the points of one slice (per path, in `paths` order) to every wanted window
-    /// it overlaps.
+    /// Per aggregated output, the datasets one slice gives it.
+    fn read_slice(
+        &self,
+        slice: TimeRange,
+        windows: Option<&WindowPlan>,
+    ) -> Result<Vec<Vec<Dataset>>> {
+        match &self.input {
+            SliceInput::Direct { members, residual } => {
+                let data = self
+                    .paths
+                    .iter()
+                    .map(|p| read_agg_slice(&self.engine, p, slice, windows, residual.as_ref()))
+                    .collect::<Result<Vec<_>>>()?;
+                members
+                    .iter()
+                    .map(|m| {
+                        m.iter()
+                            .map(|&i| {
+                                data.get(i).cloned().ok_or_else(|| {
+                                    Error::internal("aggregation input out of range")
+                                })
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+            SliceInput::Joined {
+                members,
+                residual,
+                series_types,
+            } => {
+                let data = read_slice(&self.engine, &self.paths, slice)?;
+                let mut joined = TimeJoin::new(data, false)
+                    .next_chunk(usize::MAX)
+                    .unwrap_or_default();
+                if joined.columns.len() != self.paths.len() {
+                    joined.columns = series_types
+                        .iter()
+                        .map(|t| Column::new(ColumnData::empty(*t)))
+                        .collect();
+                }
+                if let Some(f) = residual {
+                    let keep = selected_rows(&f.eval(&joined)?);
+                    if keep.len() != joined.len() {
+                        joined = joined.take(&keep);
+                    }
+                }
+                let times = Arc::new(joined.times.clone());
+                let no_summaries = Arc::new(Vec::new());
+                members
+                    .iter()
+                    .map(|m| {
+                        m.iter()
+                            .map(|e| {
+                                Ok((
+                                    times.clone(),
+                                    Arc::new(e.eval(&joined)?),
+                                    no_summaries.clone(),
+                                ))
+                            })
+                            .collect()
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// Feeds the points of one slice (per aggregated output, its datasets) to every wanted
+    /// window it overlaps.
     pub(super) fn feed_slice(
         &mut self,
         slice: TimeRange,
-        data: Vec<Dataset>,
+        data: Vec<Vec<Dataset>>,
         windows: Option<&WindowPlan>,
         n: usize,
         template: &[Accumulator],
@@ -358,11 +396,8 @@ impl SlicedAgg {
                 break;
             }
             let accs = self.open.entry(k).or_insert_with(|| fresh(template));
-            for (acc, members) in accs.iter_mut().zip(&self.members) {
-                for &i in members {
-                    let (ts, col, sums) = data
-                        .get(i)
-                        .ok_or_else(|| Error::internal("aggregation input out of range"))?;
+            for (acc, sets) in accs.iter_mut().zip(&data) {
+                for (ts, col, sums) in sets {
                     feed(acc, ts, col, sums, bounds);
                 }
             }
