@@ -177,6 +177,18 @@ impl ColumnData {
         }
     }
 
+    /// Reserves room for `n` more values.
+    pub fn reserve(&mut self, n: usize) {
+        match self {
+            ColumnData::Boolean(v) => v.reserve(n),
+            ColumnData::Int32(v) => v.reserve(n),
+            ColumnData::Int64(v) => v.reserve(n),
+            ColumnData::Float(v) => v.reserve(n),
+            ColumnData::Double(v) => v.reserve(n),
+            ColumnData::Binary(v) => v.reserve(n),
+        }
+    }
+
     /// Removes the values at positions `range` (clamped to the length), keeping the order of
     /// the rest.
     pub fn remove_range(&mut self, range: std::ops::Range<usize>) {
@@ -205,6 +217,26 @@ impl ColumnData {
             _ => return false,
         }
         true
+    }
+
+    /// Keeps, in place and in order, the values whose position is marked in `keep`
+    /// (positions past `keep` are dropped).
+    pub fn retain_mask(&mut self, keep: &[bool]) {
+        fn r<T>(v: &mut Vec<T>, keep: &[bool]) {
+            let mut i = 0;
+            v.retain(|_| {
+                i += 1;
+                keep.get(i - 1).copied().unwrap_or(false)
+            });
+        }
+        match self {
+            ColumnData::Boolean(v) => r(v, keep),
+            ColumnData::Int32(v) => r(v, keep),
+            ColumnData::Int64(v) => r(v, keep),
+            ColumnData::Float(v) => r(v, keep),
+            ColumnData::Double(v) => r(v, keep),
+            ColumnData::Binary(v) => r(v, keep),
+        }
     }
 
     /// Appends the type's placeholder (false / 0 / empty) for a null position.
@@ -243,6 +275,20 @@ impl Column {
     /// True when empty.
     pub fn is_empty(&self) -> bool {
         self.data.is_empty()
+    }
+
+    /// Keeps, in place and in order, the positions marked in `keep` (values and null marks).
+    pub fn retain_mask(&mut self, keep: &[bool]) {
+        if let Some(b) = self.nulls.take() {
+            let mut out = Bitmap::new(0);
+            for (i, _) in keep.iter().enumerate().filter(|(_, k)| **k) {
+                if i < self.data.len() {
+                    out.push(b.get(i));
+                }
+            }
+            self.nulls = (out.count() > 0).then_some(out);
+        }
+        self.data.retain_mask(keep);
     }
 
     /// True if position `i` is null.

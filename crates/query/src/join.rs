@@ -29,6 +29,29 @@ impl Chunk {
     }
 
     /// Keeps only rows `idx` (in that order).
+    /// Keeps, in place, the rows where `pred` (a BOOLEAN column, one value per row) is true
+    /// and not null, as [`crate::expr::selected_rows`] selects them.
+    pub fn retain(&mut self, pred: &Column) {
+        let keep: Vec<bool> = match &pred.data {
+            ColumnData::Boolean(v) => (0..self.len())
+                .map(|i| v.get(i).copied().unwrap_or(false) && !pred.is_null(i))
+                .collect(),
+            _ => vec![false; self.len()],
+        };
+        if keep.iter().all(|&k| k) {
+            return;
+        }
+        let mut i = 0;
+        self.times.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
+        for c in &mut self.columns {
+            c.retain_mask(&keep);
+        }
+    }
+
+    /// The rows at positions `idx`, in that order.
     pub fn take(&self, idx: &[usize]) -> Chunk {
         Chunk {
             times: idx

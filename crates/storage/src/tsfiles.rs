@@ -354,6 +354,12 @@ impl TsFileHandle {
             )));
         }
         let mut summaries = Vec::new();
+        // room for the whole chunk at once (no doubling reallocations while pages append)
+        let room = usize::try_from(cm.statistics.count)
+            .unwrap_or(0)
+            .min(MAX_RESERVE_POINTS);
+        out.times.reserve(room);
+        out.values.reserve(room);
         for page in chunk.pages(&cm.statistics)? {
             if let Some(st) = &page.statistics {
                 if st.count == 0 || st.end_time < range.start || st.start_time > range.end {
@@ -795,6 +801,10 @@ impl<'a> SeriesRange<'a> {
         }
     }
 }
+
+/// Most points room is made for ahead of decoding a chunk (its statistics' count is only a
+/// hint: a damaged file may claim anything).
+const MAX_RESERVE_POINTS: usize = 1 << 20;
 
 /// One (times, values) buffer per column, reused from chunk to chunk.
 type Scratch = Vec<(Vec<i64>, ColumnData)>;

@@ -71,6 +71,47 @@ impl<'a> BitWriter<'a> {
 }
 
 /// Reads bits, most significant first, from a byte slice.
+/// Calls `f` with `count` consecutive `width`-bit fields (most significant bit first) from
+/// the start of `data`; fails without calling `f` if `data` is too short. Fields are read
+/// through one 128-bit window each while 16 bytes remain, the tail through [`BitReader`].
+pub fn for_each_field(
+    data: &[u8],
+    width: u32,
+    count: usize,
+    mut f: impl FnMut(u64),
+) -> DResult<()> {
+    if width > 64 {
+        return Err(Corrupt::new(0, "bit field wider than 64 bits"));
+    }
+    if (count as u64).saturating_mul(width as u64).div_ceil(8) > data.len() as u64 {
+        return Err(Corrupt::new(data.len(), "bit stream ends early"));
+    }
+    if width == 0 {
+        (0..count).for_each(|_| f(0));
+        return Ok(());
+    }
+    let mut pos = 0usize;
+    let mut done = 0;
+    while done < count {
+        let byte = pos / 8;
+        let Some(bytes) = data.get(byte..byte + 16) else {
+            break;
+        };
+        let mut a = [0u8; 16];
+        a.copy_from_slice(bytes);
+        let w = u128::from_be_bytes(a) << (pos % 8);
+        f((w >> (128 - width)) as u64);
+        pos += width as usize;
+        done += 1;
+    }
+    let mut r = BitReader::new(data);
+    r.seek_bit(pos);
+    for _ in done..count {
+        f(r.read(width)?);
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone)]
 pub struct BitReader<'a> {
     data: &'a [u8],

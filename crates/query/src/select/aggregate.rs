@@ -344,10 +344,8 @@ impl SlicedAgg {
                         .collect();
                 }
                 if let Some(f) = residual {
-                    let keep = selected_rows(&f.eval(&joined)?);
-                    if keep.len() != joined.len() {
-                        joined = joined.take(&keep);
-                    }
+                    let pred = f.eval(&joined)?;
+                    joined.retain(&pred);
                 }
                 let times = Arc::new(joined.times.clone());
                 let no_summaries = Arc::new(Vec::new());
@@ -438,10 +436,8 @@ pub(super) fn read_agg_slice(
         columns: vec![Column::new(s.data.values)],
     };
     if let Some(f) = residual {
-        let keep = selected_rows(&f.eval(&points)?);
-        if keep.len() != points.len() {
-            points = points.take(&keep);
-        }
+        let pred = f.eval(&points)?;
+        points.retain(&pred);
     }
     let column = points
         .columns

@@ -55,16 +55,13 @@ pub(super) struct RawStream {
 }
 
 impl RawStream {
-    pub(super) fn filtered(&self, chunk: Chunk) -> Result<Chunk> {
+    pub(super) fn filtered(&self, mut chunk: Chunk) -> Result<Chunk> {
         let Some(f) = &self.filter else {
             return Ok(chunk);
         };
-        let keep = selected_rows(&f.eval(&chunk)?);
-        Ok(if keep.len() != chunk.len() {
-            chunk.take(&keep)
-        } else {
-            chunk
-        })
+        let pred = f.eval(&chunk)?;
+        chunk.retain(&pred);
+        Ok(chunk)
     }
 
     /// The whole remaining filtered join as one chunk (`None` once it has been read).

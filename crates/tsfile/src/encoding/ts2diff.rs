@@ -5,7 +5,7 @@
 //! `delta − minDelta`, each `bitWidth` bits MSB first, padded to a byte. A block holds
 //! `deltaCount + 1` values. Arithmetic wraps, as in Java.
 
-use crate::bits::{BitReader, BitWriter};
+use crate::bits::{for_each_field, BitReader, BitWriter};
 use crate::buf::{ByteReader, Corrupt, DResult, PutBytes};
 
 /// Deltas per block (Java `BLOCK_DEFAULT_SIZE`).
@@ -170,13 +170,11 @@ pub fn decode_all_i64(data: &[u8], limit: usize, out: &mut Vec<i64>) -> DResult<
         let bytes = packed(&mut r, count, width)?;
         out.reserve(count + 1);
         out.push(first);
-        let mut bits = BitReader::new(bytes);
         let mut prev = first;
-        for _ in 0..count {
-            let v = bits.read(width)? as i64;
-            prev = prev.wrapping_add(min).wrapping_add(v);
+        for_each_field(bytes, width, count, |v| {
+            prev = prev.wrapping_add(min).wrapping_add(v as i64);
             out.push(prev);
-        }
+        })?;
     }
     Ok(())
 }
@@ -198,13 +196,11 @@ pub fn decode_all_i32(data: &[u8], limit: usize, out: &mut Vec<i32>) -> DResult<
         let bytes = packed(&mut r, count, width)?;
         out.reserve(count + 1);
         out.push(first);
-        let mut bits = BitReader::new(bytes);
         let mut prev = first;
-        for _ in 0..count {
-            let v = bits.read(width)? as u32 as i32;
-            prev = prev.wrapping_add(min).wrapping_add(v);
+        for_each_field(bytes, width, count, |v| {
+            prev = prev.wrapping_add(min).wrapping_add(v as u32 as i32);
             out.push(prev);
-        }
+        })?;
     }
     Ok(())
 }
