@@ -1232,36 +1232,26 @@ fn compact_series(
         }
     }
     let rest = merge_newest_wins(parts, phys);
+    let encode = |b: &mut FileBuilder, lo: usize, hi: usize| {
+        let points = SeriesRange {
+            schema: &schema,
+            points: &rest,
+            lo,
+            hi,
+        };
+        b.add_ranges(device, &[points], false)
+    };
     let mut pos = 0;
     for (_, chunk, cm) in &copies {
         let k = rest
             .times
-            .partition_point(|&t| t < cm.statistics.start_time);
-        if k > pos {
-            builder.add_ranges(
-                device,
-                &[SeriesRange {
-                    schema: &schema,
-                    points: &rest,
-                    lo: pos,
-                    hi: k,
-                }],
-                false,
-            )?;
-            pos = k;
-        }
+            .partition_point(|&t| t < cm.statistics.start_time)
+            .max(pos);
+        encode(builder, pos, k)?;
+        pos = k;
         builder.copy_chunk(device, &chunk.header, &chunk.data, &cm.statistics)?;
     }
-    builder.add_ranges(
-        device,
-        &[SeriesRange {
-            schema: &schema,
-            points: &rest,
-            lo: pos,
-            hi: rest.times.len(),
-        }],
-        false,
-    )
+    encode(builder, pos, rest.times.len())
 }
 
 /// Completes a compaction after the file lists were swapped: removes the sources and the

@@ -71,6 +71,16 @@ impl<'a> BitWriter<'a> {
 }
 
 /// Reads bits, most significant first, from a byte slice.
+/// The 128 bits of `data` from bit `pos` on (most significant first), if 16 bytes remain
+/// from the byte holding `pos`; the low `pos % 8` bits are then zero fill.
+#[inline]
+pub(crate) fn window128(data: &[u8], pos: usize) -> Option<u128> {
+    let bytes = data.get(pos / 8..pos / 8 + 16)?;
+    let mut a = [0u8; 16];
+    a.copy_from_slice(bytes);
+    Some(u128::from_be_bytes(a) << (pos % 8))
+}
+
 /// Calls `f` with `count` consecutive `width`-bit fields (most significant bit first) from
 /// the start of `data`; fails without calling `f` if `data` is too short. Fields are read
 /// through one 128-bit window each while 16 bytes remain, the tail through [`BitReader`].
@@ -93,13 +103,9 @@ pub fn for_each_field(
     let mut pos = 0usize;
     let mut done = 0;
     while done < count {
-        let byte = pos / 8;
-        let Some(bytes) = data.get(byte..byte + 16) else {
+        let Some(w) = window128(data, pos) else {
             break;
         };
-        let mut a = [0u8; 16];
-        a.copy_from_slice(bytes);
-        let w = u128::from_be_bytes(a) << (pos % 8);
         f((w >> (128 - width)) as u64);
         pos += width as usize;
         done += 1;

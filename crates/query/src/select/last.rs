@@ -44,14 +44,7 @@ pub(super) fn run_last(
             }
             let exprs = expander.expand(w)?;
             let mut conv = Converter::new(&expander, ctx.zone.clone());
-            let mut acc: Option<Expr> = None;
-            for e in &exprs {
-                let x = conv.raw(e)?;
-                acc = Some(match acc {
-                    None => x,
-                    Some(p) => Expr::And(Box::new(p), Box::new(x)),
-                });
-            }
+            let acc = conjoin(exprs.iter().map(|e| conv.raw(e)))?;
             let (range, rest) = split_time_filter(acc);
             if rest.is_some() {
                 return Err(Error::Unsupported(

@@ -321,17 +321,7 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
     let filter = match where_exprs {
         None => None,
         Some(list) if list.is_empty() => Some(Expr::Const(Value::Boolean(false), "false".into())),
-        Some(list) => {
-            let mut acc: Option<Expr> = None;
-            for e in &list {
-                let x = conv.raw(e)?;
-                acc = Some(match acc {
-                    None => x,
-                    Some(prev) => Expr::And(Box::new(prev), Box::new(x)),
-                });
-            }
-            acc
-        }
+        Some(list) => conjoin(list.iter().map(|e| conv.raw(e)))?,
     };
     // Whole-series functions need every point of their input at once: only the outputs of
     // a raw query evaluate that way.
@@ -356,17 +346,7 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
     let having = match having_exprs {
         None => None,
         Some(list) if list.is_empty() => Some(Expr::Const(Value::Boolean(false), "false".into())),
-        Some(list) => {
-            let mut acc: Option<Expr> = None;
-            for e in &list {
-                let x = conv.aggregated(e)?;
-                acc = Some(match acc {
-                    None => x,
-                    Some(prev) => Expr::And(Box::new(prev), Box::new(x)),
-                });
-            }
-            acc
-        }
+        Some(list) => conjoin(list.iter().map(|e| conv.aggregated(e)))?,
     };
     let (mut range, residual) = split_time_filter(filter);
     let fill = q.fill.clone();
@@ -648,6 +628,19 @@ impl QueryPlan {
         })
     }
 }
+/// The AND of the expressions, in order (`None` for none).
+fn conjoin(exprs: impl IntoIterator<Item = Result<Expr>>) -> Result<Option<Expr>> {
+    let mut acc: Option<Expr> = None;
+    for e in exprs {
+        let x = e?;
+        acc = Some(match acc {
+            None => x,
+            Some(prev) => Expr::And(Box::new(prev), Box::new(x)),
+        });
+    }
+    Ok(acc)
+}
+
 /// Rewrites `Input(i)` to `Input(map[i])`.
 fn remap_inputs(e: Expr, map: &[usize]) -> Result<Expr> {
     let r = |x: Box<Expr>| remap_inputs(*x, map).map(Box::new);

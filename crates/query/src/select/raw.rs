@@ -18,25 +18,22 @@ pub(super) fn prune_predicates(filter: &Expr, n: usize) -> Result<Vec<Option<Exp
     }
     let mut parts = Vec::new();
     conjuncts(filter, &mut parts);
-    let mut out: Vec<Option<Expr>> = vec![None; n];
+    let mut per_series: Vec<Vec<Expr>> = vec![Vec::new(); n];
     for c in parts {
         let mut used = Vec::new();
         c.inputs(&mut used);
         used.sort_unstable();
         used.dedup();
         let [i] = used[..] else { continue };
-        if i >= n {
-            continue;
+        if i < n {
+            // every input maps to 0: only `i` occurs
+            per_series[i].push(remap_inputs(c.clone(), &vec![0; n])?);
         }
-        let mut map = vec![0; n];
-        map[i] = 0;
-        let e = remap_inputs(c.clone(), &map)?;
-        out[i] = Some(match out[i].take() {
-            None => e,
-            Some(p) => Expr::And(Box::new(p), Box::new(e)),
-        });
     }
-    Ok(out)
+    per_series
+        .into_iter()
+        .map(|cs| conjoin(cs.into_iter().map(Ok)))
+        .collect()
 }
 
 /// Raw query rows: time join → filter → projection → offset/limit. With whole-series

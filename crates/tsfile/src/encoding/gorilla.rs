@@ -8,7 +8,7 @@
 //! doubles are encoded through their raw IEEE bits. Readers here decode a known count of values,
 //! so data equal to the sentinel round-trips too (Java readers would stop at it).
 
-use crate::bits::{BitReader, BitWriter};
+use crate::bits::{window128, BitReader, BitWriter};
 use crate::buf::{Corrupt, DResult};
 
 /// Bit geometry of one value size.
@@ -172,13 +172,9 @@ impl GorillaReader {
         let (data, mut pos) = r.parts();
         let mut done = 0;
         while done < n && !self.first {
-            let byte = pos / 8;
-            let Some(bytes) = data.get(byte..byte + 16) else {
+            let Some(w) = window128(data, pos) else {
                 break;
             };
-            let mut a = [0u8; 16];
-            a.copy_from_slice(bytes);
-            let w = u128::from_be_bytes(a) << (pos % 8);
             if w >> 127 == 0 {
                 pos += 1;
             } else {
