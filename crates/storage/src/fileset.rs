@@ -6,7 +6,7 @@
 //! the snapshot and read without holding any lock, flush and compaction build a new list
 //! and swap it in, so neither blocks reads or writes.
 
-use crate::api::{SeriesData, TimeRange};
+use crate::api::TimeRange;
 use crate::mods::Deletion;
 use crate::tsfiles::{
     compact_files, finish_compaction, open_region_files, write_file, FileName, ReadStats,
@@ -100,7 +100,9 @@ impl FileSet {
         self.files.read().clone()
     }
 
-    /// Reads one series from every file (oldest first), deletions applied.
+    /// Reads one series from every file (oldest first), deletions applied (the tests'
+    /// view of what the files hold; reads go through `DataRegion::read_series_summarized`).
+    #[cfg(test)]
     pub(crate) fn read_sources(
         files: &FileList,
         stats: &ReadStats,
@@ -108,7 +110,7 @@ impl FileSet {
         measurement: &str,
         range: TimeRange,
         phys: TSDataType,
-    ) -> Result<Vec<SeriesData>> {
+    ) -> Result<Vec<crate::api::SeriesData>> {
         let mut out = Vec::new();
         for f in files.iter() {
             if let Some(d) = f.read(device, measurement, range, phys, stats)? {
@@ -435,6 +437,7 @@ pub(crate) fn fallback_schema(measurement: &str, data_type: TSDataType) -> Measu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::SeriesData;
     use crate::tsfiles::FlushSeries;
     use model::{ColumnData, CompressionType, TSEncoding};
 

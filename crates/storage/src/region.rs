@@ -235,27 +235,11 @@ impl DataRegion {
         data_type: TSDataType,
         range: TimeRange,
     ) -> Result<SeriesData> {
-        let phys = data_type.physical();
-        if range.is_empty() {
-            return Ok(SeriesData {
-                times: Vec::new(),
-                values: ColumnData::empty(phys),
-            });
-        }
-        let (sealed, files, working) =
-            self.snapshot(device, measurement, phys, |buf| buf.read(range));
-        let dev = device.to_string();
-        let mut sources =
-            FileSet::read_sources(&files, &self.files.stats, &dev, measurement, range, phys)?;
-        for s in &sealed {
-            if let Some(d) = read_mem(&s.mem, device, measurement, phys, range) {
-                sources.push(d);
-            }
-        }
-        if let Some(w) = working {
-            sources.push(w);
-        }
-        Ok(merge_newest_wins(sources, phys))
+        // chunks that nothing overlaps decode straight into one buffer; the rest is merged
+        let all = |_: &ChunkSummary| SummaryUse::Decode;
+        Ok(self
+            .read_series_summarized(device, measurement, data_type, range, &all)?
+            .data)
     }
 
     /// Spans of one series' points in `range`: its chunks in flushed files and its buffers
