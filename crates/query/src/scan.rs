@@ -155,6 +155,7 @@ impl SlicedJoin {
         if self.prune.iter().all(Option::is_none) {
             return read_slice(&self.engine, &self.paths, slice);
         }
+        // series with a pruning predicate are read one by one, by their statistics
         self.paths
             .iter()
             .enumerate()
@@ -218,25 +219,26 @@ impl SlicedJoin {
     }
 }
 
-/// Every path read over `range` (an empty range reads nothing).
+/// Every path read over `range` (an empty range reads nothing); columns of one aligned
+/// device are read together (see `Engine::read_series_many`).
 pub fn read_slice(
     engine: &Engine,
     paths: &[PartialPath],
     range: TimeRange,
 ) -> Result<Vec<SeriesData>> {
-    paths
-        .iter()
-        .map(|p| {
-            if range.is_empty() {
-                Ok(SeriesData {
-                    times: Vec::new(),
-                    values: ColumnData::Int64(Vec::new()),
-                })
-            } else {
-                engine.read_series(p, range)
-            }
-        })
-        .collect()
+    if range.is_empty() {
+        return Ok(paths
+            .iter()
+            .map(|_| SeriesData {
+                times: Vec::new(),
+                values: ColumnData::Int64(Vec::new()),
+            })
+            .collect());
+    }
+    match paths {
+        [p] => Ok(vec![engine.read_series(p, range)?]),
+        _ => engine.read_series_many(paths, range),
+    }
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (1u8..8, proptest::collection::btree_set(0i64..600, 1..60))
             .prop_map(|(mask, t)| Op::Write { mask, times: t.into_iter().collect() }),
         2 => Just(Op::Flush),
-        1 => (0usize..3, 0i64..600, 0i64..80).prop_map(|(series, from, len)| Op::Delete { series, from, len }),
+        2 => (0usize..3, 0i64..600, 0i64..80).prop_map(|(series, from, len)| Op::Delete { series, from, len }),
     ]
 }
 
@@ -31,7 +31,7 @@ fn path(i: usize) -> PartialPath {
     PartialPath::parse(&format!("root.sc.d.s{i}")).unwrap()
 }
 
-fn run_ops(engine: &Engine, ops: &[Op]) {
+fn run_ops(engine: &Engine, ops: &[Op], aligned: bool) {
     for (k, op) in ops.iter().enumerate() {
         match op {
             Op::Write { mask, times } => {
@@ -49,7 +49,7 @@ fn run_ops(engine: &Engine, ops: &[Op]) {
                                 Column::new(ColumnData::Int64(v.collect()))
                             })
                             .collect(),
-                        aligned: false,
+                        aligned,
                     })
                     .unwrap();
             }
@@ -90,7 +90,7 @@ fn drain_join(mut j: TimeJoin) -> Rows {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(40))]
     #[test]
     fn sliced_scan_equals_whole_read(
         ops in proptest::collection::vec(op(), 1..14),
@@ -98,6 +98,7 @@ proptest! {
         step in 1usize..50,
         lo in -10i64..400,
         len in 0i64..700,
+        aligned in proptest::bool::ANY,
     ) {
         let dir = tempfile::tempdir().unwrap();
         let engine = Arc::new(
@@ -108,10 +109,18 @@ proptest! {
             .unwrap(),
         );
         engine.create_database(&PartialPath::parse("root.sc").unwrap()).unwrap();
-        for i in 0..3 {
-            engine.create_timeseries(TimeseriesSpec::new(path(i), TSDataType::Int64)).unwrap();
+        let specs = (0..3).map(|i| TimeseriesSpec::new(path(i), TSDataType::Int64));
+        if aligned {
+            // columns of an aligned device are read together (one time column decode)
+            engine
+                .create_aligned_timeseries(&PartialPath::parse("root.sc.d").unwrap(), specs.collect())
+                .unwrap();
+        } else {
+            for spec in specs {
+                engine.create_timeseries(spec).unwrap();
+            }
         }
-        run_ops(&engine, &ops);
+        run_ops(&engine, &ops, aligned);
         let paths: Vec<PartialPath> = (0..3).map(path).collect();
         let range = TimeRange::new(lo, lo + len);
         // the engine's whole read against a plain model of the writes and deletions

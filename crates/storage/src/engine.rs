@@ -1393,6 +1393,55 @@ impl Engine {
         })
     }
 
+    /// Reads several series at once, each as [`Engine::read_series`] would; the series of
+    /// one aligned device are read from one view of its files and memtables and decoded
+    /// together (its time column once per chunk).
+    pub fn read_series_many(
+        &self,
+        paths: &[PartialPath],
+        range: TimeRange,
+    ) -> Result<Vec<SeriesData>> {
+        let mut out: Vec<Option<SeriesData>> = vec![None; paths.len()];
+        // (region, device, range) → (output index, measurement, type)
+        type Group = (Arc<DataRegion>, PartialPath, TimeRange);
+        let mut groups: Vec<(Group, Vec<(usize, String, TSDataType)>)> = Vec::new();
+        for (i, p) in paths.iter().enumerate() {
+            let (r, region, range) = self.resolve_range(p, range)?;
+            let dt = r.info.schema.data_type;
+            let Some(region) = region else {
+                out[i] = Some(SeriesData {
+                    times: Vec::new(),
+                    values: ColumnData::empty(dt),
+                });
+                continue;
+            };
+            if !r.info.aligned {
+                // a non-aligned series has its own chunks: the single-series path serves it
+                out[i] = Some(region.read_series(&r.device, &r.measurement, dt, range)?);
+                continue;
+            }
+            let member = (i, r.measurement, dt);
+            match groups
+                .iter_mut()
+                .find(|((g, d, rg), _)| Arc::ptr_eq(g, &region) && *d == r.device && *rg == range)
+            {
+                Some((_, members)) => members.push(member),
+                None => groups.push(((region, r.device, range), vec![member])),
+            }
+        }
+        for ((region, device, range), members) in groups {
+            let columns: Vec<(&str, TSDataType)> =
+                members.iter().map(|(_, m, t)| (m.as_str(), *t)).collect();
+            let read = region.read_device_series(&device, &columns, range)?;
+            for ((i, _, _), d) in members.iter().zip(read) {
+                out[*i] = Some(d);
+            }
+        }
+        out.into_iter()
+            .map(|d| d.ok_or_else(|| Error::internal("series left unread")))
+            .collect()
+    }
+
     /// Where the points of one series in `range` lie (flushed chunks, memtable buffers), for
     /// reading it in slices of bounded size; deletions and TTL are not applied to the counts.
     pub fn series_spans(&self, path: &PartialPath, range: TimeRange) -> Result<Vec<SeriesSpan>> {

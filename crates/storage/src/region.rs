@@ -226,6 +226,87 @@ impl DataRegion {
         (st.sealed.clone(), self.files.snapshot(), w)
     }
 
+    /// As [`DataRegion::snapshot`] for several series of one device at once.
+    fn snapshot_many<T>(
+        &self,
+        device: &PartialPath,
+        columns: &[(&str, TSDataType)],
+        f: impl Fn(&crate::memtable::SeriesBuf) -> T,
+    ) -> (Vec<Arc<Sealed>>, crate::fileset::FileList, Vec<Option<T>>) {
+        let take = |buf: Option<&crate::memtable::SeriesBuf>, phys: TSDataType| match buf {
+            Some(b) if b.data_type() == phys => Some(f(b)),
+            _ => None,
+        };
+        {
+            let st = self.state.read();
+            let sorted = columns
+                .iter()
+                .all(|(m, _)| st.working.series(device, m).is_none_or(|b| b.is_sorted()));
+            if sorted {
+                let w = columns
+                    .iter()
+                    .map(|(m, phys)| take(st.working.series(device, m), *phys))
+                    .collect();
+                return (st.sealed.clone(), self.files.snapshot(), w);
+            }
+        }
+        let mut st = self.state.write();
+        for (m, _) in columns {
+            if let Some(buf) = st.working.series_existing_mut(device, m) {
+                buf.ensure_sorted();
+            }
+        }
+        let w = columns
+            .iter()
+            .map(|(m, phys)| take(st.working.series(device, m), *phys))
+            .collect();
+        (st.sealed.clone(), self.files.snapshot(), w)
+    }
+
+    /// Reads several series of one device (`columns`: measurement and data type) from one
+    /// consistent view; an aligned device's columns are decoded together from each file.
+    /// Per series the same answer as [`DataRegion::read_series`].
+    pub(crate) fn read_device_series(
+        &self,
+        device: &PartialPath,
+        columns: &[(&str, TSDataType)],
+        range: TimeRange,
+    ) -> Result<Vec<SeriesData>> {
+        let phys: Vec<(&str, TSDataType)> =
+            columns.iter().map(|(m, t)| (*m, t.physical())).collect();
+        if range.is_empty() {
+            return Ok(phys
+                .iter()
+                .map(|(_, t)| SeriesData {
+                    times: Vec::new(),
+                    values: ColumnData::empty(*t),
+                })
+                .collect());
+        }
+        let (sealed, files, working) = self.snapshot_many(device, &phys, |buf| buf.read(range));
+        let dev = device.to_string();
+        let mut sources: Vec<Vec<SeriesData>> = vec![Vec::new(); phys.len()];
+        for f in files.iter() {
+            let cols = f.read_columns(&dev, &phys, range, &self.files.stats)?;
+            for (src, d) in sources.iter_mut().zip(cols) {
+                src.extend(d.filter(|d| !d.times.is_empty()));
+            }
+        }
+        for (i, (m, t)) in phys.iter().enumerate() {
+            for s in &sealed {
+                sources[i].extend(read_mem(&s.mem, device, m, *t, range));
+            }
+        }
+        for (src, w) in sources.iter_mut().zip(working) {
+            src.extend(w);
+        }
+        Ok(sources
+            .into_iter()
+            .zip(&phys)
+            .map(|(src, (_, t))| merge_newest_wins(src, *t))
+            .collect())
+    }
+
     /// Reads one series: memtables and files merged, sorted, deduplicated (newest write
     /// wins), deletions applied.
     pub(crate) fn read_series(

@@ -459,6 +459,53 @@ impl TsFileHandle {
         Ok(Some(out))
     }
 
+    /// Several series of one device in `range`, deletions applied: an aligned device's
+    /// columns are read together (its time column decoded once per chunk), a non-aligned
+    /// device's one by one. Per series, `None` when the file has none of its points (or
+    /// holds it with another type).
+    pub(crate) fn read_columns(
+        &self,
+        device: &str,
+        columns: &[(&str, TSDataType)],
+        range: TimeRange,
+        stats: &ReadStats,
+    ) -> Result<Vec<Option<SeriesData>>> {
+        let Some(dev) = self.devices.get(device) else {
+            return Ok(vec![None; columns.len()]);
+        };
+        if !dev.aligned {
+            return columns
+                .iter()
+                .map(|(m, phys)| self.read(device, m, range, *phys, stats))
+                .collect();
+        }
+        if range.start > dev.hi || range.end < dev.lo {
+            stats.files_skipped.fetch_add(1, Ordering::Relaxed);
+            return Ok(vec![None; columns.len()]);
+        }
+        let series = self.reader.series_in(dev.index)?;
+        let names: Vec<&str> = columns.iter().map(|c| c.0).collect();
+        let trange = tsfile::reader::TimeRange::new(range.start, range.end);
+        let read = self.reader.read_aligned_columns(&series, &names, trange)?;
+        Ok(read
+            .into_iter()
+            .zip(columns)
+            .map(|(d, (m, phys))| {
+                let d = d.filter(|d| d.values.data.data_type() == *phys)?;
+                let out = SeriesData {
+                    times: d.times,
+                    values: d.values.data,
+                };
+                let dels = self.deletions_of(device, m);
+                Some(if dels.is_empty() {
+                    out
+                } else {
+                    remove_ranges(out, &dels)
+                })
+            })
+            .collect())
+    }
+
     /// Deletes the file and its mods from disk.
     pub(crate) fn remove_files(&self) {
         for p in [self.path.clone(), mods_path(&self.path)] {

@@ -1097,6 +1097,35 @@ impl<R: ReadAt> TsFileReader<R> {
         Ok(Some(merge_parts(dt, parts)))
     }
 
+    /// Reads several columns of an aligned device (its `series`, time column included) in
+    /// `range` at once, decoding each time chunk once: per measurement, its points (rows
+    /// where it is null left out), or `None` when the device has no such column.
+    pub fn read_aligned_columns(
+        &self,
+        series: &[TimeseriesMetadata],
+        measurements: &[&str],
+        range: TimeRange,
+    ) -> Result<Vec<Option<SeriesData>>> {
+        let rows = self.read_aligned_from(series, measurements, range)?;
+        Ok(measurements
+            .iter()
+            .zip(rows.columns)
+            .map(|(m, col)| {
+                let present = series
+                    .iter()
+                    .any(|s| s.measurement == *m && !s.is_aligned_time());
+                present.then(|| {
+                    let keep: Vec<usize> =
+                        (0..rows.times.len()).filter(|i| !col.is_null(*i)).collect();
+                    SeriesData {
+                        times: keep.iter().map(|i| rows.times[*i]).collect(),
+                        values: Column::new(col.data.take(&keep)),
+                    }
+                })
+            })
+            .collect())
+    }
+
     /// Reads rows of an aligned device in `range` for `measurements` (nulls where a row has no
     /// value; rows where every requested column is null are left out).
     pub fn read_aligned(
