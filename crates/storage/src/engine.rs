@@ -1404,7 +1404,8 @@ impl Engine {
         let mut out: Vec<Option<SeriesData>> = vec![None; paths.len()];
         // (region, device, range) → (output index, measurement, type)
         type Group = (Arc<DataRegion>, PartialPath, TimeRange);
-        let mut groups: Vec<(Group, Vec<(usize, String, TSDataType)>)> = Vec::new();
+        type Member = (usize, String, TSDataType);
+        let mut groups: Vec<(Group, Vec<Member>)> = Vec::new();
         for (i, p) in paths.iter().enumerate() {
             let (r, region, range) = self.resolve_range(p, range)?;
             let dt = r.info.schema.data_type;
