@@ -87,7 +87,7 @@ impl RawStream {
             if self.limit == Some(0) || self.outputs.is_empty() {
                 return Ok(None);
             }
-            let chunk = if self.whole_series {
+            let mut chunk = if self.whole_series {
                 match self.whole_chunk()? {
                     Some(c) => c,
                     None => return Ok(None),
@@ -98,11 +98,7 @@ impl RawStream {
                 };
                 self.filtered(chunk)?
             };
-            let cols = self
-                .outputs
-                .iter()
-                .map(|e| e.eval(&chunk))
-                .collect::<Result<Vec<_>>>()?;
+            let cols = eval_outputs(&self.outputs, &mut chunk)?;
             // Every time of the joined series survives, even when all outputs are null there
             // (`SELECT a + b` where only `a` has a value, `SELECT i … WHERE d < 0` where `i`
             // has none): IoTDB 1.0 does not drop such rows.
@@ -124,6 +120,13 @@ impl RawStream {
             }
             if keep.is_empty() {
                 continue;
+            }
+            if keep.len() == chunk.len() {
+                // every row stays (kept rows ascend): the columns as evaluated, no gather
+                return Ok(Some(RowBatch {
+                    times: chunk.times,
+                    columns: cols,
+                }));
             }
             return Ok(Some(RowBatch {
                 times: keep.iter().map(|&r| chunk.times[r]).collect(),
@@ -156,4 +159,49 @@ impl ResultStream for RawStream {
         }
         Ok(out)
     }
+}
+
+/// The outputs evaluated on `chunk`; a plain series output takes its column out of the
+/// chunk at its last use instead of copying it (the chunk's columns are spent afterwards).
+fn eval_outputs(outputs: &[Expr], chunk: &mut Chunk) -> Result<Vec<Column>> {
+    let mut cols: Vec<Option<Column>> = outputs
+        .iter()
+        .map(|e| match e {
+            Expr::Input(_) => Ok(None),
+            e => e.eval(chunk).map(Some),
+        })
+        .collect::<Result<_>>()?;
+    let mut uses = vec![0usize; chunk.columns.len()];
+    for e in outputs {
+        if let Expr::Input(i) = e {
+            if let Some(u) = uses.get_mut(*i) {
+                *u += 1;
+            }
+        }
+    }
+    for (k, e) in outputs.iter().enumerate() {
+        let Expr::Input(i) = e else { continue };
+        let col = match uses.get_mut(*i) {
+            Some(u) if *u == 1 => {
+                *u = 0;
+                std::mem::replace(
+                    &mut chunk.columns[*i],
+                    Column::new(ColumnData::Int64(Vec::new())),
+                )
+            }
+            Some(u) if *u > 1 => {
+                *u -= 1;
+                chunk.columns[*i].clone()
+            }
+            _ => {
+                return Err(Error::internal(format!(
+                    "expression input {i} out of range"
+                )))
+            }
+        };
+        cols[k] = Some(col);
+    }
+    cols.into_iter()
+        .map(|c| c.ok_or_else(|| Error::internal("output left unevaluated")))
+        .collect()
 }
