@@ -12,7 +12,7 @@
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 venvs="${IOTDB_RS_VENV_ROOT:-$repo}"
-MIN_PASSED="${MIN_PASSED:-18}"
+MIN_PASSED="${MIN_PASSED:-19}"
 : "${IOTDB_RS_BIN:?set IOTDB_RS_BIN to the iotdb-rs binary}"
 export IOTDB_RS_BIN
 

@@ -93,7 +93,13 @@ class Cursor:
         if self.__closed or self.__connection.is_close:
             raise InterfaceError("the cursor or its connection is closed")
 
-    def execute(self, operation, parameters=None):
+    def execute(self, operation, parameters=None, *, select_shape=None):
+        """Runs ``operation`` with ``parameters`` bound.
+
+        ``select_shape`` (set by the SQLAlchemy dialect) is ``(columns, time positions)`` of
+        a compiled SELECT whose Time columns were left out of the select list: rows then
+        have exactly ``columns`` values, the row time at the Time positions.
+        """
         self._check()
         sql = bind(operation, parameters)
         self.__rows, self.__pos, self.__description, self.__rowcount = [], 0, None, -1
@@ -114,10 +120,13 @@ class Cursor:
         finally:
             ds.close_operation_handle()
         with_time = not ds.get_ignore_timestamp()
-        self.__description = tuple(
+        description = [
             (name, t.value, None, None, None, None, with_time and k == 0)
             for k, (name, t) in enumerate(zip(names, types))
-        )
+        ]
+        if select_shape is not None:
+            description, rows = _project(description, rows, with_time, *select_shape)
+        self.__description = tuple(description)
         self.__rows = rows
         self.__rowcount = len(rows)
         return self
@@ -172,6 +181,32 @@ class Cursor:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _project(description, rows, with_time, columns, time_positions):
+    """Rows (and description) of a compiled SELECT: the row time at ``time_positions``, the
+    result's value columns, in order, at the other positions."""
+    values = description[1:] if with_time else description
+    time_positions = set(time_positions)
+    if len(values) + len(time_positions) != columns and columns > len(time_positions):
+        raise InterfaceError(
+            f"the statement selects {columns} columns but the result has {len(values)} value columns"
+            + (" and a time column" if with_time else "")
+        )
+    if time_positions and not with_time:
+        raise InterfaceError("the statement selects Time but the result has no time column")
+    time_desc = ("Time", description[0][1] if with_time else None, None, None, None, None, True)
+    out_desc, order = [], []
+    k = 0
+    for pos in range(columns):
+        if pos in time_positions:
+            out_desc.append(time_desc)
+            order.append(0)
+        else:
+            out_desc.append(values[k])
+            order.append(k + 1 if with_time else k)
+            k += 1
+    return out_desc, [tuple(row[i] for i in order) for row in rows]
 
 
 __all__ = ["Cursor", "DatabaseError", "bind", "quote", "translate"]
