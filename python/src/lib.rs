@@ -15,8 +15,10 @@ use model::{
 use numpy::{PyArray1, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyCapsule, PyList, PyString, PyTuple};
 use std::sync::Mutex;
+
+mod arrow;
 
 // ----------------------------------------------------------------------------- errors
 
@@ -415,10 +417,41 @@ fn np_column<'py>(
 
 // ----------------------------------------------------------------------------- classes
 
+/// The data column of each of `displayed` display columns (`column_index[i]` is the data
+/// column of display column `i`; `None` when it has none). A data column shown once moves,
+/// one shown several times is copied.
+pub(crate) fn display_columns(
+    columns: Vec<Column>,
+    column_index: &[usize],
+    displayed: usize,
+) -> Vec<Option<Column>> {
+    let mut uses = vec![0usize; columns.len()];
+    for &d in column_index {
+        if let Some(u) = uses.get_mut(d) {
+            *u += 1;
+        }
+    }
+    let mut data: Vec<Option<Column>> = columns.into_iter().map(Some).collect();
+    (0..displayed)
+        .map(|i| {
+            let d = *column_index.get(i)?;
+            let slot = data.get_mut(d)?;
+            uses[d] -= 1;
+            if uses[d] == 0 {
+                slot.take()
+            } else {
+                slot.clone()
+            }
+        })
+        .collect()
+}
+
 /// A query result being read.
 #[pyclass(module = "iotdb._native")]
 struct NativeResult {
     inner: Mutex<Option<ResultSet>>,
+    /// The batch `fetch_rows` returned last (Arrow export starts inside it).
+    last: Mutex<Option<RowBatch>>,
     columns: Vec<String>,
     types: Vec<TSDataType>,
     column_index: Vec<usize>,
@@ -433,6 +466,7 @@ impl NativeResult {
             column_index: r.column_index.clone(),
             ignore_timestamp: r.ignore_timestamp,
             inner: Mutex::new(Some(r)),
+            last: Mutex::new(None),
         }
     }
 
@@ -498,41 +532,42 @@ impl NativeResult {
                 .collect::<PyResult<Vec<_>>>()?;
             cols.append(PyList::new(py, vals)?)?;
         }
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = Some(batch);
         Ok(Some(PyTuple::new(py, [times.into_any(), cols.into_any()])?))
+    }
+
+    /// The remaining rows as an Arrow C stream capsule (`arrow_array_stream`), starting at
+    /// row `skip` of the batch `fetch_rows` returned last. The stream takes the result over:
+    /// batches are fetched as the consumer reads them.
+    fn arrow_stream<'py>(&self, py: Python<'py>, skip: usize) -> PyResult<Bound<'py, PyCapsule>> {
+        let result = self.inner.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let pending = self
+            .last
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .map(|b| (b, skip));
+        let reader = arrow::ResultReader::new(
+            &self.columns,
+            self.types.clone(),
+            self.column_index.clone(),
+            !self.ignore_timestamp,
+            pending,
+            result,
+        );
+        PyCapsule::new_with_value(py, reader.into_ffi(), c"arrow_array_stream")
     }
 
     /// Reads every remaining row: `(times: int64 ndarray, [(values ndarray, null mask
     /// ndarray or None)] per display column)`.
     fn fetch_columns<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         let batch = self.with(py, |r| r.collect_rows())?.unwrap_or_default();
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = None;
         let times = PyArray1::from_vec(py, batch.times);
-        // a data column shown once moves into numpy; one shown twice is copied
-        let mut uses = vec![0usize; batch.columns.len()];
-        for &d in &self.column_index {
-            if let Some(u) = uses.get_mut(d) {
-                *u += 1;
-            }
-        }
-        let mut data: Vec<Option<Column>> = batch.columns.into_iter().map(Some).collect();
+        let display = display_columns(batch.columns, &self.column_index, self.types.len());
         let cols = PyList::empty(py);
-        for (i, &t) in self.types.iter().enumerate() {
-            let d = self.column_index.get(i).copied().unwrap_or(usize::MAX);
-            let col = match data.get_mut(d) {
-                None => Column::new(ColumnData::empty(t)),
-                Some(slot) => {
-                    uses[d] -= 1;
-                    let taken = if uses[d] == 0 {
-                        slot.take()
-                    } else {
-                        slot.clone()
-                    };
-                    taken.ok_or_else(|| {
-                        py_err(client::Error::Connection(format!(
-                            "result has no data column for display column {i}"
-                        )))
-                    })?
-                }
-            };
+        for (&t, col) in self.types.iter().zip(display) {
+            let col = col.unwrap_or_else(|| Column::new(ColumnData::empty(t)));
             let (values, mask) = np_column(py, col, t)?;
             let mask = mask.unwrap_or_else(|| py.None().into_bound(py));
             cols.append(PyTuple::new(py, [values, mask])?)?;

@@ -107,6 +107,42 @@ class SessionDataSet:
         self._pos = len(self._times)
         return self._frame(times, cols)
 
+    # -- Arrow
+    def __arrow_c_stream__(self, requested_schema=None):
+        """The remaining rows as an Arrow C stream (the Arrow PyCapsule interface), built in Rust.
+
+        pyarrow, polars, duckdb … read it without copies and without pyarrow being installed
+        here. Columns: ``Time`` (int64, not null; absent when the result has no time column),
+        then one per result column typed as IoTDB types it (BOOLEAN bool, INT32 int32, INT64
+        and TIMESTAMP int64, FLOAT float32, DOUBLE float64, TEXT/STRING utf8, BLOB binary,
+        DATE date32), nulls kept; field metadata ``iotdb.type`` names the IoTDB type. Batches
+        are fetched as the consumer reads them; the stream can be taken once (the data set is
+        consumed afterwards), so hand consumers that ask twice (duckdb's replacement scan)
+        ``to_arrow()`` or ``pyarrow.RecordBatchReader.from_stream(ds)``.
+        ``requested_schema`` is ignored (allowed by the interface).
+        """
+        if self._native is None:
+            raise ValueError("this data set has no result to export")
+        capsule = self._native.arrow_stream(self._pos)
+        self._times, self._values, self._pos, self._done = [], [], 0, True
+        return capsule
+
+    def to_arrow(self):
+        """The remaining rows as a ``pyarrow.Table`` (needs pyarrow >= 14)."""
+        try:
+            import pyarrow as pa
+        except ImportError as e:
+            raise ImportError("to_arrow() needs pyarrow; __arrow_c_stream__ works without it") from e
+        return pa.RecordBatchReader.from_stream(self).read_all()
+
+    def to_polars(self):
+        """The remaining rows as a ``polars.DataFrame`` (needs polars >= 1.0)."""
+        try:
+            import polars as pl
+        except ImportError as e:
+            raise ImportError("to_polars() needs polars") from e
+        return pl.DataFrame(self)
+
     def set_fetch_size(self, fetch_size):
         """Rows per later fetch from the server."""
         if self._native is not None:
