@@ -12,6 +12,7 @@ import time
 
 from iotdb._native import NativeSession
 from iotdb.template.TemplateQueryType import TemplateQueryType
+from iotdb.utils._dataframe import tablet_args
 from iotdb.utils.exception import IoTDBConnectionException, StatementExecutionException
 from iotdb.utils.Field import date_to_int
 from iotdb.utils.IoTDBConstants import TSDataType
@@ -304,6 +305,22 @@ class Session:
 
     def insert_aligned_tablets(self, tablet_lst):
         self._s.insert_tablets([t._native_args() for t in tablet_lst], True)
+        return 0
+
+    def insert_dataframe(self, df, device_id, time_column=None, aligned=False, data_types=None):
+        """Writes a pandas DataFrame to ``device_id`` in one call (one tablet, serialized in Rust).
+
+        Times come from ``time_column`` or, when it is None, the index: integers as they are
+        (epoch time in the server's precision) or datetimes (naive = UTC) as epoch
+        milliseconds; unsorted times are sorted. Every other column is a measurement named
+        after it, typed by its dtype (see ``iotdb.utils._dataframe``) unless ``data_types``
+        (``{column: TSDataType}``) says otherwise; NaN/None/NaT/``pd.NA`` are nulls.
+        ``aligned=True`` writes an aligned device. Bad input raises ``TypeError`` or
+        ``ValueError`` before anything is sent.
+        """
+        args = tablet_args(df, device_id, time_column, data_types)
+        if args is not None:
+            self._s.insert_tablets([args], bool(aligned))
         return 0
 
     def _records(self, device_ids, times, measurements_lst, types_lst, values_lst, aligned):
