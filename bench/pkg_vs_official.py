@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Our ``iotdb`` package next to the official apache-iotdb 2.0.x client and DuckDB (a benchmark,
+not a test). Run it with ``scripts/bench-pkg``.
+
+In one run, against one release iotdb-rs server (remote) and on a temporary data directory
+(embedded):
+
+* ingest: TABLETS ``NumpyTablet``s of 10,000 rows x 10 DOUBLE (default 100: 10 M points),
+  end to end (tablet built from the arrays, sent, acknowledged): our package remote vs the
+  official client (a subprocess in the 2.0.x venv, same arrays), and our package embedded vs
+  DuckDB appending the same arrays to a table (``DuckDBPyConnection.append`` of a DataFrame
+  per tablet);
+* query to pandas: 1 M rows x 4 DOUBLE (written and FLUSHed first): our ``todf()`` remote vs
+  the official ``todf()``, and our ``todf()`` embedded vs DuckDB's ``.df()`` of the same rows.
+
+Figures are medians of REPEAT runs (ingest: one run per repeat into a fresh device); every
+answer is checked (point counts, frame shapes and column sums), and the ratios are printed.
+The official client runs ``--worker`` mode of this file in its own venv (the two packages
+share the import name ``iotdb``), seeing the same arrays (same generator seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROWS_PER_TABLET = 10_000
+INGEST_COLS = 10
+QUERY_ROWS = 1_000_000
+QUERY_COLS = 4
+
+
+def ingest_arrays(tablets: int):
+    rng = np.random.default_rng(11)
+    names = [f"s{i}" for i in range(INGEST_COLS)]
+    values = [rng.normal(0, 1, tablets * ROWS_PER_TABLET) for _ in range(INGEST_COLS)]
+    times = np.arange(tablets * ROWS_PER_TABLET, dtype=np.int64)
+    return names, times, values
+
+
+def query_arrays():
+    rng = np.random.default_rng(12)
+    names = [f"q{i}" for i in range(QUERY_COLS)]
+    return names, np.arange(QUERY_ROWS, dtype=np.int64), [rng.normal(0, 1, QUERY_ROWS) for _ in range(QUERY_COLS)]
+
+
+def ingest(session, device, tablets):
+    """Seconds to write every tablet through ``session`` (any client with the official API)."""
+    from iotdb.utils.IoTDBConstants import TSDataType
+    from iotdb.utils.NumpyTablet import NumpyTablet
+
+    names, times, values = ingest_arrays(tablets)
+    types = [TSDataType.DOUBLE] * INGEST_COLS
+    t0 = time.perf_counter()
+    for k in range(tablets):
+        lo, hi = k * ROWS_PER_TABLET, (k + 1) * ROWS_PER_TABLET
+        session.insert_tablet(NumpyTablet(device, names, types, [v[lo:hi] for v in values], times[lo:hi]))
+    return time.perf_counter() - t0
+
+
+def write_query_data(session, device):
+    from iotdb.utils.IoTDBConstants import TSDataType
+    from iotdb.utils.NumpyTablet import NumpyTablet
+
+    names, times, values = query_arrays()
+    step = 50_000
+    for lo in range(0, QUERY_ROWS, step):
+        tab = NumpyTablet(
+            device, names, [TSDataType.DOUBLE] * QUERY_COLS, [v[lo : lo + step] for v in values], times[lo : lo + step]
+        )
+        session.insert_tablet(tab)
+    session.execute_non_query_statement("FLUSH")
+
+
+def todf_times(session, device, repeat):
+    """Median seconds of ``SELECT q0..q3`` to a DataFrame and a checksum of the last frame."""
+    sql = f"select {', '.join(query_arrays()[0])} from {device}"
+    times, df = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        ds = session.execute_query_statement(sql)
+        df = ds.todf()
+        ds.close_operation_handle()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), [list(df.shape), float(df.iloc[:, 1:].to_numpy().sum())]
+
+
+def count(session, path):
+    ds = session.execute_query_statement(f"select count(*) from {path}")
+    df = ds.todf()
+    ds.close_operation_handle()
+    return int(df.iloc[0].sum())
+
+
+def worker(a) -> int:
+    """The official client's half (runs in its venv): prints JSON."""
+    from iotdb.Session import Session
+
+    s = Session(a.host, str(a.port), "root", "root")
+    s.open(False)
+    out = {"ingest": [], "client": __import__("importlib.metadata").metadata.version("apache-iotdb")}
+    for r in range(a.repeat):
+        device = f"root.official.i{r}"
+        out["ingest"].append(ingest(s, device, a.tablets))
+        out.setdefault("points", count(s, device))
+    out["todf"], out["check"] = todf_times(s, "root.ours.q", a.repeat)
+    s.close()
+    print(json.dumps(out))
+    return 0
+
+
+def main(a) -> int:
+    import duckdb
+    import pandas as pd
+    from iotdb.Session import Session
+
+    points = a.tablets * ROWS_PER_TABLET * INGEST_COLS
+    print(
+        f"ingest: {a.tablets} NumpyTablets of {ROWS_PER_TABLET:,} rows x {INGEST_COLS} DOUBLE = {points:,} points; "
+        f"query: {QUERY_ROWS:,} rows x {QUERY_COLS} DOUBLE to pandas; median of {a.repeat}"
+    )
+    remote = Session(a.host, str(a.port), "root", "root")
+    remote.open(False)
+    ours_remote = []
+    for r in range(a.repeat):
+        device = f"root.ours.i{r}"
+        ours_remote.append(ingest(remote, device, a.tablets))
+        assert count(remote, device) == points, "remote ingest lost points"
+    write_query_data(remote, "root.ours.q")
+    ours_remote_q, ours_check = todf_times(remote, "root.ours.q", a.repeat)
+    remote.close()
+
+    official = json.loads(
+        subprocess.run(
+            [
+                a.official_python,
+                __file__,
+                "--worker",
+                "--host",
+                a.host,
+                "--port",
+                str(a.port),
+                "--tablets",
+                str(a.tablets),
+                "--repeat",
+                str(a.repeat),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    assert official["points"] == points, "official client's ingest lost points"
+    assert official["check"][0] == ours_check[0] and abs(official["check"][1] - ours_check[1]) < 1e-6, (
+        official["check"],
+        ours_check,
+    )
+
+    tmp = tempfile.mkdtemp(prefix="iotdb-rs-bench-pkg-")
+    try:
+        emb = Session.embedded(f"{tmp}/data")
+        emb.open()
+        ours_emb = []
+        for r in range(a.repeat):
+            device = f"root.ours.i{r}"
+            ours_emb.append(ingest(emb, device, a.tablets))
+            assert count(emb, device) == points, "embedded ingest lost points"
+        write_query_data(emb, "root.ours.q")
+        ours_emb_q, emb_check = todf_times(emb, "root.ours.q", a.repeat)
+        emb.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    assert emb_check[0] == ours_check[0] and abs(emb_check[1] - ours_check[1]) < 1e-6
+
+    names, times, values = ingest_arrays(a.tablets)
+    duck_ingest = []
+    for _ in range(a.repeat):
+        db = duckdb.connect()
+        db.execute(f"CREATE TABLE t (time BIGINT, {', '.join(n + ' DOUBLE' for n in names)})")
+        t0 = time.perf_counter()
+        for k in range(a.tablets):
+            lo, hi = k * ROWS_PER_TABLET, (k + 1) * ROWS_PER_TABLET
+            db.append("t", pd.DataFrame({"time": times[lo:hi], **{n: v[lo:hi] for n, v in zip(names, values)}}))
+        duck_ingest.append(time.perf_counter() - t0)
+        assert db.execute("select count(*) from t").fetchone()[0] == a.tablets * ROWS_PER_TABLET
+        db.close()
+    qnames, qtimes, qvalues = query_arrays()
+    db = duckdb.connect()
+    frame = pd.DataFrame({"time": qtimes, **dict(zip(qnames, qvalues))})
+    db.register("frame", frame)
+    db.execute("CREATE TABLE q AS SELECT * FROM frame")
+    db.unregister("frame")
+    duck_q = []
+    for _ in range(a.repeat):
+        t0 = time.perf_counter()
+        df = db.execute(f"SELECT time, {', '.join(qnames)} FROM q ORDER BY time").df()
+        duck_q.append(time.perf_counter() - t0)
+    assert list(df.shape) == ours_check[0]
+
+    med = statistics.median
+    rows = [
+        ("ingest remote: ours vs official " + official["client"], med(ours_remote), med(official["ingest"]), points),
+        ("ingest embedded: ours vs DuckDB append", med(ours_emb), med(duck_ingest), points),
+        ("query to pandas remote: ours vs official todf()", ours_remote_q, official["todf"], QUERY_ROWS * QUERY_COLS),
+        ("query to pandas embedded: ours vs DuckDB .df()", ours_emb_q, med(duck_q), QUERY_ROWS * QUERY_COLS),
+    ]
+    print(f"{'':52} {'ours':>20} {'baseline':>20} {'speed-up':>9}")
+    for name, ours_s, base_s, n in rows:
+        ours = f"{ours_s * 1e3:8.1f} ms {n / ours_s / 1e6:6.1f} M/s"
+        base = f"{base_s * 1e3:8.1f} ms {n / base_s / 1e6:6.1f} M/s"
+        print(f"{name:52} {ours} {base} {base_s / ours_s:8.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=6667)
+    p.add_argument("--tablets", type=int, default=100)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--official-python", help="python of the venv with apache-iotdb 2.0.x")
+    p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    sys.exit(worker(args) if args.worker else main(args))
