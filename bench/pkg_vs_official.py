@@ -100,17 +100,32 @@ def count(session, path):
     return int(df.iloc[0].sum())
 
 
+def ingest_rounds(session, prefix, tablets, repeat):
+    """Seconds of each of ``repeat`` rounds writing every tablet into a fresh device, and the
+    points each device holds afterwards."""
+    seconds, points = [], []
+    for r in range(repeat):
+        device = f"{prefix}.i{r}"
+        seconds.append(ingest(session, device, tablets))
+        points.append(count(session, device))
+    return seconds, points
+
+
+def ours_rounds(session, a):
+    """Our package's ingest rounds, then the query data written and read back to pandas."""
+    seconds, points = ingest_rounds(session, "root.ours", a.tablets, a.repeat)
+    write_query_data(session, "root.ours.q")
+    return seconds, points, *todf_times(session, "root.ours.q", a.repeat)
+
+
 def worker(a) -> int:
     """The official client's half (runs in its venv): prints JSON."""
     from iotdb.Session import Session
 
     s = Session(a.host, str(a.port), "root", "root")
     s.open(False)
-    out = {"ingest": [], "client": __import__("importlib.metadata").metadata.version("apache-iotdb")}
-    for r in range(a.repeat):
-        device = f"root.official.i{r}"
-        out["ingest"].append(ingest(s, device, a.tablets))
-        out.setdefault("points", count(s, device))
+    out = {"client": __import__("importlib.metadata").metadata.version("apache-iotdb")}
+    out["ingest"], out["points"] = ingest_rounds(s, "root.official", a.tablets, a.repeat)
     out["todf"], out["check"] = todf_times(s, "root.ours.q", a.repeat)
     s.close()
     print(json.dumps(out))
@@ -129,14 +144,9 @@ def main(a) -> int:
     )
     remote = Session(a.host, str(a.port), "root", "root")
     remote.open(False)
-    ours_remote = []
-    for r in range(a.repeat):
-        device = f"root.ours.i{r}"
-        ours_remote.append(ingest(remote, device, a.tablets))
-        assert count(remote, device) == points, "remote ingest lost points"
-    write_query_data(remote, "root.ours.q")
-    ours_remote_q, ours_check = todf_times(remote, "root.ours.q", a.repeat)
+    ours_remote, counts, ours_remote_q, ours_check = ours_rounds(remote, a)
     remote.close()
+    assert counts == [points] * a.repeat, "remote ingest lost points"
 
     official = json.loads(
         subprocess.run(
@@ -160,7 +170,7 @@ def main(a) -> int:
         .stdout.strip()
         .splitlines()[-1]
     )
-    assert official["points"] == points, "official client's ingest lost points"
+    assert official["points"] == [points] * a.repeat, "official client's ingest lost points"
     assert official["check"][0] == ours_check[0] and abs(official["check"][1] - ours_check[1]) < 1e-6, (
         official["check"],
         ours_check,
@@ -170,14 +180,9 @@ def main(a) -> int:
     try:
         emb = Session.embedded(f"{tmp}/data")
         emb.open()
-        ours_emb = []
-        for r in range(a.repeat):
-            device = f"root.ours.i{r}"
-            ours_emb.append(ingest(emb, device, a.tablets))
-            assert count(emb, device) == points, "embedded ingest lost points"
-        write_query_data(emb, "root.ours.q")
-        ours_emb_q, emb_check = todf_times(emb, "root.ours.q", a.repeat)
+        ours_emb, counts, ours_emb_q, emb_check = ours_rounds(emb, a)
         emb.close()
+        assert counts == [points] * a.repeat, "embedded ingest lost points"
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     assert emb_check[0] == ours_check[0] and abs(emb_check[1] - ours_check[1]) < 1e-6

@@ -11,20 +11,11 @@ import pytest
 from iotdb.utils.IoTDBConstants import TSDataType
 from iotdb.utils.Tablet import Tablet
 
+from seeddata import DATA_TYPES  # BOOLEAN, INT32, INT64, FLOAT, DOUBLE, TEXT
+
 pa = pytest.importorskip("pyarrow")
 
-TYPES = [
-    TSDataType.BOOLEAN,
-    TSDataType.INT32,
-    TSDataType.INT64,
-    TSDataType.FLOAT,
-    TSDataType.DOUBLE,
-    TSDataType.TEXT,
-    TSDataType.DATE,
-    TSDataType.TIMESTAMP,
-    TSDataType.BLOB,
-    TSDataType.STRING,
-]
+TYPES = [*DATA_TYPES, TSDataType.DATE, TSDataType.TIMESTAMP, TSDataType.BLOB, TSDataType.STRING]
 NAMES = ["b", "i", "l", "f", "d", "t", "dt", "ts", "bl", "s"]
 ROWS = [
     [True, 1, 10, 1.5, 2.25, "x", datetime.date(2024, 2, 29), 1700000000000, b"\x00\x01", "s1"],

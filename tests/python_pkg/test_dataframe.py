@@ -9,16 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from iotdb.utils.IoTDBConstants import TSDataType
+from test_package import rows_of
 
 
 def rows(session, sql):
-    ds = session.execute_query_statement(sql)
-    out = []
-    while ds.has_next():
-        r = ds.next()
-        out.append([r.get_timestamp()] + [f.get_object_value(f.get_data_type()) for f in r.get_fields()])
-    ds.close_operation_handle()
-    return out
+    return rows_of(session, sql)[1]
 
 
 def series_types(session, device):
@@ -109,6 +104,10 @@ def test_bad_input_raises(session):
         session.insert_dataframe(pd.DataFrame({"v": [None]}, index=[1]), "root.df.bad")
     with pytest.raises(TypeError, match="holds"):
         session.insert_dataframe(pd.DataFrame({"v": ["a", 1]}, index=[1, 2]), "root.df.bad")
+    with pytest.raises(TypeError, match="outside the INT64 range"):
+        session.insert_dataframe(pd.DataFrame({"v": np.array([2**63], dtype=np.uint64)}, index=[1]), "root.df.bad")
+    with pytest.raises(TypeError, match="outside the INT32 range"):
+        session.insert_dataframe(good.astype(np.int64) * 2**40, "root.df.bad", data_types={"v": TSDataType.INT32})
     with pytest.raises(TypeError, match="float values"):
         session.insert_dataframe(good, "root.df.bad", data_types={"v": TSDataType.INT32})
     with pytest.raises(ValueError, match="does not have"):

@@ -94,6 +94,11 @@ def column(name, values: pd.Series, t: TSDataType):
         return ymd.to_numpy(dtype=np.int32), bitmap
     if t in (TSDataType.INT32, TSDataType.INT64) and values.dtype.kind == "f":
         raise TypeError(f"column {name!r}: float values cannot be written as {t.name}")
+    if t in (TSDataType.INT32, TSDataType.INT64) and values.dtype.kind in "iu" and len(values):
+        info = np.iinfo(_NUMPY[t])
+        low, high = values.min(), values.max()
+        if (not pd.isna(low) and low < info.min) or (not pd.isna(high) and high > info.max):
+            raise TypeError(f"column {name!r} has values outside the {t.name} range")
     try:
         arr = values.to_numpy(dtype=_NUMPY[t], **({"na_value": 0} if bitmap is not None else {}))
     except (TypeError, ValueError, OverflowError) as e:
