@@ -188,3 +188,20 @@ def test_urls(tmp_path):
         conn.execute(text("insert into root.u.d(time, s) values(2024-01-01T08:00:00, 1)"))
         assert conn.execute(text("select s from root.u.d")).fetchall() == [(1704067200000, 1.0)]
     eng.dispose()
+
+
+def test_inserts(engine):
+    Device = device_model()
+    table = Device.__table__
+    with engine.connect() as conn:
+        conn.execute(table.insert().values(Time=10, temperature=9.5, status=1.0))
+        conn.execute(
+            table.insert(),
+            [{"Time": 11, "temperature": 10.5, "status": None}, {"Time": 12, "temperature": None, "status": 3.0}],
+        )
+    session = sessionmaker(bind=engine)()
+    session.add(Device(Time=13, temperature=12.5, status=4.0))
+    session.commit()
+    got = session.query(Device.Time, Device.temperature, Device.status).filter(Device.Time >= 10).all()
+    assert [tuple(r) for r in got] == [(10, 9.5, 1.0), (11, 10.5, None), (12, None, 3.0), (13, 12.5, 4.0)]
+    session.close()
