@@ -294,7 +294,10 @@ impl Engine {
 
     /// The data directories of a database's region (IoTDB's layout).
     fn dirs_of(config: &StorageConfig, db: &DbMeta) -> RegionDirs {
-        RegionDirs::new(&config.data_dir, &db.path.to_string(), db.region_id)
+        RegionDirs {
+            verify_checksums: config.verify_chunk_checksums,
+            ..RegionDirs::new(&config.data_dir, &db.path.to_string(), db.region_id)
+        }
     }
 
     /// Removes data directories of regions that no longer exist (database deleted while

@@ -297,11 +297,16 @@ fn torn_file_is_set_aside_and_wal_replayed() {
     std::fs::write(&tmp, b"partial").unwrap();
     let e = open_nc(dir.path());
     assert_eq!(all(&e, "root.sg.d.a").times, (0..100).collect::<Vec<_>>());
-    let corrupted: Vec<_> = std::fs::read_dir(dir.path().join("corrupted"))
+    let mut corrupted: Vec<String> = std::fs::read_dir(dir.path().join("corrupted"))
         .unwrap()
         .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
         .collect();
-    assert_eq!(corrupted.len(), 1);
+    corrupted.sort();
+    // the file went aside with its chunk checksums
+    assert_eq!(corrupted.len(), 2, "{corrupted:?}");
+    assert!(corrupted[0].ends_with(".tsfile"), "{corrupted:?}");
+    assert!(corrupted[1].ends_with(".tsfile.checksums"), "{corrupted:?}");
     assert!(!std::path::Path::new(&tmp).exists());
     // the engine keeps working
     write(&e, "root.sg.d", 100, 10, 1.0);

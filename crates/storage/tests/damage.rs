@@ -1,0 +1,188 @@
+//! Damaged files: a byte flipped inside a page of a flushed TsFile is reported as a
+//! corrupted file (checksums beside the file), never served as values.
+
+mod common;
+use common::*;
+use storage::{Engine, StorageConfig, TimeRange, WalMode};
+
+fn cfg(dir: &std::path::Path) -> StorageConfig {
+    StorageConfig {
+        enable_compaction: false,
+        ..config(dir, WalMode::Sync)
+    }
+}
+
+const N: i64 = 20_000;
+
+/// Writes `N` points into `root.sg.d.a` and `root.sg.d.b` (and `root.sg.e.c` in a second
+/// file when `two_files`), flushed.
+fn flushed(dir: &std::path::Path, two_files: bool) {
+    let e = Engine::open(cfg(dir)).unwrap();
+    let times: Vec<i64> = (0..N).collect();
+    let vals: Vec<f64> = times.iter().map(|&t| (t as f64 * 0.37).sin()).collect();
+    e.insert_tablet(&doubles(
+        "root.sg.d",
+        &["a", "b"],
+        times.clone(),
+        vec![vals.clone(), vals.clone()],
+    ))
+    .unwrap();
+    e.flush().unwrap();
+    if two_files {
+        let later: Vec<i64> = (N..2 * N).collect();
+        e.insert_tablet(&doubles("root.sg.d", &["a"], later, vec![vals.clone()]))
+            .unwrap();
+        e.flush().unwrap();
+    }
+    e.close().unwrap();
+}
+
+fn tsfiles(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.join("sequence"), dir.join("unsequence")];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "tsfile") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn sidecar(file: &std::path::Path) -> std::path::PathBuf {
+    let mut s = file.as_os_str().to_owned();
+    s.push(".checksums");
+    s.into()
+}
+
+/// Flips one byte 30 % into the page data of the first chunk of `root.sg.d.<m>`; returns
+/// the chunk's offset.
+fn flip_in_page(file: &std::path::Path, m: &str) -> u64 {
+    let reader = tsfile::reader::TsFileReader::open(file).unwrap();
+    let (_, series) = reader
+        .all_series()
+        .unwrap()
+        .into_iter()
+        .find(|(d, _)| d.path() == "root.sg.d")
+        .unwrap();
+    let meta = series.iter().find(|s| s.measurement == m).unwrap();
+    let chunk = reader.read_chunk(&meta.chunks[0]).unwrap();
+    let at = chunk.data_offset() + chunk.header.data_size as u64 * 3 / 10;
+    drop(reader);
+    let mut bytes = std::fs::read(file).unwrap();
+    bytes[at as usize] ^= 0x5a;
+    std::fs::write(file, bytes).unwrap();
+    chunk.offset
+}
+
+#[test]
+fn flipped_page_byte_is_a_corrupted_file_error() {
+    let dir = tempfile::tempdir().unwrap();
+    flushed(dir.path(), false);
+    let files = tsfiles(dir.path());
+    assert_eq!(files.len(), 1);
+    assert!(sidecar(&files[0]).exists(), "no checksums beside {files:?}");
+    let offset = flip_in_page(&files[0], "a");
+
+    let e = Engine::open(cfg(dir.path())).unwrap();
+    let err = e
+        .read_series(&p("root.sg.d.a"), TimeRange::ALL)
+        .unwrap_err();
+    assert_eq!(err.status_code().code(), 604, "{err}");
+    let msg = err.to_string();
+    let name = files[0].file_name().unwrap().to_string_lossy().to_string();
+    assert!(msg.contains(&name), "{msg}");
+    assert!(msg.contains(&format!("offset {offset}")), "{msg}");
+    // the other series of the same file is served, complete and right
+    let b = e.read_series(&p("root.sg.d.b"), TimeRange::ALL).unwrap();
+    assert_eq!(b.times, (0..N).collect::<Vec<_>>());
+    // and writes and later reads go on
+    e.insert_tablet(&doubles("root.sg.d", &["b"], vec![N], vec![vec![1.0]]))
+        .unwrap();
+    let b = e.read_series(&p("root.sg.d.b"), TimeRange::ALL).unwrap();
+    assert_eq!(b.times.len(), N as usize + 1);
+    e.close().unwrap();
+    drop(e);
+
+    // verification switched off: no checksum error (whatever the damaged page decodes to)
+    let e = Engine::open(StorageConfig {
+        verify_chunk_checksums: false,
+        ..cfg(dir.path())
+    })
+    .unwrap();
+    if let Err(err) = e.read_series(&p("root.sg.d.a"), TimeRange::ALL) {
+        assert_ne!(err.status_code().code(), 604, "{err}");
+    }
+}
+
+#[test]
+fn files_without_or_with_damaged_checksums_are_read_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    flushed(dir.path(), false);
+    let files = tsfiles(dir.path());
+    // a damaged sidecar is ignored (with a warning): the file is read unchecked
+    let side = sidecar(&files[0]);
+    let mut bytes = std::fs::read(&side).unwrap();
+    bytes[10] ^= 1;
+    std::fs::write(&side, bytes).unwrap();
+    let e = Engine::open(cfg(dir.path())).unwrap();
+    assert_eq!(
+        e.read_series(&p("root.sg.d.a"), TimeRange::ALL)
+            .unwrap()
+            .times
+            .len(),
+        N as usize
+    );
+    drop(e);
+    // no sidecar at all (a file from elsewhere or an older build)
+    std::fs::remove_file(&side).unwrap();
+    let e = Engine::open(cfg(dir.path())).unwrap();
+    assert_eq!(
+        e.read_series(&p("root.sg.d.b"), TimeRange::ALL)
+            .unwrap()
+            .times
+            .len(),
+        N as usize
+    );
+}
+
+#[test]
+fn compaction_writes_checksums_and_drops_the_sources_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    flushed(dir.path(), true);
+    let before = tsfiles(dir.path());
+    assert_eq!(before.len(), 2);
+    // an orphaned sidecar (crash before its file was renamed into place) is removed
+    let orphan = before[0].with_file_name("1-999-0-0.tsfile.checksums");
+    std::fs::write(&orphan, b"x").unwrap();
+    let e = Engine::open(StorageConfig {
+        compaction_max_files: 2,
+        ..cfg(dir.path())
+    })
+    .unwrap();
+    assert!(!orphan.exists());
+    assert!(e.compact().unwrap() > 0);
+    let after = tsfiles(dir.path());
+    assert_eq!(after.len(), 1);
+    for f in &before {
+        assert!(!sidecar(f).exists(), "{f:?}");
+    }
+    assert!(sidecar(&after[0]).exists());
+    let a = e.read_series(&p("root.sg.d.a"), TimeRange::ALL).unwrap();
+    assert_eq!(a.times.len(), 2 * N as usize);
+    e.close().unwrap();
+    drop(e);
+    // the merged file is checked too
+    let offset = flip_in_page(&after[0], "a");
+    let e = Engine::open(cfg(dir.path())).unwrap();
+    let err = e
+        .read_series(&p("root.sg.d.a"), TimeRange::ALL)
+        .unwrap_err();
+    assert_eq!(err.status_code().code(), 604, "{err}");
+    assert!(err.to_string().contains(&format!("offset {offset}")));
+}
