@@ -10,6 +10,7 @@ use crate::api::*;
 use crate::config::{StorageConfig, WalMode};
 use crate::dirlock::DirLock;
 use crate::fileset::CompactionPolicy;
+use crate::health::WriteHealth;
 use crate::infer::infer_type;
 use crate::load::{LoadSummary, TsFileStats};
 use crate::region::{DataRegion, SchemaMap};
@@ -73,6 +74,8 @@ pub struct Engine {
     closed: AtomicBool,
     /// `SET SYSTEM TO READONLY`: writes are refused until `SET SYSTEM TO RUNNING`.
     read_only: AtomicBool,
+    /// Writes are refused after a failed flush or WAL write, until the disk recovers.
+    health: Arc<WriteHealth>,
     /// The exclusive lock of the data directory (declared last: released after everything
     /// else is closed).
     _dir_lock: DirLock,
@@ -243,6 +246,7 @@ impl Engine {
             flusher_thread: Mutex::new(None),
             closed: AtomicBool::new(false),
             read_only: AtomicBool::new(false),
+            health: Arc::new(WriteHealth::new(&config.data_dir)),
             _dir_lock: dir_lock,
             config,
         };
@@ -257,15 +261,13 @@ impl Engine {
         }
         {
             let (tx, rx) = std::sync::mpsc::channel::<(Arc<DataRegion>, SchemaMap)>();
+            let health = engine.health.clone();
             let handle = std::thread::Builder::new()
                 .name("flush".into())
                 .spawn(move || {
                     for (region, schemas) in rx {
                         if let Err(e) = region.flush_sealed(&schemas) {
-                            tracing::warn!(
-                                "flush of region {} failed (retried at the next flush): {e}",
-                                region.id
-                            );
+                            health.fail(&format!("flush of region {}", region.id), &e);
                         }
                     }
                 })?;
@@ -277,9 +279,10 @@ impl Engine {
             let regions = Arc::downgrade(&engine.regions);
             let every = Duration::from_millis(engine.config.compaction_interval_ms.max(1));
             let policy = engine.compaction_policy();
+            let health = engine.health.clone();
             let handle = std::thread::Builder::new()
                 .name("compaction".into())
-                .spawn(move || run_compactor(stop, regions, every, policy))?;
+                .spawn(move || run_compactor(stop, regions, every, policy, health))?;
             *engine.compactor_thread.lock() = Some(handle);
         }
         Ok(engine)
@@ -369,7 +372,9 @@ impl Engine {
             if let Some(h) = self.flusher_thread.lock().take() {
                 let _ = h.join();
             }
-            self.flush_memtables()?;
+            // a failed flush (a full disk) leaves the points in the WAL: sync it anyway
+            let flushed = self.flush_memtables();
+            return flushed.and(self.sync_all());
         }
         self.sync_all()
     }
@@ -659,7 +664,7 @@ impl Engine {
         }
         for (db, series) in by_region {
             let region = self.region(&db)?;
-            with_scratch(|buf| region.write(&WalEntry::Drop { series }, buf))?;
+            self.log_write(&region, &WalEntry::Drop { series })?;
         }
         Ok(())
     }
@@ -927,14 +932,29 @@ impl Engine {
         self.read_only.store(on, Ordering::SeqCst);
     }
 
-    /// Fails with `SystemReadOnly` (600) while the server is read-only.
+    /// Fails with `SystemReadOnly` (600) while the server is read-only: set so, or after a
+    /// failed flush or WAL write until the disk accepts writes again (probed with back-off,
+    /// see [`WriteHealth`]).
     pub fn check_writable(&self) -> Result<()> {
         if self.read_only.load(Ordering::SeqCst) {
             return Err(Error::SystemReadOnly(
                 "Fail to do non-query operations because system is read-only.".into(),
             ));
         }
-        Ok(())
+        self.health.check(|| {
+            self.flush_memtables_unmarked()
+                .and_then(|()| self.sync_all())
+        })
+    }
+
+    /// Logs `entry` to the region's WAL and applies it; a failed WAL write refuses
+    /// further writes (see [`Engine::check_writable`]).
+    fn log_write(&self, region: &DataRegion, entry: &WalEntry) -> Result<()> {
+        with_scratch(|buf| region.write(entry, buf)).inspect_err(|e| {
+            if matches!(e, Error::Wal(_) | Error::Io(_)) {
+                self.health.fail("WAL write", e);
+            }
+        })
     }
 
     /// Inserts a tablet (one device, many rows). Unknown series are auto-created (when
@@ -1096,7 +1116,7 @@ impl Engine {
                 times: Cow::Borrowed(&t.times),
                 columns,
             });
-            with_scratch(|buf| region.write(&entry, buf))?;
+            self.log_write(&region, &entry)?;
             touched = Some(region);
         }
         drop(schema_r);
@@ -1330,7 +1350,7 @@ impl Engine {
         let mut touched = Vec::new();
         for (db, batch) in per_region {
             let region = self.region(&db)?;
-            with_scratch(|buf| region.write(&WalEntry::Rows(batch), buf))?;
+            self.log_write(&region, &WalEntry::Rows(batch))?;
             touched.push(region);
         }
         drop(schema_r);
@@ -1530,7 +1550,7 @@ impl Engine {
         }
         for (db, series) in by_region {
             let region = self.region(&db)?;
-            with_scratch(|buf| region.write(&WalEntry::Delete { series, range }, buf))?;
+            self.log_write(&region, &WalEntry::Delete { series, range })?;
         }
         Ok(())
     }
@@ -1542,6 +1562,11 @@ impl Engine {
     }
 
     fn flush_memtables(&self) -> Result<()> {
+        self.flush_memtables_unmarked()
+            .inspect_err(|e| self.health.fail("flush", e))
+    }
+
+    fn flush_memtables_unmarked(&self) -> Result<()> {
         let regions: Vec<_> = self.regions.read().values().cloned().collect();
         for r in regions {
             let schemas = self.schema_map(r.id);
@@ -1555,6 +1580,11 @@ impl Engine {
     /// A writer that finds the memtable at twice the threshold (the flusher is behind)
     /// flushes on its own thread, waiting for the running flush first.
     fn maybe_flush(&self, region: &Arc<DataRegion>) -> Result<()> {
+        self.maybe_flush_unmarked(region)
+            .inspect_err(|e| self.health.fail("flush", e))
+    }
+
+    fn maybe_flush_unmarked(&self, region: &Arc<DataRegion>) -> Result<()> {
         let threshold = self.config.memtable_size_threshold;
         let bytes = region.buffered_bytes();
         if bytes >= threshold.saturating_mul(2) {
@@ -1757,9 +1787,11 @@ fn run_compactor(
     regions: Weak<RegionMap>,
     every: Duration,
     policy: CompactionPolicy,
+    health: Arc<WriteHealth>,
 ) {
     every_region(&stop, &regions, every, |r| {
-        if *stop.stop.lock() {
+        // while writes fail (a full disk) a compaction could only fail too: wait
+        if *stop.stop.lock() || health.is_failed() {
             return false;
         }
         r.drop_expired();

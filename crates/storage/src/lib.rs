@@ -19,9 +19,12 @@ mod codec;
 mod config;
 mod dirlock;
 mod engine;
+#[doc(hidden)]
+pub mod fault;
 mod fileset;
 #[doc(hidden)]
 pub mod fuzzing;
+mod health;
 mod infer;
 mod load;
 mod memtable;

@@ -1106,6 +1106,7 @@ impl FileBuilder {
             .map(PathBuf::from)
             .unwrap_or_else(|| self.path.clone());
         let done = (|| -> Result<()> {
+            crate::fault::check(&self.tmp)?;
             let file = w.finish()?.into_inner().map_err(|e| {
                 Error::StorageEngine(format!("writing {}: {e}", self.tmp.display()))
             })?;
