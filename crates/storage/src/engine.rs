@@ -13,6 +13,7 @@ use crate::fileset::CompactionPolicy;
 use crate::health::WriteHealth;
 use crate::infer::infer_type;
 use crate::load::{LoadSummary, TsFileStats};
+use crate::rebuild;
 use crate::region::{DataRegion, SchemaMap};
 use crate::schema::{aligned_mismatch, DbMeta, DeviceLookup, Lookup, Schema};
 use crate::schema_log::SchemaLog;
@@ -195,7 +196,19 @@ impl Engine {
         std::fs::create_dir_all(&system)?;
         std::fs::create_dir_all(&wal)?;
         let users = UserStore::open(system.join("users"))?;
-        let (log, schema) = SchemaLog::open(system)?;
+        let (mut log, mut schema) = SchemaLog::open(system)?;
+        // records lost from a damaged schema log: databases come back from the data
+        // directories (and nothing unknown is removed), series from the files and the WAL
+        let damaged = log.damaged();
+        let mut rebuilt = Vec::new();
+        if damaged {
+            rebuilt = rebuild::databases(
+                &config.data_dir,
+                &schema,
+                config.default_time_partition_interval_ms,
+            );
+            Self::apply_rebuilt(&mut schema, &rebuilt);
+        }
         let mut regions = HashMap::new();
         for db in schema.all_databases() {
             let r = DataRegion::open(
@@ -208,7 +221,18 @@ impl Engine {
             r.set_ttl(db.ttl);
             regions.insert(db.region_id, Arc::new(r));
         }
-        Self::remove_orphan_data(&config, &regions);
+        if damaged {
+            let before = rebuilt.len();
+            for r in regions.values() {
+                let ops = rebuild::series(r, &schema, config.default_compressor);
+                Self::apply_rebuilt(&mut schema, &ops);
+                rebuilt.extend(ops);
+            }
+            Self::report_rebuilt(&rebuilt, rebuilt.len() - before);
+            log.append(&rebuilt)?;
+        } else {
+            Self::remove_orphan_data(&config, &regions);
+        }
         for ent in std::fs::read_dir(&wal)? {
             let ent = ent?;
             let name = ent.file_name();
@@ -219,7 +243,13 @@ impl Engine {
             else {
                 continue;
             };
-            if !regions.contains_key(&id) {
+            if damaged && !regions.contains_key(&id) {
+                tracing::warn!(
+                    "keeping the WAL of region {id} ({}), which no database names after the \
+                     schema log was damaged",
+                    ent.path().display()
+                );
+            } else if !regions.contains_key(&id) {
                 tracing::warn!(
                     "removing WAL of deleted region {id} ({})",
                     ent.path().display()
@@ -286,6 +316,47 @@ impl Engine {
             *engine.compactor_thread.lock() = Some(handle);
         }
         Ok(engine)
+    }
+
+    fn apply_rebuilt(schema: &mut Schema, ops: &[SchemaOp]) {
+        for op in ops {
+            if let Err(e) = schema.apply(op) {
+                tracing::warn!("rebuilt schema record does not apply: {e}");
+            }
+        }
+    }
+
+    /// The warning after a rebuild: what came back, and what could not.
+    fn report_rebuilt(ops: &[SchemaOp], series: usize) {
+        if ops.is_empty() {
+            return;
+        }
+        let names: Vec<String> = ops
+            .iter()
+            .map(|op| match op {
+                SchemaOp::CreateDatabase { path, .. } => format!("database {path}"),
+                SchemaOp::CreateSeries {
+                    path,
+                    schema,
+                    aligned,
+                    ..
+                } => format!(
+                    "{path} ({}, {}, {}{})",
+                    schema.data_type.name(),
+                    schema.encoding.name(),
+                    schema.compressor.name(),
+                    if *aligned { ", aligned" } else { "" }
+                ),
+                _ => String::new(),
+            })
+            .collect();
+        tracing::warn!(
+            "the schema log was damaged: rebuilt {} database(s) and {series} series from the \
+             TsFiles and the WAL: {}; their tags, attributes and aliases, TTLs, templates and \
+             series without stored data could not be rebuilt",
+            ops.len() - series,
+            names.join(", ")
+        );
     }
 
     fn compaction_policy(&self) -> CompactionPolicy {

@@ -30,6 +30,7 @@ mod load;
 mod memtable;
 mod merge;
 mod mods;
+mod rebuild;
 mod region;
 mod schema;
 mod schema_log;

@@ -519,6 +519,37 @@ impl TsFileHandle {
             .collect())
     }
 
+    /// The non-aligned and aligned value series of the file that `missing` selects (device
+    /// path, measurement): (device, schema from the type in the index and the encoding and
+    /// compressor of the first chunk, aligned).
+    pub(crate) fn series_schemas(
+        &self,
+        missing: &dyn Fn(&str, &str) -> bool,
+    ) -> Result<Vec<(String, MeasurementSchema, bool)>> {
+        let mut out = Vec::new();
+        for (dev, series) in self.reader.all_series()? {
+            let device = dev.path();
+            let aligned = series.iter().any(|s| s.is_aligned_time());
+            for s in series {
+                if s.is_aligned_time() || !missing(&device, &s.measurement) {
+                    continue;
+                }
+                let (Some(dt), Some(first)) = (s.data_type, s.chunks.first()) else {
+                    continue;
+                };
+                let header = self.reader.read_chunk(first)?.header;
+                let schema = MeasurementSchema {
+                    name: s.measurement.clone(),
+                    data_type: dt,
+                    encoding: header.encoding,
+                    compressor: header.compression,
+                };
+                out.push((device.clone(), schema, aligned));
+            }
+        }
+        Ok(out)
+    }
+
     /// Deletes the file, its mods and its checksums from disk.
     pub(crate) fn remove_files(&self) {
         for p in [
