@@ -32,6 +32,7 @@ mod merge;
 mod mods;
 mod rebuild;
 mod region;
+mod salvage;
 mod schema;
 mod schema_log;
 mod schema_ops;

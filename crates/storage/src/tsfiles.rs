@@ -815,7 +815,23 @@ pub(crate) fn open_region_files(dirs: &RegionDirs) -> Result<Vec<Arc<TsFileHandl
                 if FileName::parse(&name).is_none() {
                     continue;
                 }
-                match TsFileHandle::open(path.clone(), seq, partition, dirs.verify_checksums) {
+                let opened =
+                    TsFileHandle::open(path.clone(), seq, partition, dirs.verify_checksums)
+                        .or_else(|e| {
+                            // a damaged tail or index: rebuild from the chunk groups, if any is left
+                            let why = e.to_string();
+                            match crate::salvage::salvage(&path, &dirs.corrupted, &why) {
+                                Ok(true) => TsFileHandle::open(
+                                    path.clone(),
+                                    seq,
+                                    partition,
+                                    dirs.verify_checksums,
+                                ),
+                                Ok(false) => Err(e),
+                                Err(s) => Err(Error::StorageEngine(format!("{why}; salvage: {s}"))),
+                            }
+                        });
+                match opened {
                     Ok(h) => out.push(Arc::new(h)),
                     Err(e) => set_aside(&path, &dirs.corrupted, &e.to_string()),
                 }

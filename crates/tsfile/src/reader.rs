@@ -562,6 +562,37 @@ fn corrupt(msg: impl std::fmt::Display, offset: u64) -> Error {
     Error::StorageEngine(format!("corrupt TsFile: {msg} at offset {offset}"))
 }
 
+/// Codec options for a file of `version` read with `opts`.
+fn codec_for(version: Version, opts: &ReadOptions) -> CodecOptions {
+    CodecOptions {
+        float_precision: encoding::DEFAULT_FLOAT_PRECISION,
+        float_rlbe: opts.float_rlbe.unwrap_or(match version {
+            Version::V3 => FloatRlbe::FloatArithmetic,
+            Version::V4 => FloatRlbe::RawBits,
+        }),
+        sprintz_for_cpp: true,
+    }
+}
+
+/// A chunk of a file of `version` read with `opts`.
+pub(crate) fn make_chunk(
+    version: Version,
+    opts: &ReadOptions,
+    offset: u64,
+    header: ChunkHeader,
+    data: Vec<u8>,
+) -> Chunk {
+    Chunk {
+        offset,
+        header,
+        data,
+        codec: codec_for(version, opts),
+        rlbe_pinned: opts.float_rlbe.is_some(),
+        time_encoding: opts.time_encoding,
+        max_points: opts.max_points_per_page,
+    }
+}
+
 /// Deepest index tree accepted (guards against cycles in corrupt files).
 const MAX_INDEX_DEPTH: usize = 32;
 
@@ -685,14 +716,7 @@ impl<R: ReadAt> TsFileReader<R> {
 
     /// Codec options for this file.
     pub fn codec(&self) -> CodecOptions {
-        CodecOptions {
-            float_precision: encoding::DEFAULT_FLOAT_PRECISION,
-            float_rlbe: self.opts.float_rlbe.unwrap_or(match self.version {
-                Version::V3 => FloatRlbe::FloatArithmetic,
-                Version::V4 => FloatRlbe::RawBits,
-            }),
-            sprintz_for_cpp: true,
-        }
+        codec_for(self.version, &self.opts)
     }
 
     /// Reads `[start, end)` (bounded by the file size).
@@ -1032,15 +1056,7 @@ impl<R: ReadAt> TsFileReader<R> {
     }
 
     fn chunk(&self, offset: u64, header: ChunkHeader, data: Vec<u8>) -> Chunk {
-        Chunk {
-            offset,
-            header,
-            data,
-            codec: self.codec(),
-            rlbe_pinned: self.opts.float_rlbe.is_some(),
-            time_encoding: self.opts.time_encoding,
-            max_points: self.opts.max_points_per_page,
-        }
+        make_chunk(self.version, &self.opts, offset, header, data)
     }
 
     /// Reads the chunk of `meta`.
