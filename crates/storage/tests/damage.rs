@@ -38,20 +38,7 @@ fn flushed(dir: &std::path::Path, two_files: bool) {
 }
 
 fn tsfiles(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.join("sequence"), dir.join("unsequence")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "tsfile") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    tsfiles_in(dir, &["sequence", "unsequence"])
 }
 
 fn sidecar(file: &std::path::Path) -> std::path::PathBuf {

@@ -35,23 +35,7 @@ fn all(e: &Engine, path: &str) -> storage::SeriesData {
 }
 
 fn tsfiles(dir: &std::path::Path, space: &str) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.join(space)];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "tsfile") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    tsfiles_in(dir, &[space])
 }
 
 #[test]
