@@ -1,7 +1,8 @@
 """The TsFile engine end to end through the official 2.0.x client: data written, ``FLUSH``ed into
 TsFiles and read back after a restart is identical; out-of-order data lands in the unsequence
 space; deletions survive a restart; the TsFiles in the data directory are readable by PyPI
-``tsfile``; a file written by PyPI ``tsfile`` is ``LOAD``ed and queryable."""
+``tsfile``; a file written by PyPI ``tsfile`` is ``LOAD``ed and queryable; a byte flipped inside a
+page of a flushed file is a corrupted-file error (status 604), while other series keep being served."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from iotdb.Session import Session
 from iotdb.utils.IoTDBConstants import Compressor, TSDataType, TSEncoding
 from iotdb.utils.Tablet import Tablet
 
-from clientutil import query_df
+from clientutil import expect_error, query_df
 from conftest import require_client
 from server import IoTDBServer
 
@@ -289,3 +290,33 @@ def test_iotdb1_encodings_gorilla_v1_and_freq_across_flush_and_restart(srv):
         assert snr_db(want, flushed[col]) >= 39.5, col
     assert query_df(s, "select count(f_dbl) from root.enc.d").iloc[0, 0] == n
     s.close()
+
+
+def test_flipped_page_byte_is_a_corrupted_file_error(srv):
+    s = _open(srv)
+    n = 20_000
+    for dev in ("d1", "d2"):
+        times = list(range(n))
+        tab = Tablet(f"root.dmg.{dev}", ["v"], [TSDataType.DOUBLE], [[math.sin(t * 0.37)] for t in times], times)
+        s.insert_tablet(tab)
+    s.execute_non_query_statement("FLUSH")
+    want_d2 = query_df(s, "select v from root.dmg.d2")
+    s.close()
+    srv.stop()
+    [f] = _tsfiles(srv.data_dir, "sequence")
+    # the sidecar (docs/tsfile-engine.md) lists the chunks by offset: d1's comes first
+    side = f.with_name(f.name + ".checksums").read_bytes()
+    assert side[:8] == b"IRSCHK\x01\x01"
+    offset, length = int.from_bytes(side[20:28], "big"), int.from_bytes(side[28:36], "big")
+    data = bytearray(f.read_bytes())
+    data[offset + length * 6 // 10] ^= 0x5A
+    f.write_bytes(bytes(data))
+    srv.start()
+    s, other = _open(srv), _open(srv)
+    err = expect_error(604, query_df, s, "select v from root.dmg.d1")
+    assert f.name in str(err) and f"offset {offset}" in str(err), err
+    # the server, this session and others keep serving the intact series
+    assert query_df(s, "select v from root.dmg.d2").equals(want_d2)
+    assert query_df(other, "select v from root.dmg.d2").equals(want_d2)
+    s.close()
+    other.close()

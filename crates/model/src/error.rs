@@ -81,6 +81,10 @@ pub enum Error {
     /// Storage engine failure (I/O, corrupt file …).
     #[error("{0}")]
     StorageEngine(String),
+    /// Stored data failed its checksum: a damaged TsFile (the message names the file and
+    /// the offset). IoTDB answers a corrupted TsFile with `TSFILE_PROCESSOR_ERROR`.
+    #[error("{0}")]
+    CorruptedFile(String),
     /// A query failed while running.
     #[error("Error occurred in query process: {0}")]
     QueryProcess(String),
@@ -187,6 +191,7 @@ impl Error {
             Error::OutOfTtl(_) => C::OutOfTtl,
             Error::Wal(_) => C::WalError,
             Error::StorageEngine(_) => C::StorageEngineError,
+            Error::CorruptedFile(_) => C::TsfileProcessorError,
             Error::QueryProcess(_) => C::QueryProcessError,
             Error::QueryNotAllowed(_) => C::QueryNotAllowed,
             Error::TimeZone(_) => C::SetTimeZoneError,

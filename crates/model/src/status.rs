@@ -36,6 +36,7 @@ pub enum TSStatusCode {
     TemplateNotActivated = 524,
     SystemReadOnly = 600,
     StorageEngineError = 601,
+    TsfileProcessorError = 604,
     WriteProcessError = 605,
     WriteProcessReject = 606,
     OutOfTtl = 607,

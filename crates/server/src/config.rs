@@ -121,6 +121,7 @@ impl ServerConfig {
                 "max_inner_compaction_candidate_file_num" => {
                     s.compaction_max_files = parse_num(key, v)?
                 }
+                "verify_chunk_checksums" => s.verify_chunk_checksums = parse_num(key, v)?,
                 "default_fetch_size" => self.default_fetch_size = parse_num(key, v)?,
                 "query_timeout_threshold" => self.query_timeout_ms = parse_num(key, v)?,
                 "rpc_max_concurrent_client_num" | "dn_rpc_max_concurrent_client_num" => {

@@ -68,6 +68,10 @@ pub struct StorageConfig {
     /// `max_inner_compaction_candidate_file_num`); unsequence files are merged into the
     /// sequence space as soon as a partition has two files.
     pub compaction_max_files: usize,
+    /// Check every chunk read from a TsFile against the checksums written beside it
+    /// (`<file>.checksums`); a mismatch is a corrupted-file error. Off trades that safety
+    /// for a little read speed. Files without checksums are read unchecked either way.
+    pub verify_chunk_checksums: bool,
 }
 
 impl Default for StorageConfig {
@@ -89,6 +93,7 @@ impl Default for StorageConfig {
             enable_compaction: true,
             compaction_interval_ms: 60_000,
             compaction_max_files: 10,
+            verify_chunk_checksums: true,
         }
     }
 }

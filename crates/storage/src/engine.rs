@@ -10,8 +10,10 @@ use crate::api::*;
 use crate::config::{StorageConfig, WalMode};
 use crate::dirlock::DirLock;
 use crate::fileset::CompactionPolicy;
+use crate::health::WriteHealth;
 use crate::infer::infer_type;
 use crate::load::{LoadSummary, TsFileStats};
+use crate::rebuild;
 use crate::region::{DataRegion, SchemaMap};
 use crate::schema::{aligned_mismatch, DbMeta, DeviceLookup, Lookup, Schema};
 use crate::schema_log::SchemaLog;
@@ -73,6 +75,8 @@ pub struct Engine {
     closed: AtomicBool,
     /// `SET SYSTEM TO READONLY`: writes are refused until `SET SYSTEM TO RUNNING`.
     read_only: AtomicBool,
+    /// Writes are refused after a failed flush or WAL write, until the disk recovers.
+    health: Arc<WriteHealth>,
     /// The exclusive lock of the data directory (declared last: released after everything
     /// else is closed).
     _dir_lock: DirLock,
@@ -192,7 +196,19 @@ impl Engine {
         std::fs::create_dir_all(&system)?;
         std::fs::create_dir_all(&wal)?;
         let users = UserStore::open(system.join("users"))?;
-        let (log, schema) = SchemaLog::open(system)?;
+        let (mut log, mut schema) = SchemaLog::open(system)?;
+        // records lost from a damaged schema log: databases come back from the data
+        // directories (and nothing unknown is removed), series from the files and the WAL
+        let damaged = log.damaged();
+        let mut rebuilt = Vec::new();
+        if damaged {
+            rebuilt = rebuild::databases(
+                &config.data_dir,
+                &schema,
+                config.default_time_partition_interval_ms,
+            );
+            Self::apply_rebuilt(&mut schema, &rebuilt);
+        }
         let mut regions = HashMap::new();
         for db in schema.all_databases() {
             let r = DataRegion::open(
@@ -205,7 +221,18 @@ impl Engine {
             r.set_ttl(db.ttl);
             regions.insert(db.region_id, Arc::new(r));
         }
-        Self::remove_orphan_data(&config, &regions);
+        if damaged {
+            let before = rebuilt.len();
+            for r in regions.values() {
+                let ops = rebuild::series(r, &schema, config.default_compressor);
+                Self::apply_rebuilt(&mut schema, &ops);
+                rebuilt.extend(ops);
+            }
+            Self::report_rebuilt(&rebuilt, rebuilt.len() - before);
+            log.append(&rebuilt)?;
+        } else {
+            Self::remove_orphan_data(&config, &regions);
+        }
         for ent in std::fs::read_dir(&wal)? {
             let ent = ent?;
             let name = ent.file_name();
@@ -216,7 +243,13 @@ impl Engine {
             else {
                 continue;
             };
-            if !regions.contains_key(&id) {
+            if damaged && !regions.contains_key(&id) {
+                tracing::warn!(
+                    "keeping the WAL of region {id} ({}), which no database names after the \
+                     schema log was damaged",
+                    ent.path().display()
+                );
+            } else if !regions.contains_key(&id) {
                 tracing::warn!(
                     "removing WAL of deleted region {id} ({})",
                     ent.path().display()
@@ -243,6 +276,7 @@ impl Engine {
             flusher_thread: Mutex::new(None),
             closed: AtomicBool::new(false),
             read_only: AtomicBool::new(false),
+            health: Arc::new(WriteHealth::new(&config.data_dir)),
             _dir_lock: dir_lock,
             config,
         };
@@ -257,15 +291,13 @@ impl Engine {
         }
         {
             let (tx, rx) = std::sync::mpsc::channel::<(Arc<DataRegion>, SchemaMap)>();
+            let health = engine.health.clone();
             let handle = std::thread::Builder::new()
                 .name("flush".into())
                 .spawn(move || {
                     for (region, schemas) in rx {
                         if let Err(e) = region.flush_sealed(&schemas) {
-                            tracing::warn!(
-                                "flush of region {} failed (retried at the next flush): {e}",
-                                region.id
-                            );
+                            health.fail(&format!("flush of region {}", region.id), &e);
                         }
                     }
                 })?;
@@ -277,12 +309,54 @@ impl Engine {
             let regions = Arc::downgrade(&engine.regions);
             let every = Duration::from_millis(engine.config.compaction_interval_ms.max(1));
             let policy = engine.compaction_policy();
+            let health = engine.health.clone();
             let handle = std::thread::Builder::new()
                 .name("compaction".into())
-                .spawn(move || run_compactor(stop, regions, every, policy))?;
+                .spawn(move || run_compactor(stop, regions, every, policy, health))?;
             *engine.compactor_thread.lock() = Some(handle);
         }
         Ok(engine)
+    }
+
+    fn apply_rebuilt(schema: &mut Schema, ops: &[SchemaOp]) {
+        for op in ops {
+            if let Err(e) = schema.apply(op) {
+                tracing::warn!("rebuilt schema record does not apply: {e}");
+            }
+        }
+    }
+
+    /// The warning after a rebuild: what came back, and what could not.
+    fn report_rebuilt(ops: &[SchemaOp], series: usize) {
+        if ops.is_empty() {
+            return;
+        }
+        let names: Vec<String> = ops
+            .iter()
+            .map(|op| match op {
+                SchemaOp::CreateDatabase { path, .. } => format!("database {path}"),
+                SchemaOp::CreateSeries {
+                    path,
+                    schema,
+                    aligned,
+                    ..
+                } => format!(
+                    "{path} ({}, {}, {}{})",
+                    schema.data_type.name(),
+                    schema.encoding.name(),
+                    schema.compressor.name(),
+                    if *aligned { ", aligned" } else { "" }
+                ),
+                _ => String::new(),
+            })
+            .collect();
+        tracing::warn!(
+            "the schema log was damaged: rebuilt {} database(s) and {series} series from the \
+             TsFiles and the WAL: {}; their tags, attributes and aliases, TTLs, templates and \
+             series without stored data could not be rebuilt",
+            ops.len() - series,
+            names.join(", ")
+        );
     }
 
     fn compaction_policy(&self) -> CompactionPolicy {
@@ -294,7 +368,10 @@ impl Engine {
 
     /// The data directories of a database's region (IoTDB's layout).
     fn dirs_of(config: &StorageConfig, db: &DbMeta) -> RegionDirs {
-        RegionDirs::new(&config.data_dir, &db.path.to_string(), db.region_id)
+        RegionDirs {
+            verify_checksums: config.verify_chunk_checksums,
+            ..RegionDirs::new(&config.data_dir, &db.path.to_string(), db.region_id)
+        }
     }
 
     /// Removes data directories of regions that no longer exist (database deleted while
@@ -366,7 +443,9 @@ impl Engine {
             if let Some(h) = self.flusher_thread.lock().take() {
                 let _ = h.join();
             }
-            self.flush_memtables()?;
+            // a failed flush (a full disk) leaves the points in the WAL: sync it anyway
+            let flushed = self.flush_memtables();
+            return flushed.and(self.sync_all());
         }
         self.sync_all()
     }
@@ -656,7 +735,7 @@ impl Engine {
         }
         for (db, series) in by_region {
             let region = self.region(&db)?;
-            with_scratch(|buf| region.write(&WalEntry::Drop { series }, buf))?;
+            self.log_write(&region, &WalEntry::Drop { series })?;
         }
         Ok(())
     }
@@ -924,14 +1003,29 @@ impl Engine {
         self.read_only.store(on, Ordering::SeqCst);
     }
 
-    /// Fails with `SystemReadOnly` (600) while the server is read-only.
+    /// Fails with `SystemReadOnly` (600) while the server is read-only: set so, or after a
+    /// failed flush or WAL write until the disk accepts writes again (probed with back-off,
+    /// see [`WriteHealth`]).
     pub fn check_writable(&self) -> Result<()> {
         if self.read_only.load(Ordering::SeqCst) {
             return Err(Error::SystemReadOnly(
                 "Fail to do non-query operations because system is read-only.".into(),
             ));
         }
-        Ok(())
+        self.health.check(|| {
+            self.flush_memtables_unmarked()
+                .and_then(|()| self.sync_all())
+        })
+    }
+
+    /// Logs `entry` to the region's WAL and applies it; a failed WAL write refuses
+    /// further writes (see [`Engine::check_writable`]).
+    fn log_write(&self, region: &DataRegion, entry: &WalEntry) -> Result<()> {
+        with_scratch(|buf| region.write(entry, buf)).inspect_err(|e| {
+            if matches!(e, Error::Wal(_) | Error::Io(_)) {
+                self.health.fail("WAL write", e);
+            }
+        })
     }
 
     /// Inserts a tablet (one device, many rows). Unknown series are auto-created (when
@@ -1093,7 +1187,7 @@ impl Engine {
                 times: Cow::Borrowed(&t.times),
                 columns,
             });
-            with_scratch(|buf| region.write(&entry, buf))?;
+            self.log_write(&region, &entry)?;
             touched = Some(region);
         }
         drop(schema_r);
@@ -1327,7 +1421,7 @@ impl Engine {
         let mut touched = Vec::new();
         for (db, batch) in per_region {
             let region = self.region(&db)?;
-            with_scratch(|buf| region.write(&WalEntry::Rows(batch), buf))?;
+            self.log_write(&region, &WalEntry::Rows(batch))?;
             touched.push(region);
         }
         drop(schema_r);
@@ -1527,7 +1621,7 @@ impl Engine {
         }
         for (db, series) in by_region {
             let region = self.region(&db)?;
-            with_scratch(|buf| region.write(&WalEntry::Delete { series, range }, buf))?;
+            self.log_write(&region, &WalEntry::Delete { series, range })?;
         }
         Ok(())
     }
@@ -1539,6 +1633,11 @@ impl Engine {
     }
 
     fn flush_memtables(&self) -> Result<()> {
+        self.flush_memtables_unmarked()
+            .inspect_err(|e| self.health.fail("flush", e))
+    }
+
+    fn flush_memtables_unmarked(&self) -> Result<()> {
         let regions: Vec<_> = self.regions.read().values().cloned().collect();
         for r in regions {
             let schemas = self.schema_map(r.id);
@@ -1552,6 +1651,11 @@ impl Engine {
     /// A writer that finds the memtable at twice the threshold (the flusher is behind)
     /// flushes on its own thread, waiting for the running flush first.
     fn maybe_flush(&self, region: &Arc<DataRegion>) -> Result<()> {
+        self.maybe_flush_unmarked(region)
+            .inspect_err(|e| self.health.fail("flush", e))
+    }
+
+    fn maybe_flush_unmarked(&self, region: &Arc<DataRegion>) -> Result<()> {
         let threshold = self.config.memtable_size_threshold;
         let bytes = region.buffered_bytes();
         if bytes >= threshold.saturating_mul(2) {
@@ -1754,9 +1858,11 @@ fn run_compactor(
     regions: Weak<RegionMap>,
     every: Duration,
     policy: CompactionPolicy,
+    health: Arc<WriteHealth>,
 ) {
     every_region(&stop, &regions, every, |r| {
-        if *stop.stop.lock() {
+        // while writes fail (a full disk) a compaction could only fail too: wait
+        if *stop.stop.lock() || health.is_failed() {
             return false;
         }
         r.drop_expired();

@@ -236,7 +236,12 @@ impl FileSet {
             };
             let path = self.dirs.partition_dir(seq, p).join(name.render());
             if write_file(&path, &devs, aligned)? {
-                added.push(Arc::new(TsFileHandle::open(path, seq, p)?));
+                added.push(Arc::new(TsFileHandle::open(
+                    path,
+                    seq,
+                    p,
+                    self.dirs.verify_checksums,
+                )?));
             }
         }
         if !added.is_empty() {
@@ -341,6 +346,7 @@ impl FileSet {
                 target.clone(),
                 true,
                 partition,
+                self.dirs.verify_checksums,
             )?))
         } else {
             None

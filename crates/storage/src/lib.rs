@@ -14,19 +14,25 @@
 //! patterns and columnar batches, and it answers with model types and `model::Error`.
 
 mod api;
+mod checksums;
 mod codec;
 mod config;
 mod dirlock;
 mod engine;
+#[doc(hidden)]
+pub mod fault;
 mod fileset;
 #[doc(hidden)]
 pub mod fuzzing;
+mod health;
 mod infer;
 mod load;
 mod memtable;
 mod merge;
 mod mods;
+mod rebuild;
 mod region;
+mod salvage;
 mod schema;
 mod schema_log;
 mod schema_ops;

@@ -525,6 +525,25 @@ impl DataRegion {
         self.wal.sync()
     }
 
+    /// The series buffered in the memtables (from the WAL or new writes), with their
+    /// physical types.
+    pub(crate) fn buffered_series(&self) -> Vec<(String, String, TSDataType)> {
+        let st = self.state.read();
+        let mut out: Vec<(String, String, TSDataType)> = st
+            .working
+            .series_iter()
+            .map(|(d, m, b)| (d.to_string(), m.to_string(), b.data_type()))
+            .collect();
+        for s in &st.sealed {
+            let mem = s.mem.read();
+            out.extend(
+                mem.series_iter()
+                    .map(|(d, m, b)| (d.to_string(), m.to_string(), b.data_type())),
+            );
+        }
+        out
+    }
+
     /// Number of points in the working memtable.
     pub(crate) fn buffered_points(&self) -> u64 {
         self.state.read().working.points()

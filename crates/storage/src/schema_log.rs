@@ -23,6 +23,8 @@ pub(crate) struct SchemaLog {
     file: File,
     size: u64,
     scratch: Vec<u8>,
+    /// Records were lost at open (a damaged snapshot or log).
+    damaged: bool,
 }
 
 fn file_gen(name: &str, ext: &str) -> Option<u64> {
@@ -90,6 +92,7 @@ impl SchemaLog {
         snaps.sort_unstable();
         let mut schema = Schema::default();
         let mut gen = 0;
+        let mut damaged = false;
         // newest complete snapshot wins
         for &g in snaps.iter().rev() {
             let path = dir.join(format!("schema-{g}.snap"));
@@ -98,6 +101,7 @@ impl SchemaLog {
                     "schema snapshot {} has a bad header; ignored",
                     path.display()
                 );
+                damaged = true;
                 continue;
             }
             let scan = codec::scan_file(&path, 8)?;
@@ -106,6 +110,7 @@ impl SchemaLog {
                     "schema snapshot {} is damaged ({why}); ignored",
                     path.display()
                 );
+                damaged = true;
                 continue;
             }
             apply_all(&mut schema, &scan.records, &path);
@@ -117,6 +122,7 @@ impl SchemaLog {
             let scan = codec::scan_file(&log_path, 8)?;
             apply_all(&mut schema, &scan.records, &log_path);
             if let Some(why) = &scan.damage {
+                damaged = true;
                 tracing::warn!(
                     "schema log {}: {why}; truncating to {} bytes (last good record)",
                     log_path.display(),
@@ -130,6 +136,7 @@ impl SchemaLog {
             (f, scan.good_len)
         } else {
             if log_path.exists() {
+                damaged = true;
                 tracing::warn!(
                     "schema log {} has a bad header; starting it over",
                     log_path.display()
@@ -151,9 +158,15 @@ impl SchemaLog {
                 file,
                 size,
                 scratch: Vec::new(),
+                damaged,
             },
             schema,
         ))
+    }
+
+    /// True if records were lost when the log was opened (a damaged snapshot or log).
+    pub(crate) fn damaged(&self) -> bool {
+        self.damaged
     }
 
     /// Appends ops and fsyncs (one write, one fsync for the batch).

@@ -3,12 +3,14 @@
 //! memtables and compaction results.
 //!
 //! Layout (IoTDB's): `<data>/sequence/<db>/<region>/<partition>/<time>-<version>-<inner>-<cross>.tsfile`
-//! and the same under `unsequence/`; each file may have a `.mods` sidecar (see [`crate::mods`]).
+//! and the same under `unsequence/`; each file may have a `.mods` sidecar (see [`crate::mods`])
+//! and a `.checksums` sidecar (see [`crate::checksums`]).
 //! A file is written under a `.tmp` name, fsynced and renamed, so a file with the final name
 //! is always complete; leftovers of a crash (`.tmp`) are removed at start-up and files that
 //! still fail to open are moved into `<data>/corrupted/` with a warning.
 
 use crate::api::{ChunkSummary, SeriesData, SeriesSpan, SummaryUse, TimeRange};
+use crate::checksums::{self, sidecar_path, ChunkChecksums};
 use crate::codec::sync_dir;
 use crate::merge::merge_newest_wins;
 use crate::mods::{append_mods, mods_path, read_mods, Deletion};
@@ -126,8 +128,14 @@ impl std::fmt::Debug for TsFileHandle {
 }
 
 impl TsFileHandle {
-    /// Opens a complete TsFile (reads its metadata and mods).
-    pub(crate) fn open(path: PathBuf, seq: bool, partition: i64) -> Result<TsFileHandle> {
+    /// Opens a complete TsFile (reads its metadata and mods); with `verify`, every chunk
+    /// read is checked against the file's checksums when it has them.
+    pub(crate) fn open(
+        path: PathBuf,
+        seq: bool,
+        partition: i64,
+        verify: bool,
+    ) -> Result<TsFileHandle> {
         let fname = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -135,8 +143,13 @@ impl TsFileHandle {
             .ok_or_else(|| {
                 Error::StorageEngine(format!("not a TsFile name: {}", path.display()))
             })?;
-        let reader = TsFileReader::open(&path)?;
+        let mut reader = TsFileReader::open(&path)?;
         let size = reader.file_size();
+        if verify {
+            if let Some(sums) = ChunkChecksums::load(&path, size) {
+                reader.set_chunk_check(sums);
+            }
+        }
         let mut devices = HashMap::new();
         for (id, index) in reader.device_index()? {
             let series = reader.series_in(index)?;
@@ -506,9 +519,44 @@ impl TsFileHandle {
             .collect())
     }
 
-    /// Deletes the file and its mods from disk.
+    /// The non-aligned and aligned value series of the file that `missing` selects (device
+    /// path, measurement): (device, schema from the type in the index and the encoding and
+    /// compressor of the first chunk, aligned).
+    pub(crate) fn series_schemas(
+        &self,
+        missing: &dyn Fn(&str, &str) -> bool,
+    ) -> Result<Vec<(String, MeasurementSchema, bool)>> {
+        let mut out = Vec::new();
+        for (dev, series) in self.reader.all_series()? {
+            let device = dev.path();
+            let aligned = series.iter().any(|s| s.is_aligned_time());
+            for s in series {
+                if s.is_aligned_time() || !missing(&device, &s.measurement) {
+                    continue;
+                }
+                let (Some(dt), Some(first)) = (s.data_type, s.chunks.first()) else {
+                    continue;
+                };
+                let header = self.reader.read_chunk(first)?.header;
+                let schema = MeasurementSchema {
+                    name: s.measurement.clone(),
+                    data_type: dt,
+                    encoding: header.encoding,
+                    compressor: header.compression,
+                };
+                out.push((device.clone(), schema, aligned));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes the file, its mods and its checksums from disk.
     pub(crate) fn remove_files(&self) {
-        for p in [self.path.clone(), mods_path(&self.path)] {
+        for p in [
+            self.path.clone(),
+            mods_path(&self.path),
+            sidecar_path(&self.path),
+        ] {
             match fs::remove_file(&p) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -613,6 +661,8 @@ pub(crate) struct RegionDirs {
     pub(crate) unseq: PathBuf,
     /// `<data>/corrupted`.
     pub(crate) corrupted: PathBuf,
+    /// Check chunks against their files' checksums when read.
+    pub(crate) verify_checksums: bool,
 }
 
 impl RegionDirs {
@@ -634,6 +684,7 @@ impl RegionDirs {
             seq: data_dir.join("sequence").join(&db).join(id.to_string()),
             unseq: data_dir.join("unsequence").join(&db).join(id.to_string()),
             corrupted: data_dir.join("corrupted"),
+            verify_checksums: true,
         }
     }
 
@@ -661,9 +712,13 @@ fn set_aside(path: &Path, corrupted: &Path, why: &str) {
         tracing::warn!("cannot move {}: {e}; removing it", path.display());
         let _ = fs::remove_file(path);
     }
-    let mods = mods_path(path);
-    if mods.exists() {
-        let _ = fs::rename(&mods, corrupted.join(format!("{stamp}-{name}.mods")));
+    for (side, suffix) in [
+        (mods_path(path), ".mods"),
+        (sidecar_path(path), checksums::SUFFIX),
+    ] {
+        if side.exists() {
+            let _ = fs::rename(&side, corrupted.join(format!("{stamp}-{name}{suffix}")));
+        }
     }
 }
 
@@ -745,6 +800,7 @@ pub(crate) fn open_region_files(dirs: &RegionDirs) -> Result<Vec<Arc<TsFileHandl
             else {
                 continue;
             };
+            checksums::remove_orphans(&ent.path());
             let Ok(files) = fs::read_dir(ent.path()) else {
                 continue;
             };
@@ -759,7 +815,23 @@ pub(crate) fn open_region_files(dirs: &RegionDirs) -> Result<Vec<Arc<TsFileHandl
                 if FileName::parse(&name).is_none() {
                     continue;
                 }
-                match TsFileHandle::open(path.clone(), seq, partition) {
+                let opened =
+                    TsFileHandle::open(path.clone(), seq, partition, dirs.verify_checksums)
+                        .or_else(|e| {
+                            // a damaged tail or index: rebuild from the chunk groups, if any is left
+                            let why = e.to_string();
+                            match crate::salvage::salvage(&path, &dirs.corrupted, &why) {
+                                Ok(true) => TsFileHandle::open(
+                                    path.clone(),
+                                    seq,
+                                    partition,
+                                    dirs.verify_checksums,
+                                ),
+                                Ok(false) => Err(e),
+                                Err(s) => Err(Error::StorageEngine(format!("{why}; salvage: {s}"))),
+                            }
+                        });
+                match opened {
                     Ok(h) => out.push(Arc::new(h)),
                     Err(e) => set_aside(&path, &dirs.corrupted, &e.to_string()),
                 }
@@ -1072,12 +1144,30 @@ impl FileBuilder {
             let _ = fs::remove_file(&self.tmp);
             return Ok(false);
         }
-        let buf = w.finish()?;
-        let file = buf
-            .into_inner()
-            .map_err(|e| Error::StorageEngine(format!("writing {}: {e}", self.tmp.display())))?;
-        file.sync_all()?;
-        fs::rename(&self.tmp, &self.path)?;
+        // the checksums are named after the final file (a compaction result is renamed
+        // from its staging name later); they are durable before the file appears
+        let final_path = self
+            .path
+            .to_str()
+            .and_then(|p| p.strip_suffix(STAGING_SUFFIX))
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.path.clone());
+        let done = (|| -> Result<()> {
+            crate::fault::check(&self.tmp)?;
+            let file = w.finish()?.into_inner().map_err(|e| {
+                Error::StorageEngine(format!("writing {}: {e}", self.tmp.display()))
+            })?;
+            ChunkChecksums::write_for(&self.tmp, &final_path)?;
+            file.sync_all()?;
+            fs::rename(&self.tmp, &self.path)?;
+            Ok(())
+        })();
+        if let Err(e) = done {
+            // a failed file (a full disk, say) leaves nothing behind
+            let _ = fs::remove_file(&self.tmp);
+            let _ = fs::remove_file(sidecar_path(&final_path));
+            return Err(e);
+        }
         if let Some(dir) = self.path.parent() {
             sync_dir(dir);
         }

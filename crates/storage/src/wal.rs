@@ -600,9 +600,25 @@ impl Wal {
         let Some(seg) = inner.current.clone() else {
             return Err(Error::internal("WAL segment missing after rotation"));
         };
-        (&seg.file)
-            .write_all(framed)
-            .map_err(|e| Error::Wal(format!("write failed: {e}")))?;
+        let before = seg.size.load(Ordering::Relaxed);
+        let wrote = match crate::fault::check(&self.dir) {
+            // a simulated full disk tears the record half-way, as a real one may
+            Err(e) => (&seg.file)
+                .write_all(&framed[..framed.len() / 2])
+                .and(Err(e)),
+            Ok(()) => (&seg.file).write_all(framed),
+        };
+        if let Err(e) = wrote {
+            // a torn record would end the replay of this segment there, hiding every
+            // record appended after it once writes succeed again: cut it off, or (if
+            // that fails too) leave the segment for a fresh one
+            if seg.file.set_len(before).is_err() {
+                let w = seg.written.load(Ordering::Acquire);
+                let _ = seg.sync_to(w);
+                inner.current = None;
+            }
+            return Err(Error::Wal(format!("write failed: {e}")));
+        }
         seg.size.fetch_add(framed.len() as u64, Ordering::Relaxed);
         let seq = seg.written.fetch_add(1, Ordering::AcqRel) + 1;
         self.dirty.store(true, Ordering::Release);

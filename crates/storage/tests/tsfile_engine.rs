@@ -35,23 +35,7 @@ fn all(e: &Engine, path: &str) -> storage::SeriesData {
 }
 
 fn tsfiles(dir: &std::path::Path, space: &str) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.join(space)];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "tsfile") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    tsfiles_in(dir, &[space])
 }
 
 #[test]
@@ -289,19 +273,25 @@ fn torn_file_is_set_aside_and_wal_replayed() {
     drop(e);
     let files = tsfiles(dir.path(), "sequence");
     assert_eq!(files.len(), 2);
-    // tear the newest file and leave an unfinished temporary file behind
+    // tear the newest file inside its first chunk (nothing left to salvage, see
+    // damage.rs for salvage) and leave an unfinished temporary file behind
     let bytes = std::fs::read(&files[1]).unwrap();
-    std::fs::write(&files[1], &bytes[..bytes.len() / 2]).unwrap();
+    std::fs::write(&files[1], &bytes[..30]).unwrap();
     let mut tmp = files[0].as_os_str().to_owned();
     tmp.push(".tmp");
     std::fs::write(&tmp, b"partial").unwrap();
     let e = open_nc(dir.path());
     assert_eq!(all(&e, "root.sg.d.a").times, (0..100).collect::<Vec<_>>());
-    let corrupted: Vec<_> = std::fs::read_dir(dir.path().join("corrupted"))
+    let mut corrupted: Vec<String> = std::fs::read_dir(dir.path().join("corrupted"))
         .unwrap()
         .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
         .collect();
-    assert_eq!(corrupted.len(), 1);
+    corrupted.sort();
+    // the file went aside with its chunk checksums
+    assert_eq!(corrupted.len(), 2, "{corrupted:?}");
+    assert!(corrupted[0].ends_with(".tsfile"), "{corrupted:?}");
+    assert!(corrupted[1].ends_with(".tsfile.checksums"), "{corrupted:?}");
     assert!(!std::path::Path::new(&tmp).exists());
     // the engine keeps working
     write(&e, "root.sg.d", 100, 10, 1.0);

@@ -29,6 +29,7 @@ pub mod encoding;
 pub mod format;
 pub mod metadata;
 pub mod reader;
+pub mod scan;
 pub mod statistics;
 pub mod writer;
 

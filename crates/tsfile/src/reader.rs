@@ -562,8 +562,51 @@ fn corrupt(msg: impl std::fmt::Display, offset: u64) -> Error {
     Error::StorageEngine(format!("corrupt TsFile: {msg} at offset {offset}"))
 }
 
+/// Codec options for a file of `version` read with `opts`.
+fn codec_for(version: Version, opts: &ReadOptions) -> CodecOptions {
+    CodecOptions {
+        float_precision: encoding::DEFAULT_FLOAT_PRECISION,
+        float_rlbe: opts.float_rlbe.unwrap_or(match version {
+            Version::V3 => FloatRlbe::FloatArithmetic,
+            Version::V4 => FloatRlbe::RawBits,
+        }),
+        sprintz_for_cpp: true,
+    }
+}
+
+/// A chunk of a file of `version` read with `opts`.
+pub(crate) fn make_chunk(
+    version: Version,
+    opts: &ReadOptions,
+    offset: u64,
+    header: ChunkHeader,
+    data: Vec<u8>,
+) -> Chunk {
+    Chunk {
+        offset,
+        header,
+        data,
+        codec: codec_for(version, opts),
+        rlbe_pinned: opts.float_rlbe.is_some(),
+        time_encoding: opts.time_encoding,
+        max_points: opts.max_points_per_page,
+    }
+}
+
 /// Deepest index tree accepted (guards against cycles in corrupt files).
 const MAX_INDEX_DEPTH: usize = 32;
+
+/// A check of the stored bytes of every chunk before it is decoded, e.g. against checksums
+/// kept beside the file. Installed with [`TsFileReader::set_chunk_check`]; without one,
+/// chunks are read as they are.
+pub trait ChunkCheck: Send + Sync {
+    /// The stored length (header and page data) of the chunk whose header is at `offset`;
+    /// an error when no chunk is known there (the index points somewhere the writer never
+    /// put a chunk).
+    fn extent(&self, offset: u64) -> Result<u64>;
+    /// Checks the `extent` stored bytes of the chunk at `offset`.
+    fn check(&self, offset: u64, bytes: &[u8]) -> Result<()>;
+}
 
 /// An open TsFile.
 pub struct TsFileReader<R: ReadAt> {
@@ -573,6 +616,7 @@ pub struct TsFileReader<R: ReadAt> {
     metadata: TsFileMetadata,
     metadata_start: u64,
     opts: ReadOptions,
+    check: Option<Arc<dyn ChunkCheck>>,
 }
 
 impl TsFileReader<std::fs::File> {
@@ -646,7 +690,13 @@ impl<R: ReadAt> TsFileReader<R> {
             metadata,
             metadata_start,
             opts,
+            check: None,
         })
+    }
+
+    /// Checks every chunk read from now on with `check` before it is parsed and decoded.
+    pub fn set_chunk_check(&mut self, check: Arc<dyn ChunkCheck>) {
+        self.check = Some(check);
     }
 
     /// The format version.
@@ -666,14 +716,7 @@ impl<R: ReadAt> TsFileReader<R> {
 
     /// Codec options for this file.
     pub fn codec(&self) -> CodecOptions {
-        CodecOptions {
-            float_precision: encoding::DEFAULT_FLOAT_PRECISION,
-            float_rlbe: self.opts.float_rlbe.unwrap_or(match self.version {
-                Version::V3 => FloatRlbe::FloatArithmetic,
-                Version::V4 => FloatRlbe::RawBits,
-            }),
-            sprintz_for_cpp: true,
-        }
+        codec_for(self.version, &self.opts)
     }
 
     /// Reads `[start, end)` (bounded by the file size).
@@ -953,6 +996,9 @@ impl<R: ReadAt> TsFileReader<R> {
         if offset < HEAD_SIZE || offset >= self.metadata.meta_offset {
             return Err(corrupt("chunk offset outside the data area", offset));
         }
+        if let Some(check) = &self.check {
+            return self.read_checked_chunk(offset, check.as_ref());
+        }
         // A header is at most 1 + 5 + name + 5 + 3 bytes; read a window, grow if needed.
         let limit = self.metadata.meta_offset;
         let mut window = 256u64.min(limit - offset);
@@ -978,15 +1024,39 @@ impl<R: ReadAt> TsFileReader<R> {
             ));
         }
         let data = self.read_region(data_start, data_end, "chunk data")?;
-        Ok(Chunk {
-            offset,
-            header,
-            data,
-            codec: self.codec(),
-            rlbe_pinned: self.opts.float_rlbe.is_some(),
-            time_encoding: self.opts.time_encoding,
-            max_points: self.opts.max_points_per_page,
-        })
+        Ok(self.chunk(offset, header, data))
+    }
+
+    /// Reads the chunk at `offset` in one piece of the length `check` knows, checks it, and
+    /// only then parses its header.
+    fn read_checked_chunk(&self, offset: u64, check: &dyn ChunkCheck) -> Result<Chunk> {
+        let len = check.extent(offset)?;
+        let end = offset.saturating_add(len);
+        if end > self.metadata.meta_offset {
+            return Err(corrupt(
+                format!("checked chunk of {len} bytes runs past the data area"),
+                offset,
+            ));
+        }
+        let mut data = self.read_region(offset, end, "chunk")?;
+        check.check(offset, &data)?;
+        let header = ChunkHeader::read(&mut ByteReader::new(&data))
+            .map_err(|e| e.at(offset, "chunk header"))?;
+        if header.header_size as u64 + header.data_size as u64 != len {
+            return Err(corrupt(
+                format!(
+                    "chunk {} of {} header and {} data bytes where {len} bytes were written",
+                    header.measurement, header.header_size, header.data_size
+                ),
+                offset,
+            ));
+        }
+        data.drain(..header.header_size as usize);
+        Ok(self.chunk(offset, header, data))
+    }
+
+    fn chunk(&self, offset: u64, header: ChunkHeader, data: Vec<u8>) -> Chunk {
+        make_chunk(self.version, &self.opts, offset, header, data)
     }
 
     /// Reads the chunk of `meta`.

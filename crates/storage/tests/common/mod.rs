@@ -67,3 +67,21 @@ pub fn typed_row(device: &str, time: i64, ms: &[&str], vals: Vec<Option<Value>>)
 pub fn rows(v: Vec<InsertRow>) -> InsertRows {
     InsertRows { rows: v }
 }
+
+/// The `*.tsfile` files under the given spaces (`sequence`, `unsequence`) of `dir`, sorted.
+pub fn tsfiles_in(dir: &std::path::Path, spaces: &[&str]) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack: Vec<_> = spaces.iter().map(|s| dir.join(s)).collect();
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "tsfile") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
