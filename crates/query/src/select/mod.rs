@@ -64,6 +64,26 @@ struct OutputColumn {
     data_type: TSDataType,
 }
 
+impl OutputColumn {
+    /// The column of `expr` (typed over inputs of `types`, TEXT for the null literal),
+    /// headed by its alias or else its key.
+    fn typed(
+        expr: Expr,
+        key: String,
+        alias: Option<String>,
+        types: &[TSDataType],
+        names: &[String],
+    ) -> Result<OutputColumn> {
+        let data_type = expr.check_type(types, names)?.unwrap_or(TSDataType::Text);
+        Ok(OutputColumn {
+            header: alias.unwrap_or_else(|| key.clone()),
+            key,
+            expr,
+            data_type,
+        })
+    }
+}
+
 /// The distinct data columns of a result and the display columns mapped onto them.
 struct Projection {
     columns: Vec<String>,
@@ -355,15 +375,8 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
     if !aggregated {
         let mut cols = Vec::with_capacity(outputs.len());
         for (expr, key, alias) in outputs {
-            let data_type = expr
-                .check_type(&conv.series.types, &conv.series.names)?
-                .unwrap_or(TSDataType::Text);
-            cols.push(OutputColumn {
-                header: alias.unwrap_or_else(|| key.clone()),
-                key,
-                expr,
-                data_type,
-            });
+            let (types, names) = (&conv.series.types, &conv.series.names);
+            cols.push(OutputColumn::typed(expr, key, alias, types, names)?);
         }
         let proj = project(cols);
         let body = if proj.exprs.is_empty() {
@@ -470,15 +483,13 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
             }
             (e, key)
         };
-        let data_type = expr
-            .check_type(&group_types, &group_names)?
-            .unwrap_or(TSDataType::Text);
-        cols.push(OutputColumn {
-            header: alias.unwrap_or_else(|| key.clone()),
-            key,
+        cols.push(OutputColumn::typed(
             expr,
-            data_type,
-        });
+            key,
+            alias,
+            &group_types,
+            &group_names,
+        )?);
     }
     let proj = project(cols);
     let having = match having {
