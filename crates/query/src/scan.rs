@@ -40,6 +40,48 @@ pub fn read_ahead() -> bool {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) > 1
 }
 
+/// How long reading a slice must have taken before the next one is read ahead on a second
+/// thread: slices answered from statistics read in microseconds, less than a thread costs.
+pub const READ_AHEAD_AFTER: std::time::Duration = std::time::Duration::from_micros(500);
+
+/// Reading slice after slice, the next one on a second core while the current one is read,
+/// once reading has shown itself slow enough to pay for a thread ([`READ_AHEAD_AFTER`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReadAhead {
+    slow: bool,
+}
+
+impl ReadAhead {
+    /// True when the next slice should be read along with the current one.
+    pub fn wanted(&self) -> bool {
+        self.slow && read_ahead()
+    }
+
+    /// Reads `slice`, and `next` (if given) meanwhile on a second thread; remembers how long
+    /// that took.
+    pub fn read<T: Send>(
+        &mut self,
+        slice: TimeRange,
+        next: Option<TimeRange>,
+        read: impl Fn(TimeRange) -> Result<T> + Sync,
+    ) -> Result<(T, Option<(TimeRange, T)>)> {
+        let start = std::time::Instant::now();
+        let out = match next {
+            None => (read(slice)?, None),
+            Some(n) => std::thread::scope(|sc| {
+                let other = sc.spawn(|| read(n));
+                let here = read(slice);
+                let there = other
+                    .join()
+                    .map_err(|_| Error::internal("slice reader panicked"))?;
+                Ok::<_, Error>((here?, Some((n, there?))))
+            })?,
+        };
+        self.slow = start.elapsed() >= READ_AHEAD_AFTER;
+        Ok(out)
+    }
+}
+
 /// Cuts `range` into consecutive slices that together cover it exactly, each expected to
 /// hold about `budget` points of `spans` (a single chunk larger than that is one slice).
 pub fn plan_slices(spans: &[SeriesSpan], range: TimeRange, budget: u64) -> Vec<TimeRange> {
@@ -97,8 +139,9 @@ pub struct SlicedJoin {
     /// Per path, a predicate over `Input(0)` (its values) that the query's filter requires
     /// (see [`SlicedJoin::with_prune`]).
     prune: Vec<Option<Expr>>,
-    /// The slice after the current one, read on a second core (see [`read_ahead`]).
-    ahead: Option<Vec<SeriesData>>,
+    /// The slice after the current one, read on a second core (see [`ReadAhead`]).
+    prefetched: Option<Vec<SeriesData>>,
+    ahead: ReadAhead,
 }
 
 impl SlicedJoin {
@@ -137,7 +180,8 @@ impl SlicedJoin {
             desc,
             current: None,
             prune: Vec::new(),
-            ahead: None,
+            prefetched: None,
+            ahead: ReadAhead::default(),
         })
     }
 
@@ -178,28 +222,22 @@ impl SlicedJoin {
     /// The data of the next slice: the one read ahead, or the next one read now (and the
     /// one after it on a second core).
     fn next_slice(&mut self) -> Result<Option<Vec<SeriesData>>> {
-        if let Some(d) = self.ahead.take() {
+        if let Some(d) = self.prefetched.take() {
             return Ok(Some(d));
         }
         let Some(slice) = self.slices.pop_front() else {
             return Ok(None);
         };
-        if self.slices.is_empty() || !read_ahead() {
-            return self.read(slice).map(Some);
-        }
-        let next = self.slices.pop_front();
-        let this = &*self;
-        let (here, there) = std::thread::scope(|sc| {
-            let other = next.map(|n| sc.spawn(move || this.read(n)));
-            let here = this.read(slice);
-            let there = other
-                .map(|h| h.join())
-                .transpose()
-                .map_err(|_| Error::internal("slice reader panicked"));
-            (here, there)
-        });
-        self.ahead = there?.transpose()?;
-        here.map(Some)
+        let next = if self.ahead.wanted() {
+            self.slices.pop_front()
+        } else {
+            None
+        };
+        let mut ahead = self.ahead;
+        let (here, there) = ahead.read(slice, next, |s| self.read(s))?;
+        self.ahead = ahead;
+        self.prefetched = there.map(|(_, d)| d);
+        Ok(Some(here))
     }
 
     /// The next up to `max_rows` joined rows, or `None` at the end.

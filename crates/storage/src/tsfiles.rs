@@ -15,14 +15,14 @@ use crate::codec::sync_dir;
 use crate::merge::merge_newest_wins;
 use crate::mods::{append_mods, mods_path, read_mods, Deletion};
 use model::{Bitmap, ColumnData, Error, MeasurementSchema, Result, TSDataType, Value};
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use tsfile::device::DeviceId;
-use tsfile::metadata::ChunkMetadata;
+use tsfile::metadata::{ChunkMetadata, TimeseriesMetadata};
 use tsfile::reader::{DeviceIndexRange, TsFileReader};
 use tsfile::writer::{AlignedColumn, SeriesInput, TsFileWriter, WriterOptions};
 
@@ -109,7 +109,14 @@ pub(crate) struct TsFileHandle {
     /// Device path → its time range and where its index lies.
     devices: HashMap<String, DeviceEntry>,
     mods: RwLock<Vec<Deletion>>,
+    /// Parsed series metadata (chunk lists) of recent lookups, keyed by device and
+    /// measurement: a query reading a long series slice by slice parses it once, not once
+    /// per slice. At most [`META_CACHE_ENTRIES`] entries (emptied when full).
+    meta_cache: Mutex<HashMap<String, Option<Arc<TimeseriesMetadata>>>>,
 }
+
+/// Series metadata entries one open file keeps parsed.
+const META_CACHE_ENTRIES: usize = 64;
 
 /// A device of an open TsFile: its time range, id, and where its measurement index lies
 /// (so that a series lookup reads one small index node, not the device-level index).
@@ -183,6 +190,7 @@ impl TsFileHandle {
             reader,
             devices,
             mods: RwLock::new(mods),
+            meta_cache: Mutex::new(HashMap::new()),
         })
     }
 
@@ -206,7 +214,7 @@ impl TsFileHandle {
         let Some(dev) = self.devices.get(device) else {
             return Ok(None);
         };
-        let Some(meta) = self.reader.series_metadata_in(dev.index, measurement)? else {
+        let Some(meta) = self.series_meta(device, dev, measurement)? else {
             return Ok(None);
         };
         let Some(st) = meta
@@ -237,7 +245,7 @@ impl TsFileHandle {
         let Some(dev) = self.locate(device, measurement, range, None) else {
             return Ok(Vec::new());
         };
-        let Some(meta) = self.reader.series_metadata_in(dev.index, measurement)? else {
+        let Some(meta) = self.series_meta(device, dev, measurement)? else {
             return Ok(Vec::new());
         };
         Ok(meta
@@ -315,7 +323,7 @@ impl TsFileHandle {
         if dev.aligned {
             return Ok(None);
         }
-        let Some(meta) = self.reader.series_metadata_in(dev.index, measurement)? else {
+        let Some(meta) = self.series_meta(device, dev, measurement)? else {
             return Ok(None);
         };
         if meta.is_aligned_value() || meta.data_type.map(|t| t.physical()) != Some(phys) {
@@ -323,14 +331,38 @@ impl TsFileHandle {
         }
         let chunks = meta
             .chunks
-            .into_iter()
+            .iter()
             .filter(|c| {
                 c.statistics.count > 0
                     && c.statistics.end_time >= range.start
                     && c.statistics.start_time <= range.end
             })
+            .cloned()
             .collect();
         Ok(Some((chunks, self.deletions_of(device, measurement))))
+    }
+
+    /// The metadata of a non-time series of `device` (parsed once, then cached).
+    fn series_meta(
+        &self,
+        device: &str,
+        dev: &DeviceEntry,
+        measurement: &str,
+    ) -> Result<Option<Arc<TimeseriesMetadata>>> {
+        let key = format!("{device}\u{0}{measurement}");
+        if let Some(m) = self.meta_cache.lock().get(&key) {
+            return Ok(m.clone());
+        }
+        let m = self
+            .reader
+            .series_metadata_in(dev.index, measurement)?
+            .map(Arc::new);
+        let mut cache = self.meta_cache.lock();
+        if cache.len() >= META_CACHE_ENTRIES {
+            cache.clear();
+        }
+        cache.insert(key, m.clone());
+        Ok(m)
     }
 
     /// This file's deletions of one series.
@@ -424,13 +456,17 @@ impl TsFileHandle {
             return Ok(None);
         };
         // an aligned series is read with its device's time column; a plain one alone
-        let series = if dev.aligned {
-            self.reader.series_in(dev.index)?
+        let plain;
+        let all;
+        let series: &[TimeseriesMetadata] = if dev.aligned {
+            all = self.reader.series_in(dev.index)?;
+            &all
         } else {
-            self.reader
-                .series_metadata_in(dev.index, measurement)?
-                .into_iter()
-                .collect()
+            plain = self.series_meta(device, dev, measurement)?;
+            match &plain {
+                Some(m) => std::slice::from_ref(m.as_ref()),
+                None => &[],
+            }
         };
         let Some(meta) = series
             .iter()

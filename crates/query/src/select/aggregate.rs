@@ -87,6 +87,7 @@ pub(super) fn open_aggregation(
         wanted,
         open: BTreeMap::new(),
         last: None,
+        ahead: crate::scan::ReadAhead::default(),
     };
     Ok(AggStream {
         accs: groups.iter().map(|g| Accumulator::new(g.kind)).collect(),
@@ -238,6 +239,8 @@ pub(super) struct SlicedAgg {
     pub(super) open: BTreeMap<usize, Vec<Accumulator>>,
     /// The last slice read (`None` before the first).
     pub(super) last: Option<TimeRange>,
+    /// Whether to read the next slice along with the current one.
+    pub(super) ahead: crate::scan::ReadAhead,
 }
 
 impl SlicedAgg {
@@ -277,24 +280,16 @@ impl SlicedAgg {
         let Some(slice) = self.slices.pop_front() else {
             return Ok(());
         };
-        // with a second core, the following slice is read (decoded) meanwhile on another
-        // thread; points are still fed in slice order
-        let ahead = match self.slices.front() {
-            Some(_) if crate::scan::read_ahead() => self.slices.pop_front(),
-            _ => None,
+        // with a second core (and slices that take a while), the following slice is read
+        // meanwhile on another thread; points are still fed in slice order
+        let next = if self.ahead.wanted() {
+            self.slices.pop_front()
+        } else {
+            None
         };
-        let read = |slice: TimeRange| self.read_slice(slice, windows);
-        let (data, next) = match ahead {
-            None => (read(slice)?, None),
-            Some(next) => std::thread::scope(|sc| {
-                let other = sc.spawn(|| read(next));
-                let here = read(slice);
-                let there = other
-                    .join()
-                    .map_err(|_| Error::internal("slice reader panicked"))?;
-                Ok::<_, Error>((here?, Some((next, there?))))
-            })?,
-        };
+        let mut ahead = self.ahead;
+        let (data, next) = ahead.read(slice, next, |s| self.read_slice(s, windows))?;
+        self.ahead = ahead;
         self.feed_slice(slice, data, windows, n, template)?;
         if let Some((next, data)) = next {
             self.feed_slice(next, data, windows, n, template)?;
