@@ -490,7 +490,7 @@ impl TsFileHandle {
         let trange = tsfile::reader::TimeRange::new(range.start, range.end);
         let Some(data) = self
             .reader
-            .read_series_skipping(&series, measurement, trange, skip)?
+            .read_series_skipping(series, measurement, trange, skip)?
         else {
             return Ok(None);
         };
