@@ -5,11 +5,12 @@
 //! read-ahead of the next slice.
 
 use model::time::TimeZone;
+mod common;
+
 use model::{Column, ColumnData, InsertTablet, PartialPath, PathPattern, TSDataType, Value};
 use proptest::prelude::*;
-use query::{Executor, Outcome, SessionContext};
-use std::sync::Arc;
-use storage::{Engine, StorageConfig, TimeRange, TimeseriesSpec, WalMode};
+use query::{Executor, SessionContext};
+use storage::{TimeRange, TimeseriesSpec};
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -59,13 +60,7 @@ proptest! {
     ) {
         query::scan::set_slice_points(budget);
         let dir = tempfile::tempdir().unwrap();
-        let engine = Arc::new(
-            Engine::open(StorageConfig {
-                wal_mode: WalMode::Disable,
-                ..StorageConfig::with_data_dir(dir.path())
-            })
-            .unwrap(),
-        );
+        let engine = common::engine_without_wal(dir.path());
         let path = PartialPath::parse("root.ag.d.s0").unwrap();
         engine.create_database(&PartialPath::parse("root.ag").unwrap()).unwrap();
         engine.create_timeseries(TimeseriesSpec::new(path.clone(), TSDataType::Int64)).unwrap();
@@ -107,7 +102,7 @@ proptest! {
         let whole = engine.read_series(&path, TimeRange::ALL).unwrap();
         let ColumnData::Int64(values) = &whole.values else { panic!("not INT64") };
         let ex = Executor::new(engine.clone());
-        let ctx = SessionContext::new("root", TimeZone::default());
+        let _ctx = SessionContext::new("root", TimeZone::default());
         let aggs = "count(s0), sum(s0), min_value(s0), max_value(s0), first_value(s0), last_value(s0)";
         let hi = lo + width * windows;
         let cases = [
@@ -125,15 +120,10 @@ proptest! {
         for desc in [false, true] {
             let order = if desc { " order by time desc" } else { "" };
             let sql = format!("select s0 from root.ag.d where s0 > {k}{order}");
-            let Outcome::Rows(mut r) = ex.execute_sql(&sql, &ctx).unwrap() else {
-                panic!("{sql}: no rows")
-            };
-            let mut got = Vec::new();
-            while let Some(b) = r.stream.next_batch(5).unwrap() {
-                for i in 0..b.len() {
-                    got.push((b.times[i], b.columns[0].value(i)));
-                }
-            }
+            let got: Vec<(i64, Option<Value>)> = common::query_rows(&ex, &sql, 5)
+                .into_iter()
+                .map(|(t, mut v)| (t, v.swap_remove(0)))
+                .collect();
             let mut want: Vec<(i64, Option<Value>)> = whole
                 .times
                 .iter()
@@ -157,13 +147,8 @@ proptest! {
         let sql = format!(
             "select count(s0), sum(s0), max_value(s1) from root.ag.d where s1 > {k1} group by ([{lo}, {hi}), {width}ms)"
         );
-        let Outcome::Rows(mut r) = ex.execute_sql(&sql, &ctx).unwrap() else { panic!("{sql}") };
-        let mut got = Vec::new();
-        while let Some(b) = r.stream.next_batch(4).unwrap() {
-            for i in 0..b.len() {
-                got.push(b.columns.iter().map(|c| c.value(i)).collect::<Vec<_>>());
-            }
-        }
+        let got: Vec<Vec<Option<Value>>> =
+            common::query_rows(&ex, &sql, 4).into_iter().map(|r| r.1).collect();
         let want: Vec<Vec<Option<Value>>> = (0..windows)
             .map(|j| {
                 let (a, b) = (lo + j * width, lo + (j + 1) * width);
@@ -183,15 +168,8 @@ proptest! {
             .collect();
         prop_assert_eq!(got, want, "{}", sql);
         for (sql, wins) in cases {
-            let Outcome::Rows(mut r) = ex.execute_sql(&sql, &ctx).unwrap() else {
-                panic!("{sql}: no rows")
-            };
-            let mut got = Vec::new();
-            while let Some(b) = r.stream.next_batch(3).unwrap() {
-                for i in 0..b.len() {
-                    got.push(b.columns.iter().map(|c| c.value(i)).collect::<Vec<_>>());
-                }
-            }
+            let got: Vec<Vec<Option<Value>>> =
+                common::query_rows(&ex, &sql, 3).into_iter().map(|r| r.1).collect();
             let want: Vec<Vec<Option<Value>>> = wins
                 .iter()
                 .map(|&(a, b)| reference(&whole.times, values, k, a, b))

@@ -3,12 +3,13 @@
 //! points left in memtables, sliced with tiny budgets so that every query crosses many
 //! slice boundaries, ascending and descending.
 
+mod common;
+
 use model::{Column, ColumnData, InsertTablet, PartialPath, PathPattern, TSDataType, Value};
 use proptest::prelude::*;
 use query::join::{Chunk, TimeJoin};
 use query::scan::{read_slice, SlicedJoin};
-use std::sync::Arc;
-use storage::{Engine, StorageConfig, TimeRange, TimeseriesSpec, WalMode};
+use storage::{Engine, TimeRange, TimeseriesSpec};
 
 /// One write: which series (bit mask of 3), the times, and whether a FLUSH follows.
 #[derive(Debug, Clone)]
@@ -101,13 +102,7 @@ proptest! {
         aligned in proptest::bool::ANY,
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let engine = Arc::new(
-            Engine::open(StorageConfig {
-                wal_mode: WalMode::Disable,
-                ..StorageConfig::with_data_dir(dir.path())
-            })
-            .unwrap(),
-        );
+        let engine = common::engine_without_wal(dir.path());
         engine.create_database(&PartialPath::parse("root.sc").unwrap()).unwrap();
         let specs = (0..3).map(|i| TimeseriesSpec::new(path(i), TSDataType::Int64));
         if aligned {

@@ -3,13 +3,13 @@
 //! aggregate and a GROUP BY page through a flushed series several times larger than that
 //! peak. (One test in this binary: the allocator counts every thread.)
 
+mod common;
+
 use model::time::TimeZone;
 use model::{Column, ColumnData, InsertTablet, PartialPath, TSDataType};
 use query::{Executor, Outcome, SessionContext};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use storage::{Engine, StorageConfig, WalMode};
 
 struct Counting;
 
@@ -44,13 +44,7 @@ fn scans_hold_a_bounded_amount_of_memory() {
     let points = 2_000_000usize;
     query::scan::set_slice_points(50_000);
     let dir = tempfile::tempdir().unwrap();
-    let engine = Arc::new(
-        Engine::open(StorageConfig {
-            wal_mode: WalMode::Disable,
-            ..StorageConfig::with_data_dir(dir.path())
-        })
-        .unwrap(),
-    );
+    let engine = common::engine_without_wal(dir.path());
     let device = PartialPath::parse("root.mem.d").unwrap();
     for start in (0..points).step_by(100_000) {
         let times: Vec<i64> = (start as i64..start as i64 + 100_000).collect();
