@@ -222,20 +222,19 @@ impl ColumnData {
     /// Keeps, in place and in order, the values whose position is marked in `keep`
     /// (positions past `keep` are dropped).
     pub fn retain_mask(&mut self, keep: &[bool]) {
-        fn r<T>(v: &mut Vec<T>, keep: &[bool]) {
-            let mut i = 0;
-            v.retain(|_| {
-                i += 1;
-                keep.get(i - 1).copied().unwrap_or(false)
-            });
-        }
         match self {
-            ColumnData::Boolean(v) => r(v, keep),
-            ColumnData::Int32(v) => r(v, keep),
-            ColumnData::Int64(v) => r(v, keep),
-            ColumnData::Float(v) => r(v, keep),
-            ColumnData::Double(v) => r(v, keep),
-            ColumnData::Binary(v) => r(v, keep),
+            ColumnData::Boolean(v) => compact(v, keep),
+            ColumnData::Int32(v) => compact(v, keep),
+            ColumnData::Int64(v) => compact(v, keep),
+            ColumnData::Float(v) => compact(v, keep),
+            ColumnData::Double(v) => compact(v, keep),
+            ColumnData::Binary(v) => {
+                let mut i = 0;
+                v.retain(|_| {
+                    i += 1;
+                    keep.get(i - 1).copied().unwrap_or(false)
+                });
+            }
         }
     }
 
@@ -250,6 +249,22 @@ impl ColumnData {
             ColumnData::Binary(v) => v.push(Vec::new()),
         }
     }
+}
+
+/// Keeps, in place and in order, the values of `v` whose position is marked in `keep`
+/// (positions past `keep` are dropped). Branch-free: every value is written to the next
+/// free slot and the slot advances only when it is kept, so the cost does not depend on
+/// how the kept positions are spread.
+pub fn compact<T: Copy>(v: &mut Vec<T>, keep: &[bool]) {
+    let n = v.len().min(keep.len());
+    let (vals, keep) = (&mut v[..n], &keep[..n]);
+    let mut w = 0usize;
+    for i in 0..n {
+        let x = vals[i];
+        vals[w] = x;
+        w += usize::from(keep[i]);
+    }
+    v.truncate(w);
 }
 
 /// A column with its optional null bitmap.
@@ -356,6 +371,21 @@ pub struct InsertRows {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn compact_keeps_marked_values_in_order() {
+        let mut v: Vec<i64> = (0..10).collect();
+        let keep: Vec<bool> = (0..10).map(|i| i % 3 != 1).collect();
+        compact(&mut v, &keep);
+        assert_eq!(v, vec![0, 2, 3, 5, 6, 8, 9]);
+        // positions past `keep` are dropped
+        let mut v = vec![1.0f64, 2.0, 3.0];
+        compact(&mut v, &[true]);
+        assert_eq!(v, vec![1.0]);
+        let mut v = vec![1u8, 2, 3];
+        compact(&mut v, &[false, false, false]);
+        assert!(v.is_empty());
+    }
+
     use super::*;
 
     #[test]

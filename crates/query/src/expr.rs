@@ -934,24 +934,38 @@ fn compare_const(op: CmpOp, col: &Column, v: &Value, flipped: bool) -> Option<Co
         _ => return None,
     };
     let k = v.as_f64()?;
-    let by_int = |x: i64, k: i64| op.test(x.cmp(&k));
-    let by_float = |x: f64| {
-        x.partial_cmp(&k).is_some_and(|o| op.test(o))
-            || (op == CmpOp::Ne && (x.is_nan() || k.is_nan()))
-    };
+    // IEEE comparisons are what `compare` answers on doubles: NaN is only unequal
     let out: Vec<bool> = match (&col.data, int) {
-        (ColumnData::Int32(c), Some(k)) => c.iter().map(|&x| by_int(x as i64, k)).collect(),
-        (ColumnData::Int64(c), Some(k)) => c.iter().map(|&x| by_int(x, k)).collect(),
-        (ColumnData::Int32(c), None) => c.iter().map(|&x| by_float(x as f64)).collect(),
-        (ColumnData::Int64(c), None) => c.iter().map(|&x| by_float(x as f64)).collect(),
-        (ColumnData::Float(c), _) => c.iter().map(|&x| by_float(x as f64)).collect(),
-        (ColumnData::Double(c), _) => c.iter().map(|&x| by_float(x)).collect(),
+        (ColumnData::Int32(c), Some(k)) => compare_all(c, |x| x as i64, k, op),
+        (ColumnData::Int64(c), Some(k)) => compare_all(c, |x| x, k, op),
+        (ColumnData::Int32(c), None) => compare_all(c, |x| x as f64, k, op),
+        (ColumnData::Int64(c), None) => compare_all(c, |x| x as f64, k, op),
+        (ColumnData::Float(c), _) => compare_all(c, |x| x as f64, k, op),
+        (ColumnData::Double(c), _) => compare_all(c, |x| x, k, op),
         _ => return None,
     };
     Some(Column {
         data: ColumnData::Boolean(out),
         nulls: col.nulls.clone(),
     })
+}
+
+/// `conv(x) op k` for every `x` of `v`, one loop per operator (vectorizable).
+fn compare_all<T: Copy, U: PartialOrd + Copy>(
+    v: &[T],
+    conv: impl Fn(T) -> U,
+    k: U,
+    op: CmpOp,
+) -> Vec<bool> {
+    let it = v.iter().map(|&x| conv(x));
+    match op {
+        CmpOp::Eq => it.map(|x| x == k).collect(),
+        CmpOp::Ne => it.map(|x| x != k).collect(),
+        CmpOp::Lt => it.map(|x| x < k).collect(),
+        CmpOp::Le => it.map(|x| x <= k).collect(),
+        CmpOp::Gt => it.map(|x| x > k).collect(),
+        CmpOp::Ge => it.map(|x| x >= k).collect(),
+    }
 }
 
 /// Three-valued AND (`is_and`) / OR: false AND null = false, true OR null = true.

@@ -32,20 +32,19 @@ impl Chunk {
     /// Keeps, in place, the rows where `pred` (a BOOLEAN column, one value per row) is true
     /// and not null, as [`crate::expr::selected_rows`] selects them.
     pub fn retain(&mut self, pred: &Column) {
-        let keep: Vec<bool> = match &pred.data {
-            ColumnData::Boolean(v) => (0..self.len())
+        let n = self.len();
+        let keep: std::borrow::Cow<'_, [bool]> = match (&pred.data, &pred.nulls) {
+            (ColumnData::Boolean(v), None) if v.len() >= n => (&v[..n]).into(),
+            (ColumnData::Boolean(v), _) => (0..n)
                 .map(|i| v.get(i).copied().unwrap_or(false) && !pred.is_null(i))
-                .collect(),
-            _ => vec![false; self.len()],
+                .collect::<Vec<bool>>()
+                .into(),
+            _ => vec![false; n].into(),
         };
         if keep.iter().all(|&k| k) {
             return;
         }
-        let mut i = 0;
-        self.times.retain(|_| {
-            i += 1;
-            keep[i - 1]
-        });
+        model::batch::compact(&mut self.times, &keep);
         for c in &mut self.columns {
             c.retain_mask(&keep);
         }

@@ -184,12 +184,17 @@ impl ChunkCheck for ChunkChecksums {
         }
     }
 
-    fn check(&self, offset: u64, bytes: &[u8]) -> Result<()> {
+    fn check(&self, offset: u64, parts: &[&[u8]]) -> Result<()> {
         let Ok(i) = self.entries.binary_search_by_key(&offset, |e| e.0) else {
             return Err(self.corrupted(offset, "is not a chunk this file was written with"));
         };
         let (_, len, crc) = self.entries[i];
-        if bytes.len() as u64 != len || crc32fast::hash(bytes) != crc {
+        let mut hasher = crc32fast::Hasher::new();
+        for p in parts {
+            hasher.update(p);
+        }
+        let stored: usize = parts.iter().map(|p| p.len()).sum();
+        if stored as u64 != len || hasher.finalize() != crc {
             return Err(self.corrupted(
                 offset,
                 &format!("({len} bytes) does not match its checksum"),

@@ -420,6 +420,16 @@ impl DataRegion {
             values: ColumnData::empty(phys),
         };
         let mut skip: Vec<HashSet<u64>> = vec![HashSet::new(); files.len()];
+        // points each candidate chunk may add to `clean` (its count scaled to its overlap
+        // with the range), summed from each chunk to the end: when a chunk must be decoded,
+        // `clean` grows once for all that may follow instead of once per chunk
+        let mut ahead: Vec<u64> = chunks
+            .iter()
+            .map(|c| c.4.as_ref().map_or(0, |cm| points_in(cm, range)))
+            .collect();
+        for i in (1..ahead.len()).rev() {
+            ahead[i - 1] = ahead[i - 1].saturating_add(ahead[i]);
+        }
         let mut max_end = i64::MIN;
         for i in 0..chunks.len() {
             let (s, e, fi, off, _) = chunks[i];
@@ -444,6 +454,13 @@ impl DataRegion {
                 _ => {
                     // the chunk spans windows or a range end, or its points are needed: its
                     // pages may still be usable one by one
+                    let free = clean.times.capacity() - clean.times.len();
+                    if (free as u64) < points_in(&cm, range) {
+                        let room = usize::try_from(ahead[i]).unwrap_or(usize::MAX);
+                        let room = room.min(crate::tsfiles::MAX_RESERVE_POINTS);
+                        clean.times.reserve(room);
+                        clean.values.reserve(room);
+                    }
                     let sums = files[fi].chunk_by_pages(&cm, phys, range, usable, &mut clean)?;
                     summaries.extend(sums);
                 }
@@ -687,6 +704,21 @@ impl DataRegion {
         let _f = self.flush_lock.lock();
         self.files.remove_all();
     }
+}
+
+/// About how many points of chunk `cm` lie in `range`: its count scaled by the share of its
+/// time span inside the range (an estimate for reserving room, never trusted beyond that).
+fn points_in(cm: &ChunkMetadata, range: TimeRange) -> u64 {
+    let st = &cm.statistics;
+    let count = st.count as u128;
+    let (s, e) = (st.start_time, st.end_time);
+    let (lo, hi) = (s.max(range.start), e.min(range.end));
+    if hi < lo || e < s {
+        return 0;
+    }
+    let span = (e as i128 - s as i128) as u128 + 1;
+    let inside = (hi as i128 - lo as i128) as u128 + 1;
+    u64::try_from(count * inside / span).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]

@@ -399,12 +399,10 @@ impl TsFileHandle {
             )));
         }
         let mut summaries = Vec::new();
-        // room for the whole chunk at once (no doubling reallocations while pages append)
-        let room = usize::try_from(cm.statistics.count)
-            .unwrap_or(0)
-            .min(MAX_RESERVE_POINTS);
-        out.times.reserve(room);
-        out.values.reserve(room);
+        // first the verdict on every page, so that `out` grows once, by exactly the points
+        // of the pages to decode (no doubling reallocations while pages append)
+        let mut decode = Vec::new();
+        let mut room = 0u64;
         for page in chunk.pages(&cm.statistics)? {
             if let Some(st) = &page.statistics {
                 if st.count == 0 || st.end_time < range.start || st.start_time > range.end {
@@ -421,7 +419,14 @@ impl TsFileHandle {
                         SummaryUse::Decode => {}
                     }
                 }
+                room = room.saturating_add(st.count);
             }
+            decode.push(page);
+        }
+        let room = usize::try_from(room).unwrap_or(0).min(MAX_RESERVE_POINTS);
+        out.times.reserve(room);
+        out.values.reserve(room);
+        for page in decode {
             // decoded straight into `out`, then cut to the range
             let before = out.times.len();
             chunk.decode_page_into(&page, &mut out.times, &mut out.values)?;
@@ -959,7 +964,7 @@ impl<'a> SeriesRange<'a> {
 
 /// Most points room is made for ahead of decoding a chunk (its statistics' count is only a
 /// hint: a damaged file may claim anything).
-const MAX_RESERVE_POINTS: usize = 1 << 20;
+pub(crate) const MAX_RESERVE_POINTS: usize = 1 << 20;
 
 /// One (times, values) buffer per column, reused from chunk to chunk.
 type Scratch = Vec<(Vec<i64>, ColumnData)>;

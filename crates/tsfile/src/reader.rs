@@ -604,8 +604,9 @@ pub trait ChunkCheck: Send + Sync {
     /// an error when no chunk is known there (the index points somewhere the writer never
     /// put a chunk).
     fn extent(&self, offset: u64) -> Result<u64>;
-    /// Checks the `extent` stored bytes of the chunk at `offset`.
-    fn check(&self, offset: u64, bytes: &[u8]) -> Result<()>;
+    /// Checks the `extent` stored bytes of the chunk at `offset`, given as consecutive
+    /// parts (e.g. the header and the page data, read apart).
+    fn check(&self, offset: u64, parts: &[&[u8]]) -> Result<()>;
 }
 
 /// An open TsFile.
@@ -1027,8 +1028,11 @@ impl<R: ReadAt> TsFileReader<R> {
         Ok(self.chunk(offset, header, data))
     }
 
-    /// Reads the chunk at `offset` in one piece of the length `check` knows, checks it, and
-    /// only then parses its header.
+    /// Reads the chunk at `offset` of the length `check` knows and checks it before its
+    /// pages are used: the header from a small window, then the page data on its own (so
+    /// the data needs no move afterwards). A header that does not parse or does not add up
+    /// to the known length is checked in one piece with the data, so damage is reported as
+    /// a checksum mismatch rather than as whatever the damaged header claims.
     fn read_checked_chunk(&self, offset: u64, check: &dyn ChunkCheck) -> Result<Chunk> {
         let len = check.extent(offset)?;
         let end = offset.saturating_add(len);
@@ -1038,21 +1042,26 @@ impl<R: ReadAt> TsFileReader<R> {
                 offset,
             ));
         }
-        let mut data = self.read_region(offset, end, "chunk")?;
-        check.check(offset, &data)?;
-        let header = ChunkHeader::read(&mut ByteReader::new(&data))
-            .map_err(|e| e.at(offset, "chunk header"))?;
-        if header.header_size as u64 + header.data_size as u64 != len {
-            return Err(corrupt(
-                format!(
-                    "chunk {} of {} header and {} data bytes where {len} bytes were written",
-                    header.measurement, header.header_size, header.data_size
-                ),
-                offset,
-            ));
+        let window = self.read_region(offset, end.min(offset + 256), "chunk header")?;
+        if let Ok(header) = ChunkHeader::read(&mut ByteReader::new(&window)) {
+            let hs = header.header_size as usize;
+            if hs <= window.len() && hs as u64 + header.data_size as u64 == len {
+                let data = self.read_region(offset + hs as u64, end, "chunk data")?;
+                check.check(offset, &[&window[..hs], &data])?;
+                return Ok(self.chunk(offset, header, data));
+            }
         }
-        data.drain(..header.header_size as usize);
-        Ok(self.chunk(offset, header, data))
+        let all = self.read_region(offset, end, "chunk")?;
+        check.check(offset, &[&all])?;
+        let header = ChunkHeader::read(&mut ByteReader::new(&all))
+            .map_err(|e| e.at(offset, "chunk header"))?;
+        Err(corrupt(
+            format!(
+                "chunk {} of {} header and {} data bytes where {len} bytes were written",
+                header.measurement, header.header_size, header.data_size
+            ),
+            offset,
+        ))
     }
 
     fn chunk(&self, offset: u64, header: ChunkHeader, data: Vec<u8>) -> Chunk {

@@ -77,7 +77,7 @@ pub fn scan_chunk_groups<R: ReadAt>(
                 }
                 let mut bytes = read(src, size, pos, len)?;
                 let good = match (check, &parsed) {
-                    (Some(c), Ok(_)) if known.is_some() => c.check(pos, &bytes).is_ok(),
+                    (Some(c), Ok(_)) if known.is_some() => c.check(pos, &[&bytes]).is_ok(),
                     (_, Ok(h)) => h.header_size as u64 + h.data_size as u64 == len,
                     (_, Err(_)) => false,
                 };

@@ -322,6 +322,34 @@ mod tests {
             prop_assert_eq!(bits, v);
         }
 
+        /// Smooth runs with repeats and small changes: every control form (repeat, reused
+        /// window, new window) in long streams.
+        #[test]
+        fn f64_round_trip_smooth(
+            steps in proptest::collection::vec((0u8..4, -3i32..3), 0..2000),
+        ) {
+            let mut x = 1.5f64;
+            let vals: Vec<f64> = steps
+                .iter()
+                .map(|&(kind, d)| {
+                    match kind {
+                        0 => {}
+                        1 => x += d as f64 * 0.001,
+                        2 => x = (x * 1e3).round() / 1e3 + d as f64,
+                        _ => x = -x / 3.0,
+                    }
+                    x
+                })
+                .collect();
+            let mut out = Vec::new();
+            encode_f64(&vals, &mut out);
+            let mut got = Vec::new();
+            let used = decode_f64(&out, vals.len(), &mut got).unwrap();
+            prop_assert_eq!(used, out.len());
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            prop_assert_eq!(bits(&got), bits(&vals));
+        }
+
         #[test]
         fn f32_round_trip_bits(v in proptest::collection::vec(any::<u32>(), 0..300)) {
             let vals: Vec<f32> = v.iter().map(|b| f32::from_bits(*b)).collect();

@@ -5,7 +5,7 @@
 //! `delta − minDelta`, each `bitWidth` bits MSB first, padded to a byte. A block holds
 //! `deltaCount + 1` values. Arithmetic wraps, as in Java.
 
-use crate::bits::{for_each_field, BitReader, BitWriter};
+use crate::bits::{for_each_field, BitWriter};
 use crate::buf::{ByteReader, Corrupt, DResult, PutBytes};
 
 /// Deltas per block (Java `BLOCK_DEFAULT_SIZE`).
@@ -118,14 +118,18 @@ pub fn decode_i32(r: &mut ByteReader<'_>, n: usize, out: &mut Vec<i32>) -> DResu
         let data = packed(r, count, width)?;
         out.push(first);
         produced += 1;
-        let mut bits = BitReader::new(data);
-        let mut prev = first;
-        for _ in 0..count.min(n - produced) {
-            let v = bits.read(width)? as u32 as i32;
-            prev = prev.wrapping_add(min).wrapping_add(v);
-            out.push(prev);
+        let take = count.min(n - produced);
+        out.reserve(take);
+        if width == 0 {
+            out.extend((1..=take as i32).map(|k| first.wrapping_add(min.wrapping_mul(k))));
+        } else {
+            let mut prev = first;
+            for_each_field(data, width, take, |v| {
+                prev = prev.wrapping_add(min).wrapping_add(v as u32 as i32);
+                out.push(prev);
+            })?;
         }
-        produced += count.min(n - produced);
+        produced += take;
     }
     Ok(())
 }
@@ -140,14 +144,18 @@ pub fn decode_i64(r: &mut ByteReader<'_>, n: usize, out: &mut Vec<i64>) -> DResu
         let data = packed(r, count, width)?;
         out.push(first);
         produced += 1;
-        let mut bits = BitReader::new(data);
-        let mut prev = first;
-        for _ in 0..count.min(n - produced) {
-            let v = bits.read(width)? as i64;
-            prev = prev.wrapping_add(min).wrapping_add(v);
-            out.push(prev);
+        let take = count.min(n - produced);
+        out.reserve(take);
+        if width == 0 {
+            out.extend((1..=take as i64).map(|k| first.wrapping_add(min.wrapping_mul(k))));
+        } else {
+            let mut prev = first;
+            for_each_field(data, width, take, |v| {
+                prev = prev.wrapping_add(min).wrapping_add(v as i64);
+                out.push(prev);
+            })?;
         }
-        produced += count.min(n - produced);
+        produced += take;
     }
     Ok(())
 }
@@ -170,6 +178,12 @@ pub fn decode_all_i64(data: &[u8], limit: usize, out: &mut Vec<i64>) -> DResult<
         let bytes = packed(&mut r, count, width)?;
         out.reserve(count + 1);
         out.push(first);
+        if width == 0 {
+            // constant deltas (regular timestamps): an arithmetic progression, same
+            // wrapping sums as the loop below
+            out.extend((1..=count as i64).map(|k| first.wrapping_add(min.wrapping_mul(k))));
+            continue;
+        }
         let mut prev = first;
         for_each_field(bytes, width, count, |v| {
             prev = prev.wrapping_add(min).wrapping_add(v as i64);
@@ -196,6 +210,12 @@ pub fn decode_all_i32(data: &[u8], limit: usize, out: &mut Vec<i32>) -> DResult<
         let bytes = packed(&mut r, count, width)?;
         out.reserve(count + 1);
         out.push(first);
+        if width == 0 {
+            // constant deltas (regular timestamps): an arithmetic progression, same
+            // wrapping sums as the loop below
+            out.extend((1..=count as i32).map(|k| first.wrapping_add(min.wrapping_mul(k))));
+            continue;
+        }
         let mut prev = first;
         for_each_field(bytes, width, count, |v| {
             prev = prev.wrapping_add(min).wrapping_add(v as u32 as i32);
@@ -234,6 +254,33 @@ mod tests {
             let mut all = Vec::new();
             decode_all_i32(&out, usize::MAX, &mut all).unwrap();
             prop_assert_eq!(all, v);
+        }
+
+        /// Runs of constant steps (regular timestamps: blocks of packed width 0), also
+        /// steps that wrap around, with occasional jumps between runs.
+        #[test]
+        fn constant_steps_round_trip(
+            runs in proptest::collection::vec((any::<i64>(), any::<i64>(), 1usize..300), 1..4),
+        ) {
+            let mut v64 = Vec::new();
+            for &(start, step, len) in &runs {
+                v64.extend((0..len as i64).map(|k| start.wrapping_add(step.wrapping_mul(k))));
+            }
+            let v32: Vec<i32> = v64.iter().map(|&x| x as i32).collect();
+            let mut out = Vec::new();
+            encode_i64(&v64, &mut out);
+            let (mut got, mut all) = (Vec::new(), Vec::new());
+            decode_i64(&mut ByteReader::new(&out), v64.len(), &mut got).unwrap();
+            decode_all_i64(&out, usize::MAX, &mut all).unwrap();
+            prop_assert_eq!(&got, &v64);
+            prop_assert_eq!(&all, &v64);
+            let mut out = Vec::new();
+            encode_i32(&v32, &mut out);
+            let (mut got, mut all) = (Vec::new(), Vec::new());
+            decode_i32(&mut ByteReader::new(&out), v32.len(), &mut got).unwrap();
+            decode_all_i32(&out, usize::MAX, &mut all).unwrap();
+            prop_assert_eq!(&got, &v32);
+            prop_assert_eq!(&all, &v32);
         }
 
         #[test]
