@@ -89,15 +89,17 @@ pub fn compress(kind: CompressionType, input: &[u8], out: &mut Vec<u8>) -> Resul
 }
 
 /// Decompresses `input`, which must yield exactly `uncompressed_len` bytes, into `out`
-/// (cleared first). Errors are plain messages; the caller adds the file offset.
+/// (whose previous contents are replaced; a buffer reused across pages is not zeroed again
+/// by the codecs that write into a sized buffer). Errors are plain messages; the caller
+/// adds the file offset.
 pub fn decompress(
     kind: CompressionType,
     input: &[u8],
     uncompressed_len: usize,
     out: &mut Vec<u8>,
 ) -> std::result::Result<(), String> {
-    out.clear();
     if uncompressed_len > MAX_PAGE_BYTES {
+        out.clear();
         return Err(format!(
             "page claims {uncompressed_len} uncompressed bytes, more than the {MAX_PAGE_BYTES} allowed"
         ));
@@ -110,6 +112,17 @@ pub fn decompress(
             .map_err(|e| format!("{} data is corrupt: {e}", kind.name()))?;
         Ok(())
     };
+    // the codecs that fill a sized buffer overwrite every byte of it
+    let sized = |out: &mut Vec<u8>, n: usize| {
+        if out.len() < n {
+            out.resize(n, 0);
+        } else {
+            out.truncate(n);
+        }
+    };
+    if !matches!(kind, CompressionType::Snappy | CompressionType::Lz4) {
+        out.clear();
+    }
     match kind {
         CompressionType::Uncompressed => {
             if input.len() != uncompressed_len {
@@ -128,7 +141,7 @@ pub fn decompress(
                     "SNAPPY data holds {n} bytes, page declares {uncompressed_len}"
                 ));
             }
-            out.resize(n, 0);
+            sized(out, n);
             snap::raw::Decoder::new()
                 .decompress(input, out)
                 .map_err(|e| format!("SNAPPY data is corrupt: {e}"))?;
@@ -140,7 +153,7 @@ pub fn decompress(
                     input.len()
                 ));
             }
-            out.resize(uncompressed_len, 0);
+            sized(out, uncompressed_len);
             let n = lz4_flex::block::decompress_into(input, out)
                 .map_err(|e| format!("LZ4 data is corrupt: {e}"))?;
             out.truncate(n);

@@ -307,6 +307,13 @@ impl Chunk {
 
     /// The decompressed body of a page.
     pub fn page_body(&self, page: &PageRef) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.page_body_into(page, &mut out)?;
+        Ok(out)
+    }
+
+    /// As [`Chunk::page_body`], into `out` (its previous contents replaced).
+    pub fn page_body_into(&self, page: &PageRef, out: &mut Vec<u8>) -> Result<()> {
         let stored = self
             .data
             .get(page.body_start..page.body_start + page.header.compressed_size as usize)
@@ -316,20 +323,18 @@ impl Chunk {
                     page.offset
                 ))
             })?;
-        let mut out = Vec::new();
         compress::decompress(
             self.header.compression,
             stored,
             page.header.uncompressed_size as usize,
-            &mut out,
+            out,
         )
         .map_err(|e| {
             Error::StorageEngine(format!(
                 "corrupt TsFile: {e} (page at offset {})",
                 page.offset
             ))
-        })?;
-        Ok(out)
+        })
     }
 
     fn value_type(&self) -> Result<TSDataType> {
@@ -382,9 +387,31 @@ impl Chunk {
                 values.data_type().name()
             )));
         }
-        let body = self.page_body(page)?;
+        // one page buffer per thread, reused page after page
+        thread_local! {
+            static BODY: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        BODY.with_borrow_mut(|body| {
+            let decoded = self
+                .page_body_into(page, body)
+                .and_then(|()| self.decode_body_into(page, body, times, values));
+            if body.capacity() > KEPT_PAGE_BUFFER {
+                *body = Vec::new();
+            }
+            decoded
+        })
+    }
+
+    /// [`Chunk::decode_page_into`] of the decompressed `body` of `page`.
+    fn decode_body_into(
+        &self,
+        page: &PageRef,
+        body: &[u8],
+        times: &mut Vec<i64>,
+        values: &mut ColumnData,
+    ) -> Result<usize> {
         let ctx = |e: Corrupt| e.inside("decompressed page", page.offset);
-        let mut r = ByteReader::new(&body);
+        let mut r = ByteReader::new(body);
         let tlen = r.uvarint_len().map_err(ctx)?;
         let tbytes = r.take(tlen).map_err(ctx)?;
         let vstart = r.pos();
@@ -592,6 +619,9 @@ pub(crate) fn make_chunk(
         max_points: opts.max_points_per_page,
     }
 }
+
+/// Largest page buffer a thread keeps for the next page (bigger ones are freed after use).
+const KEPT_PAGE_BUFFER: usize = 1 << 20;
 
 /// Deepest index tree accepted (guards against cycles in corrupt files).
 const MAX_INDEX_DEPTH: usize = 32;

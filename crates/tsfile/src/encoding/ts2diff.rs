@@ -121,7 +121,7 @@ pub fn decode_i32(r: &mut ByteReader<'_>, n: usize, out: &mut Vec<i32>) -> DResu
         let take = count.min(n - produced);
         out.reserve(take);
         if width == 0 {
-            out.extend((1..=take as i32).map(|k| first.wrapping_add(min.wrapping_mul(k))));
+            out.extend((1..take + 1).map(|k| first.wrapping_add(min.wrapping_mul(k as i32))));
         } else {
             let mut prev = first;
             for_each_field(data, width, take, |v| {
@@ -147,7 +147,7 @@ pub fn decode_i64(r: &mut ByteReader<'_>, n: usize, out: &mut Vec<i64>) -> DResu
         let take = count.min(n - produced);
         out.reserve(take);
         if width == 0 {
-            out.extend((1..=take as i64).map(|k| first.wrapping_add(min.wrapping_mul(k))));
+            out.extend((1..take + 1).map(|k| first.wrapping_add(min.wrapping_mul(k as i64))));
         } else {
             let mut prev = first;
             for_each_field(data, width, take, |v| {
@@ -181,7 +181,7 @@ pub fn decode_all_i64(data: &[u8], limit: usize, out: &mut Vec<i64>) -> DResult<
         if width == 0 {
             // constant deltas (regular timestamps): an arithmetic progression, same
             // wrapping sums as the loop below
-            out.extend((1..=count as i64).map(|k| first.wrapping_add(min.wrapping_mul(k))));
+            out.extend((1..count + 1).map(|k| first.wrapping_add(min.wrapping_mul(k as i64))));
             continue;
         }
         let mut prev = first;
@@ -213,7 +213,7 @@ pub fn decode_all_i32(data: &[u8], limit: usize, out: &mut Vec<i32>) -> DResult<
         if width == 0 {
             // constant deltas (regular timestamps): an arithmetic progression, same
             // wrapping sums as the loop below
-            out.extend((1..=count as i32).map(|k| first.wrapping_add(min.wrapping_mul(k))));
+            out.extend((1..count + 1).map(|k| first.wrapping_add(min.wrapping_mul(k as i32))));
             continue;
         }
         let mut prev = first;
