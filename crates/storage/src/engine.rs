@@ -29,7 +29,7 @@ use model::{
 use parking_lot::{Condvar, Mutex, RwLock, RwLockWriteGuard};
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -1772,11 +1772,92 @@ impl Engine {
         Ok(summary)
     }
 
+    /// The time partition that holds both `start` and `end` for `device`'s database, if
+    /// they fall in one (LOAD copies a chunk only then).
+    pub(crate) fn partition_holding(
+        &self,
+        device: &PartialPath,
+        start: i64,
+        end: i64,
+    ) -> Result<Option<i64>> {
+        let Some(db) = self.schema.read().database_of(device) else {
+            return Ok(None);
+        };
+        let region = self.region(&db)?;
+        let p = region.partition_of(start);
+        Ok((p == region.partition_of(end)).then_some(p))
+    }
+
+    /// LOAD's byte-for-byte path: places chunks of an external file unchanged in new
+    /// unsequence files (one per region and time partition), newer than everything written
+    /// so far, which is flushed first. Each chunk is given with its device, measurement and
+    /// the partition that holds it (see [`Engine::partition_holding`]), and read with
+    /// `read` when its turn comes (one chunk in memory at a time). Returns the points
+    /// placed.
+    pub(crate) fn place_chunks(
+        &self,
+        chunks: Vec<PlacedChunk>,
+        read: &dyn Fn(&tsfile::metadata::ChunkMetadata) -> Result<tsfile::reader::Chunk>,
+    ) -> Result<u64> {
+        if chunks.is_empty() {
+            return Ok(0);
+        }
+        self.check_writable()?;
+        self.flush()?;
+        // (region, partition) → (device, measurement, chunk) in that order
+        let mut groups: BTreeMap<(u64, i64), (Arc<DataRegion>, Vec<_>)> = BTreeMap::new();
+        for c in chunks {
+            let db = self.schema.read().database_of(&c.device).ok_or_else(|| {
+                Error::internal(format!(
+                    "LOAD: {} lost its database while loading",
+                    c.device
+                ))
+            })?;
+            let region = self.region(&db)?;
+            groups
+                .entry((region.id, c.partition))
+                .or_insert_with(|| (region, Vec::new()))
+                .1
+                .push((c.device.to_string(), c.measurement, c.meta));
+        }
+        let mut points = 0;
+        for ((_, partition), (region, mut list)) in groups {
+            list.sort_by(|a, b| {
+                (&a.0, &a.1, a.2.statistics.start_time).cmp(&(
+                    &b.0,
+                    &b.1,
+                    b.2.statistics.start_time,
+                ))
+            });
+            let list: Vec<_> = list.into_iter().map(|(d, _, cm)| (d, cm)).collect();
+            points += region
+                .ingest_chunks(partition, &list, read)
+                .inspect_err(|e| {
+                    if matches!(e, Error::Io(_)) {
+                        self.health.fail("LOAD", e);
+                    }
+                })?;
+        }
+        Ok(points)
+    }
+
     /// Writes a schema snapshot now and truncates the schema log (normally automatic).
     pub fn snapshot_schema(&self) -> Result<()> {
         let schema = self.schema.read();
         self.schema_log.lock().snapshot(&schema)
     }
+}
+
+/// A chunk of an external file that LOAD places unchanged (see [`Engine::place_chunks`]).
+pub(crate) struct PlacedChunk {
+    /// Its device.
+    pub(crate) device: PartialPath,
+    /// Its series' measurement.
+    pub(crate) measurement: String,
+    /// The time partition holding all its points.
+    pub(crate) partition: i64,
+    /// Where it lies in the external file, with its statistics.
+    pub(crate) meta: tsfile::metadata::ChunkMetadata,
 }
 
 impl Drop for Engine {

@@ -9,8 +9,8 @@
 use crate::api::TimeRange;
 use crate::mods::Deletion;
 use crate::tsfiles::{
-    compact_files, finish_compaction, open_region_files, write_file, FileName, ReadStats,
-    RegionDirs, SeriesRange, TsFileHandle,
+    compact_files, finish_compaction, open_region_files, write_file, FileBuilder, FileName,
+    ReadStats, RegionDirs, SeriesRange, TsFileHandle,
 };
 use model::{Error, MeasurementSchema, Result, TSDataType, Value};
 use parking_lot::{Mutex, RwLock};
@@ -262,6 +262,65 @@ impl FileSet {
             *e = (*e).max(t);
         }
         Ok(())
+    }
+
+    /// Places copied chunks (of non-aligned series, each wholly inside `partition`, read one
+    /// at a time with `read`) in a new unsequence file of that partition, newer than every
+    /// file so far: the chunks' bytes are written unchanged (see
+    /// [`FileBuilder::copy_chunk`]), with checksums beside the file as for a flush.
+    /// `chunks` must be in (device, measurement, time) order. Returns the points placed.
+    pub(crate) fn ingest_chunks(
+        &self,
+        partition: i64,
+        chunks: &[(String, tsfile::metadata::ChunkMetadata)],
+        read: &dyn Fn(&tsfile::metadata::ChunkMetadata) -> Result<tsfile::reader::Chunk>,
+    ) -> Result<u64> {
+        if chunks.is_empty() {
+            return Ok(0);
+        }
+        let version = self.next_version.fetch_add(1, Ordering::AcqRel);
+        let name = FileName {
+            time: model::time::now_ms(),
+            version,
+            inner: 0,
+            cross: 0,
+        };
+        let path = self
+            .dirs
+            .partition_dir(false, partition)
+            .join(name.render());
+        let mut builder = FileBuilder::create(&path)?;
+        let mut points = 0u64;
+        for (device, cm) in chunks {
+            let chunk = read(cm)?;
+            builder.copy_chunk(device, &chunk.header, &chunk.data, &cm.statistics)?;
+            points += cm.statistics.count;
+        }
+        if !builder.finish()? {
+            return Ok(0);
+        }
+        let handle = Arc::new(TsFileHandle::open(
+            path,
+            false,
+            partition,
+            self.dirs.verify_checksums,
+        )?);
+        tracing::info!(
+            "placed {} copied chunk(s), {points} point(s), in {} (version {version})",
+            chunks.len(),
+            handle.path.display()
+        );
+        let mut files = self.files.write();
+        let mut list: Vec<_> = files.iter().cloned().collect();
+        list.push(handle);
+        list.sort_by_key(|h| h.name.age_key());
+        *files = Arc::new(list);
+        Ok(points)
+    }
+
+    /// The time partition of timestamp `t` in this region.
+    pub(crate) fn partition_of(&self, t: i64) -> i64 {
+        partition_of(t, self.partition_interval)
     }
 
     /// Records a deletion of `series` (device, measurement) in `range` in the mods of

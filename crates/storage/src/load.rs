@@ -2,9 +2,18 @@
 //!
 //! The file is read with the bounded reader; for every series missing from the schema a
 //! series is created with the type of the file's metadata and the encoding and compressor
-//! of its first chunk (aligned devices become aligned); the points are then written through
-//! the normal insert path, so the WAL covers them and the next flush places them in the
-//! sequence or unsequence space by IoTDB's rule.
+//! of its first chunk (aligned devices become aligned). Then, per series:
+//!
+//! * Chunks placed unchanged: a non-aligned series of a file of our writer's version (V4),
+//!   with no deletion applying to it, of the type the schema holds, whose chunks do not
+//!   overlap and each lie in one time partition. Its chunks are decoded once (a damaged one
+//!   fails the LOAD), then copied byte for byte into a new unsequence file per region and
+//!   partition, newer than everything written before (memtables are flushed first); the
+//!   file is durable (fsync, rename) before it is read. Nothing is re-encoded, so lossy
+//!   encodings are not quantised again and a large file costs one copy.
+//! * Otherwise (V3 files, aligned devices, deletions, type changes, overlapping chunks) the
+//!   points are written through the normal insert path, so the WAL covers them and the
+//!   next flush places them in the sequence or unsequence space by IoTDB's rule.
 //!
 //! Deletions recorded beside the file (IoTDB 1.x `<file>.mods`, IoTDB 2.x `<file>.mods2`,
 //! read by [`crate::mods::read_load_deletions`]) are honoured: each applies to every series its
@@ -17,7 +26,7 @@
 //! It must not write the loaded file or its sidecars.
 
 use crate::api::{TimeRange as DelRange, TimeseriesSpec};
-use crate::engine::Engine;
+use crate::engine::{Engine, PlacedChunk};
 use crate::mods::{read_load_deletions, LoadDeletion};
 use model::{Bitmap, Column, Error, InsertTablet, PartialPath, Result, TSDataType};
 use std::path::Path;
@@ -191,6 +200,9 @@ pub(crate) fn load_file(engine: &Engine, path: &Path) -> Result<(usize, u64)> {
     let deletions = read_load_deletions(path)?;
     let mut devices = 0;
     let mut points = 0;
+    // chunks placed unchanged, in batches of about PLACE_BYTES
+    let mut copies = Vec::new();
+    let mut copied_bytes = 0u64;
     for (dev, series) in reader.all_series()? {
         let device = PartialPath::parse(&dev.path()).map_err(|e| {
             Error::IllegalParameter(format!(
@@ -228,11 +240,112 @@ pub(crate) fn load_file(engine: &Engine, path: &Path) -> Result<(usize, u64)> {
             points += load_aligned(engine, &reader, &device, &series, &values, &deletions)?;
         } else {
             for (s, dt) in &values {
+                let dels = matching(&deletions, &device.child(&s.measurement));
+                if let Some(plan) = copy_plan(engine, &reader, &device, s, *dt, &dels)? {
+                    copies.extend(plan);
+                    copied_bytes += s.chunks.iter().map(chunk_extent).sum::<u64>();
+                    if copied_bytes >= PLACE_BYTES {
+                        points += place(engine, &reader, std::mem::take(&mut copies))?;
+                        copied_bytes = 0;
+                    }
+                    continue;
+                }
                 points += load_series(engine, &reader, &device, &series, s, *dt, &deletions)?;
             }
         }
     }
+    points += place(engine, &reader, copies)?;
     Ok((devices, points))
+}
+
+/// Bytes of copied chunks gathered into one placed file (about; a file is closed after
+/// the series that crosses it).
+const PLACE_BYTES: u64 = 256 << 20;
+
+/// Stored bytes of a chunk, as far as its metadata tells (for batching only).
+fn chunk_extent(c: &ChunkMetadata) -> u64 {
+    c.statistics.count.saturating_mul(16)
+}
+
+fn place(
+    engine: &Engine,
+    reader: &TsFileReader<std::fs::File>,
+    copies: Vec<PlacedChunk>,
+) -> Result<u64> {
+    engine.place_chunks(copies, &|cm| reader.read_chunk(cm))
+}
+
+/// The chunks of non-aligned series `s` when they can all be placed unchanged (byte for
+/// byte, see [`Engine::place_chunks`]) instead of being inserted point by point: the file
+/// is of the version our writer produces, no deletion applies to the series, the series
+/// holds the type the file's chunks have, its chunks do not overlap each other, and each
+/// lies in one time partition. Each chunk is decoded once first, so a damaged one fails
+/// the LOAD rather than entering the data directory. `None` when the insert path must
+/// be taken.
+fn copy_plan(
+    engine: &Engine,
+    reader: &TsFileReader<std::fs::File>,
+    device: &PartialPath,
+    s: &TimeseriesMetadata,
+    dt: TSDataType,
+    dels: &[&LoadDeletion],
+) -> Result<Option<Vec<PlacedChunk>>> {
+    if reader.version() != tsfile::WriterOptions::default().version || !dels.is_empty() {
+        return Ok(None);
+    }
+    match engine.series_info(&device.child(&s.measurement)) {
+        Some(info) if info.schema.data_type == dt => {}
+        _ => return Ok(None),
+    }
+    let mut chunks: Vec<&ChunkMetadata> = s.chunks.iter().collect();
+    chunks.sort_by_key(|c| (c.statistics.start_time, c.statistics.end_time));
+    if chunks
+        .windows(2)
+        .any(|w| w[1].statistics.start_time <= w[0].statistics.end_time)
+    {
+        return Ok(None);
+    }
+    let mut plan = Vec::with_capacity(chunks.len());
+    let mut times = Vec::new();
+    let mut values = model::ColumnData::empty(dt.physical());
+    for cm in chunks {
+        let (start, end) = (cm.statistics.start_time, cm.statistics.end_time);
+        let Some(partition) = engine.partition_holding(device, start, end)? else {
+            return Ok(None);
+        };
+        let chunk = reader.read_chunk(cm)?;
+        if chunk.header.data_type != Some(dt) || chunk.header.is_time() || chunk.header.is_value() {
+            return Ok(None);
+        }
+        times.clear();
+        values.truncate(0);
+        for page in chunk.pages(&cm.statistics)? {
+            chunk.decode_page_into(&page, &mut times, &mut values)?;
+        }
+        let ordered = times.windows(2).all(|w| w[0] < w[1]);
+        if times.len() as u64 != cm.statistics.count
+            || times.first() != Some(&start)
+            || times.last() != Some(&end)
+            || !ordered
+        {
+            return Err(Error::StorageEngine(format!(
+                "corrupt TsFile: chunk of {}.{} at offset {} decodes to {} points that do not \
+                 match its statistics ({} points in [{start}, {end}])",
+                device,
+                s.measurement,
+                cm.offset,
+                times.len(),
+                cm.statistics.count
+            )));
+        }
+        plan.push(PlacedChunk {
+            device: device.clone(),
+            measurement: s.measurement.clone(),
+            partition,
+            meta: cm.clone(),
+        });
+    }
+    Ok(Some(plan))
 }
 
 /// Loads one non-aligned series with the deletions that match it applied.

@@ -586,6 +586,21 @@ impl DataRegion {
         Ok(())
     }
 
+    /// See [`FileSet::ingest_chunks`].
+    pub(crate) fn ingest_chunks(
+        &self,
+        partition: i64,
+        chunks: &[(String, ChunkMetadata)],
+        read: &dyn Fn(&ChunkMetadata) -> Result<tsfile::reader::Chunk>,
+    ) -> Result<u64> {
+        self.files.ingest_chunks(partition, chunks, read)
+    }
+
+    /// The time partition of timestamp `t` in this region.
+    pub(crate) fn partition_of(&self, t: i64) -> i64 {
+        self.files.partition_of(t)
+    }
+
     /// Flushes the working memtable (and any sealed one left by an earlier failure) into
     /// TsFiles, then drops the WAL segments they covered. `schemas` gives each series'
     /// type, encoding and compressor. Waits for a running flush first.

@@ -850,3 +850,98 @@ fn inserts_are_acknowledged_while_a_flush_runs() {
     let big = e.read_series(&p("root.sg.big.s7"), TimeRange::ALL).unwrap();
     assert_eq!(big.times.len(), 4 * rows as usize);
 }
+
+/// The chunk bytes of every series of a TsFile: (device, measurement) → page data per chunk.
+fn chunk_bytes(file: &std::path::Path) -> Vec<(String, String, Vec<u8>)> {
+    let r = tsfile::TsFileReader::open(file).unwrap();
+    let mut out = Vec::new();
+    for (dev, series) in r.all_series().unwrap() {
+        for s in series {
+            for c in &s.chunks {
+                out.push((
+                    dev.path(),
+                    s.measurement.clone(),
+                    r.read_chunk(c).unwrap().data,
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn load_places_v4_chunks_unchanged_and_newest() {
+    let dir = tempfile::tempdir().unwrap();
+    let ext = dir.path().join("ext");
+    std::fs::create_dir_all(&ext).unwrap();
+    let file = ext.join("x.tsfile");
+    let schema = MeasurementSchema {
+        name: "a".into(),
+        data_type: TSDataType::Double,
+        encoding: TSEncoding::Gorilla,
+        compressor: CompressionType::Snappy,
+    };
+    // three chunks of one series, and a second series of one chunk
+    let mut w =
+        tsfile::writer::TsFileWriter::create(&file, tsfile::writer::WriterOptions::default())
+            .unwrap();
+    for k in 0..3i64 {
+        let (times, vals) = ramp(k * 1000, 1000, 0.5);
+        let values = ColumnData::Double(vals);
+        let b = MeasurementSchema {
+            name: "b".into(),
+            ..schema.clone()
+        };
+        let series = [
+            tsfile::writer::SeriesInput {
+                schema: &schema,
+                times: &times,
+                values: &values,
+                nulls: None,
+            },
+            tsfile::writer::SeriesInput {
+                schema: &b,
+                times: &times,
+                values: &values,
+                nulls: None,
+            },
+        ];
+        w.write_device("root.ld.d1", &series[..if k == 0 { 2 } else { 1 }])
+            .unwrap();
+    }
+    w.finish().unwrap();
+    let db = dir.path().join("db");
+    let e = open_nc(&db);
+    // older points at the same times, one flushed, one still in memory: the loaded win
+    write(&e, "root.ld.d1", 0, 10, -1.0);
+    e.flush().unwrap();
+    write(&e, "root.ld.d1", 2500, 10, -1.0);
+    let sum = e.load_tsfiles(&ext, false).unwrap();
+    assert_eq!((sum.files, sum.devices, sum.points), (1, 1, 4000));
+    let (times, vals) = ramp(0, 3000, 0.5);
+    let check = |e: &Engine| {
+        let d = all(e, "root.ld.d1.a");
+        assert_eq!(d.times, times);
+        assert_eq!(d.values, ColumnData::Double(vals.clone()));
+        // b was loaded for [0, 1000) only: the older points after that stay
+        let (old_t, old_v) = ramp(2500, 10, -1.0);
+        let d = all(e, "root.ld.d1.b");
+        assert_eq!(d.times, [&times[..1000], &old_t[..]].concat());
+        assert_eq!(
+            d.values,
+            ColumnData::Double([&vals[..1000], &old_v[..]].concat())
+        );
+    };
+    check(&e);
+    // the chunks sit unchanged in an unsequence file of their own
+    let placed: Vec<_> = tsfiles(&db, "unsequence")
+        .iter()
+        .flat_map(|f| chunk_bytes(f))
+        .collect();
+    assert_eq!(placed, chunk_bytes(&file));
+    // and stay there across a restart, still the newest
+    drop(e);
+    let e = open_nc(&db);
+    check(&e);
+}
