@@ -118,13 +118,26 @@ mod tests {
 
     #[test]
     fn iotdb_flags() {
-        let a: Vec<String> = ["x", "cli", "-h", "h", "-pw", "p", "-maxPRC", "5", "-e", "-pw"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let a: Vec<String> = [
+            "x", "cli", "-h", "h", "-pw", "p", "-maxPRC", "5", "-e", "-pw",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         assert_eq!(
             normalize_args(a),
-            ["x", "cli", "-h", "h", "--pw", "p", "--max-print-rows", "5", "-e", "-pw"]
+            [
+                "x",
+                "cli",
+                "-h",
+                "h",
+                "--pw",
+                "p",
+                "--max-print-rows",
+                "5",
+                "-e",
+                "-pw"
+            ]
         );
     }
 }

@@ -144,7 +144,8 @@ pub fn export_query(
     let mut writer: Option<csv::Writer<BufWriter<File>>> = None;
     let open = |n: usize| -> Result<csv::Writer<BufWriter<File>>, String> {
         let path = PathBuf::from(format!("{}_{n}.csv", base.display()));
-        let f = File::create(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
+        let f =
+            File::create(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
         let mut w = csv::Writer::from_writer(BufWriter::new(f));
         w.write_record(&names).map_err(|e| e.to_string())?;
         Ok(w)

@@ -191,14 +191,19 @@ fn parse_header(cells: &csv::StringRecord) -> Result<(bool, Vec<HeaderColumn>), 
     if !first.eq_ignore_ascii_case("time") {
         return Err(format!("the first column must be Time, not {first:?}"));
     }
-    let by_device = cells.get(1).is_some_and(|c| c.trim().eq_ignore_ascii_case("device"));
+    let by_device = cells
+        .get(1)
+        .is_some_and(|c| c.trim().eq_ignore_ascii_case("device"));
     let mut cols = Vec::new();
     for cell in cells.iter().skip(if by_device { 2 } else { 1 }) {
         let cell = cell.trim();
         let (name, declared) = match cell.strip_suffix(')').and_then(|c| c.rsplit_once('(')) {
             Some((n, t)) => (
                 n.trim(),
-                Some(TSDataType::parse(t).map_err(|_| format!("unknown data type in column {cell}"))?),
+                Some(
+                    TSDataType::parse(t)
+                        .map_err(|_| format!("unknown data type in column {cell}"))?,
+                ),
             ),
             None => (cell, None),
         };
@@ -270,9 +275,10 @@ impl Importer<'_> {
         for r in 0..rows.len() {
             if let (Some(Value::Text(p)), Some(Value::Text(t))) = (paths.value(r), types.value(r)) {
                 let p = String::from_utf8_lossy(&p).into_owned();
-                if let (Some((d, m)), Some(t)) =
-                    (p.rsplit_once('.'), TSDataType::from_name(&String::from_utf8_lossy(&t)))
-                {
+                if let (Some((d, m)), Some(t)) = (
+                    p.rsplit_once('.'),
+                    TSDataType::from_name(&String::from_utf8_lossy(&t)),
+                ) {
                     self.types.insert((d.to_string(), m.to_string()), t);
                 }
             }
@@ -290,7 +296,11 @@ impl Importer<'_> {
         }
         let t = col.declared.unwrap_or_else(|| {
             let quoted = text.len() >= 2 && text.starts_with('"') && text.ends_with('"');
-            let kind = if quoted { Kind::Text } else { kind_of(text.trim()) };
+            let kind = if quoted {
+                Kind::Text
+            } else {
+                kind_of(text.trim())
+            };
             self.inference[&kind]
         });
         self.types.insert(key, t);
@@ -330,7 +340,10 @@ impl Importer<'_> {
             if text.is_empty() {
                 continue;
             }
-            let device = row_device.clone().or_else(|| col.device.clone()).unwrap_or_default();
+            let device = row_device
+                .clone()
+                .or_else(|| col.device.clone())
+                .unwrap_or_default();
             let ty = self.type_of(&device, col, text);
             let v = parse_value(text, ty, &self.zone).ok_or_else(|| {
                 format!(
@@ -419,20 +432,26 @@ impl Importer<'_> {
     }
 
     fn file(&mut self, path: &Path, progress: &mut Progress) -> Result<(), String> {
-        let f = std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let f = std::fs::File::open(path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .from_reader(std::io::BufReader::new(f));
         let mut rec = csv::StringRecord::new();
         let name = path.display().to_string();
-        if !reader.read_record(&mut rec).map_err(|e| format!("{name}: {e}"))? {
+        if !reader
+            .read_record(&mut rec)
+            .map_err(|e| format!("{name}: {e}"))?
+        {
             return Ok(());
         }
         let (by_device, cols) = parse_header(&rec).map_err(|e| format!("{name}: line 1: {e}"))?;
         for c in &cols {
             if let (Some(d), Some(t)) = (&c.device, c.declared) {
-                self.types.entry((d.clone(), c.measurement.clone())).or_insert(t);
+                self.types
+                    .entry((d.clone(), c.measurement.clone()))
+                    .or_insert(t);
             }
         }
         let mut last_byte = 0;
@@ -585,9 +604,18 @@ mod tests {
     #[test]
     fn values() {
         let z = TimeZone::default();
-        assert_eq!(parse_value("\"a,b\"", TSDataType::Text, &z), Some(Value::Text(b"a,b".to_vec())));
-        assert_eq!(parse_value("0x0aff", TSDataType::Blob, &z), Some(Value::Text(vec![10, 255])));
-        assert_eq!(parse_value("2024-02-29", TSDataType::Date, &z), Some(Value::Int32(20240229)));
+        assert_eq!(
+            parse_value("\"a,b\"", TSDataType::Text, &z),
+            Some(Value::Text(b"a,b".to_vec()))
+        );
+        assert_eq!(
+            parse_value("0x0aff", TSDataType::Blob, &z),
+            Some(Value::Text(vec![10, 255]))
+        );
+        assert_eq!(
+            parse_value("2024-02-29", TSDataType::Date, &z),
+            Some(Value::Int32(20240229))
+        );
         assert_eq!(parse_value("x", TSDataType::Int32, &z), None);
         assert_eq!(parse_time("1970-01-01T00:00:01.000+00:00", &z), Some(1000));
     }

@@ -97,7 +97,10 @@ pub fn cli_main(args: CliArgs) -> i32 {
     };
     let runner = Runner::new(conn, settings);
     if interactive {
-        let history = args.history_file.clone().or_else(shell::default_history_file);
+        let history = args
+            .history_file
+            .clone()
+            .or_else(shell::default_history_file);
         return shell::interactive(runner, history);
     }
     let text = match &args.execute {
@@ -147,9 +150,7 @@ fn batch(mut runner: Runner, text: &str) -> i32 {
 pub fn connect_error(args: &ConnectArgs, e: &client::Error) -> String {
     match (e, &args.data_dir) {
         (_, Some(dir)) => format!("cannot open data directory {}: {e}", dir.display()),
-        (client::Error::Connection(m), None) => {
-            format!("cannot connect to {}:{}: {m}", args.host, args.port)
-        }
+        (client::Error::Connection(m), None) => m.clone(),
         (client::Error::Status { .. }, None) => {
             format!("login to {}:{} refused: {e}", args.host, args.port)
         }

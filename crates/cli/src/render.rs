@@ -199,9 +199,7 @@ pub fn rows_text(
 
 /// Display width of a cell: CJK characters count twice, as IoTDB's printer counts them.
 fn width(s: &str) -> usize {
-    s.chars()
-        .map(|c| if is_wide(c) { 2 } else { 1 })
-        .sum()
+    s.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum()
 }
 
 fn is_wide(c: char) -> bool {
@@ -270,11 +268,17 @@ pub fn write_delimited(
                     .replace('\r', "\\r")
             };
             if let Some(h) = header {
-                writeln!(out, "{}", h.iter().map(|s| esc(s)).collect::<Vec<_>>().join("\t"))?;
+                writeln!(
+                    out,
+                    "{}",
+                    h.iter().map(|s| esc(s)).collect::<Vec<_>>().join("\t")
+                )?;
             }
             for row in rows {
-                let cells: Vec<String> =
-                    row.iter().map(|c| c.as_deref().map_or(String::new(), esc)).collect();
+                let cells: Vec<String> = row
+                    .iter()
+                    .map(|c| c.as_deref().map_or(String::new(), esc))
+                    .collect();
                 writeln!(out, "{}", cells.join("\t"))?;
             }
             Ok(())
@@ -293,7 +297,8 @@ pub fn write_json(
 ) -> io::Result<()> {
     let offset = usize::from(header.has_time);
     for row in rows {
-        let mut obj = serde_json::Map::new();
+        // columns in result order (a JSON map would sort them)
+        let mut fields = Vec::with_capacity(row.len());
         for (i, (name, cell)) in header.names.iter().zip(row).enumerate() {
             let ty = if i < offset {
                 if style.time == TimeFormat::Long {
@@ -308,9 +313,9 @@ pub fn write_json(
                 None => serde_json::Value::Null,
                 Some(s) => json_value(s, ty),
             };
-            obj.insert(name.clone(), v);
+            fields.push(format!("{}:{v}", serde_json::Value::String(name.clone())));
         }
-        writeln!(out, "{}", serde_json::Value::Object(obj))?;
+        writeln!(out, "{{{}}}", fields.join(","))?;
     }
     Ok(())
 }
@@ -337,7 +342,10 @@ mod tests {
     #[test]
     fn time_formats() {
         let z = TimeZone::parse("+08:00").unwrap();
-        assert_eq!(TimeFormat::Iso.format(1, &z), "1970-01-01T08:00:00.001+08:00");
+        assert_eq!(
+            TimeFormat::Iso.format(1, &z),
+            "1970-01-01T08:00:00.001+08:00"
+        );
         assert_eq!(TimeFormat::Long.format(1, &z), "1");
         let p = TimeFormat::parse("yyyy-MM-dd HH:mm:ss.SSS").unwrap();
         assert_eq!(p.format(1, &z), "1970-01-01 08:00:00.001");

@@ -171,8 +171,8 @@ impl Runner {
             "help" => w(out, HELP.trim_end().to_string())?,
             _ if words.starts_with("set time_display_type") => {
                 let v = need("time_display_type")?;
-                self.settings.style.time = TimeFormat::parse(&v)
-                    .map_err(|e| format!("time display format error, {e}"))?;
+                self.settings.style.time =
+                    TimeFormat::parse(&v).map_err(|e| format!("time display format error, {e}"))?;
                 w(out, format!("Time display type has set to {v}"))?;
             }
             _ if words.starts_with("show time_display_type") => w(
@@ -181,7 +181,8 @@ impl Runner {
             )?,
             _ if words.starts_with("set time_zone") => {
                 let v = need("time_zone")?;
-                let zone = TimeZone::parse(&v).map_err(|e| format!("Time zone format error: {e}"))?;
+                let zone =
+                    TimeZone::parse(&v).map_err(|e| format!("Time zone format error: {e}"))?;
                 self.session
                     .set_time_zone(&v)
                     .map_err(|e| format!("Time zone format error: {}", message(&e)))?;
@@ -216,7 +217,10 @@ impl Runner {
             }
             _ if words.starts_with("show max_display_num") => w(
                 out,
-                format!("Current max display number: {}", self.settings.max_print_rows),
+                format!(
+                    "Current max display number: {}",
+                    self.settings.max_print_rows
+                ),
             )?,
             _ => return Err(format!("unknown shell command: {text}")),
         }

@@ -31,7 +31,11 @@ pub fn split_statements(text: &str) -> (Vec<String>, String) {
 /// True for the shell's own commands, which need no `;` (`quit`, `exit`, `help`,
 /// `set time_zone=…`, `show time_zone`, `set time_display_type=…`, `set fetch_size=…` …).
 pub fn is_client_command(text: &str) -> bool {
-    let t = text.trim().trim_end_matches(';').trim().to_ascii_lowercase();
+    let t = text
+        .trim()
+        .trim_end_matches(';')
+        .trim()
+        .to_ascii_lowercase();
     let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
     matches!(t.as_str(), "quit" | "exit" | "help")
         || [
@@ -64,8 +68,12 @@ mod tests {
 
     #[test]
     fn splits_outside_quotes() {
-        let (s, rest) = split_statements("select 'a;b' from root.sg; insert into x values(1);\n sel");
-        assert_eq!(s, vec!["select 'a;b' from root.sg", "insert into x values(1)"]);
+        let (s, rest) =
+            split_statements("select 'a;b' from root.sg; insert into x values(1);\n sel");
+        assert_eq!(
+            s,
+            vec!["select 'a;b' from root.sg", "insert into x values(1)"]
+        );
         assert_eq!(rest.trim(), "sel");
         let (s, _) = split_statements("select `a;b`, \"c;\"\"d\" from t;;");
         assert_eq!(s, vec!["select `a;b`, \"c;\"\"d\" from t"]);
@@ -79,5 +87,8 @@ mod tests {
         assert!(is_complete("quit"));
         assert!(is_complete("set time_zone=+08:00"));
         assert!(is_complete("  "));
+        assert!(is_complete(
+            "select count(s) from root.p.d group by ([0, 10000000), 1ms);"
+        ));
     }
 }

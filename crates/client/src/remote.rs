@@ -293,7 +293,9 @@ impl Shared {
             };
             match f(&mut conn.rpc, conn.session_id, sid) {
                 Ok(v) => return Ok(v),
-                Err(e) if transport_error(&e) && self.interrupt.flag.swap(false, Ordering::SeqCst) => {
+                Err(e)
+                    if transport_error(&e) && self.interrupt.flag.swap(false, Ordering::SeqCst) =>
+                {
                     self.conn = None;
                     return Err(interrupted());
                 }

@@ -1,0 +1,347 @@
+//! The SQL shell and the CSV tools, driven through the real binary: `-e` and piped
+//! statements (exit codes, output formats), an interactive session in a pseudo-terminal,
+//! and CSV export → import round trips; against a started server and an embedded data
+//! directory.
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_iotdb-rs");
+
+/// A real `iotdb-rs serve` on a free port, killed on drop.
+struct Server {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(BIN)
+            .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Server {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+
+    fn args(&self) -> Vec<String> {
+        vec!["-p".into(), self.port.to_string()]
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the binary with `args`, `stdin` piped in.
+fn run(args: &[String], stdin: &str) -> Out {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let o = Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    o
+}
+
+fn args(base: &[String], more: &[&str]) -> Vec<String> {
+    base.iter()
+        .cloned()
+        .chain(more.iter().map(|s| s.to_string()))
+        .collect()
+}
+
+/// `cli` plus connection flags.
+fn cli(target: &[String], more: &[&str]) -> Vec<String> {
+    let mut v = vec!["cli".to_string()];
+    v.extend(target.iter().cloned());
+    args(&v, more)
+}
+
+fn embedded(dir: &Path) -> Vec<String> {
+    vec!["--data-dir".into(), dir.display().to_string()]
+}
+
+/// `-e`, piped statements, output formats and exit codes on one target.
+fn statements_on(target: &[String]) {
+    let setup = "create timeseries root.t.d.s with datatype=INT32; \
+                 insert into root.t.d(time,s,txt) values(1,10,'a,\"b'); \
+                 insert into root.t.d(time,s) values(2,20)";
+    let o = run(&cli(target, &["--time-zone", "+08:00", "-e", setup]), "");
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        o.stdout, "",
+        "csv output prints nothing for statements without rows"
+    );
+
+    // a pipe as output: CSV by default, ISO-8601 times in the session zone
+    let q = "select s, txt from root.t.d";
+    let o = run(&cli(target, &["--time-zone", "+08:00", "-e", q]), "");
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        o.stdout,
+        "Time,root.t.d.s,root.t.d.txt\n\
+         1970-01-01T08:00:00.001+08:00,10,\"a,\"\"b\"\n\
+         1970-01-01T08:00:00.002+08:00,20,\n"
+    );
+    // the boxed table on request, with the row count and elapsed time lines
+    let o = run(
+        &cli(target, &["--format", "table", "-disableISO8601", "-e", q]),
+        "",
+    );
+    assert_eq!(o.code, 0);
+    assert!(
+        o.stdout.starts_with(
+            "+----+----------+------------+\n\
+             |Time|root.t.d.s|root.t.d.txt|\n\
+             +----+----------+------------+\n\
+             |   1|        10|        a,\"b|\n\
+             |   2|        20|        null|\n\
+             +----+----------+------------+\n\
+             Total line number = 2\n\
+             It costs "
+        ),
+        "{}",
+        o.stdout
+    );
+    assert!(o.stdout.trim_end().ends_with('s'));
+    let o = run(
+        &cli(target, &["--format", "json", "-disableISO8601", "-e", q]),
+        "",
+    );
+    assert_eq!(
+        o.stdout,
+        "{\"Time\":1,\"root.t.d.s\":10,\"root.t.d.txt\":\"a,\\\"b\"}\n{\"Time\":2,\"root.t.d.s\":20,\"root.t.d.txt\":null}\n"
+    );
+    let o = run(
+        &cli(target, &["--format", "tsv", "-disableISO8601", "-e", q]),
+        "",
+    );
+    assert_eq!(
+        o.stdout,
+        "Time\troot.t.d.s\troot.t.d.txt\n1\t10\ta,\"b\n2\t20\t\n"
+    );
+
+    // statements piped on stdin run in order; the first failure stops with exit code 1,
+    // its status code and message on stderr
+    let piped = "insert into root.t.d(time,s) values(3,30);\n\
+                 select count(s)\n  from root.t.d;\n\
+                 select nonsense from;\n\
+                 insert into root.t.d(time,s) values(4,40);\n";
+    let o = run(&cli(target, &[]), piped);
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stdout, "count(root.t.d.s)\n3\n");
+    assert!(o.stderr.starts_with("Msg: 700: "), "{}", o.stderr);
+    assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
+    let o = run(&cli(target, &["-e", "select count(s) from root.t.d"]), "");
+    assert_eq!(
+        o.stdout, "count(root.t.d.s)\n3\n",
+        "the statement after the failure did not run"
+    );
+    // a server-side error with its status code (508: path does not exist)
+    let o = run(&cli(target, &["-e", "delete timeseries root.nope.x"]), "");
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.starts_with("Msg: 508: "), "{}", o.stderr);
+    // shell commands work without ';' and in -e
+    let o = run(
+        &cli(target, &["-e", "set time_zone=+05:00; show time_zone"]),
+        "",
+    );
+    assert_eq!(
+        o.stdout,
+        "Time zone has set to +05:00\nCurrent time zone: +05:00\n"
+    );
+    let o = run(&cli(target, &["-e", "set time_zone=Mars/Base"]), "");
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("Unknown time zone"), "{}", o.stderr);
+}
+
+#[test]
+fn statements_remote() {
+    let server = Server::start();
+    statements_on(&server.args());
+}
+
+#[test]
+fn statements_embedded() {
+    let dir = tempfile::tempdir().unwrap();
+    statements_on(&embedded(&dir.path().join("data")));
+}
+
+#[test]
+fn connection_problems_are_one_line() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let o = run(
+        &cli(&["-p".into(), port.to_string()], &["-e", "show databases"]),
+        "",
+    );
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
+    assert!(o.stderr.contains("Connection refused"), "{}", o.stderr);
+
+    let server = Server::start();
+    let o = run(
+        &cli(
+            &server.args(),
+            &["-u", "root", "-pw", "wrong", "-e", "show databases"],
+        ),
+        "",
+    );
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
+    assert!(o.stderr.contains("801"), "{}", o.stderr);
+}
+
+/// An interactive session in a pseudo-terminal: a multi-line statement, the table and
+/// elapsed-time lines, history recall (also from the history file of an earlier session),
+/// Ctrl-C on a typed line and during a long query, `quit`.
+/// Types `text` then Enter (a burst of text ending in a carriage return is taken as a paste
+/// by the line editor, which then waits for more input).
+fn type_line(p: &mut expectrl::Session, text: &str) {
+    p.send(text).unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    p.send("\r").unwrap();
+}
+
+fn interactive_on(target: &[String], long_query: bool) {
+    let home = tempfile::tempdir().unwrap();
+    let history = home.path().join("history");
+    let spawn = || {
+        let mut cmd = Command::new(BIN);
+        cmd.args(cli(target, &["--time-zone", "+08:00"]))
+            .env("HOME", home.path())
+            .env("IOTDB_RS_HISTORY", &history)
+            .env("TERM", "xterm");
+        let mut p = expectrl::Session::spawn(cmd).unwrap();
+        p.set_expect_timeout(Some(Duration::from_secs(60)));
+        p
+    };
+    let mut p = spawn();
+    p.expect("IoTDB> ").unwrap();
+    type_line(&mut p, "insert into root.p.d(time,s) values(1,7);");
+    p.expect("Msg: The statement is executed successfully.")
+        .unwrap();
+    p.expect("IoTDB> ").unwrap();
+    // a statement over two lines: Enter before the ';' continues it
+    type_line(&mut p, "select s");
+    type_line(&mut p, "from root.p.d;");
+    p.expect("|                         Time|root.p.d.s|")
+        .unwrap();
+    p.expect("|1970-01-01T08:00:00.001+08:00|       7.0|")
+        .unwrap();
+    p.expect("Total line number = 1").unwrap();
+    p.expect(expectrl::Regex(r"It costs \d+\.\d{3}s")).unwrap();
+    p.expect("IoTDB> ").unwrap();
+    // Ctrl-C drops the line being typed
+    p.send("select this is not sql").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    p.send("\x03").unwrap();
+    p.expect("IoTDB> ").unwrap();
+    type_line(&mut p, "show time_zone");
+    p.expect("Current time zone: +08:00").unwrap();
+    p.expect("IoTDB> ").unwrap();
+    // Ctrl-C during a long query stops it, and the session keeps working (the server
+    // takes seconds to compute the first page of ten million windows)
+    type_line(&mut p, "set max_display_num=100000000");
+    p.expect("IoTDB> ").unwrap();
+    if long_query {
+        type_line(
+            &mut p,
+            "select count(s) from root.p.d group by ([0, 10000000), 1ms);",
+        );
+        std::thread::sleep(Duration::from_millis(1500));
+        p.send("\x03").unwrap();
+        p.expect("Msg: 715: the statement was interrupted by the client")
+            .unwrap();
+        p.expect("IoTDB> ").unwrap();
+    }
+    type_line(&mut p, "select count(s) from root.p.d;");
+    p.expect("Total line number = 1").unwrap();
+    p.expect("IoTDB> ").unwrap();
+    type_line(&mut p, "quit");
+    let status = p.get_process().wait().unwrap();
+    assert!(format!("{status:?}").ends_with(", 0)"), "{status:?}");
+    drop(p);
+    let saved = std::fs::read_to_string(&history).unwrap();
+    assert!(saved.contains("from root.p.d;"), "{saved}");
+
+    // a new session recalls the multi-line statement from the history file (Up, Up …)
+    let mut p = spawn();
+    p.expect("IoTDB> ").unwrap();
+    // newest first: quit, count, [group by,] set, show time_zone, the two-line select
+    for _ in 0..(5 + usize::from(long_query)) {
+        p.send("\x1b[A").unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    p.send("\r").unwrap();
+    p.expect("|1970-01-01T08:00:00.001+08:00|       7.0|")
+        .unwrap();
+    p.expect("IoTDB> ").unwrap();
+    // Ctrl-D leaves
+    p.send("\x04").unwrap();
+    let status = p.get_process().wait().unwrap();
+    assert!(format!("{status:?}").ends_with(", 0)"), "{status:?}");
+}
+
+#[test]
+fn interactive_remote() {
+    let server = Server::start();
+    interactive_on(&server.args(), true);
+}
+
+#[test]
+fn interactive_embedded() {
+    let dir = tempfile::tempdir().unwrap();
+    // an embedded GROUP BY computes its windows before the first row, so Ctrl-C (checked
+    // between result batches) cannot cut it short: no long query here
+    interactive_on(&embedded(&dir.path().join("data")), false);
+}
