@@ -49,13 +49,13 @@ impl Progress {
         }
     }
 
-    fn line(&self) -> String {
+    fn line(&self, done: bool) -> String {
         let secs = self.start.elapsed().as_secs_f64().max(1e-9);
         let rate = self.rows as f64 / secs;
         let mut s = format!("{} {} rows ({:.0} rows/s", self.what, self.rows, rate);
         if self.bytes > 0 {
             s.push_str(&format!(", {:.1} MiB", self.bytes as f64 / 1048576.0));
-            if let Some(total) = self.total_bytes.filter(|&t| t > 0) {
+            if let Some(total) = self.total_bytes.filter(|&t| t > 0 && !done) {
                 let done = self.bytes as f64 / total as f64;
                 if done > 0.0 && done < 1.0 {
                     let eta = secs * (1.0 - done) / done;
@@ -70,12 +70,12 @@ impl Progress {
     fn report(&self, done: bool) {
         let mut err = std::io::stderr().lock();
         if self.terminal {
-            let _ = write!(err, "\r{}\x1b[K", self.line());
+            let _ = write!(err, "\r{}\x1b[K", self.line(done));
             if done {
                 let _ = writeln!(err);
             }
         } else {
-            let _ = writeln!(err, "{}", self.line());
+            let _ = writeln!(err, "{}", self.line(done));
         }
     }
 

@@ -345,3 +345,227 @@ fn interactive_embedded() {
     // between result batches) cannot cut it short: no long query here
     interactive_on(&embedded(&dir.path().join("data")), false);
 }
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every type, nulls, TEXT with commas, quotes and a newline, declared types, an untyped
+/// column (inferred FLOAT as IoTDB infers), epoch and ISO times.
+const ALL_TYPES: &str = "\
+Time,root.rt.d1.b(BOOLEAN),root.rt.d1.i(INT32),root.rt.d1.l(INT64),root.rt.d1.f(FLOAT),root.rt.d1.d(DOUBLE),root.rt.d1.t(TEXT),root.rt.d1.s(STRING),root.rt.d1.x(BLOB),root.rt.d1.dt(DATE),root.rt.d1.ts(TIMESTAMP),root.rt.d2.v
+1,true,-5,9000000000,1.5,0.1,\"a,b \"\"q\"\"\",str,0x0aff,2024-02-29,1700000000000,2.5
+1970-01-01T00:00:00.002+00:00,,7,,,,\"line1
+line2\",,,,,
+3,false,,,,1e300,\"\"\"quoted\"\"\",,,,,
+";
+
+/// The expected export of ALL_TYPES (`-dt true -tf long`, columns in the engine's order).
+fn expected_export(header: &str) -> String {
+    format!(
+        "{header}\n\
+         1,2024-02-29,true,\"\"\"str\"\"\",0.1,\"\"\"a,b \"\"q\"\"\"\"\",1.5,0x0aff,-5,9000000000,1700000000000,2.5\n\
+         2,,,,,\"\"\"line1\nline2\"\"\",,,7,,,\n\
+         3,,false,,1.0E300,\"\"\"quoted\"\"\",,,,,,\n"
+    )
+}
+
+fn csv_round_trip_on(source: &[String], target: &[String], work: &Path) {
+    let input = work.join("in.csv");
+    std::fs::write(&input, ALL_TYPES).unwrap();
+    let tool = |name: &str, conn: &[String], more: &[&str]| {
+        let mut v = vec![name.to_string()];
+        v.extend(conn.iter().cloned());
+        args(&v, more)
+    };
+    let imp = |conn: &[String], file: &Path| {
+        let o = run(
+            &tool(
+                "import-csv",
+                conn,
+                &[
+                    "-f",
+                    &file.display().to_string(),
+                    "--time-zone",
+                    "UTC",
+                    "-batch",
+                    "2",
+                ],
+            ),
+            "",
+        );
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        assert!(o.stderr.contains("Import completely: "), "{}", o.stderr);
+    };
+    let exp = |conn: &[String], dir: &Path, more: &[&str]| {
+        let d = dir.display().to_string();
+        let mut a = vec!["-td", d.as_str(), "-q", "select * from root.rt.**"];
+        a.extend_from_slice(more);
+        let o = run(&tool("export-csv", conn, &a), "");
+        assert_eq!(o.code, 0, "{}", o.stderr);
+    };
+    imp(source, &input);
+    let first = work.join("first");
+    exp(source, &first, &["-dt", "true", "-tf", "long"]);
+    let header = "Time,root.rt.d1.dt(DATE),root.rt.d1.b(BOOLEAN),root.rt.d1.s(STRING),root.rt.d1.d(DOUBLE),root.rt.d1.t(TEXT),root.rt.d1.f(FLOAT),root.rt.d1.x(BLOB),root.rt.d1.i(INT32),root.rt.d1.l(INT64),root.rt.d1.ts(TIMESTAMP),root.rt.d2.v(FLOAT)";
+    assert_eq!(read(&first.join("dump0_0.csv")), expected_export(header));
+
+    // our export → our import elsewhere → the same export, the same schema
+    imp(target, &first);
+    let second = work.join("second");
+    exp(target, &second, &["-dt", "true", "-tf", "long"]);
+    assert_eq!(
+        read(&second.join("dump0_0.csv")),
+        read(&first.join("dump0_0.csv"))
+    );
+    let schema =
+        |conn: &[String]| run(&cli(conn, &["-e", "show timeseries root.rt.**"]), "").stdout;
+    assert_eq!(schema(target), schema(source));
+
+    // ISO times in a zone, no types, one row per file; aligned by device
+    let iso = work.join("iso");
+    exp(
+        source,
+        &iso,
+        &["-tf", "default", "-tz", "+08:00", "-lpf", "1"],
+    );
+    let f1 = read(&iso.join("dump0_1.csv"));
+    assert!(f1.starts_with("Time,root.rt.d1.dt,"), "{f1}");
+    assert!(f1.contains("\n1970-01-01T08:00:00.002+08:00,"), "{f1}");
+    assert!(iso.join("dump0_2.csv").exists() && !iso.join("dump0_3.csv").exists());
+    let o = run(
+        &tool(
+            "export-csv",
+            source,
+            &[
+                "-td",
+                &work.join("dev").display().to_string(),
+                "-dt",
+                "-q",
+                "select * from root.rt.** align by device",
+                "-tf",
+                "long",
+            ],
+        ),
+        "",
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let dev = read(&work.join("dev").join("dump0_0.csv"));
+    assert!(dev.starts_with("Time,Device,"), "{dev}");
+    assert!(dev.contains("\n1,root.rt.d2,"), "{dev}");
+}
+
+#[test]
+fn csv_round_trip_embedded_and_remote() {
+    let work = tempfile::tempdir().unwrap();
+    let server = Server::start();
+    // embedded → remote
+    csv_round_trip_on(
+        &embedded(&work.path().join("a")),
+        &server.args(),
+        work.path(),
+    );
+}
+
+#[test]
+fn csv_by_device_bad_rows_and_iotdb_fixture() {
+    let work = tempfile::tempdir().unwrap();
+    let db = embedded(&work.path().join("data"));
+    let imp = |file: &Path, more: &[&str]| {
+        let mut v = vec!["import-csv".to_string()];
+        v.extend(db.iter().cloned());
+        run(
+            &args(&v, &[&["-f", &file.display().to_string()], more].concat()),
+            "",
+        )
+    };
+    let q = |sql: &str| run(&cli(&db, &["-disableISO8601", "-e", sql]), "").stdout;
+
+    // the format of IoTDB's export-csv (hand-written from its documented format: `-dt true`,
+    // ISO times, TEXT wrapped in quotes), aligned by time and by device
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let o = imp(&data.join("iotdb_dump0_0.csv"), &[]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        q("select status, temperature, hardware from root.ln.wf01.wt01"),
+        "Time,root.ln.wf01.wt01.status,root.ln.wf01.wt01.temperature,root.ln.wf01.wt01.hardware\n\
+         1509465600000,true,25.96,v1\n\
+         1509465660000,false,24.36,\"v2, with comma\"\n\
+         1509465720000,,20.09,\n"
+    );
+    let o = imp(&data.join("iotdb_dump_by_device0_0.csv"), &[]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        q("select * from root.ln.wf02.** align by device"),
+        "Time,Device,temperature,status,hardware\n\
+         1509465600000,root.ln.wf02.wt02,,true,v1\n\
+         1509465600000,root.ln.wf02.wt03,21.5,false,\n"
+    );
+    assert_eq!(
+        q("show timeseries root.ln.wf02.wt03.*")
+            .lines()
+            .map(|l| l.split(',').nth(3).unwrap_or("").to_string())
+            .collect::<Vec<_>>(),
+        ["DataType", "FLOAT", "BOOLEAN"],
+        "no series for a column without values on that device, as in IoTDB"
+    );
+
+    // bad rows: reported with their line number and skipped (exit code 2), or with
+    // --fail-fast the import stops there after writing the rows before it (exit code 1)
+    let bad = work.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "Time,root.b.d.i(INT32),root.b.d.t\n1,1,x\n2,notanumber,y\nnot-a-time,3,z\n4,4\n5,5,w\n",
+    )
+    .unwrap();
+    let o = imp(&bad, &[]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("bad.csv: line 3: cannot read \"notanumber\" as INT32"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains("line 4: cannot read time \"not-a-time\""),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains("line 5: 2 fields where the header has 3"),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("3 bad row(s) skipped"), "{}", o.stderr);
+    assert_eq!(
+        q("select i, t from root.b.d"),
+        "Time,root.b.d.i,root.b.d.t\n1,1,x\n5,5,w\n"
+    );
+    // rerunning writes the same points again, no duplicates
+    assert_eq!(imp(&bad, &[]).code, 2);
+    assert_eq!(q("select count(i) from root.b.d"), "count(root.b.d.i)\n2\n");
+
+    let o = imp(&bad, &["--fail-fast"]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("line 3"), "{}", o.stderr);
+    let o = run(&cli(&db, &["-e", "delete timeseries root.b.**"]), "");
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = imp(&bad, &["--fail-fast"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        q("select i from root.b.d"),
+        "Time,root.b.d.i\n1,1\n",
+        "rows before the bad one are kept"
+    );
+
+    // a file that is not CSV of IoTDB's shape is one clear error
+    let junk = work.path().join("junk.csv");
+    std::fs::write(&junk, "a,b\n1,2\n").unwrap();
+    let o = imp(&junk, &[]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr.contains("the first column must be Time"),
+        "{}",
+        o.stderr
+    );
+}
