@@ -93,7 +93,6 @@ pub fn cli_main(args: CliArgs) -> i32 {
         },
         fetch_size: args.fetch_size.max(1),
         max_print_rows: args.max_print_rows.max(1),
-        paging: interactive && format == Format::Table,
     };
     let runner = Runner::new(conn, settings);
     if interactive {

@@ -72,10 +72,9 @@ pub struct Settings {
     pub style: Style,
     /// Rows per fetch from the server.
     pub fetch_size: i32,
-    /// Rows per printed table page (IoTDB's `-maxPRC`).
+    /// Rows per printed table page (IoTDB's `-maxPRC`); in interactive table output the
+    /// shell asks before each further page.
     pub max_print_rows: usize,
-    /// Ask before each further page (interactive table output).
-    pub paging: bool,
 }
 
 /// Asks whether to show the next page (true = show more).

@@ -289,6 +289,18 @@ fn interactive_on(target: &[String], long_query: bool) {
     type_line(&mut p, "show time_zone");
     p.expect("Current time zone: +08:00").unwrap();
     p.expect("IoTDB> ").unwrap();
+    // long results are shown a page at a time
+    type_line(&mut p, "insert into root.p.d(time,s) values(2,8);");
+    p.expect("IoTDB> ").unwrap();
+    type_line(&mut p, "set max_display_num=1");
+    p.expect("IoTDB> ").unwrap();
+    type_line(&mut p, "select s from root.p.d;");
+    p.expect("This display 1 rows. Press ENTER to show more, input 'q' to quit.")
+        .unwrap();
+    p.send("\r").unwrap();
+    p.expect("|1970-01-01T08:00:00.002+08:00|       8.0|").unwrap();
+    p.expect("Total line number = 2").unwrap();
+    p.expect("IoTDB> ").unwrap();
     // Ctrl-C during a long query stops it, and the session keeps working (the server
     // takes seconds to compute the first page of ten million windows)
     type_line(&mut p, "set max_display_num=100000000");
@@ -317,8 +329,9 @@ fn interactive_on(target: &[String], long_query: bool) {
     // a new session recalls the multi-line statement from the history file (Up, Up …)
     let mut p = spawn();
     p.expect("IoTDB> ").unwrap();
-    // newest first: quit, count, [group by,] set, show time_zone, the two-line select
-    for _ in 0..(5 + usize::from(long_query)) {
+    // newest first: quit, count, [group by,] set, select, set, insert, show time_zone, the
+    // two-line select
+    for _ in 0..(8 + usize::from(long_query)) {
         p.send("\x1b[A").unwrap();
         std::thread::sleep(Duration::from_millis(100));
     }
