@@ -19,7 +19,7 @@ use crate::progress::Progress;
 use client::{Response, Session};
 use model::time::TimeZone;
 use model::{Bitmap, Column, ColumnData, InsertTablet, PartialPath, TSDataType, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// `import-csv` flags (IoTDB's `-f -batch -tz -aligned -typeInfer`).
@@ -242,7 +242,7 @@ struct Importer<'a> {
     /// (device, measurement) → type, from declarations, the server, or inference
     types: HashMap<(String, String), TSDataType>,
     /// devices whose existing series were asked for
-    known_devices: HashMap<String, ()>,
+    known_devices: HashSet<String>,
     pending: BTreeMap<String, DeviceRows>,
     pending_rows: usize,
     first_pending_line: u64,
@@ -254,7 +254,7 @@ struct Importer<'a> {
 impl Importer<'_> {
     /// Types of the existing series of `device` (once per device).
     fn load_device(&mut self, device: &str) {
-        if self.known_devices.insert(device.to_string(), ()).is_some() {
+        if !self.known_devices.insert(device.to_string()) {
             return;
         }
         let sql = format!("show timeseries {device}.*");
@@ -556,7 +556,7 @@ fn run(args: &ImportArgs) -> Result<u64, String> {
         zone,
         inference,
         types: HashMap::new(),
-        known_devices: HashMap::new(),
+        known_devices: HashSet::new(),
         pending: BTreeMap::new(),
         pending_rows: 0,
         first_pending_line: 0,

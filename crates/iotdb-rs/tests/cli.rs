@@ -150,22 +150,16 @@ fn statements_on(target: &[String]) {
         o.stdout
     );
     assert!(o.stdout.trim_end().ends_with('s'));
-    let o = run(
-        &cli(target, &["--format", "json", "-disableISO8601", "-e", q]),
-        "",
-    );
-    assert_eq!(
-        o.stdout,
-        "{\"Time\":1,\"root.t.d.s\":10,\"root.t.d.txt\":\"a,\\\"b\"}\n{\"Time\":2,\"root.t.d.s\":20,\"root.t.d.txt\":null}\n"
-    );
-    let o = run(
-        &cli(target, &["--format", "tsv", "-disableISO8601", "-e", q]),
-        "",
-    );
-    assert_eq!(
-        o.stdout,
-        "Time\troot.t.d.s\troot.t.d.txt\n1\t10\ta,\"b\n2\t20\t\n"
-    );
+    for (format, expected) in [
+        (
+            "json",
+            "{\"Time\":1,\"root.t.d.s\":10,\"root.t.d.txt\":\"a,\\\"b\"}\n{\"Time\":2,\"root.t.d.s\":20,\"root.t.d.txt\":null}\n",
+        ),
+        ("tsv", "Time\troot.t.d.s\troot.t.d.txt\n1\t10\ta,\"b\n2\t20\t\n"),
+    ] {
+        let o = run(&cli(target, &["--format", format, "-disableISO8601", "-e", q]), "");
+        assert_eq!(o.stdout, expected, "{format}");
+    }
 
     // statements piped on stdin run in order; the first failure stops with exit code 1,
     // its status code and message on stderr
@@ -298,7 +292,8 @@ fn interactive_on(target: &[String], long_query: bool) {
     p.expect("This display 1 rows. Press ENTER to show more, input 'q' to quit.")
         .unwrap();
     p.send("\r").unwrap();
-    p.expect("|1970-01-01T08:00:00.002+08:00|       8.0|").unwrap();
+    p.expect("|1970-01-01T08:00:00.002+08:00|       8.0|")
+        .unwrap();
     p.expect("Total line number = 2").unwrap();
     p.expect("IoTDB> ").unwrap();
     // Ctrl-C during a long query stops it, and the session keeps working (the server
