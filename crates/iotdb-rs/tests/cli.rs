@@ -275,6 +275,15 @@ fn interactive_on(target: &[String], long_query: bool) {
     p.expect("Total line number = 1").unwrap();
     p.expect(expectrl::Regex(r"It costs \d+\.\d{3}s")).unwrap();
     p.expect("IoTDB> ").unwrap();
+    // Tab completes keywords and path nodes (the children of root.p from the schema)
+    p.send("sho\t").unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    p.send(" timeseries root.p.\t").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    type_line(&mut p, ".s;");
+    p.expect("|root.p.d.s|").unwrap();
+    p.expect("Total line number = 1").unwrap();
+    p.expect("IoTDB> ").unwrap();
     // Ctrl-C drops the line being typed
     p.send("select this is not sql").unwrap();
     std::thread::sleep(Duration::from_millis(200));
@@ -324,9 +333,9 @@ fn interactive_on(target: &[String], long_query: bool) {
     // a new session recalls the multi-line statement from the history file (Up, Up …)
     let mut p = spawn();
     p.expect("IoTDB> ").unwrap();
-    // newest first: quit, count, [group by,] set, select, set, insert, show time_zone, the
-    // two-line select
-    for _ in 0..(8 + usize::from(long_query)) {
+    // newest first: quit, count, [group by,] set, select, set, insert, show time_zone,
+    // show timeseries, the two-line select
+    for _ in 0..(9 + usize::from(long_query)) {
         p.send("\x1b[A").unwrap();
         std::thread::sleep(Duration::from_millis(100));
     }
