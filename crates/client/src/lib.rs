@@ -17,7 +17,7 @@ pub mod remote;
 
 pub use embedded::{EmbeddedConfig, EmbeddedSession};
 pub use query::{TemplateAnswer, TemplateQuery};
-pub use remote::{RemoteConfig, RemoteSession};
+pub use remote::{Interrupter, RemoteConfig, RemoteSession};
 /// A series to create (`path` is the full series path, also for aligned series).
 pub use storage::TimeseriesSpec;
 

@@ -22,7 +22,8 @@ use protocol::thrift::transport::{
 };
 use query::{TemplateAnswer, TemplateQuery};
 use std::collections::{BTreeMap, VecDeque};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::{Shutdown, TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -74,6 +75,40 @@ impl RemoteConfig {
 struct Conn {
     rpc: Rpc,
     session_id: i64,
+    /// A second handle on the socket, for [`Interrupter::interrupt`].
+    socket: Option<TcpStream>,
+}
+
+/// What an [`Interrupter`] shares with its session.
+#[derive(Default)]
+struct InterruptState {
+    /// The socket of the current connection.
+    socket: Mutex<Option<TcpStream>>,
+    /// Set by `interrupt`, cleared when the next call starts.
+    flag: AtomicBool,
+}
+
+/// Stops the call a [`RemoteSession`] is blocked in, from another thread (the CLI's
+/// Ctrl-C): the connection is shut down, so the server drops the session and its queries,
+/// the call fails with status 715 and is not retried, and the next call reconnects.
+#[derive(Clone)]
+pub struct Interrupter(Arc<InterruptState>);
+
+impl Interrupter {
+    /// Interrupts the running call (nothing happens when none runs).
+    pub fn interrupt(&self) {
+        self.0.flag.store(true, Ordering::SeqCst);
+        if let Some(s) = self.0.socket.lock().as_ref() {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+fn interrupted() -> Error {
+    Error::Status {
+        code: model::TSStatusCode::QueryWasKilled.code(),
+        message: "the statement was interrupted by the client".into(),
+    }
 }
 
 struct Shared {
@@ -85,6 +120,7 @@ struct Shared {
     generation: u64,
     statement_id: i64,
     open: bool,
+    interrupt: Arc<InterruptState>,
 }
 
 /// A session on a remote server.
@@ -154,6 +190,7 @@ fn connect_one(config: &RemoteConfig, node: &str) -> Result<Conn> {
         (None, None) => return Err(unreachable(&"no address")),
     };
     let _ = stream.set_nodelay(true);
+    let socket = stream.try_clone().ok();
     stream
         .set_read_timeout(config.socket_timeout)
         .and_then(|_| stream.set_write_timeout(config.socket_timeout))
@@ -198,7 +235,11 @@ fn connect_one(config: &RemoteConfig, node: &str) -> Result<Conn> {
     let session_id = resp
         .session_id
         .ok_or_else(|| Error::Connection(format!("{node}: login answered without a session id")))?;
-    Ok(Conn { rpc, session_id })
+    Ok(Conn {
+        rpc,
+        session_id,
+        socket,
+    })
 }
 
 impl Shared {
@@ -213,7 +254,8 @@ impl Shared {
             let i = (self.next_node + k) % n;
             let node = self.config.nodes[i].clone();
             match connect_one(&self.config, &node) {
-                Ok(conn) => {
+                Ok(mut conn) => {
+                    *self.interrupt.socket.lock() = conn.socket.take();
                     self.conn = Some(conn);
                     self.next_node = i;
                     self.generation += 1;
@@ -239,6 +281,7 @@ impl Shared {
         if !self.open {
             return Err(closed());
         }
+        self.interrupt.flag.store(false, Ordering::SeqCst);
         for attempt in 0..2 {
             if self.conn.is_none() {
                 self.connect()?;
@@ -250,6 +293,12 @@ impl Shared {
             };
             match f(&mut conn.rpc, conn.session_id, sid) {
                 Ok(v) => return Ok(v),
+                Err(e)
+                    if transport_error(&e) && self.interrupt.flag.swap(false, Ordering::SeqCst) =>
+                {
+                    self.conn = None;
+                    return Err(interrupted());
+                }
                 Err(e) if transport_error(&e) && attempt == 0 => {
                     self.conn = None;
                     self.next_node += 1;
@@ -284,6 +333,7 @@ impl RemoteSession {
             generation: 0,
             statement_id: 0,
             open: true,
+            interrupt: Arc::default(),
         };
         shared.connect()?;
         Ok(RemoteSession {
@@ -296,6 +346,11 @@ impl RemoteSession {
         f: impl FnMut(&mut Rpc, i64, i64) -> protocol::thrift::Result<TSStatus>,
     ) -> Result<()> {
         self.shared.lock().status(f)
+    }
+
+    /// A handle that interrupts this session's running call from another thread.
+    pub fn interrupter(&self) -> Interrupter {
+        Interrupter(self.shared.lock().interrupt.clone())
     }
 
     /// Turns an execute response into a result (or `Done` for statements without rows).
@@ -425,6 +480,7 @@ impl RowSource for RemoteRows {
                 ));
             }
             let (query_id, fetch_size) = (self.query_id, self.fetch_size);
+            s.interrupt.flag.store(false, Ordering::SeqCst);
             let Some(conn) = s.conn.as_mut() else {
                 return Err(closed());
             };
@@ -440,10 +496,13 @@ impl RowSource for RemoteRows {
             let resp = match resp {
                 Ok(r) => r,
                 Err(e) => {
+                    self.closed = true;
                     if transport_error(&e) {
                         s.conn = None;
+                        if s.interrupt.flag.swap(false, Ordering::SeqCst) {
+                            return Err(interrupted());
+                        }
                     }
-                    self.closed = true;
                     return Err(rpc_error(e));
                 }
             };

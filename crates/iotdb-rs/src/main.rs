@@ -2,7 +2,8 @@
 //!
 //! `iotdb-rs serve [--host H] [--port P] [--data-dir D] [--config FILE]` starts the
 //! IoTDB-compatible server; flags override the config file, which overrides defaults.
-//! `iotdb-rs tsfile inspect <file>` describes a TsFile.
+//! `iotdb-rs tsfile inspect <file>` describes a TsFile. `iotdb-rs cli` is the SQL shell,
+//! `iotdb-rs export-csv` / `import-csv` move data in IoTDB's CSV formats (crate `cli`).
 
 mod inspect;
 
@@ -33,6 +34,34 @@ struct Cli {
 enum Command {
     /// Run the server (Thrift IClientRPCService, IoTDB SQL).
     Serve(ServeArgs),
+    /// The SQL shell (IoTDB's start-cli flags: -h -p -u -pw -e -maxPRC -disableISO8601 -c),
+    /// on a server or on a data directory (--data-dir).
+    #[command(disable_help_flag = true)]
+    Cli {
+        #[command(flatten)]
+        args: cli::CliArgs,
+        /// Print help.
+        #[arg(long, action = clap::ArgAction::Help)]
+        help: Option<bool>,
+    },
+    /// Export query results to CSV files in IoTDB's formats (export-csv.sh flags).
+    #[command(name = "export-csv", disable_help_flag = true)]
+    ExportCsv {
+        #[command(flatten)]
+        args: cli::csv_export::ExportArgs,
+        /// Print help.
+        #[arg(long, action = clap::ArgAction::Help)]
+        help: Option<bool>,
+    },
+    /// Import CSV files in IoTDB's formats (import-csv.sh flags).
+    #[command(name = "import-csv", disable_help_flag = true)]
+    ImportCsv {
+        #[command(flatten)]
+        args: cli::csv_import::ImportArgs,
+        /// Print help.
+        #[arg(long, action = clap::ArgAction::Help)]
+        help: Option<bool>,
+    },
     /// TsFile tools.
     Tsfile {
         #[command(subcommand)]
@@ -130,6 +159,16 @@ fn main() -> ExitCode {
     // pipe stay plain text.
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let cli = Cli::parse_from(cli::conn::normalize_args(std::env::args()));
+    let code = match &cli.command {
+        Command::Cli { args, .. } => Some(cli::cli_main(args.clone())),
+        Command::ExportCsv { args, .. } => Some(cli::csv_export::main(args)),
+        Command::ImportCsv { args, .. } => Some(cli::csv_import::main(args)),
+        _ => None,
+    };
+    if let Some(code) = code {
+        return ExitCode::from(code.clamp(0, 255) as u8);
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(colour)
@@ -138,8 +177,8 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    let cli = Cli::parse();
     let result = match cli.command {
+        Command::Cli { .. } | Command::ExportCsv { .. } | Command::ImportCsv { .. } => Ok(()),
         Command::Serve(args) => serve(args),
         Command::Tsfile {
             command: TsfileCommand::Inspect { file },

@@ -1,0 +1,588 @@
+//! The SQL shell and the CSV tools, driven through the real binary: `-e` and piped
+//! statements (exit codes, output formats), an interactive session in a pseudo-terminal,
+//! and CSV export → import round trips; against a started server and an embedded data
+//! directory.
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_iotdb-rs");
+
+/// A real `iotdb-rs serve` on a free port, killed on drop.
+struct Server {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(BIN)
+            .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Server {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+
+    fn args(&self) -> Vec<String> {
+        vec!["-p".into(), self.port.to_string()]
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the binary with `args`, `stdin` piped in.
+fn run(args: &[String], stdin: &str) -> Out {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let o = Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    o
+}
+
+fn args(base: &[String], more: &[&str]) -> Vec<String> {
+    base.iter()
+        .cloned()
+        .chain(more.iter().map(|s| s.to_string()))
+        .collect()
+}
+
+/// `cli` plus connection flags.
+fn cli(target: &[String], more: &[&str]) -> Vec<String> {
+    let mut v = vec!["cli".to_string()];
+    v.extend(target.iter().cloned());
+    args(&v, more)
+}
+
+fn embedded(dir: &Path) -> Vec<String> {
+    vec!["--data-dir".into(), dir.display().to_string()]
+}
+
+/// `-e`, piped statements, output formats and exit codes on one target.
+fn statements_on(target: &[String]) {
+    let setup = "create timeseries root.t.d.s with datatype=INT32; \
+                 insert into root.t.d(time,s,txt) values(1,10,'a,\"b'); \
+                 insert into root.t.d(time,s) values(2,20)";
+    let o = run(&cli(target, &["--time-zone", "+08:00", "-e", setup]), "");
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        o.stdout, "",
+        "csv output prints nothing for statements without rows"
+    );
+
+    // a pipe as output: CSV by default, ISO-8601 times in the session zone
+    let q = "select s, txt from root.t.d";
+    let o = run(&cli(target, &["--time-zone", "+08:00", "-e", q]), "");
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        o.stdout,
+        "Time,root.t.d.s,root.t.d.txt\n\
+         1970-01-01T08:00:00.001+08:00,10,\"a,\"\"b\"\n\
+         1970-01-01T08:00:00.002+08:00,20,\n"
+    );
+    // the boxed table on request, with the row count and elapsed time lines
+    let o = run(
+        &cli(target, &["--format", "table", "-disableISO8601", "-e", q]),
+        "",
+    );
+    assert_eq!(o.code, 0);
+    assert!(
+        o.stdout.starts_with(
+            "+----+----------+------------+\n\
+             |Time|root.t.d.s|root.t.d.txt|\n\
+             +----+----------+------------+\n\
+             |   1|        10|        a,\"b|\n\
+             |   2|        20|        null|\n\
+             +----+----------+------------+\n\
+             Total line number = 2\n\
+             It costs "
+        ),
+        "{}",
+        o.stdout
+    );
+    assert!(o.stdout.trim_end().ends_with('s'));
+    for (format, expected) in [
+        (
+            "json",
+            "{\"Time\":1,\"root.t.d.s\":10,\"root.t.d.txt\":\"a,\\\"b\"}\n{\"Time\":2,\"root.t.d.s\":20,\"root.t.d.txt\":null}\n",
+        ),
+        ("tsv", "Time\troot.t.d.s\troot.t.d.txt\n1\t10\ta,\"b\n2\t20\t\n"),
+    ] {
+        let o = run(&cli(target, &["--format", format, "-disableISO8601", "-e", q]), "");
+        assert_eq!(o.stdout, expected, "{format}");
+    }
+
+    // statements piped on stdin run in order; the first failure stops with exit code 1,
+    // its status code and message on stderr
+    let piped = "insert into root.t.d(time,s) values(3,30);\n\
+                 select count(s)\n  from root.t.d;\n\
+                 select nonsense from;\n\
+                 insert into root.t.d(time,s) values(4,40);\n";
+    let o = run(&cli(target, &[]), piped);
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stdout, "count(root.t.d.s)\n3\n");
+    assert!(o.stderr.starts_with("Msg: 700: "), "{}", o.stderr);
+    assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
+    let o = run(&cli(target, &["-e", "select count(s) from root.t.d"]), "");
+    assert_eq!(
+        o.stdout, "count(root.t.d.s)\n3\n",
+        "the statement after the failure did not run"
+    );
+    // a server-side error with its status code (508: path does not exist)
+    let o = run(&cli(target, &["-e", "delete timeseries root.nope.x"]), "");
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.starts_with("Msg: 508: "), "{}", o.stderr);
+    // shell commands work without ';' and in -e
+    let o = run(
+        &cli(target, &["-e", "set time_zone=+05:00; show time_zone"]),
+        "",
+    );
+    assert_eq!(
+        o.stdout,
+        "Time zone has set to +05:00\nCurrent time zone: +05:00\n"
+    );
+    let o = run(&cli(target, &["-e", "set time_zone=Mars/Base"]), "");
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("Unknown time zone"), "{}", o.stderr);
+}
+
+#[test]
+fn statements_remote() {
+    let server = Server::start();
+    statements_on(&server.args());
+}
+
+#[test]
+fn statements_embedded() {
+    let dir = tempfile::tempdir().unwrap();
+    statements_on(&embedded(&dir.path().join("data")));
+}
+
+#[test]
+fn connection_problems_are_one_line() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let o = run(
+        &cli(&["-p".into(), port.to_string()], &["-e", "show databases"]),
+        "",
+    );
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
+    assert!(o.stderr.contains("Connection refused"), "{}", o.stderr);
+
+    let server = Server::start();
+    let o = run(
+        &cli(
+            &server.args(),
+            &["-u", "root", "-pw", "wrong", "-e", "show databases"],
+        ),
+        "",
+    );
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
+    assert!(o.stderr.contains("801"), "{}", o.stderr);
+}
+
+/// An interactive session in a pseudo-terminal: a multi-line statement, the table and
+/// elapsed-time lines, history recall (also from the history file of an earlier session),
+/// Ctrl-C on a typed line and during a long query, `quit`.
+/// Types `text` then Enter (a burst of text ending in a carriage return is taken as a paste
+/// by the line editor, which then waits for more input).
+fn type_line(p: &mut expectrl::Session, text: &str) {
+    p.send(text).unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    p.send("\r").unwrap();
+}
+
+fn interactive_on(target: &[String], long_query: bool) {
+    let home = tempfile::tempdir().unwrap();
+    let history = home.path().join("history");
+    let spawn = || {
+        let mut cmd = Command::new(BIN);
+        cmd.args(cli(target, &["--time-zone", "+08:00"]))
+            .env("HOME", home.path())
+            .env("IOTDB_RS_HISTORY", &history)
+            .env("TERM", "xterm");
+        let mut p = expectrl::Session::spawn(cmd).unwrap();
+        p.set_expect_timeout(Some(Duration::from_secs(60)));
+        p
+    };
+    let mut p = spawn();
+    p.expect("IoTDB> ").unwrap();
+    type_line(&mut p, "insert into root.p.d(time,s) values(1,7);");
+    p.expect("Msg: The statement is executed successfully.")
+        .unwrap();
+    p.expect("IoTDB> ").unwrap();
+    // a statement over two lines: Enter before the ';' continues it
+    type_line(&mut p, "select s");
+    type_line(&mut p, "from root.p.d;");
+    p.expect("|                         Time|root.p.d.s|")
+        .unwrap();
+    p.expect("|1970-01-01T08:00:00.001+08:00|       7.0|")
+        .unwrap();
+    p.expect("Total line number = 1").unwrap();
+    p.expect(expectrl::Regex(r"It costs \d+\.\d{3}s")).unwrap();
+    p.expect("IoTDB> ").unwrap();
+    // Tab completes keywords and path nodes (the children of root.p from the schema)
+    p.send("sho\t").unwrap();
+    std::thread::sleep(Duration::from_millis(150));
+    p.send(" timeseries root.p.\t").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    type_line(&mut p, ".s;");
+    p.expect("|root.p.d.s|").unwrap();
+    p.expect("Total line number = 1").unwrap();
+    p.expect("IoTDB> ").unwrap();
+    // Ctrl-C drops the line being typed
+    p.send("select this is not sql").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    p.send("\x03").unwrap();
+    p.expect("IoTDB> ").unwrap();
+    type_line(&mut p, "show time_zone");
+    p.expect("Current time zone: +08:00").unwrap();
+    p.expect("IoTDB> ").unwrap();
+    // long results are shown a page at a time
+    type_line(&mut p, "insert into root.p.d(time,s) values(2,8);");
+    p.expect("IoTDB> ").unwrap();
+    type_line(&mut p, "set max_display_num=1");
+    p.expect("IoTDB> ").unwrap();
+    type_line(&mut p, "select s from root.p.d;");
+    p.expect("This display 1 rows. Press ENTER to show more, input 'q' to quit.")
+        .unwrap();
+    p.send("\r").unwrap();
+    p.expect("|1970-01-01T08:00:00.002+08:00|       8.0|")
+        .unwrap();
+    p.expect("Total line number = 2").unwrap();
+    p.expect("IoTDB> ").unwrap();
+    // Ctrl-C during a long query stops it, and the session keeps working (the server
+    // takes seconds to compute the first page of ten million windows)
+    type_line(&mut p, "set max_display_num=100000000");
+    p.expect("IoTDB> ").unwrap();
+    if long_query {
+        type_line(
+            &mut p,
+            "select count(s) from root.p.d group by ([0, 10000000), 1ms);",
+        );
+        std::thread::sleep(Duration::from_millis(1500));
+        p.send("\x03").unwrap();
+        p.expect("Msg: 715: the statement was interrupted by the client")
+            .unwrap();
+        p.expect("IoTDB> ").unwrap();
+    }
+    type_line(&mut p, "select count(s) from root.p.d;");
+    p.expect("Total line number = 1").unwrap();
+    p.expect("IoTDB> ").unwrap();
+    type_line(&mut p, "quit");
+    let status = p.get_process().wait().unwrap();
+    assert!(format!("{status:?}").ends_with(", 0)"), "{status:?}");
+    drop(p);
+    let saved = std::fs::read_to_string(&history).unwrap();
+    assert!(saved.contains("from root.p.d;"), "{saved}");
+
+    // a new session recalls the multi-line statement from the history file (Up, Up …)
+    let mut p = spawn();
+    p.expect("IoTDB> ").unwrap();
+    // newest first: quit, count, [group by,] set, select, set, insert, show time_zone,
+    // show timeseries, the two-line select
+    for _ in 0..(9 + usize::from(long_query)) {
+        p.send("\x1b[A").unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    p.send("\r").unwrap();
+    p.expect("|1970-01-01T08:00:00.001+08:00|       7.0|")
+        .unwrap();
+    p.expect("IoTDB> ").unwrap();
+    // Ctrl-D leaves
+    p.send("\x04").unwrap();
+    let status = p.get_process().wait().unwrap();
+    assert!(format!("{status:?}").ends_with(", 0)"), "{status:?}");
+}
+
+#[test]
+fn interactive_remote() {
+    let server = Server::start();
+    interactive_on(&server.args(), true);
+}
+
+#[test]
+fn interactive_embedded() {
+    let dir = tempfile::tempdir().unwrap();
+    // an embedded GROUP BY computes its windows before the first row, so Ctrl-C (checked
+    // between result batches) cannot cut it short: no long query here
+    interactive_on(&embedded(&dir.path().join("data")), false);
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every type, nulls, TEXT with commas, quotes and a newline, declared types, an untyped
+/// column (inferred FLOAT as IoTDB infers), epoch and ISO times.
+const ALL_TYPES: &str = "\
+Time,root.rt.d1.b(BOOLEAN),root.rt.d1.i(INT32),root.rt.d1.l(INT64),root.rt.d1.f(FLOAT),root.rt.d1.d(DOUBLE),root.rt.d1.t(TEXT),root.rt.d1.s(STRING),root.rt.d1.x(BLOB),root.rt.d1.dt(DATE),root.rt.d1.ts(TIMESTAMP),root.rt.d2.v
+1,true,-5,9000000000,1.5,0.1,\"a,b \"\"q\"\"\",str,0x0aff,2024-02-29,1700000000000,2.5
+1970-01-01T00:00:00.002+00:00,,7,,,,\"line1
+line2\",,,,,
+3,false,,,,1e300,\"\"\"quoted\"\"\",,,,,
+";
+
+/// The expected export of ALL_TYPES (`-dt true -tf long`, columns in the engine's order).
+fn expected_export(header: &str) -> String {
+    format!(
+        "{header}\n\
+         1,2024-02-29,true,\"\"\"str\"\"\",0.1,\"\"\"a,b \"\"q\"\"\"\"\",1.5,0x0aff,-5,9000000000,1700000000000,2.5\n\
+         2,,,,,\"\"\"line1\nline2\"\"\",,,7,,,\n\
+         3,,false,,1.0E300,\"\"\"quoted\"\"\",,,,,,\n"
+    )
+}
+
+fn csv_round_trip_on(source: &[String], target: &[String], work: &Path) {
+    let input = work.join("in.csv");
+    std::fs::write(&input, ALL_TYPES).unwrap();
+    let tool = |name: &str, conn: &[String], more: &[&str]| {
+        let mut v = vec![name.to_string()];
+        v.extend(conn.iter().cloned());
+        args(&v, more)
+    };
+    let imp = |conn: &[String], file: &Path| {
+        let o = run(
+            &tool(
+                "import-csv",
+                conn,
+                &[
+                    "-f",
+                    &file.display().to_string(),
+                    "--time-zone",
+                    "UTC",
+                    "-batch",
+                    "2",
+                ],
+            ),
+            "",
+        );
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        assert!(o.stderr.contains("Import completely: "), "{}", o.stderr);
+    };
+    let exp = |conn: &[String], dir: &Path, more: &[&str]| {
+        let d = dir.display().to_string();
+        let mut a = vec!["-td", d.as_str(), "-q", "select * from root.rt.**"];
+        a.extend_from_slice(more);
+        let o = run(&tool("export-csv", conn, &a), "");
+        assert_eq!(o.code, 0, "{}", o.stderr);
+    };
+    imp(source, &input);
+    let first = work.join("first");
+    exp(source, &first, &["-dt", "true", "-tf", "long"]);
+    let header = "Time,root.rt.d1.dt(DATE),root.rt.d1.b(BOOLEAN),root.rt.d1.s(STRING),root.rt.d1.d(DOUBLE),root.rt.d1.t(TEXT),root.rt.d1.f(FLOAT),root.rt.d1.x(BLOB),root.rt.d1.i(INT32),root.rt.d1.l(INT64),root.rt.d1.ts(TIMESTAMP),root.rt.d2.v(FLOAT)";
+    assert_eq!(read(&first.join("dump0_0.csv")), expected_export(header));
+
+    // our export → our import elsewhere → the same export, the same schema
+    imp(target, &first);
+    let second = work.join("second");
+    exp(target, &second, &["-dt", "true", "-tf", "long"]);
+    assert_eq!(
+        read(&second.join("dump0_0.csv")),
+        read(&first.join("dump0_0.csv"))
+    );
+    let schema =
+        |conn: &[String]| run(&cli(conn, &["-e", "show timeseries root.rt.**"]), "").stdout;
+    assert_eq!(schema(target), schema(source));
+
+    // ISO times in a zone, no types, one row per file; aligned by device
+    let iso = work.join("iso");
+    exp(
+        source,
+        &iso,
+        &["-tf", "default", "-tz", "+08:00", "-lpf", "1"],
+    );
+    let f1 = read(&iso.join("dump0_1.csv"));
+    assert!(f1.starts_with("Time,root.rt.d1.dt,"), "{f1}");
+    assert!(f1.contains("\n1970-01-01T08:00:00.002+08:00,"), "{f1}");
+    assert!(iso.join("dump0_2.csv").exists() && !iso.join("dump0_3.csv").exists());
+    let o = run(
+        &tool(
+            "export-csv",
+            source,
+            &[
+                "-td",
+                &work.join("dev").display().to_string(),
+                "-dt",
+                "-q",
+                "select * from root.rt.** align by device",
+                "-tf",
+                "long",
+            ],
+        ),
+        "",
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let dev = read(&work.join("dev").join("dump0_0.csv"));
+    assert!(dev.starts_with("Time,Device,"), "{dev}");
+    assert!(dev.contains("\n1,root.rt.d2,"), "{dev}");
+}
+
+#[test]
+fn csv_round_trip_embedded_and_remote() {
+    let work = tempfile::tempdir().unwrap();
+    let server = Server::start();
+    // embedded → remote
+    csv_round_trip_on(
+        &embedded(&work.path().join("a")),
+        &server.args(),
+        work.path(),
+    );
+}
+
+#[test]
+fn csv_by_device_bad_rows_and_iotdb_fixture() {
+    let work = tempfile::tempdir().unwrap();
+    let db = embedded(&work.path().join("data"));
+    let imp = |file: &Path, more: &[&str]| {
+        let mut v = vec!["import-csv".to_string()];
+        v.extend(db.iter().cloned());
+        run(
+            &args(&v, &[&["-f", &file.display().to_string()], more].concat()),
+            "",
+        )
+    };
+    let q = |sql: &str| run(&cli(&db, &["-disableISO8601", "-e", sql]), "").stdout;
+
+    // the format of IoTDB's export-csv (hand-written from its documented format: `-dt true`,
+    // ISO times, TEXT wrapped in quotes), aligned by time and by device
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let o = imp(&data.join("iotdb_dump0_0.csv"), &[]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        q("select status, temperature, hardware from root.ln.wf01.wt01"),
+        "Time,root.ln.wf01.wt01.status,root.ln.wf01.wt01.temperature,root.ln.wf01.wt01.hardware\n\
+         1509465600000,true,25.96,v1\n\
+         1509465660000,false,24.36,\"v2, with comma\"\n\
+         1509465720000,,20.09,\n"
+    );
+    let o = imp(&data.join("iotdb_dump_by_device0_0.csv"), &[]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(
+        q("select * from root.ln.wf02.** align by device"),
+        "Time,Device,temperature,status,hardware\n\
+         1509465600000,root.ln.wf02.wt02,,true,v1\n\
+         1509465600000,root.ln.wf02.wt03,21.5,false,\n"
+    );
+    assert_eq!(
+        q("show timeseries root.ln.wf02.wt03.*")
+            .lines()
+            .map(|l| l.split(',').nth(3).unwrap_or("").to_string())
+            .collect::<Vec<_>>(),
+        ["DataType", "FLOAT", "BOOLEAN"],
+        "no series for a column without values on that device, as in IoTDB"
+    );
+
+    // bad rows: reported with their line number and skipped (exit code 2), or with
+    // --fail-fast the import stops there after writing the rows before it (exit code 1)
+    let bad = work.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "Time,root.b.d.i(INT32),root.b.d.t\n1,1,x\n2,notanumber,y\nnot-a-time,3,z\n4,4\n5,5,w\n",
+    )
+    .unwrap();
+    let o = imp(&bad, &[]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains("bad.csv: line 3: cannot read \"notanumber\" as INT32"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains("line 4: cannot read time \"not-a-time\""),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains("line 5: 2 fields where the header has 3"),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("3 bad row(s) skipped"), "{}", o.stderr);
+    assert_eq!(
+        q("select i, t from root.b.d"),
+        "Time,root.b.d.i,root.b.d.t\n1,1,x\n5,5,w\n"
+    );
+    // rerunning writes the same points again, no duplicates
+    assert_eq!(imp(&bad, &[]).code, 2);
+    assert_eq!(q("select count(i) from root.b.d"), "count(root.b.d.i)\n2\n");
+
+    let o = imp(&bad, &["--fail-fast"]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("line 3"), "{}", o.stderr);
+    let o = run(&cli(&db, &["-e", "delete timeseries root.b.**"]), "");
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = imp(&bad, &["--fail-fast"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(
+        q("select i from root.b.d"),
+        "Time,root.b.d.i\n1,1\n",
+        "rows before the bad one are kept"
+    );
+
+    // a file that is not CSV of IoTDB's shape is one clear error
+    let junk = work.path().join("junk.csv");
+    std::fs::write(&junk, "a,b\n1,2\n").unwrap();
+    let o = imp(&junk, &[]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr.contains("the first column must be Time"),
+        "{}",
+        o.stderr
+    );
+}
