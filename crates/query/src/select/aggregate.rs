@@ -373,20 +373,50 @@ impl SlicedAgg {
         template: &[Accumulator],
     ) -> Result<()> {
         self.last = Some(slice);
-        // the first window reaching into the slice (window ends ascend with k)
-        let (mut a, mut b) = (0usize, n);
-        while a < b {
-            let mid = a + (b - a) / 2;
-            if window_bounds(windows, mid).1 < slice.start {
-                a = mid + 1;
-            } else {
-                b = mid;
+        // the first window whose end reaches `t` (window ends ascend with k)
+        let reaching = |t: i64| {
+            let (mut a, mut b) = (0usize, n);
+            while a < b {
+                let mid = a + (b - a) / 2;
+                if window_bounds(windows, mid).1 < t {
+                    a = mid + 1;
+                } else {
+                    b = mid;
+                }
             }
-        }
-        for k in a.max(self.wanted.start)..n.min(self.wanted.end) {
+            a
+        };
+        // the earliest point or summary at or after `lo` in the slice
+        let next_data = |lo: i64| {
+            data.iter()
+                .flatten()
+                .flat_map(|(ts, _, sums)| {
+                    let t = ts.get(ts.partition_point(|&t| t < lo)).copied();
+                    let s = sums
+                        .get(sums.partition_point(|c| c.start < lo))
+                        .map(|c| c.start);
+                    [t, s]
+                })
+                .flatten()
+                .min()
+        };
+        let end = n.min(self.wanted.end);
+        let mut k = reaching(slice.start).max(self.wanted.start);
+        while k < end {
             let bounds = window_bounds(windows, k);
             if bounds.0 > slice.end {
                 break;
+            }
+            // only windows that get points are opened (an empty one reads as fresh), and
+            // runs of empty windows are jumped over: the accumulators held stay bounded by
+            // the slice's points, whatever the number of windows
+            match next_data(bounds.0) {
+                None => break,
+                Some(t) if t > bounds.1 => {
+                    k = reaching(t).max(k + 1);
+                    continue;
+                }
+                Some(_) => {}
             }
             let accs = self.open.entry(k).or_insert_with(|| fresh(template));
             for (acc, sets) in accs.iter_mut().zip(&data) {
@@ -394,6 +424,7 @@ impl SlicedAgg {
                     feed(acc, ts, col, sums, bounds);
                 }
             }
+            k += 1;
         }
         Ok(())
     }
