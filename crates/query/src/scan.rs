@@ -15,7 +15,7 @@ use model::{ColumnData, Error, PartialPath, Result};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use storage::{Engine, SeriesData, SeriesSpan, SummaryUse, TimeRange};
+use storage::{Engine, SeriesData, SeriesSpan, TimeRange};
 
 /// Points (over all selected series) a slice is planned to hold, by default.
 pub const SLICE_POINTS: u64 = 1 << 18;
@@ -196,27 +196,24 @@ impl SlicedJoin {
     }
 
     fn read(&self, slice: TimeRange) -> Result<Vec<SeriesData>> {
-        if self.prune.iter().all(Option::is_none) {
+        if self.prune.iter().all(Option::is_none) || slice.is_empty() {
             return read_slice(&self.engine, &self.paths, slice);
         }
-        // series with a pruning predicate are read one by one, by their statistics
-        self.paths
-            .iter()
-            .enumerate()
-            .map(|(i, p)| match self.prune.get(i).and_then(Option::as_ref) {
-                Some(pred) if !slice.is_empty() => {
-                    let usable = |c: &storage::ChunkSummary| match crate::prune::decide(pred, 0, c)
-                    {
-                        Some(false) => SummaryUse::Skip,
-                        _ => SummaryUse::Decode,
-                    };
-                    Ok(self.engine.read_series_summarized(p, slice, &usable)?.data)
-                }
-                _ => read_slice(&self.engine, std::slice::from_ref(p), slice)?
-                    .pop()
-                    .ok_or_else(|| Error::internal("no series read")),
+        // chunks and pages whose statistics prove a series' predicate false are not read
+        // (for an aligned device, their rows are left out of every column)
+        let may_hold: Vec<Option<_>> = (0..self.paths.len())
+            .map(|i| {
+                self.prune.get(i).and_then(Option::as_ref).map(|pred| {
+                    move |c: &storage::ChunkSummary| crate::prune::decide(pred, 0, c) != Some(false)
+                })
             })
-            .collect()
+            .collect();
+        let filters: Vec<Option<storage::MayHold<'_>>> = may_hold
+            .iter()
+            .map(|f| f.as_ref().map(|f| f as storage::MayHold<'_>))
+            .collect();
+        self.engine
+            .read_series_many_pruned(&self.paths, slice, &filters)
     }
 
     /// The data of the next slice: the one read ahead, or the next one read now (and the

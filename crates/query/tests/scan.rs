@@ -7,6 +7,7 @@ mod common;
 
 use model::{Column, ColumnData, InsertTablet, PartialPath, PathPattern, TSDataType, Value};
 use proptest::prelude::*;
+use query::expr::{CmpOp, Expr};
 use query::join::{Chunk, TimeJoin};
 use query::scan::{read_slice, SlicedJoin};
 use storage::{Engine, TimeRange, TimeseriesSpec};
@@ -100,6 +101,7 @@ proptest! {
         lo in -10i64..400,
         len in 0i64..700,
         aligned in proptest::bool::ANY,
+        (pruned, threshold) in (0usize..3, 0i64..600_000),
     ) {
         let dir = tempfile::tempdir().unwrap();
         let engine = common::engine_without_wal(dir.path());
@@ -147,7 +149,29 @@ proptest! {
                 SlicedJoin::with_budget(engine.clone(), paths.clone(), range, desc, budget).unwrap(),
                 step,
             );
-            prop_assert_eq!(sliced, whole, "desc={}", desc);
+            prop_assert_eq!(&sliced, &whole, "desc={}", desc);
+            // a filter on one series pruning by statistics (for an aligned device, the rows
+            // of every column): the rows that pass it are unchanged
+            let pred = Expr::Cmp(
+                CmpOp::Gt,
+                Box::new(Expr::Input(0)),
+                Box::new(Expr::Const(Value::Int64(threshold), threshold.to_string())),
+            );
+            let mut prune = vec![None; 3];
+            prune[pruned] = Some(pred);
+            let passes = |rows: &Rows| -> Rows {
+                rows.iter()
+                    .filter(|(_, v)| matches!(v[pruned], Some(Value::Int64(x)) if x > threshold))
+                    .cloned()
+                    .collect()
+            };
+            let filtered = drain_sliced(
+                SlicedJoin::with_budget(engine.clone(), paths.clone(), range, desc, budget)
+                    .unwrap()
+                    .with_prune(prune),
+                step,
+            );
+            prop_assert_eq!(passes(&filtered), passes(&whole), "pruned desc={}", desc);
         }
     }
 }

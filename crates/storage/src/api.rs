@@ -82,6 +82,10 @@ pub struct SeriesSpan {
     pub in_memory: bool,
 }
 
+/// A filter's verdict on a run of points known by its statistics: false when the filter
+/// holds on none of them (see `Engine::read_series_many_pruned`).
+pub type MayHold<'a> = &'a dyn Fn(&ChunkSummary) -> bool;
+
 /// What aggregation makes of a run of points known by its statistics ([`ChunkSummary`]):
 /// a flushed chunk, or one page of it, that no other point of the series overlaps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1495,6 +1495,21 @@ impl Engine {
         paths: &[PartialPath],
         range: TimeRange,
     ) -> Result<Vec<SeriesData>> {
+        self.read_series_many_pruned(paths, range, &[])
+    }
+
+    /// As [`Engine::read_series_many`], with a filter per path (`prune[i]`, `None` for
+    /// none): `prune[i](summary)` is false when the filter holds on no point the summary
+    /// describes. Only the rows where every filter may hold are needed: pages of an aligned
+    /// device proven to fail one column's filter are left out for all its columns (see
+    /// `DataRegion::read_device_series`); other points are read whole (the caller still
+    /// applies the filter).
+    pub fn read_series_many_pruned(
+        &self,
+        paths: &[PartialPath],
+        range: TimeRange,
+        prune: &[Option<MayHold<'_>>],
+    ) -> Result<Vec<SeriesData>> {
         let mut out: Vec<Option<SeriesData>> = vec![None; paths.len()];
         // (region, device, range) → (output index, measurement, type)
         type Group = (Arc<DataRegion>, PartialPath, TimeRange);
@@ -1511,8 +1526,16 @@ impl Engine {
                 continue;
             };
             if !r.info.aligned {
-                // a non-aligned series has its own chunks: the single-series path serves it
-                out[i] = Some(region.read_series(&r.device, &r.measurement, dt, range)?);
+                // a non-aligned series has its own chunks: the single-series path serves it,
+                // skipping the clean chunks and pages its filter rejects
+                let filter = prune.get(i).copied().flatten();
+                let usable = |c: &ChunkSummary| match filter {
+                    Some(may_hold) if !may_hold(c) => SummaryUse::Skip,
+                    _ => SummaryUse::Decode,
+                };
+                let read =
+                    region.read_series_summarized(&r.device, &r.measurement, dt, range, &usable)?;
+                out[i] = Some(read.data);
                 continue;
             }
             let member = (i, r.measurement, dt);
@@ -1527,7 +1550,11 @@ impl Engine {
         for ((region, device, range), members) in groups {
             let columns: Vec<(&str, TSDataType)> =
                 members.iter().map(|(_, m, t)| (m.as_str(), *t)).collect();
-            let read = region.read_device_series(&device, &columns, range)?;
+            let filters: Vec<Option<MayHold<'_>>> = members
+                .iter()
+                .map(|(i, _, _)| prune.get(*i).copied().flatten())
+                .collect();
+            let read = region.read_device_series(&device, &columns, range, &filters)?;
             for ((i, _, _), d) in members.iter().zip(read) {
                 out[*i] = Some(d);
             }

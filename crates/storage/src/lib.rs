@@ -41,8 +41,8 @@ mod users;
 mod wal;
 
 pub use api::{
-    AlterOp, ChunkSummary, DatabaseInfo, DeviceInfo, NodeKind, SeriesData, SeriesInfo, SeriesSpan,
-    SummarizedSeries, SummaryUse, TimeRange, TimeseriesSpec,
+    AlterOp, ChunkSummary, DatabaseInfo, DeviceInfo, MayHold, NodeKind, SeriesData, SeriesInfo,
+    SeriesSpan, SummarizedSeries, SummaryUse, TimeRange, TimeseriesSpec,
 };
 pub use config::{StorageConfig, WalMode};
 pub use dirlock::DirLock;

@@ -3,7 +3,9 @@
 //!
 //! Lock order: flush lock → region state → sealed memtable → file list.
 
-use crate::api::{ChunkSummary, SeriesData, SeriesSpan, SummarizedSeries, SummaryUse, TimeRange};
+use crate::api::{
+    ChunkSummary, MayHold, SeriesData, SeriesSpan, SummarizedSeries, SummaryUse, TimeRange,
+};
 use crate::config::WalMode;
 use crate::fileset::{fallback_schema, CompactionPolicy, FileSet};
 use crate::memtable::{MemTable, SeriesBuf};
@@ -271,6 +273,7 @@ impl DataRegion {
         device: &PartialPath,
         columns: &[(&str, TSDataType)],
         range: TimeRange,
+        prune: &[Option<MayHold<'_>>],
     ) -> Result<Vec<SeriesData>> {
         let phys: Vec<(&str, TSDataType)> =
             columns.iter().map(|(m, t)| (*m, t.physical())).collect();
@@ -285,20 +288,64 @@ impl DataRegion {
         }
         let (sealed, files, working) = self.snapshot_many(device, &phys, |buf| buf.read(range));
         let dev = device.to_string();
+        // With a filter on a column (`prune[k]` false = it holds on no point a summary
+        // describes), a page of a file whose statistics prove it false for that column drops
+        // the page's rows for every column: a row there fails the filter, as long as no other
+        // source may give the column another value at those times (no other file's points of
+        // the device, no memtable points of the column there).
+        let pruned = prune.iter().any(Option::is_some);
+        // the memtables' points (newer than every file), from the same snapshot
+        let mut mem_parts: Vec<Vec<SeriesData>> = phys
+            .iter()
+            .map(|(m, t)| {
+                sealed
+                    .iter()
+                    .filter_map(|s| read_mem(&s.mem, device, m, *t, range))
+                    .collect()
+            })
+            .collect();
+        for (part, w) in mem_parts.iter_mut().zip(working) {
+            part.extend(w);
+        }
+        let in_memory: Vec<(i64, i64)> = mem_parts
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| prune.get(*k).is_some_and(Option::is_some))
+            .flat_map(|(_, parts)| parts)
+            .filter_map(|d| Some((*d.times.first()?, *d.times.last()?)))
+            .collect();
         let mut sources: Vec<Vec<SeriesData>> = vec![Vec::new(); phys.len()];
-        for f in files.iter() {
-            let cols = f.read_columns(&dev, &phys, range, &self.files.stats)?;
+        for (fi, f) in files.iter().enumerate() {
+            let others: Vec<(i64, i64)> = if pruned {
+                files
+                    .iter()
+                    .enumerate()
+                    .filter(|(gi, _)| *gi != fi)
+                    .filter_map(|(_, g)| g.device_span(&dev))
+                    .chain(in_memory.iter().copied())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let skip = |k: usize, st: Option<&tsfile::statistics::Statistics>, ps: i64, pe: i64| {
+                let Some(Some(may_hold)) = prune.get(k) else {
+                    return false;
+                };
+                let false_everywhere = match st {
+                    None => true,
+                    Some(st) => crate::tsfiles::summary_of(st).is_some_and(|s| !may_hold(&s)),
+                };
+                false_everywhere && !others.iter().any(|&(a, b)| a <= pe && ps <= b)
+            };
+            let skip: Option<tsfile::reader::AlignedPageSkip<'_>> =
+                if pruned { Some(&skip) } else { None };
+            let cols = f.read_columns(&dev, &phys, range, &self.files.stats, skip)?;
             for (src, d) in sources.iter_mut().zip(cols) {
                 src.extend(d.filter(|d| !d.times.is_empty()));
             }
         }
-        for (i, (m, t)) in phys.iter().enumerate() {
-            for s in &sealed {
-                sources[i].extend(read_mem(&s.mem, device, m, *t, range));
-            }
-        }
-        for (src, w) in sources.iter_mut().zip(working) {
-            src.extend(w);
+        for (src, mem) in sources.iter_mut().zip(mem_parts) {
+            src.extend(mem);
         }
         Ok(sources
             .into_iter()

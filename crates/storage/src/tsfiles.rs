@@ -523,6 +523,7 @@ impl TsFileHandle {
         columns: &[(&str, TSDataType)],
         range: TimeRange,
         stats: &ReadStats,
+        skip: Option<tsfile::reader::AlignedPageSkip<'_>>,
     ) -> Result<Vec<Option<SeriesData>>> {
         let Some(dev) = self.devices.get(device) else {
             return Ok(vec![None; columns.len()]);
@@ -540,7 +541,9 @@ impl TsFileHandle {
         let series = self.reader.series_in(dev.index)?;
         let names: Vec<&str> = columns.iter().map(|c| c.0).collect();
         let trange = tsfile::reader::TimeRange::new(range.start, range.end);
-        let read = self.reader.read_aligned_columns(&series, &names, trange)?;
+        let read = self
+            .reader
+            .read_aligned_columns_skipping(&series, &names, trange, skip)?;
         Ok(read
             .into_iter()
             .zip(columns)
@@ -558,6 +561,11 @@ impl TsFileHandle {
                 })
             })
             .collect())
+    }
+
+    /// The time span of `device`'s points in this file, if it has any.
+    pub(crate) fn device_span(&self, device: &str) -> Option<(i64, i64)> {
+        self.devices.get(device).map(|d| (d.lo, d.hi))
     }
 
     /// The non-aligned and aligned value series of the file that `missing` selects (device

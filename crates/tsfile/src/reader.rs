@@ -620,6 +620,12 @@ pub(crate) fn make_chunk(
     }
 }
 
+/// Which pages of an aligned device a read may leave out whole: called per page with a
+/// requested column's index, that column's value page statistics (`None`: the column has
+/// no value in the page) and the time span of the page; `true` drops every row of the page
+/// (for all columns), e.g. because a filter on that column is false on every row there.
+pub type AlignedPageSkip<'a> = &'a dyn Fn(usize, Option<&Statistics>, i64, i64) -> bool;
+
 /// Largest page buffer a thread keeps for the next page (bigger ones are freed after use).
 const KEPT_PAGE_BUFFER: usize = 1 << 20;
 
@@ -1150,7 +1156,7 @@ impl<R: ReadAt> TsFileReader<R> {
         // Some writers (PyPI tsfile's table model) leave the value flag out of the series
         // metadata; a device with a time column is aligned either way.
         if meta.is_aligned_value() || series.iter().any(|s| s.is_aligned_time()) {
-            let rows = self.read_aligned_from(series, &[measurement], range)?;
+            let rows = self.read_aligned_from(series, &[measurement], range, None)?;
             let col = rows.columns.into_iter().next();
             let Some(col) = col else { return Ok(None) };
             let keep: Vec<usize> = (0..rows.times.len()).filter(|i| !col.is_null(*i)).collect();
@@ -1215,7 +1221,20 @@ impl<R: ReadAt> TsFileReader<R> {
         measurements: &[&str],
         range: TimeRange,
     ) -> Result<Vec<Option<SeriesData>>> {
-        let rows = self.read_aligned_from(series, measurements, range)?;
+        self.read_aligned_columns_skipping(series, measurements, range, None)
+    }
+
+    /// As [`TsFileReader::read_aligned_columns`], leaving out the rows of every page that
+    /// `skip` selects (see [`AlignedPageSkip`]); only where the device's time chunks do not
+    /// overlap each other in this file (else nothing is skipped).
+    pub fn read_aligned_columns_skipping(
+        &self,
+        series: &[TimeseriesMetadata],
+        measurements: &[&str],
+        range: TimeRange,
+        skip: Option<AlignedPageSkip<'_>>,
+    ) -> Result<Vec<Option<SeriesData>>> {
+        let rows = self.read_aligned_from(series, measurements, range, skip)?;
         Ok(measurements
             .iter()
             .zip(rows.columns)
@@ -1257,7 +1276,7 @@ impl<R: ReadAt> TsFileReader<R> {
         if !series.iter().any(|s| s.is_aligned_time()) {
             return Ok(None);
         }
-        self.read_aligned_from(series, measurements, range)
+        self.read_aligned_from(series, measurements, range, None)
             .map(Some)
     }
 
@@ -1266,6 +1285,7 @@ impl<R: ReadAt> TsFileReader<R> {
         series: &[TimeseriesMetadata],
         measurements: &[&str],
         range: TimeRange,
+        skip: Option<AlignedPageSkip<'_>>,
     ) -> Result<AlignedData> {
         let time = series
             .iter()
@@ -1273,6 +1293,15 @@ impl<R: ReadAt> TsFileReader<R> {
             .ok_or_else(|| corrupt("aligned value series without a time column", 0))?;
         let mut time_chunks: Vec<&ChunkMetadata> = time.chunks.iter().collect();
         time_chunks.sort_by_key(|c| c.offset);
+        // pages are only skipped where no other chunk group of the device holds rows
+        let skip = skip.filter(|_| {
+            let mut spans: Vec<(i64, i64)> = time_chunks
+                .iter()
+                .map(|c| (c.statistics.start_time, c.statistics.end_time))
+                .collect();
+            spans.sort_unstable();
+            spans.windows(2).all(|w| w[0].1 < w[1].0)
+        });
         let value_metas: Vec<Option<&TimeseriesMetadata>> = measurements
             .iter()
             .map(|m| {
@@ -1351,6 +1380,17 @@ impl<R: ReadAt> TsFileReader<R> {
             for (pi, tp) in tpages.iter().enumerate() {
                 if let Some(s) = &tp.statistics {
                     if !range.overlaps(s.start_time, s.end_time) {
+                        continue;
+                    }
+                }
+                if let (Some(skip), Some(ts)) = (skip, &tp.statistics) {
+                    let drop = vchunks.iter().enumerate().any(|(k, vc)| {
+                        let stats = vc
+                            .as_ref()
+                            .and_then(|(_, pages)| pages[pi].statistics.as_ref());
+                        skip(k, stats, ts.start_time, ts.end_time)
+                    });
+                    if drop {
                         continue;
                     }
                 }
