@@ -69,6 +69,15 @@ impl Value {
                 target.name()
             ))
         };
+        if target == TSDataType::Date {
+            // `yyyy-MM-dd`, or the stored form `yyyyMMdd`
+            let v = crate::time::parse_date(s).or_else(|| {
+                s.parse::<i32>()
+                    .ok()
+                    .and_then(|v| crate::time::parse_date(&crate::time::format_date(v)))
+            });
+            return v.map(Value::Int32).ok_or_else(bad);
+        }
         Ok(match target.physical() {
             TSDataType::Boolean => match s.to_ascii_lowercase().as_str() {
                 "true" | "1" => Value::Boolean(true),

@@ -89,17 +89,7 @@ fn is_time_constant(e: &Expression) -> bool {
 
 /// The text of a literal as IoTDB prints it in headers and IN lists.
 pub fn literal_text(l: &Literal) -> String {
-    match l {
-        Literal::Integer(v) => v.to_string(),
-        Literal::Float(_, text) => text.clone(),
-        Literal::Boolean(b) => b.to_string(),
-        Literal::String(s) => s.clone(),
-        Literal::Null => "null".into(),
-        Literal::NaN => "NaN".into(),
-        Literal::DateTime(s) => s.clone(),
-        Literal::Now => "now()".into(),
-        Literal::Duration(ms) => format!("{ms}ms"),
-    }
+    sql::literal_text(l)
 }
 
 /// Expands select items and filters against the schema and records each series' type.
@@ -675,6 +665,7 @@ pub fn literal_expr(l: &Literal) -> Result<Expr> {
         Literal::Float(v, _) => Expr::Const(Value::Double(*v), text),
         Literal::Boolean(v) => Expr::Const(Value::Boolean(*v), text),
         Literal::String(s) => Expr::Const(Value::Text(s.as_bytes().to_vec()), text),
+        Literal::Binary(b) => Expr::Const(Value::Text(b.clone()), text),
         Literal::Null => Expr::Null,
         Literal::NaN => Expr::Const(Value::Double(f64::NAN), text),
         Literal::DateTime(_) | Literal::Now | Literal::Duration(_) => {

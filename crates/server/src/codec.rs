@@ -56,9 +56,15 @@ pub fn tsblock(q: &OpenQuery, batch: &RowBatch) -> Result<Vec<u8>> {
     protocol::codec::tsblock::encode_tsblock(batch, &q.data_types(), 0..batch.len())
 }
 
-/// Decodes an `insertRecord` value buffer holding `n` values.
-pub fn record_values(buf: &[u8], n: usize) -> Result<Vec<Option<Value>>> {
-    Ok(protocol::codec::record::decode_record_values(buf, n)?.values)
+/// Decodes an `insertRecord` value buffer holding `n` values, each with its declared type.
+pub fn record_values(buf: &[u8], n: usize) -> Result<Vec<Option<(TSDataType, Value)>>> {
+    let decoded = protocol::codec::record::decode_record_values(buf, n)?;
+    Ok(decoded
+        .types
+        .into_iter()
+        .zip(decoded.values)
+        .map(|(t, v)| t.zip(v))
+        .collect())
 }
 
 /// Decodes an `insertTablet` request body.

@@ -253,6 +253,10 @@ impl<'a> Parser<'a> {
                 self.advance();
                 leaf(Expression::Constant(Literal::DateTime(s)))
             }
+            Tok::Binary(b) => {
+                self.advance();
+                leaf(Expression::Constant(Literal::Binary(b)))
+            }
             Tok::Dot => match self.try_number()? {
                 Some(lit) => leaf(Expression::Constant(lit)),
                 None => Err(self.expecting("an expression")),
@@ -437,6 +441,7 @@ impl<'a> Parser<'a> {
         }
         let lit = match self.peek().clone() {
             Tok::Str(s) => Literal::String(s),
+            Tok::Binary(b) => Literal::Binary(b),
             Tok::DateTime(s) => Literal::DateTime(s),
             Tok::Word(w) => match w.to_ascii_lowercase().as_str() {
                 "true" => Literal::Boolean(true),
