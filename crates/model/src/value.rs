@@ -92,6 +92,20 @@ impl Value {
         })
     }
 
+    /// Renders a value of a series of type `t` as IoTDB's server does in TEXT result columns
+    /// (SELECT LAST): a DATE as `yyyy-MM-dd`, a BLOB as `0x` and lowercase hex, others as
+    /// [`Value::to_iotdb_string`].
+    pub fn to_iotdb_string_as(&self, t: TSDataType) -> String {
+        match (t, self) {
+            (TSDataType::Date, Value::Int32(v)) => crate::time::format_date(*v),
+            (TSDataType::Blob, Value::Text(b)) => {
+                let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+                format!("0x{hex}")
+            }
+            _ => self.to_iotdb_string(),
+        }
+    }
+
     /// Renders the value as IoTDB's server does in TEXT result columns (e.g. SELECT LAST).
     pub fn to_iotdb_string(&self) -> String {
         match self {
