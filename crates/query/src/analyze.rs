@@ -87,6 +87,34 @@ fn is_time_constant(e: &Expression) -> bool {
     walk(e, &mut seen) && seen
 }
 
+/// Clause combinations IoTDB's analyzer refuses (701) before it plans a query: LAST with
+/// ALIGN BY DEVICE, GROUP BY, ORDER BY DEVICE or SLIMIT/SOFFSET; ORDER BY DEVICE outside
+/// ALIGN BY DEVICE; ORDER BY TIMESERIES outside LAST.
+pub fn check_query_clauses(q: &sql::QueryStatement) -> Result<()> {
+    use sql::ast::SortKey;
+    let refuse = |m: &str| Err(Error::Semantic(m.into()));
+    let orders = |k: SortKey| q.order_by.iter().any(|o| o.key == k);
+    if q.last {
+        if q.align_by_device {
+            return refuse("Last query doesn't support align by device.");
+        }
+        if q.group_by.is_some() {
+            return refuse(
+                "Common queries and aggregated queries are not allowed to appear at the same time",
+            );
+        }
+        if q.slimit.is_some() || q.soffset.is_some() {
+            return refuse("SLIMIT and SOFFSET can not be used in LastQuery.");
+        }
+    } else if orders(SortKey::Timeseries) {
+        return refuse("Sorting by timeseries is only supported in last queries.");
+    }
+    if !q.align_by_device && orders(SortKey::Device) {
+        return refuse("Sorting by device is only supported in ALIGN BY DEVICE queries.");
+    }
+    Ok(())
+}
+
 /// The text of a literal as IoTDB prints it in headers and IN lists.
 pub fn literal_text(l: &Literal) -> String {
     sql::literal_text(l)

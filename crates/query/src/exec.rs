@@ -822,15 +822,9 @@ fn delete_narrow(e: &Expression, range: &mut TimeRange, ctx: &SessionContext) ->
             range.end = range.end.min(hi);
             Ok(())
         }
-        Expression::Between {
-            expr,
-            low,
-            high,
-            negated: false,
-        } if matches!(**expr, Expression::Time) => {
-            range.start = range.start.max(eval_time(low, &ctx.zone)?);
-            range.end = range.end.min(eval_time(high, &ctx.zone)?);
-            Ok(())
+        // IoTDB takes only comparisons of time joined by AND: `time BETWEEN` is refused too
+        Expression::Between { expr, .. } if matches!(**expr, Expression::Time) => {
+            Err(Error::Semantic(DELETE_ATOMIC.into()))
         }
         Expression::Unary {
             op: UnaryOp::Not, ..
