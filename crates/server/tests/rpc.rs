@@ -241,6 +241,15 @@ fn paging_v1_and_v2() {
     assert!(!f.fetch(qid, false).has_result_set);
 }
 
+/// Sends an aggregation request, V2 (TsBlock) or V1 (TSQueryDataSet).
+fn agg(f: &mut Fixture, v2: bool, req: TSAggregationQueryReq) -> TSExecuteStatementResp {
+    if v2 {
+        f.client.execute_aggregation_query_v2(req).unwrap()
+    } else {
+        f.client.execute_aggregation_query(req).unwrap()
+    }
+}
+
 fn agg_req(
     sid: i64,
     paths: &[&str],
@@ -295,10 +304,8 @@ fn aggregation_queries() {
     ];
 
     // Whole series, V1: one row, no time column, IoTDB's column names and types.
-    let r = f
-        .client
-        .execute_aggregation_query(agg_req(f.sid, &paths, &aggs, None, None, None))
-        .unwrap();
+    let req = agg_req(f.sid, &paths, &aggs, None, None, None);
+    let r = agg(&mut f, false, req);
     assert_eq!(r.status.code, 200, "{:?}", r.status);
     assert_eq!(
         r.columns.clone().unwrap(),
@@ -326,10 +333,8 @@ fn aggregation_queries() {
     );
 
     // startTime/endTime without interval: WHERE time >= 2 AND time < 7, V2.
-    let r = f
-        .client
-        .execute_aggregation_query_v2(agg_req(f.sid, &paths, &aggs, Some((2, 7)), None, None))
-        .unwrap();
+    let req = agg_req(f.sid, &paths, &aggs, Some((2, 7)), None, None);
+    let r = agg(&mut f, true, req);
     assert_eq!(r.status.code, 200, "{:?}", r.status);
     let (_, cols) = v2_columns(&r);
     assert_eq!(cols[0], vec![Some(Value::Int64(2))]);
@@ -337,17 +342,8 @@ fn aggregation_queries() {
     assert_eq!(cols[2], vec![Some(Value::Int32(30))]);
 
     // Interval: GROUP BY ([0, 8), 4ms): windows 0 and 4.
-    let r = f
-        .client
-        .execute_aggregation_query_v2(agg_req(
-            f.sid,
-            &paths[..1],
-            &aggs[..1],
-            Some((0, 8)),
-            Some(4),
-            None,
-        ))
-        .unwrap();
+    let req = agg_req(f.sid, &paths[..1], &aggs[..1], Some((0, 8)), Some(4), None);
+    let r = agg(&mut f, true, req);
     assert_eq!(r.status.code, 200, "{:?}", r.status);
     assert_eq!(r.ignore_time_stamp, Some(false));
     let (times, cols) = v2_columns(&r);
@@ -355,17 +351,15 @@ fn aggregation_queries() {
     assert_eq!(cols[0], vec![Some(Value::Int64(3)), Some(Value::Int64(1))]);
 
     // Sliding step: windows [0, 4), [2, 6), [4, 8), [6, 10) of ([0, 8), 4ms, 2ms).
-    let r = f
-        .client
-        .execute_aggregation_query(agg_req(
-            f.sid,
-            &paths[..1],
-            &aggs[..1],
-            Some((0, 8)),
-            Some(4),
-            Some(2),
-        ))
-        .unwrap();
+    let req = agg_req(
+        f.sid,
+        &paths[..1],
+        &aggs[..1],
+        Some((0, 8)),
+        Some(4),
+        Some(2),
+    );
+    let r = agg(&mut f, false, req);
     assert_eq!(r.status.code, 200, "{:?}", r.status);
     let (times, counts) = v1_rows(&r);
     assert_eq!(times, vec![0, 2, 4, 6]);
@@ -382,34 +376,21 @@ fn aggregation_queries() {
 
     // Errors: a numeric aggregation of TEXT, list lengths that differ, a bad interval.
     f.exec("insert into root.ag.d1(time, t) values (1, 'x')");
-    let r = f
-        .client
-        .execute_aggregation_query(agg_req(
-            f.sid,
-            &["root.ag.d1.t"],
-            &[TAggregationType::SUM],
-            None,
-            None,
-            None,
-        ))
-        .unwrap();
+    let req = agg_req(
+        f.sid,
+        &["root.ag.d1.t"],
+        &[TAggregationType::SUM],
+        None,
+        None,
+        None,
+    );
+    let r = agg(&mut f, false, req);
     assert_ne!(r.status.code, 200);
-    let r = f
-        .client
-        .execute_aggregation_query(agg_req(f.sid, &paths, &aggs[..1], None, None, None))
-        .unwrap();
+    let req = agg_req(f.sid, &paths, &aggs[..1], None, None, None);
+    let r = agg(&mut f, false, req);
     assert_eq!(r.status.code, 303, "{:?}", r.status);
-    let r = f
-        .client
-        .execute_aggregation_query_v2(agg_req(
-            f.sid,
-            &paths[..1],
-            &aggs[..1],
-            Some((0, 8)),
-            Some(0),
-            None,
-        ))
-        .unwrap();
+    let req = agg_req(f.sid, &paths[..1], &aggs[..1], Some((0, 8)), Some(0), None);
+    let r = agg(&mut f, true, req);
     assert_ne!(r.status.code, 200);
     // The session still serves.
     f.exec("select count(s1) from root.ag.d1");
