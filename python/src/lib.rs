@@ -782,7 +782,10 @@ impl NativeSession {
                 .iter()
                 .zip(&vs)
                 .zip(&ms)
-                .map(|((&t, v), m)| value(v, data_type(t)?, &format!("{device}.{m}")))
+                .map(|((&t, v), m)| {
+                    let t = data_type(t)?;
+                    Ok(value(v, t, &format!("{device}.{m}"))?.map(|v| (t, v)))
+                })
                 .collect::<PyResult<Vec<_>>>()?;
             rows.push(InsertRow {
                 device: PartialPath::parse(device).map_err(model_err)?,

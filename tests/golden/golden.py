@@ -296,13 +296,23 @@ def java_notation(s: str) -> str:
     return sign + text
 
 
+#: IoTDB 1.3's types decoded as the 1.0 type of the same layout (the 1.0.1 client the runner
+#: uses knows only the six 1.0 types); `fmt_value` renders them by their real type.
+LAYOUT_1_0 = {"DATE": "INT32", "TIMESTAMP": "INT64", "BLOB": "TEXT", "STRING": "TEXT"}
+
+
 def fmt_value(v, dtype: str) -> str:
     if v is None:
         return "NULL"
     if dtype == "BOOLEAN":
         return "true" if v else "false"
-    if dtype in ("INT32", "INT64"):
+    if dtype in ("INT32", "INT64", "TIMESTAMP"):
         return str(int(v))
+    if dtype == "DATE":
+        v = int(v)
+        return f"{v // 10000:04d}-{v // 100 % 100:02d}-{v % 100:02d}"
+    if dtype == "BLOB":
+        return "0x" + bytes(v).hex()
     if dtype == "FLOAT":
         return fmt_float32(float(v))
     if dtype == "DOUBLE":
@@ -395,7 +405,7 @@ class Connection:
             ds = SessionDataSet(
                 sql,
                 names,
-                types,
+                [LAYOUT_1_0.get(t, t) for t in types],
                 resp.columnNameIndexMap,
                 resp.queryId,
                 self.client,

@@ -113,26 +113,10 @@ pub struct Style {
 pub fn value_text(v: Option<Value>, ty: TSDataType, style: &Style) -> Option<String> {
     let v = v?;
     Some(match (ty, v) {
-        (TSDataType::Blob, Value::Text(b)) => blob_hex(&b),
-        (TSDataType::Date, Value::Int32(d)) => date_text(d),
         (TSDataType::Timestamp, Value::Int64(t)) => style.time.format(t, &style.zone),
-        (_, v) => v.to_iotdb_string(),
+        // a BLOB as `0x` and hex digits, a DATE as `yyyy-MM-dd`, as IoTDB prints them
+        (ty, v) => v.to_iotdb_string_as(ty),
     })
-}
-
-/// `0x` and lower-case hex digits, as IoTDB prints BLOBs.
-pub fn blob_hex(b: &[u8]) -> String {
-    let mut s = String::with_capacity(2 + 2 * b.len());
-    s.push_str("0x");
-    for x in b {
-        s.push_str(&format!("{x:02x}"));
-    }
-    s
-}
-
-/// A DATE (`yyyyMMdd` as an integer) as `yyyy-MM-dd`.
-pub fn date_text(d: i32) -> String {
-    format!("{:04}-{:02}-{:02}", d / 10000, (d / 100) % 100, d % 100)
 }
 
 /// The output format of query results.

@@ -579,12 +579,15 @@ fn runs(rows: &[model::InsertRow]) -> Vec<&[model::InsertRow]> {
     out
 }
 
-fn record_buffer(values: &[Option<model::Value>]) -> Result<Vec<u8>> {
-    let types: Vec<Option<TSDataType>> = values
+fn record_buffer(values: &[Option<(TSDataType, model::Value)>]) -> Result<Vec<u8>> {
+    let (types, values): (Vec<Option<TSDataType>>, Vec<Option<model::Value>>) = values
         .iter()
-        .map(|v| v.as_ref().map(model::Value::data_type))
-        .collect();
-    Ok(record::encode_record_values(&types, values)?)
+        .map(|v| match v {
+            Some((t, v)) => (Some(*t), Some(v.clone())),
+            None => (None, None),
+        })
+        .unzip();
+    Ok(record::encode_record_values(&types, &values)?)
 }
 
 impl Session for RemoteSession {

@@ -57,7 +57,7 @@ fn scenario(s: &mut dyn Session) -> Vec<String> {
                 device: PartialPath::parse("root.sg.d2").unwrap(),
                 time: 1,
                 measurements: vec!["a".into()],
-                values: RowValues::Typed(vec![Some(Value::Int32(5))]),
+                values: RowValues::physical(vec![Some(Value::Int32(5))]),
                 aligned: false,
             },
             InsertRow {

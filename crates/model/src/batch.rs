@@ -341,10 +341,24 @@ pub struct InsertTablet {
 /// Values of one row insert: typed (insertRecord) or strings needing inference (insertStringRecord).
 #[derive(Debug, Clone, PartialEq)]
 pub enum RowValues {
-    /// Typed values; `None` = no value for that measurement.
-    Typed(Vec<Option<Value>>),
+    /// Typed values, each with the data type the writer declared for it (DATE, TIMESTAMP,
+    /// STRING and BLOB share a [`Value`] variant with INT32, INT64 and TEXT; the declared type
+    /// is what an auto-created series gets); `None` = no value for that measurement.
+    Typed(Vec<Option<(TSDataType, Value)>>),
     /// Text values to convert to the series type or infer a type from.
     Strings(Vec<String>),
+}
+
+impl RowValues {
+    /// Typed values declared with their physical types (INT32, INT64, TEXT, …).
+    pub fn physical(values: Vec<Option<Value>>) -> RowValues {
+        RowValues::Typed(
+            values
+                .into_iter()
+                .map(|v| v.map(|v| (v.data_type(), v)))
+                .collect(),
+        )
+    }
 }
 
 /// One row of one device.

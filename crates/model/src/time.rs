@@ -214,9 +214,40 @@ pub fn format_iso(epoch_ms: i64, zone: &TimeZone) -> String {
     }
 }
 
+/// A DATE value as IoTDB stores it (the int `yyyyMMdd`) from `yyyy-MM-dd`; `None` when the
+/// text is not a valid date (IoTDB's range: years 1000 to 9999).
+pub fn parse_date(text: &str) -> Option<i32> {
+    use chrono::Datelike as _;
+    let d = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()?;
+    (1000..=9999)
+        .contains(&d.year())
+        .then(|| d.year() * 10000 + d.month() as i32 * 100 + d.day() as i32)
+}
+
+/// Renders a DATE value (`yyyyMMdd`) as `yyyy-MM-dd`, as IoTDB prints it; a value that is
+/// not a valid date is printed as the number it is.
+pub fn format_date(v: i32) -> String {
+    match NaiveDate::from_ymd_opt(v / 10000, (v / 100 % 100) as u32, (v % 100) as u32) {
+        Some(d) if v > 0 => d.format("%Y-%m-%d").to_string(),
+        _ => v.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("2024-04-01"), Some(20240401));
+        assert_eq!(parse_date(" 1000-01-01 "), Some(10000101));
+        for bad in ["2024-02-30", "2024-4-1x", "999-01-01", "20240401", ""] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+        assert_eq!(format_date(20240401), "2024-04-01");
+        assert_eq!(format_date(20241399), "20241399");
+        assert_eq!(format_date(-1), "-1");
+    }
 
     #[test]
     fn zones() {

@@ -133,11 +133,15 @@ impl TSDataType {
         self.id() <= 5
     }
 
-    /// IoTDB's default encoding for a new series of this type.
+    /// IoTDB's default encoding for a new series of this type (DATE takes INT32's default,
+    /// TIMESTAMP INT64's, as IoTDB does).
     pub fn default_encoding(self) -> TSEncoding {
         match self {
-            TSDataType::Boolean | TSDataType::Int32 | TSDataType::Int64 => TSEncoding::Rle,
-            TSDataType::Date | TSDataType::Timestamp => TSEncoding::Ts2Diff,
+            TSDataType::Boolean
+            | TSDataType::Int32
+            | TSDataType::Int64
+            | TSDataType::Date
+            | TSDataType::Timestamp => TSEncoding::Rle,
             TSDataType::Float | TSDataType::Double => TSEncoding::Gorilla,
             TSDataType::Text | TSDataType::String | TSDataType::Blob => TSEncoding::Plain,
         }

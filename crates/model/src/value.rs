@@ -69,6 +69,15 @@ impl Value {
                 target.name()
             ))
         };
+        if target == TSDataType::Date {
+            // `yyyy-MM-dd`, or the stored form `yyyyMMdd`
+            let v = crate::time::parse_date(s).or_else(|| {
+                s.parse::<i32>()
+                    .ok()
+                    .and_then(|v| crate::time::parse_date(&crate::time::format_date(v)))
+            });
+            return v.map(Value::Int32).ok_or_else(bad);
+        }
         Ok(match target.physical() {
             TSDataType::Boolean => match s.to_ascii_lowercase().as_str() {
                 "true" | "1" => Value::Boolean(true),
@@ -81,6 +90,20 @@ impl Value {
             TSDataType::Double => Value::Double(s.parse().map_err(|_| bad())?),
             _ => Value::Text(text.as_bytes().to_vec()),
         })
+    }
+
+    /// Renders a value of a series of type `t` as IoTDB's server does in TEXT result columns
+    /// (SELECT LAST): a DATE as `yyyy-MM-dd`, a BLOB as `0x` and lowercase hex, others as
+    /// [`Value::to_iotdb_string`].
+    pub fn to_iotdb_string_as(&self, t: TSDataType) -> String {
+        match (t, self) {
+            (TSDataType::Date, Value::Int32(v)) => crate::time::format_date(*v),
+            (TSDataType::Blob, Value::Text(b)) => {
+                let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+                format!("0x{hex}")
+            }
+            _ => self.to_iotdb_string(),
+        }
     }
 
     /// Renders the value as IoTDB's server does in TEXT result columns (e.g. SELECT LAST).

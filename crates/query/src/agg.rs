@@ -28,6 +28,9 @@ pub enum AggKind {
     MinTime,
 }
 
+/// IoTDB's message for an aggregation of a type it does not take.
+const NUMERIC_ONLY: &str = "Aggregate functions [AVG, SUM, EXTREME, MIN_VALUE, MAX_VALUE] only support numeric data types [INT32, INT64, FLOAT, DOUBLE]";
+
 impl AggKind {
     /// The names [`AggKind::from_name`] accepts.
     pub const NAMES: &'static [&'static str] = &[
@@ -79,16 +82,19 @@ impl AggKind {
         )
     }
 
-    /// The result type for an input type, checking the input like IoTDB 1.0 does.
+    /// The result type for an input type, checking the input like IoTDB does: SUM, AVG and
+    /// EXTREME take the numeric types, MIN_VALUE/MAX_VALUE also DATE and TIMESTAMP (IoTDB
+    /// 1.3; its STRING is not ordered here yet).
     pub fn output_type(self, input: TSDataType) -> Result<TSDataType> {
+        let ordered =
+            input.is_numeric() || matches!(input, TSDataType::Date | TSDataType::Timestamp);
         match self {
             AggKind::Count | AggKind::MaxTime | AggKind::MinTime => Ok(TSDataType::Int64),
-            AggKind::Sum | AggKind::Avg | AggKind::Extreme | AggKind::MaxValue | AggKind::MinValue
-                if !input.physical().is_numeric() =>
-            {
-                Err(Error::Semantic(
-                    "Aggregate functions [AVG, SUM, EXTREME, MIN_VALUE, MAX_VALUE] only support numeric data types [INT32, INT64, FLOAT, DOUBLE]".into(),
-                ))
+            AggKind::Sum | AggKind::Avg | AggKind::Extreme if !input.is_numeric() => {
+                Err(Error::Semantic(NUMERIC_ONLY.into()))
+            }
+            AggKind::MaxValue | AggKind::MinValue if !ordered => {
+                Err(Error::Semantic(NUMERIC_ONLY.into()))
             }
             AggKind::Sum | AggKind::Avg => Ok(TSDataType::Double),
             _ => Ok(input),
@@ -490,6 +496,20 @@ mod tests {
             TSDataType::Text
         );
         assert!(AggKind::Sum.output_type(TSDataType::Boolean).is_err());
+        // IoTDB 1.3: DATE and TIMESTAMP are ordered but not summed.
+        assert_eq!(
+            AggKind::MaxValue.output_type(TSDataType::Date).unwrap(),
+            TSDataType::Date
+        );
+        assert_eq!(
+            AggKind::MinValue
+                .output_type(TSDataType::Timestamp)
+                .unwrap(),
+            TSDataType::Timestamp
+        );
+        assert!(AggKind::Sum.output_type(TSDataType::Date).is_err());
+        assert!(AggKind::Avg.output_type(TSDataType::Timestamp).is_err());
+        assert!(AggKind::MaxValue.output_type(TSDataType::Blob).is_err());
         assert!(AggKind::from_name("MAX_VALUE") == Some(AggKind::MaxValue));
     }
 }

@@ -87,19 +87,37 @@ fn is_time_constant(e: &Expression) -> bool {
     walk(e, &mut seen) && seen
 }
 
+/// Clause combinations IoTDB's analyzer refuses (701) before it plans a query: LAST with
+/// ALIGN BY DEVICE, GROUP BY, ORDER BY DEVICE or SLIMIT/SOFFSET; ORDER BY DEVICE outside
+/// ALIGN BY DEVICE; ORDER BY TIMESERIES outside LAST.
+pub fn check_query_clauses(q: &sql::QueryStatement) -> Result<()> {
+    use sql::ast::SortKey;
+    let refuse = |m: &str| Err(Error::Semantic(m.into()));
+    let orders = |k: SortKey| q.order_by.iter().any(|o| o.key == k);
+    if q.last {
+        if q.align_by_device {
+            return refuse("Last query doesn't support align by device.");
+        }
+        if q.group_by.is_some() {
+            return refuse(
+                "Common queries and aggregated queries are not allowed to appear at the same time",
+            );
+        }
+        if q.slimit.is_some() || q.soffset.is_some() {
+            return refuse("SLIMIT and SOFFSET can not be used in LastQuery.");
+        }
+    } else if orders(SortKey::Timeseries) {
+        return refuse("Sorting by timeseries is only supported in last queries.");
+    }
+    if !q.align_by_device && orders(SortKey::Device) {
+        return refuse("Sorting by device is only supported in ALIGN BY DEVICE queries.");
+    }
+    Ok(())
+}
+
 /// The text of a literal as IoTDB prints it in headers and IN lists.
 pub fn literal_text(l: &Literal) -> String {
-    match l {
-        Literal::Integer(v) => v.to_string(),
-        Literal::Float(_, text) => text.clone(),
-        Literal::Boolean(b) => b.to_string(),
-        Literal::String(s) => s.clone(),
-        Literal::Null => "null".into(),
-        Literal::NaN => "NaN".into(),
-        Literal::DateTime(s) => s.clone(),
-        Literal::Now => "now()".into(),
-        Literal::Duration(ms) => format!("{ms}ms"),
-    }
+    sql::literal_text(l)
 }
 
 /// Expands select items and filters against the schema and records each series' type.
@@ -675,6 +693,7 @@ pub fn literal_expr(l: &Literal) -> Result<Expr> {
         Literal::Float(v, _) => Expr::Const(Value::Double(*v), text),
         Literal::Boolean(v) => Expr::Const(Value::Boolean(*v), text),
         Literal::String(s) => Expr::Const(Value::Text(s.as_bytes().to_vec()), text),
+        Literal::Binary(b) => Expr::Const(Value::Text(b.clone()), text),
         Literal::Null => Expr::Null,
         Literal::NaN => Expr::Const(Value::Double(f64::NAN), text),
         Literal::DateTime(_) | Literal::Now | Literal::Duration(_) => {

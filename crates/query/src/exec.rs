@@ -629,7 +629,19 @@ pub fn template_info(
 /// `None` when it cannot be converted (the storage engine then reports the mismatch).
 fn literal_for_type(l: &Literal, target: TSDataType) -> Option<Value> {
     let as_text = |s: String| Value::Text(s.into_bytes());
+    if target == TSDataType::Date {
+        // `'2024-04-01'`, or the stored form 20240401
+        return match l {
+            Literal::String(s) => Value::parse_as(s, target).ok(),
+            Literal::Integer(v) => Value::parse_as(&v.to_string(), target).ok(),
+            _ => None,
+        };
+    }
     match (l, target.physical()) {
+        (Literal::Binary(b), TSDataType::Text) if target == TSDataType::Blob => {
+            Some(Value::Text(b.clone()))
+        }
+        (Literal::Binary(_), _) => None,
         (Literal::String(s), TSDataType::Text) => Some(as_text(s.clone())),
         (Literal::String(_), _) => None,
         (Literal::Integer(v), TSDataType::Text) => Some(as_text(v.to_string())),
@@ -668,6 +680,7 @@ fn inferred_literal(engine: &Engine, l: &Literal) -> Result<Option<Value>> {
         Literal::Float(_, s) => parse(s, cfg.floating_string_infer_type),
         Literal::NaN => parse("NaN", cfg.nan_string_infer_type),
         Literal::String(s) => Ok(Some(Value::Text(s.as_bytes().to_vec()))),
+        Literal::Binary(b) => Ok(Some(Value::Text(b.clone()))),
         Literal::DateTime(_) | Literal::Now | Literal::Duration(_) => Err(Error::Semantic(
             "A time literal cannot be inserted as a value".into(),
         )),
@@ -675,30 +688,36 @@ fn inferred_literal(engine: &Engine, l: &Literal) -> Result<Option<Value>> {
 }
 
 /// A literal as the value written for a series whose registered type is `existing`
-/// (`None` for a series that does not exist yet). Literals that do not fit the registered
-/// type are passed on with their own type so that storage reports the mismatch.
+/// (`None` for a series that does not exist yet), with the type it is written as: the
+/// registered type when it fits, else its own (storage then reports the mismatch); a new
+/// series gets IoTDB's inferred type (BLOB for `X'…'`).
 fn insert_value(
     engine: &Engine,
     l: &Literal,
     existing: Option<TSDataType>,
-) -> Result<Option<Value>> {
+) -> Result<Option<(TSDataType, Value)>> {
     if matches!(l, Literal::Null) {
         return Ok(None);
     }
-    match existing {
+    let own = |v: Value| Some((v.data_type(), v));
+    Ok(match existing {
         Some(t) => match literal_for_type(l, t) {
-            Some(v) => Ok(Some(v)),
+            Some(v) => Some((t, v)),
             None => match l {
-                Literal::String(s) => Ok(Some(Value::Text(s.as_bytes().to_vec()))),
-                Literal::Integer(v) => Ok(Some(Value::Int64(*v))),
-                Literal::Float(v, _) => Ok(Some(Value::Double(*v))),
-                Literal::Boolean(b) => Ok(Some(Value::Boolean(*b))),
-                Literal::NaN => Ok(Some(Value::Double(f64::NAN))),
-                _ => inferred_literal(engine, l),
+                Literal::String(s) => own(Value::Text(s.as_bytes().to_vec())),
+                Literal::Binary(b) => Some((TSDataType::Blob, Value::Text(b.clone()))),
+                Literal::Integer(v) => own(Value::Int64(*v)),
+                Literal::Float(v, _) => own(Value::Double(*v)),
+                Literal::Boolean(b) => own(Value::Boolean(*b)),
+                Literal::NaN => own(Value::Double(f64::NAN)),
+                _ => inferred_literal(engine, l)?.and_then(own),
             },
         },
-        None => inferred_literal(engine, l),
-    }
+        None if matches!(l, Literal::Binary(_)) => {
+            inferred_literal(engine, l)?.map(|v| (TSDataType::Blob, v))
+        }
+        None => inferred_literal(engine, l)?.and_then(own),
+    })
 }
 
 /// INSERT INTO … VALUES.
@@ -803,15 +822,9 @@ fn delete_narrow(e: &Expression, range: &mut TimeRange, ctx: &SessionContext) ->
             range.end = range.end.min(hi);
             Ok(())
         }
-        Expression::Between {
-            expr,
-            low,
-            high,
-            negated: false,
-        } if matches!(**expr, Expression::Time) => {
-            range.start = range.start.max(eval_time(low, &ctx.zone)?);
-            range.end = range.end.min(eval_time(high, &ctx.zone)?);
-            Ok(())
+        // IoTDB takes only comparisons of time joined by AND: `time BETWEEN` is refused too
+        Expression::Between { expr, .. } if matches!(**expr, Expression::Time) => {
+            Err(Error::Semantic(DELETE_ATOMIC.into()))
         }
         Expression::Unary {
             op: UnaryOp::Not, ..

@@ -6,7 +6,10 @@ use model::{
     CompressionType, Error, InsertTablet, PartialPath, Result, RowBatch, TSDataType, TSEncoding,
     TemplateDef, Value,
 };
-use protocol::client::{TSAppendSchemaTemplateReq, TSCreateAlignedTimeseriesReq, TSQueryDataSet};
+use protocol::client::{
+    TSAggregationQueryReq, TSAppendSchemaTemplateReq, TSCreateAlignedTimeseriesReq, TSQueryDataSet,
+};
+use protocol::common::TAggregationType;
 use sql::ast::{MeasurementSpec, Statement};
 use std::collections::BTreeMap;
 
@@ -53,9 +56,15 @@ pub fn tsblock(q: &OpenQuery, batch: &RowBatch) -> Result<Vec<u8>> {
     protocol::codec::tsblock::encode_tsblock(batch, &q.data_types(), 0..batch.len())
 }
 
-/// Decodes an `insertRecord` value buffer holding `n` values.
-pub fn record_values(buf: &[u8], n: usize) -> Result<Vec<Option<Value>>> {
-    Ok(protocol::codec::record::decode_record_values(buf, n)?.values)
+/// Decodes an `insertRecord` value buffer holding `n` values, each with its declared type.
+pub fn record_values(buf: &[u8], n: usize) -> Result<Vec<Option<(TSDataType, Value)>>> {
+    let decoded = protocol::codec::record::decode_record_values(buf, n)?;
+    Ok(decoded
+        .types
+        .into_iter()
+        .zip(decoded.values)
+        .map(|(t, v)| t.zip(v))
+        .collect())
 }
 
 /// Decodes an `insertTablet` request body.
@@ -223,40 +232,61 @@ fn time_cmp(op: sql::ast::BinaryOp, t: i64) -> sql::ast::Expression {
     }
 }
 
+/// A series path of an RPC as a path expression relative to the FROM prefix `root` (SQL
+/// forbids full paths in SELECT). With `legal_nodes` the client vouches that every node is
+/// legal and the path is split at dots without parsing, as IoTDB does.
+fn series_ref(p: &str, legal_nodes: bool) -> Result<sql::ast::Expression> {
+    use sql::ast::{Expression, PathRef};
+    let nodes = if legal_nodes {
+        p.split('.').map(str::to_string).collect()
+    } else {
+        model::PathPattern::parse(p)?.nodes().to_vec()
+    };
+    match nodes.split_first() {
+        Some((root, suffix)) if root == "root" && !suffix.is_empty() => {
+            Ok(Expression::Path(PathRef {
+                nodes: suffix.to_vec(),
+                full: false,
+            }))
+        }
+        _ => Err(Error::IllegalPath(
+            p.to_string(),
+            Some("not a series path".into()),
+        )),
+    }
+}
+
 fn path_query(
     paths: &[String],
     last: bool,
     filter: Option<sql::ast::Expression>,
 ) -> Result<Statement> {
-    use sql::ast::{Expression, PathRef, QueryStatement, ResultColumn};
     let select = paths
         .iter()
-        .map(|p| {
-            // The path relative to the FROM prefix `root` (SQL forbids full paths in SELECT).
-            let path = model::PathPattern::parse(p)?;
-            let suffix = path.nodes().get(1..).unwrap_or_default().to_vec();
-            if suffix.is_empty() {
-                return Err(Error::IllegalPath(
-                    p.clone(),
-                    Some("not a series path".into()),
-                ));
-            }
-            Ok(ResultColumn {
-                expr: Expression::Path(PathRef {
-                    nodes: suffix,
-                    full: false,
-                }),
-                alias: None,
-            })
-        })
+        .map(|p| series_ref(p, false))
         .collect::<Result<Vec<_>>>()?;
-    Ok(Statement::Query(Box::new(QueryStatement {
+    Ok(select_from_root(select, last, filter, None))
+}
+
+/// `SELECT <select> FROM root [WHERE filter] [GROUP BY group_by]`.
+fn select_from_root(
+    select: Vec<sql::ast::Expression>,
+    last: bool,
+    filter: Option<sql::ast::Expression>,
+    group_by: Option<sql::ast::GroupBy>,
+) -> Statement {
+    use sql::ast::{QueryStatement, ResultColumn};
+    let select = select
+        .into_iter()
+        .map(|expr| ResultColumn { expr, alias: None })
+        .collect();
+    Statement::Query(Box::new(QueryStatement {
         select,
         last,
         into: None,
         from: vec![model::PathPattern::from_nodes(vec!["root".into()])],
         where_clause: filter,
-        group_by: None,
+        group_by,
         having: None,
         order_by: Vec::new(),
         fill: None,
@@ -265,7 +295,7 @@ fn path_query(
         slimit: None,
         soffset: None,
         align_by_device: false,
-    })))
+    }))
 }
 
 /// `executeRawDataQuery(paths, start, end)`: `SELECT paths WHERE time >= start AND time < end`.
@@ -283,4 +313,119 @@ pub fn raw_data_query(paths: &[String], start: i64, end: i64) -> Result<Statemen
 pub fn last_data_query(paths: &[String], min_time: i64) -> Result<Statement> {
     let filter = (min_time != i64::MIN).then(|| time_cmp(sql::ast::BinaryOp::GtEq, min_time));
     path_query(paths, true, filter)
+}
+
+/// The function name IoTDB gives an aggregation of the RPCs (the Thrift enum's name); the
+/// executor rejects those the tree model has no function for, as IoTDB does.
+fn aggregation_name(a: TAggregationType) -> Result<&'static str> {
+    const NAMES: [&str; 32] = [
+        "COUNT",
+        "AVG",
+        "SUM",
+        "FIRST_VALUE",
+        "LAST_VALUE",
+        "MAX_TIME",
+        "MIN_TIME",
+        "MAX_VALUE",
+        "MIN_VALUE",
+        "EXTREME",
+        "COUNT_IF",
+        "TIME_DURATION",
+        "MODE",
+        "COUNT_TIME",
+        "STDDEV",
+        "STDDEV_POP",
+        "STDDEV_SAMP",
+        "VARIANCE",
+        "VAR_POP",
+        "VAR_SAMP",
+        "MAX_BY",
+        "MIN_BY",
+        "UDAF",
+        "FIRST",
+        "LAST",
+        "FIRST_BY",
+        "LAST_BY",
+        "MIN",
+        "MAX",
+        "COUNT_ALL",
+        "APPROX_COUNT_DISTINCT",
+        "APPROX_MOST_FREQUENT",
+    ];
+    usize::try_from(a.0)
+        .ok()
+        .and_then(|i| NAMES.get(i).copied())
+        .ok_or_else(|| Error::IllegalParameter(format!("unknown aggregation type {}", a.0)))
+}
+
+/// `executeAggregationQuery[V2]`: aggregation `i` of series `i`, as IoTDB builds it. With an
+/// interval: `GROUP BY ([startTime, endTime), interval, slidingStep)` (step = interval when
+/// absent); else with a start time: `WHERE time >= startTime AND time < endTime`; else over
+/// all data.
+pub fn aggregation_query(req: &TSAggregationQueryReq) -> Result<Statement> {
+    use sql::ast::{BinaryOp, Expression, GroupBy, Interval, Literal, TimeWindow};
+    if req.paths.len() != req.aggregations.len() {
+        return Err(Error::IllegalParameter(format!(
+            "executeAggregationQuery: {} paths but {} aggregations (one aggregation per path)",
+            req.paths.len(),
+            req.aggregations.len()
+        )));
+    }
+    let legal_nodes = req.legal_path_nodes.unwrap_or(false);
+    let select = req
+        .paths
+        .iter()
+        .zip(&req.aggregations)
+        .map(|(p, a)| {
+            Ok(Expression::Function {
+                name: aggregation_name(*a)?.to_string(),
+                args: vec![series_ref(p, legal_nodes)?],
+                attributes: Vec::new(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // Unset times read as 0, as IoTDB's generated getters answer.
+    let start = req.start_time.unwrap_or(0);
+    let end = req.end_time.unwrap_or(0);
+    let duration = |ms: i64| -> Result<Interval> {
+        if ms <= 0 {
+            return Err(Error::Semantic(format!(
+                "The interval and sliding step of a GROUP BY must be positive, got {ms}"
+            )));
+        }
+        Ok(Interval {
+            months: 0,
+            millis: ms,
+            text: format!("{ms}ms"),
+        })
+    };
+    let (filter, group_by) = match req.interval {
+        Some(interval) => {
+            let interval = duration(interval)?;
+            let step = req.sliding_step.map(duration).transpose()?;
+            let window = TimeWindow {
+                start: Some(Expression::Constant(Literal::Integer(start))),
+                end: Some(Expression::Constant(Literal::Integer(end))),
+                interval,
+                step,
+                left_open: false,
+            };
+            let group_by = GroupBy {
+                time: Some(window),
+                level: Vec::new(),
+                tags: Vec::new(),
+            };
+            (None, Some(group_by))
+        }
+        None if req.start_time.is_some() => {
+            let filter = Expression::Binary {
+                op: BinaryOp::And,
+                left: Box::new(time_cmp(BinaryOp::GtEq, start)),
+                right: Box::new(time_cmp(BinaryOp::Lt, end)),
+            };
+            (Some(filter), None)
+        }
+        None => (None, None),
+    };
+    Ok(select_from_root(select, false, filter, group_by))
 }

@@ -304,6 +304,15 @@ impl Connection {
         self.answer(stmt, None, req.fetch_size, req.timeout, family)
     }
 
+    fn aggregation_query(
+        &self,
+        req: TSAggregationQueryReq,
+        family: Family,
+    ) -> TSExecuteStatementResp {
+        let stmt = codec::aggregation_query(&req);
+        self.answer(stmt, None, req.fetch_size, req.timeout, family)
+    }
+
     fn last_query(&self, req: TSLastDataQueryReq, family: Family) -> TSExecuteStatementResp {
         let stmt = codec::last_data_query(&req.paths, req.time);
         self.answer(stmt, None, req.fetch_size, req.timeout, family)
@@ -434,6 +443,13 @@ impl Drop for Connection {
 fn rpc_text(stmt: &Statement) -> String {
     match stmt {
         Statement::Query(q) if q.last => "executeLastDataQuery".into(),
+        Statement::Query(q)
+            if q.select
+                .iter()
+                .any(|c| matches!(c.expr, sql::ast::Expression::Function { .. })) =>
+        {
+            "executeAggregationQuery".into()
+        }
         Statement::Query(_) => "executeRawDataQuery".into(),
         _ => "RPC".into(),
     }
@@ -615,9 +631,9 @@ impl IClientRPCServiceSyncHandler for Connection {
 
     fn handle_execute_aggregation_query(
         &self,
-        _req: TSAggregationQueryReq,
+        req: TSAggregationQueryReq,
     ) -> thrift::Result<TSExecuteStatementResp> {
-        Ok(exec_resp(not_supported("executeAggregationQuery")))
+        Ok(self.aggregation_query(req, Family::V1))
     }
 
     fn handle_execute_group_by_query_interval_query(
@@ -668,9 +684,9 @@ impl IClientRPCServiceSyncHandler for Connection {
 
     fn handle_execute_aggregation_query_v2(
         &self,
-        _req: TSAggregationQueryReq,
+        req: TSAggregationQueryReq,
     ) -> thrift::Result<TSExecuteStatementResp> {
-        Ok(exec_resp(not_supported("executeAggregationQueryV2")))
+        Ok(self.aggregation_query(req, Family::V2))
     }
 
     fn handle_execute_fast_last_data_query_for_one_device_v2(

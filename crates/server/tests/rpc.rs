@@ -1,13 +1,14 @@
-//! Query RPCs end to end through the generated Thrift client: raw and last data queries,
-//! paging with fetchResults (V1 TSQueryDataSet and V2 TsBlock), closeOperation.
+//! Query RPCs end to end through the generated Thrift client: raw, last and aggregation
+//! data queries, paging with fetchResults (V1 TSQueryDataSet and V2 TsBlock), closeOperation.
 
 use model::{TSDataType, Value};
 use protocol::client::{
-    IClientRPCServiceSyncClient, TIClientRPCServiceSyncClient, TSCloseOperationReq,
-    TSExecuteStatementReq, TSExecuteStatementResp, TSFetchResultsReq, TSLastDataQueryReq,
-    TSOpenSessionReq, TSProtocolVersion, TSRawDataQueryReq,
+    IClientRPCServiceSyncClient, TIClientRPCServiceSyncClient, TSAggregationQueryReq,
+    TSCloseOperationReq, TSExecuteStatementReq, TSExecuteStatementResp, TSFetchResultsReq,
+    TSLastDataQueryReq, TSOpenSessionReq, TSProtocolVersion, TSRawDataQueryReq,
 };
 use protocol::codec::{dataset::decode_query_data_set, tsblock::decode_tsblock};
+use protocol::common::TAggregationType;
 use protocol::thrift::protocol::{TBinaryInputProtocol, TBinaryOutputProtocol};
 use protocol::thrift::transport::{
     ReadHalf, TFramedReadTransport, TFramedWriteTransport, TIoChannel, TTcpChannel, WriteHalf,
@@ -238,4 +239,159 @@ fn paging_v1_and_v2() {
         .unwrap();
     assert_eq!(st.code, 200);
     assert!(!f.fetch(qid, false).has_result_set);
+}
+
+/// Sends an aggregation request, V2 (TsBlock) or V1 (TSQueryDataSet).
+fn agg(f: &mut Fixture, v2: bool, req: TSAggregationQueryReq) -> TSExecuteStatementResp {
+    if v2 {
+        f.client.execute_aggregation_query_v2(req).unwrap()
+    } else {
+        f.client.execute_aggregation_query(req).unwrap()
+    }
+}
+
+fn agg_req(
+    sid: i64,
+    paths: &[&str],
+    aggregations: &[TAggregationType],
+    range: Option<(i64, i64)>,
+    interval: Option<i64>,
+    step: Option<i64>,
+) -> TSAggregationQueryReq {
+    TSAggregationQueryReq::new(
+        sid,
+        1,
+        paths.iter().map(|p| p.to_string()).collect(),
+        aggregations.to_vec(),
+        range.map(|r| r.0),
+        range.map(|r| r.1),
+        interval,
+        step,
+        Some(100),
+        None::<i64>,
+        None::<bool>,
+    )
+}
+
+/// Every column of a V2 answer as values (TsBlocks of the first response; the answers here fit).
+fn v2_columns(r: &TSExecuteStatementResp) -> (Vec<i64>, Vec<Vec<Option<Value>>>) {
+    let mut times = Vec::new();
+    let mut cols: Vec<Vec<Option<Value>>> = Vec::new();
+    for block in r.query_result.clone().unwrap_or_default() {
+        let b = decode_tsblock(&block).unwrap().batch;
+        cols.resize(b.columns.len(), Vec::new());
+        for (c, col) in b.columns.iter().enumerate() {
+            cols[c].extend((0..b.len()).map(|i| col.value(i)));
+        }
+        times.extend(b.times);
+    }
+    (times, cols)
+}
+
+#[test]
+fn aggregation_queries() {
+    let mut f = Fixture::new();
+    f.exec("create timeseries root.ag.d1.s1 with datatype=INT32");
+    f.exec("create timeseries root.ag.d1.s2 with datatype=DOUBLE");
+    f.exec(
+        "insert into root.ag.d1(time, s1, s2) values (1, 10, 1.5), (2, 20, 2.5), (3, 30, 3.5), (7, 70, 7.5)",
+    );
+    let paths = ["root.ag.d1.s1", "root.ag.d1.s2", "root.ag.d1.s1"];
+    let aggs = [
+        TAggregationType::COUNT,
+        TAggregationType::SUM,
+        TAggregationType::MAX_VALUE,
+    ];
+
+    // Whole series, V1: one row, no time column, IoTDB's column names and types.
+    let req = agg_req(f.sid, &paths, &aggs, None, None, None);
+    let r = agg(&mut f, false, req);
+    assert_eq!(r.status.code, 200, "{:?}", r.status);
+    assert_eq!(
+        r.columns.clone().unwrap(),
+        vec![
+            "COUNT(root.ag.d1.s1)",
+            "SUM(root.ag.d1.s2)",
+            "MAX_VALUE(root.ag.d1.s1)"
+        ]
+    );
+    assert_eq!(
+        r.data_type_list.clone().unwrap(),
+        vec!["INT64", "DOUBLE", "INT32"]
+    );
+    assert_eq!(r.ignore_time_stamp, Some(true));
+    let types = [TSDataType::Int64, TSDataType::Double, TSDataType::Int32];
+    let b = decode_query_data_set(r.query_data_set.as_ref().unwrap(), &types).unwrap();
+    let row: Vec<Option<Value>> = b.columns.iter().map(|c| c.value(0)).collect();
+    assert_eq!(
+        row,
+        vec![
+            Some(Value::Int64(4)),
+            Some(Value::Double(15.0)),
+            Some(Value::Int32(70))
+        ]
+    );
+
+    // startTime/endTime without interval: WHERE time >= 2 AND time < 7, V2.
+    let req = agg_req(f.sid, &paths, &aggs, Some((2, 7)), None, None);
+    let r = agg(&mut f, true, req);
+    assert_eq!(r.status.code, 200, "{:?}", r.status);
+    let (_, cols) = v2_columns(&r);
+    assert_eq!(cols[0], vec![Some(Value::Int64(2))]);
+    assert_eq!(cols[1], vec![Some(Value::Double(6.0))]);
+    assert_eq!(cols[2], vec![Some(Value::Int32(30))]);
+
+    // Interval: GROUP BY ([0, 8), 4ms): windows 0 and 4.
+    let req = agg_req(f.sid, &paths[..1], &aggs[..1], Some((0, 8)), Some(4), None);
+    let r = agg(&mut f, true, req);
+    assert_eq!(r.status.code, 200, "{:?}", r.status);
+    assert_eq!(r.ignore_time_stamp, Some(false));
+    let (times, cols) = v2_columns(&r);
+    assert_eq!(times, vec![0, 4]);
+    assert_eq!(cols[0], vec![Some(Value::Int64(3)), Some(Value::Int64(1))]);
+
+    // Sliding step: windows [0, 4), [2, 6), [4, 8), [6, 10) of ([0, 8), 4ms, 2ms).
+    let req = agg_req(
+        f.sid,
+        &paths[..1],
+        &aggs[..1],
+        Some((0, 8)),
+        Some(4),
+        Some(2),
+    );
+    let r = agg(&mut f, false, req);
+    assert_eq!(r.status.code, 200, "{:?}", r.status);
+    let (times, counts) = v1_rows(&r);
+    assert_eq!(times, vec![0, 2, 4, 6]);
+    let counts: Vec<Option<Value>> = counts;
+    assert_eq!(
+        counts,
+        vec![
+            Some(Value::Int64(3)),
+            Some(Value::Int64(2)),
+            Some(Value::Int64(1)),
+            Some(Value::Int64(1))
+        ]
+    );
+
+    // Errors: a numeric aggregation of TEXT, list lengths that differ, a bad interval.
+    f.exec("insert into root.ag.d1(time, t) values (1, 'x')");
+    let req = agg_req(
+        f.sid,
+        &["root.ag.d1.t"],
+        &[TAggregationType::SUM],
+        None,
+        None,
+        None,
+    );
+    let r = agg(&mut f, false, req);
+    assert_ne!(r.status.code, 200);
+    let req = agg_req(f.sid, &paths, &aggs[..1], None, None, None);
+    let r = agg(&mut f, false, req);
+    assert_eq!(r.status.code, 303, "{:?}", r.status);
+    let req = agg_req(f.sid, &paths[..1], &aggs[..1], Some((0, 8)), Some(0), None);
+    let r = agg(&mut f, true, req);
+    assert_ne!(r.status.code, 200);
+    // The session still serves.
+    f.exec("select count(s1) from root.ag.d1");
 }

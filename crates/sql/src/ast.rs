@@ -894,6 +894,8 @@ pub enum Literal {
     Boolean(bool),
     /// `'…'` / `"…"`, quotes removed and doubled quotes collapsed.
     String(String),
+    /// `X'0a1b'`: the bytes of a BLOB.
+    Binary(Vec<u8>),
     /// `null`.
     Null,
     /// `NaN`.

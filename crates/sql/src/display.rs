@@ -73,6 +73,10 @@ pub fn literal_text(l: &Literal) -> String {
         Literal::Float(_, text) => text.clone(),
         Literal::Boolean(b) => b.to_string(),
         Literal::String(s) => s.clone(),
+        Literal::Binary(b) => {
+            let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+            format!("X'{hex}'")
+        }
         Literal::Null => "null".to_string(),
         Literal::NaN => "NaN".to_string(),
         Literal::DateTime(s) => s.clone(),

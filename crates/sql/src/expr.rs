@@ -253,6 +253,10 @@ impl<'a> Parser<'a> {
                 self.advance();
                 leaf(Expression::Constant(Literal::DateTime(s)))
             }
+            Tok::Binary(b) => {
+                self.advance();
+                leaf(Expression::Constant(Literal::Binary(b)))
+            }
             Tok::Dot => match self.try_number()? {
                 Some(lit) => leaf(Expression::Constant(lit)),
                 None => Err(self.expecting("an expression")),
@@ -319,48 +323,50 @@ impl<'a> Parser<'a> {
         let mut args = Vec::new();
         let mut attributes = Vec::new();
         let mut depth = 1;
-        if self.peek() != &Tok::RParen {
-            loop {
-                let (arg, d) = self.nested(|p| p.expr_bp(0))?;
-                depth = depth.max(d + 1);
-                if args.is_empty()
-                    && attributes.is_empty()
-                    && name.eq_ignore_ascii_case("cast")
-                    && self.eat_kw("AS")
-                {
-                    let ty = match self.peek().clone() {
-                        Tok::Word(t) => TSDataType::parse(&t)?,
-                        _ => return Err(self.expecting("a data type")),
-                    };
-                    self.advance();
-                    self.expect(&Tok::RParen, "')'")?;
-                    let d = self.check_depth(depth)?;
-                    let e = Expression::Cast {
-                        expr: Box::new(arg),
-                        ty,
-                    };
-                    return Ok((e, d));
-                }
-                match arg {
-                    Expression::Binary {
-                        op: BinaryOp::Eq,
-                        left,
-                        right,
-                    } if matches!(*left, Expression::Constant(_)) => match (*left, *right) {
-                        (Expression::Constant(k), Expression::Constant(Literal::String(v))) => {
-                            attributes.push((crate::display::literal_text(&k), v));
-                        }
-                        _ => {
-                            return Err(Self::semantic(
-                                "Attributes of functions should be quoted with '' or \"\"",
-                            ))
-                        }
-                    },
-                    other => args.push(other),
-                }
-                if !self.eat(&Tok::Comma) {
-                    break;
-                }
+        // IoTDB's grammar wants at least one argument (`count()` is a parse error, 700)
+        if self.peek() == &Tok::RParen {
+            return Err(self.expecting("an expression"));
+        }
+        loop {
+            let (arg, d) = self.nested(|p| p.expr_bp(0))?;
+            depth = depth.max(d + 1);
+            if args.is_empty()
+                && attributes.is_empty()
+                && name.eq_ignore_ascii_case("cast")
+                && self.eat_kw("AS")
+            {
+                let ty = match self.peek().clone() {
+                    Tok::Word(t) => TSDataType::parse(&t)?,
+                    _ => return Err(self.expecting("a data type")),
+                };
+                self.advance();
+                self.expect(&Tok::RParen, "')'")?;
+                let d = self.check_depth(depth)?;
+                let e = Expression::Cast {
+                    expr: Box::new(arg),
+                    ty,
+                };
+                return Ok((e, d));
+            }
+            match arg {
+                Expression::Binary {
+                    op: BinaryOp::Eq,
+                    left,
+                    right,
+                } if matches!(*left, Expression::Constant(_)) => match (*left, *right) {
+                    (Expression::Constant(k), Expression::Constant(Literal::String(v))) => {
+                        attributes.push((crate::display::literal_text(&k), v));
+                    }
+                    _ => {
+                        return Err(Self::semantic(
+                            "Attributes of functions should be quoted with '' or \"\"",
+                        ))
+                    }
+                },
+                other => args.push(other),
+            }
+            if !self.eat(&Tok::Comma) {
+                break;
             }
         }
         self.expect(&Tok::RParen, "')'")?;
@@ -437,6 +443,7 @@ impl<'a> Parser<'a> {
         }
         let lit = match self.peek().clone() {
             Tok::Str(s) => Literal::String(s),
+            Tok::Binary(b) => Literal::Binary(b),
             Tok::DateTime(s) => Literal::DateTime(s),
             Tok::Word(w) => match w.to_ascii_lowercase().as_str() {
                 "true" => Literal::Boolean(true),

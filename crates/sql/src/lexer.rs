@@ -19,6 +19,8 @@ pub enum Tok {
     Str(String),
     /// A datetime literal as written.
     DateTime(String),
+    /// A binary literal `X'0a1b'`, decoded.
+    Binary(Vec<u8>),
     /// `.`
     Dot,
     /// `,`
@@ -244,6 +246,13 @@ impl<'a> Lexer<'a> {
                     self.word(start)
                 }
             }
+            'X' | 'x' if next == Some(b'\'') => {
+                let (text, len) = self.quoted(start + 1, '\'')?;
+                let bytes = decode_hex(&text).ok_or_else(|| {
+                    self.error(start, &format!("invalid binary literal X'{text}'"))
+                })?;
+                (Tok::Binary(bytes), len + 1)
+            }
             c if is_name_char(c) => self.word(start),
             other => {
                 return Err(self.error(start, &format!("token recognition error at: '{other}'")))
@@ -348,6 +357,17 @@ pub fn tokenize(src: &str) -> Result<Vec<Token>> {
     }
 }
 
+/// The bytes of the hex digits of a binary literal (an even number of them), `None` if not hex.
+fn decode_hex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,6 +378,22 @@ mod tests {
 
     fn w(s: &str) -> Tok {
         Tok::Word(s.to_string())
+    }
+
+    #[test]
+    fn binary_literals() {
+        assert_eq!(
+            toks("X'0a1B' x'' xy"),
+            vec![
+                Tok::Binary(vec![0x0a, 0x1b]),
+                Tok::Binary(vec![]),
+                w("xy"),
+                Tok::Eof
+            ]
+        );
+        for bad in ["X'0'", "X'zz'", "X'0a"] {
+            assert!(tokenize(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

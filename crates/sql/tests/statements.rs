@@ -1202,6 +1202,16 @@ fn errors_name_position_and_expectation() {
             "line 1:27 mismatched input '<EOF>' expecting an expression",
         ),
         (
+            "select count() from root.sg",
+            700,
+            "line 1:13 mismatched input ')' expecting an expression",
+        ),
+        (
+            "insert into root.sg.d(time, b) values (1, X'0a1')",
+            700,
+            "line 1:42 invalid binary literal X'0a1'",
+        ),
+        (
             "select s1 from root.sg.d1 limit 10 extra",
             700,
             "line 1:35 extraneous input 'extra' expecting <EOF>",

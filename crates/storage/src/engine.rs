@@ -172,14 +172,15 @@ struct RowPlan<'a> {
 }
 
 enum RowVal<'a> {
-    Typed(&'a Value),
+    /// A value and the type its writer declared.
+    Typed(TSDataType, &'a Value),
     Text(&'a str),
 }
 
 impl RowVal<'_> {
     fn creation_type(&self, config: &StorageConfig) -> Option<TSDataType> {
         match self {
-            RowVal::Typed(v) => Some(v.data_type()),
+            RowVal::Typed(t, _) => Some(*t),
             RowVal::Text(s) => infer_type(s, config),
         }
     }
@@ -1219,7 +1220,9 @@ impl Engine {
                         v.len()
                     )));
                 }
-                v.iter().map(|x| x.as_ref().map(RowVal::Typed)).collect()
+                v.iter()
+                    .map(|x| x.as_ref().map(|(t, v)| RowVal::Typed(*t, v)))
+                    .collect()
             }
             RowValues::Strings(v) => {
                 if v.len() != measurements.len() {
@@ -1376,7 +1379,7 @@ impl Engine {
                     }
                 };
                 let converted = match v {
-                    RowVal::Typed(val) => val.convert_for_insert(registered).ok_or_else(|| {
+                    RowVal::Typed(_, val) => val.convert_for_insert(registered).ok_or_else(|| {
                         mismatch(
                             &row.device.child(real).to_string(),
                             registered,

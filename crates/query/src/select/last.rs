@@ -103,7 +103,7 @@ pub(super) fn run_last(
             time,
             vec![
                 text(p.to_string()),
-                text(v.to_iotdb_string()),
+                text(v.to_iotdb_string_as(dt)),
                 text(dt.name()),
             ],
         );

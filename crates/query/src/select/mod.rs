@@ -176,6 +176,7 @@ pub fn run_query(
     q: &QueryStatement,
     ctx: &SessionContext,
 ) -> Result<QueryResult> {
+    crate::analyze::check_query_clauses(q)?;
     reject_unsupported(q)?;
     if q.last {
         return run_last(engine, q, ctx);

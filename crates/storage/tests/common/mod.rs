@@ -59,7 +59,7 @@ pub fn typed_row(device: &str, time: i64, ms: &[&str], vals: Vec<Option<Value>>)
         device: p(device),
         time,
         measurements: ms.iter().map(|s| s.to_string()).collect(),
-        values: RowValues::Typed(vals),
+        values: RowValues::physical(vals),
         aligned: false,
     }
 }
