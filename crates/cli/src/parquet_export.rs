@@ -23,7 +23,7 @@
 use crate::conn::{self, ConnectArgs};
 use crate::progress::Progress;
 use crate::render::Header;
-use client::{Response, Session};
+use client::Session;
 use model::{TSDataType, Value};
 use parquet::basic::{Compression, LogicalType, Repetition, TimeUnit, Type as PhysicalType};
 use parquet::data_type::{
@@ -290,11 +290,7 @@ pub fn export_query(
     args: &ExportParquetArgs,
     progress: &mut Progress,
 ) -> Result<u64, String> {
-    let mut rs = match session.execute(query).map_err(|e| e.to_string())? {
-        Response::Rows(rs) => rs,
-        Response::Done => return Err("the statement returns no rows".into()),
-    };
-    rs.set_fetch_size(args.fetch_size);
+    let mut rs = crate::csv_export::query_rows(session, query, args.fetch_size)?;
     let header = Header::of(&rs);
     let names = unique_names(&header.names);
     let offset = usize::from(header.has_time);
