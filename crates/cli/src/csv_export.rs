@@ -105,6 +105,20 @@ fn run(args: &ExportArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Runs `query`, which must return rows, fetching `fetch_size` rows at a time.
+pub fn query_rows(
+    session: &mut dyn Session,
+    query: &str,
+    fetch_size: i32,
+) -> Result<client::ResultSet, String> {
+    let mut rs = match session.execute(query).map_err(|e| e.to_string())? {
+        Response::Rows(rs) => rs,
+        Response::Done => return Err("the statement returns no rows".into()),
+    };
+    rs.set_fetch_size(fetch_size);
+    Ok(rs)
+}
+
 /// Exports one query into `<base>_<n>.csv` files; returns how many were written.
 pub fn export_query(
     session: &mut dyn Session,
@@ -114,11 +128,7 @@ pub fn export_query(
     style: &Style,
     progress: &mut Progress,
 ) -> Result<usize, String> {
-    let mut rs = match session.execute(query).map_err(|e| e.to_string())? {
-        Response::Rows(rs) => rs,
-        Response::Done => return Err("the statement returns no rows".into()),
-    };
-    rs.set_fetch_size(args.fetch_size);
+    let mut rs = query_rows(session, query, args.fetch_size)?;
     let header = Header::of(&rs);
     let offset = usize::from(header.has_time);
     let device_col = header.names.iter().position(|n| n == "Device");

@@ -8,12 +8,14 @@
 //! * [`split`]: statements ended by `;` outside quotes.
 //! * [`conn`]: IoTDB's connection flags and opening the session.
 //! * [`csv_export`], [`csv_import`]: IoTDB's CSV formats.
+//! * [`parquet_export`]: a query's result as a Parquet file.
 
 #![warn(missing_docs)]
 
 pub mod conn;
 pub mod csv_export;
 pub mod csv_import;
+pub mod parquet_export;
 pub mod progress;
 pub mod render;
 pub mod run;

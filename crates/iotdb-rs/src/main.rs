@@ -3,7 +3,8 @@
 //! `iotdb-rs serve [--host H] [--port P] [--data-dir D] [--config FILE]` starts the
 //! IoTDB-compatible server; flags override the config file, which overrides defaults.
 //! `iotdb-rs tsfile inspect <file>` describes a TsFile. `iotdb-rs cli` is the SQL shell,
-//! `iotdb-rs export-csv` / `import-csv` move data in IoTDB's CSV formats (crate `cli`).
+//! `iotdb-rs export-csv` / `import-csv` move data in IoTDB's CSV formats and
+//! `iotdb-rs export-parquet` writes a query's result as Parquet (crate `cli`).
 
 mod inspect;
 
@@ -58,6 +59,15 @@ enum Command {
     ImportCsv {
         #[command(flatten)]
         args: cli::csv_import::ImportArgs,
+        /// Print help.
+        #[arg(long, action = clap::ArgAction::Help)]
+        help: Option<bool>,
+    },
+    /// Export a query's result (or a path pattern and time range) into a Parquet file.
+    #[command(name = "export-parquet", disable_help_flag = true)]
+    ExportParquet {
+        #[command(flatten)]
+        args: cli::parquet_export::ExportParquetArgs,
         /// Print help.
         #[arg(long, action = clap::ArgAction::Help)]
         help: Option<bool>,
@@ -164,6 +174,7 @@ fn main() -> ExitCode {
         Command::Cli { args, .. } => Some(cli::cli_main(args.clone())),
         Command::ExportCsv { args, .. } => Some(cli::csv_export::main(args)),
         Command::ImportCsv { args, .. } => Some(cli::csv_import::main(args)),
+        Command::ExportParquet { args, .. } => Some(cli::parquet_export::main(args)),
         _ => None,
     };
     if let Some(code) = code {
@@ -178,7 +189,10 @@ fn main() -> ExitCode {
         )
         .init();
     let result = match cli.command {
-        Command::Cli { .. } | Command::ExportCsv { .. } | Command::ImportCsv { .. } => Ok(()),
+        Command::Cli { .. }
+        | Command::ExportCsv { .. }
+        | Command::ImportCsv { .. }
+        | Command::ExportParquet { .. } => Ok(()),
         Command::Serve(args) => serve(args),
         Command::Tsfile {
             command: TsfileCommand::Inspect { file },

@@ -586,3 +586,194 @@ fn csv_by_device_bad_rows_and_iotdb_fixture() {
         o.stderr
     );
 }
+
+/// The rows of a Parquet file, read back with the parquet crate's record reader, one line
+/// per row: `name=field` pairs (`Debug` of the field, so the type shows).
+fn parquet_rows(path: &Path) -> Vec<String> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let reader = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    reader
+        .get_row_iter(None)
+        .unwrap()
+        .map(|row| {
+            row.unwrap()
+                .get_column_iter()
+                .map(|(n, f)| format!("{n}={f:?}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// Runs pyarrow and DuckDB over `file` when a venv of the Python suites has them
+/// (`.venv-pyrs` or `.venv-py20` under IOTDB_RS_VENV_ROOT, by default the repository as in
+/// scripts/setup-python); `None` when none has.
+fn python_read_parquet(file: &Path) -> Option<String> {
+    let root = std::env::var("IOTDB_RS_VENV_ROOT")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../..").to_string());
+    let script = "import sys, pyarrow.parquet as pq, duckdb\n\
+                  t = pq.read_table(sys.argv[1])\n\
+                  print([str(f.type) for f in t.schema])\n\
+                  print(t.to_pylist())\n\
+                  print(duckdb.sql(f\"select typeof(COLUMNS(*)) from '{sys.argv[1]}' limit 1\").fetchall())\n\
+                  print(duckdb.sql(f\"select * from '{sys.argv[1]}' order by 1\").fetchall())\n";
+    for venv in [".venv-pyrs", ".venv-py20"] {
+        let py = Path::new(&root).join(venv).join("bin/python");
+        let Ok(o) = Command::new(&py).arg("-c").arg(script).arg(file).output() else {
+            continue;
+        };
+        if o.status.success() {
+            return Some(String::from_utf8(o.stdout).unwrap());
+        }
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains("ModuleNotFoundError"),
+            "{}: {err}",
+            py.display()
+        );
+    }
+    None
+}
+
+#[test]
+fn parquet_export_types_nulls_embedded_and_remote() {
+    let work = tempfile::tempdir().unwrap();
+    let server = Server::start();
+    let input = work.path().join("in.csv");
+    std::fs::write(&input, ALL_TYPES).unwrap();
+    for (k, target) in [embedded(&work.path().join("db")), server.args()]
+        .iter()
+        .enumerate()
+    {
+        let mut imp = vec!["import-csv".to_string()];
+        imp.extend(target.iter().cloned());
+        let o = run(
+            &args(&imp, &["-f", &input.display().to_string(), "-tz", "UTC"]),
+            "",
+        );
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        let export = |name: &str, more: &[&str]| {
+            let file = work.path().join(format!("{name}{k}.parquet"));
+            let mut v = vec!["export-parquet".to_string()];
+            v.extend(target.iter().cloned());
+            let f = file.display().to_string();
+            // a small row group and fetch size: several batches and row groups
+            let o = run(
+                &args(
+                    &v,
+                    &[
+                        &[
+                            "-t",
+                            f.as_str(),
+                            "--row-group-size",
+                            "2",
+                            "--fetch-size",
+                            "1",
+                        ],
+                        more,
+                    ]
+                    .concat(),
+                ),
+                "",
+            );
+            assert_eq!(o.code, 0, "{}", o.stderr);
+            assert!(o.stderr.contains("Export completely: "), "{}", o.stderr);
+            file
+        };
+        let all = export("all", &["--path", "root.rt.d1.*"]);
+        let rows = parquet_rows(&all);
+        assert_eq!(
+            rows,
+            [
+                "Time=TimestampMillis(1) root.rt.d1.dt=Date(19782) root.rt.d1.b=Bool(true) \
+                 root.rt.d1.s=Str(\"str\") root.rt.d1.d=Double(0.1) \
+                 root.rt.d1.t=Str(\"a,b \\\"q\\\"\") root.rt.d1.f=Float(1.5) \
+                 root.rt.d1.x=Bytes(ByteArray { data: Some(b\"\\n\\xff\") }) root.rt.d1.i=Int(-5) \
+                 root.rt.d1.l=Long(9000000000) root.rt.d1.ts=TimestampMillis(1700000000000)",
+                "Time=TimestampMillis(2) root.rt.d1.dt=Null root.rt.d1.b=Null root.rt.d1.s=Null \
+                 root.rt.d1.d=Null root.rt.d1.t=Str(\"line1\\nline2\") root.rt.d1.f=Null \
+                 root.rt.d1.x=Null root.rt.d1.i=Int(7) root.rt.d1.l=Null root.rt.d1.ts=Null",
+                "Time=TimestampMillis(3) root.rt.d1.dt=Null root.rt.d1.b=Bool(false) \
+                 root.rt.d1.s=Null root.rt.d1.d=Double(1e300) root.rt.d1.t=Str(\"quoted\") \
+                 root.rt.d1.f=Null root.rt.d1.x=Null root.rt.d1.i=Null root.rt.d1.l=Null \
+                 root.rt.d1.ts=Null",
+            ]
+        );
+        // a time range, plain int64 times
+        let range = export(
+            "range",
+            &[
+                "--path",
+                "root.rt.**",
+                "--start-time",
+                "2",
+                "--end-time",
+                "3",
+                "--time-type",
+                "int64",
+            ],
+        );
+        let rows = parquet_rows(&range);
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert!(rows[0].starts_with("Time=Long(2) "), "{rows:?}");
+        assert!(rows[0].contains("root.rt.d2.v=Null"), "{rows:?}");
+        // a query without times, uncompressed
+        let agg = export(
+            "agg",
+            &[
+                "-q",
+                "select count(i), max_value(d) from root.rt.d1",
+                "--compression",
+                "none",
+            ],
+        );
+        assert_eq!(
+            parquet_rows(&agg),
+            ["count(root.rt.d1.i)=Long(2) max_value(root.rt.d1.d)=Double(1e300)"]
+        );
+        if let Some(py) = python_read_parquet(&all) {
+            let lines: Vec<&str> = py.lines().collect();
+            assert_eq!(
+                lines[0],
+                "['timestamp[ms, tz=UTC]', 'date32[day]', 'bool', 'string', 'double', 'string', \
+                 'float', 'binary', 'int32', 'int64', 'timestamp[ms, tz=UTC]']"
+            );
+            assert!(
+                lines[1].contains("'root.rt.d1.dt': datetime.date(2024, 2, 29)"),
+                "{py}"
+            );
+            assert!(lines[1].contains("'root.rt.d1.x': b'\\n\\xff'"), "{py}");
+            assert!(lines[1].contains("'root.rt.d1.t': 'line1\\nline2'"), "{py}");
+            assert!(lines[1].contains("'root.rt.d1.b': None"), "{py}");
+            assert!(lines[2].contains("TIMESTAMP WITH TIME ZONE"), "{py}");
+            assert!(
+                lines[2].contains("'DATE'") && lines[2].contains("'BLOB'"),
+                "{py}"
+            );
+            assert!(lines[3].contains("-5, 9000000000"), "{py}");
+        } else {
+            eprintln!("no venv with pyarrow and duckdb: Python read-back skipped");
+        }
+    }
+    // a bad query: one clear line, exit code 1
+    let mut v = vec!["export-parquet".to_string()];
+    v.extend(server.args());
+    let o = run(
+        &args(
+            &v,
+            &[
+                "-t",
+                &work.path().join("x.parquet").display().to_string(),
+                "-q",
+                "selec",
+            ],
+        ),
+        "",
+    );
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr.starts_with("export-parquet: query selec: "),
+        "{}",
+        o.stderr
+    );
+}
