@@ -262,7 +262,8 @@ pub(crate) fn load_file(engine: &Engine, path: &Path) -> Result<(usize, u64)> {
 /// the series that crosses it).
 const PLACE_BYTES: u64 = 256 << 20;
 
-/// Stored bytes of a chunk, as far as its metadata tells (for batching only).
+/// A chunk's size in memory as raw points (16 bytes each), from its statistics: the
+/// measure copied chunks are batched by (not its stored size, which the metadata lacks).
 fn chunk_extent(c: &ChunkMetadata) -> u64 {
     c.statistics.count.saturating_mul(16)
 }

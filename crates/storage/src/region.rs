@@ -314,19 +314,21 @@ impl DataRegion {
             .flat_map(|(_, parts)| parts)
             .filter_map(|d| Some((*d.times.first()?, *d.times.last()?)))
             .collect();
+        // the device's time span in each file (looked up once, only when pruning)
+        let file_spans: Vec<Option<(i64, i64)>> = if pruned {
+            files.iter().map(|f| f.device_span(&dev)).collect()
+        } else {
+            Vec::new()
+        };
         let mut sources: Vec<Vec<SeriesData>> = vec![Vec::new(); phys.len()];
         for (fi, f) in files.iter().enumerate() {
-            let others: Vec<(i64, i64)> = if pruned {
-                files
-                    .iter()
-                    .enumerate()
-                    .filter(|(gi, _)| *gi != fi)
-                    .filter_map(|(_, g)| g.device_span(&dev))
-                    .chain(in_memory.iter().copied())
-                    .collect()
-            } else {
-                Vec::new()
-            };
+            let others: Vec<(i64, i64)> = file_spans
+                .iter()
+                .enumerate()
+                .filter(|(gi, _)| *gi != fi)
+                .filter_map(|(_, span)| *span)
+                .chain(in_memory.iter().copied())
+                .collect();
             let skip = |k: usize, st: Option<&tsfile::statistics::Statistics>, ps: i64, pe: i64| {
                 let Some(Some(may_hold)) = prune.get(k) else {
                     return false;

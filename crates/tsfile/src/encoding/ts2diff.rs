@@ -108,121 +108,125 @@ fn packed<'a>(r: &mut ByteReader<'a>, count: usize, width: u32) -> DResult<&'a [
     r.take(bytes as usize)
 }
 
-/// Decodes 32-bit values until `n` were produced (or the data ends, which is an error).
-pub fn decode_i32(r: &mut ByteReader<'_>, n: usize, out: &mut Vec<i32>) -> DResult<()> {
+/// The two value widths of TS_2DIFF, for one decoder over both.
+trait Word: Copy {
+    const BITS: i32;
+    fn read(r: &mut ByteReader<'_>) -> DResult<Self>;
+    fn wrapping_add(self, o: Self) -> Self;
+    /// `self * k` with wrapping (k is a position in a block, taken modulo the width).
+    fn wrapping_times(self, k: usize) -> Self;
+    /// A packed field (its low `BITS` bits).
+    fn field(v: u64) -> Self;
+}
+
+impl Word for i32 {
+    const BITS: i32 = 32;
+    fn read(r: &mut ByteReader<'_>) -> DResult<i32> {
+        r.i32()
+    }
+    fn wrapping_add(self, o: i32) -> i32 {
+        i32::wrapping_add(self, o)
+    }
+    fn wrapping_times(self, k: usize) -> i32 {
+        self.wrapping_mul(k as i32)
+    }
+    fn field(v: u64) -> i32 {
+        v as u32 as i32
+    }
+}
+
+impl Word for i64 {
+    const BITS: i32 = 64;
+    fn read(r: &mut ByteReader<'_>) -> DResult<i64> {
+        r.i64()
+    }
+    fn wrapping_add(self, o: i64) -> i64 {
+        i64::wrapping_add(self, o)
+    }
+    fn wrapping_times(self, k: usize) -> i64 {
+        self.wrapping_mul(k as i64)
+    }
+    fn field(v: u64) -> i64 {
+        v as i64
+    }
+}
+
+/// Reads one block's header, minimum delta and first value, and appends the first value and
+/// the next `take(count)` values; returns `(count, take)`.
+fn block<T: Word>(
+    r: &mut ByteReader<'_>,
+    out: &mut Vec<T>,
+    take: impl FnOnce(usize, usize) -> DResult<usize>,
+) -> DResult<(usize, usize)> {
+    let at = r.pos();
+    let (count, width) = block_header(r, T::BITS)?;
+    let take = take(count, at)?;
+    let min = T::read(r)?;
+    let first = T::read(r)?;
+    let data = packed(r, count, width)?;
+    out.reserve(take + 1);
+    out.push(first);
+    if width == 0 {
+        // constant deltas (regular timestamps): an arithmetic progression, the same
+        // wrapping sums as the loop below
+        out.extend((1..take + 1).map(|k| first.wrapping_add(min.wrapping_times(k))));
+    } else {
+        let mut prev = first;
+        for_each_field(data, width, take, |v| {
+            prev = prev.wrapping_add(min).wrapping_add(T::field(v));
+            out.push(prev);
+        })?;
+    }
+    Ok((count, take))
+}
+
+/// Decodes values until `n` were produced (or the data ends, which is an error).
+fn decode_n<T: Word>(r: &mut ByteReader<'_>, n: usize, out: &mut Vec<T>) -> DResult<()> {
     let mut produced = 0;
     while produced < n {
-        let (count, width) = block_header(r, 32)?;
-        let min = r.i32()?;
-        let first = r.i32()?;
-        let data = packed(r, count, width)?;
-        out.push(first);
-        produced += 1;
-        let take = count.min(n - produced);
-        out.reserve(take);
-        if width == 0 {
-            out.extend((1..take + 1).map(|k| first.wrapping_add(min.wrapping_mul(k as i32))));
-        } else {
-            let mut prev = first;
-            for_each_field(data, width, take, |v| {
-                prev = prev.wrapping_add(min).wrapping_add(v as u32 as i32);
-                out.push(prev);
-            })?;
-        }
-        produced += take;
+        let (_, took) = block(r, out, |count, _| Ok(count.min(n - produced - 1)))?;
+        produced += took + 1;
     }
     Ok(())
 }
 
-/// Decodes 64-bit values until `n` were produced.
-pub fn decode_i64(r: &mut ByteReader<'_>, n: usize, out: &mut Vec<i64>) -> DResult<()> {
-    let mut produced = 0;
-    while produced < n {
-        let (count, width) = block_header(r, 64)?;
-        let min = r.i64()?;
-        let first = r.i64()?;
-        let data = packed(r, count, width)?;
-        out.push(first);
-        produced += 1;
-        let take = count.min(n - produced);
-        out.reserve(take);
-        if width == 0 {
-            out.extend((1..take + 1).map(|k| first.wrapping_add(min.wrapping_mul(k as i64))));
-        } else {
-            let mut prev = first;
-            for_each_field(data, width, take, |v| {
-                prev = prev.wrapping_add(min).wrapping_add(v as i64);
-                out.push(prev);
-            })?;
-        }
-        produced += take;
+/// Decodes every value of a stream, accepting at most `limit` values.
+fn decode_all<T: Word>(data: &[u8], limit: usize, out: &mut Vec<T>) -> DResult<()> {
+    let mut r = ByteReader::new(data);
+    while !r.is_empty() {
+        let before = out.len();
+        block(&mut r, out, |count, at| {
+            if before.saturating_add(count).saturating_add(1) > limit {
+                return Err(Corrupt::new(
+                    at,
+                    format!("TS_2DIFF data holds more than {limit} values"),
+                ));
+            }
+            Ok(count)
+        })?;
     }
     Ok(())
+}
+
+/// Decodes 32-bit values until `n` were produced (or the data ends, which is an error).
+pub fn decode_i32(r: &mut ByteReader<'_>, n: usize, out: &mut Vec<i32>) -> DResult<()> {
+    decode_n(r, n, out)
+}
+
+/// Decodes 64-bit values until `n` were produced.
+pub fn decode_i64(r: &mut ByteReader<'_>, n: usize, out: &mut Vec<i64>) -> DResult<()> {
+    decode_n(r, n, out)
 }
 
 /// Decodes every value of a 64-bit TS_2DIFF stream (used for time columns, whose length is
 /// only known from the stream itself), accepting at most `limit` values.
 pub fn decode_all_i64(data: &[u8], limit: usize, out: &mut Vec<i64>) -> DResult<()> {
-    let mut r = ByteReader::new(data);
-    while !r.is_empty() {
-        let at = r.pos();
-        let (count, width) = block_header(&mut r, 64)?;
-        if out.len().saturating_add(count).saturating_add(1) > limit {
-            return Err(Corrupt::new(
-                at,
-                format!("TS_2DIFF data holds more than {limit} values"),
-            ));
-        }
-        let min = r.i64()?;
-        let first = r.i64()?;
-        let bytes = packed(&mut r, count, width)?;
-        out.reserve(count + 1);
-        out.push(first);
-        if width == 0 {
-            // constant deltas (regular timestamps): an arithmetic progression, same
-            // wrapping sums as the loop below
-            out.extend((1..count + 1).map(|k| first.wrapping_add(min.wrapping_mul(k as i64))));
-            continue;
-        }
-        let mut prev = first;
-        for_each_field(bytes, width, count, |v| {
-            prev = prev.wrapping_add(min).wrapping_add(v as i64);
-            out.push(prev);
-        })?;
-    }
-    Ok(())
+    decode_all(data, limit, out)
 }
 
 /// Decodes every value of a 32-bit TS_2DIFF stream, accepting at most `limit` values.
 pub fn decode_all_i32(data: &[u8], limit: usize, out: &mut Vec<i32>) -> DResult<()> {
-    let mut r = ByteReader::new(data);
-    while !r.is_empty() {
-        let at = r.pos();
-        let (count, width) = block_header(&mut r, 32)?;
-        if out.len().saturating_add(count).saturating_add(1) > limit {
-            return Err(Corrupt::new(
-                at,
-                format!("TS_2DIFF data holds more than {limit} values"),
-            ));
-        }
-        let min = r.i32()?;
-        let first = r.i32()?;
-        let bytes = packed(&mut r, count, width)?;
-        out.reserve(count + 1);
-        out.push(first);
-        if width == 0 {
-            // constant deltas (regular timestamps): an arithmetic progression, same
-            // wrapping sums as the loop below
-            out.extend((1..count + 1).map(|k| first.wrapping_add(min.wrapping_mul(k as i32))));
-            continue;
-        }
-        let mut prev = first;
-        for_each_field(bytes, width, count, |v| {
-            prev = prev.wrapping_add(min).wrapping_add(v as u32 as i32);
-            out.push(prev);
-        })?;
-    }
-    Ok(())
+    decode_all(data, limit, out)
 }
 
 #[cfg(test)]
