@@ -4,9 +4,15 @@
 use crate::buf::{Corrupt, DResult};
 
 /// Appends bits, most significant first, to a byte vector.
+///
+/// Bits gather in a 64-bit accumulator that goes out as eight bytes when full, so a write is
+/// a shift and an OR in the common case; [`BitWriter::pad`] (or [`BitWriter::pad_always`])
+/// must end the stream, or the bits still pending are lost.
 pub struct BitWriter<'a> {
     out: &'a mut Vec<u8>,
+    /// The pending bits, in the low `n` bits.
     acc: u64,
+    /// How many bits are pending (0..64).
     n: u32,
 }
 
@@ -28,18 +34,29 @@ impl<'a> BitWriter<'a> {
         } else {
             value & ((1u64 << bits) - 1)
         };
-        // fewer than 8 bits pend, so at most 71 are at hand: the whole bytes among them go
-        // out in one append
-        let total = self.n + bits;
-        let acc = ((self.acc as u128) << bits) | v as u128;
-        let whole = (total / 8) as usize;
-        let rem = total % 8;
-        let out = ((acc >> rem) as u64).to_be_bytes();
-        self.out.extend_from_slice(&out[8 - whole..]);
-        self.acc = (acc & ((1u128 << rem) - 1)) as u64;
-        self.n = rem;
+        let free = 64 - self.n;
+        if bits < free {
+            self.acc = (self.acc << bits) | v;
+            self.n += bits;
+            return;
+        }
+        // The accumulator fills up: its bits and the top `free` bits of `v` go out.
+        let over = bits - free;
+        let top = if self.n == 0 {
+            v
+        } else {
+            (self.acc << free) | (v >> over)
+        };
+        self.out.extend_from_slice(&top.to_be_bytes());
+        self.acc = if over == 0 {
+            0
+        } else {
+            v & ((1u64 << over) - 1)
+        };
+        self.n = over;
     }
 
+    /// Writes one bit.
     #[inline]
     pub fn bit(&mut self, b: bool) {
         self.write(b as u64, 1);
@@ -47,14 +64,16 @@ impl<'a> BitWriter<'a> {
 
     /// Bits written into the current, incomplete byte.
     pub fn pending_bits(&self) -> u32 {
-        self.n
+        self.n % 8
     }
 
-    /// Pads the current byte with zero bits (nothing if byte-aligned).
+    /// Writes out the pending bits, padding the last byte with zero bits (nothing if
+    /// byte-aligned).
     pub fn pad(&mut self) {
         if self.n > 0 {
-            let b = (self.acc << (8 - self.n)) as u8;
-            self.out.push(b);
+            let bytes = self.n.div_ceil(8) as usize;
+            let aligned = self.acc << (64 - self.n);
+            self.out.extend_from_slice(&aligned.to_be_bytes()[..bytes]);
             self.acc = 0;
             self.n = 0;
         }
@@ -62,10 +81,10 @@ impl<'a> BitWriter<'a> {
 
     /// Java's GORILLA/CHIMP ending: writes the current byte even when it is empty.
     pub fn pad_always(&mut self) {
-        if self.n == 0 {
+        let aligned = self.n.is_multiple_of(8);
+        self.pad();
+        if aligned {
             self.out.push(0);
-        } else {
-            self.pad();
         }
     }
 }
@@ -239,6 +258,8 @@ mod tests {
             let mut w = BitWriter::new(&mut out);
             for (v, b) in &fields { w.write(*v, *b); }
             w.pad();
+            let total: u32 = fields.iter().map(|(_, b)| *b).sum();
+            prop_assert_eq!(out.len(), total.div_ceil(8) as usize);
             let mut r = BitReader::new(&out);
             for (v, b) in &fields {
                 let mask = if *b == 64 { u64::MAX } else { (1u64 << b) - 1 };
@@ -254,5 +275,19 @@ mod tests {
         w.write(0b101, 3);
         w.pad();
         assert_eq!(out, vec![0b1010_0000]);
+    }
+
+    #[test]
+    fn pad_always_writes_a_byte_when_aligned() {
+        for (bits, len) in [(0u32, 1usize), (3, 1), (8, 2), (64, 9), (70, 9), (72, 10)] {
+            let mut out = vec![7u8];
+            let mut w = BitWriter::new(&mut out);
+            for _ in 0..bits {
+                w.bit(true);
+            }
+            w.pad_always();
+            assert_eq!(out.len() - 1, len, "{bits} bits");
+            assert!(out[1..].iter().take(bits as usize / 8).all(|b| *b == 0xff));
+        }
     }
 }
