@@ -544,6 +544,9 @@ impl<W: Write> TsFileWriter<W> {
             let mut times = Vec::new();
             let mut tbuf = Vec::new();
             let mut a = 0;
+            // Points the next page should hold, predicted from the previous page's encoded
+            // size (aiming a little under the limit): most pages are then encoded once.
+            let mut predicted: Option<usize> = None;
             while a < idx.len() {
                 let end = self.page_end(a, idx.len(), |k| {
                     if binary {
@@ -552,6 +555,7 @@ impl<W: Write> TsFileWriter<W> {
                         0
                     }
                 });
+                let end = predicted.map_or(end, |p| end.min(a + p.max(1)));
                 let mut b = refine(a, end);
                 loop {
                     let sel = &idx[a..b];
@@ -576,6 +580,10 @@ impl<W: Write> TsFileWriter<W> {
                         (b - a) as u128 * self.opts.page_size_bytes as u128 / raw.len() as u128;
                     b = refine(a, a + (fit as usize).max(1));
                 }
+                predicted = Some(
+                    ((b - a) as u128 * (self.opts.page_size_bytes as u128 * 15 / 16)
+                        / raw.len().max(1) as u128) as usize,
+                );
                 let mut stats = Statistics::empty(Some(s.schema.data_type));
                 for i in &idx[a..b] {
                     update_stats(&mut stats, s.times[*i], s.values, *i);

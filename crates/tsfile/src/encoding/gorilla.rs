@@ -189,15 +189,18 @@ impl GorillaReader {
             let Some(w) = window128(data, pos) else {
                 break;
             };
-            if w >> 127 == 0 {
+            // Control bits and window header sit in the top 64 bits; the value's bits start
+            // 2 or 2 + header bits in, selected between two constant shifts.
+            let hi = (w >> 64) as u64;
+            if hi >> 63 == 0 {
                 pos += 1;
             } else {
                 // `11` (a new window) and `10` (the open one) mix unpredictably on noisy data:
                 // both are worked out and one is selected, without a branch.
-                let new = (w >> 126) & 1 == 1;
-                let lead = ((w << 2) >> (128 - g.lead_bits)) as u32;
-                let sig = ((w << (2 + g.lead_bits)) >> (128 - g.sig_bits)) as u32 + 1;
-                if new && lead + sig > g.bits {
+                let new = (hi >> 62) & 1 == 1;
+                let lead = ((hi << 2) >> (64 - g.lead_bits)) as u32;
+                let sig = ((hi << (2 + g.lead_bits)) >> (64 - g.sig_bits)) as u32 + 1;
+                if new & (lead + sig > g.bits) {
                     break;
                 }
                 self.lead = if new { lead } else { self.lead };
@@ -206,11 +209,13 @@ impl GorillaReader {
                 } else {
                     self.trail
                 };
-                let used = 2 + (new as u32) * (g.lead_bits + g.sig_bits);
+                let header = g.lead_bits + g.sig_bits;
+                let (short, long) = (((w << 2) >> 64) as u64, ((w << (2 + header)) >> 64) as u64);
+                let top = if new { long } else { short };
                 let sig = g.bits - self.lead - self.trail;
-                let xor = ((w << used) >> (128 - sig)) as u64;
+                let xor = top >> (64 - sig);
                 self.stored ^= xor << self.trail;
-                pos += (used + sig) as usize;
+                pos += (2 + (new as u32) * header + sig) as usize;
             }
             push(self.stored);
             done += 1;
