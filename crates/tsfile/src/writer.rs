@@ -545,7 +545,9 @@ impl<W: Write> TsFileWriter<W> {
             let mut tbuf = Vec::new();
             let mut a = 0;
             // Points the next page should hold, predicted from the previous page's encoded
-            // size (aiming a little under the limit): most pages are then encoded once.
+            // size; a predicted page may pass the size limit by 1/16 (as Java's writer, which
+            // checks the size only now and then, does): most pages are then encoded once.
+            let ps = self.opts.page_size_bytes;
             let mut predicted: Option<usize> = None;
             while a < idx.len() {
                 let end = self.page_end(a, idx.len(), |k| {
@@ -556,6 +558,11 @@ impl<W: Write> TsFileWriter<W> {
                     }
                 });
                 let end = predicted.map_or(end, |p| end.min(a + p.max(1)));
+                let mut limit = if predicted.is_some() {
+                    ps + ps / 16
+                } else {
+                    ps
+                };
                 let mut b = refine(a, end);
                 loop {
                     let sel = &idx[a..b];
@@ -573,17 +580,15 @@ impl<W: Write> TsFileWriter<W> {
                     raw.extend_from_slice(&tbuf);
                     let g = Gathered::gather(s.values, sel);
                     encoding::encode(s.schema.encoding, g.slice(), &self.opts.codec, &mut raw)?;
-                    if raw.len() <= self.opts.page_size_bytes || b - a <= 1 {
+                    if raw.len() <= limit || b - a <= 1 {
                         break;
                     }
-                    let fit =
-                        (b - a) as u128 * self.opts.page_size_bytes as u128 / raw.len() as u128;
+                    let fit = (b - a) as u128 * ps as u128 / raw.len() as u128;
                     b = refine(a, a + (fit as usize).max(1));
+                    limit = ps;
                 }
-                predicted = Some(
-                    ((b - a) as u128 * (self.opts.page_size_bytes as u128 * 15 / 16)
-                        / raw.len().max(1) as u128) as usize,
-                );
+                predicted =
+                    Some(((b - a) as u128 * ps as u128 / raw.len().max(1) as u128) as usize);
                 let mut stats = Statistics::empty(Some(s.schema.data_type));
                 for i in &idx[a..b] {
                     update_stats(&mut stats, s.times[*i], s.values, *i);
