@@ -4,14 +4,15 @@
 //! series is created with the type of the file's metadata and the encoding and compressor
 //! of its first chunk (aligned devices become aligned). Then, per series:
 //!
-//! * Chunks placed unchanged: a non-aligned series of a file of our writer's version (V4),
-//!   with no deletion applying to it, of the type the schema holds, whose chunks do not
+//! * Chunks placed unchanged: a non-aligned series of a V4 file, or of a V3 file in an
+//!   encoding that means the same in V4 (all but GORILLA_V1, FREQ and RLBE on floats; chunk
+//!   headers, pages and statistics are identical), with no deletion applying to it, of the type the schema holds, whose chunks do not
 //!   overlap and each lie in one time partition. Its chunks are decoded once (a damaged one
 //!   fails the LOAD), then copied byte for byte into a new unsequence file per region and
 //!   partition, newer than everything written before (memtables are flushed first); the
 //!   file is durable (fsync, rename) before it is read. Nothing is re-encoded, so lossy
 //!   encodings are not quantised again and a large file costs one copy.
-//! * Otherwise (V3 files, aligned devices, deletions, type changes, overlapping chunks) the
+//! * Otherwise (aligned devices, deletions, 1.x-only encodings, type changes, overlapping chunks) the
 //!   points are written through the normal insert path, so the WAL covers them and the
 //!   next flush places them in the sequence or unsequence space by IoTDB's rule.
 //!
@@ -28,7 +29,7 @@
 use crate::api::{TimeRange as DelRange, TimeseriesSpec};
 use crate::engine::{Engine, PlacedChunk};
 use crate::mods::{read_load_deletions, LoadDeletion};
-use model::{Bitmap, Column, Error, InsertTablet, PartialPath, Result, TSDataType};
+use model::{Bitmap, Column, Error, InsertTablet, PartialPath, Result, TSDataType, TSEncoding};
 use std::path::Path;
 use tsfile::metadata::{ChunkMetadata, TimeseriesMetadata};
 use tsfile::reader::{AlignedData, TimeRange, TsFileReader};
@@ -278,7 +279,8 @@ fn place(
 
 /// The chunks of non-aligned series `s` when they can all be placed unchanged (byte for
 /// byte, see [`Engine::place_chunks`]) instead of being inserted point by point: the file
-/// is of the version our writer produces, no deletion applies to the series, the series
+/// is of the version our writer produces (or V3 in an encoding that reads the same in V4, see
+/// [`same_bytes_in_v4`]), no deletion applies to the series, the series
 /// holds the type the file's chunks have, its chunks do not overlap each other, and each
 /// lies in one time partition. Each chunk is decoded once first, so a damaged one fails
 /// the LOAD rather than entering the data directory. `None` when the insert path must
@@ -291,7 +293,9 @@ fn copy_plan(
     dt: TSDataType,
     dels: &[&LoadDeletion],
 ) -> Result<Option<Vec<PlacedChunk>>> {
-    if reader.version() != tsfile::WriterOptions::default().version || !dels.is_empty() {
+    let ours = tsfile::WriterOptions::default().version;
+    let v3 = reader.version() == tsfile::Version::V3 && ours == tsfile::Version::V4;
+    if (reader.version() != ours && !v3) || !dels.is_empty() {
         return Ok(None);
     }
     match engine.series_info(&device.child(&s.measurement)) {
@@ -316,6 +320,9 @@ fn copy_plan(
         };
         let chunk = reader.read_chunk(cm)?;
         if chunk.header.data_type != Some(dt) || chunk.header.is_time() || chunk.header.is_value() {
+            return Ok(None);
+        }
+        if v3 && !same_bytes_in_v4(chunk.header.encoding, dt) {
             return Ok(None);
         }
         times.clear();
@@ -347,6 +354,17 @@ fn copy_plan(
         });
     }
     Ok(Some(plan))
+}
+
+/// True when a V3 chunk of `encoding` means the same in a V4 file (chunk headers, pages and
+/// statistics are identical between the versions): not for GORILLA_V1 and FREQ, which V4
+/// readers do not know, nor for RLBE on FLOAT/DOUBLE, whose deltas V4 reads differently.
+fn same_bytes_in_v4(encoding: TSEncoding, dt: TSDataType) -> bool {
+    match encoding {
+        TSEncoding::GorillaV1 | TSEncoding::Freq => false,
+        TSEncoding::Rlbe => !matches!(dt.physical(), TSDataType::Float | TSDataType::Double),
+        _ => true,
+    }
 }
 
 /// Loads one non-aligned series with the deletions that match it applied.

@@ -945,3 +945,64 @@ fn load_places_v4_chunks_unchanged_and_newest() {
     let e = open_nc(&db);
     check(&e);
 }
+
+#[test]
+fn load_places_v3_chunks_unless_their_encoding_reads_differently_in_v4() {
+    let dir = tempfile::tempdir().unwrap();
+    let ext = dir.path().join("ext");
+    std::fs::create_dir_all(&ext).unwrap();
+    let file = ext.join("x.tsfile");
+    let gorilla = MeasurementSchema {
+        name: "a".into(),
+        data_type: TSDataType::Double,
+        encoding: TSEncoding::Gorilla,
+        compressor: CompressionType::Snappy,
+    };
+    // GORILLA_V1 is gone from V4 readers: that series must be re-encoded, not copied
+    let v1 = MeasurementSchema {
+        name: "b".into(),
+        encoding: TSEncoding::GorillaV1,
+        ..gorilla.clone()
+    };
+    let opts = tsfile::writer::WriterOptions {
+        version: tsfile::Version::V3,
+        ..Default::default()
+    };
+    let mut w = tsfile::writer::TsFileWriter::create(&file, opts).unwrap();
+    let (times, vals) = ramp(0, 2000, 0.25);
+    let values = ColumnData::Double(vals.clone());
+    let input = |schema| tsfile::writer::SeriesInput {
+        schema,
+        times: &times,
+        values: &values,
+        nulls: None,
+    };
+    w.write_device("root.v3.d1", &[input(&gorilla), input(&v1)])
+        .unwrap();
+    w.finish().unwrap();
+    let db = dir.path().join("db");
+    let e = open_nc(&db);
+    let sum = e.load_tsfiles(&ext, false).unwrap();
+    assert_eq!((sum.files, sum.points), (1, 4000));
+    let check = |e: &Engine| {
+        for m in ["a", "b"] {
+            let d = all(e, &format!("root.v3.d1.{m}"));
+            assert_eq!(d.times, times, "{m}");
+            assert_eq!(d.values, ColumnData::Double(vals.clone()), "{m}");
+        }
+    };
+    check(&e);
+    // a's chunk sits unchanged in an unsequence file; b went through the insert path
+    let placed: Vec<_> = tsfiles(&db, "unsequence")
+        .iter()
+        .flat_map(|f| chunk_bytes(f))
+        .collect();
+    let source: Vec<_> = chunk_bytes(&file)
+        .into_iter()
+        .filter(|c| c.1 == "a")
+        .collect();
+    assert_eq!(placed, source);
+    drop(e);
+    let e = open_nc(&db);
+    check(&e);
+}
