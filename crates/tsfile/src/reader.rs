@@ -598,6 +598,7 @@ fn codec_for(version: Version, opts: &ReadOptions) -> CodecOptions {
             Version::V4 => FloatRlbe::RawBits,
         }),
         sprintz_for_cpp: true,
+        gorilla_windows: Default::default(),
     }
 }
 

@@ -21,7 +21,7 @@ use std::io::Write;
 use crate::bloom::BloomFilter;
 use crate::compress;
 use crate::device::{java_str_cmp, DeviceId};
-use crate::encoding::{self, CodecOptions, FloatRlbe, ValueSlice};
+use crate::encoding::{self, CodecOptions, FloatRlbe, GorillaWindows, ValueSlice};
 use crate::format::{self, marker, ChunkHeader, PageHeader, Version, MAGIC};
 use crate::metadata::{
     ts_type, ChunkMetadata, IndexKey, MetadataIndexNode, NodeType, TimeseriesMetadata,
@@ -69,6 +69,7 @@ impl WriterOptions {
                     Version::V4 => FloatRlbe::RawBits,
                 },
                 sprintz_for_cpp: version == Version::V4,
+                gorilla_windows: Default::default(),
             },
         }
     }
@@ -281,6 +282,16 @@ fn chunk_data(pages: &[Page]) -> (Vec<u8>, usize) {
         data.extend_from_slice(&p.body);
     }
     (data, pages.len())
+}
+
+/// How often (in pages of one chunk) the GORILLA writer compares its two window rules.
+const GORILLA_TRIAL_EVERY: usize = 8;
+
+/// Size of `raw` after `compression`.
+fn compressed_len(compression: CompressionType, raw: &[u8]) -> Result<usize> {
+    let mut out = Vec::with_capacity(raw.len() / 2 + 64);
+    compress::compress(compression, raw, &mut out)?;
+    Ok(out.len())
 }
 
 fn seal_page(compression: CompressionType, raw: &[u8], stats: Statistics) -> Result<Page> {
@@ -549,6 +560,15 @@ impl<W: Write> TsFileWriter<W> {
             // checks the size only now and then, does): most pages are then encoded once.
             let ps = self.opts.page_size_bytes;
             let mut predicted: Option<usize> = None;
+            // GORILLA windows: look-ahead windows take fewer bits, Java's exact windows give
+            // compressors steadier patterns (better on quantised periodic data). Every
+            // `GORILLA_TRIAL_EVERY`-th page of a compressed chunk is encoded both ways and the
+            // smaller after compression is kept for the pages that follow.
+            let mut codec = self.opts.codec;
+            let trial = s.schema.encoding == TSEncoding::Gorilla
+                && s.schema.compressor != CompressionType::Uncompressed;
+            let mut page_no = 0usize;
+            let mut other = Vec::new();
             while a < idx.len() {
                 let end = self.page_end(a, idx.len(), |k| {
                     if binary {
@@ -579,7 +599,7 @@ impl<W: Write> TsFileWriter<W> {
                     crate::buf::PutBytes::put_uvarint(&mut raw, tbuf.len() as u32);
                     raw.extend_from_slice(&tbuf);
                     let g = Gathered::gather(s.values, sel);
-                    encoding::encode(s.schema.encoding, g.slice(), &self.opts.codec, &mut raw)?;
+                    encoding::encode(s.schema.encoding, g.slice(), &codec, &mut raw)?;
                     if raw.len() <= limit || b - a <= 1 {
                         break;
                     }
@@ -587,6 +607,26 @@ impl<W: Write> TsFileWriter<W> {
                     b = refine(a, a + (fit as usize).max(1));
                     limit = ps;
                 }
+                if trial && page_no.is_multiple_of(GORILLA_TRIAL_EVERY) {
+                    let mut alt = codec;
+                    alt.gorilla_windows = match codec.gorilla_windows {
+                        GorillaWindows::LookAhead => GorillaWindows::Exact,
+                        GorillaWindows::Exact => GorillaWindows::LookAhead,
+                    };
+                    other.clear();
+                    crate::buf::PutBytes::put_uvarint(&mut other, tbuf.len() as u32);
+                    other.extend_from_slice(&tbuf);
+                    let g = Gathered::gather(s.values, &idx[a..b]);
+                    encoding::encode(s.schema.encoding, g.slice(), &alt, &mut other)?;
+                    if other.len() <= ps + ps / 8
+                        && compressed_len(s.schema.compressor, &other)?
+                            < compressed_len(s.schema.compressor, &raw)?
+                    {
+                        codec = alt;
+                        std::mem::swap(&mut raw, &mut other);
+                    }
+                }
+                page_no += 1;
                 predicted =
                     Some(((b - a) as u128 * ps as u128 / raw.len().max(1) as u128) as usize);
                 let mut stats = Statistics::empty(Some(s.schema.data_type));

@@ -10,6 +10,7 @@
 
 use crate::bits::{window128, BitReader, BitWriter};
 use crate::buf::{Corrupt, DResult};
+use crate::encoding::GorillaWindows;
 
 /// Bit geometry of one value size.
 #[derive(Clone, Copy)]
@@ -46,6 +47,7 @@ const LOOKAHEAD: usize = 4;
 /// the result unchanged; 9 % fewer bytes on random doubles, ~19 % on smooth rounded ones.
 pub(crate) fn encode_bits<T: Copy>(
     g: Geometry,
+    windows: GorillaWindows,
     values: &[T],
     raw: impl Fn(T) -> u64,
     sentinel: u64,
@@ -96,10 +98,17 @@ pub(crate) fn encode_bits<T: Copy>(
             at = at.min(nt);
             ahead += (nl != NONE) as u32;
         }
-        let (l, t, al, at) = (l as u32, t as u32, al as u32, at as u32);
-        // Keep the window if the value fits and a narrower one would not pay for its header.
+        let (l, t) = (l as u32, t as u32);
+        let (al, at) = match windows {
+            GorillaWindows::LookAhead => (al as u32, at as u32),
+            GorillaWindows::Exact => (l, t),
+        };
+        // Keep the window if the value fits and a narrower one would not pay for its header
+        // (Java's rule: whenever it fits).
         let fits = (l >= sl) & (t >= st);
-        let keep = fits & ((al + at).saturating_sub(sl + st) * ahead <= header);
+        let keep = fits
+            & (windows == GorillaWindows::Exact
+                || (al + at).saturating_sub(sl + st) * ahead <= header);
         if keep {
             let sig = g.bits - sl - st;
             if sig <= 62 {
@@ -250,9 +259,10 @@ pub(crate) fn decode_bits(
 }
 
 /// Encodes INT32 / DATE values.
-pub fn encode_i32(values: &[i32], out: &mut Vec<u8>) {
+pub fn encode_i32(values: &[i32], windows: GorillaWindows, out: &mut Vec<u8>) {
     encode_bits(
         G32,
+        windows,
         values,
         |v| v as u32 as u64,
         i32::MIN as u32 as u64,
@@ -261,14 +271,15 @@ pub fn encode_i32(values: &[i32], out: &mut Vec<u8>) {
 }
 
 /// Encodes INT64 / TIMESTAMP values.
-pub fn encode_i64(values: &[i64], out: &mut Vec<u8>) {
-    encode_bits(G64, values, |v| v as u64, i64::MIN as u64, out);
+pub fn encode_i64(values: &[i64], windows: GorillaWindows, out: &mut Vec<u8>) {
+    encode_bits(G64, windows, values, |v| v as u64, i64::MIN as u64, out);
 }
 
 /// Encodes FLOAT values (raw bits; sentinel = canonical NaN).
-pub fn encode_f32(values: &[f32], out: &mut Vec<u8>) {
+pub fn encode_f32(values: &[f32], windows: GorillaWindows, out: &mut Vec<u8>) {
     encode_bits(
         G32,
+        windows,
         values,
         |v| v.to_bits() as u64,
         f32::NAN.to_bits() as u64,
@@ -277,8 +288,15 @@ pub fn encode_f32(values: &[f32], out: &mut Vec<u8>) {
 }
 
 /// Encodes DOUBLE values (raw bits; sentinel = canonical NaN).
-pub fn encode_f64(values: &[f64], out: &mut Vec<u8>) {
-    encode_bits(G64, values, |v| v.to_bits(), f64::NAN.to_bits(), out);
+pub fn encode_f64(values: &[f64], windows: GorillaWindows, out: &mut Vec<u8>) {
+    encode_bits(
+        G64,
+        windows,
+        values,
+        |v| v.to_bits(),
+        f64::NAN.to_bits(),
+        out,
+    );
 }
 
 /// Decodes `n` INT32 values; returns bytes consumed.
@@ -314,7 +332,7 @@ mod tests {
         #[test]
         fn i32_round_trip(v in proptest::collection::vec(any::<i32>(), 0..300)) {
             let mut out = Vec::new();
-            encode_i32(&v, &mut out);
+            encode_i32(&v, GorillaWindows::LookAhead, &mut out);
             let mut got = Vec::new();
             let used = decode_i32(&out, v.len(), &mut got).unwrap();
             prop_assert_eq!(used, out.len());
@@ -324,7 +342,7 @@ mod tests {
         #[test]
         fn i64_round_trip(v in proptest::collection::vec(any::<i64>(), 0..300)) {
             let mut out = Vec::new();
-            encode_i64(&v, &mut out);
+            encode_i64(&v, GorillaWindows::LookAhead, &mut out);
             let mut got = Vec::new();
             let used = decode_i64(&out, v.len(), &mut got).unwrap();
             prop_assert_eq!(used, out.len());
@@ -335,7 +353,7 @@ mod tests {
         fn f64_round_trip_bits(v in proptest::collection::vec(any::<u64>(), 0..300)) {
             let vals: Vec<f64> = v.iter().map(|b| f64::from_bits(*b)).collect();
             let mut out = Vec::new();
-            encode_f64(&vals, &mut out);
+            encode_f64(&vals, GorillaWindows::LookAhead, &mut out);
             let mut got = Vec::new();
             decode_f64(&out, vals.len(), &mut got).unwrap();
             let bits: Vec<u64> = got.iter().map(|x| x.to_bits()).collect();
@@ -362,7 +380,7 @@ mod tests {
                 })
                 .collect();
             let mut out = Vec::new();
-            encode_f64(&vals, &mut out);
+            encode_f64(&vals, GorillaWindows::LookAhead, &mut out);
             let mut got = Vec::new();
             let used = decode_f64(&out, vals.len(), &mut got).unwrap();
             prop_assert_eq!(used, out.len());
@@ -374,7 +392,7 @@ mod tests {
         fn f32_round_trip_bits(v in proptest::collection::vec(any::<u32>(), 0..300)) {
             let vals: Vec<f32> = v.iter().map(|b| f32::from_bits(*b)).collect();
             let mut out = Vec::new();
-            encode_f32(&vals, &mut out);
+            encode_f32(&vals, GorillaWindows::LookAhead, &mut out);
             let mut got = Vec::new();
             decode_f32(&out, vals.len(), &mut got).unwrap();
             let bits: Vec<u32> = got.iter().map(|x| x.to_bits()).collect();
@@ -423,13 +441,24 @@ mod tests {
             .collect();
         for (name, vals) in [("random", &random), ("smooth", &smooth)] {
             let mut out = Vec::new();
-            encode_f64(vals, &mut out);
+            encode_f64(vals, GorillaWindows::LookAhead, &mut out);
             let ours = out.len() as f64 * 8.0 / vals.len() as f64;
             let exact = exact_window_bits(vals);
             assert!(
                 ours < exact * 0.95,
                 "{name}: {ours:.2} bits/value, exact windows {exact:.2}"
             );
+            // Java's rule, on request: its size to the bit, plus the sentinel and padding
+            let mut java = Vec::new();
+            encode_f64(vals, GorillaWindows::Exact, &mut java);
+            let extra = java.len() as f64 * 8.0 - exact * vals.len() as f64;
+            assert!(
+                (0.0..=2.0 + 12.0 + 64.0 + 8.0).contains(&extra),
+                "{name}: {extra}"
+            );
+            let mut back = Vec::new();
+            decode_f64(&java, vals.len(), &mut back).unwrap();
+            assert_eq!(&back, vals);
             let mut got = Vec::new();
             decode_f64(&out, vals.len(), &mut got).unwrap();
             assert_eq!(&got, vals);

@@ -44,6 +44,20 @@ pub struct CodecOptions {
     /// costs page breaks on data whose predictions overflow; V3 files (read by Java only)
     /// do without.
     pub sprintz_for_cpp: bool,
+    /// How the GORILLA writer opens leading/trailing-zero windows (both read the same).
+    pub gorilla_windows: GorillaWindows,
+}
+
+/// How the GORILLA writer chooses its windows (see ADR 0011); readers cannot tell them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GorillaWindows {
+    /// Windows chosen over a look-ahead of the next values: fewest bits, fewer on noisy data.
+    #[default]
+    LookAhead,
+    /// Java's rule: a window opens only when a value does not fit, exactly as wide as the
+    /// value. More bits, but steadier bit patterns, which general compressors (SNAPPY, ZSTD, …)
+    /// may shrink further on quantised, periodic data.
+    Exact,
 }
 
 impl Default for CodecOptions {
@@ -52,6 +66,7 @@ impl Default for CodecOptions {
             float_precision: DEFAULT_FLOAT_PRECISION,
             float_rlbe: FloatRlbe::RawBits,
             sprintz_for_cpp: true,
+            gorilla_windows: GorillaWindows::LookAhead,
         }
     }
 }
@@ -133,7 +148,7 @@ pub fn encode(
         (V::Int32(v), E::Plain) => plain::encode_i32(v, out),
         (V::Int32(v), E::Rle) => rle::encode_i32(v, out),
         (V::Int32(v), E::Ts2Diff) => ts2diff::encode_i32(v, out),
-        (V::Int32(v), E::Gorilla) => gorilla::encode_i32(v, out),
+        (V::Int32(v), E::Gorilla) => gorilla::encode_i32(v, opts.gorilla_windows, out),
         (V::Int32(v), E::Zigzag) => zigzag::encode_i32(v, out),
         (V::Int32(v), E::Chimp) => chimp::encode_i32(v, out),
         (V::Int32(v), E::Sprintz) => sprintz::encode_i32(v, opts.sprintz_for_cpp, out),
@@ -142,7 +157,7 @@ pub fn encode(
         (V::Int64(v), E::Plain) => plain::encode_i64(v, out),
         (V::Int64(v), E::Rle) => rle::encode_i64(v, out),
         (V::Int64(v), E::Ts2Diff) => ts2diff::encode_i64(v, out),
-        (V::Int64(v), E::Gorilla) => gorilla::encode_i64(v, out),
+        (V::Int64(v), E::Gorilla) => gorilla::encode_i64(v, opts.gorilla_windows, out),
         (V::Int64(v), E::Zigzag) => zigzag::encode_i64(v, out),
         (V::Int64(v), E::Chimp) => chimp::encode_i64(v, out),
         (V::Int64(v), E::Sprintz) => sprintz::encode_i64(v, opts.sprintz_for_cpp, out),
@@ -152,7 +167,7 @@ pub fn encode(
         (V::Float(v), E::Rle | E::Ts2Diff) => {
             float::encode_f32(encoding, opts.float_precision, v, out)
         }
-        (V::Float(v), E::Gorilla) => gorilla::encode_f32(v, out),
+        (V::Float(v), E::Gorilla) => gorilla::encode_f32(v, opts.gorilla_windows, out),
         (V::Float(v), E::Chimp) => chimp::encode_f32(v, out),
         (V::Float(v), E::Sprintz) => sprintz::encode_f32(v, opts.sprintz_for_cpp, out),
         (V::Float(v), E::Rlbe) => rlbe::encode_f32(v, opts.float_rlbe, out),
@@ -162,7 +177,7 @@ pub fn encode(
         (V::Double(v), E::Rle | E::Ts2Diff) => {
             float::encode_f64(encoding, opts.float_precision, v, out)
         }
-        (V::Double(v), E::Gorilla) => gorilla::encode_f64(v, out),
+        (V::Double(v), E::Gorilla) => gorilla::encode_f64(v, opts.gorilla_windows, out),
         (V::Double(v), E::Chimp) => chimp::encode_f64(v, out),
         (V::Double(v), E::Sprintz) => sprintz::encode_f64(v, opts.sprintz_for_cpp, out),
         (V::Double(v), E::Rlbe) => rlbe::encode_f64(v, opts.float_rlbe, out),

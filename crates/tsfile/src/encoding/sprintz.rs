@@ -457,10 +457,10 @@ fn choose_fire<T>(narrow: &[T], wide: &[T], bits: fn(&T) -> i64) -> bool {
 }
 
 fn gorilla_f32_tail(v: &[f32], out: &mut Vec<u8>) {
-    gorilla::encode_f32(v, out)
+    gorilla::encode_f32(v, Default::default(), out)
 }
 fn gorilla_f64_tail(v: &[f64], out: &mut Vec<u8>) {
-    gorilla::encode_f64(v, out)
+    gorilla::encode_f64(v, Default::default(), out)
 }
 fn gorilla_f32_read(r: &mut ByteReader<'_>, k: usize, out: &mut Vec<f32>) -> DResult<()> {
     let at = r.pos();
@@ -544,7 +544,7 @@ mod tests {
         let rest = chunks.remainder();
         if !rest.is_empty() {
             out.push(0x80 | rest.len() as u8);
-            gorilla::encode_f64(rest, &mut out);
+            gorilla::encode_f64(rest, Default::default(), &mut out);
         }
         out
     }
