@@ -103,12 +103,13 @@ pub(crate) fn encode_bits<T: Copy>(
             GorillaWindows::LookAhead => (al as u32, at as u32),
             GorillaWindows::Exact => (l, t),
         };
-        // Keep the window if the value fits and a narrower one would not pay for its header
-        // (Java's rule: whenever it fits).
+        // Keep the window if the value fits and a narrower one would not pay twice for its
+        // header (Java's rule: whenever it fits). Twice: each re-opening also costs readers a
+        // hard-to-predict branch, and half as many re-openings lose almost no bytes.
         let fits = (l >= sl) & (t >= st);
         let keep = fits
             & (windows == GorillaWindows::Exact
-                || (al + at).saturating_sub(sl + st) * ahead <= header);
+                || (al + at).saturating_sub(sl + st) * ahead <= 2 * header);
         if keep {
             let sig = g.bits - sl - st;
             if sig <= 62 {
@@ -198,33 +199,24 @@ impl GorillaReader {
             let Some(w) = window128(data, pos) else {
                 break;
             };
-            // Control bits and window header sit in the top 64 bits; the value's bits start
-            // 2 or 2 + header bits in, selected between two constant shifts.
-            let hi = (w >> 64) as u64;
-            if hi >> 63 == 0 {
+            if w >> 127 == 0 {
                 pos += 1;
             } else {
-                // `11` (a new window) and `10` (the open one) mix unpredictably on noisy data:
-                // both are worked out and one is selected, without a branch.
-                let new = (hi >> 62) & 1 == 1;
-                let lead = ((hi << 2) >> (64 - g.lead_bits)) as u32;
-                let sig = ((hi << (2 + g.lead_bits)) >> (64 - g.sig_bits)) as u32 + 1;
-                if new & (lead + sig > g.bits) {
-                    break;
+                let mut used = 2;
+                if (w >> 126) & 1 == 1 {
+                    let lead = ((w << 2) >> (128 - g.lead_bits)) as u32;
+                    let sig = ((w << (2 + g.lead_bits)) >> (128 - g.sig_bits)) as u32 + 1;
+                    if lead + sig > g.bits {
+                        break;
+                    }
+                    self.lead = lead;
+                    self.trail = g.bits - sig - lead;
+                    used += g.lead_bits + g.sig_bits;
                 }
-                self.lead = if new { lead } else { self.lead };
-                self.trail = if new {
-                    g.bits.wrapping_sub(sig + lead)
-                } else {
-                    self.trail
-                };
-                let header = g.lead_bits + g.sig_bits;
-                let (short, long) = (((w << 2) >> 64) as u64, ((w << (2 + header)) >> 64) as u64);
-                let top = if new { long } else { short };
                 let sig = g.bits - self.lead - self.trail;
-                let xor = top >> (64 - sig);
+                let xor = ((w << used) >> (128 - sig)) as u64;
                 self.stored ^= xor << self.trail;
-                pos += (2 + (new as u32) * header + sig) as usize;
+                pos += (used + sig) as usize;
             }
             push(self.stored);
             done += 1;
