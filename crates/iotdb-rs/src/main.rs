@@ -115,6 +115,10 @@ struct ServeArgs {
     /// WAL mode: DISABLE, ASYNC or SYNC [default: ASYNC].
     #[arg(long)]
     wal_mode: Option<String>,
+    /// Serve Prometheus metrics at http://HOST:PORT/metrics (as
+    /// dn_metric_reporter_list=PROMETHEUS with dn_metric_prometheus_reporter_port=PORT).
+    #[arg(long)]
+    metrics_port: Option<u16>,
 }
 
 fn build_config(args: &ServeArgs) -> model::Result<ServerConfig> {
@@ -135,6 +139,13 @@ fn build_config(args: &ServeArgs) -> model::Result<ServerConfig> {
     if let Some(w) = &args.wal_mode {
         flags.insert("wal_mode".to_string(), w.clone());
     }
+    if let Some(p) = args.metrics_port {
+        flags.insert("dn_metric_reporter_list".to_string(), "PROMETHEUS".into());
+        flags.insert(
+            "dn_metric_prometheus_reporter_port".to_string(),
+            p.to_string(),
+        );
+    }
     config.apply_properties(&flags)?;
     Ok(config)
 }
@@ -150,8 +161,12 @@ fn serve(args: ServeArgs) -> model::Result<()> {
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "none (defaults and flags)".into());
     let server = Server::start(config)?;
+    let metrics = server
+        .metrics_addr()
+        .map(|a| format!("http://{a}/metrics"))
+        .unwrap_or_else(|| "off".into());
     tracing::info!(
-        "iotdb-rs {} listening on {}; data directory {}, WAL mode {wal_mode}, config file {config_file}",
+        "iotdb-rs {} listening on {}; data directory {}, WAL mode {wal_mode}, config file {config_file}, metrics {metrics}",
         env!("CARGO_PKG_VERSION"),
         server.local_addr(),
         data_dir.display(),

@@ -31,6 +31,15 @@ pub struct ServerConfig {
     /// Idle time after which a connection and its session are closed, in milliseconds;
     /// 0 = never (`dn_session_timeout_threshold`).
     pub session_timeout_ms: u64,
+    /// Port of the Prometheus metrics endpoint when it is on
+    /// (`dn_metric_prometheus_reporter_port`, IoTDB's default 9092; 0 = any free port).
+    pub metrics_port: u16,
+    /// Serve metrics: on when `dn_metric_reporter_list` names `PROMETHEUS` (off by default,
+    /// as in IoTDB).
+    pub metrics_enabled: bool,
+    /// Prefix of every metric name (`metric_name_prefix`, default `iotdb`: names such as
+    /// `iotdb_points_written_total`); empty for none.
+    pub metrics_prefix: String,
     /// The properties file the settings were read from, if any (for the start-up log).
     pub config_file: Option<PathBuf>,
     /// Storage engine settings (data directory, WAL mode, schema inference …).
@@ -48,6 +57,9 @@ impl Default for ServerConfig {
             query_timeout_ms: 60_000,
             max_connections: 65_535,
             session_timeout_ms: 0,
+            metrics_port: 9092,
+            metrics_enabled: false,
+            metrics_prefix: "iotdb".into(),
             config_file: None,
             storage: StorageConfig::with_data_dir(PathBuf::from("./data")),
         }
@@ -129,6 +141,22 @@ impl ServerConfig {
                 }
                 "dn_session_timeout_threshold" | "session_timeout_threshold" => {
                     self.session_timeout_ms = parse_num(key, v)?
+                }
+                "dn_metric_reporter_list" | "metric_reporter_list" => {
+                    self.metrics_enabled = v
+                        .split(',')
+                        .any(|r| r.trim().eq_ignore_ascii_case("PROMETHEUS"))
+                }
+                "dn_metric_prometheus_reporter_port" | "metric_prometheus_reporter_port" => {
+                    self.metrics_port = parse_num(key, v)?
+                }
+                "metric_name_prefix" => {
+                    if !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                        || v.starts_with(|c: char| c.is_ascii_digit())
+                    {
+                        return Err(bad(key, v));
+                    }
+                    self.metrics_prefix = v.to_string()
                 }
                 other => tracing::warn!(key = other, "ignoring unknown configuration key"),
             }

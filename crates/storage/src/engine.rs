@@ -18,6 +18,7 @@ use crate::region::{DataRegion, SchemaMap};
 use crate::schema::{aligned_mismatch, DbMeta, DeviceLookup, Lookup, Schema};
 use crate::schema_log::SchemaLog;
 use crate::schema_ops::SchemaOp;
+use crate::stats::MemoryUse;
 use crate::tsfiles::RegionDirs;
 use crate::users::UserStore;
 use crate::wal::{WalColumn, WalEntry, WalRow, WalTablet};
@@ -1026,7 +1027,9 @@ impl Engine {
             if matches!(e, Error::Wal(_) | Error::Io(_)) {
                 self.health.fail("WAL write", e);
             }
-        })
+        })?;
+        crate::stats::add_points(entry.points());
+        Ok(())
     }
 
     /// Inserts a tablet (one device, many rows). Unknown series are auto-created (when
@@ -1745,6 +1748,17 @@ impl Engine {
             }
         }
         Ok(n)
+    }
+
+    /// Memory held by memtables and bytes of WAL on disk, summed over all regions.
+    pub fn memory_use(&self) -> MemoryUse {
+        let regions: Vec<_> = self.regions.read().values().cloned().collect();
+        let mut out = MemoryUse::default();
+        for r in regions {
+            out.memtable_bytes += r.memtable_bytes();
+            out.wal_bytes += r.wal_bytes();
+        }
+        out
     }
 
     /// Counters of the TsFile layer, summed over all regions.

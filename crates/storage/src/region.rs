@@ -620,6 +620,20 @@ impl DataRegion {
         self.state.read().working.estimated_bytes()
     }
 
+    /// Estimated memory of the working and the sealed (not yet flushed) memtables.
+    pub(crate) fn memtable_bytes(&self) -> u64 {
+        let st = self.state.read();
+        st.sealed
+            .iter()
+            .map(|s| s.mem.read().estimated_bytes())
+            .fold(st.working.estimated_bytes(), u64::saturating_add)
+    }
+
+    /// Bytes of the region's WAL files on disk.
+    pub(crate) fn wal_bytes(&self) -> u64 {
+        self.wal.disk_bytes()
+    }
+
     /// Moves the working memtable into the sealed list (nothing if it is empty).
     fn seal(&self) -> Result<()> {
         let mut st = self.state.write();
@@ -695,6 +709,7 @@ impl DataRegion {
             let Some(sealed) = self.state.read().sealed.first().cloned() else {
                 break;
             };
+            let start = std::time::Instant::now();
             // sort in place (only series written out of order are rebuilt), then encode
             // straight from the buffers, one chunk at a time
             sealed.mem.write().for_each_series(|_, _, buf| {
@@ -733,6 +748,7 @@ impl DataRegion {
                 st.sealed.retain(|s| !Arc::ptr_eq(s, &sealed));
             }
             self.wal.remove_before(sealed.wal_boundary)?;
+            crate::stats::flushed(start);
         }
         Ok(())
     }
@@ -755,7 +771,12 @@ impl DataRegion {
 
     /// Runs at most one compaction step.
     pub(crate) fn compact_once(&self, policy: &CompactionPolicy) -> Result<bool> {
-        self.files.compact_once(policy)
+        let start = std::time::Instant::now();
+        let merged = self.files.compact_once(policy)?;
+        if merged {
+            crate::stats::compacted(start);
+        }
+        Ok(merged)
     }
 
     /// The file set (tests, LOAD, diagnostics).
