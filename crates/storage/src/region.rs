@@ -42,6 +42,8 @@ pub(crate) struct SchemaMap {
 /// A memtable handed over to flushing.
 struct Sealed {
     mem: RwLock<MemTable>,
+    /// The memtable's estimated bytes when it was sealed (what it holds until flushed).
+    bytes: u64,
     /// WAL segments numbered below this hold only records of this memtable or older ones.
     wal_boundary: u64,
 }
@@ -625,7 +627,7 @@ impl DataRegion {
         let st = self.state.read();
         st.sealed
             .iter()
-            .map(|s| s.mem.read().estimated_bytes())
+            .map(|s| s.bytes)
             .fold(st.working.estimated_bytes(), u64::saturating_add)
     }
 
@@ -643,6 +645,7 @@ impl DataRegion {
         let wal_boundary = self.wal.rotate()?;
         let mem = std::mem::take(&mut st.working);
         st.sealed.push(Arc::new(Sealed {
+            bytes: mem.estimated_bytes(),
             mem: RwLock::new(mem),
             wal_boundary,
         }));
