@@ -75,6 +75,10 @@ pub enum Error {
     /// Insertion older than the TTL bound.
     #[error("{0}")]
     OutOfTtl(String),
+    /// A write was refused because the memory budget stayed exhausted (IoTDB's
+    /// `WRITE_PROCESS_REJECT`, 606): the client may retry later.
+    #[error("{0}")]
+    NotEnoughMemory(String),
     /// The write-ahead log failed.
     #[error("WAL error: {0}")]
     Wal(String),
@@ -189,6 +193,7 @@ impl Error {
             Error::TemplateNotActivated(_) => C::TemplateNotActivated,
             Error::SystemReadOnly(_) => C::SystemReadOnly,
             Error::OutOfTtl(_) => C::OutOfTtl,
+            Error::NotEnoughMemory(_) => C::WriteProcessReject,
             Error::Wal(_) => C::WalError,
             Error::StorageEngine(_) => C::StorageEngineError,
             Error::CorruptedFile(_) => C::TsfileProcessorError,

@@ -31,6 +31,21 @@ pub struct ServerConfig {
     /// Idle time after which a connection and its session are closed, in milliseconds;
     /// 0 = never (`dn_session_timeout_threshold`).
     pub session_timeout_ms: u64,
+    /// Port of the Prometheus metrics endpoint when it is on
+    /// (`dn_metric_prometheus_reporter_port`, IoTDB's default 9092; 0 = any free port).
+    pub metrics_port: u16,
+    /// Serve metrics: on when `dn_metric_reporter_list` names `PROMETHEUS` (off by default,
+    /// as in IoTDB).
+    pub metrics_enabled: bool,
+    /// Prefix of every metric name (`metric_name_prefix`, default `iotdb`: names such as
+    /// `iotdb_points_written_total`); empty for none.
+    pub metrics_prefix: String,
+    /// Memory budget of the server in MiB (`memory_budget_mb`, default 2048; 0 = none).
+    /// A third of it bounds the memtables (see `StorageConfig::memtable_budget_bytes`):
+    /// their estimate counts 16 bytes a point, and the buffers' spare capacity, the
+    /// allocator's retained pages, flush buffers, query buffers and request frames take
+    /// the rest (measured with `scripts/bench-load`).
+    pub memory_budget_mb: u64,
     /// The properties file the settings were read from, if any (for the start-up log).
     pub config_file: Option<PathBuf>,
     /// Storage engine settings (data directory, WAL mode, schema inference …).
@@ -48,10 +63,25 @@ impl Default for ServerConfig {
             query_timeout_ms: 60_000,
             max_connections: 65_535,
             session_timeout_ms: 0,
+            metrics_port: 9092,
+            metrics_enabled: false,
+            metrics_prefix: "iotdb".into(),
+            memory_budget_mb: DEFAULT_MEMORY_BUDGET_MB,
             config_file: None,
-            storage: StorageConfig::with_data_dir(PathBuf::from("./data")),
+            storage: StorageConfig {
+                memtable_budget_bytes: memtable_share(DEFAULT_MEMORY_BUDGET_MB),
+                ..StorageConfig::with_data_dir(PathBuf::from("./data"))
+            },
         }
     }
+}
+
+/// Default `memory_budget_mb`.
+pub const DEFAULT_MEMORY_BUDGET_MB: u64 = 2048;
+
+/// The part of a memory budget (MiB) given to memtables, in bytes: a third.
+fn memtable_share(budget_mb: u64) -> u64 {
+    (budget_mb << 20) / 3
 }
 
 fn parse_type(key: &str, v: &str) -> Result<TSDataType> {
@@ -129,6 +159,29 @@ impl ServerConfig {
                 }
                 "dn_session_timeout_threshold" | "session_timeout_threshold" => {
                     self.session_timeout_ms = parse_num(key, v)?
+                }
+                "memory_budget_mb" => {
+                    self.memory_budget_mb = parse_num(key, v)?;
+                    s.memtable_budget_bytes = memtable_share(self.memory_budget_mb);
+                }
+                "max_waiting_time_when_insert_blocked" => {
+                    s.write_blocked_wait_ms = parse_num(key, v)?
+                }
+                "dn_metric_reporter_list" | "metric_reporter_list" => {
+                    self.metrics_enabled = v
+                        .split(',')
+                        .any(|r| r.trim().eq_ignore_ascii_case("PROMETHEUS"))
+                }
+                "dn_metric_prometheus_reporter_port" | "metric_prometheus_reporter_port" => {
+                    self.metrics_port = parse_num(key, v)?
+                }
+                "metric_name_prefix" => {
+                    if !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                        || v.starts_with(|c: char| c.is_ascii_digit())
+                    {
+                        return Err(bad(key, v));
+                    }
+                    self.metrics_prefix = v.to_string()
                 }
                 other => tracing::warn!(key = other, "ignoring unknown configuration key"),
             }

@@ -8,6 +8,7 @@
 
 pub mod codec;
 pub mod config;
+pub mod metrics;
 pub mod service;
 pub mod session;
 
@@ -29,6 +30,7 @@ use std::thread::JoinHandle;
 pub struct Server {
     service: Arc<Service>,
     addr: SocketAddr,
+    metrics: Option<metrics::MetricsEndpoint>,
     stopping: Arc<AtomicBool>,
     acceptor: Option<JoinHandle<()>>,
 }
@@ -51,8 +53,19 @@ impl Server {
         let service = Arc::new(Service {
             executor,
             sessions: SessionManager::default(),
+            metrics: metrics::Metrics::default(),
             config,
         });
+        let metrics = if service.config.metrics_enabled {
+            Some(metrics::MetricsEndpoint::start(
+                &service.config.host,
+                service.config.metrics_port,
+                &service.config.metrics_prefix,
+                &service,
+            )?)
+        } else {
+            None
+        };
         let stopping = Arc::new(AtomicBool::new(false));
         let acceptor = {
             let service = service.clone();
@@ -64,6 +77,7 @@ impl Server {
         Ok(Server {
             service,
             addr,
+            metrics,
             stopping,
             acceptor: Some(acceptor),
         })
@@ -72,6 +86,11 @@ impl Server {
     /// The bound address (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The address of the metrics endpoint, when it is on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|m| m.local_addr())
     }
 
     /// The shared service state (executor, sessions).
@@ -86,6 +105,7 @@ impl Server {
     }
 
     fn stop_accepting(&mut self) {
+        self.metrics = None;
         self.stopping.store(true, Ordering::SeqCst);
         // Wake the blocking accept() with a throwaway connection.
         let _ = TcpStream::connect(self.addr);

@@ -5,6 +5,7 @@
 
 use crate::codec;
 use crate::config::ServerConfig;
+use crate::metrics::{statement_kind, Metrics};
 use crate::session::{OpenQuery, Session, SessionManager};
 use model::{Error, InsertRow, InsertRows, PartialPath, PathPattern, Result, RowValues};
 use parking_lot::Mutex;
@@ -14,6 +15,7 @@ use query::{Executor, Outcome, SessionContext, TemplateAnswer, TemplateQuery};
 use sql::ast::Statement;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// Version reported by `SHOW VERSION`-like RPCs.
 pub const VERSION: &str = concat!("iotdb-rs ", env!("CARGO_PKG_VERSION"));
@@ -24,6 +26,8 @@ pub struct Service {
     pub executor: Executor,
     /// Logged-in sessions.
     pub sessions: SessionManager,
+    /// What the metrics endpoint reports about requests.
+    pub metrics: Metrics,
     /// Server settings.
     pub config: ServerConfig,
 }
@@ -156,9 +160,24 @@ impl Connection {
         SessionContext::new(s.user.clone(), s.zone().1)
     }
 
+    /// Runs a statement that returns no rows to page (inserts and DDL by RPC, batches),
+    /// under a log span carrying a fresh query id, and records it in the metrics.
     fn run(&self, stmt: Statement) -> Result<Outcome> {
         let s = self.session()?;
-        self.service.executor.execute(stmt, &self.ctx(&s))
+        let kind = statement_kind(&stmt);
+        let query_id = self.service.sessions.next_query_id();
+        let _span = tracing::info_span!("statement", query_id, session = s.id).entered();
+        let start = Instant::now();
+        let r = self.service.executor.execute(stmt, &self.ctx(&s));
+        let code = match &r {
+            Ok(_) => 200,
+            Err(e) => {
+                tracing::debug!(peer = %self.peer, kind, "statement failed: {e}");
+                e.status_code().code()
+            }
+        };
+        self.service.metrics.statement(kind, code, start.elapsed());
+        r
     }
 
     fn run_done(&self, stmt: Statement) -> TSStatus {
@@ -172,9 +191,30 @@ impl Connection {
         }
     }
 
-    /// Runs a statement and answers like IoTDB's executeStatement family.
+    /// Runs a statement and answers like IoTDB's executeStatement family; its log lines
+    /// carry the query id (a span), and it is recorded in the metrics.
     fn answer(
         &self,
+        stmt: Result<Statement>,
+        sql: Option<&str>,
+        fetch_size: Option<i32>,
+        timeout_ms: Option<i64>,
+        family: Family,
+    ) -> TSExecuteStatementResp {
+        let kind = stmt.as_ref().map_or("invalid", statement_kind);
+        let query_id = self.service.sessions.next_query_id();
+        let _span = tracing::info_span!("statement", query_id).entered();
+        let start = Instant::now();
+        let resp = self.answer_as(query_id, stmt, sql, fetch_size, timeout_ms, family);
+        self.service
+            .metrics
+            .statement(kind, resp.status.code, start.elapsed());
+        resp
+    }
+
+    fn answer_as(
+        &self,
+        query_id: i64,
         stmt: Result<Statement>,
         sql: Option<&str>,
         fetch_size: Option<i32>,
@@ -200,7 +240,6 @@ impl Connection {
                 return exec_resp(error_status(&e));
             }
         };
-        let query_id = self.service.sessions.next_query_id();
         let mut q = OpenQuery::new(result);
         let batch = codec::next_rows(&mut q, self.fetch_size(fetch_size), family == Family::V1);
         let mut resp = exec_resp(ok());
@@ -256,6 +295,7 @@ impl Connection {
     }
 
     fn fetch(&self, req: TSFetchResultsReq, family: Family) -> TSFetchResultsResp {
+        let _span = tracing::info_span!("fetch", query_id = req.query_id).entered();
         let session = match self.session() {
             Ok(s) => s,
             Err(e) => return fetch_resp(error_status(&e)),

@@ -59,6 +59,14 @@ pub struct StorageConfig {
     /// (16 bytes per point plus TEXT/STRING/BLOB payloads) reaches this many bytes (IoTDB's
     /// `memtable_size_threshold`).
     pub memtable_size_threshold: u64,
+    /// Most bytes all memtables together (working and being flushed, estimated as for
+    /// `memtable_size_threshold`) may hold; 0 = no limit. Each region then flushes at the
+    /// smaller of its threshold and a share of this budget, and a write that finds the
+    /// budget used up waits for flushes to free it.
+    pub memtable_budget_bytes: u64,
+    /// How long a write waits for memtable memory before it is refused with status 606
+    /// (IoTDB's `max_waiting_time_when_insert_blocked`, milliseconds).
+    pub write_blocked_wait_ms: u64,
     /// Run compaction in the background.
     pub enable_compaction: bool,
     /// How often the background compaction looks for work (IoTDB's
@@ -90,6 +98,8 @@ impl Default for StorageConfig {
             default_compressor: CompressionType::Snappy,
             default_time_partition_interval_ms: 604_800_000,
             memtable_size_threshold: 256 << 20,
+            memtable_budget_bytes: 0,
+            write_blocked_wait_ms: 10_000,
             enable_compaction: true,
             compaction_interval_ms: 60_000,
             compaction_max_files: 10,

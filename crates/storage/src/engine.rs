@@ -18,6 +18,7 @@ use crate::region::{DataRegion, SchemaMap};
 use crate::schema::{aligned_mismatch, DbMeta, DeviceLookup, Lookup, Schema};
 use crate::schema_log::SchemaLog;
 use crate::schema_ops::SchemaOp;
+use crate::stats::MemoryUse;
 use crate::tsfiles::RegionDirs;
 use crate::users::UserStore;
 use crate::wal::{WalColumn, WalEntry, WalRow, WalTablet};
@@ -34,7 +35,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 type RegionMap = RwLock<HashMap<u64, Arc<DataRegion>>>;
 type FlushSender = std::sync::mpsc::Sender<(Arc<DataRegion>, SchemaMap)>;
@@ -77,6 +78,8 @@ pub struct Engine {
     read_only: AtomicBool,
     /// Writes are refused after a failed flush or WAL write, until the disk recovers.
     health: Arc<WriteHealth>,
+    /// Notified after each flush: writers waiting for memtable memory re-check the budget.
+    memory_freed: Arc<Syncer>,
     /// The exclusive lock of the data directory (declared last: released after everything
     /// else is closed).
     _dir_lock: DirLock,
@@ -278,6 +281,10 @@ impl Engine {
             closed: AtomicBool::new(false),
             read_only: AtomicBool::new(false),
             health: Arc::new(WriteHealth::new(&config.data_dir)),
+            memory_freed: Arc::new(Syncer {
+                stop: Mutex::new(false),
+                cv: Condvar::new(),
+            }),
             _dir_lock: dir_lock,
             config,
         };
@@ -293,6 +300,7 @@ impl Engine {
         {
             let (tx, rx) = std::sync::mpsc::channel::<(Arc<DataRegion>, SchemaMap)>();
             let health = engine.health.clone();
+            let freed = engine.memory_freed.clone();
             let handle = std::thread::Builder::new()
                 .name("flush".into())
                 .spawn(move || {
@@ -300,6 +308,7 @@ impl Engine {
                         if let Err(e) = region.flush_sealed(&schemas) {
                             health.fail(&format!("flush of region {}", region.id), &e);
                         }
+                        freed.cv.notify_all();
                     }
                 })?;
             *engine.flusher.lock() = Some(tx);
@@ -1019,6 +1028,79 @@ impl Engine {
         })
     }
 
+    /// Estimated bytes of every memtable (working and being flushed), summed over regions.
+    fn memtable_bytes(&self) -> u64 {
+        let regions: Vec<_> = self.regions.read().values().cloned().collect();
+        regions.iter().map(|r| r.memtable_bytes()).sum()
+    }
+
+    /// The memtable budget: waits (up to `write_blocked_wait_ms`) while the memtables hold
+    /// `memtable_budget_bytes` or more, handing the largest working memtable to the
+    /// flusher so that memory is freed; then refuses the write with 606.
+    fn admit_write(&self) -> Result<()> {
+        let budget = self.config.memtable_budget_bytes;
+        if budget == 0 || self.memtable_bytes() < budget {
+            return Ok(());
+        }
+        let wait = Duration::from_millis(self.config.write_blocked_wait_ms);
+        let deadline = Instant::now() + wait;
+        loop {
+            self.relieve_memory(budget)?;
+            {
+                let mut g = self.memory_freed.stop.lock();
+                self.memory_freed
+                    .cv
+                    .wait_for(&mut g, Duration::from_millis(20));
+            }
+            let used = self.memtable_bytes();
+            if used < budget {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(Error::NotEnoughMemory(format!(
+                    "Write rejected: not enough memory. The memtables hold {} MiB of their \
+                     {} MiB budget and flushes freed too little within {} ms; retry later",
+                    used >> 20,
+                    budget >> 20,
+                    wait.as_millis()
+                )));
+            }
+        }
+    }
+
+    /// Seals the largest working memtable (if it is worth a file: at least a quarter of
+    /// a region's share of the budget) and queues it for the background flusher.
+    fn relieve_memory(&self, budget: u64) -> Result<()> {
+        let regions: Vec<_> = self.regions.read().values().cloned().collect();
+        let share = budget / (4 * regions.len().max(1) as u64);
+        let Some((bytes, region)) = regions
+            .into_iter()
+            .map(|r| (r.buffered_bytes(), r))
+            .max_by_key(|(b, _)| *b)
+        else {
+            return Ok(());
+        };
+        if bytes >= share.max(1) && region.seal_if_idle()? {
+            self.queue_flush(region)?;
+        }
+        Ok(())
+    }
+
+    /// Hands a region with a sealed memtable to the background flusher (or flushes here
+    /// when the engine is closing).
+    fn queue_flush(&self, region: Arc<DataRegion>) -> Result<()> {
+        let schemas = self.schema_map(region.id);
+        let job = (region, schemas);
+        let rejected = match &*self.flusher.lock() {
+            Some(tx) => tx.send(job).err().map(|e| e.0),
+            None => Some(job),
+        };
+        if let Some((region, schemas)) = rejected {
+            region.flush_sealed(&schemas)?;
+        }
+        Ok(())
+    }
+
     /// Logs `entry` to the region's WAL and applies it; a failed WAL write refuses
     /// further writes (see [`Engine::check_writable`]).
     fn log_write(&self, region: &DataRegion, entry: &WalEntry) -> Result<()> {
@@ -1026,7 +1108,9 @@ impl Engine {
             if matches!(e, Error::Wal(_) | Error::Io(_)) {
                 self.health.fail("WAL write", e);
             }
-        })
+        })?;
+        crate::stats::add_points(entry.points());
+        Ok(())
     }
 
     /// Inserts a tablet (one device, many rows). Unknown series are auto-created (when
@@ -1035,6 +1119,7 @@ impl Engine {
     /// call returns `Metadata("Fail to insert measurements [...] caused by [...]")`.
     pub fn insert_tablet(&self, t: &InsertTablet) -> Result<()> {
         self.check_writable()?;
+        self.admit_write()?;
         if t.measurements.is_empty() || t.times.is_empty() {
             return Ok(());
         }
@@ -1249,6 +1334,7 @@ impl Engine {
     /// of several rows returns `Error::Multiple` with the failing row indexes.
     pub fn insert_rows(&self, rows: &InsertRows) -> Result<()> {
         self.check_writable()?;
+        self.admit_write()?;
         if rows.rows.is_empty() {
             return Ok(());
         }
@@ -1678,34 +1764,33 @@ impl Engine {
 
     /// Seals the working memtable of `region` if it is over the size threshold (and no
     /// flush of that region is running) and hands it to the background flusher.
-    /// A writer that finds the memtable at twice the threshold (the flusher is behind)
-    /// flushes on its own thread, waiting for the running flush first.
+    /// Without a memtable budget, a writer that finds the memtable at twice the threshold
+    /// (the flusher is behind) flushes on its own thread, waiting for the running flush
+    /// first; with one, writers wait in [`Engine::admit_write`] instead.
     fn maybe_flush(&self, region: &Arc<DataRegion>) -> Result<()> {
         self.maybe_flush_unmarked(region)
             .inspect_err(|e| self.health.fail("flush", e))
     }
 
     fn maybe_flush_unmarked(&self, region: &Arc<DataRegion>) -> Result<()> {
-        let threshold = self.config.memtable_size_threshold;
+        let budget = self.config.memtable_budget_bytes;
+        let mut threshold = self.config.memtable_size_threshold;
+        if budget > 0 {
+            // each region's working memtable flushes at its share of half the budget, so
+            // the working and the sealed ones of all regions together stay near it
+            let regions = self.regions.read().len().max(1) as u64;
+            threshold = threshold.min(budget / (2 * regions)).max(1);
+        }
         let bytes = region.buffered_bytes();
-        if bytes >= threshold.saturating_mul(2) {
+        if budget == 0 && bytes >= threshold.saturating_mul(2) {
+            // no budget: writers that outrun the flusher flush on their own thread
             let schemas = self.schema_map(region.id);
             return region.flush_if_over(&schemas, threshold);
         }
         if bytes < threshold || !region.seal_if_idle()? {
             return Ok(());
         }
-        let schemas = self.schema_map(region.id);
-        let job = (region.clone(), schemas);
-        let rejected = match &*self.flusher.lock() {
-            Some(tx) => tx.send(job).err().map(|e| e.0),
-            None => Some(job),
-        };
-        if let Some((region, schemas)) = rejected {
-            // no background flusher (closing): flush here
-            region.flush_sealed(&schemas)?;
-        }
-        Ok(())
+        self.queue_flush(region.clone())
     }
 
     /// Schemas (type, encoding, compressor) of every series of a region's database.
@@ -1745,6 +1830,17 @@ impl Engine {
             }
         }
         Ok(n)
+    }
+
+    /// Memory held by memtables and bytes of WAL on disk, summed over all regions.
+    pub fn memory_use(&self) -> MemoryUse {
+        let regions: Vec<_> = self.regions.read().values().cloned().collect();
+        let mut out = MemoryUse::default();
+        for r in regions {
+            out.memtable_bytes += r.memtable_bytes();
+            out.wal_bytes += r.wal_bytes();
+        }
+        out
     }
 
     /// Counters of the TsFile layer, summed over all regions.

@@ -42,6 +42,8 @@ pub(crate) struct SchemaMap {
 /// A memtable handed over to flushing.
 struct Sealed {
     mem: RwLock<MemTable>,
+    /// The memtable's estimated bytes when it was sealed (what it holds until flushed).
+    bytes: u64,
     /// WAL segments numbered below this hold only records of this memtable or older ones.
     wal_boundary: u64,
 }
@@ -620,6 +622,20 @@ impl DataRegion {
         self.state.read().working.estimated_bytes()
     }
 
+    /// Estimated memory of the working and the sealed (not yet flushed) memtables.
+    pub(crate) fn memtable_bytes(&self) -> u64 {
+        let st = self.state.read();
+        st.sealed
+            .iter()
+            .map(|s| s.bytes)
+            .fold(st.working.estimated_bytes(), u64::saturating_add)
+    }
+
+    /// Bytes of the region's WAL files on disk.
+    pub(crate) fn wal_bytes(&self) -> u64 {
+        self.wal.disk_bytes()
+    }
+
     /// Moves the working memtable into the sealed list (nothing if it is empty).
     fn seal(&self) -> Result<()> {
         let mut st = self.state.write();
@@ -629,6 +645,7 @@ impl DataRegion {
         let wal_boundary = self.wal.rotate()?;
         let mem = std::mem::take(&mut st.working);
         st.sealed.push(Arc::new(Sealed {
+            bytes: mem.estimated_bytes(),
             mem: RwLock::new(mem),
             wal_boundary,
         }));
@@ -695,6 +712,7 @@ impl DataRegion {
             let Some(sealed) = self.state.read().sealed.first().cloned() else {
                 break;
             };
+            let start = std::time::Instant::now();
             // sort in place (only series written out of order are rebuilt), then encode
             // straight from the buffers, one chunk at a time
             sealed.mem.write().for_each_series(|_, _, buf| {
@@ -733,6 +751,7 @@ impl DataRegion {
                 st.sealed.retain(|s| !Arc::ptr_eq(s, &sealed));
             }
             self.wal.remove_before(sealed.wal_boundary)?;
+            crate::stats::flushed(start);
         }
         Ok(())
     }
@@ -755,7 +774,12 @@ impl DataRegion {
 
     /// Runs at most one compaction step.
     pub(crate) fn compact_once(&self, policy: &CompactionPolicy) -> Result<bool> {
-        self.files.compact_once(policy)
+        let start = std::time::Instant::now();
+        let merged = self.files.compact_once(policy)?;
+        if merged {
+            crate::stats::compacted(start);
+        }
+        Ok(merged)
     }
 
     /// The file set (tests, LOAD, diagnostics).

@@ -137,6 +137,24 @@ fn get_series_list(r: &mut Reader) -> Result<Vec<(PartialPath, String)>> {
 }
 
 impl WalEntry<'_> {
+    /// Number of points (non-null values) this entry writes; 0 for deletions.
+    pub(crate) fn points(&self) -> u64 {
+        match self {
+            WalEntry::Tablet(t) => t
+                .columns
+                .iter()
+                .map(|c| {
+                    t.times
+                        .len()
+                        .saturating_sub(c.nulls.as_ref().map_or(0, |n| n.count()))
+                        as u64
+                })
+                .sum(),
+            WalEntry::Rows(rows) => rows.iter().map(|r| r.values.len() as u64).sum(),
+            _ => 0,
+        }
+    }
+
     /// Appends this entry as one framed record to `out`.
     pub(crate) fn encode_framed(&self, out: &mut Vec<u8>) -> Result<()> {
         let start = codec::begin_frame(out);
@@ -659,6 +677,16 @@ impl Wal {
     }
 
     /// Removes the segments numbered below `seq` (their records are in flushed files).
+    /// Bytes of the segment files on disk.
+    pub(crate) fn disk_bytes(&self) -> u64 {
+        list_segments(&self.dir)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|(_, p)| fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+
     pub(crate) fn remove_before(&self, seq: u64) -> Result<()> {
         let mut removed = 0;
         for (s, path) in list_segments(&self.dir)? {
