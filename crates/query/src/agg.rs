@@ -131,7 +131,8 @@ fn num_cmp(a: &Value, b: &Value) -> std::cmp::Ordering {
                 a.as_f64().unwrap_or(f64::NAN),
                 b.as_f64().unwrap_or(f64::NAN),
             );
-            x.total_cmp(&y)
+            // NaN compares as neither smaller nor larger (Java's `<`/`>`)
+            x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal)
         }
     }
 }
@@ -277,13 +278,16 @@ impl Accumulator {
                 let found = match data {
                     ColumnData::Int32(v) => best(&v[range], want, Ord::cmp).map(Value::Int32),
                     ColumnData::Int64(v) => best(&v[range], want, Ord::cmp).map(Value::Int64),
-                    ColumnData::Float(v) => {
-                        best(&v[range], want, |a, b| (*a as f64).total_cmp(&(*b as f64)))
-                            .map(Value::Float)
-                    }
-                    ColumnData::Double(v) => {
-                        best(&v[range], want, f64::total_cmp).map(Value::Double)
-                    }
+                    // Java's `<`/`>` as IoTDB compares: a NaN never wins (it is kept only
+                    // when it comes first)
+                    ColumnData::Float(v) => best(&v[range], want, |a, b| {
+                        a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal)
+                    })
+                    .map(Value::Float),
+                    ColumnData::Double(v) => best(&v[range], want, |a, b| {
+                        a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal)
+                    })
+                    .map(Value::Double),
                     _ => return false,
                 };
                 if let Some(v) = found {
