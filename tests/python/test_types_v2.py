@@ -106,9 +106,13 @@ def check_all(session) -> None:
     count, max_d, min_ts, first_b, last_s = df.iloc[0].tolist()
     assert (count, max_d, first_b, last_s) == (2, datetime.date(2024, 12, 31), b"\x0a\x1b", "two")
     assert min_ts.value // 1_000_000 == 1711929600000
-    # comparisons on the stored form
-    df = session.execute_query_statement("select d from root.ty.t where d = 20241231").todf()
+    # a DATE compares with a date string; a number is refused (701) as IoTDB refuses it
+    df = session.execute_query_statement("select d from root.ty.t where d = '2024-12-31'").todf()
     assert list(df["Time"]) == [2]
+    df = session.execute_query_statement("select d from root.ty.t where d < '2024-12-31'").todf()
+    assert list(df["Time"]) == [1]
+    with pytest.raises(Exception, match="701"):
+        session.execute_query_statement("select d from root.ty.t where d = 20241231")
 
 
 def test_new_types_all_paths(session, server):

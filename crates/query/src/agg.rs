@@ -31,6 +31,9 @@ pub enum AggKind {
 /// IoTDB's message for an aggregation of a type it does not take.
 const NUMERIC_ONLY: &str = "Aggregate functions [AVG, SUM, EXTREME, MIN_VALUE, MAX_VALUE] only support numeric data types [INT32, INT64, FLOAT, DOUBLE]";
 
+/// IoTDB's message for MIN_VALUE / MAX_VALUE of a type without an order (TEXT, BLOB, BOOLEAN).
+const ORDERED_ONLY: &str = "Aggregate functions [MIN_VALUE, MAX_VALUE] only support data types [INT32, INT64, FLOAT, DOUBLE, STRING, DATE, TIMESTAMP]";
+
 impl AggKind {
     /// The names [`AggKind::from_name`] accepts.
     pub const NAMES: &'static [&'static str] = &[
@@ -86,15 +89,20 @@ impl AggKind {
     /// EXTREME take the numeric types, MIN_VALUE/MAX_VALUE also DATE and TIMESTAMP (IoTDB
     /// 1.3; its STRING is not ordered here yet).
     pub fn output_type(self, input: TSDataType) -> Result<TSDataType> {
-        let ordered =
-            input.is_numeric() || matches!(input, TSDataType::Date | TSDataType::Timestamp);
+        // IoTDB 1.3+: DATE, TIMESTAMP and STRING are ordered (STRING by unsigned bytes), TEXT
+        // and BLOB are not.
+        let ordered = input.is_numeric()
+            || matches!(
+                input,
+                TSDataType::Date | TSDataType::Timestamp | TSDataType::String
+            );
         match self {
             AggKind::Count | AggKind::MaxTime | AggKind::MinTime => Ok(TSDataType::Int64),
             AggKind::Sum | AggKind::Avg | AggKind::Extreme if !input.is_numeric() => {
                 Err(Error::Semantic(NUMERIC_ONLY.into()))
             }
             AggKind::MaxValue | AggKind::MinValue if !ordered => {
-                Err(Error::Semantic(NUMERIC_ONLY.into()))
+                Err(Error::Semantic(ORDERED_ONLY.into()))
             }
             AggKind::Sum | AggKind::Avg => Ok(TSDataType::Double),
             _ => Ok(input),
@@ -117,12 +125,14 @@ fn num_cmp(a: &Value, b: &Value) -> std::cmp::Ordering {
     match (a, b) {
         (Value::Int32(x), Value::Int32(y)) => x.cmp(y),
         (Value::Int64(x), Value::Int64(y)) => x.cmp(y),
+        (Value::Text(x), Value::Text(y)) => x.cmp(y),
         _ => {
             let (x, y) = (
                 a.as_f64().unwrap_or(f64::NAN),
                 b.as_f64().unwrap_or(f64::NAN),
             );
-            x.total_cmp(&y)
+            // NaN compares as neither smaller nor larger (Java's `<`/`>`)
+            x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal)
         }
     }
 }
@@ -268,13 +278,16 @@ impl Accumulator {
                 let found = match data {
                     ColumnData::Int32(v) => best(&v[range], want, Ord::cmp).map(Value::Int32),
                     ColumnData::Int64(v) => best(&v[range], want, Ord::cmp).map(Value::Int64),
-                    ColumnData::Float(v) => {
-                        best(&v[range], want, |a, b| (*a as f64).total_cmp(&(*b as f64)))
-                            .map(Value::Float)
-                    }
-                    ColumnData::Double(v) => {
-                        best(&v[range], want, f64::total_cmp).map(Value::Double)
-                    }
+                    // Java's `<`/`>` as IoTDB compares: a NaN never wins (it is kept only
+                    // when it comes first)
+                    ColumnData::Float(v) => best(&v[range], want, |a, b| {
+                        a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal)
+                    })
+                    .map(Value::Float),
+                    ColumnData::Double(v) => best(&v[range], want, |a, b| {
+                        a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal)
+                    })
+                    .map(Value::Double),
                     _ => return false,
                 };
                 if let Some(v) = found {
@@ -378,6 +391,24 @@ mod tests {
         let mut a = Accumulator::new(kind);
         a.update(times, col, 0..times.len());
         a.result()
+    }
+
+    #[test]
+    fn string_min_max_order_by_unsigned_bytes() {
+        let words: Vec<Vec<u8>> = ["beta", "alpha", "\u{e9}t\u{e9}", "b"]
+            .iter()
+            .map(|w| w.as_bytes().to_vec())
+            .collect();
+        let col = Column::new(ColumnData::Binary(words));
+        let t = [1, 2, 3, 4];
+        assert_eq!(
+            run(AggKind::MaxValue, &t, &col),
+            Some(Value::Text("\u{e9}t\u{e9}".as_bytes().to_vec()))
+        );
+        assert_eq!(
+            run(AggKind::MinValue, &t, &col),
+            Some(Value::Text(b"alpha".to_vec()))
+        );
     }
 
     #[test]
@@ -510,6 +541,11 @@ mod tests {
         assert!(AggKind::Sum.output_type(TSDataType::Date).is_err());
         assert!(AggKind::Avg.output_type(TSDataType::Timestamp).is_err());
         assert!(AggKind::MaxValue.output_type(TSDataType::Blob).is_err());
+        assert!(AggKind::MaxValue.output_type(TSDataType::Text).is_err());
+        assert_eq!(
+            AggKind::MinValue.output_type(TSDataType::String).unwrap(),
+            TSDataType::String
+        );
         assert!(AggKind::from_name("MAX_VALUE") == Some(AggKind::MaxValue));
     }
 }

@@ -366,20 +366,26 @@ pub fn has_aggregate(e: &Expression) -> bool {
 
 /// True if the expression reads some series.
 pub fn has_path(e: &Expression) -> bool {
+    any_path_ref(e, &|_| true)
+}
+
+/// True if some path reference in `e` satisfies `pred`.
+pub fn any_path_ref(e: &Expression, pred: &dyn Fn(&PathRef) -> bool) -> bool {
+    let any = |x: &Expression| any_path_ref(x, pred);
     match e {
-        Expression::Path(_) => true,
+        Expression::Path(r) => pred(r),
         Expression::Time | Expression::Constant(_) => false,
-        Expression::Function { args, .. } => args.iter().any(has_path),
+        Expression::Function { args, .. } => args.iter().any(any),
         Expression::Unary { expr, .. }
         | Expression::In { expr, .. }
         | Expression::Like { expr, .. }
         | Expression::Regexp { expr, .. }
         | Expression::IsNull { expr, .. }
-        | Expression::Cast { expr, .. } => has_path(expr),
-        Expression::Binary { left, right, .. } => has_path(left) || has_path(right),
+        | Expression::Cast { expr, .. } => any(expr),
+        Expression::Binary { left, right, .. } => any(left) || any(right),
         Expression::Between {
             expr, low, high, ..
-        } => has_path(expr) || has_path(low) || has_path(high),
+        } => any(expr) || any(low) || any(high),
     }
 }
 
@@ -528,6 +534,20 @@ impl<'a, 'e> Converter<'a, 'e> {
             Expression::Binary { op, left, right } => {
                 let l = self.convert(left, agg_level)?;
                 let r = self.convert(right, agg_level)?;
+                let comparison = matches!(
+                    op,
+                    BinaryOp::Eq
+                        | BinaryOp::NotEq
+                        | BinaryOp::Lt
+                        | BinaryOp::LtEq
+                        | BinaryOp::Gt
+                        | BinaryOp::GtEq
+                );
+                let (l, r) = if comparison && !agg_level {
+                    self.date_operands(l, r)?
+                } else {
+                    (l, r)
+                };
                 match op {
                     BinaryOp::Add => Expr::Arith(ArithOp::Add, b(l), b(r)),
                     BinaryOp::Sub => Expr::Arith(ArithOp::Sub, b(l), b(r)),
@@ -674,14 +694,63 @@ impl<'a, 'e> Converter<'a, 'e> {
                 low,
                 high,
                 negated,
-            } => Expr::Between {
-                expr: b(self.convert(expr, agg_level)?),
-                low: b(self.convert(low, agg_level)?),
-                high: b(self.convert(high, agg_level)?),
-                negated: *negated,
-            },
+            } => {
+                let expr = self.convert(expr, agg_level)?;
+                let low = self.convert(low, agg_level)?;
+                let high = self.convert(high, agg_level)?;
+                let (expr, low, high) = if agg_level {
+                    (expr, low, high)
+                } else {
+                    let (expr, low) = self.date_operands(expr, low)?;
+                    let (expr, high) = self.date_operands(expr, high)?;
+                    (expr, low, high)
+                };
+                Expr::Between {
+                    expr: b(expr),
+                    low: b(low),
+                    high: b(high),
+                    negated: *negated,
+                }
+            }
             Expression::Cast { expr, ty } => Expr::Cast(b(self.convert(expr, agg_level)?), *ty),
         })
+    }
+}
+
+impl Converter<'_, '_> {
+    /// IoTDB compares a DATE with a date string (`dt >= '2024-04-01'`): the string becomes a
+    /// DATE constant here, so the comparison runs on the stored `yyyyMMdd` integers; a number
+    /// compared with a DATE is refused (701) as IoTDB refuses it.
+    fn date_operands(&self, l: Expr, r: Expr) -> Result<(Expr, Expr)> {
+        let is_date = |e: &Expr| {
+            matches!(
+                e.check_type(&self.series.types, &self.series.names),
+                Ok(Some(TSDataType::Date))
+            )
+        };
+        Ok(if is_date(&l) {
+            let r = date_literal(r)?;
+            (l, r)
+        } else if is_date(&r) {
+            (date_literal(l)?, r)
+        } else {
+            (l, r)
+        })
+    }
+}
+
+/// The DATE value of a constant compared with a DATE (see `Converter::date_operands`).
+fn date_literal(e: Expr) -> Result<Expr> {
+    match e {
+        Expr::Const(Value::Text(bytes), text) => {
+            let v = crate::expr::parse_literal_as(&String::from_utf8_lossy(&bytes), TSDataType::Date)?;
+            Ok(Expr::Const(v, text))
+        }
+        Expr::Const(v, text) => Err(Error::Semantic(format!(
+            "Invalid input expression data type. expression: {text}, actual data type: {}, expected data type(s): [DATE, TEXT].",
+            v.data_type().name()
+        ))),
+        other => Ok(other),
     }
 }
 

@@ -5,7 +5,7 @@ use crate::analyze::eval_time;
 use crate::result::{text, QueryResult, TableBuilder};
 use crate::{Outcome, SessionContext};
 use model::javahash::JavaHashMap;
-use model::time::now_ms;
+use model::time::{now_ms, parse_datetime, TimeZone};
 use model::{
     Error, InsertRow, InsertRows, MeasurementSchema, PartialPath, PathPattern, Result, RowValues,
     TSDataType, TemplateDef, TemplateMeasurement, Value,
@@ -695,9 +695,22 @@ fn insert_value(
     engine: &Engine,
     l: &Literal,
     existing: Option<TSDataType>,
+    zone: &TimeZone,
 ) -> Result<Option<(TSDataType, Value)>> {
     if matches!(l, Literal::Null) {
         return Ok(None);
+    }
+    // A datetime literal (`2024-04-01T08:00:00+08:00`, `now()`) is a value of an existing
+    // TIMESTAMP series, read in the session's time zone; elsewhere it is refused below.
+    if existing == Some(TSDataType::Timestamp) {
+        match l {
+            Literal::DateTime(text) => {
+                let ms = parse_datetime(text, zone)?;
+                return Ok(Some((TSDataType::Timestamp, Value::Int64(ms))));
+            }
+            Literal::Now => return Ok(Some((TSDataType::Timestamp, Value::Int64(now_ms())))),
+            _ => {}
+        }
     }
     let own = |v: Value| Some((v.data_type(), v));
     Ok(match existing {
@@ -727,7 +740,9 @@ pub fn insert(engine: &Engine, s: &InsertStatement, ctx: &SessionContext) -> Res
             "need timestamps when insert multi rows".into(),
         ));
     }
-    let existing: Vec<Option<TSDataType>> = s
+    // Registered types; a row that creates a series fixes its type for the rows after it
+    // (IoTDB converts `(1, 1.5), (2, NaN)` to FLOAT, `(1, 'a'), (2, 3)` to TEXT).
+    let mut existing: Vec<Option<TSDataType>> = s
         .measurements
         .iter()
         .map(|m| {
@@ -751,8 +766,9 @@ pub fn insert(engine: &Engine, s: &InsertStatement, ctx: &SessionContext) -> Res
         };
         let mut measurements = Vec::new();
         let mut values = Vec::new();
-        for ((m, l), t) in s.measurements.iter().zip(&r.values).zip(&existing) {
-            if let Some(v) = insert_value(engine, l, *t)? {
+        for ((m, l), t) in s.measurements.iter().zip(&r.values).zip(&mut existing) {
+            if let Some(v) = insert_value(engine, l, *t, &ctx.zone)? {
+                t.get_or_insert(v.0);
                 measurements.push(m.clone());
                 values.push(Some(v));
             }

@@ -6,6 +6,7 @@
 //! after it (inputs = aggregate results).
 
 use crate::join::Chunk;
+use crate::seriesfn::SeriesFn;
 use model::{Bitmap, Column, ColumnData, Error, Result, TSDataType, Value};
 use regex::Regex;
 use std::cmp::Ordering;
@@ -576,7 +577,15 @@ impl Expr {
             }
             Expr::Series(f, _, _, arg) => {
                 let t = arg.check_type(types, names)?;
-                expect_type(&arg.display(names), t, &NUMERIC)?;
+                if let Some(bad) = t.filter(|t| !f.accepts(*t)) {
+                    if !matches!(**f, SeriesFn::TopK(_) | SeriesFn::BottomK(_)) {
+                        expect_type(&arg.display(names), t, &NUMERIC)?;
+                    }
+                    return Err(Error::Semantic(format!(
+                        "the data type of the input series (index: 0) is not valid. actual: {}.",
+                        bad.name()
+                    )));
+                }
                 t.map(|t| f.output_type(t))
             }
             Expr::Row(f, _, _, args) => {

@@ -125,6 +125,17 @@ impl SeriesFn {
         }
     }
 
+    /// The input types IoTDB accepts: numbers for all, and for `top_k`/`bottom_k` also
+    /// TEXT, STRING, DATE and TIMESTAMP (not BOOLEAN or BLOB).
+    pub fn accepts(&self, input: TSDataType) -> bool {
+        match self {
+            SeriesFn::TopK(_) | SeriesFn::BottomK(_) => {
+                !matches!(input, TSDataType::Boolean | TSDataType::Blob)
+            }
+            _ => input.is_numeric(),
+        }
+    }
+
     /// Evaluates over the whole series: `times` and the input column `x` of equal length.
     pub fn eval(&self, times: &[i64], x: &Column, out_type: TSDataType) -> Result<Column> {
         let n = times.len();
@@ -185,8 +196,19 @@ impl SeriesFn {
             SeriesFn::TopK(k) | SeriesFn::BottomK(k) => {
                 let mut order: Vec<&(usize, Value)> = points.iter().collect();
                 let top = matches!(self, SeriesFn::TopK(_));
+                // Java's `<`/`>` as IoTDB's selector compares: a NaN never makes the cut
+                // ahead of a number, so NaNs go last either way.
                 order.sort_by(|a, b| {
-                    let o = num(&a.1).total_cmp(&num(&b.1));
+                    let o = match (&a.1, &b.1) {
+                        (Value::Text(x), Value::Text(y)) => x.cmp(y),
+                        _ => {
+                            let (x, y) = (num(&a.1), num(&b.1));
+                            match (x.is_nan(), y.is_nan()) {
+                                (false, false) => x.total_cmp(&y),
+                                (nx, ny) => return nx.cmp(&ny),
+                            }
+                        }
+                    };
                     if top {
                         o.reverse()
                     } else {

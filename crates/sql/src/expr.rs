@@ -67,6 +67,27 @@ impl<'a> Parser<'a> {
         r
     }
 
+    /// True if the token `n` ahead can begin an operand (so a `not` before it is unary).
+    fn operand_at(&self, n: usize) -> bool {
+        match self.peek_at(n) {
+            Tok::Word(w) => !crate::parser::ends_operand(w),
+            Tok::Comma | Tok::RParen | Tok::Eof => false,
+            Tok::Eq
+            | Tok::DEq
+            | Tok::NotEq
+            | Tok::Lt
+            | Tok::LtEq
+            | Tok::Gt
+            | Tok::GtEq
+            | Tok::And
+            | Tok::Or
+            | Tok::Star
+            | Tok::Div
+            | Tok::Mod => false,
+            _ => true,
+        }
+    }
+
     fn is_not_at(&self, n: usize) -> bool {
         matches!(self.peek_at(n), Tok::Not) || self.is_kw_at(n, "NOT")
     }
@@ -221,7 +242,9 @@ impl<'a> Parser<'a> {
                 }
             }
             Tok::Not => UnaryOp::Not,
-            Tok::Word(w) if w.eq_ignore_ascii_case("NOT") => UnaryOp::Not,
+            // `not` followed by an operand negates it; alone (`SELECT not FROM …`,
+            // `not > 1`) it is a node name.
+            Tok::Word(w) if w.eq_ignore_ascii_case("NOT") && self.operand_at(1) => UnaryOp::Not,
             _ => return self.primary(),
         };
         self.advance();

@@ -18,28 +18,40 @@ pub const MAX_DEPTH: usize = 256;
 /// heap-allocated stack segments, so the parser cannot overflow the caller's stack.
 pub const MAX_NESTING: usize = 512;
 
-/// Words that are never identifiers or node names without back-quotes (IoTDB 1.0 lexer
-/// tokens that its `identifier` rule does not include).
-const RESERVED: &[&str] = &[
-    "root",
-    "time",
-    "timestamp",
-    "true",
-    "false",
-    "null",
-    "nan",
-    "and",
-    "or",
-    "not",
-    "in",
-    "is",
-    "contains",
-    "between",
-];
+/// Words that are never identifiers or node names without back-quotes. The operator words
+/// (`and`, `or`, `not`, `in`, `is`, `contains`, `between`) are not among them: IoTDB takes
+/// them as node names wherever a node can stand (`root.sg.in`, `SELECT between FROM …`), and
+/// the expression parser reads them as operators only where an operator can stand.
+const RESERVED: &[&str] = &["root", "time", "timestamp", "true", "false", "null", "nan"];
 
 /// True if `w` is one of the reserved words.
 pub(crate) fn is_reserved(w: &str) -> bool {
     RESERVED.iter().any(|r| r.eq_ignore_ascii_case(w))
+}
+
+/// True for the words that cannot begin an operand: clause keywords (`FROM`, `WHERE`, …) and
+/// the binary operator words `AND`, `OR`, `LIKE`, `REGEXP`.
+pub(crate) fn ends_operand(w: &str) -> bool {
+    matches!(
+        w.to_ascii_lowercase().as_str(),
+        "from"
+            | "as"
+            | "where"
+            | "group"
+            | "having"
+            | "order"
+            | "fill"
+            | "limit"
+            | "offset"
+            | "slimit"
+            | "soffset"
+            | "align"
+            | "into"
+            | "and"
+            | "or"
+            | "like"
+            | "regexp"
+    )
 }
 
 /// True if the word is a number literal (`123`, `1e5`, `1E-3`) rather than a name.
@@ -347,31 +359,13 @@ impl<'a> Parser<'a> {
         }
         if in_expr {
             let operand_follows = match self.peek_at(1) {
-                Tok::Word(w) => !matches!(
-                    w.to_ascii_lowercase().as_str(),
-                    "from"
-                        | "as"
-                        | "where"
-                        | "group"
-                        | "having"
-                        | "order"
-                        | "fill"
-                        | "limit"
-                        | "offset"
-                        | "slimit"
-                        | "soffset"
-                        | "align"
-                        | "into"
-                        | "and"
-                        | "or"
-                        | "in"
-                        | "is"
-                        | "like"
-                        | "regexp"
-                        | "between"
-                        | "contains"
-                        | "not"
-                ),
+                Tok::Word(w) => {
+                    !(ends_operand(w)
+                        || matches!(
+                            w.to_ascii_lowercase().as_str(),
+                            "in" | "is" | "between" | "contains" | "not"
+                        ))
+                }
                 Tok::QuotedId(_)
                 | Tok::Str(_)
                 | Tok::DateTime(_)

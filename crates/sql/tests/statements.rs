@@ -1000,6 +1000,32 @@ fn paths_and_nodes() {
     assert_eq!(q.select[0].expr, suffix(&["s1"]));
     assert_eq!(q.select[1].expr, suffix(&["select"]));
     assert_eq!(q.from, vec![pat("root.sg.device.limit")]);
+    // the operator words are node names where a node stands, operators where one stands
+    let q = query("select in, is, contains, between, and, or, not from root.kw.in.and");
+    let names = ["in", "is", "contains", "between", "and", "or", "not"];
+    for (item, name) in q.select.iter().zip(names) {
+        assert_eq!(item.expr, suffix(&[name]));
+    }
+    assert_eq!(q.from, vec![pat("root.kw.in.and")]);
+    let q = query("select not s from root.sg where between between 0 and 10 and in > 1");
+    assert!(matches!(
+        q.select[0].expr,
+        Expression::Unary {
+            op: UnaryOp::Not,
+            ..
+        }
+    ));
+    let Some(Expression::Binary { left, right, .. }) = q.where_clause else {
+        panic!("expected AND");
+    };
+    assert!(matches!(*left, Expression::Between { .. }));
+    assert!(matches!(
+        *right,
+        Expression::Binary {
+            op: BinaryOp::Gt,
+            ..
+        }
+    ));
     // node names may start with digits
     let q = query("select 2a from root.sg.1b");
     assert_eq!(q.select[0].expr, suffix(&["2a"]));

@@ -666,10 +666,22 @@ pub(crate) fn summary_of(s: &tsfile::statistics::Statistics) -> Option<ChunkSumm
             last,
             sum,
         } => numeric!(min, max, first, last, *sum, Value::Double),
-        S::Text { first, last } | S::String { first, last, .. } => (
+        S::Text { first, last } => (
             None,
             None,
             None,
+            Value::Text(first.clone()),
+            Value::Text(last.clone()),
+        ),
+        S::String {
+            first,
+            last,
+            min,
+            max,
+        } => (
+            None,
+            Some(Value::Text(min.clone())),
+            Some(Value::Text(max.clone())),
             Value::Text(first.clone()),
             Value::Text(last.clone()),
         ),

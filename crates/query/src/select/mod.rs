@@ -11,7 +11,8 @@
 
 use crate::agg::{Accumulator, AggKind};
 use crate::analyze::{
-    eval_time, has_aggregate, has_path, split_time_filter, AggSpec, Converter, Expander,
+    any_path_ref, eval_time, has_aggregate, has_path, split_time_filter, AggSpec, Converter,
+    Expander,
 };
 use crate::expr::{all_null, broadcast, selected_rows, Expr};
 use crate::join::{Chunk, TimeJoin};
@@ -241,16 +242,17 @@ struct AggGroup {
     out_type: TSDataType,
 }
 
-/// Header of a GROUP BY LEVEL column: nodes outside the kept levels become `*`
-/// (root and the measurement are always kept).
-fn level_path(path: &PartialPath, levels: &[usize]) -> String {
+/// Header of a GROUP BY LEVEL column: nodes outside the kept levels become `*`; root is
+/// always kept, the measurement too unless the select item named it with a wildcard
+/// (`count(*)` gives `count(root.*.wf01.*.*)`, as in IoTDB).
+fn level_path(path: &PartialPath, levels: &[usize], star_measurement: bool) -> String {
     let nodes = path.nodes();
     let last = nodes.len().saturating_sub(1);
     nodes
         .iter()
         .enumerate()
         .map(|(i, n)| {
-            if i == 0 || i == last || levels.contains(&i) {
+            if i == 0 || (i == last && !star_measurement) || levels.contains(&i) {
                 n.as_str()
             } else {
                 "*"
@@ -287,8 +289,12 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
 
     // 1. Expand wildcards of select items and WHERE.
     let mut expander = Expander::new(engine, &q.from);
-    let mut items: Vec<(Expression, Option<String>)> = Vec::new();
+    // Each expanded item, its alias, and whether it named its measurement with `*`/`**`.
+    let mut items: Vec<(Expression, Option<String>, bool)> = Vec::new();
     for c in &q.select {
+        let star = any_path_ref(&c.expr, &|r| {
+            r.nodes.last().is_some_and(|n| n == "*" || n == "**")
+        });
         let expanded = expander.expand(&c.expr)?;
         if let Some(alias) = &c.alias {
             if expanded.len() > 1 {
@@ -297,13 +303,19 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
                 )));
             }
         }
-        items.extend(expanded.into_iter().map(|e| (e, c.alias.clone())));
+        items.extend(expanded.into_iter().map(|e| (e, c.alias.clone(), star)));
     }
-    let items: Vec<_> = items
-        .into_iter()
-        .skip(clamp_usize(q.soffset.unwrap_or(0)))
-        .take(clamp_usize(q.slimit.unwrap_or(u64::MAX)))
-        .collect();
+    // SLIMIT/SOFFSET page the result columns: the expanded items, or with GROUP BY LEVEL the
+    // merged columns (below).
+    let (soffset, slimit) = (
+        clamp_usize(q.soffset.unwrap_or(0)),
+        clamp_usize(q.slimit.unwrap_or(u64::MAX)),
+    );
+    let items: Vec<_> = if levels.is_empty() {
+        items.into_iter().skip(soffset).take(slimit).collect()
+    } else {
+        items
+    };
     let where_exprs = match &q.where_clause {
         None => None,
         Some(w) => {
@@ -331,12 +343,15 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
     // 2. Resolve to expressions over series (and aggregations).
     let mut conv = Converter::new(&expander, ctx.zone.clone());
     let mut outputs = Vec::with_capacity(items.len());
-    for (e, alias) in &items {
+    // Per aggregation spec: whether the item that introduced it named its measurement `*`.
+    let mut spec_star: Vec<bool> = Vec::new();
+    for (e, alias, star) in &items {
         let expr = if aggregated {
             conv.aggregated(e)?
         } else {
             conv.raw(e)?
         };
+        spec_star.resize(conv.aggs.specs.len(), *star);
         outputs.push((expr, e.to_string(), alias.clone()));
     }
     let filter = match where_exprs {
@@ -421,7 +436,7 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
         }
     } else {
         let mut index: HashMap<String, (usize, TSDataType)> = HashMap::new();
-        for s in &specs {
+        for (k, s) in specs.iter().enumerate() {
             let Expr::Input(i) = s.arg else {
                 return Err(Error::Semantic(
                     "GROUP BY LEVEL only supports aggregations of raw time series".into(),
@@ -432,22 +447,16 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
                 .paths
                 .get(i)
                 .ok_or_else(|| Error::internal("series input out of range"))?;
-            let name = format!("{}({})", s.name, level_path(path, levels));
+            let star = spec_star.get(k).copied().unwrap_or(false);
+            let name = format!("{}({})", s.name, level_path(path, levels, star));
             match index.get(&name) {
                 Some(&(g, t)) => {
-                    let strict = !matches!(
-                        s.kind,
-                        AggKind::Count
-                            | AggKind::FirstValue
-                            | AggKind::LastValue
-                            | AggKind::MaxTime
-                            | AggKind::MinTime
-                    );
-                    if strict && t != s.in_type {
+                    // IoTDB merges series whose aggregation has the same output type (sum of
+                    // INT32 and DOUBLE, count of anything) and refuses the others (max_value
+                    // or first_value of FLOAT and DOUBLE).
+                    if t != s.out_type {
                         return Err(Error::Semantic(format!(
-                            "GROUP BY LEVEL: the series aggregated into {name} have different data types ({} and {})",
-                            t.name(),
-                            s.in_type.name()
+                            "GROUP BY LEVEL: the data types of the same output column[{name}] should be the same."
                         )));
                     }
                     groups[g].members.push(s.arg.clone());
@@ -455,7 +464,7 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
                 }
                 None => {
                     let g = groups.len();
-                    index.insert(name.clone(), (g, s.in_type));
+                    index.insert(name.clone(), (g, s.out_type));
                     group_names.push(name);
                     groups.push(AggGroup {
                         kind: s.kind,
@@ -471,6 +480,8 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
     let mut cols = Vec::with_capacity(outputs.len());
     // With GROUP BY LEVEL, the series merged into one group give one column.
     let mut level_seen = std::collections::HashSet::new();
+    let mut level_skip = soffset;
+    let mut level_take = slimit;
     for (expr, key, alias) in outputs {
         let (expr, key) = if levels.is_empty() {
             (expr, key)
@@ -482,6 +493,14 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
             if !level_seen.insert((key.clone(), alias.clone())) {
                 continue;
             }
+            if level_skip > 0 {
+                level_skip -= 1;
+                continue;
+            }
+            if level_take == 0 {
+                break;
+            }
+            level_take -= 1;
             (e, key)
         };
         cols.push(OutputColumn::typed(
@@ -729,8 +748,11 @@ mod tests {
     #[test]
     fn level_paths_keep_root_and_measurement() {
         let p = PartialPath::parse("root.ln.wf01.wt01.status").unwrap();
-        assert_eq!(level_path(&p, &[1]), "root.ln.*.*.status");
-        assert_eq!(level_path(&p, &[3]), "root.*.*.wt01.status");
-        assert_eq!(level_path(&p, &[0]), "root.*.*.*.status");
+        assert_eq!(level_path(&p, &[1], false), "root.ln.*.*.status");
+        assert_eq!(level_path(&p, &[3], false), "root.*.*.wt01.status");
+        assert_eq!(level_path(&p, &[0], false), "root.*.*.*.status");
+        // `count(*)`: the measurement is shown as the wildcard it was selected with
+        assert_eq!(level_path(&p, &[3], true), "root.*.*.wt01.*");
+        assert_eq!(level_path(&p, &[1, 2], true), "root.ln.wf01.*.*");
     }
 }
