@@ -492,7 +492,7 @@ impl RemoteRows {
     /// Takes a fetch answer: status, whether more pages follow, its rows.
     fn answer(&mut self, resp: TSFetchResultsResp) -> Result<()> {
         check(&resp.status)?;
-        self.more = resp.more_data.unwrap_or(resp.has_result_set) && resp.has_result_set;
+        self.more = more_pages(&resp);
         self.take(resp.query_result, resp.query_data_set)
     }
 
@@ -518,6 +518,11 @@ impl RemoteRows {
         let rows = i32::try_from(BULK_PAGE_BYTES / row).unwrap_or(i32::MAX);
         rows.max(self.fetch_size)
     }
+}
+
+/// Whether pages follow a fetch answer.
+fn more_pages(resp: &TSFetchResultsResp) -> bool {
+    resp.more_data.unwrap_or(resp.has_result_set) && resp.has_result_set
 }
 
 /// Bytes per page when a whole result is read at once (`todf()`, `collect_rows`): large
@@ -584,9 +589,7 @@ impl RowSource for RemoteRows {
             let fetcher = scope.spawn(move || -> protocol::thrift::Result<()> {
                 loop {
                     let resp = conn.rpc.fetch_results_v2(req.clone())?;
-                    let last = resp.status.code != SUCCESS
-                        || !resp.has_result_set
-                        || resp.more_data == Some(false);
+                    let last = check(&resp.status).is_err() || !more_pages(&resp);
                     // a closed channel: the decoder stopped on an error
                     if tx.send(resp).is_err() || last {
                         return Ok(());
