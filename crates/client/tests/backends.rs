@@ -103,17 +103,23 @@ fn scenario(s: &mut dyn Session) -> Vec<String> {
     out
 }
 
-#[test]
-fn remote_and_embedded_answer_alike() {
-    let dir = tempfile::tempdir().unwrap();
+/// A server on a free loopback port with its data in `dir`, and a remote config for it.
+fn start_server(dir: &std::path::Path) -> (Server, RemoteConfig) {
     let mut config = ServerConfig {
         port: 0,
         ..Default::default()
     };
-    config.storage.data_dir = dir.path().join("server");
+    config.storage.data_dir = dir.to_path_buf();
     let server = Server::start(config).unwrap();
     let addr = server.local_addr();
-    let mut rc = RemoteConfig::new(&addr.ip().to_string(), addr.port());
+    let rc = RemoteConfig::new(&addr.ip().to_string(), addr.port());
+    (server, rc)
+}
+
+#[test]
+fn remote_and_embedded_answer_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, mut rc) = start_server(&dir.path().join("server"));
     rc.fetch_size = 1000;
     // the first node is dead: failover to the second
     rc.nodes.insert(0, "127.0.0.1:1".into());
@@ -128,14 +134,7 @@ fn remote_and_embedded_answer_alike() {
 #[test]
 fn wrong_password_and_unreachable_server() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = ServerConfig {
-        port: 0,
-        ..Default::default()
-    };
-    config.storage.data_dir = dir.path().to_path_buf();
-    let server = Server::start(config).unwrap();
-    let addr = server.local_addr();
-    let mut rc = RemoteConfig::new(&addr.ip().to_string(), addr.port());
+    let (server, mut rc) = start_server(dir.path());
     rc.password = "wrong".into();
     assert!(matches!(
         RemoteSession::open(rc),
@@ -152,14 +151,7 @@ fn wrong_password_and_unreachable_server() {
 #[test]
 fn bulk_reads_match_paged_reads() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = ServerConfig {
-        port: 0,
-        ..Default::default()
-    };
-    config.storage.data_dir = dir.path().join("server");
-    let server = Server::start(config).unwrap();
-    let addr = server.local_addr();
-    let mut rc = RemoteConfig::new(&addr.ip().to_string(), addr.port());
+    let (server, mut rc) = start_server(&dir.path().join("server"));
     rc.fetch_size = 3000;
     let mut remote = RemoteSession::open(rc).unwrap();
     let mut embedded = EmbeddedSession::open(EmbeddedConfig::new(dir.path().join("emb"))).unwrap();
