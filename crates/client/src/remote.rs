@@ -75,6 +75,9 @@ impl RemoteConfig {
 struct Conn {
     rpc: Rpc,
     session_id: i64,
+    /// The statement id the server gave this session (`requestStatementId`, asked once after
+    /// login as the official clients do); Apache IoTDB refuses statements under other ids.
+    statement_id: i64,
     /// A second handle on the socket, for [`Interrupter::interrupt`].
     socket: Option<TcpStream>,
 }
@@ -118,7 +121,6 @@ struct Shared {
     next_node: usize,
     /// Bumped on every reconnect; queries remember the generation they were opened on.
     generation: u64,
-    statement_id: i64,
     open: bool,
     interrupt: Arc<InterruptState>,
 }
@@ -235,9 +237,13 @@ fn connect_one(config: &RemoteConfig, node: &str) -> Result<Conn> {
     let session_id = resp
         .session_id
         .ok_or_else(|| Error::Connection(format!("{node}: login answered without a session id")))?;
+    let statement_id = rpc
+        .request_statement_id(session_id)
+        .map_err(|e| unreachable(&e))?;
     Ok(Conn {
         rpc,
         session_id,
+        statement_id,
         socket,
     })
 }
@@ -286,12 +292,10 @@ impl Shared {
             if self.conn.is_none() {
                 self.connect()?;
             }
-            self.statement_id += 1;
-            let sid = self.statement_id;
             let Some(conn) = self.conn.as_mut() else {
                 return Err(closed());
             };
-            match f(&mut conn.rpc, conn.session_id, sid) {
+            match f(&mut conn.rpc, conn.session_id, conn.statement_id) {
                 Ok(v) => return Ok(v),
                 Err(e)
                     if transport_error(&e) && self.interrupt.flag.swap(false, Ordering::SeqCst) =>
@@ -331,7 +335,6 @@ impl RemoteSession {
             conn: None,
             next_node: 0,
             generation: 0,
-            statement_id: 0,
             open: true,
             interrupt: Arc::default(),
         };
