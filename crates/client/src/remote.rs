@@ -639,8 +639,9 @@ impl RowSource for RemoteRows {
             return Ok(());
         }
         let query_id = self.query_id;
-        s.status(|rpc, session, _| {
-            rpc.close_operation(TSCloseOperationReq::new(session, query_id, None))
+        // Apache IoTDB 2.0 refuses a close without the statement id (710)
+        s.status(|rpc, session, stmt_id| {
+            rpc.close_operation(TSCloseOperationReq::new(session, query_id, Some(stmt_id)))
         })
     }
 }
