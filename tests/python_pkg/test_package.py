@@ -550,11 +550,15 @@ def test_server_dying_mid_query_raises(mode, tmp_path):
         n = 1000
         s.insert_tablet(NumpyTablet("root.die.d1", ["v"], [TSDataType.INT64], [np.arange(n)], np.arange(n)))
         ds = s.execute_query_statement("select v from root.die.d1")
+        whole = s.execute_query_statement("select v from root.die.d1")
         assert ds.has_next()
         srv.kill()
         with pytest.raises(IoTDBConnectionException):
             while ds.has_next():
                 ds.next()
+        # todf() reads the rest in bulk pages on a helper thread: the failure still surfaces
+        with pytest.raises(IoTDBConnectionException):
+            whole.todf()
         with pytest.raises(IoTDBConnectionException):
             s.execute_query_statement("show databases")
         s.close()

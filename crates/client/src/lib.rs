@@ -64,6 +64,15 @@ pub trait RowSource: Send {
     fn close(&mut self) -> Result<()>;
     /// Rows per later fetch (remote results; embedded results ignore it).
     fn set_fetch_size(&mut self, _rows: i32) {}
+    /// Every remaining batch, in order. Remote results override it to fetch in large
+    /// pages, one page ahead of decoding.
+    fn collect_all(&mut self) -> Result<Vec<RowBatch>> {
+        let mut all = Vec::new();
+        while let Some(b) = self.next_batch()? {
+            all.push(b);
+        }
+        Ok(all)
+    }
 }
 
 /// A query result: the header and a stream of row batches.
@@ -114,23 +123,11 @@ impl ResultSet {
         }
     }
 
-    /// Reads every remaining row into one batch (data columns as in the batches).
+    /// Reads every remaining row into one batch (data columns as in the batches); each
+    /// value is copied once into buffers allocated at their final size.
     pub fn collect_rows(&mut self) -> Result<RowBatch> {
-        let mut all: Option<RowBatch> = None;
-        while let Some(b) = self.next_batch()? {
-            match &mut all {
-                None => all = Some(b),
-                Some(acc) => append(acc, b),
-            }
-        }
-        Ok(all.unwrap_or_default())
+        Ok(query::result::concat_batches(self.source.collect_all()?))
     }
-}
-
-/// Appends `b` to `a` (same column layout; column types may differ only when a column
-/// is all placeholders, which [`query::result::append_batch`] handles).
-fn append(a: &mut RowBatch, b: RowBatch) {
-    query::result::append_batch(a, &b);
 }
 
 /// What executing one SQL statement returned.

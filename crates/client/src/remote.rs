@@ -75,6 +75,9 @@ impl RemoteConfig {
 struct Conn {
     rpc: Rpc,
     session_id: i64,
+    /// The statement id the server gave this session (`requestStatementId`, asked once after
+    /// login as the official clients do); Apache IoTDB refuses statements under other ids.
+    statement_id: i64,
     /// A second handle on the socket, for [`Interrupter::interrupt`].
     socket: Option<TcpStream>,
 }
@@ -118,7 +121,6 @@ struct Shared {
     next_node: usize,
     /// Bumped on every reconnect; queries remember the generation they were opened on.
     generation: u64,
-    statement_id: i64,
     open: bool,
     interrupt: Arc<InterruptState>,
 }
@@ -235,9 +237,13 @@ fn connect_one(config: &RemoteConfig, node: &str) -> Result<Conn> {
     let session_id = resp
         .session_id
         .ok_or_else(|| Error::Connection(format!("{node}: login answered without a session id")))?;
+    let statement_id = rpc
+        .request_statement_id(session_id)
+        .map_err(|e| unreachable(&e))?;
     Ok(Conn {
         rpc,
         session_id,
+        statement_id,
         socket,
     })
 }
@@ -286,12 +292,10 @@ impl Shared {
             if self.conn.is_none() {
                 self.connect()?;
             }
-            self.statement_id += 1;
-            let sid = self.statement_id;
             let Some(conn) = self.conn.as_mut() else {
                 return Err(closed());
             };
-            match f(&mut conn.rpc, conn.session_id, sid) {
+            match f(&mut conn.rpc, conn.session_id, conn.statement_id) {
                 Ok(v) => return Ok(v),
                 Err(e)
                     if transport_error(&e) && self.interrupt.flag.swap(false, Ordering::SeqCst) =>
@@ -331,7 +335,6 @@ impl RemoteSession {
             conn: None,
             next_node: 0,
             generation: 0,
-            statement_id: 0,
             open: true,
             interrupt: Arc::default(),
         };
@@ -463,6 +466,74 @@ impl RemoteRows {
     }
 }
 
+impl RemoteRows {
+    /// The connection of this query, or the error that it is gone.
+    fn conn<'a>(&mut self, s: &'a mut Shared) -> Result<&'a mut Conn> {
+        if s.generation != self.generation || s.conn.is_none() || !s.open {
+            self.closed = true;
+            return Err(Error::Connection(
+                "the connection of this query was lost".into(),
+            ));
+        }
+        s.interrupt.flag.store(false, Ordering::SeqCst);
+        s.conn.as_mut().ok_or_else(closed)
+    }
+
+    /// A failed fetch: the query is over; a broken connection is dropped (an interrupted
+    /// one reports the interruption).
+    fn fetch_failed(&mut self, s: &mut Shared, e: protocol::thrift::Error) -> Error {
+        self.closed = true;
+        if transport_error(&e) {
+            s.conn = None;
+            if s.interrupt.flag.swap(false, Ordering::SeqCst) {
+                return interrupted();
+            }
+        }
+        rpc_error(e)
+    }
+
+    /// Takes a fetch answer: status, whether more pages follow, its rows.
+    fn answer(&mut self, resp: TSFetchResultsResp) -> Result<()> {
+        check(&resp.status)?;
+        self.more = more_pages(&resp);
+        self.take(resp.query_result, resp.query_data_set)
+    }
+
+    /// Rows per page when every remaining row is wanted: pages of about [`BULK_PAGE_BYTES`]
+    /// when every column has a fixed width (so a page's size is known before it is asked
+    /// for), never fewer rows than the session's fetch size.
+    fn bulk_fetch_size(&self) -> i32 {
+        let widths: Option<usize> = self
+            .data_types
+            .iter()
+            .map(|t| match t.physical() {
+                TSDataType::Boolean => Some(1),
+                TSDataType::Int32 | TSDataType::Float => Some(4),
+                TSDataType::Int64 | TSDataType::Double => Some(8),
+                _ => None,
+            })
+            .sum();
+        let Some(widths) = widths else {
+            return self.fetch_size;
+        };
+        // the time column, values, and a null bitmap byte per 8 rows of each column
+        let row = 8 + widths + self.data_types.len().div_ceil(8).max(1);
+        let rows = i32::try_from(BULK_PAGE_BYTES / row).unwrap_or(i32::MAX);
+        rows.max(self.fetch_size)
+    }
+}
+
+/// Whether pages follow a fetch answer.
+fn more_pages(resp: &TSFetchResultsResp) -> bool {
+    resp.more_data.unwrap_or(resp.has_result_set) && resp.has_result_set
+}
+
+/// Bytes per page when a whole result is read at once (`todf()`, `collect_rows`): large
+/// enough that round trips cost little next to the data, small enough that the server
+/// computes the next page while this one is decoded, and far below the 16 MB frame limit
+/// of the Thrift transport.
+const BULK_PAGE_BYTES: usize = 4 << 20;
+
 impl RowSource for RemoteRows {
     fn next_batch(&mut self) -> Result<Option<RowBatch>> {
         loop {
@@ -472,45 +543,85 @@ impl RowSource for RemoteRows {
             if !self.more || self.closed {
                 return Ok(None);
             }
-            let mut s = self.shared.lock();
-            if s.generation != self.generation || s.conn.is_none() || !s.open {
-                self.closed = true;
-                return Err(Error::Connection(
-                    "the connection of this query was lost".into(),
-                ));
-            }
-            let (query_id, fetch_size) = (self.query_id, self.fetch_size);
-            s.interrupt.flag.store(false, Ordering::SeqCst);
-            let Some(conn) = s.conn.as_mut() else {
-                return Err(closed());
+            let shared = self.shared.clone();
+            let mut s = shared.lock();
+            let (session_id, query_id, fetch_size) = {
+                let conn = self.conn(&mut s)?;
+                (conn.session_id, self.query_id, self.fetch_size)
             };
-            let resp = conn.rpc.fetch_results_v2(TSFetchResultsReq::new(
-                conn.session_id,
-                None,
-                fetch_size,
-                query_id,
-                true,
-                None,
-                None,
-            ));
+            let resp =
+                s.conn
+                    .as_mut()
+                    .ok_or_else(closed)?
+                    .rpc
+                    .fetch_results_v2(TSFetchResultsReq::new(
+                        session_id, None, fetch_size, query_id, true, None, None,
+                    ));
             let resp = match resp {
                 Ok(r) => r,
-                Err(e) => {
-                    self.closed = true;
-                    if transport_error(&e) {
-                        s.conn = None;
-                        if s.interrupt.flag.swap(false, Ordering::SeqCst) {
-                            return Err(interrupted());
-                        }
-                    }
-                    return Err(rpc_error(e));
-                }
+                Err(e) => return Err(self.fetch_failed(&mut s, e)),
             };
             drop(s);
-            check(&resp.status)?;
-            self.more = resp.more_data.unwrap_or(resp.has_result_set) && resp.has_result_set;
-            self.take(resp.query_result, resp.query_data_set)?;
+            self.answer(resp)?;
         }
+    }
+
+    /// Fetches the rest in pages of [`RemoteRows::bulk_fetch_size`] rows on a helper
+    /// thread that asks for the next page as soon as one has arrived, while this thread
+    /// decodes: the server works on page k+1 while page k is decoded here.
+    fn collect_all(&mut self) -> Result<Vec<RowBatch>> {
+        let mut out: Vec<RowBatch> = self.pending.drain(..).collect();
+        if !self.more || self.closed {
+            return Ok(out);
+        }
+        let shared = self.shared.clone();
+        let mut s = shared.lock();
+        let fetch_size = self.bulk_fetch_size();
+        let conn = self.conn(&mut s)?;
+        let req = TSFetchResultsReq::new(
+            conn.session_id,
+            None,
+            fetch_size,
+            self.query_id,
+            true,
+            None,
+            None,
+        );
+        let (tx, rx) = std::sync::mpsc::sync_channel::<TSFetchResultsResp>(1);
+        let (fetched, decoded) = std::thread::scope(|scope| {
+            let fetcher = scope.spawn(move || -> protocol::thrift::Result<()> {
+                loop {
+                    let resp = conn.rpc.fetch_results_v2(req.clone())?;
+                    let last = check(&resp.status).is_err() || !more_pages(&resp);
+                    // a closed channel: the decoder stopped on an error
+                    if tx.send(resp).is_err() || last {
+                        return Ok(());
+                    }
+                }
+            });
+            let mut decoded = Ok(());
+            for resp in rx {
+                match self.answer(resp) {
+                    Ok(()) => out.extend(self.pending.drain(..)),
+                    Err(e) => {
+                        decoded = Err(e);
+                        break;
+                    }
+                }
+            }
+            let fetched = fetcher.join().unwrap_or_else(|_| {
+                Err(protocol::thrift::Error::from(
+                    "fetch thread panicked".to_string(),
+                ))
+            });
+            (fetched, decoded)
+        });
+        if let Err(e) = fetched {
+            return Err(self.fetch_failed(&mut s, e));
+        }
+        drop(s);
+        decoded?;
+        Ok(out)
     }
 
     fn set_fetch_size(&mut self, rows: i32) {
@@ -528,8 +639,9 @@ impl RowSource for RemoteRows {
             return Ok(());
         }
         let query_id = self.query_id;
-        s.status(|rpc, session, _| {
-            rpc.close_operation(TSCloseOperationReq::new(session, query_id, None))
+        // Apache IoTDB 2.0 refuses a close without the statement id (710)
+        s.status(|rpc, session, stmt_id| {
+            rpc.close_operation(TSCloseOperationReq::new(session, query_id, Some(stmt_id)))
         })
     }
 }

@@ -203,6 +203,19 @@ impl TimeJoin {
         if lo >= hi {
             return None;
         }
+        if lo == 0 && hi == len {
+            // every remaining row at once: the inputs' buffers move instead of being copied
+            let mut times = std::mem::take(&mut self.series[0].times);
+            if self.desc {
+                times.reverse();
+            }
+            let columns = self
+                .series
+                .iter_mut()
+                .map(|s| Column::new(take_data(&mut s.values, self.desc)))
+                .collect();
+            return Some(Chunk { times, columns });
+        }
         let mut times = self.series[0].times[lo..hi].to_vec();
         if self.desc {
             times.reverse();
@@ -213,6 +226,25 @@ impl TimeJoin {
             .map(|s| Column::new(slice_data(&s.values, lo, hi, self.desc)))
             .collect();
         Some(Chunk { times, columns })
+    }
+}
+
+/// All values of a column, moved out (leaving it empty), reversed if asked.
+fn take_data(src: &mut ColumnData, reverse: bool) -> ColumnData {
+    fn take<T>(v: &mut Vec<T>, reverse: bool) -> Vec<T> {
+        let mut out = std::mem::take(v);
+        if reverse {
+            out.reverse();
+        }
+        out
+    }
+    match src {
+        ColumnData::Boolean(v) => ColumnData::Boolean(take(v, reverse)),
+        ColumnData::Int32(v) => ColumnData::Int32(take(v, reverse)),
+        ColumnData::Int64(v) => ColumnData::Int64(take(v, reverse)),
+        ColumnData::Float(v) => ColumnData::Float(take(v, reverse)),
+        ColumnData::Double(v) => ColumnData::Double(take(v, reverse)),
+        ColumnData::Binary(v) => ColumnData::Binary(take(v, reverse)),
     }
 }
 

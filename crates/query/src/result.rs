@@ -119,6 +119,34 @@ pub fn append_batch(a: &mut RowBatch, b: &RowBatch) {
     }
 }
 
+/// Joins batches of one column layout into one batch: every column is allocated once at
+/// its final length (the first batch's buffers grow in place), so each value is copied once.
+pub fn concat_batches(batches: Vec<RowBatch>) -> RowBatch {
+    let total: usize = batches.iter().map(RowBatch::len).sum();
+    let mut it = batches.into_iter();
+    let Some(mut all) = it.next() else {
+        return RowBatch::default();
+    };
+    let more = total - all.len();
+    if more > 0 {
+        all.times.reserve_exact(more);
+        for c in &mut all.columns {
+            match &mut c.data {
+                ColumnData::Boolean(v) => v.reserve_exact(more),
+                ColumnData::Int32(v) => v.reserve_exact(more),
+                ColumnData::Int64(v) => v.reserve_exact(more),
+                ColumnData::Float(v) => v.reserve_exact(more),
+                ColumnData::Double(v) => v.reserve_exact(more),
+                ColumnData::Binary(v) => v.reserve_exact(more),
+            }
+        }
+    }
+    for b in it {
+        append_batch(&mut all, &b);
+    }
+    all
+}
+
 fn append_column(a: &mut Column, b: &Column, base: usize) {
     match (&mut a.data, &b.data) {
         (ColumnData::Boolean(x), ColumnData::Boolean(y)) => x.extend_from_slice(y),

@@ -19,22 +19,23 @@ pub fn next_rows(q: &mut OpenQuery, max_rows: usize, _v1: bool) -> Result<Option
     if q.finished {
         return Ok(None);
     }
-    let mut out: Option<RowBatch> = None;
-    while out.as_ref().map_or(0, |b| b.len()) < max_rows {
-        let want = max_rows - out.as_ref().map_or(0, |b| b.len());
-        match q.stream.next_batch(want)? {
+    // the stream's batches are joined once, at their final size
+    let mut parts = Vec::new();
+    let mut rows = 0;
+    while rows < max_rows {
+        match q.stream.next_batch(max_rows - rows)? {
             Some(b) if b.is_empty() => continue,
-            Some(b) => match &mut out {
-                None => out = Some(b),
-                Some(acc) => query::result::append_batch(acc, &b),
-            },
+            Some(b) => {
+                rows += b.len();
+                parts.push(b);
+            }
             None => {
                 q.finished = true;
                 break;
             }
         }
     }
-    Ok(out)
+    Ok((!parts.is_empty()).then(|| query::result::concat_batches(parts)))
 }
 
 /// Encodes rows as a V1 `TSQueryDataSet` (empty when `batch` is `None`).

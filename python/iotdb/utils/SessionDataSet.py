@@ -92,7 +92,8 @@ class SessionDataSet:
         for k, ((values, mask), t) in enumerate(zip(cols, self._types)):
             data[k + 1] = _series_values(values, mask, t)
             names.append(self._columns[k])
-        df = pd.DataFrame(data)
+        # the arrays are fresh from Rust and owned by nobody else: no copy, no consolidation
+        df = pd.DataFrame(data, copy=False)
         df.columns = names
         return df
 

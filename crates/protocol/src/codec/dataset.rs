@@ -78,18 +78,12 @@ fn encode_column(col: &Column, rows: Range<usize>, out: &mut Vec<u8>) -> Result<
 
 /// Appends the values of `rows` of `data` (nulls not considered) in result layout.
 pub(crate) fn put_values(data: &ColumnData, rows: Range<usize>, out: &mut Vec<u8>) -> Result<()> {
-    fn fixed<T: Copy, const W: usize>(v: &[T], out: &mut Vec<u8>, be: impl Fn(T) -> [u8; W]) {
-        out.reserve(v.len() * W);
-        for &x in v {
-            out.extend_from_slice(&be(x));
-        }
-    }
     match data {
         ColumnData::Boolean(v) => out.extend(v[rows].iter().map(|&b| u8::from(b))),
-        ColumnData::Int32(v) => fixed(&v[rows], out, i32::to_be_bytes),
-        ColumnData::Int64(v) => fixed(&v[rows], out, i64::to_be_bytes),
-        ColumnData::Float(v) => fixed(&v[rows], out, f32::to_be_bytes),
-        ColumnData::Double(v) => fixed(&v[rows], out, f64::to_be_bytes),
+        ColumnData::Int32(v) => super::put_fixed(out, &v[rows], i32::to_be_bytes),
+        ColumnData::Int64(v) => super::put_fixed(out, &v[rows], i64::to_be_bytes),
+        ColumnData::Float(v) => super::put_fixed(out, &v[rows], f32::to_be_bytes),
+        ColumnData::Double(v) => super::put_fixed(out, &v[rows], f64::to_be_bytes),
         ColumnData::Binary(v) => {
             for x in &v[rows] {
                 super::put_len_bytes(out, x)?;
@@ -108,9 +102,7 @@ pub fn encode_query_data_set(
 ) -> Result<TSQueryDataSet> {
     check_batch(batch, types, &rows)?;
     let mut time = Vec::with_capacity(rows.len() * 8);
-    for t in &batch.times[rows.clone()] {
-        time.extend_from_slice(&t.to_be_bytes());
-    }
+    super::put_fixed(&mut time, &batch.times[rows.clone()], i64::to_be_bytes);
     let mut value_list = Vec::with_capacity(types.len());
     let mut bitmap_list = Vec::with_capacity(types.len());
     for col in &batch.columns {

@@ -123,6 +123,21 @@ pub(crate) fn put_len_bytes(out: &mut Vec<u8>, v: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Appends `v` as fixed-width big-endian values (`W` bytes each). The output grows once and
+/// is filled in place, which the compiler turns into a vectorized byte swap.
+#[inline]
+pub(crate) fn put_fixed<T: Copy, const W: usize>(
+    out: &mut Vec<u8>,
+    v: &[T],
+    be: impl Fn(T) -> [u8; W],
+) {
+    let start = out.len();
+    out.resize(start + v.len() * W, 0);
+    for (dst, &x) in out[start..].chunks_exact_mut(W).zip(v) {
+        dst.copy_from_slice(&be(x));
+    }
+}
+
 /// Decodes `n` fixed-width big-endian values from exactly `n * W` bytes.
 #[inline]
 pub(crate) fn decode_fixed<const W: usize, T>(

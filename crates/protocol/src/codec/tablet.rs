@@ -237,9 +237,7 @@ pub fn encode_tablet(t: &InsertTablet) -> Result<TabletBuffers> {
         )));
     }
     let mut timestamps = Vec::with_capacity(rows * 8);
-    for &ts in &t.times {
-        timestamps.extend_from_slice(&ts.to_be_bytes());
-    }
+    super::put_fixed(&mut timestamps, &t.times, i64::to_be_bytes);
     let mut values = Vec::new();
     for (col, &ty) in t.columns.iter().zip(&t.types) {
         if col.data.data_type() != ty.physical() || col.len() != rows {
@@ -251,18 +249,10 @@ pub fn encode_tablet(t: &InsertTablet) -> Result<TabletBuffers> {
         }
         match &col.data {
             ColumnData::Boolean(v) => values.extend(v.iter().map(|&b| u8::from(b))),
-            ColumnData::Int32(v) => v
-                .iter()
-                .for_each(|x| values.extend_from_slice(&x.to_be_bytes())),
-            ColumnData::Int64(v) => v
-                .iter()
-                .for_each(|x| values.extend_from_slice(&x.to_be_bytes())),
-            ColumnData::Float(v) => v
-                .iter()
-                .for_each(|x| values.extend_from_slice(&x.to_be_bytes())),
-            ColumnData::Double(v) => v
-                .iter()
-                .for_each(|x| values.extend_from_slice(&x.to_be_bytes())),
+            ColumnData::Int32(v) => super::put_fixed(&mut values, v, i32::to_be_bytes),
+            ColumnData::Int64(v) => super::put_fixed(&mut values, v, i64::to_be_bytes),
+            ColumnData::Float(v) => super::put_fixed(&mut values, v, f32::to_be_bytes),
+            ColumnData::Double(v) => super::put_fixed(&mut values, v, f64::to_be_bytes),
             ColumnData::Binary(v) => {
                 for x in v {
                     put_len_bytes(&mut values, x)?;

@@ -71,9 +71,7 @@ pub fn encode_tsblock(
     out.push(INT64_ARRAY);
     out.extend(types.iter().map(|&t| encoding_for(t)));
     out.push(0);
-    for t in &batch.times[rows.clone()] {
-        out.extend_from_slice(&t.to_be_bytes());
-    }
+    super::put_fixed(&mut out, &batch.times[rows.clone()], i64::to_be_bytes);
     for col in &batch.columns {
         let start = rows.start;
         let has_null = rows.clone().any(|i| col.is_null(i));
@@ -169,22 +167,26 @@ fn read_column(
                 .checked_mul(width)
                 .ok_or_else(|| r.error("column size overflows"))?;
             let bytes = r.take(need)?;
-            let mut vr = Reader::new(bytes, "TsBlock column");
-            let mut data = ColumnData::with_capacity(t, n);
-            for i in 0..n {
-                if is_null(i) {
-                    data.push_placeholder();
-                    continue;
-                }
-                match &mut data {
-                    ColumnData::Int32(v) => v.push(vr.i32()?),
-                    ColumnData::Float(v) => v.push(vr.f32()?),
-                    ColumnData::Int64(v) => v.push(vr.i64()?),
-                    ColumnData::Double(v) => v.push(vr.f64()?),
-                    _ => return Err(Error::Internal("TsBlock column type mix-up".into())),
-                }
+            // present values in one vectorized pass, then spread over the null positions
+            let flags = nulls.as_deref();
+            match t.physical() {
+                TSDataType::Int32 => ColumnData::Int32(spread_present(
+                    super::decode_fixed(bytes, i32::from_be_bytes),
+                    flags,
+                )),
+                TSDataType::Float => ColumnData::Float(spread_present(
+                    super::decode_fixed(bytes, f32::from_be_bytes),
+                    flags,
+                )),
+                TSDataType::Int64 => ColumnData::Int64(spread_present(
+                    super::decode_fixed(bytes, i64::from_be_bytes),
+                    flags,
+                )),
+                _ => ColumnData::Double(spread_present(
+                    super::decode_fixed(bytes, f64::from_be_bytes),
+                    flags,
+                )),
             }
-            data
         }
         _ => {
             if present.saturating_mul(4) > r.remaining() {
@@ -214,6 +216,25 @@ fn read_column(
         (b.count() > 0).then_some(b)
     });
     Ok(Column { data, nulls })
+}
+
+/// `present` values placed at the positions `nulls` marks as not null, in order; null
+/// positions get the default value (a placeholder). Without `nulls`, `present` as it is.
+fn spread_present<T: Copy + Default>(present: Vec<T>, nulls: Option<&[bool]>) -> Vec<T> {
+    let Some(nulls) = nulls else {
+        return present;
+    };
+    let mut it = present.into_iter();
+    nulls
+        .iter()
+        .map(|&null| {
+            if null {
+                T::default()
+            } else {
+                it.next().unwrap_or_default()
+            }
+        })
+        .collect()
 }
 
 /// Decodes one serialized TsBlock. Physical type numbers of 1.3+ logical types (8–11)
