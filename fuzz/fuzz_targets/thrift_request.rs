@@ -47,6 +47,7 @@ fn new_state() -> State {
         service: Arc::new(Service {
             executor: Executor::new(engine),
             sessions: SessionManager::default(),
+            metrics: server::metrics::Metrics::default(),
             config,
         }),
         _dir: dir,
