@@ -21,7 +21,7 @@ use std::io::Write;
 use crate::bloom::BloomFilter;
 use crate::compress;
 use crate::device::{java_str_cmp, DeviceId};
-use crate::encoding::{self, CodecOptions, FloatRlbe, GorillaWindows, ValueSlice};
+use crate::encoding::{self, CodecOptions, FloatRlbe, ValueSlice};
 use crate::format::{self, marker, ChunkHeader, PageHeader, Version, MAGIC};
 use crate::metadata::{
     ts_type, ChunkMetadata, IndexKey, MetadataIndexNode, NodeType, TimeseriesMetadata,
@@ -287,24 +287,42 @@ fn chunk_data(pages: &[Page]) -> (Vec<u8>, usize) {
 /// How often (in pages of one chunk) the GORILLA writer compares its two window rules.
 const GORILLA_TRIAL_EVERY: usize = 8;
 
-/// Size of `raw` after `compression`.
-fn compressed_len(compression: CompressionType, raw: &[u8]) -> Result<usize> {
-    let mut out = Vec::with_capacity(raw.len() / 2 + 64);
-    compress::compress(compression, raw, &mut out)?;
-    Ok(out.len())
+/// A non-aligned page's uncompressed bytes into `out` (replaced): the length of the encoded
+/// times `tbuf`, the times, then `values` encoded with `encoding`.
+fn page_raw(
+    out: &mut Vec<u8>,
+    tbuf: &[u8],
+    encoding: TSEncoding,
+    values: ValueSlice<'_>,
+    codec: &CodecOptions,
+) -> Result<()> {
+    out.clear();
+    crate::buf::PutBytes::put_uvarint(out, tbuf.len() as u32);
+    out.extend_from_slice(tbuf);
+    encoding::encode(encoding, values, codec, out)
 }
 
-fn seal_page(compression: CompressionType, raw: &[u8], stats: Statistics) -> Result<Page> {
+/// `raw` after `compression`.
+fn compress_body(compression: CompressionType, raw: &[u8]) -> Result<Vec<u8>> {
+    let mut body = Vec::with_capacity(raw.len() / 2 + 64);
+    compress::compress(compression, raw, &mut body)?;
+    Ok(body)
+}
+
+/// A page of `raw`'s uncompressed size with its compressed `body`.
+fn page_of(raw: &[u8], body: Vec<u8>, stats: Statistics) -> Result<Page> {
     if raw.len() > u32::MAX as usize {
         return Err(bad("page larger than 4 GiB"));
     }
-    let mut body = Vec::with_capacity(raw.len() / 2 + 64);
-    compress::compress(compression, raw, &mut body)?;
     Ok(Page {
         uncompressed: raw.len() as u32,
         body,
         stats: Some(stats),
     })
+}
+
+fn seal_page(compression: CompressionType, raw: &[u8], stats: Statistics) -> Result<Page> {
+    page_of(raw, compress_body(compression, raw)?, stats)
 }
 
 impl<W: Write> TsFileWriter<W> {
@@ -595,11 +613,8 @@ impl<W: Write> TsFileWriter<W> {
                         &self.opts.codec,
                         &mut tbuf,
                     )?;
-                    raw.clear();
-                    crate::buf::PutBytes::put_uvarint(&mut raw, tbuf.len() as u32);
-                    raw.extend_from_slice(&tbuf);
                     let g = Gathered::gather(s.values, sel);
-                    encoding::encode(s.schema.encoding, g.slice(), &codec, &mut raw)?;
+                    page_raw(&mut raw, &tbuf, s.schema.encoding, g.slice(), &codec)?;
                     if raw.len() <= limit || b - a <= 1 {
                         break;
                     }
@@ -607,24 +622,22 @@ impl<W: Write> TsFileWriter<W> {
                     b = refine(a, a + (fit as usize).max(1));
                     limit = ps;
                 }
+                // the compressed body, when the trial below already made it
+                let mut body = None;
                 if trial && page_no.is_multiple_of(GORILLA_TRIAL_EVERY) {
                     let mut alt = codec;
-                    alt.gorilla_windows = match codec.gorilla_windows {
-                        GorillaWindows::LookAhead => GorillaWindows::Exact,
-                        GorillaWindows::Exact => GorillaWindows::LookAhead,
-                    };
-                    other.clear();
-                    crate::buf::PutBytes::put_uvarint(&mut other, tbuf.len() as u32);
-                    other.extend_from_slice(&tbuf);
+                    alt.gorilla_windows = codec.gorilla_windows.other();
                     let g = Gathered::gather(s.values, &idx[a..b]);
-                    encoding::encode(s.schema.encoding, g.slice(), &alt, &mut other)?;
-                    if other.len() <= ps + ps / 8
-                        && compressed_len(s.schema.compressor, &other)?
-                            < compressed_len(s.schema.compressor, &raw)?
-                    {
+                    page_raw(&mut other, &tbuf, s.schema.encoding, g.slice(), &alt)?;
+                    let mine = compress_body(s.schema.compressor, &raw)?;
+                    let theirs = compress_body(s.schema.compressor, &other)?;
+                    body = Some(if other.len() <= ps + ps / 8 && theirs.len() < mine.len() {
                         codec = alt;
                         std::mem::swap(&mut raw, &mut other);
-                    }
+                        theirs
+                    } else {
+                        mine
+                    });
                 }
                 page_no += 1;
                 predicted =
@@ -634,7 +647,10 @@ impl<W: Write> TsFileWriter<W> {
                     update_stats(&mut stats, s.times[*i], s.values, *i);
                 }
                 chunk_stats.merge(&stats);
-                pages.push(seal_page(s.schema.compressor, &raw, stats)?);
+                pages.push(match body {
+                    Some(body) => page_of(&raw, body, stats)?,
+                    None => seal_page(s.schema.compressor, &raw, stats)?,
+                });
                 a = b;
             }
             let (data, n_pages) = chunk_data(&pages);

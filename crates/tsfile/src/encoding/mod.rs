@@ -60,6 +60,16 @@ pub enum GorillaWindows {
     Exact,
 }
 
+impl GorillaWindows {
+    /// The other rule.
+    pub fn other(self) -> Self {
+        match self {
+            GorillaWindows::LookAhead => GorillaWindows::Exact,
+            GorillaWindows::Exact => GorillaWindows::LookAhead,
+        }
+    }
+}
+
 impl Default for CodecOptions {
     fn default() -> Self {
         CodecOptions {
