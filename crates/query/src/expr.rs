@@ -935,6 +935,19 @@ fn compare(op: CmpOp, a: &Column, b: &Column) -> Result<Column> {
 /// otherwise as doubles where NaN is only unequal), without copying the column; `None`
 /// for the other combinations.
 fn compare_const(op: CmpOp, col: &Column, v: &Value, flipped: bool) -> Option<Column> {
+    Some(Column {
+        data: ColumnData::Boolean(compare_const_values(op, &col.data, v, flipped)?),
+        nulls: col.nulls.clone(),
+    })
+}
+
+/// [`compare_const`] of the values alone (null marks are the caller's).
+pub(crate) fn compare_const_values(
+    op: CmpOp,
+    data: &ColumnData,
+    v: &Value,
+    flipped: bool,
+) -> Option<Vec<bool>> {
     let op = if flipped { op.flip() } else { op };
     let int = match v {
         Value::Int32(x) => Some(*x as i64),
@@ -944,7 +957,7 @@ fn compare_const(op: CmpOp, col: &Column, v: &Value, flipped: bool) -> Option<Co
     };
     let k = v.as_f64()?;
     // IEEE comparisons are what `compare` answers on doubles: NaN is only unequal
-    let out: Vec<bool> = match (&col.data, int) {
+    Some(match (data, int) {
         (ColumnData::Int32(c), Some(k)) => compare_all(c, |x| x as i64, k, op),
         (ColumnData::Int64(c), Some(k)) => compare_all(c, |x| x, k, op),
         (ColumnData::Int32(c), None) => compare_all(c, |x| x as f64, k, op),
@@ -952,10 +965,6 @@ fn compare_const(op: CmpOp, col: &Column, v: &Value, flipped: bool) -> Option<Co
         (ColumnData::Float(c), _) => compare_all(c, |x| x as f64, k, op),
         (ColumnData::Double(c), _) => compare_all(c, |x| x, k, op),
         _ => return None,
-    };
-    Some(Column {
-        data: ColumnData::Boolean(out),
-        nulls: col.nulls.clone(),
     })
 }
 
@@ -1108,6 +1117,19 @@ pub fn selected_rows(pred: &Column) -> Vec<usize> {
             .map(|(i, _)| i)
             .collect(),
         _ => Vec::new(),
+    }
+}
+
+/// Per row of `n`, whether `pred` (a BOOLEAN column) selects it: true and not null, as
+/// [`selected_rows`] selects them (rows past the column are not selected).
+pub fn selected_mask(pred: &Column, n: usize) -> std::borrow::Cow<'_, [bool]> {
+    match (&pred.data, &pred.nulls) {
+        (ColumnData::Boolean(v), None) if v.len() >= n => (&v[..n]).into(),
+        (ColumnData::Boolean(v), _) => (0..n)
+            .map(|i| v.get(i).copied().unwrap_or(false) && !pred.is_null(i))
+            .collect::<Vec<bool>>()
+            .into(),
+        _ => vec![false; n].into(),
     }
 }
 

@@ -32,15 +32,7 @@ impl Chunk {
     /// Keeps, in place, the rows where `pred` (a BOOLEAN column, one value per row) is true
     /// and not null, as [`crate::expr::selected_rows`] selects them.
     pub fn retain(&mut self, pred: &Column) {
-        let n = self.len();
-        let keep: std::borrow::Cow<'_, [bool]> = match (&pred.data, &pred.nulls) {
-            (ColumnData::Boolean(v), None) if v.len() >= n => (&v[..n]).into(),
-            (ColumnData::Boolean(v), _) => (0..n)
-                .map(|i| v.get(i).copied().unwrap_or(false) && !pred.is_null(i))
-                .collect::<Vec<bool>>()
-                .into(),
-            _ => vec![false; n].into(),
-        };
+        let keep = crate::expr::selected_mask(pred, self.len());
         if keep.iter().all(|&k| k) {
             return;
         }

@@ -96,6 +96,42 @@ pub enum SummaryUse {
     Skip,
     /// The points are needed: decode them (a page inside may still be usable on its own).
     Decode,
+    /// The points are needed only through [`SummaryPolicy::reduce`]: decode each page and
+    /// let the policy turn it into a summary (a chunk is still looked at page by page).
+    Reduce,
+}
+
+/// What [`SummaryPolicy::reduce`] makes of one decoded page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PageReduction {
+    /// The summary of the page's points that matter (e.g. those a value filter keeps).
+    Summary(ChunkSummary),
+    /// No point of the page matters.
+    Nothing,
+    /// The policy cannot summarise these points: they are returned as points.
+    Points,
+}
+
+/// How aggregation reads runs of points known by their statistics: a verdict per run, and
+/// for runs it must see decoded but only needs summarised (see [`SummaryUse::Reduce`]),
+/// the reduction of each decoded page. A plain `Fn(&ChunkSummary) -> SummaryUse` is a
+/// policy that never reduces.
+pub trait SummaryPolicy {
+    /// What to make of a run of points known by its statistics.
+    fn verdict(&self, run: &ChunkSummary) -> SummaryUse;
+
+    /// Reduces the decoded points of one page (ascending times, no nulls, all inside the
+    /// range read) whose verdict was [`SummaryUse::Reduce`].
+    fn reduce(&self, times: &[i64], values: &ColumnData) -> model::Result<PageReduction> {
+        let _ = (times, values);
+        Ok(PageReduction::Points)
+    }
+}
+
+impl<F: Fn(&ChunkSummary) -> SummaryUse> SummaryPolicy for F {
+    fn verdict(&self, run: &ChunkSummary) -> SummaryUse {
+        self(run)
+    }
 }
 
 /// One series read for aggregation: the points of `data` plus runs of points described only

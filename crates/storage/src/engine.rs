@@ -1669,13 +1669,14 @@ impl Engine {
     /// other point overlaps and that lie inside the range are offered to `usable`, and come
     /// back as their statistics instead of their points ([`SummaryUse::Use`]), are dropped
     /// unread ([`SummaryUse::Skip`]) or are decoded page by page ([`SummaryUse::Decode`],
-    /// each page offered again). Deletions and TTL apply as in
+    /// each page offered again; a page decoded for [`SummaryUse::Reduce`] comes back as
+    /// what [`SummaryPolicy::reduce`] makes of it). Deletions and TTL apply as in
     /// [`Engine::read_series`].
     pub fn read_series_summarized(
         &self,
         path: &PartialPath,
         range: TimeRange,
-        usable: &dyn Fn(&ChunkSummary) -> SummaryUse,
+        usable: &dyn SummaryPolicy,
     ) -> Result<SummarizedSeries> {
         let (r, region, range) = self.resolve_range(path, range)?;
         let dt = r.info.schema.data_type;

@@ -42,8 +42,8 @@ mod users;
 mod wal;
 
 pub use api::{
-    AlterOp, ChunkSummary, DatabaseInfo, DeviceInfo, MayHold, NodeKind, SeriesData, SeriesInfo,
-    SeriesSpan, SummarizedSeries, SummaryUse, TimeRange, TimeseriesSpec,
+    AlterOp, ChunkSummary, DatabaseInfo, DeviceInfo, MayHold, NodeKind, PageReduction, SeriesData,
+    SeriesInfo, SeriesSpan, SummarizedSeries, SummaryPolicy, SummaryUse, TimeRange, TimeseriesSpec,
 };
 pub use config::{StorageConfig, WalMode};
 pub use dirlock::DirLock;

@@ -4,7 +4,8 @@
 //! Lock order: flush lock → region state → sealed memtable → file list.
 
 use crate::api::{
-    ChunkSummary, MayHold, SeriesData, SeriesSpan, SummarizedSeries, SummaryUse, TimeRange,
+    ChunkSummary, MayHold, SeriesData, SeriesSpan, SummarizedSeries, SummaryPolicy, SummaryUse,
+    TimeRange,
 };
 use crate::config::WalMode;
 use crate::fileset::{fallback_schema, CompactionPolicy, FileSet};
@@ -425,7 +426,7 @@ impl DataRegion {
         measurement: &str,
         data_type: TSDataType,
         range: TimeRange,
-        usable: &dyn Fn(&ChunkSummary) -> SummaryUse,
+        usable: &dyn SummaryPolicy,
     ) -> Result<SummarizedSeries> {
         let phys = data_type.physical();
         if range.is_empty() {
@@ -495,7 +496,7 @@ impl DataRegion {
             };
             let inside = range.start <= s && e <= range.end;
             let verdict = if inside {
-                crate::tsfiles::summary_of(&cm.statistics).map(|sum| (usable(&sum), sum))
+                crate::tsfiles::summary_of(&cm.statistics).map(|sum| (usable.verdict(&sum), sum))
             } else {
                 None
             };

@@ -9,7 +9,9 @@
 //! is always complete; leftovers of a crash (`.tmp`) are removed at start-up and files that
 //! still fail to open are moved into `<data>/corrupted/` with a warning.
 
-use crate::api::{ChunkSummary, SeriesData, SeriesSpan, SummaryUse, TimeRange};
+use crate::api::{
+    ChunkSummary, PageReduction, SeriesData, SeriesSpan, SummaryPolicy, SummaryUse, TimeRange,
+};
 use crate::checksums::{self, sidecar_path, ChunkChecksums};
 use crate::codec::sync_dir;
 use crate::merge::merge_newest_wins;
@@ -377,14 +379,15 @@ impl TsFileHandle {
     }
 
     /// One chunk of a plain series split by page: the pages inside `range` that `usable`
-    /// accepts (with their statistics) as summaries, the points in `range` of the other
-    /// pages decoded, in time order.
+    /// accepts (with their statistics) as summaries, those it reduces as what
+    /// [`SummaryPolicy::reduce`] makes of them, the points in `range` of the other pages
+    /// decoded, in time order.
     pub(crate) fn chunk_by_pages(
         &self,
         cm: &ChunkMetadata,
         phys: TSDataType,
         range: TimeRange,
-        usable: &dyn Fn(&ChunkSummary) -> SummaryUse,
+        usable: &dyn SummaryPolicy,
         out: &mut SeriesData,
     ) -> Result<Vec<ChunkSummary>> {
         let chunk = self.reader.read_chunk(cm)?;
@@ -404,29 +407,55 @@ impl TsFileHandle {
         let mut decode = Vec::new();
         let mut room = 0u64;
         for page in chunk.pages(&cm.statistics)? {
+            let mut reduce = false;
             if let Some(st) = &page.statistics {
                 if st.count == 0 || st.end_time < range.start || st.start_time > range.end {
                     continue;
                 }
                 let inside = range.start <= st.start_time && st.end_time <= range.end;
                 if let Some(sum) = inside.then(|| summary_of(st)).flatten() {
-                    match usable(&sum) {
+                    match usable.verdict(&sum) {
                         SummaryUse::Use => {
                             summaries.push(sum);
                             continue;
                         }
                         SummaryUse::Skip => continue,
+                        SummaryUse::Reduce => reduce = true,
                         SummaryUse::Decode => {}
                     }
                 }
-                room = room.saturating_add(st.count);
+                if !reduce {
+                    room = room.saturating_add(st.count);
+                }
             }
-            decode.push(page);
+            decode.push((page, reduce));
         }
         let room = usize::try_from(room).unwrap_or(0).min(MAX_RESERVE_POINTS);
         out.times.reserve(room);
         out.values.reserve(room);
-        for page in decode {
+        // a page to reduce is decoded into a buffer of its own, reused page after page
+        let mut page_points = SeriesData {
+            times: Vec::new(),
+            values: ColumnData::empty(phys),
+        };
+        for (page, reduce) in decode {
+            if reduce {
+                page_points.times.clear();
+                page_points.values.truncate(0);
+                chunk.decode_page_into(&page, &mut page_points.times, &mut page_points.values)?;
+                match usable.reduce(&page_points.times, &page_points.values)? {
+                    PageReduction::Summary(sum) => summaries.push(sum),
+                    PageReduction::Nothing => {}
+                    PageReduction::Points => {
+                        // wholly inside the range (else it would not be reduced)
+                        out.times.extend_from_slice(&page_points.times);
+                        let values =
+                            std::mem::replace(&mut page_points.values, ColumnData::empty(phys));
+                        out.values.append(values);
+                    }
+                }
+                continue;
+            }
             // decoded straight into `out`, then cut to the range
             let before = out.times.len();
             chunk.decode_page_into(&page, &mut out.times, &mut out.values)?;

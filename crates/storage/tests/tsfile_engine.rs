@@ -5,7 +5,9 @@
 mod common;
 use common::*;
 use model::{ColumnData, CompressionType, MeasurementSchema, TSDataType, TSEncoding, Value};
-use storage::{Engine, StorageConfig, SummaryUse, TimeRange, TimeseriesSpec, WalMode};
+use storage::{
+    ChunkSummary, Engine, StorageConfig, SummaryUse, TimeRange, TimeseriesSpec, WalMode,
+};
 
 fn cfg(dir: &std::path::Path) -> StorageConfig {
     StorageConfig {
@@ -745,7 +747,9 @@ fn summarized_reads_cover_exactly_the_full_read() {
     ] {
         let full = e.read_series(&p("root.sg.d.a"), range).unwrap();
         let s = e
-            .read_series_summarized(&p("root.sg.d.a"), range, &|_| SummaryUse::Use)
+            .read_series_summarized(&p("root.sg.d.a"), range, &|_: &ChunkSummary| {
+                SummaryUse::Use
+            })
             .unwrap();
         let got: Vec<(i64, i64)> = s.summaries.iter().map(|c| (c.start, c.end)).collect();
         assert_eq!(got, want_clean, "{range:?}");
@@ -768,13 +772,17 @@ fn summarized_reads_cover_exactly_the_full_read() {
         assert_eq!(s.data.times, kept, "{range:?}");
         // a caller that can use no chunk gets the full read
         let none = e
-            .read_series_summarized(&p("root.sg.d.a"), range, &|_| SummaryUse::Decode)
+            .read_series_summarized(&p("root.sg.d.a"), range, &|_: &ChunkSummary| {
+                SummaryUse::Decode
+            })
             .unwrap();
         assert!(none.summaries.is_empty());
         assert_eq!(none.data, full);
         // a caller that rejects the clean chunks (say, by a value filter) reads the rest only
         let skipped = e
-            .read_series_summarized(&p("root.sg.d.a"), range, &|_| SummaryUse::Skip)
+            .read_series_summarized(&p("root.sg.d.a"), range, &|_: &ChunkSummary| {
+                SummaryUse::Skip
+            })
             .unwrap();
         assert!(skipped.summaries.is_empty());
         assert_eq!(skipped.data.times, s.data.times, "{range:?}");

@@ -440,7 +440,8 @@ pub(super) fn fresh(template: &[Accumulator]) -> Vec<Accumulator> {
 
 /// One raw series over one slice, for aggregation: clean chunks and pages that fit a window
 /// (and that a filter on the series accepts whole) as statistics, those the filter rejects
-/// whole not read, the rest decoded (and filtered).
+/// whole not read, pages the filter splits that fit a window summarised as they are decoded
+/// (see `AggPolicy`), the rest decoded (and filtered).
 pub(super) fn read_agg_slice(
     engine: &Engine,
     path: &PartialPath,
@@ -448,15 +449,8 @@ pub(super) fn read_agg_slice(
     windows: Option<&WindowPlan>,
     residual: Option<&Expr>,
 ) -> Result<Dataset> {
-    let usable = |c: &ChunkSummary| {
-        let verdict = residual.map_or(Some(true), |f| crate::prune::decide(f, 0, c));
-        match verdict {
-            Some(false) => SummaryUse::Skip,
-            Some(true) if windows.is_none_or(|w| w.holds(c.start, c.end)) => SummaryUse::Use,
-            _ => SummaryUse::Decode,
-        }
-    };
-    let s = engine.read_series_summarized(path, slice, &usable)?;
+    let policy = super::reduce::AggPolicy { residual, windows };
+    let s = engine.read_series_summarized(path, slice, &policy)?;
     let mut points = Chunk {
         times: s.data.times,
         columns: vec![Column::new(s.data.values)],

@@ -36,6 +36,7 @@ mod fill;
 mod last;
 mod limit;
 mod raw;
+mod reduce;
 mod window;
 
 use aggregate::*;

@@ -8,7 +8,7 @@
 //! doubles are encoded through their raw IEEE bits. Readers here decode a known count of values,
 //! so data equal to the sentinel round-trips too (Java readers would stop at it).
 
-use crate::bits::{window128, BitReader, BitWriter};
+use crate::bits::{BitReader, BitWriter};
 use crate::buf::{Corrupt, DResult};
 use crate::encoding::GorillaWindows;
 
@@ -196,16 +196,26 @@ impl GorillaReader {
         let (data, mut pos) = r.parts();
         let mut done = 0;
         while done < n && !self.first {
-            let Some(w) = window128(data, pos) else {
+            // the 128 bits from the byte holding `pos`, as two words: every shift below is
+            // by less than 64 (the bit offset is at most 7, a header at most 14 bits)
+            let Some(bytes) = data.get(pos / 8..pos / 8 + 16) else {
                 break;
             };
-            if w >> 127 == 0 {
+            let (mut hi, mut lo) = ([0u8; 8], [0u8; 8]);
+            hi.copy_from_slice(&bytes[..8]);
+            lo.copy_from_slice(&bytes[8..]);
+            let (hi, lo) = (u64::from_be_bytes(hi), u64::from_be_bytes(lo));
+            // the 64 bits from `pos`
+            let at = |shift: u32| (hi << shift) | ((lo >> 1) >> (63 - shift));
+            let offset = (pos % 8) as u32;
+            let w = at(offset);
+            if w >> 63 == 0 {
                 pos += 1;
             } else {
                 let mut used = 2;
-                if (w >> 126) & 1 == 1 {
-                    let lead = ((w << 2) >> (128 - g.lead_bits)) as u32;
-                    let sig = ((w << (2 + g.lead_bits)) >> (128 - g.sig_bits)) as u32 + 1;
+                if (w >> 62) & 1 == 1 {
+                    let lead = ((w << 2) >> (64 - g.lead_bits)) as u32;
+                    let sig = ((w << (2 + g.lead_bits)) >> (64 - g.sig_bits)) as u32 + 1;
                     if lead + sig > g.bits {
                         break;
                     }
@@ -214,7 +224,7 @@ impl GorillaReader {
                     used += g.lead_bits + g.sig_bits;
                 }
                 let sig = g.bits - self.lead - self.trail;
-                let xor = ((w << used) >> (128 - sig)) as u64;
+                let xor = at(offset + used) >> (64 - sig);
                 self.stored ^= xor << self.trail;
                 pos += (used + sig) as usize;
             }
