@@ -1945,7 +1945,7 @@ impl Engine {
                 .entry((region.id, c.partition))
                 .or_insert_with(|| (region, Vec::new()))
                 .1
-                .push((c.device.to_string(), c.measurement, c.meta));
+                .push((c.device.to_string(), c.measurement, c.meta, c.values));
         }
         let mut points = 0;
         for ((_, partition), (region, mut list)) in groups {
@@ -1956,7 +1956,10 @@ impl Engine {
                     b.2.statistics.start_time,
                 ))
             });
-            let list: Vec<_> = list.into_iter().map(|(d, _, cm)| (d, cm)).collect();
+            let list: Vec<_> = list
+                .into_iter()
+                .map(|(d, _, cm, values)| (d, cm, values))
+                .collect();
             points += region
                 .ingest_chunks(partition, &list, read)
                 .inspect_err(|e| {
@@ -1975,6 +1978,14 @@ impl Engine {
     }
 }
 
+/// What one placed file receives per copied chunk: the device, the chunk (of an aligned
+/// device its time chunk) and the value chunks of an aligned device's group (else none).
+pub(crate) type PlacedGroup = (
+    String,
+    tsfile::metadata::ChunkMetadata,
+    Vec<tsfile::metadata::ChunkMetadata>,
+);
+
 /// A chunk of an external file that LOAD places unchanged (see [`Engine::place_chunks`]).
 pub(crate) struct PlacedChunk {
     /// Its device.
@@ -1983,8 +1994,11 @@ pub(crate) struct PlacedChunk {
     pub(crate) measurement: String,
     /// The time partition holding all its points.
     pub(crate) partition: i64,
-    /// Where it lies in the external file, with its statistics.
+    /// Where it lies in the external file, with its statistics (of an aligned device: its
+    /// time chunk, `measurement` empty).
     pub(crate) meta: tsfile::metadata::ChunkMetadata,
+    /// Of an aligned device: the value chunks of the time chunk's group, one per column.
+    pub(crate) values: Vec<tsfile::metadata::ChunkMetadata>,
 }
 
 impl Drop for Engine {

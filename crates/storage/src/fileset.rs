@@ -7,6 +7,7 @@
 //! and swap it in, so neither blocks reads or writes.
 
 use crate::api::TimeRange;
+use crate::engine::PlacedGroup;
 use crate::mods::Deletion;
 use crate::tsfiles::{
     compact_files, finish_compaction, open_region_files, write_file, FileBuilder, FileName,
@@ -272,7 +273,7 @@ impl FileSet {
     pub(crate) fn ingest_chunks(
         &self,
         partition: i64,
-        chunks: &[(String, tsfile::metadata::ChunkMetadata)],
+        chunks: &[PlacedGroup],
         read: &dyn Fn(&tsfile::metadata::ChunkMetadata) -> Result<tsfile::reader::Chunk>,
     ) -> Result<u64> {
         if chunks.is_empty() {
@@ -291,10 +292,21 @@ impl FileSet {
             .join(name.render());
         let mut builder = FileBuilder::create(&path)?;
         let mut points = 0u64;
-        for (device, cm) in chunks {
+        for (device, cm, values) in chunks {
             let chunk = read(cm)?;
-            builder.copy_chunk(device, &chunk.header, &chunk.data, &cm.statistics)?;
-            points += cm.statistics.count;
+            if values.is_empty() {
+                builder.copy_chunk(device, &chunk.header, &chunk.data, &cm.statistics)?;
+                points += cm.statistics.count;
+                continue;
+            }
+            let value_chunks = values.iter().map(read).collect::<Result<Vec<_>>>()?;
+            let columns: Vec<_> = value_chunks
+                .iter()
+                .zip(values)
+                .map(|(c, m)| copied(c, &m.statistics))
+                .collect();
+            builder.copy_aligned_group(device, copied(&chunk, &cm.statistics), &columns)?;
+            points += values.iter().map(|m| m.statistics.count).sum::<u64>();
         }
         if !builder.finish()? {
             return Ok(0);
@@ -496,6 +508,18 @@ pub(crate) fn fallback_schema(measurement: &str, data_type: TSDataType) -> Measu
         data_type,
         encoding: model::TSEncoding::Plain,
         compressor: model::CompressionType::Uncompressed,
+    }
+}
+
+/// A chunk read from another file, to be copied unchanged with `statistics`.
+fn copied<'a>(
+    c: &'a tsfile::reader::Chunk,
+    statistics: &'a tsfile::statistics::Statistics,
+) -> tsfile::CopiedChunk<'a> {
+    tsfile::CopiedChunk {
+        header: &c.header,
+        data: &c.data,
+        statistics,
     }
 }
 

@@ -238,7 +238,23 @@ pub(crate) fn load_file(engine: &Engine, path: &Path) -> Result<(usize, u64)> {
         }
         // data
         if aligned {
-            points += load_aligned(engine, &reader, &device, &series, &values, &deletions)?;
+            match aligned_copy_plan(engine, &reader, &device, &series, &values, &deletions)? {
+                Some(plan) => {
+                    copied_bytes += plan
+                        .iter()
+                        .flat_map(|p| &p.values)
+                        .map(chunk_extent)
+                        .sum::<u64>();
+                    copies.extend(plan);
+                    if copied_bytes >= PLACE_BYTES {
+                        points += place(engine, &reader, std::mem::take(&mut copies))?;
+                        copied_bytes = 0;
+                    }
+                }
+                None => {
+                    points += load_aligned(engine, &reader, &device, &series, &values, &deletions)?
+                }
+            }
         } else {
             for (s, dt) in &values {
                 let dels = matching(&deletions, &device.child(&s.measurement));
@@ -351,7 +367,120 @@ fn copy_plan(
             measurement: s.measurement.clone(),
             partition,
             meta: cm.clone(),
+            values: Vec::new(),
         });
+    }
+    Ok(Some(plan))
+}
+
+/// The chunk groups of aligned `device` when they can all be placed unchanged (see
+/// [`copy_plan`]): the file's version allows it, every column of the device in the file is
+/// an aligned series here of the same type, no deletion applies to any of them, each time
+/// chunk's group holds exactly one value chunk per column, the groups do not overlap in time
+/// and each lies in one time partition. Each chunk is decoded once first, so a damaged one
+/// fails the LOAD. `None` when the insert path must be taken.
+fn aligned_copy_plan(
+    engine: &Engine,
+    reader: &TsFileReader<std::fs::File>,
+    device: &PartialPath,
+    series: &[TimeseriesMetadata],
+    values: &[(&TimeseriesMetadata, TSDataType)],
+    deletions: &[LoadDeletion],
+) -> Result<Option<Vec<PlacedChunk>>> {
+    let ours = tsfile::WriterOptions::default().version;
+    let v3 = reader.version() == tsfile::Version::V3 && ours == tsfile::Version::V4;
+    if reader.version() != ours && !v3 {
+        return Ok(None);
+    }
+    let Some(time) = series.iter().find(|s| s.is_aligned_time()) else {
+        return Ok(None);
+    };
+    for (s, dt) in values {
+        let path = device.child(&s.measurement);
+        if !matching(deletions, &path).is_empty() {
+            return Ok(None);
+        }
+        match engine.series_info(&path) {
+            Some(info) if info.aligned && info.schema.data_type == *dt => {}
+            _ => return Ok(None),
+        }
+    }
+    let mut tchunks: Vec<&ChunkMetadata> = time.chunks.iter().collect();
+    tchunks.sort_by_key(|c| c.offset);
+    let mut plan = Vec::with_capacity(tchunks.len());
+    for (g, tc) in tchunks.iter().enumerate() {
+        // the group's value chunks lie between its time chunk and the next one
+        let (lo, hi) = (tc.offset, tchunks.get(g + 1).map_or(u64::MAX, |n| n.offset));
+        let mut columns = Vec::with_capacity(values.len());
+        for (s, _) in values {
+            let mut inside = s.chunks.iter().filter(|c| c.offset > lo && c.offset < hi);
+            let (Some(c), None) = (inside.next(), inside.next()) else {
+                return Ok(None);
+            };
+            columns.push(c.clone());
+        }
+        let (start, end) = (tc.statistics.start_time, tc.statistics.end_time);
+        let Some(partition) = engine.partition_holding(device, start, end)? else {
+            return Ok(None);
+        };
+        let corrupt = |what: &str, offset: u64| {
+            Error::StorageEngine(format!(
+                "corrupt TsFile: {what} of aligned device {device} at offset {offset} does not                  match its statistics"
+            ))
+        };
+        let chunk = reader.read_chunk(tc)?;
+        if !chunk.header.is_time() {
+            return Ok(None);
+        }
+        let mut rows = Vec::new();
+        let mut times: Vec<i64> = Vec::new();
+        for page in chunk.pages(&tc.statistics)? {
+            let t = chunk.decode_time_page(&page)?;
+            rows.push(t.len());
+            times.extend(t);
+        }
+        if times.len() as u64 != tc.statistics.count
+            || times.first() != Some(&start)
+            || times.last() != Some(&end)
+            || !times.windows(2).all(|w| w[0] < w[1])
+        {
+            return Err(corrupt("time chunk", tc.offset));
+        }
+        for ((_, dt), cm) in values.iter().zip(&columns) {
+            let vc = reader.read_chunk(cm)?;
+            if vc.header.data_type != Some(*dt) || !vc.header.is_value() {
+                return Ok(None);
+            }
+            if v3 && !same_bytes_in_v4(vc.header.encoding, *dt) {
+                return Ok(None);
+            }
+            let pages = vc.pages(&cm.statistics)?;
+            if !pages.is_empty() && pages.len() != rows.len() {
+                return Err(corrupt("value chunk", cm.offset));
+            }
+            let mut present = 0u64;
+            for (page, n) in pages.iter().zip(&rows) {
+                let (_, nulls) = vc.decode_value_page(page, *n)?;
+                present += (*n - nulls.count()) as u64;
+            }
+            if present != cm.statistics.count {
+                return Err(corrupt("value chunk", cm.offset));
+            }
+        }
+        plan.push(PlacedChunk {
+            device: device.clone(),
+            measurement: String::new(),
+            partition,
+            meta: (*tc).clone(),
+            values: columns,
+        });
+    }
+    plan.sort_by_key(|p| p.meta.statistics.start_time);
+    if plan
+        .windows(2)
+        .any(|w| w[1].meta.statistics.start_time <= w[0].meta.statistics.end_time)
+    {
+        return Ok(None);
     }
     Ok(Some(plan))
 }

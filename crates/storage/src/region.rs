@@ -8,6 +8,7 @@ use crate::api::{
     TimeRange,
 };
 use crate::config::WalMode;
+use crate::engine::PlacedGroup;
 use crate::fileset::{fallback_schema, CompactionPolicy, FileSet};
 use crate::memtable::{MemTable, SeriesBuf};
 use crate::merge::merge_newest_wins;
@@ -657,7 +658,7 @@ impl DataRegion {
     pub(crate) fn ingest_chunks(
         &self,
         partition: i64,
-        chunks: &[(String, ChunkMetadata)],
+        chunks: &[PlacedGroup],
         read: &dyn Fn(&ChunkMetadata) -> Result<tsfile::reader::Chunk>,
     ) -> Result<u64> {
         self.files.ingest_chunks(partition, chunks, read)

@@ -1223,6 +1223,23 @@ impl FileBuilder {
         Ok(())
     }
 
+    /// Copies a chunk group of an aligned device unchanged (see
+    /// [`TsFileWriter::copy_aligned_group`]).
+    pub(crate) fn copy_aligned_group(
+        &mut self,
+        device: &str,
+        time: tsfile::CopiedChunk<'_>,
+        values: &[tsfile::CopiedChunk<'_>],
+    ) -> Result<()> {
+        let w = self
+            .w
+            .as_mut()
+            .ok_or_else(|| Error::internal("TsFile builder already finished"))?;
+        w.copy_aligned_group(device, time, values)?;
+        self.wrote = true;
+        Ok(())
+    }
+
     /// Completes the file: metadata, fsync, rename, directory fsync. Returns false (and
     /// leaves nothing behind) if no point was written.
     pub(crate) fn finish(mut self) -> Result<bool> {

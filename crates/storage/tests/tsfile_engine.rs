@@ -1014,3 +1014,82 @@ fn load_places_v3_chunks_unless_their_encoding_reads_differently_in_v4() {
     let e = open_nc(&db);
     check(&e);
 }
+
+#[test]
+fn load_places_aligned_chunk_groups_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let ext = dir.path().join("ext");
+    std::fs::create_dir_all(&ext).unwrap();
+    let file = ext.join("x.tsfile");
+    let sa = MeasurementSchema {
+        name: "a".into(),
+        data_type: TSDataType::Double,
+        encoding: TSEncoding::Gorilla,
+        compressor: CompressionType::Snappy,
+    };
+    let sb = MeasurementSchema {
+        name: "b".into(),
+        data_type: TSDataType::Int64,
+        encoding: TSEncoding::Ts2Diff,
+        compressor: CompressionType::Lz4,
+    };
+    // three chunk groups of an aligned device; b is null on every third row
+    let mut w =
+        tsfile::writer::TsFileWriter::create(&file, tsfile::writer::WriterOptions::default())
+            .unwrap();
+    let mut want_b = (Vec::new(), Vec::new());
+    for k in 0..3i64 {
+        let (times, vals) = ramp(k * 1000, 1000, 0.25);
+        let a = ColumnData::Double(vals);
+        let b = ColumnData::Int64(times.iter().map(|t| t * 3).collect());
+        let mut nulls = model::Bitmap::new(times.len());
+        for (i, t) in times.iter().enumerate() {
+            if t % 3 == 0 {
+                nulls.set(i);
+            } else {
+                want_b.0.push(*t);
+                want_b.1.push(t * 3);
+            }
+        }
+        let columns = [
+            tsfile::writer::AlignedColumn {
+                schema: &sa,
+                values: &a,
+                nulls: None,
+            },
+            tsfile::writer::AlignedColumn {
+                schema: &sb,
+                values: &b,
+                nulls: Some(&nulls),
+            },
+        ];
+        w.write_aligned_device("root.la.d1", &times, &columns)
+            .unwrap();
+    }
+    w.finish().unwrap();
+    let db = dir.path().join("db");
+    let e = open_nc(&db);
+    let sum = e.load_tsfiles(&ext, false).unwrap();
+    assert_eq!((sum.files, sum.devices), (1, 1));
+    assert_eq!(sum.points, 3000 + want_b.0.len() as u64);
+    let (times, vals) = ramp(0, 3000, 0.25);
+    let check = |e: &Engine| {
+        assert!(e.series_info(&p("root.la.d1.a")).unwrap().aligned);
+        let d = all(e, "root.la.d1.a");
+        assert_eq!(d.times, times);
+        assert_eq!(d.values, ColumnData::Double(vals.clone()));
+        let d = all(e, "root.la.d1.b");
+        assert_eq!(d.times, want_b.0);
+        assert_eq!(d.values, ColumnData::Int64(want_b.1.clone()));
+    };
+    check(&e);
+    // every chunk (time and value) sits unchanged in a placed file
+    let placed: Vec<_> = tsfiles(&db, "unsequence")
+        .iter()
+        .flat_map(|f| chunk_bytes(f))
+        .collect();
+    assert_eq!(placed, chunk_bytes(&file));
+    drop(e);
+    let e = open_nc(&db);
+    check(&e);
+}

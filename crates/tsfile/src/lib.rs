@@ -38,4 +38,4 @@ pub use format::Version;
 pub use metadata::{ChunkMetadata, TimeseriesMetadata};
 pub use reader::{ReadOptions, TimeRange, TsFileReader};
 pub use statistics::Statistics;
-pub use writer::{AlignedColumn, SeriesInput, TsFileWriter, WriterOptions};
+pub use writer::{AlignedColumn, CopiedChunk, SeriesInput, TsFileWriter, WriterOptions};

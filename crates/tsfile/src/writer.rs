@@ -81,6 +81,18 @@ impl Default for WriterOptions {
     }
 }
 
+/// A chunk copied unchanged from another file (see [`TsFileWriter::copy_aligned_group`]):
+/// its header, its data (page headers and bodies) and its statistics.
+#[derive(Debug, Clone, Copy)]
+pub struct CopiedChunk<'a> {
+    /// The chunk's header as stored.
+    pub header: &'a ChunkHeader,
+    /// The bytes after the header (`header.data_size` of them).
+    pub data: &'a [u8],
+    /// The chunk's statistics (from its metadata).
+    pub statistics: &'a Statistics,
+}
+
 /// One non-aligned series of a chunk group: time-sorted points, optional null marks
 /// (marked positions are skipped).
 #[derive(Debug, Clone, Copy)]
@@ -518,6 +530,104 @@ impl<W: Write> TsFileWriter<W> {
                 statistics: statistics.clone(),
             },
         )
+    }
+
+    /// Appends one chunk group of an aligned device exactly as a file of the same version
+    /// stores it: its time chunk and one value chunk per column of the device (headers and
+    /// pages unchanged), each with its statistics. The columns must be those of the device's
+    /// first group (in any order; they are written in the device's order). Used by LOAD to
+    /// place untouched chunk groups without decoding them.
+    pub fn copy_aligned_group(
+        &mut self,
+        device: &str,
+        time: CopiedChunk<'_>,
+        values: &[CopiedChunk<'_>],
+    ) -> Result<()> {
+        let dev = parse_device(device)?;
+        if !time.header.is_time() {
+            return Err(bad(format!(
+                "{device}: the group's first chunk is no time chunk"
+            )));
+        }
+        let mut names = std::collections::HashSet::new();
+        for c in std::iter::once(&time).chain(values) {
+            if c.data.len() != c.header.data_size as usize {
+                return Err(bad(format!(
+                    "chunk {} claims {} data bytes, {} given",
+                    c.header.measurement,
+                    c.header.data_size,
+                    c.data.len()
+                )));
+            }
+        }
+        for v in values {
+            if !v.header.is_value() || v.header.data_type.is_none() {
+                return Err(bad(format!(
+                    "chunk {} of aligned device {device} is no typed value chunk",
+                    v.header.measurement
+                )));
+            }
+            if !names.insert(v.header.measurement.as_str()) {
+                return Err(bad(format!(
+                    "measurement {} appears twice",
+                    v.header.measurement
+                )));
+            }
+        }
+        let entry = self.device_entry(&dev, true)?;
+        if entry.columns.is_empty() {
+            entry.columns = values
+                .iter()
+                .map(|v| v.header.measurement.clone())
+                .collect();
+        } else if entry.columns.len() != names.len()
+            || entry.columns.iter().any(|c| !names.contains(c.as_str()))
+        {
+            return Err(Error::Unsupported(format!(
+                "aligned device {device}: a copied chunk group must hold the columns of its first \
+                 group ({})",
+                entry.columns.join(", ")
+            )));
+        }
+        let mut order = entry.columns.clone();
+        order.sort_by(|a, b| java_str_cmp(a, b));
+        self.start_group(&dev)?;
+        let offset = self.write_chunk(time.header.clone(), time.data)?;
+        self.add_chunk(
+            &dev,
+            "",
+            SeriesInfo {
+                data_type: None,
+                encoding: time.header.encoding,
+                compression: time.header.compression,
+            },
+            ts_type::TIME,
+            ChunkMetadata {
+                offset,
+                statistics: time.statistics.clone(),
+            },
+        )?;
+        for name in order {
+            let Some(v) = values.iter().find(|v| v.header.measurement == name) else {
+                continue;
+            };
+            let offset = self.write_chunk(v.header.clone(), v.data)?;
+            self.add_chunk(
+                &dev,
+                &name,
+                SeriesInfo {
+                    data_type: v.header.data_type,
+                    encoding: v.header.encoding,
+                    compression: v.header.compression,
+                },
+                ts_type::VALUE,
+                ChunkMetadata {
+                    offset,
+                    statistics: v.statistics.clone(),
+                },
+            )?;
+        }
+        Ok(())
     }
 
     /// Writes one chunk group of non-aligned series for `device` (a tree path such as
