@@ -309,11 +309,9 @@ fn copy_plan(
     dt: TSDataType,
     dels: &[&LoadDeletion],
 ) -> Result<Option<Vec<PlacedChunk>>> {
-    let ours = tsfile::WriterOptions::default().version;
-    let v3 = reader.version() == tsfile::Version::V3 && ours == tsfile::Version::V4;
-    if (reader.version() != ours && !v3) || !dels.is_empty() {
+    let Some(v3) = copied_version(reader).filter(|_| dels.is_empty()) else {
         return Ok(None);
-    }
+    };
     match engine.series_info(&device.child(&s.measurement)) {
         Some(info) if info.schema.data_type == dt => {}
         _ => return Ok(None),
@@ -387,11 +385,9 @@ fn aligned_copy_plan(
     values: &[(&TimeseriesMetadata, TSDataType)],
     deletions: &[LoadDeletion],
 ) -> Result<Option<Vec<PlacedChunk>>> {
-    let ours = tsfile::WriterOptions::default().version;
-    let v3 = reader.version() == tsfile::Version::V3 && ours == tsfile::Version::V4;
-    if reader.version() != ours && !v3 {
+    let Some(v3) = copied_version(reader) else {
         return Ok(None);
-    }
+    };
     let Some(time) = series.iter().find(|s| s.is_aligned_time()) else {
         return Ok(None);
     };
@@ -483,6 +479,15 @@ fn aligned_copy_plan(
         return Ok(None);
     }
     Ok(Some(plan))
+}
+
+/// Whether chunks of `reader`'s file may be copied into ours: `Some(false)` for our own
+/// version, `Some(true)` for a V3 file read by our V4 writer (then only in encodings that
+/// read the same, see [`same_bytes_in_v4`]), `None` otherwise.
+fn copied_version(reader: &TsFileReader<std::fs::File>) -> Option<bool> {
+    let ours = tsfile::WriterOptions::default().version;
+    let v3 = reader.version() == tsfile::Version::V3 && ours == tsfile::Version::V4;
+    (reader.version() == ours || v3).then_some(v3)
 }
 
 /// True when a V3 chunk of `encoding` means the same in a V4 file (chunk headers, pages and
