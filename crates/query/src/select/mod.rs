@@ -629,6 +629,9 @@ impl QueryPlan {
                 ),
                 filter: filter.clone(),
                 whole_series: outputs.iter().any(Expr::has_series_fn),
+                drop_null_rows: outputs
+                    .iter()
+                    .any(|e| e.any_series_fn(&|f| !f.keeps_rows())),
                 outputs: outputs.clone(),
                 offset: inner_offset,
                 limit: inner_limit,
