@@ -193,11 +193,11 @@ impl SeriesFn {
             }
             SeriesFn::Diff { ignore_null } => {
                 let mut prev: Option<f64> = None;
-                for i in 0..n {
+                for (i, slot) in out.iter_mut().enumerate() {
                     match x.value(i).filter(|_| !x.is_null(i)) {
                         Some(v) => {
                             let cur = num(&v);
-                            out[i] = prev.map(|p| Value::Double(cur - p));
+                            *slot = prev.map(|p| Value::Double(cur - p));
                             prev = Some(cur);
                         }
                         None if !ignore_null => prev = None,
