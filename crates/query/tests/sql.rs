@@ -1224,3 +1224,93 @@ fn group_by_windows_use_page_statistics_inside_big_chunks() {
         assert_eq!(a.rows, b.rows, "{q}");
     }
 }
+
+#[test]
+fn select_into_writes_targets_and_reports_counts() {
+    let db = weather();
+    let t = db.query(
+        "select temperature, status into root.bk.wt01(t, s) from root.ln.wf01.wt01 where time > 1",
+    );
+    assert_eq!(
+        cols(&t),
+        vec!["SourceColumn", "TargetTimeseries", "Written"]
+    );
+    assert!(t.ignore_timestamp);
+    assert_eq!(t.types[2], TSDataType::Int32);
+    assert_eq!(
+        t.rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+        vec![
+            vec![
+                s("root.ln.wf01.wt01.temperature"),
+                s("root.bk.wt01.t"),
+                s("3")
+            ],
+            vec![s("root.ln.wf01.wt01.status"), s("root.bk.wt01.s"), s("2")],
+        ]
+    );
+    let copy = db.query("select t, s from root.bk.wt01");
+    assert_eq!(copy.types, vec![TSDataType::Float, TSDataType::Boolean]);
+    assert_eq!(
+        copy.rows,
+        vec![
+            (2, vec![s("24.0"), s("false")]),
+            (4, vec![s("26.25"), s("true")]),
+            (5, vec![s("20.0"), None]),
+        ]
+    );
+    // placeholders: one INTO item for every device, `${i}` and `::`
+    let t =
+        db.query("select status into root.bk.${3}_copy(::) from root.ln.wf01.* align by device");
+    assert_eq!(
+        t.rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+        vec![
+            vec![
+                s("root.ln.wf01.wt01"),
+                s("status"),
+                s("root.bk.wt01_copy.status"),
+                s("3")
+            ],
+            vec![
+                s("root.ln.wf01.wt02"),
+                s("status"),
+                s("root.bk.wt02_copy.status"),
+                s("3")
+            ],
+        ]
+    );
+    assert_eq!(
+        db.query("select count(status) from root.bk.*").rows[0].1,
+        vec![s("3"), s("3")]
+    );
+    // refused: counts that do not pair, placeholders over expressions, clashing types
+    assert_eq!(
+        db.code("select temperature into root.bk.x(a, b) from root.ln.wf01.wt01"),
+        701
+    );
+    assert_eq!(
+        db.code("select temperature + 1 into root.bk.x(::) from root.ln.wf01.wt01"),
+        701
+    );
+    assert_eq!(
+        db.code("select hardware into root.bk.wt01(t) from root.ln.wf01.wt02"),
+        701
+    );
+    assert_eq!(
+        db.code("select last temperature into root.bk.x(a) from root.ln.wf01.wt01"),
+        701
+    );
+}
+
+#[test]
+fn select_into_copies_more_rows_than_one_batch() {
+    let db = Db::new();
+    let values: Vec<String> = (0..5000).map(|i| format!("({i}, {i})")).collect();
+    db.run(&format!(
+        "INSERT INTO root.big.d(time, v) VALUES {}",
+        values.join(", ")
+    ));
+    let t = db.query("select v into aligned root.big.copy(v) from root.big.d");
+    assert_eq!(t.rows[0].1[2], s("5000"));
+    let c = db.query("select count(v), sum(v) from root.big.copy");
+    assert_eq!(c.rows[0].1, vec![s("5000"), s("1.24975E7")]);
+}

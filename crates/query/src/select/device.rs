@@ -8,6 +8,15 @@ pub(super) fn run_align_by_device(
     q: &QueryStatement,
     ctx: &SessionContext,
 ) -> Result<QueryResult> {
+    plan_align_by_device(engine, q, ctx).map(|(result, _)| result)
+}
+
+/// The ALIGN BY DEVICE result and the devices it reads, in output order.
+pub(super) fn plan_align_by_device(
+    engine: &Arc<Engine>,
+    q: &QueryStatement,
+    ctx: &SessionContext,
+) -> Result<(QueryResult, Vec<String>)> {
     let (_, device_desc) = sort_order(q)?;
     let mut devices: Vec<PartialPath> = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -179,13 +188,14 @@ pub(super) fn run_align_by_device(
             })
         })
         .collect();
+    let device_names: Vec<String> = pending.iter().map(|p| p.device.clone()).collect();
     let stream = DeviceStream {
         engine: engine.clone(),
         pending,
         current: None,
         types: data_types,
     };
-    Ok(QueryResult {
+    let result = QueryResult {
         columns,
         types,
         ignore_timestamp: ignore_timestamp.unwrap_or(false),
@@ -195,7 +205,8 @@ pub(super) fn run_align_by_device(
             q.offset.unwrap_or(0),
             q.limit,
         )),
-    })
+    };
+    Ok((result, device_names))
 }
 
 /// A device being read: name, rows, column mapping and `partial` (as in [`DevicePlan`]).

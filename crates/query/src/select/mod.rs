@@ -33,6 +33,7 @@ use storage::{ChunkSummary, Engine, SummaryUse, TimeRange};
 mod aggregate;
 mod device;
 mod fill;
+mod into;
 mod last;
 mod limit;
 mod raw;
@@ -41,6 +42,7 @@ mod window;
 use aggregate::*;
 use device::*;
 use fill::*;
+use into::*;
 use last::*;
 use limit::*;
 use raw::*;
@@ -123,11 +125,6 @@ fn clamp_usize(v: u64) -> usize {
 }
 
 fn reject_unsupported(q: &QueryStatement) -> Result<()> {
-    if q.into.is_some() {
-        return Err(Error::Unsupported(
-            "SELECT INTO is not supported yet".into(),
-        ));
-    }
     if let Some(g) = &q.group_by {
         if !g.tags.is_empty() {
             return Err(Error::Unsupported(
@@ -176,6 +173,9 @@ pub fn run_query(
 ) -> Result<QueryResult> {
     crate::analyze::check_query_clauses(q)?;
     reject_unsupported(q)?;
+    if q.into.is_some() {
+        return run_select_into(engine, q, ctx);
+    }
     if q.last {
         return run_last(engine, q, ctx);
     }
