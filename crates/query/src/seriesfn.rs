@@ -35,6 +35,9 @@ pub enum SeriesFn {
         /// the next one; when false, the row after it has no previous point (NULL).
         ignore_null: bool,
     },
+    /// `change_points(x)`: the first point and every point whose value differs from the
+    /// point before it (any type; a NaN differs from everything, itself included).
+    ChangePoints,
     /// `top_k(x, 'k'='n')`: the n largest points.
     TopK(usize),
     /// `bottom_k(x, 'k'='n')`: the n smallest points.
@@ -79,6 +82,7 @@ impl SeriesFn {
         "derivative",
         "non_negative_derivative",
         "diff",
+        "change_points",
         "top_k",
         "bottom_k",
         "zero_count",
@@ -106,6 +110,7 @@ impl SeriesFn {
                     .find(|(k, _)| k.eq_ignore_ascii_case("ignoreNull"))
                     .is_none_or(|(_, v)| !v.trim().eq_ignore_ascii_case("false")),
             }),
+            "change_points" => Ok(SeriesFn::ChangePoints),
             "top_k" => k_attr(attrs, name).map(SeriesFn::TopK),
             "bottom_k" => k_attr(attrs, name).map(SeriesFn::BottomK),
             "zero_count" => Ok(SeriesFn::RunCount { zero: true }),
@@ -129,7 +134,8 @@ impl SeriesFn {
             SeriesFn::Difference
             | SeriesFn::NonNegativeDifference
             | SeriesFn::TopK(_)
-            | SeriesFn::BottomK(_) => input,
+            | SeriesFn::BottomK(_)
+            | SeriesFn::ChangePoints => input,
             SeriesFn::TimeDifference | SeriesFn::RunCount { .. } | SeriesFn::RunDuration { .. } => {
                 TSDataType::Int64
             }
@@ -152,6 +158,7 @@ impl SeriesFn {
             SeriesFn::TopK(_) | SeriesFn::BottomK(_) => {
                 !matches!(input, TSDataType::Boolean | TSDataType::Blob)
             }
+            SeriesFn::ChangePoints => true,
             _ => input.is_numeric(),
         }
     }
@@ -220,6 +227,21 @@ impl SeriesFn {
                         } else {
                             d
                         }));
+                }
+            }
+            SeriesFn::ChangePoints => {
+                let mut prev: Option<&Value> = None;
+                for (i, v) in &points {
+                    let changed = match (prev, v) {
+                        (None, _) => true,
+                        (Some(Value::Float(a)), Value::Float(b)) => a != b,
+                        (Some(Value::Double(a)), Value::Double(b)) => a != b,
+                        (Some(a), b) => a != b,
+                    };
+                    if changed {
+                        out[*i] = Some(v.clone());
+                    }
+                    prev = Some(v);
                 }
             }
             SeriesFn::TopK(k) | SeriesFn::BottomK(k)
@@ -527,5 +549,25 @@ mod tests {
         bottom.sort_unstable();
         assert_eq!(bottom, vec![1, 3, 6]);
         assert!(java_heap_select(&pts, 0, true).is_empty());
+    }
+
+    #[test]
+    fn change_points_keep_the_first_and_each_change() {
+        let t = [1, 2, 3, 4, 5];
+        let x = ints(&[Some(1), Some(1), None, Some(2), Some(1)]);
+        let c = SeriesFn::ChangePoints
+            .eval(&t, &x, TSDataType::Int32)
+            .unwrap();
+        assert_eq!(
+            vals(&c),
+            vec![
+                Some(Value::Int32(1)),
+                None,
+                None,
+                Some(Value::Int32(2)),
+                Some(Value::Int32(1))
+            ]
+        );
+        assert!(SeriesFn::ChangePoints.accepts(TSDataType::Boolean));
     }
 }
