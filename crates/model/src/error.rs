@@ -55,7 +55,7 @@ pub enum Error {
     #[error("Duplicated template name: {0}")]
     DuplicatedTemplate(String),
     /// No template of that name.
-    #[error("Undefined template name: {0}")]
+    #[error("Template {0} does not exist")]
     UndefinedTemplate(String),
     /// The template is not set on the path.
     #[error("{0}")]
@@ -185,8 +185,8 @@ impl Error {
             Error::Metadata(_) => C::MetadataError,
             Error::AlignedTimeseries(_) => C::AlignedTimeseriesError,
             Error::CreateTemplate(_) => C::CreateTemplateError,
-            Error::DuplicatedTemplate(_) => C::DuplicatedTemplate,
-            Error::UndefinedTemplate(_) => C::UndefinedTemplate,
+            // IoTDB reports both as a metadata error (1.x and 2.0 alike)
+            Error::DuplicatedTemplate(_) | Error::UndefinedTemplate(_) => C::MetadataError,
             Error::TemplateNotSet(_) => C::TemplateNotSet,
             Error::TemplateIsInUse(_) => C::TemplateIsInUse,
             Error::TemplateIncompatible(_) => C::TemplateIncompatible,

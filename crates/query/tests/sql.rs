@@ -832,7 +832,7 @@ fn schema_templates_via_sql() {
             vec![s("temperature"), s("FLOAT"), s("RLE"), s("SNAPPY")],
         ]
     );
-    assert_eq!(db.code("SHOW NODES IN SCHEMA TEMPLATE nope"), 512);
+    assert_eq!(db.code("SHOW NODES IN SCHEMA TEMPLATE nope"), 507);
     db.run("SET SCHEMA TEMPLATE t1 TO root.sg1.d1");
     let t = db.query("SHOW PATHS SET SCHEMA TEMPLATE t1");
     assert_eq!(cols(&t), vec!["Paths"]);
