@@ -856,6 +856,13 @@ pub fn delete(
     if let Some(w) = where_clause {
         delete_narrow(w, &mut range, ctx)?;
     }
+    // IoTDB refuses a time range that excludes every timestamp (an internal error, 305)
+    if range.start > range.end {
+        return Err(Error::internal(format!(
+            "min:{} should not be larger than max: {}",
+            range.start, range.end
+        )));
+    }
     if !range.is_empty() {
         engine.delete_data(paths, range)?;
     }

@@ -622,7 +622,6 @@ fn insert_type_handling() {
 fn unsupported_features_say_so() {
     let db = weather();
     for sql in [
-        "select temperature into root.x.y(t) from root.ln.wf01.wt01",
         "select avg(temperature) from root.ln.** group by tags(city)",
         "select m4(temperature, 'windowSize'='2') from root.ln.wf01.wt01",
         "select stddev(temperature) from root.ln.wf01.wt01",
