@@ -1313,3 +1313,40 @@ fn select_into_copies_more_rows_than_one_batch() {
     let c = db.query("select count(v), sum(v) from root.big.copy");
     assert_eq!(c.rows[0].1, vec![s("5000"), s("1.24975E7")]);
 }
+
+#[test]
+fn align_by_device_columns_follow_the_select_list() {
+    let db = weather();
+    // `hardware` exists on wt02 only, `temperature` on wt01 only: the order is still the
+    // SELECT list's, and a repeated column shares its data column
+    let t = db
+        .query("select hardware, temperature, status, status from root.ln.wf01.* align by device");
+    assert_eq!(
+        cols(&t),
+        vec!["Device", "hardware", "temperature", "status", "status"]
+    );
+    assert_eq!(t.column_index, vec![0, 1, 2, 3, 3]);
+    assert_eq!(
+        t.rows[0],
+        (
+            1,
+            vec![
+                s("root.ln.wf01.wt01"),
+                None,
+                s("25.5"),
+                s("true"),
+                s("true")
+            ]
+        )
+    );
+    // a wildcard item gives each measurement once, after the items before it (and is not
+    // merged with them); SLIMIT pages that order
+    let t = db.query("select hardware, * from root.ln.wf01.* align by device");
+    let mut wild: Vec<&str> = cols(&t)[2..].to_vec();
+    assert_eq!(cols(&t)[..2], ["Device", "hardware"]);
+    wild.sort_unstable();
+    assert_eq!(wild, vec!["hardware", "status", "temperature"]);
+    let paged =
+        db.query("select hardware, * from root.ln.wf01.* slimit 2 soffset 1 align by device");
+    assert_eq!(cols(&paged)[1..], cols(&t)[2..4]);
+}
