@@ -47,10 +47,10 @@ pub(super) fn plan_align_by_device(
     sub.soffset = None;
     sub.order_by.retain(|o| o.key == SortKey::Time);
     // Plan every device. The measurement columns follow the SELECT list: each item
-    // contributes the columns it expands to over the devices, once each (a wildcard matching `s1` on several devices gives one `s1`
-    // column), and the items' columns are concatenated (`SELECT s1, *` has `s1` twice).
-    // SLIMIT/SOFFSET then pick among them, and only the kept columns must agree on their
-    // type across devices.
+    // contributes the columns it expands to over the devices, once each (a wildcard matching
+    // `s1` on several devices gives one `s1` column), and the items' columns are concatenated
+    // (`SELECT s1, *` has `s1` twice). SLIMIT/SOFFSET then pick among them, and only the kept
+    // columns must agree on their type across devices.
     let mut plans: Vec<(PartialPath, QueryPlan)> = Vec::new();
     let mut ignore_timestamp = None;
     // Per SELECT item: its columns (header -> index into `headers`).
