@@ -46,6 +46,9 @@ pub(super) fn plan_align_by_device(
     sub.slimit = None;
     sub.soffset = None;
     sub.order_by.retain(|o| o.key == SortKey::Time);
+    // FILL works on the rows of all devices in output order (a device's gaps take the values
+    // of the device before it), as in IoTDB, where it sits above the device view.
+    sub.fill = None;
     // Plan every device. The measurement columns follow the SELECT list: each item
     // contributes the columns it expands to over the devices, once each (a wildcard matching
     // `s1` on several devices gives one `s1` column), and the items' columns are concatenated
@@ -193,18 +196,18 @@ pub(super) fn plan_align_by_device(
         engine: engine.clone(),
         pending,
         current: None,
-        types: data_types,
+        types: data_types.clone(),
+    };
+    let stream: Box<dyn ResultStream> = match &q.fill {
+        Some(fill) => fill_stream(Box::new(stream), fill, &data_types)?,
+        None => Box::new(stream),
     };
     let result = QueryResult {
         columns,
         types,
         ignore_timestamp: ignore_timestamp.unwrap_or(false),
         column_index,
-        stream: Box::new(LimitStream::new(
-            Box::new(stream),
-            q.offset.unwrap_or(0),
-            q.limit,
-        )),
+        stream: Box::new(LimitStream::new(stream, q.offset.unwrap_or(0), q.limit)),
     };
     Ok((result, device_names))
 }
