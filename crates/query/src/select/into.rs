@@ -131,8 +131,35 @@ struct Target {
     source: String,
     path: PartialPath,
     aligned: bool,
+    /// The column's type.
     data_type: TSDataType,
+    /// The type written: the column's, or that of an existing target it widens to.
+    write_type: TSDataType,
     written: i64,
+}
+
+/// Whether values of `source` may be written into an existing series of type `target`:
+/// the same type, or a widening IoTDB accepts (INT32 to INT64, FLOAT or DOUBLE; INT64 and
+/// FLOAT to DOUBLE).
+fn compatible(source: TSDataType, target: TSDataType) -> bool {
+    use TSDataType as T;
+    source == target
+        || matches!(
+            (source, target),
+            (T::Int32, T::Int64 | T::Float | T::Double) | (T::Int64 | T::Float, T::Double)
+        )
+}
+
+/// `v` (of a column of type `from`) as a value of type `to` (see [`compatible`]).
+fn widen(v: Value, to: TSDataType) -> Value {
+    match (v, to) {
+        (Value::Int32(x), TSDataType::Int64) => Value::Int64(i64::from(x)),
+        (Value::Int32(x), TSDataType::Float) => Value::Float(x as f32),
+        (Value::Int32(x), TSDataType::Double) => Value::Double(f64::from(x)),
+        (Value::Int64(x), TSDataType::Double) => Value::Double(x as f64),
+        (Value::Float(x), TSDataType::Double) => Value::Double(f64::from(x)),
+        (v, _) => v,
+    }
 }
 
 /// Node list of a result column name that is a series path (or a single node, an alias).
@@ -188,12 +215,13 @@ pub(super) fn run_select_into(
         (result, targets)
     };
     let mut seen = std::collections::HashSet::new();
-    for t in &targets {
+    for t in &mut targets {
         if !seen.insert(t.path.clone()) {
             return Err(semantic("target paths in into clause should be different."));
         }
         if let Some(info) = engine.series_info(&t.path) {
-            if info.schema.data_type != t.data_type {
+            t.write_type = info.schema.data_type;
+            if !compatible(t.data_type, t.write_type) {
                 return Err(Error::Semantic(format!(
                     "The data type of target path ({}[{}]) is not compatible with the data type of source column ({}[{}]).",
                     t.path,
@@ -254,6 +282,7 @@ fn time_targets(items: &[IntoItem], result: &QueryResult) -> Result<Vec<Target>>
                 .child(&target_measurement(&item.measurements[m], &source)?),
             aligned: item.aligned,
             data_type: result.types[j],
+            write_type: result.types[j],
             written: 0,
         });
     }
@@ -295,6 +324,7 @@ fn device_targets(
                     .child(&target_measurement(&item.measurements[m], &source)?),
                 aligned: item.aligned,
                 data_type: result.types[col],
+                write_type: result.types[col],
                 written: 0,
             });
         }
@@ -371,17 +401,17 @@ fn write_all(engine: &Arc<Engine>, mut result: QueryResult, targets: &mut [Targe
                 let mut cells: Vec<Option<Value>> = vec![None; times.len()];
                 for &r in rows {
                     if let Ok(at) = times.binary_search(&time_of(r)) {
-                        cells[at] = src.value(r);
+                        cells[at] = src.value(r).map(|v| widen(v, t.write_type));
                     }
                 }
-                let mut b = ColumnBuilder::new(t.data_type, times.len());
+                let mut b = ColumnBuilder::new(t.write_type, times.len());
                 for c in &cells {
                     b.push(c.as_ref());
                 }
                 t.written += rows.len() as i64;
                 columns.push(b.finish());
                 measurements.push(t.path.last().to_string());
-                types.push(t.data_type);
+                types.push(t.write_type);
             }
             engine.insert_tablet(&InsertTablet {
                 device: device.clone(),
