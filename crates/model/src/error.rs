@@ -161,6 +161,10 @@ pub enum Error {
     /// A request names a query that this session never started (or that is long gone).
     #[error("Has not executed query {0}")]
     UnknownQuery(i64),
+    /// A statement failed while it ran (the writes of SELECT INTO); the message carries the
+    /// underlying failure and its code, as IoTDB reports it.
+    #[error("{0}")]
+    ExecuteStatement(String),
     /// A bug or unexpected state; the message names it.
     #[error("Internal error: {0}")]
     Internal(String),
@@ -220,7 +224,7 @@ impl Error {
             Error::LoadFile(_) => C::LoadFileError,
             Error::Multiple(_) => C::MultipleError,
             Error::Io(_) => C::StorageEngineError,
-            Error::UnknownQuery(_) => C::ExecuteStatementError,
+            Error::UnknownQuery(_) | Error::ExecuteStatement(_) => C::ExecuteStatementError,
             Error::Internal(_) => C::InternalServerError,
         }
     }

@@ -413,14 +413,21 @@ fn write_all(engine: &Arc<Engine>, mut result: QueryResult, targets: &mut [Targe
                 measurements.push(t.path.last().to_string());
                 types.push(t.write_type);
             }
-            engine.insert_tablet(&InsertTablet {
-                device: device.clone(),
-                measurements,
-                types,
-                times,
-                columns,
-                aligned: *aligned,
-            })?;
+            engine
+                .insert_tablet(&InsertTablet {
+                    device: device.clone(),
+                    measurements,
+                    types,
+                    times,
+                    columns,
+                    aligned: *aligned,
+                })
+                .map_err(|e| {
+                    Error::ExecuteStatement(format!(
+                        "Error occurred while inserting tablets in SELECT INTO: TSStatus(code:{}, message:{e})",
+                        e.status_code().code()
+                    ))
+                })?;
         }
     }
     Ok(())
