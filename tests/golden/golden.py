@@ -499,7 +499,11 @@ class Runner:
             time.sleep(0.5)
 
     def reset(self) -> None:
-        """Brings the server back to an empty state before a file (errors ignored)."""
+        """Brings the server back to an empty state before a file (errors ignored); with
+        --no-reset, does nothing (a reference shared with others: the files then must touch
+        only databases of their own)."""
+        if getattr(self.args, "no_reset", False):
+            return
         self.zone = "+00:00"
         self.drop()
         self.wait_cluster_running()
@@ -795,6 +799,12 @@ def main(argv=None) -> int:
     )
     p.add_argument("--all", action="store_true", help="check: treat not-yet statements like the others")
     p.add_argument("--no-verify", action="store_true", help="record: skip the second, verifying run")
+    p.add_argument(
+        "--no-reset",
+        action="store_true",
+        help="do not empty the server (databases, templates, TTLs, users, roles) before each file: "
+        "for a reference that others use too; only for files that touch databases of their own",
+    )
     p.add_argument("--promote", action="store_true", help="check: drop the not-yet tag of statements that pass")
     p.add_argument(
         "--mark-not-yet",

@@ -907,7 +907,7 @@ def test_template_lifecycle(session):
     assert session.show_paths_template_set_on(name) == []
     session.drop_schema_template(name)
     assert session.show_all_templates() == []
-    expect_error(512, session.drop_schema_template, name)
+    expect_error(507, session.drop_schema_template, name)
 
 
 def test_seed_template_with_internal_nodes(session):

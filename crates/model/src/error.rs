@@ -55,7 +55,7 @@ pub enum Error {
     #[error("Duplicated template name: {0}")]
     DuplicatedTemplate(String),
     /// No template of that name.
-    #[error("Undefined template name: {0}")]
+    #[error("Template {0} does not exist")]
     UndefinedTemplate(String),
     /// The template is not set on the path.
     #[error("{0}")]
@@ -161,6 +161,10 @@ pub enum Error {
     /// A request names a query that this session never started (or that is long gone).
     #[error("Has not executed query {0}")]
     UnknownQuery(i64),
+    /// A statement failed while it ran (the writes of SELECT INTO); the message carries the
+    /// underlying failure and its code, as IoTDB reports it.
+    #[error("{0}")]
+    ExecuteStatement(String),
     /// A bug or unexpected state; the message names it.
     #[error("Internal error: {0}")]
     Internal(String),
@@ -185,8 +189,8 @@ impl Error {
             Error::Metadata(_) => C::MetadataError,
             Error::AlignedTimeseries(_) => C::AlignedTimeseriesError,
             Error::CreateTemplate(_) => C::CreateTemplateError,
-            Error::DuplicatedTemplate(_) => C::DuplicatedTemplate,
-            Error::UndefinedTemplate(_) => C::UndefinedTemplate,
+            // IoTDB reports both as a metadata error (1.x and 2.0 alike)
+            Error::DuplicatedTemplate(_) | Error::UndefinedTemplate(_) => C::MetadataError,
             Error::TemplateNotSet(_) => C::TemplateNotSet,
             Error::TemplateIsInUse(_) => C::TemplateIsInUse,
             Error::TemplateIncompatible(_) => C::TemplateIncompatible,
@@ -220,7 +224,7 @@ impl Error {
             Error::LoadFile(_) => C::LoadFileError,
             Error::Multiple(_) => C::MultipleError,
             Error::Io(_) => C::StorageEngineError,
-            Error::UnknownQuery(_) => C::ExecuteStatementError,
+            Error::UnknownQuery(_) | Error::ExecuteStatement(_) => C::ExecuteStatementError,
             Error::Internal(_) => C::InternalServerError,
         }
     }

@@ -23,6 +23,10 @@ pub fn eval_time(e: &Expression, zone: &TimeZone) -> Result<i64> {
     match e {
         Expression::Constant(Literal::Integer(v)) => Ok(*v),
         Expression::Constant(Literal::DateTime(s)) => parse_datetime(s, zone),
+        // IoTDB takes no quoted time, not even a datetime
+        Expression::Constant(Literal::String(s)) => {
+            Err(Error::Semantic(format!("Can not parse [{s}] to time")))
+        }
         Expression::Constant(Literal::Now) => Ok(now_ms()),
         Expression::Constant(Literal::Duration(ms)) => Ok(*ms),
         Expression::Unary {

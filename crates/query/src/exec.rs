@@ -464,7 +464,7 @@ pub fn create_template(
         let encoding = spec
             .encoding
             .unwrap_or_else(|| spec.data_type.default_encoding());
-        encoding.check(spec.data_type)?;
+        // the encoding is checked with the template (IoTDB's CREATE_TEMPLATE_ERROR)
         measurements.push(TemplateMeasurement {
             path: m.clone(),
             aligned,
@@ -745,11 +745,7 @@ pub fn insert(engine: &Engine, s: &InsertStatement, ctx: &SessionContext) -> Res
     let mut existing: Vec<Option<TSDataType>> = s
         .measurements
         .iter()
-        .map(|m| {
-            engine
-                .series_info(&s.device.child(m))
-                .map(|i| i.schema.data_type)
-        })
+        .map(|m| engine.insert_type(&s.device, m))
         .collect();
     let mut rows = Vec::with_capacity(s.rows.len());
     for r in &s.rows {
@@ -859,6 +855,13 @@ pub fn delete(
     let mut range = TimeRange::ALL;
     if let Some(w) = where_clause {
         delete_narrow(w, &mut range, ctx)?;
+    }
+    // IoTDB refuses a time range that excludes every timestamp (an internal error, 305)
+    if range.start > range.end {
+        return Err(Error::internal(format!(
+            "min:{} should not be larger than max: {}",
+            range.start, range.end
+        )));
     }
     if !range.is_empty() {
         engine.delete_data(paths, range)?;

@@ -443,23 +443,28 @@ impl Expr {
 
     /// True when the expression uses a whole-series function anywhere.
     pub fn has_series_fn(&self) -> bool {
+        self.any_series_fn(&|_| true)
+    }
+
+    /// True when the expression uses a whole-series function for which `pred` holds.
+    pub fn any_series_fn(&self, pred: &dyn Fn(&SeriesFn) -> bool) -> bool {
         match self {
-            Expr::Series(..) => true,
+            Expr::Series(f, _, _, e) => pred(f) || e.any_series_fn(pred),
             Expr::Time | Expr::Input(_) | Expr::Const(..) | Expr::Null => false,
             Expr::Neg(e) | Expr::Not(e) | Expr::Math(_, _, e) | Expr::Cast(e, _) => {
-                e.has_series_fn()
+                e.any_series_fn(pred)
             }
             Expr::IsNull { expr, .. }
             | Expr::In { expr, .. }
             | Expr::Like { expr, .. }
-            | Expr::Regexp { expr, .. } => expr.has_series_fn(),
+            | Expr::Regexp { expr, .. } => expr.any_series_fn(pred),
             Expr::Arith(_, l, r) | Expr::Cmp(_, l, r) | Expr::And(l, r) | Expr::Or(l, r) => {
-                l.has_series_fn() || r.has_series_fn()
+                l.any_series_fn(pred) || r.any_series_fn(pred)
             }
             Expr::Between {
                 expr, low, high, ..
-            } => expr.has_series_fn() || low.has_series_fn() || high.has_series_fn(),
-            Expr::Row(_, _, _, args) => args.iter().any(Expr::has_series_fn),
+            } => expr.any_series_fn(pred) || low.any_series_fn(pred) || high.any_series_fn(pred),
+            Expr::Row(_, _, _, args) => args.iter().any(|a| a.any_series_fn(pred)),
         }
     }
 

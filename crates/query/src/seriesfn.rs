@@ -8,6 +8,10 @@
 //! those times; the result column is null elsewhere. They need every point of the series at
 //! once, so raw queries that use them evaluate over the whole (filtered) series in one chunk
 //! (see `select::RawStream`); they are refused in WHERE, aggregations and GROUP BY.
+//!
+//! `diff` differs: IoTDB 2.0 has it as a scalar function with state, not as a UDTF. It
+//! gives a value (NULL at the first point) on every row of the query, so a query whose
+//! whole-series functions are all `diff` keeps every row ([`SeriesFn::keeps_rows`]).
 
 use model::{Column, Error, Result, TSDataType, Value};
 
@@ -24,8 +28,16 @@ pub enum SeriesFn {
     Derivative,
     /// `non_negative_derivative(x)`: absolute derivative.
     NonNegativeDerivative,
-    /// `diff(x)`: DOUBLE `x[i] - x[i-1]`.
-    Diff,
+    /// `diff(x)`: DOUBLE `x[i] - x[i-1]` on every row (NULL at the first point and where
+    /// `x` is null).
+    Diff {
+        /// `'ignoreNull'` (default true): a row without `x` leaves the previous point for
+        /// the next one; when false, the row after it has no previous point (NULL).
+        ignore_null: bool,
+    },
+    /// `change_points(x)`: the first point and every point whose value differs from the
+    /// point before it (any type; a NaN differs from everything, itself included).
+    ChangePoints,
     /// `top_k(x, 'k'='n')`: the n largest points.
     TopK(usize),
     /// `bottom_k(x, 'k'='n')`: the n smallest points.
@@ -70,6 +82,7 @@ impl SeriesFn {
         "derivative",
         "non_negative_derivative",
         "diff",
+        "change_points",
         "top_k",
         "bottom_k",
         "zero_count",
@@ -91,7 +104,13 @@ impl SeriesFn {
             "time_difference" => Ok(SeriesFn::TimeDifference),
             "derivative" => Ok(SeriesFn::Derivative),
             "non_negative_derivative" => Ok(SeriesFn::NonNegativeDerivative),
-            "diff" => Ok(SeriesFn::Diff),
+            "diff" => Ok(SeriesFn::Diff {
+                ignore_null: attrs
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("ignoreNull"))
+                    .is_none_or(|(_, v)| !v.trim().eq_ignore_ascii_case("false")),
+            }),
+            "change_points" => Ok(SeriesFn::ChangePoints),
             "top_k" => k_attr(attrs, name).map(SeriesFn::TopK),
             "bottom_k" => k_attr(attrs, name).map(SeriesFn::BottomK),
             "zero_count" => Ok(SeriesFn::RunCount { zero: true }),
@@ -115,14 +134,21 @@ impl SeriesFn {
             SeriesFn::Difference
             | SeriesFn::NonNegativeDifference
             | SeriesFn::TopK(_)
-            | SeriesFn::BottomK(_) => input,
+            | SeriesFn::BottomK(_)
+            | SeriesFn::ChangePoints => input,
             SeriesFn::TimeDifference | SeriesFn::RunCount { .. } | SeriesFn::RunDuration { .. } => {
                 TSDataType::Int64
             }
-            SeriesFn::Derivative | SeriesFn::NonNegativeDerivative | SeriesFn::Diff => {
+            SeriesFn::Derivative | SeriesFn::NonNegativeDerivative | SeriesFn::Diff { .. } => {
                 TSDataType::Double
             }
         }
+    }
+
+    /// True for `diff`, which gives a value on every row (see the module doc): rows where
+    /// its output is NULL are kept; the others' output rows are their points only.
+    pub fn keeps_rows(&self) -> bool {
+        matches!(self, SeriesFn::Diff { .. })
     }
 
     /// The input types IoTDB accepts: numbers for all, and for `top_k`/`bottom_k` also
@@ -132,6 +158,7 @@ impl SeriesFn {
             SeriesFn::TopK(_) | SeriesFn::BottomK(_) => {
                 !matches!(input, TSDataType::Boolean | TSDataType::Blob)
             }
+            SeriesFn::ChangePoints => true,
             _ => input.is_numeric(),
         }
     }
@@ -171,9 +198,18 @@ impl SeriesFn {
                     });
                 }
             }
-            SeriesFn::Diff => {
-                for w in points.windows(2) {
-                    out[w[1].0] = Some(Value::Double(num(&w[1].1) - num(&w[0].1)));
+            SeriesFn::Diff { ignore_null } => {
+                let mut prev: Option<f64> = None;
+                for (i, slot) in out.iter_mut().enumerate() {
+                    match x.value(i).filter(|_| !x.is_null(i)) {
+                        Some(v) => {
+                            let cur = num(&v);
+                            *slot = prev.map(|p| Value::Double(cur - p));
+                            prev = Some(cur);
+                        }
+                        None if !ignore_null => prev = None,
+                        None => {}
+                    }
                 }
             }
             SeriesFn::TimeDifference => {
@@ -191,6 +227,29 @@ impl SeriesFn {
                         } else {
                             d
                         }));
+                }
+            }
+            SeriesFn::ChangePoints => {
+                let mut prev: Option<&Value> = None;
+                for (i, v) in &points {
+                    let changed = match (prev, v) {
+                        (None, _) => true,
+                        (Some(Value::Float(a)), Value::Float(b)) => a != b,
+                        (Some(Value::Double(a)), Value::Double(b)) => a != b,
+                        (Some(a), b) => a != b,
+                    };
+                    if changed {
+                        out[*i] = Some(v.clone());
+                    }
+                    prev = Some(v);
+                }
+            }
+            SeriesFn::TopK(k) | SeriesFn::BottomK(k)
+                if !points.iter().any(|(_, v)| matches!(v, Value::Text(_))) =>
+            {
+                let top = matches!(self, SeriesFn::TopK(_));
+                for i in java_heap_select(&points, *k, top) {
+                    out[points[i].0] = Some(points[i].1.clone());
                 }
             }
             SeriesFn::TopK(k) | SeriesFn::BottomK(k) => {
@@ -251,6 +310,127 @@ impl SeriesFn {
             }
         }
         Ok(b.finish())
+    }
+}
+
+/// IoTDB's numeric `top_k`/`bottom_k`: the indices (into `points`) that a Java
+/// `PriorityQueue` of capacity `k` holds after taking the points in order. The queue orders by
+/// the value (`top`) or its negation (bottom) as Java's boxed `compareTo` does (NaN above
+/// everything, -0.0 below 0.0); once full, a point replaces the head only when it is
+/// strictly greater (smaller for bottom) by the primitive comparison, which a NaN never is.
+/// So a NaN taken while the queue fills up stays in it, and ties resolve as Java's heap does.
+fn java_heap_select(points: &[(usize, Value)], k: usize, top: bool) -> Vec<usize> {
+    use std::cmp::Ordering;
+    // The ordering key of point `i`: an exact integer where the input is one, else a float.
+    #[derive(Clone, Copy)]
+    enum Key {
+        Int(i64),
+        Float(f64),
+    }
+    let key = |i: usize| -> Key {
+        match &points[i].1 {
+            Value::Int32(v) => Key::Int(i64::from(if top { *v } else { v.wrapping_neg() })),
+            Value::Int64(v) => Key::Int(if top { *v } else { v.wrapping_neg() }),
+            v => {
+                let f = v.as_f64().unwrap_or(f64::NAN);
+                Key::Float(if top { f } else { -f })
+            }
+        }
+    };
+    let cmp = |a: usize, b: usize| -> Ordering {
+        match (key(a), key(b)) {
+            (Key::Int(x), Key::Int(y)) => x.cmp(&y),
+            (Key::Float(x), Key::Float(y)) => java_float_compare(x, y),
+            (Key::Int(x), Key::Float(y)) => java_float_compare(x as f64, y),
+            (Key::Float(x), Key::Int(y)) => java_float_compare(x, y as f64),
+        }
+    };
+    // The primitive `>` (top) / `<` (bottom) of the original values.
+    let beats = |a: usize, b: usize| -> bool {
+        let (x, y) = (&points[a].1, &points[b].1);
+        match (x, y) {
+            (Value::Int32(p), Value::Int32(q)) => {
+                if top {
+                    p > q
+                } else {
+                    p < q
+                }
+            }
+            (Value::Int64(p), Value::Int64(q)) => {
+                if top {
+                    p > q
+                } else {
+                    p < q
+                }
+            }
+            _ => {
+                let (p, q) = (
+                    x.as_f64().unwrap_or(f64::NAN),
+                    y.as_f64().unwrap_or(f64::NAN),
+                );
+                if top {
+                    p > q
+                } else {
+                    p < q
+                }
+            }
+        }
+    };
+    let mut heap: Vec<usize> = Vec::with_capacity(k.min(points.len()));
+    for i in 0..points.len() {
+        if heap.len() < k {
+            // offer: sift up
+            let mut pos = heap.len();
+            heap.push(i);
+            while pos > 0 {
+                let parent = (pos - 1) / 2;
+                if cmp(i, heap[parent]) != Ordering::Less {
+                    break;
+                }
+                heap[pos] = heap[parent];
+                pos = parent;
+            }
+            heap[pos] = i;
+        } else if !heap.is_empty() && beats(i, heap[0]) {
+            // poll, then offer: the last element sifts down from the root, then `i` sifts up
+            let last = heap.pop().unwrap_or(i);
+            if !heap.is_empty() {
+                let n = heap.len();
+                let mut pos = 0;
+                while pos < n / 2 {
+                    let mut child = 2 * pos + 1;
+                    if child + 1 < n && cmp(heap[child], heap[child + 1]) == Ordering::Greater {
+                        child += 1;
+                    }
+                    if cmp(last, heap[child]) != Ordering::Greater {
+                        break;
+                    }
+                    heap[pos] = heap[child];
+                    pos = child;
+                }
+                heap[pos] = last;
+            }
+            let mut pos = heap.len();
+            heap.push(i);
+            while pos > 0 {
+                let parent = (pos - 1) / 2;
+                if cmp(i, heap[parent]) != Ordering::Less {
+                    break;
+                }
+                heap[pos] = heap[parent];
+                pos = parent;
+            }
+            heap[pos] = i;
+        }
+    }
+    heap
+}
+
+/// Java's `Double.compare`: NaN equals NaN and is above everything, -0.0 is below 0.0.
+fn java_float_compare(x: f64, y: f64) -> std::cmp::Ordering {
+    match (x.is_nan(), y.is_nan()) {
+        (false, false) => x.total_cmp(&y),
+        (nx, ny) => nx.cmp(&ny),
     }
 }
 
@@ -330,5 +510,64 @@ mod tests {
         assert!(SeriesFn::resolve("top_k", 1, &[]).unwrap().is_err());
         assert!(SeriesFn::resolve("difference", 2, &[]).unwrap().is_err());
         assert!(SeriesFn::resolve("nope", 1, &[]).is_none());
+    }
+
+    #[test]
+    fn diff_gives_every_row_and_honours_ignore_null() {
+        let t = [1, 2, 3, 4];
+        let x = ints(&[Some(1), None, Some(4), Some(10)]);
+        let keep = SeriesFn::resolve("diff", 1, &[]).unwrap().unwrap();
+        assert!(keep.keeps_rows());
+        let d = keep.eval(&t, &x, TSDataType::Double).unwrap();
+        assert_eq!(
+            vals(&d),
+            vec![
+                None,
+                None,
+                Some(Value::Double(3.0)),
+                Some(Value::Double(6.0))
+            ]
+        );
+        let attrs = [("ignoreNull".to_string(), "false".to_string())];
+        let reset = SeriesFn::resolve("diff", 1, &attrs).unwrap().unwrap();
+        let d = reset.eval(&t, &x, TSDataType::Double).unwrap();
+        assert_eq!(vals(&d), vec![None, None, None, Some(Value::Double(6.0))]);
+        assert!(!SeriesFn::TopK(1).keeps_rows());
+    }
+
+    #[test]
+    fn top_and_bottom_k_keep_a_nan_taken_while_filling() {
+        let f = |v: f32| (0usize, Value::Float(v));
+        let pts: Vec<(usize, Value)> = [1.5, f32::NAN, 0.5, -2.5, f32::NAN, 3.0, -1.0]
+            .into_iter()
+            .map(f)
+            .collect();
+        let mut top = java_heap_select(&pts, 2, true);
+        top.sort_unstable();
+        assert_eq!(top, vec![1, 5]);
+        let mut bottom = java_heap_select(&pts, 3, false);
+        bottom.sort_unstable();
+        assert_eq!(bottom, vec![1, 3, 6]);
+        assert!(java_heap_select(&pts, 0, true).is_empty());
+    }
+
+    #[test]
+    fn change_points_keep_the_first_and_each_change() {
+        let t = [1, 2, 3, 4, 5];
+        let x = ints(&[Some(1), Some(1), None, Some(2), Some(1)]);
+        let c = SeriesFn::ChangePoints
+            .eval(&t, &x, TSDataType::Int32)
+            .unwrap();
+        assert_eq!(
+            vals(&c),
+            vec![
+                Some(Value::Int32(1)),
+                None,
+                None,
+                Some(Value::Int32(2)),
+                Some(Value::Int32(1))
+            ]
+        );
+        assert!(SeriesFn::ChangePoints.accepts(TSDataType::Boolean));
     }
 }

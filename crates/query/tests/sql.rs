@@ -622,7 +622,6 @@ fn insert_type_handling() {
 fn unsupported_features_say_so() {
     let db = weather();
     for sql in [
-        "select temperature into root.x.y(t) from root.ln.wf01.wt01",
         "select avg(temperature) from root.ln.** group by tags(city)",
         "select m4(temperature, 'windowSize'='2') from root.ln.wf01.wt01",
         "select stddev(temperature) from root.ln.wf01.wt01",
@@ -832,7 +831,7 @@ fn schema_templates_via_sql() {
             vec![s("temperature"), s("FLOAT"), s("RLE"), s("SNAPPY")],
         ]
     );
-    assert_eq!(db.code("SHOW NODES IN SCHEMA TEMPLATE nope"), 512);
+    assert_eq!(db.code("SHOW NODES IN SCHEMA TEMPLATE nope"), 507);
     db.run("SET SCHEMA TEMPLATE t1 TO root.sg1.d1");
     let t = db.query("SHOW PATHS SET SCHEMA TEMPLATE t1");
     assert_eq!(cols(&t), vec!["Paths"]);
@@ -1223,4 +1222,131 @@ fn group_by_windows_use_page_statistics_inside_big_chunks() {
         assert_eq!(a.columns, b.columns, "{q}");
         assert_eq!(a.rows, b.rows, "{q}");
     }
+}
+
+#[test]
+fn select_into_writes_targets_and_reports_counts() {
+    let db = weather();
+    let t = db.query(
+        "select temperature, status into root.bk.wt01(t, s) from root.ln.wf01.wt01 where time > 1",
+    );
+    assert_eq!(
+        cols(&t),
+        vec!["SourceColumn", "TargetTimeseries", "Written"]
+    );
+    assert!(t.ignore_timestamp);
+    assert_eq!(t.types[2], TSDataType::Int32);
+    assert_eq!(
+        t.rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+        vec![
+            vec![
+                s("root.ln.wf01.wt01.temperature"),
+                s("root.bk.wt01.t"),
+                s("3")
+            ],
+            vec![s("root.ln.wf01.wt01.status"), s("root.bk.wt01.s"), s("2")],
+        ]
+    );
+    let copy = db.query("select t, s from root.bk.wt01");
+    assert_eq!(copy.types, vec![TSDataType::Float, TSDataType::Boolean]);
+    assert_eq!(
+        copy.rows,
+        vec![
+            (2, vec![s("24.0"), s("false")]),
+            (4, vec![s("26.25"), s("true")]),
+            (5, vec![s("20.0"), None]),
+        ]
+    );
+    // placeholders: one INTO item for every device, `${i}` and `::`
+    let t =
+        db.query("select status into root.bk.${3}_copy(::) from root.ln.wf01.* align by device");
+    assert_eq!(
+        t.rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
+        vec![
+            vec![
+                s("root.ln.wf01.wt01"),
+                s("status"),
+                s("root.bk.wt01_copy.status"),
+                s("3")
+            ],
+            vec![
+                s("root.ln.wf01.wt02"),
+                s("status"),
+                s("root.bk.wt02_copy.status"),
+                s("3")
+            ],
+        ]
+    );
+    assert_eq!(
+        db.query("select count(status) from root.bk.*").rows[0].1,
+        vec![s("3"), s("3")]
+    );
+    // refused: counts that do not pair, placeholders over expressions, clashing types
+    assert_eq!(
+        db.code("select temperature into root.bk.x(a, b) from root.ln.wf01.wt01"),
+        701
+    );
+    assert_eq!(
+        db.code("select temperature + 1 into root.bk.x(::) from root.ln.wf01.wt01"),
+        701
+    );
+    assert_eq!(
+        db.code("select hardware into root.bk.wt01(t) from root.ln.wf01.wt02"),
+        701
+    );
+    assert_eq!(
+        db.code("select last temperature into root.bk.x(a) from root.ln.wf01.wt01"),
+        701
+    );
+}
+
+#[test]
+fn select_into_copies_more_rows_than_one_batch() {
+    let db = Db::new();
+    let values: Vec<String> = (0..5000).map(|i| format!("({i}, {i})")).collect();
+    db.run(&format!(
+        "INSERT INTO root.big.d(time, v) VALUES {}",
+        values.join(", ")
+    ));
+    let t = db.query("select v into aligned root.big.copy(v) from root.big.d");
+    assert_eq!(t.rows[0].1[2], s("5000"));
+    let c = db.query("select count(v), sum(v) from root.big.copy");
+    assert_eq!(c.rows[0].1, vec![s("5000"), s("1.24975E7")]);
+}
+
+#[test]
+fn align_by_device_columns_follow_the_select_list() {
+    let db = weather();
+    // `hardware` exists on wt02 only, `temperature` on wt01 only: the order is still the
+    // SELECT list's, and a repeated column shares its data column
+    let t = db
+        .query("select hardware, temperature, status, status from root.ln.wf01.* align by device");
+    assert_eq!(
+        cols(&t),
+        vec!["Device", "hardware", "temperature", "status", "status"]
+    );
+    assert_eq!(t.column_index, vec![0, 1, 2, 3, 3]);
+    assert_eq!(
+        t.rows[0],
+        (
+            1,
+            vec![
+                s("root.ln.wf01.wt01"),
+                None,
+                s("25.5"),
+                s("true"),
+                s("true")
+            ]
+        )
+    );
+    // a wildcard item gives each measurement once, after the items before it (and is not
+    // merged with them); SLIMIT pages that order
+    let t = db.query("select hardware, * from root.ln.wf01.* align by device");
+    let mut wild: Vec<&str> = cols(&t)[2..].to_vec();
+    assert_eq!(cols(&t)[..2], ["Device", "hardware"]);
+    wild.sort_unstable();
+    assert_eq!(wild, vec!["hardware", "status", "temperature"]);
+    let paged =
+        db.query("select hardware, * from root.ln.wf01.* slimit 2 soffset 1 align by device");
+    assert_eq!(cols(&paged)[1..], cols(&t)[2..4]);
 }

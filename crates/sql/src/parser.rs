@@ -1619,8 +1619,13 @@ impl<'a> Parser<'a> {
         loop {
             self.expect(&Tok::LParen, "'('")?;
             let time = if has_time {
-                let t = self.time_value()?;
-                Some(t)
+                // a string is taken here and refused when the time is evaluated (IoTDB: 701)
+                if let Tok::Str(text) = self.peek().clone() {
+                    self.advance();
+                    Some(Expression::Constant(Literal::String(text)))
+                } else {
+                    Some(self.time_value()?)
+                }
             } else {
                 None
             };

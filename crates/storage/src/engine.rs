@@ -787,6 +787,26 @@ impl Engine {
         self.schema.read().resolve(path).map(|r| r.info)
     }
 
+    /// The type a value inserted at `device.measurement` takes: the series' own, or that of
+    /// the schema template covering the device (which the insert activates); `None` when the
+    /// insert would create the series.
+    pub fn insert_type(&self, device: &PartialPath, measurement: &str) -> Option<TSDataType> {
+        let schema = self.schema.read();
+        if let Some(r) = schema.resolve(&device.child(measurement)) {
+            return Some(r.info.schema.data_type);
+        }
+        let (_, t) = schema.covering_template(device)?;
+        t.def
+            .measurements
+            .iter()
+            .find(|tm| {
+                crate::schema::template_nodes(&tm.path)
+                    .map(|n| n.len() == 1 && n[0] == measurement)
+                    .unwrap_or(false)
+            })
+            .map(|tm| tm.schema.data_type)
+    }
+
     /// Devices matching the pattern (a device before its descendants).
     pub fn devices(&self, pattern: &PathPattern) -> Vec<DeviceInfo> {
         self.schema.read().devices(pattern)
@@ -818,7 +838,7 @@ impl Engine {
         self.commit(&mut schema, vec![op])
     }
 
-    /// Drops a template that is set nowhere (else `TemplateIsInUse`).
+    /// Drops a template that is set nowhere (else a metadata error, as IoTDB answers).
     pub fn drop_template(&self, name: &str) -> Result<()> {
         let mut schema = self.schema.write();
         let op = schema.plan_drop_template(name)?;

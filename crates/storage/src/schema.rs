@@ -399,13 +399,24 @@ impl Schema {
         actives: &[(usize, &str)],
         dev_len: usize,
     ) -> Option<(String, MeasurementSchema, bool)> {
+        self.template_series_at(nodes, actives, dev_len)
+            .map(|(_, t, schema, aligned)| (t, schema, aligned))
+    }
+
+    /// As [`Self::template_series`], with the depth of the node the template is set on.
+    fn template_series_at(
+        &self,
+        nodes: &[String],
+        actives: &[(usize, &str)],
+        dev_len: usize,
+    ) -> Option<(usize, String, MeasurementSchema, bool)> {
         for &(depth, tname) in actives.iter().rev() {
             let t = self.templates.get(tname)?;
             let rel = &nodes[depth..];
             let leaf = t.tree.lookup(rel)?;
             if let Some(schema) = &leaf.schema {
                 let group = t.tree.lookup(&nodes[depth..dev_len])?;
-                return Some((tname.to_string(), schema.clone(), group.aligned));
+                return Some((depth, tname.to_string(), schema.clone(), group.aligned));
             }
         }
         None
@@ -1075,9 +1086,10 @@ impl Schema {
                 return Err(aligned_mismatch(&prefix(nodes, dev_len), dev.aligned));
             }
         }
-        if self.template_series(nodes, &w.actives, dev_len).is_some() {
-            return Err(Error::PathAlreadyExist(format!(
-                "{path} (provided by a schema template)"
+        if let Some((depth, tname, _, _)) = self.template_series_at(nodes, &w.actives, dev_len) {
+            return Err(Error::TemplateIncompatible(format!(
+                "Cannot create timeseries [{path}] since device template [{tname}] already set on path [{}].",
+                prefix(nodes, depth)
             )));
         }
         let mut schema = schema;
@@ -1233,7 +1245,10 @@ impl Schema {
             ));
         }
         for m in &def.measurements {
-            m.schema.encoding.check(m.schema.data_type)?;
+            m.schema
+                .encoding
+                .check(m.schema.data_type)
+                .map_err(|e| Error::CreateTemplate(format!("create template error -{e}")))?;
         }
         build_tree(&def)?;
         Ok(SchemaOp::CreateTemplate(def))
@@ -1250,9 +1265,8 @@ impl Schema {
         self.template_or_err(name)?;
         let set = self.paths_set(name)?;
         if !set.is_empty() {
-            return Err(Error::TemplateIsInUse(format!(
-                "Template [{name}] has been set on {}, cannot be dropped",
-                list(&set)
+            return Err(Error::Metadata(format!(
+                "Template [{name}] has been set on MTree, cannot be dropped now."
             )));
         }
         Ok(SchemaOp::DropTemplate {

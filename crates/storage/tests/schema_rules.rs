@@ -543,7 +543,7 @@ fn templates_full_lifecycle() {
 
     let err = e.unset_template("t1", &p("root.python.GPS")).unwrap_err();
     assert_eq!(err.status_code().code(), 515);
-    assert_eq!(e.drop_template("t1").unwrap_err().status_code().code(), 515);
+    assert_eq!(e.drop_template("t1").unwrap_err().status_code().code(), 507);
     assert!(matches!(
         e.unset_template("t1", &p("root.python")),
         Err(Error::TemplateNotSet(_))

@@ -8,6 +8,15 @@ pub(super) fn run_align_by_device(
     q: &QueryStatement,
     ctx: &SessionContext,
 ) -> Result<QueryResult> {
+    plan_align_by_device(engine, q, ctx).map(|(result, _)| result)
+}
+
+/// The ALIGN BY DEVICE result and the devices it reads, in output order.
+pub(super) fn plan_align_by_device(
+    engine: &Arc<Engine>,
+    q: &QueryStatement,
+    ctx: &SessionContext,
+) -> Result<(QueryResult, Vec<String>)> {
     let (_, device_desc) = sort_order(q)?;
     let mut devices: Vec<PartialPath> = Vec::new();
     let mut seen = std::collections::HashSet::new();
@@ -37,12 +46,19 @@ pub(super) fn run_align_by_device(
     sub.slimit = None;
     sub.soffset = None;
     sub.order_by.retain(|o| o.key == SortKey::Time);
-    // Plan every device. The measurement columns are collected over the devices in the
-    // iteration order of IoTDB 1.0's device set (a Java HashSet of the device paths), each
-    // device contributing its columns in its own order; SLIMIT/SOFFSET then pick among them,
-    // and only the kept columns must agree on their type across devices.
-    let mut plans: Vec<PlannedDevice> = Vec::new();
+    // FILL works on the rows of all devices in output order (a device's gaps take the values
+    // of the device before it), as in IoTDB, where it sits above the device view.
+    sub.fill = None;
+    // Plan every device. The measurement columns follow the SELECT list: each item
+    // contributes the columns it expands to over the devices, once each (a wildcard matching
+    // `s1` on several devices gives one `s1` column), and the items' columns are concatenated
+    // (`SELECT s1, *` has `s1` twice). SLIMIT/SOFFSET then pick among them, and only the kept
+    // columns must agree on their type across devices.
+    let mut plans: Vec<(PartialPath, QueryPlan)> = Vec::new();
     let mut ignore_timestamp = None;
+    // Per SELECT item: its columns (header -> index into `headers`).
+    let mut item_columns: Vec<HashMap<String, usize>> = vec![HashMap::new(); q.select.len()];
+    let mut per_device: Vec<Vec<(usize, usize, String)>> = Vec::new();
     for d in devices {
         sub.from = vec![d.to_pattern()];
         let plan = plan_query(engine, &sub, ctx)?;
@@ -51,48 +67,65 @@ pub(super) fn run_align_by_device(
         }
         ignore_timestamp.get_or_insert(plan.ignore_timestamp);
         let prefix = format!("{d}.");
-        let cols: Vec<(usize, String)> = plan
+        // (select item, data column, header) of each of the device's columns.
+        let cols: Vec<(usize, usize, String)> = plan
             .columns
             .iter()
             .enumerate()
-            .map(|(i, c)| (plan.column_index[i], c.replace(&prefix, "")))
+            .map(|(i, c)| {
+                (
+                    plan.column_items.get(i).copied().unwrap_or(0),
+                    plan.column_index[i],
+                    c.replace(&prefix, ""),
+                )
+            })
             .collect();
-        plans.push((d, plan, cols));
+        per_device.push(cols);
+        plans.push((d, plan));
     }
-    // ORDER BY DEVICE came after IoTDB 1.0; with it, columns follow the output device order
-    // (IoTDB 2.0's rule).
+    // Within an item, devices contribute in the iteration order of IoTDB 1.0's device set
+    // (a Java hash set of the device paths); ORDER BY DEVICE came after IoTDB 1.0, and with
+    // it they follow the output order (IoTDB 2.0's rule, which follows the output order
+    // always).
     let column_order: Vec<usize> = if q.order_by.iter().any(|o| o.key == SortKey::Device) {
         (0..plans.len()).collect()
     } else {
         let mut device_set: model::javahash::JavaHashMap<usize> =
             model::javahash::JavaHashMap::new();
-        for (i, (d, _, _)) in plans.iter().enumerate() {
+        for (i, (d, _)) in plans.iter().enumerate() {
             device_set.insert(d.to_string(), i);
         }
         device_set.values().copied().collect()
     };
+    // Column (index into `headers`) of each device column, items in SELECT order.
     let mut headers: Vec<String> = Vec::new();
     let mut header_types: Vec<TSDataType> = Vec::new();
     let mut header_conflict: Vec<Option<TSDataType>> = Vec::new();
-    let mut header_index: HashMap<String, usize> = HashMap::new();
-    for &pi in &column_order {
-        let (_, plan, _) = &plans[pi];
-        let prefix = format!("{}.", plans[pi].0);
-        for (i, c) in plan.columns.iter().enumerate() {
-            let h = c.replace(&prefix, "");
-            let t = plan.types[i];
-            match header_index.get(&h) {
-                Some(&j) => {
-                    if header_types[j] != t && header_conflict[j].is_none() {
-                        header_conflict[j] = Some(t);
+    let mut device_columns: Vec<Vec<(usize, usize)>> = vec![Vec::new(); plans.len()];
+    for (item, seen) in item_columns.iter_mut().enumerate() {
+        for &pi in &column_order {
+            for (k, (it, data_col, h)) in per_device[pi].iter().enumerate() {
+                if *it != item {
+                    continue;
+                }
+                let t = plans[pi].1.types[k];
+                let j = match seen.get(h) {
+                    Some(&j) => {
+                        if header_types[j] != t && header_conflict[j].is_none() {
+                            header_conflict[j] = Some(t);
+                        }
+                        j
                     }
-                }
-                None => {
-                    header_index.insert(h.clone(), headers.len());
-                    headers.push(h);
-                    header_types.push(t);
-                    header_conflict.push(None);
-                }
+                    None => {
+                        let j = headers.len();
+                        seen.insert(h.clone(), j);
+                        headers.push(h.clone());
+                        header_types.push(t);
+                        header_conflict.push(None);
+                        j
+                    }
+                };
+                device_columns[pi].push((j, *data_col));
             }
         }
     }
@@ -112,29 +145,44 @@ pub(super) fn run_align_by_device(
         }
     }
     // Nothing matched in any device: IoTDB answers with the time column alone.
-    let (mut columns, mut types) = if headers.is_empty() {
-        (Vec::new(), Vec::new())
+    let (mut columns, mut types, mut column_index, mut data_types) = if headers.is_empty() {
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new())
     } else {
-        (vec!["Device".to_string()], vec![TSDataType::Text])
+        (
+            vec!["Device".to_string()],
+            vec![TSDataType::Text],
+            vec![0],
+            vec![TSDataType::Text],
+        )
     };
-    let mut global: HashMap<String, usize> = HashMap::new();
+    // Columns of the same name (`SELECT s1, *`) show the same data: one data column each
+    // name, as IoTDB sends them. `global`: the data column of each kept header.
+    let mut global: Vec<Option<usize>> = vec![None; headers.len()];
+    let mut data_of_name: HashMap<&str, usize> = HashMap::new();
     for &j in &keep {
-        global.insert(headers[j].clone(), columns.len());
+        let d = *data_of_name.entry(headers[j].as_str()).or_insert_with(|| {
+            data_types.push(header_types[j]);
+            data_types.len() - 1
+        });
+        global[j] = Some(d);
+        column_index.push(d);
         columns.push(headers[j].clone());
         types.push(header_types[j]);
     }
     // A device none of whose columns survived SLIMIT/SOFFSET is left out.
     let pending: VecDeque<DevicePlan> = plans
         .into_iter()
-        .filter_map(|(d, plan, cols)| {
-            let mut mapping = vec![None; columns.len()];
+        .zip(device_columns)
+        .filter_map(|((d, plan), cols)| {
+            let mut mapping = vec![None; data_types.len()];
             let total = cols.len();
-            for (data_col, h) in cols {
-                if let Some(&g) = global.get(&h) {
+            let mut kept = 0;
+            for (j, data_col) in cols {
+                if let Some(g) = global[j] {
                     mapping[g] = Some(data_col);
+                    kept += 1;
                 }
             }
-            let kept = mapping.iter().filter(|m| m.is_some()).count();
             (kept > 0).then(|| DevicePlan {
                 device: d.to_string(),
                 plan,
@@ -143,24 +191,25 @@ pub(super) fn run_align_by_device(
             })
         })
         .collect();
+    let device_names: Vec<String> = pending.iter().map(|p| p.device.clone()).collect();
     let stream = DeviceStream {
         engine: engine.clone(),
         pending,
         current: None,
-        types: types.clone(),
+        types: data_types.clone(),
     };
-    let column_index = (0..columns.len()).collect();
-    Ok(QueryResult {
+    let stream: Box<dyn ResultStream> = match &q.fill {
+        Some(fill) => fill_stream(Box::new(stream), fill, &data_types)?,
+        None => Box::new(stream),
+    };
+    let result = QueryResult {
         columns,
         types,
         ignore_timestamp: ignore_timestamp.unwrap_or(false),
         column_index,
-        stream: Box::new(LimitStream::new(
-            Box::new(stream),
-            q.offset.unwrap_or(0),
-            q.limit,
-        )),
-    })
+        stream: Box::new(LimitStream::new(stream, q.offset.unwrap_or(0), q.limit)),
+    };
+    Ok((result, device_names))
 }
 
 /// A device being read: name, rows, column mapping and `partial` (as in [`DevicePlan`]).

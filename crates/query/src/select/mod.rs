@@ -33,6 +33,7 @@ use storage::{ChunkSummary, Engine, SummaryUse, TimeRange};
 mod aggregate;
 mod device;
 mod fill;
+mod into;
 mod last;
 mod limit;
 mod raw;
@@ -42,6 +43,7 @@ mod window;
 use aggregate::*;
 use device::*;
 use fill::*;
+use into::*;
 use last::*;
 use limit::*;
 use raw::*;
@@ -51,9 +53,6 @@ use window::*;
 /// One aggregation input: its points (ascending times, values) and the chunk statistics
 /// that stand for points not listed (see `storage::SummarizedSeries`).
 type Dataset = (Arc<Vec<i64>>, Arc<Column>, Arc<Vec<ChunkSummary>>);
-
-/// The device, its plan, and (data column, measurement header) per display column.
-type PlannedDevice = (PartialPath, QueryPlan, Vec<(usize, String)>);
 
 /// Rows pulled from the time join per step when the caller asks for fewer.
 const MIN_JOIN_ROWS: usize = 256;
@@ -127,11 +126,6 @@ fn clamp_usize(v: u64) -> usize {
 }
 
 fn reject_unsupported(q: &QueryStatement) -> Result<()> {
-    if q.into.is_some() {
-        return Err(Error::Unsupported(
-            "SELECT INTO is not supported yet".into(),
-        ));
-    }
     if let Some(g) = &q.group_by {
         if !g.tags.is_empty() {
             return Err(Error::Unsupported(
@@ -180,6 +174,9 @@ pub fn run_query(
 ) -> Result<QueryResult> {
     crate::analyze::check_query_clauses(q)?;
     reject_unsupported(q)?;
+    if q.into.is_some() {
+        return run_select_into(engine, q, ctx);
+    }
     if q.last {
         return run_last(engine, q, ctx);
     }
@@ -207,6 +204,8 @@ pub struct QueryPlan {
     pub column_index: Vec<usize>,
     /// True when rows have no meaningful time.
     pub ignore_timestamp: bool,
+    /// Per display column: the index of the SELECT item it was expanded from.
+    pub column_items: Vec<usize>,
     data_types: Vec<TSDataType>,
     body: Body,
     fill: Option<Fill>,
@@ -290,9 +289,10 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
 
     // 1. Expand wildcards of select items and WHERE.
     let mut expander = Expander::new(engine, &q.from);
-    // Each expanded item, its alias, and whether it named its measurement with `*`/`**`.
-    let mut items: Vec<(Expression, Option<String>, bool)> = Vec::new();
-    for c in &q.select {
+    // Each expanded item, its alias, whether it named its measurement with `*`/`**`, and the
+    // SELECT item it came from.
+    let mut items: Vec<(Expression, Option<String>, bool, usize)> = Vec::new();
+    for (item, c) in q.select.iter().enumerate() {
         let star = any_path_ref(&c.expr, &|r| {
             r.nodes.last().is_some_and(|n| n == "*" || n == "**")
         });
@@ -304,7 +304,11 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
                 )));
             }
         }
-        items.extend(expanded.into_iter().map(|e| (e, c.alias.clone(), star)));
+        items.extend(
+            expanded
+                .into_iter()
+                .map(|e| (e, c.alias.clone(), star, item)),
+        );
     }
     // SLIMIT/SOFFSET page the result columns: the expanded items, or with GROUP BY LEVEL the
     // merged columns (below).
@@ -346,7 +350,9 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
     let mut outputs = Vec::with_capacity(items.len());
     // Per aggregation spec: whether the item that introduced it named its measurement `*`.
     let mut spec_star: Vec<bool> = Vec::new();
-    for (e, alias, star) in &items {
+    let mut column_items: Vec<usize> = Vec::with_capacity(items.len());
+    for (e, alias, star, item) in &items {
+        column_items.push(*item);
         let expr = if aggregated {
             conv.aggregated(e)?
         } else {
@@ -412,6 +418,7 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
             types: proj.types,
             column_index: proj.column_index,
             ignore_timestamp: false,
+            column_items,
             data_types: proj.data_types,
             body,
             fill,
@@ -483,7 +490,8 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
     let mut level_seen = std::collections::HashSet::new();
     let mut level_skip = soffset;
     let mut level_take = slimit;
-    for (expr, key, alias) in outputs {
+    let mut kept_items = Vec::with_capacity(outputs.len());
+    for ((expr, key, alias), item) in outputs.into_iter().zip(column_items) {
         let (expr, key) = if levels.is_empty() {
             (expr, key)
         } else {
@@ -504,6 +512,7 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
             level_take -= 1;
             (e, key)
         };
+        kept_items.push(item);
         cols.push(OutputColumn::typed(
             expr,
             key,
@@ -564,6 +573,7 @@ pub fn plan_query(engine: &Engine, q: &QueryStatement, ctx: &SessionContext) -> 
         types: proj.types,
         column_index: proj.column_index,
         ignore_timestamp,
+        column_items: kept_items,
         data_types: proj.data_types,
         body,
         fill,
@@ -620,6 +630,9 @@ impl QueryPlan {
                 ),
                 filter: filter.clone(),
                 whole_series: outputs.iter().any(Expr::has_series_fn),
+                drop_null_rows: outputs
+                    .iter()
+                    .any(|e| e.any_series_fn(&|f| !f.keeps_rows())),
                 outputs: outputs.clone(),
                 offset: inner_offset,
                 limit: inner_limit,

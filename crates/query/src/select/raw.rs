@@ -38,12 +38,15 @@ pub(super) fn prune_predicates(filter: &Expr, n: usize) -> Result<Vec<Option<Exp
 
 /// Raw query rows: time join → filter → projection → offset/limit. With whole-series
 /// functions among the outputs, the whole filtered join is read into one chunk first (those
-/// functions need every point), and only rows where some output has a value are kept (their
-/// outputs are point sets of their own, as in IoTDB).
+/// functions need every point), and unless they are all `diff` (see `seriesfn`), only rows
+/// where some output has a value are kept (their outputs are point sets of their own, as in
+/// IoTDB).
 pub(super) struct RawStream {
     pub(super) join: SlicedJoin,
     pub(super) filter: Option<Expr>,
     pub(super) whole_series: bool,
+    /// Rows where every output is null are dropped (whole-series functions other than `diff`).
+    pub(super) drop_null_rows: bool,
     pub(super) outputs: Vec<Expr>,
     pub(super) offset: u64,
     pub(super) limit: Option<u64>,
@@ -102,7 +105,7 @@ impl RawStream {
             // Every time of the joined series survives, even when all outputs are null there
             // (`SELECT a + b` where only `a` has a value, `SELECT i … WHERE d < 0` where `i`
             // has none): IoTDB 1.0 does not drop such rows.
-            let mut keep: Vec<usize> = if self.whole_series {
+            let mut keep: Vec<usize> = if self.drop_null_rows {
                 (0..chunk.len())
                     .filter(|&r| cols.iter().any(|c| !c.is_null(r)))
                     .collect()
