@@ -946,7 +946,7 @@ pub(crate) const MAX_CHUNK_POINTS: usize = 100_000;
 
 /// Sorted, duplicate-free points of one series, which the file writer copies one chunk
 /// at a time into reused buffers (a memtable buffer or decoded data).
-pub(crate) trait Points {
+pub(crate) trait Points: Sync {
     /// The time at position `i` (`i64::MAX` past the end).
     fn time(&self, i: usize) -> i64;
     /// The first position whose time fails `pred` (true on a prefix of the times).
@@ -1028,26 +1028,57 @@ fn write_plain(
     series: &[SeriesRange<'_>],
     scratch: &mut Scratch,
 ) -> Result<()> {
-    if scratch.is_empty() {
-        scratch.push((Vec::new(), ColumnData::empty(TSDataType::Int64)));
-    }
-    let (times, values) = &mut scratch[0];
-    for s in series {
-        let mut lo = s.lo;
-        while lo < s.hi {
-            let hi = (lo + MAX_CHUNK_POINTS).min(s.hi);
-            s.points.copy_into(lo, hi, times, values);
-            let input = SeriesInput {
-                schema: s.schema,
-                times,
-                values,
-                nulls: None,
-            };
-            w.write_device(device, &[input])?;
-            lo = hi;
+    scratch.resize_with(scratch.len().max(2), || {
+        (Vec::new(), ColumnData::empty(TSDataType::Int64))
+    });
+    // every chunk to write, in file order: (series, lo, hi)
+    let jobs: Vec<(&SeriesRange<'_>, usize, usize)> = series
+        .iter()
+        .flat_map(|s| {
+            (s.lo..s.hi)
+                .step_by(MAX_CHUNK_POINTS)
+                .map(move |lo| (s, lo, (lo + MAX_CHUNK_POINTS).min(s.hi)))
+        })
+        .collect();
+    let opts = w.options().clone();
+    let encode = |(s, lo, hi): (&SeriesRange<'_>, usize, usize),
+                  (times, values): &mut (Vec<i64>, ColumnData)| {
+        s.points.copy_into(lo, hi, times, values);
+        opts.encode_chunk(&SeriesInput {
+            schema: s.schema,
+            times,
+            values,
+            nulls: None,
+        })
+    };
+    // with a second core, chunks are encoded two at a time (the second on another thread)
+    // and appended in order: the file is the same, the flush takes about half as long
+    let pair = if two_cores() { 2 } else { 1 };
+    let (mine, theirs) = scratch.split_at_mut(1);
+    for group in jobs.chunks(pair) {
+        let encoded = match group {
+            [a, b] => std::thread::scope(|sc| {
+                let other = sc.spawn(|| encode(*b, &mut theirs[0]));
+                let here = encode(*a, &mut mine[0]);
+                let there = other
+                    .join()
+                    .map_err(|_| Error::internal("chunk encoder panicked"))?;
+                Ok::<_, Error>([here?, there?])
+            })?,
+            [a] => [encode(*a, &mut mine[0])?, None],
+            _ => [None, None],
+        };
+        for c in encoded.into_iter().flatten() {
+            w.copy_chunk(device, &c.header, &c.data, &c.statistics)?;
         }
     }
     Ok(())
+}
+
+/// True when the machine has a second core for encoding.
+fn two_cores() -> bool {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) > 1
 }
 
 /// Writes the series of an aligned device as chunk groups of at most

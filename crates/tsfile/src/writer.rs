@@ -81,6 +81,184 @@ impl Default for WriterOptions {
     }
 }
 
+/// One chunk of a non-aligned series, encoded and compressed but not yet written (see
+/// [`WriterOptions::encode_chunk`]): several can be encoded at once on other threads and
+/// then appended in order.
+#[derive(Debug, Clone)]
+pub struct EncodedChunk {
+    /// The chunk's header.
+    pub header: ChunkHeader,
+    /// Its pages (headers and bodies).
+    pub data: Vec<u8>,
+    /// Its statistics.
+    pub statistics: Statistics,
+}
+
+impl WriterOptions {
+    /// End of the page starting at row `start` of `n`: at most `max_points_per_page` rows
+    /// and, past the first row, at most `page_size_bytes` of estimated `row_size`.
+    fn page_end(&self, start: usize, n: usize, row_size: impl Fn(usize) -> usize) -> usize {
+        let mut end = start;
+        let mut bytes = 0;
+        while end < n {
+            let s = row_size(end);
+            let points = end - start;
+            if points > 0
+                && (points >= self.max_points_per_page || bytes + s > self.page_size_bytes)
+            {
+                break;
+            }
+            bytes += s;
+            end += 1;
+        }
+        end
+    }
+
+    /// Encodes the points of one non-aligned series (marked nulls skipped) into one chunk
+    /// exactly as [`TsFileWriter::write_device`] writes it; `None` when no point is left.
+    /// Append it with [`TsFileWriter::copy_chunk`].
+    pub fn encode_chunk(&self, s: &SeriesInput<'_>) -> Result<Option<EncodedChunk>> {
+        check_schema(s.schema, s.values)?;
+        if s.values.len() != s.times.len() {
+            return Err(bad(format!(
+                "series {} has {} times but {} values",
+                s.schema.name,
+                s.times.len(),
+                s.values.len()
+            )));
+        }
+        check_times(&s.schema.name, s.times)?;
+        self.encode_chunk_unchecked(s)
+    }
+
+    /// [`WriterOptions::encode_chunk`] of a series already checked.
+    fn encode_chunk_unchecked(&self, s: &SeriesInput<'_>) -> Result<Option<EncodedChunk>> {
+        let idx: Vec<usize> = (0..s.times.len())
+            .filter(|i| !s.nulls.is_some_and(|b| b.get(*i)))
+            .collect();
+        if idx.is_empty() {
+            return Ok(None);
+        }
+        // Pages are cut like Java's chunk writer: at `max_points_per_page` points, or
+        // earlier when the page's *encoded* (uncompressed) size would pass
+        // `page_size_bytes`. Fixed-width values are cut after encoding (a page that
+        // came out too large is re-encoded with proportionally fewer points); binary
+        // values, whose size varies most, are also pre-cut by their raw size.
+        let binary = matches!(s.values, ColumnData::Binary(_));
+        let refine = |a: usize, b: usize| -> usize {
+            if s.schema.encoding != TSEncoding::Sprintz {
+                return b;
+            }
+            let g = Gathered::gather(s.values, &idx[a..b]);
+            (a + encoding::page_prefix(s.schema.encoding, g.slice(), &self.codec)).clamp(a + 1, b)
+        };
+        let mut pages = Vec::new();
+        let mut chunk_stats = Statistics::empty(Some(s.schema.data_type));
+        let mut raw = Vec::new();
+        let mut times = Vec::new();
+        let mut tbuf = Vec::new();
+        let mut a = 0;
+        // Points the next page should hold, predicted from the previous page's encoded
+        // size; a predicted page may pass the size limit by 1/16 (as Java's writer, which
+        // checks the size only now and then, does): most pages are then encoded once.
+        let ps = self.page_size_bytes;
+        let mut predicted: Option<usize> = None;
+        // GORILLA windows: look-ahead windows take fewer bits, Java's exact windows give
+        // compressors steadier patterns (better on quantised periodic data). Every
+        // `GORILLA_TRIAL_EVERY`-th page of a compressed chunk is encoded both ways and the
+        // smaller after compression is kept for the pages that follow.
+        let mut codec = self.codec;
+        let trial = s.schema.encoding == TSEncoding::Gorilla
+            && s.schema.compressor != CompressionType::Uncompressed;
+        let mut page_no = 0usize;
+        let mut other = Vec::new();
+        while a < idx.len() {
+            let end = self.page_end(a, idx.len(), |k| {
+                if binary {
+                    8 + value_size(s.values, idx[k])
+                } else {
+                    0
+                }
+            });
+            let end = predicted.map_or(end, |p| end.min(a + p.max(1)));
+            let mut limit = if predicted.is_some() {
+                ps + ps / 16
+            } else {
+                ps
+            };
+            let mut b = refine(a, end);
+            loop {
+                let sel = &idx[a..b];
+                times.clear();
+                times.extend(sel.iter().map(|i| s.times[*i]));
+                tbuf.clear();
+                encoding::encode(
+                    TSEncoding::Ts2Diff,
+                    ValueSlice::Int64(&times),
+                    &self.codec,
+                    &mut tbuf,
+                )?;
+                let g = Gathered::gather(s.values, sel);
+                page_raw(&mut raw, &tbuf, s.schema.encoding, g.slice(), &codec)?;
+                if raw.len() <= limit || b - a <= 1 {
+                    break;
+                }
+                let fit = (b - a) as u128 * ps as u128 / raw.len() as u128;
+                b = refine(a, a + (fit as usize).max(1));
+                limit = ps;
+            }
+            // the compressed body, when the trial below already made it
+            let mut body = None;
+            if trial && page_no.is_multiple_of(GORILLA_TRIAL_EVERY) {
+                let mut alt = codec;
+                alt.gorilla_windows = codec.gorilla_windows.other();
+                let g = Gathered::gather(s.values, &idx[a..b]);
+                page_raw(&mut other, &tbuf, s.schema.encoding, g.slice(), &alt)?;
+                let mine = compress_body(s.schema.compressor, &raw)?;
+                let theirs = compress_body(s.schema.compressor, &other)?;
+                body = Some(if other.len() <= ps + ps / 8 && theirs.len() < mine.len() {
+                    codec = alt;
+                    std::mem::swap(&mut raw, &mut other);
+                    theirs
+                } else {
+                    mine
+                });
+            }
+            page_no += 1;
+            predicted = Some(((b - a) as u128 * ps as u128 / raw.len().max(1) as u128) as usize);
+            let mut stats = Statistics::empty(Some(s.schema.data_type));
+            for i in &idx[a..b] {
+                update_stats(&mut stats, s.times[*i], s.values, *i);
+            }
+            chunk_stats.merge(&stats);
+            pages.push(match body {
+                Some(body) => page_of(&raw, body, stats)?,
+                None => seal_page(s.schema.compressor, &raw, stats)?,
+            });
+            a = b;
+        }
+        let (data, n_pages) = chunk_data(&pages);
+        let header = ChunkHeader {
+            chunk_type: if n_pages <= 1 {
+                marker::ONLY_ONE_PAGE_CHUNK_HEADER
+            } else {
+                marker::CHUNK_HEADER
+            },
+            measurement: s.schema.name.clone(),
+            data_size: data.len() as u32,
+            data_type: Some(s.schema.data_type),
+            compression: s.schema.compressor,
+            encoding: s.schema.encoding,
+            header_size: 0,
+        };
+        Ok(Some(EncodedChunk {
+            header,
+            data,
+            statistics: chunk_stats,
+        }))
+    }
+}
+
 /// A chunk copied unchanged from another file (see [`TsFileWriter::copy_aligned_group`]):
 /// its header, its data (page headers and bodies) and its statistics.
 #[derive(Debug, Clone, Copy)]
@@ -367,26 +545,6 @@ impl<W: Write> TsFileWriter<W> {
         self.out.pos
     }
 
-    /// End of the page starting at row `start` of `n`: at most `max_points_per_page` rows
-    /// and, past the first row, at most `page_size_bytes` of estimated `row_size`.
-    fn page_end(&self, start: usize, n: usize, row_size: impl Fn(usize) -> usize) -> usize {
-        let mut end = start;
-        let mut bytes = 0;
-        while end < n {
-            let s = row_size(end);
-            let points = end - start;
-            if points > 0
-                && (points >= self.opts.max_points_per_page
-                    || bytes + s > self.opts.page_size_bytes)
-            {
-                break;
-            }
-            bytes += s;
-            end += 1;
-        }
-        end
-    }
-
     /// Page boundaries for `n` rows: (start, end) ranges by point count and estimated size,
     /// each then possibly shortened by `refine(start, end)` (which returns a new end > start).
     fn page_ranges(
@@ -398,7 +556,7 @@ impl<W: Write> TsFileWriter<W> {
         let mut ranges = Vec::new();
         let mut start = 0;
         while start < n {
-            let end = self.page_end(start, n, &row_size);
+            let end = self.opts.page_end(start, n, &row_size);
             let end = refine(start, end).clamp(start + 1, end);
             ranges.push((start, end));
             start = end;
@@ -653,147 +811,38 @@ impl<W: Write> TsFileWriter<W> {
         self.device_entry(&dev, false)?;
         let mut started = false;
         for s in series {
-            let idx: Vec<usize> = (0..s.times.len())
-                .filter(|i| !s.nulls.is_some_and(|b| b.get(*i)))
-                .collect();
-            if idx.is_empty() {
+            let Some(chunk) = self.opts.encode_chunk_unchecked(s)? else {
                 continue;
-            }
+            };
             if !started {
                 self.join_group(&dev)?;
                 started = true;
             }
-            // Pages are cut like Java's chunk writer: at `max_points_per_page` points, or
-            // earlier when the page's *encoded* (uncompressed) size would pass
-            // `page_size_bytes`. Fixed-width values are cut after encoding (a page that
-            // came out too large is re-encoded with proportionally fewer points); binary
-            // values, whose size varies most, are also pre-cut by their raw size.
-            let binary = matches!(s.values, ColumnData::Binary(_));
-            let refine = |a: usize, b: usize| -> usize {
-                if s.schema.encoding != TSEncoding::Sprintz {
-                    return b;
-                }
-                let g = Gathered::gather(s.values, &idx[a..b]);
-                (a + encoding::page_prefix(s.schema.encoding, g.slice(), &self.opts.codec))
-                    .clamp(a + 1, b)
-            };
-            let mut pages = Vec::new();
-            let mut chunk_stats = Statistics::empty(Some(s.schema.data_type));
-            let mut raw = Vec::new();
-            let mut times = Vec::new();
-            let mut tbuf = Vec::new();
-            let mut a = 0;
-            // Points the next page should hold, predicted from the previous page's encoded
-            // size; a predicted page may pass the size limit by 1/16 (as Java's writer, which
-            // checks the size only now and then, does): most pages are then encoded once.
-            let ps = self.opts.page_size_bytes;
-            let mut predicted: Option<usize> = None;
-            // GORILLA windows: look-ahead windows take fewer bits, Java's exact windows give
-            // compressors steadier patterns (better on quantised periodic data). Every
-            // `GORILLA_TRIAL_EVERY`-th page of a compressed chunk is encoded both ways and the
-            // smaller after compression is kept for the pages that follow.
-            let mut codec = self.opts.codec;
-            let trial = s.schema.encoding == TSEncoding::Gorilla
-                && s.schema.compressor != CompressionType::Uncompressed;
-            let mut page_no = 0usize;
-            let mut other = Vec::new();
-            while a < idx.len() {
-                let end = self.page_end(a, idx.len(), |k| {
-                    if binary {
-                        8 + value_size(s.values, idx[k])
-                    } else {
-                        0
-                    }
-                });
-                let end = predicted.map_or(end, |p| end.min(a + p.max(1)));
-                let mut limit = if predicted.is_some() {
-                    ps + ps / 16
-                } else {
-                    ps
-                };
-                let mut b = refine(a, end);
-                loop {
-                    let sel = &idx[a..b];
-                    times.clear();
-                    times.extend(sel.iter().map(|i| s.times[*i]));
-                    tbuf.clear();
-                    encoding::encode(
-                        TSEncoding::Ts2Diff,
-                        ValueSlice::Int64(&times),
-                        &self.opts.codec,
-                        &mut tbuf,
-                    )?;
-                    let g = Gathered::gather(s.values, sel);
-                    page_raw(&mut raw, &tbuf, s.schema.encoding, g.slice(), &codec)?;
-                    if raw.len() <= limit || b - a <= 1 {
-                        break;
-                    }
-                    let fit = (b - a) as u128 * ps as u128 / raw.len() as u128;
-                    b = refine(a, a + (fit as usize).max(1));
-                    limit = ps;
-                }
-                // the compressed body, when the trial below already made it
-                let mut body = None;
-                if trial && page_no.is_multiple_of(GORILLA_TRIAL_EVERY) {
-                    let mut alt = codec;
-                    alt.gorilla_windows = codec.gorilla_windows.other();
-                    let g = Gathered::gather(s.values, &idx[a..b]);
-                    page_raw(&mut other, &tbuf, s.schema.encoding, g.slice(), &alt)?;
-                    let mine = compress_body(s.schema.compressor, &raw)?;
-                    let theirs = compress_body(s.schema.compressor, &other)?;
-                    body = Some(if other.len() <= ps + ps / 8 && theirs.len() < mine.len() {
-                        codec = alt;
-                        std::mem::swap(&mut raw, &mut other);
-                        theirs
-                    } else {
-                        mine
-                    });
-                }
-                page_no += 1;
-                predicted =
-                    Some(((b - a) as u128 * ps as u128 / raw.len().max(1) as u128) as usize);
-                let mut stats = Statistics::empty(Some(s.schema.data_type));
-                for i in &idx[a..b] {
-                    update_stats(&mut stats, s.times[*i], s.values, *i);
-                }
-                chunk_stats.merge(&stats);
-                pages.push(match body {
-                    Some(body) => page_of(&raw, body, stats)?,
-                    None => seal_page(s.schema.compressor, &raw, stats)?,
-                });
-                a = b;
-            }
-            let (data, n_pages) = chunk_data(&pages);
-            let header = ChunkHeader {
-                chunk_type: if n_pages <= 1 {
-                    marker::ONLY_ONE_PAGE_CHUNK_HEADER
-                } else {
-                    marker::CHUNK_HEADER
-                },
-                measurement: s.schema.name.clone(),
-                data_size: data.len() as u32,
-                data_type: Some(s.schema.data_type),
-                compression: s.schema.compressor,
-                encoding: s.schema.encoding,
-                header_size: 0,
-            };
-            let offset = self.write_chunk(header, &data)?;
-            self.add_chunk(
-                &dev,
-                &s.schema.name,
-                SeriesInfo {
-                    data_type: Some(s.schema.data_type),
-                    encoding: s.schema.encoding,
-                    compression: s.schema.compressor,
-                },
-                0,
-                ChunkMetadata {
-                    offset,
-                    statistics: chunk_stats,
-                },
-            )?;
+            self.append_chunk(&dev, chunk)?;
         }
         Ok(())
+    }
+
+    /// Appends a chunk encoded by [`WriterOptions::encode_chunk`] to `device`'s chunk group
+    /// (the last one written), recording its metadata.
+    fn append_chunk(&mut self, dev: &DeviceId, chunk: EncodedChunk) -> Result<()> {
+        let info = SeriesInfo {
+            data_type: chunk.header.data_type,
+            encoding: chunk.header.encoding,
+            compression: chunk.header.compression,
+        };
+        let name = chunk.header.measurement.clone();
+        let offset = self.write_chunk(chunk.header, &chunk.data)?;
+        self.add_chunk(
+            dev,
+            &name,
+            info,
+            0,
+            ChunkMetadata {
+                offset,
+                statistics: chunk.statistics,
+            },
+        )
     }
 
     /// Writes one chunk group of an aligned device: a time chunk and one value chunk per column

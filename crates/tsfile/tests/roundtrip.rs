@@ -676,3 +676,63 @@ fn pages_are_cut_by_point_count_and_encoded_size() {
         assert_eq!(read.values.data, v);
     }
 }
+
+/// Chunks encoded apart ([`WriterOptions::encode_chunk`], as a parallel flush does) and
+/// appended with `copy_chunk` make the very file `write_device` makes, for every type,
+/// encoding and compressor, with nulls.
+#[test]
+fn chunks_encoded_apart_make_the_same_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = small_pages(Version::V4);
+    let n = 1000;
+    let times: Vec<i64> = (0..n as i64).map(|t| t * 10).collect();
+    let mut nulls = model::Bitmap::new(n);
+    (0..n).filter(|i| i % 7 == 3).for_each(|i| nulls.set(i));
+    let mut inputs = Vec::new();
+    for t in [
+        TSDataType::Boolean,
+        TSDataType::Int32,
+        TSDataType::Int64,
+        TSDataType::Float,
+        TSDataType::Double,
+        TSDataType::Text,
+    ] {
+        for e in all_encodings(t) {
+            for c in [
+                CompressionType::Uncompressed,
+                CompressionType::Snappy,
+                CompressionType::Lz4,
+            ] {
+                let name = format!("s{}", inputs.len());
+                inputs.push((schema(&name, t, e, c), values(t, n, inputs.len() as u64)));
+            }
+        }
+    }
+    let series: Vec<SeriesInput<'_>> = inputs
+        .iter()
+        .enumerate()
+        .map(|(k, (schema, values))| SeriesInput {
+            schema,
+            times: &times,
+            values,
+            nulls: (k % 2 == 1).then_some(&nulls),
+        })
+        .collect();
+    let whole = dir.path().join("whole.tsfile");
+    let mut w = TsFileWriter::create(&whole, opts.clone()).unwrap();
+    w.write_device("root.ea.d1", &series).unwrap();
+    w.finish().unwrap();
+    let apart = dir.path().join("apart.tsfile");
+    let mut w = TsFileWriter::create(&apart, opts.clone()).unwrap();
+    for s in &series {
+        let c = opts.encode_chunk(s).unwrap().unwrap();
+        w.copy_chunk("root.ea.d1", &c.header, &c.data, &c.statistics)
+            .unwrap();
+    }
+    w.finish().unwrap();
+    assert!(series.len() > 30);
+    assert_eq!(
+        std::fs::read(&whole).unwrap(),
+        std::fs::read(&apart).unwrap()
+    );
+}
