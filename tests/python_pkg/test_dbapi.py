@@ -13,10 +13,9 @@ T_2017_11_01_CST = 1509465600000
 
 @pytest.fixture
 def conn(mode, request, tmp_path):
-    if mode == "remote":
-        srv = request.getfixturevalue("iotdb_server")
-        srv.reset()
-        c = connect(srv.host, str(srv.port), "root", "root", fetch_size=1024, zone_id="UTC+8", sqlalchemy_mode=False)
+    if mode != "embedded":
+        host, port = request.getfixturevalue("remote_target")
+        c = connect(host, str(port), "root", "root", fetch_size=1024, zone_id="UTC+8", sqlalchemy_mode=False)
     else:
         c = connect(embedded=str(tmp_path / "data"), zone_id="UTC+8")
     yield c
