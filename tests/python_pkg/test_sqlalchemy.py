@@ -11,8 +11,24 @@ import pandas as pd
 import pytest
 
 sqlalchemy = pytest.importorskip("sqlalchemy")
-from sqlalchemy import BigInteger, Column, Float, MetaData, Table, create_engine, exc, func, inspect, select, text  # noqa: E402
+from sqlalchemy import (  # noqa: E402
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    create_engine,
+    exc,
+    func,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.orm import sessionmaker  # noqa: E402
+from sqlalchemy.schema import CreateSchema, CreateTable, DropSchema  # noqa: E402
 
 SA_MAJOR_MINOR = tuple(int(p) for p in sqlalchemy.__version__.split(".")[:2])
 
@@ -44,10 +60,9 @@ def declarative_base(**kw):
 
 @pytest.fixture
 def engine(mode, request, tmp_path):
-    if mode == "remote":
-        srv = request.getfixturevalue("iotdb_server")
-        srv.reset()
-        url = f"iotdb://root:root@{srv.host}:{srv.port}"
+    if mode != "embedded":
+        host, port = request.getfixturevalue("remote_target")
+        url = f"iotdb://root:root@{host}:{port}"
     else:
         url = f"iotdb+embedded:///{tmp_path / 'data'}"
     # no registry.register: the dialects come from the package's entry points
@@ -90,9 +105,11 @@ def test_seed_orm_example(engine):
     assert Device.__table__.c.status.table is Device.__table__
 
 
-def test_seed_execute_statement(engine):
+def test_seed_execute_statement(engine, mode):
+    # the seed's statement reads every database; a reference server may hold other clients' data
+    everything = "SELECT ** FROM root.factory" if mode == "reference" else "SELECT ** FROM root"
     with engine.connect() as connect:
-        result = connect.execute(text("SELECT ** FROM root"))
+        result = connect.execute(text(everything))
         keys = list(result.keys())
         rows = [dict(zip(keys, r)) for r in result.fetchall()]
     assert keys[0] == "Time" and len(keys) == 8
@@ -118,9 +135,12 @@ def test_core_select_and_statement_cache(engine):
         assert len(engine._compiled_cache) > 0
 
 
-def test_reflection(engine):
+def test_reflection(engine, mode):
     insp = inspect(engine)
-    assert sorted(insp.get_schema_names()) == ["root.factory", "root.other"]
+    names = insp.get_schema_names()
+    if mode == "reference":  # a reference server may hold other clients' databases
+        names = [n for n in names if n.startswith(("root.factory", "root.other"))]
+    assert sorted(names) == ["root.factory", "root.other"]
     assert insp.get_table_names("root.factory") == ["room2.device1", "room2.device2"]
     assert insp.get_table_names("root.other") == []
     cols = {c["name"]: c for c in insp.get_columns("room2.device2", schema="root.factory")}
@@ -205,3 +225,113 @@ def test_inserts(engine):
     got = session.query(Device.Time, Device.temperature, Device.status).filter(Device.Time >= 10).all()
     assert [tuple(r) for r in got] == [(10, 9.5, 1.0), (11, 10.5, None), (12, None, 3.0), (13, 12.5, 4.0)]
     session.close()
+
+
+def ddl_tables(metadata):
+    plain = Table(
+        "room1.dev1",
+        metadata,
+        Column("Time", BigInteger, primary_key=True),
+        Column("temperature", Float),
+        Column("d", Float(precision=53)),
+        Column("flag", Boolean, iotdb_encoding="RLE"),
+        Column("n", Integer),
+        Column("big", BigInteger),
+        Column("txt", Text, iotdb_compressor="SNAPPY"),
+    )
+    aligned = Table(
+        "dev2",
+        metadata,
+        Column("Time", BigInteger, primary_key=True),
+        Column("a", Float, iotdb_encoding="GORILLA"),
+        Column("b", BigInteger),
+        iotdb_aligned=True,
+    )
+    return plain, aligned
+
+
+def test_ddl_maps_tables_to_devices(engine):
+    """``create_all``/``drop_all`` and ``CREATE SCHEMA``: schema = database, table = device,
+    column = measurement (time series), with IoTDB's types, encodings and alignment."""
+    metadata = MetaData(schema="root.ddl_test")
+    plain, aligned = ddl_tables(metadata)
+    with engine.connect() as conn:
+        conn.execute(CreateSchema("root.ddl_test"))
+    metadata.create_all(engine)
+    metadata.create_all(engine)  # checkfirst: the tables exist, nothing is created twice
+    insp = inspect(engine)
+    assert "root.ddl_test" in insp.get_schema_names()
+    assert sorted(insp.get_table_names("root.ddl_test")) == ["dev2", "room1.dev1"]
+    reflected = {c["name"]: type(c["type"]) for c in insp.get_columns("room1.dev1", schema="root.ddl_test")}
+    assert reflected == {
+        "Time": BigInteger,
+        "temperature": Float,
+        "d": Float,
+        "flag": Boolean,
+        "n": Integer,
+        "big": BigInteger,
+        "txt": Text,
+    }
+    with engine.connect() as conn:
+        series = {r[0]: r[3:6] for r in conn.execute(text("SHOW TIMESERIES root.ddl_test.**")).fetchall()}
+        devices = {r[0]: r[1] for r in conn.execute(text("SHOW DEVICES root.ddl_test.**")).fetchall()}
+        assert sorted(series) == sorted(
+            [f"root.ddl_test.room1.dev1.{m}" for m in ["temperature", "d", "flag", "n", "big", "txt"]]
+            + ["root.ddl_test.dev2.a", "root.ddl_test.dev2.b"]
+        )
+        assert series["root.ddl_test.room1.dev1.temperature"][0] == "FLOAT"
+        assert series["root.ddl_test.room1.dev1.d"][0] == "DOUBLE"
+        assert tuple(series["root.ddl_test.room1.dev1.flag"][:2]) == ("BOOLEAN", "RLE")
+        assert series["root.ddl_test.room1.dev1.n"][0] == "INT32"
+        assert tuple(series["root.ddl_test.room1.dev1.txt"][::2]) == ("TEXT", "SNAPPY")
+        assert tuple(series["root.ddl_test.dev2.a"][:2]) == ("FLOAT", "GORILLA")
+        assert devices == {"root.ddl_test.room1.dev1": "false", "root.ddl_test.dev2": "true"}
+        # rows in and out through the created tables
+        conn.execute(plain.insert().values(Time=1, temperature=1.5, d=2.25, flag=True, n=7, big=8, txt="x"))
+        conn.execute(aligned.insert(), [{"Time": 1, "a": 0.5, "b": 1}, {"Time": 2, "a": None, "b": 2}])
+        assert [tuple(r) for r in conn.execute(select(plain.c.Time, plain.c.d, plain.c.flag, plain.c.txt))] == [
+            (1, 2.25, True, "x")
+        ]
+        assert [tuple(r) for r in conn.execute(select(aligned.c.Time, aligned.c.a, aligned.c.b))] == [
+            (1, 0.5, 1),
+            (2, None, 2),
+        ]
+    metadata.drop_all(engine)
+    insp = inspect(engine)
+    assert insp.get_table_names("root.ddl_test") == []
+    with engine.connect() as conn:
+        assert conn.execute(text("SHOW TIMESERIES root.ddl_test.**")).fetchall() == []
+        conn.execute(DropSchema("root.ddl_test"))
+    assert "root.ddl_test" not in inspect(engine).get_schema_names()
+
+
+def test_ddl_refuses_what_iotdb_cannot_hold(engine):
+    dialect = engine.dialect
+    no_schema = Table("d", MetaData(), Column("Time", BigInteger, primary_key=True), Column("x", Float))
+    only_time = Table("d", MetaData(schema="root.ddl_test"), Column("Time", BigInteger, primary_key=True))
+    text_time = Table("d", MetaData(schema="root.ddl_test"), Column("Time", Text), Column("x", Float))
+    unique = Table(
+        "d",
+        MetaData(schema="root.ddl_test"),
+        Column("Time", BigInteger, primary_key=True),
+        Column("x", Float, unique=True),
+    )
+    bad_encoding = Table(
+        "d", MetaData(schema="root.ddl_test"), Column("Time", BigInteger), Column("x", Float, iotdb_encoding="NOPE")
+    )
+    for table, message in [
+        (no_schema, "needs a schema"),
+        (only_time, "besides Time"),
+        (text_time, "integer or timestamp"),
+        (unique, "UniqueConstraint"),
+        (bad_encoding, "unknown IoTDB encoding"),
+    ]:
+        with pytest.raises(exc.CompileError, match=message):
+            CreateTable(table).compile(dialect=dialect)
+    with pytest.raises(exc.CompileError, match="plain path"):
+        CreateSchema("root.a b").compile(dialect=dialect)
+    # a failing statement reaches the caller as a DB-API error (an INT32 series exists)
+    with engine.connect() as conn:
+        clash = Table("room2.device2", MetaData(schema="root.factory"), Column("Time", BigInteger), Column("n", Float))
+        with pytest.raises(exc.DatabaseError):
+            conn.execute(CreateTable(clash))

@@ -137,8 +137,23 @@ fn transport_error(e: &protocol::thrift::Error) -> bool {
     )
 }
 
+/// Whether the connection cannot carry another request after `e`: a broken transport or
+/// an unreadable answer, and also a request the server refused to decode (a Thrift
+/// application exception): Apache IoTDB leaves the rest of such a request unread and
+/// would take its bytes for the start of the next one.
+fn poisons_connection(e: &protocol::thrift::Error) -> bool {
+    transport_error(e) || matches!(e, protocol::thrift::Error::Application(_))
+}
+
 fn rpc_error(e: protocol::thrift::Error) -> Error {
-    Error::Connection(format!("RPC failed: {e}"))
+    match e {
+        // the kind alone ("protocol error") hides the server's reason
+        protocol::thrift::Error::Application(a) => Error::Connection(format!(
+            "RPC failed: the server refused the request ({:?}): {}",
+            a.kind, a.message
+        )),
+        e => Error::Connection(format!("RPC failed: {e}")),
+    }
 }
 
 /// The official clients' `verify_success`: 200 and 400 pass; 302 passes when every
@@ -308,7 +323,7 @@ impl Shared {
                     self.next_node += 1;
                 }
                 Err(e) => {
-                    if transport_error(&e) {
+                    if poisons_connection(&e) {
                         self.conn = None;
                     }
                     return Err(rpc_error(e));
@@ -356,8 +371,10 @@ impl RemoteSession {
         Interrupter(self.shared.lock().interrupt.clone())
     }
 
-    /// Turns an execute response into a result (or `Done` for statements without rows).
-    fn response(&self, resp: TSExecuteStatementResp) -> Result<Response> {
+    /// Turns an execute response into a result (or `Done` for statements without rows);
+    /// `statement` is the SQL the result's fetch requests repeat (empty for raw and last
+    /// data queries, as the official clients send).
+    fn response(&self, resp: TSExecuteStatementResp, statement: &str) -> Result<Response> {
         check(&resp.status)?;
         let (Some(query_id), Some(columns)) = (resp.query_id, resp.columns.clone()) else {
             return Ok(Response::Done);
@@ -406,6 +423,7 @@ impl RemoteSession {
             shared: self.shared.clone(),
             generation,
             query_id,
+            statement: statement.to_string(),
             fetch_size,
             data_types,
             pending: VecDeque::new(),
@@ -423,7 +441,7 @@ impl RemoteSession {
     }
 
     fn query(&self, resp: TSExecuteStatementResp) -> Result<ResultSet> {
-        match self.response(resp)? {
+        match self.response(resp, "")? {
             Response::Rows(r) => Ok(r),
             Response::Done => Err(Error::Connection("the server answered without rows".into())),
         }
@@ -436,6 +454,10 @@ struct RemoteRows {
     shared: Arc<Mutex<Shared>>,
     generation: u64,
     query_id: i64,
+    /// The SQL of the query: Apache IoTDB's `TSFetchResultsReq` requires it (a fetch
+    /// without it is refused with a Thrift protocol error, and the server then reads the
+    /// connection's next request out of step).
+    statement: String,
     fetch_size: i32,
     /// Logical type per data column (decoding V1 data sets).
     data_types: Vec<TSDataType>,
@@ -479,13 +501,27 @@ impl RemoteRows {
         s.conn.as_mut().ok_or_else(closed)
     }
 
-    /// A failed fetch: the query is over; a broken connection is dropped (an interrupted
-    /// one reports the interruption).
+    /// The request for the next page of `rows` rows, as the official clients build it:
+    /// the query's SQL and the statement id of the session on this connection.
+    fn fetch_request(&self, conn: &Conn, rows: i32) -> TSFetchResultsReq {
+        TSFetchResultsReq::new(
+            conn.session_id,
+            self.statement.clone(),
+            rows,
+            self.query_id,
+            true,
+            None,
+            conn.statement_id,
+        )
+    }
+
+    /// A failed fetch: the query is over; a connection that cannot carry another request
+    /// is dropped (an interrupted one reports the interruption).
     fn fetch_failed(&mut self, s: &mut Shared, e: protocol::thrift::Error) -> Error {
         self.closed = true;
-        if transport_error(&e) {
+        if poisons_connection(&e) {
             s.conn = None;
-            if s.interrupt.flag.swap(false, Ordering::SeqCst) {
+            if transport_error(&e) && s.interrupt.flag.swap(false, Ordering::SeqCst) {
                 return interrupted();
             }
         }
@@ -545,18 +581,16 @@ impl RowSource for RemoteRows {
             }
             let shared = self.shared.clone();
             let mut s = shared.lock();
-            let (session_id, query_id, fetch_size) = {
+            let req = {
                 let conn = self.conn(&mut s)?;
-                (conn.session_id, self.query_id, self.fetch_size)
+                self.fetch_request(conn, self.fetch_size)
             };
-            let resp =
-                s.conn
-                    .as_mut()
-                    .ok_or_else(closed)?
-                    .rpc
-                    .fetch_results_v2(TSFetchResultsReq::new(
-                        session_id, None, fetch_size, query_id, true, None, None,
-                    ));
+            let resp = s
+                .conn
+                .as_mut()
+                .ok_or_else(closed)?
+                .rpc
+                .fetch_results_v2(req);
             let resp = match resp {
                 Ok(r) => r,
                 Err(e) => return Err(self.fetch_failed(&mut s, e)),
@@ -578,15 +612,7 @@ impl RowSource for RemoteRows {
         let mut s = shared.lock();
         let fetch_size = self.bulk_fetch_size();
         let conn = self.conn(&mut s)?;
-        let req = TSFetchResultsReq::new(
-            conn.session_id,
-            None,
-            fetch_size,
-            self.query_id,
-            true,
-            None,
-            None,
-        );
+        let req = self.fetch_request(conn, fetch_size);
         let (tx, rx) = std::sync::mpsc::sync_channel::<TSFetchResultsResp>(1);
         let (fetched, decoded) = std::thread::scope(|scope| {
             let fetcher = scope.spawn(move || -> protocol::thrift::Result<()> {
@@ -716,7 +742,7 @@ impl Session for RemoteSession {
                 None,
             ))
         })?;
-        self.response(resp)
+        self.response(resp, sql)
     }
 
     fn raw_data_query(&mut self, paths: &[String], start: i64, end: i64) -> Result<ResultSet> {
@@ -1092,6 +1118,8 @@ impl Session for RemoteSession {
             return Ok(());
         }
         s.open = false;
+        // the interrupter's handle on the socket would keep the connection open
+        s.interrupt.socket.lock().take();
         let Some(mut conn) = s.conn.take() else {
             return Ok(());
         };

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import sqlalchemy
-from sqlalchemy import exc, types
+from sqlalchemy import exc, schema, types
 from sqlalchemy.engine import default
 
 from iotdb import dbapi
-from iotdb.sqlalchemy.IoTDBSQLCompiler import IoTDBIdentifierPreparer, IoTDBSQLCompiler, IoTDBTypeCompiler
+from iotdb.sqlalchemy.IoTDBSQLCompiler import (
+    DDL_SEPARATOR,
+    IoTDBDDLCompiler,
+    IoTDBIdentifierPreparer,
+    IoTDBSQLCompiler,
+    IoTDBTypeCompiler,
+)
 
 _SQLALCHEMY_2 = int(sqlalchemy.__version__.split(".")[0]) >= 2
 
@@ -56,9 +64,17 @@ class IoTDBDialect(default.DefaultDialect):
     name = "iotdb"
     driver = "iotdb-rs"
     statement_compiler = IoTDBSQLCompiler
+    ddl_compiler = IoTDBDDLCompiler
     type_compiler = IoTDBTypeCompiler
     preparer = IoTDBIdentifierPreparer
     default_paramstyle = "pyformat"
+
+    #: ``Table(..., iotdb_aligned=True)``, ``Column(..., iotdb_encoding=..., iotdb_compressor=...)``
+    #: (see ``IoTDBDDLCompiler``)
+    construct_arguments: ClassVar[list] = [
+        (schema.Table, {"aligned": False}),
+        (schema.Column, {"encoding": None, "compressor": None}),
+    ]
 
     supports_statement_cache = True
     supports_schemas = True
@@ -100,12 +116,25 @@ class IoTDBDialect(default.DefaultDialect):
 
     # -- execution
     def do_execute(self, cursor, statement, parameters, context=None):
+        if getattr(context, "isddl", False):
+            self._execute_ddl(cursor, statement)
+            return
         compiled = getattr(context, "compiled", None)
         shape = getattr(compiled, "iotdb_select_shape", None)
         cursor.execute(statement, parameters, select_shape=shape)
 
     def do_execute_no_params(self, cursor, statement, context=None):
+        if getattr(context, "isddl", False):
+            self._execute_ddl(cursor, statement)
+            return
         cursor.execute(statement)
+
+    @staticmethod
+    def _execute_ddl(cursor, statement):
+        """Runs the statements of one DDL construct in order (IoTDB takes one at a time); the
+        first failure stops the rest and is raised."""
+        for part in statement.split(DDL_SEPARATOR):
+            cursor.execute(part)
 
     def do_rollback(self, dbapi_connection):
         """IoTDB has no transactions: every statement is applied when it runs."""
