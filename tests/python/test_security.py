@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import time
@@ -324,6 +325,37 @@ def test_long_query_is_listed_and_stopped_by_kill_query(srv):
     assert _drain(ds) > 0  # untouched by alice's KILL ALL
     for s in (a, reader, root):
         s.close()
+
+
+def test_log_lines_carry_the_show_queries_id_one_per_statement(monkeypatch):
+    monkeypatch.setenv("RUST_LOG", "server=debug")
+    srv = IoTDBServer()
+    srv.start()
+    try:
+        root = _open(srv)
+        _fill(root)
+        reader = _reader(srv)
+        ds = _started(reader)
+        for _ in range(250):  # past the first answer: two fetches
+            ds.next()
+        (listed,) = [r for r in _queries(root) if r[4] == "select s1 from root.q.d1"]
+        qid = listed[1]
+        root.execute_non_query_statement(f"KILL QUERY '{qid}'")
+        expect_error(715, _drain, ds)
+        for s in (reader, root):
+            s.close()
+        log = srv.log_path.read_text()
+        mine = [ln for ln in log.splitlines() if f"query_id={qid}}}" in ln]
+        started = [ln for ln in mine if "statement started" in ln]
+        assert len(started) == 1 and "select s1 from root.q.d1" in started[0], mine
+        assert any(ln.split("query_id=")[0].endswith("fetch{") for ln in mine), mine
+        assert any("fetch failed" in ln and "killed" in ln for ln in mine), mine
+        # every statement has an id of its own (the SHOW QUERIES and KILL statements too)
+        ids = re.findall(r"statement\{query_id=([0-9_]+)[} ].*statement started", log)
+        assert len(ids) == len(set(ids)) and len(ids) >= 4, ids
+        assert all(re.fullmatch(r"\d{8}_\d{6}_\d{5,}_1", i) for i in ids), ids
+    finally:
+        srv.cleanup()
 
 
 def test_cancel_operation_stops_the_query(srv):

@@ -13,6 +13,8 @@ use std::sync::Arc;
 
 /// A query whose rows are being paged out to the client.
 pub struct OpenQuery {
+    /// The statement id (SHOW QUERIES, KILL QUERY, the `query_id` of its log lines).
+    pub statement_id: String,
     /// Display column names (no Time).
     pub columns: Vec<String>,
     /// Type per display column.
@@ -28,9 +30,10 @@ pub struct OpenQuery {
 }
 
 impl OpenQuery {
-    /// Wraps an executor result.
-    pub fn new(result: QueryResult) -> Self {
+    /// Wraps an executor result of statement `statement_id`.
+    pub fn new(result: QueryResult, statement_id: String) -> Self {
         OpenQuery {
+            statement_id,
             columns: result.columns,
             types: result.types,
             column_index: result.column_index,
