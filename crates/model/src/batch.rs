@@ -89,6 +89,14 @@ impl ColumnData {
         }
     }
 
+    /// The bytes of all values in a request: [`Self::value_bytes`] summed.
+    pub fn bytes(&self) -> usize {
+        match self {
+            ColumnData::Binary(v) => v.iter().map(|b| 4 + b.len()).sum(),
+            d => d.len() * d.value_bytes(0),
+        }
+    }
+
     /// An empty column of the physical type of `t`.
     pub fn empty(t: TSDataType) -> Self {
         Self::with_capacity(t, 0)

@@ -28,6 +28,8 @@ pub struct Service {
     pub sessions: SessionManager,
     /// What the metrics endpoint reports about requests.
     pub metrics: Metrics,
+    /// Request frames and replies in flight, bounded by a third of `memory_budget_mb`.
+    pub buffers: Arc<crate::buffers::BufferBudget>,
     /// Server settings.
     pub config: ServerConfig,
 }
@@ -259,7 +261,13 @@ impl Connection {
             }
         };
         let mut q = OpenQuery::new(result, statement_id);
-        let batch = codec::next_rows(&mut q, self.fetch_size(fetch_size), family == Family::V1);
+        let page = self.service.buffers.page_bytes();
+        let batch = codec::next_rows(
+            &mut q,
+            self.fetch_size(fetch_size),
+            page,
+            family == Family::V1,
+        );
         // the client's handle for fetches; the statement id stays the one in the logs
         let query_id = self.service.sessions.next_query_id();
         let mut resp = exec_resp(ok());
@@ -329,7 +337,8 @@ impl Connection {
         // the fetch's log lines carry the statement's id, as its first answer's did
         let _span = tracing::info_span!("fetch", query_id = %q.statement_id).entered();
         let size = self.fetch_size(Some(req.fetch_size));
-        let batch = match codec::next_rows(&mut q, size, family == Family::V1) {
+        let page = self.service.buffers.page_bytes();
+        let batch = match codec::next_rows(&mut q, size, page, family == Family::V1) {
             Ok(b) => b,
             Err(e) => {
                 tracing::debug!(peer = %self.peer, "fetch failed: {e}");

@@ -27,6 +27,8 @@ pub struct OpenQuery {
     pub stream: Box<dyn ResultStream>,
     /// Set once the stream returned `None`.
     pub finished: bool,
+    /// Bytes of one row as the last page measured them (sizes later pages).
+    pub row_bytes: Option<usize>,
 }
 
 impl OpenQuery {
@@ -40,6 +42,7 @@ impl OpenQuery {
             ignore_timestamp: result.ignore_timestamp,
             stream: result.stream,
             finished: false,
+            row_bytes: None,
         }
     }
 

@@ -305,6 +305,7 @@ impl Engine {
                 .name("flush".into())
                 .spawn(move || {
                     for (region, schemas) in rx {
+                        crate::fault::hold_flush();
                         if let Err(e) = region.flush_sealed(&schemas) {
                             health.fail(&format!("flush of region {}", region.id), &e);
                         }
@@ -1058,10 +1059,10 @@ impl Engine {
             }
             if Instant::now() >= deadline {
                 return Err(Error::NotEnoughMemory(format!(
-                    "Write rejected: not enough memory. The memtables hold {} MiB of their \
-                     {} MiB budget and flushes freed too little within {} ms; retry later",
-                    used >> 20,
-                    budget >> 20,
+                    "Write rejected: not enough memory. The memtables hold {} KiB of their \
+                     {} KiB budget and flushes freed too little within {} ms; retry later",
+                    used >> 10,
+                    budget >> 10,
                     wait.as_millis()
                 )));
             }
