@@ -228,6 +228,8 @@ fn parse_header(cells: &csv::StringRecord) -> Result<(bool, Vec<HeaderColumn>), 
 /// Rows waiting to be sent, per device.
 #[derive(Default)]
 struct DeviceRows {
+    /// The import's row number that last added a time (one time per row and device).
+    row: u64,
     times: Vec<i64>,
     /// measurement → (type, one entry per row)
     columns: BTreeMap<String, (TSDataType, Vec<Option<Value>>)>,
@@ -244,6 +246,9 @@ struct Importer<'a> {
     /// devices whose existing series were asked for
     known_devices: HashSet<String>,
     pending: BTreeMap<String, DeviceRows>,
+    /// Per column of the current file's header (aligned by time, where a column's device is
+    /// fixed): its type once known, so that rows need no lookup.
+    column_types: Vec<Option<TSDataType>>,
     pending_rows: usize,
     first_pending_line: u64,
     rows: u64,
@@ -334,17 +339,32 @@ impl Importer<'_> {
             None
         };
         // parse every value before keeping any, so that a bad row is skipped whole
-        let mut values: Vec<(String, String, TSDataType, Value)> = Vec::new();
+        let mut values: Vec<(usize, TSDataType, Value)> = Vec::with_capacity(cols.len());
         for (i, col) in cols.iter().enumerate() {
             let text = rec.get(i + skip).unwrap_or("");
             if text.is_empty() {
                 continue;
             }
             let device = row_device
-                .clone()
-                .or_else(|| col.device.clone())
+                .as_deref()
+                .or(col.device.as_deref())
                 .unwrap_or_default();
-            let ty = self.type_of(&device, col, text);
+            let known = match row_device {
+                None => self.column_types.get(i).copied().flatten(),
+                Some(_) => None,
+            };
+            let ty = match known {
+                Some(t) => t,
+                None => {
+                    let t = self.type_of(device, col, text);
+                    if row_device.is_none() {
+                        if let Some(slot) = self.column_types.get_mut(i) {
+                            *slot = Some(t);
+                        }
+                    }
+                    t
+                }
+            };
             let v = parse_value(text, ty, &self.zone).ok_or_else(|| {
                 format!(
                     "cannot read {text:?} as {} for {device}.{}",
@@ -352,7 +372,7 @@ impl Importer<'_> {
                     col.measurement
                 )
             })?;
-            values.push((device, col.measurement.clone(), ty, v));
+            values.push((i, ty, v));
         }
         if values.is_empty() {
             return Ok(());
@@ -360,21 +380,36 @@ impl Importer<'_> {
         if self.pending_rows == 0 {
             self.first_pending_line = line;
         }
-        let mut touched: Vec<String> = Vec::new();
-        for (device, m, ty, v) in values {
-            let dev = self.pending.entry(device.clone()).or_default();
-            if !touched.contains(&device) {
+        self.rows += 1;
+        for (i, ty, v) in values {
+            let col = &cols[i];
+            let device = row_device
+                .as_deref()
+                .or(col.device.as_deref())
+                .unwrap_or_default();
+            if !self.pending.contains_key(device) {
+                self.pending
+                    .insert(device.to_string(), DeviceRows::default());
+            }
+            let Some(dev) = self.pending.get_mut(device) else {
+                continue;
+            };
+            if dev.row != self.rows {
                 dev.times.push(time);
-                touched.push(device);
+                dev.row = self.rows;
             }
             let n = dev.times.len();
-            let (_, col) = dev.columns.entry(m).or_insert_with(|| (ty, Vec::new()));
-            col.resize(n - 1, None);
-            col.push(Some(v));
+            if !dev.columns.contains_key(&col.measurement) {
+                dev.columns
+                    .insert(col.measurement.clone(), (ty, Vec::new()));
+            }
+            if let Some((_, vals)) = dev.columns.get_mut(&col.measurement) {
+                vals.resize(n - 1, None);
+                vals.push(Some(v));
+            }
             self.points += 1;
         }
         self.pending_rows += 1;
-        self.rows += 1;
         Ok(())
     }
 
@@ -447,6 +482,7 @@ impl Importer<'_> {
             return Ok(());
         }
         let (by_device, cols) = parse_header(&rec).map_err(|e| format!("{name}: line 1: {e}"))?;
+        self.column_types = vec![None; cols.len()];
         for c in &cols {
             if let (Some(d), Some(t)) = (&c.device, c.declared) {
                 self.types
@@ -558,6 +594,7 @@ fn run(args: &ImportArgs) -> Result<u64, String> {
         types: HashMap::new(),
         known_devices: HashSet::new(),
         pending: BTreeMap::new(),
+        column_types: Vec::new(),
         pending_rows: 0,
         first_pending_line: 0,
         rows: 0,
