@@ -21,6 +21,7 @@ use model::time::TimeZone;
 use model::{Bitmap, Column, ColumnData, InsertTablet, PartialPath, TSDataType, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// `import-csv` flags (IoTDB's `-f -batch -tz -aligned -typeInfer`).
 #[derive(Debug, Clone, clap::Args)]
@@ -246,6 +247,11 @@ struct Importer<'a> {
     /// devices whose existing series were asked for
     known_devices: HashSet<String>,
     pending: BTreeMap<String, DeviceRows>,
+    /// Batches go to a sender thread with its own session (parsing the next batch overlaps
+    /// sending this one); `None` sends on `session`.
+    sender: Option<std::sync::mpsc::SyncSender<Batch>>,
+    /// The sender's first failure.
+    send_failed: Arc<Mutex<Option<String>>>,
     /// Per column of the current file's header (aligned by time, where a column's device is
     /// fixed): its type once known, so that rows need no lookup.
     column_types: Vec<Option<TSDataType>>,
@@ -461,9 +467,19 @@ impl Importer<'_> {
         }
         let first = self.first_pending_line;
         self.pending_rows = 0;
-        self.session
-            .insert_tablets(tablets)
-            .map_err(|e| format!("inserting the rows of lines {first}-{last_line} failed: {e}"))
+        if let Some(e) = self.send_failed.lock().map_or(None, |mut f| f.take()) {
+            return Err(e);
+        }
+        let batch = Batch {
+            tablets,
+            lines: (first, last_line),
+        };
+        match &self.sender {
+            Some(tx) => tx
+                .send(batch)
+                .map_err(|_| "the sending thread stopped".to_string()),
+            None => send(self.session, batch),
+        }
     }
 
     fn file(&mut self, path: &Path, progress: &mut Progress) -> Result<(), String> {
@@ -565,6 +581,20 @@ pub fn main(args: &ImportArgs) -> i32 {
     }
 }
 
+/// Tablets of the rows of some lines.
+struct Batch {
+    tablets: Vec<InsertTablet>,
+    lines: (u64, u64),
+}
+
+/// Inserts a batch; the error names its lines.
+fn send(session: &mut dyn Session, batch: Batch) -> Result<(), String> {
+    let (first, last) = batch.lines;
+    session
+        .insert_tablets(batch.tablets)
+        .map_err(|e| format!("inserting the rows of lines {first}-{last} failed: {e}"))
+}
+
 /// Imports; returns the number of skipped rows.
 fn run(args: &ImportArgs) -> Result<u64, String> {
     let zone_id = args.time_zone.clone().unwrap_or_else(conn::local_zone);
@@ -586,32 +616,69 @@ fn run(args: &ImportArgs) -> Result<u64, String> {
             .map(|m| m.len())
             .sum(),
     );
-    let mut imp = Importer {
-        session: conn.session.as_mut(),
-        args,
-        zone,
-        inference,
-        types: HashMap::new(),
-        known_devices: HashSet::new(),
-        pending: BTreeMap::new(),
-        column_types: Vec::new(),
-        pending_rows: 0,
-        first_pending_line: 0,
-        rows: 0,
-        points: 0,
-        bad: 0,
-    };
-    let mut result = Ok(());
-    for f in &files {
-        result = imp.file(f, &mut progress);
-        if result.is_err() {
-            break;
+    // a second session sends the batches from its own thread; the first one asks the schema
+    let mut sending = args
+        .connect
+        .open(&zone_id, 1000)
+        .map_err(|e| crate::connect_error(&args.connect, &e))?;
+    let send_failed = Arc::new(Mutex::new(None));
+    let (result, rows, points, bad, sent) = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(1);
+        let failed = send_failed.clone();
+        let session = sending.session.as_mut();
+        let sender = scope.spawn(move || {
+            for batch in rx {
+                if failed.lock().is_ok_and(|f| f.is_some()) {
+                    continue; // drain: nothing after a failed batch is sent
+                }
+                if let Err(e) = send(session, batch) {
+                    if let Ok(mut f) = failed.lock() {
+                        *f = Some(e);
+                    }
+                }
+            }
+            session.close()
+        });
+        let mut imp = Importer {
+            session: conn.session.as_mut(),
+            args,
+            zone,
+            inference,
+            types: HashMap::new(),
+            known_devices: HashSet::new(),
+            pending: BTreeMap::new(),
+            sender: Some(tx),
+            send_failed: send_failed.clone(),
+            column_types: Vec::new(),
+            pending_rows: 0,
+            first_pending_line: 0,
+            rows: 0,
+            points: 0,
+            bad: 0,
+        };
+        let mut result = Ok(());
+        for f in &files {
+            result = imp.file(f, &mut progress);
+            if result.is_err() {
+                break;
+            }
         }
-    }
-    let (rows, points, bad) = (imp.rows, imp.points, imp.bad);
+        // every batch handed over is sent before the counts are reported
+        imp.sender = None;
+        let sent = sender.join().unwrap_or_else(|_| {
+            Err(client::Error::Connection(
+                "the sending thread panicked".into(),
+            ))
+        });
+        (result, imp.rows, imp.points, imp.bad, sent)
+    });
     let closed = conn.session.close();
     progress.finish();
+    if let Some(e) = send_failed.lock().ok().and_then(|mut f| f.take()) {
+        return Err(e);
+    }
     result?;
+    sent.map_err(|e| e.to_string())?;
     closed.map_err(|e| e.to_string())?;
     eprintln!(
         "Import completely: {rows} rows ({points} points) from {} file(s); {bad} bad row(s) skipped",
