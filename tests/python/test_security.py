@@ -386,7 +386,7 @@ def test_write_blocked_by_a_stalled_flush_gets_606_then_recovers(tmp_path, monke
             try:
                 write(k)
                 written += 1
-            except Exception as e:  # noqa: BLE001 - the refusal is checked below
+            except Exception as e:  # the refusal is checked below
                 refused = e
                 break
         assert refused is not None, f"{written} tablets written without a refusal"
@@ -426,7 +426,7 @@ def test_request_frames_and_replies_are_counted_in_the_memory_budget(tmp_path):
         err = expect_error(606, s.insert_tablet, tablet(0, 100_000))
         assert "request frame" in str(err) and "not enough memory" in str(err), repr(err)
         rows = 0
-        for k in range(20):
+        for _ in range(20):
             s.insert_tablet(tablet(rows, 10_000))
             rows += 10_000
         # asking for 100,000 rows a fetch (1.6 MB a reply) still reads every row: pages are
