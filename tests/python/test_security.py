@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import time
+import urllib.request
 
 import numpy as np
 import pytest
@@ -412,7 +413,14 @@ def test_write_blocked_by_a_stalled_flush_gets_606_then_recovers(tmp_path, monke
 
 def test_request_frames_and_replies_are_counted_in_the_memory_budget(tmp_path):
     # memory_budget_mb=3: a third, 1 MiB, for request frames and replies in flight
-    srv = _config_server(tmp_path, memory_budget_mb=3, max_waiting_time_when_insert_blocked=200)
+    metrics_port = free_port()
+    srv = _config_server(
+        tmp_path,
+        memory_budget_mb=3,
+        max_waiting_time_when_insert_blocked=200,
+        dn_metric_reporter_list="PROMETHEUS",
+        dn_metric_prometheus_reporter_port=metrics_port,
+    )
     srv.start()
     try:
         s = _open(srv)
@@ -425,6 +433,10 @@ def test_request_frames_and_replies_are_counted_in_the_memory_budget(tmp_path):
         # and the connection goes on serving the session
         err = expect_error(606, s.insert_tablet, tablet(0, 100_000))
         assert "request frame" in str(err) and "not enough memory" in str(err), repr(err)
+        with urllib.request.urlopen(f"http://{srv.host}:{metrics_port}/metrics", timeout=10) as r:
+            scraped = r.read().decode()
+        assert "iotdb_memory_rejections_total 1" in scraped, scraped
+        assert "iotdb_request_buffer_bytes " in scraped, scraped
         rows = 0
         for _ in range(20):
             s.insert_tablet(tablet(rows, 10_000))

@@ -204,6 +204,7 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>, refusal: Option<St
     let mut last_request = std::time::Instant::now();
     let refused = refusal.is_some();
     let budget = service.buffers.clone();
+    let shared = service.clone();
     let conn = match refusal {
         Some(message) => Connection::refusing(service, peer.clone(), message),
         None => Connection::new(service, peer.clone()),
@@ -234,6 +235,7 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>, refusal: Option<St
             Ok(FrameRead::Refused(e)) => {
                 last_request = std::time::Instant::now();
                 tracing::info!(%peer, "request refused: {e}");
+                shared.metrics.rejected_for_memory();
                 let Some(reply) =
                     protocol::rpc::status_reply_for(&frame, e.status_code().code(), &e.to_string())
                 else {
@@ -289,6 +291,7 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>, refusal: Option<St
             Ok(g) => Some(g),
             Err(e) => {
                 tracing::info!(%peer, "reply refused: {e}");
+                shared.metrics.rejected_for_memory();
                 let code = e.status_code().code();
                 match protocol::rpc::status_reply_for(&frame, code, &e.to_string()) {
                     Some(r) => reply = r,
