@@ -48,6 +48,10 @@ fn new_state() -> State {
             executor: Executor::new(engine),
             sessions: SessionManager::default(),
             metrics: server::metrics::Metrics::default(),
+            buffers: server::buffers::BufferBudget::new(
+                config.buffer_budget_bytes(),
+                std::time::Duration::from_millis(config.storage.write_blocked_wait_ms),
+            ),
             config,
         }),
         _dir: dir,

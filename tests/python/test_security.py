@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import time
+import urllib.request
 
 import numpy as np
 import pytest
@@ -15,7 +17,7 @@ from iotdb.utils.IoTDBConstants import Compressor, TSDataType, TSEncoding
 from iotdb.utils.NumpyTablet import NumpyTablet
 from iotdb.utils.Tablet import Tablet
 
-from clientutil import expect_error, query_rows
+from clientutil import error_code, expect_error, query_rows
 from conftest import require_client
 from server import IoTDBServer, free_port
 
@@ -324,6 +326,136 @@ def test_long_query_is_listed_and_stopped_by_kill_query(srv):
     assert _drain(ds) > 0  # untouched by alice's KILL ALL
     for s in (a, reader, root):
         s.close()
+
+
+def test_log_lines_carry_the_show_queries_id_one_per_statement(monkeypatch):
+    monkeypatch.setenv("RUST_LOG", "server=debug")
+    srv = IoTDBServer()
+    srv.start()
+    try:
+        root = _open(srv)
+        _fill(root)
+        reader = _reader(srv)
+        ds = _started(reader)
+        for _ in range(250):  # past the first answer: two fetches
+            ds.next()
+        (listed,) = [r for r in _queries(root) if r[4] == "select s1 from root.q.d1"]
+        qid = listed[1]
+        root.execute_non_query_statement(f"KILL QUERY '{qid}'")
+        expect_error(715, _drain, ds)
+        for s in (reader, root):
+            s.close()
+        log = srv.log_path.read_text()
+        mine = [ln for ln in log.splitlines() if f"query_id={qid}}}" in ln]
+        started = [ln for ln in mine if "statement started" in ln]
+        assert len(started) == 1 and "select s1 from root.q.d1" in started[0], mine
+        assert any(ln.split("query_id=")[0].endswith("fetch{") for ln in mine), mine
+        assert any("fetch failed" in ln and "killed" in ln for ln in mine), mine
+        # every statement has an id of its own (the SHOW QUERIES and KILL statements too)
+        ids = re.findall(r"statement\{query_id=([0-9_]+)[} ].*statement started", log)
+        assert len(ids) == len(set(ids)) and len(ids) >= 4, ids
+        assert all(re.fullmatch(r"\d{8}_\d{6}_\d{5,}_1", i) for i in ids), ids
+    finally:
+        srv.cleanup()
+
+
+def _count(s: Session) -> int:
+    return query_rows(s, "select count(s1) from root.mem.d1")[1][0][1]
+
+
+def test_write_blocked_by_a_stalled_flush_gets_606_then_recovers(tmp_path, monkeypatch):
+    # a tiny budget (memtables get a third of 1 MiB) and flushes held back by the storage
+    # engine's fault hook: the memtables cannot shrink, so a write waits for
+    # max_waiting_time_when_insert_blocked and is refused with 606
+    stall = tmp_path / "stall-flush"
+    monkeypatch.setenv("IOTDB_RS_FAULT_STALL_FLUSH", str(stall))
+    srv = _config_server(tmp_path, memory_budget_mb=1, max_waiting_time_when_insert_blocked=300)
+    srv.start()
+    try:
+        s = _open(srv)
+        rows = 1000
+
+        def write(k: int) -> None:
+            times = np.arange(k * rows, (k + 1) * rows, dtype=np.int64)
+            values = times.astype(np.float64)
+            s.insert_tablet(NumpyTablet("root.mem.d1", ["s1"], [TSDataType.DOUBLE], [values], times))
+
+        stall.touch()
+        written = 0
+        refused = None
+        for k in range(200):  # 16 KB a tablet: the 341 KiB budget is used up long before
+            try:
+                write(k)
+                written += 1
+            except Exception as e:  # the refusal is checked below
+                refused = e
+                break
+        assert refused is not None, f"{written} tablets written without a refusal"
+        assert error_code(refused) == 606, repr(refused)
+        assert "not enough memory" in str(refused), repr(refused)
+        assert written >= 5, written
+        # still refused while the flush is stalled; reads go on
+        started = time.monotonic()
+        expect_error(606, write, written)
+        assert time.monotonic() - started >= 0.25  # it waited for a flush first
+        assert _count(s) == written * rows
+        # the flush goes on: writes are admitted again and nothing acknowledged is lost
+        stall.unlink()
+        for k in range(written, written + 5):
+            write(k)
+        assert _count(s) == (written + 5) * rows
+        s.close()
+    finally:
+        if stall.exists():
+            stall.unlink()
+        srv.cleanup()
+
+
+def test_request_frames_and_replies_are_counted_in_the_memory_budget(tmp_path):
+    # memory_budget_mb=3: a third, 1 MiB, for request frames and replies in flight
+    metrics_port = free_port()
+    srv = _config_server(
+        tmp_path,
+        memory_budget_mb=3,
+        max_waiting_time_when_insert_blocked=200,
+        dn_metric_reporter_list="PROMETHEUS",
+        dn_metric_prometheus_reporter_port=metrics_port,
+    )
+    srv.start()
+    try:
+        s = _open(srv)
+
+        def tablet(k: int, rows: int) -> NumpyTablet:
+            times = np.arange(k, k + rows, dtype=np.int64)
+            return NumpyTablet("root.buf.d1", ["s1"], [TSDataType.DOUBLE], [times * 0.5], times)
+
+        # a request of 1.6 MB cannot fit: refused with 606 before its payload is buffered,
+        # and the connection goes on serving the session
+        err = expect_error(606, s.insert_tablet, tablet(0, 100_000))
+        assert "request frame" in str(err) and "not enough memory" in str(err), repr(err)
+        with urllib.request.urlopen(f"http://{srv.host}:{metrics_port}/metrics", timeout=10) as r:
+            scraped = r.read().decode()
+        assert "iotdb_memory_rejections_total 1" in scraped, scraped
+        assert "iotdb_request_buffer_bytes " in scraped, scraped
+        rows = 0
+        for _ in range(20):
+            s.insert_tablet(tablet(rows, 10_000))
+            rows += 10_000
+        # asking for 100,000 rows a fetch (1.6 MB a reply) still reads every row: pages are
+        # cut to an eighth of the buffer budget, so each reply fits
+        s.fetch_size = 100_000
+        ds = s.execute_query_statement("select s1 from root.buf.d1")
+        ds.set_fetch_size(100_000)
+        n, total = 0, 0.0
+        while ds.has_next():
+            total += ds.next().get_fields()[0].get_double_value()
+            n += 1
+        ds.close_operation_handle()
+        assert n == rows
+        assert total == sum(range(rows)) * 0.5
+        s.close()
+    finally:
+        srv.cleanup()
 
 
 def test_cancel_operation_stops_the_query(srv):

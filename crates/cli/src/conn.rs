@@ -76,7 +76,7 @@ pub fn local_zone() -> String {
 /// `-td dir`, `-tf long`, `-linesPerFile 100` …) into the double-dash form this binary's
 /// parser takes, so IoTDB users' command lines work unchanged.
 pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
-    const LONG: [(&str, &str); 17] = [
+    const LONG: [(&str, &str); 21] = [
         ("-pw", "--pw"),
         ("-maxPRC", "--max-print-rows"),
         ("-disableISO8601", "--disable-iso8601"),
@@ -94,6 +94,10 @@ pub fn normalize_args(args: impl IntoIterator<Item = String>) -> Vec<String> {
         ("-fetchSize", "--fetch-size"),
         ("-timeout", "--timeout"),
         ("-sql", "--sql-file"),
+        ("-os", "--on-success"),
+        ("-sd", "--success-dir"),
+        ("-of", "--on-fail"),
+        ("-fd", "--fail-dir"),
     ];
     let mut out = Vec::new();
     let mut it = args.into_iter();

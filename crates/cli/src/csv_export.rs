@@ -55,32 +55,16 @@ pub struct ExportArgs {
 
 /// Runs `export-csv`; returns the exit code.
 pub fn main(args: &ExportArgs) -> i32 {
-    match run(args) {
-        Ok(()) => 0,
-        Err(m) => {
-            eprintln!("export-csv: {m}");
-            1
-        }
-    }
+    crate::exit_code("export-csv", run(args))
 }
 
 fn run(args: &ExportArgs) -> Result<(), String> {
     let time = TimeFormat::parse(&args.time_format)?;
     let zone_id = args.time_zone.clone().unwrap_or_else(conn::local_zone);
     let zone = model::time::TimeZone::parse(&zone_id).map_err(|e| e.to_string())?;
-    let queries = match (&args.query, &args.sql_file) {
-        (Some(q), _) => vec![q.clone()],
-        (None, Some(f)) => {
-            let text = std::fs::read_to_string(f)
-                .map_err(|e| format!("cannot read {}: {e}", f.display()))?;
-            let (mut q, rest) = crate::split::split_statements(&text);
-            if !rest.trim().is_empty() {
-                q.push(rest.trim().to_string());
-            }
-            q
-        }
-        (None, None) => vec!["select * from root.**".to_string()],
-    };
+    let queries = crate::queries_of(&args.query, &args.sql_file, || {
+        Ok("select * from root.**".to_string())
+    })?;
     std::fs::create_dir_all(&args.target_dir)
         .map_err(|e| format!("cannot create {}: {e}", args.target_dir.display()))?;
     let mut conn = args

@@ -21,6 +21,7 @@ use model::time::TimeZone;
 use model::{Bitmap, Column, ColumnData, InsertTablet, PartialPath, TSDataType, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// `import-csv` flags (IoTDB's `-f -batch -tz -aligned -typeInfer`).
 #[derive(Debug, Clone, clap::Args)]
@@ -228,6 +229,8 @@ fn parse_header(cells: &csv::StringRecord) -> Result<(bool, Vec<HeaderColumn>), 
 /// Rows waiting to be sent, per device.
 #[derive(Default)]
 struct DeviceRows {
+    /// The import's row number that last added a time (one time per row and device).
+    row: u64,
     times: Vec<i64>,
     /// measurement → (type, one entry per row)
     columns: BTreeMap<String, (TSDataType, Vec<Option<Value>>)>,
@@ -244,6 +247,14 @@ struct Importer<'a> {
     /// devices whose existing series were asked for
     known_devices: HashSet<String>,
     pending: BTreeMap<String, DeviceRows>,
+    /// Batches go to a sender thread with its own session (parsing the next batch overlaps
+    /// sending this one); `None` sends on `session`.
+    sender: Option<std::sync::mpsc::SyncSender<Batch>>,
+    /// The sender's first failure.
+    send_failed: Arc<Mutex<Option<String>>>,
+    /// Per column of the current file's header (aligned by time, where a column's device is
+    /// fixed): its type once known, so that rows need no lookup.
+    column_types: Vec<Option<TSDataType>>,
     pending_rows: usize,
     first_pending_line: u64,
     rows: u64,
@@ -334,17 +345,32 @@ impl Importer<'_> {
             None
         };
         // parse every value before keeping any, so that a bad row is skipped whole
-        let mut values: Vec<(String, String, TSDataType, Value)> = Vec::new();
+        let mut values: Vec<(usize, TSDataType, Value)> = Vec::with_capacity(cols.len());
         for (i, col) in cols.iter().enumerate() {
             let text = rec.get(i + skip).unwrap_or("");
             if text.is_empty() {
                 continue;
             }
             let device = row_device
-                .clone()
-                .or_else(|| col.device.clone())
+                .as_deref()
+                .or(col.device.as_deref())
                 .unwrap_or_default();
-            let ty = self.type_of(&device, col, text);
+            let known = match row_device {
+                None => self.column_types.get(i).copied().flatten(),
+                Some(_) => None,
+            };
+            let ty = match known {
+                Some(t) => t,
+                None => {
+                    let t = self.type_of(device, col, text);
+                    if row_device.is_none() {
+                        if let Some(slot) = self.column_types.get_mut(i) {
+                            *slot = Some(t);
+                        }
+                    }
+                    t
+                }
+            };
             let v = parse_value(text, ty, &self.zone).ok_or_else(|| {
                 format!(
                     "cannot read {text:?} as {} for {device}.{}",
@@ -352,7 +378,7 @@ impl Importer<'_> {
                     col.measurement
                 )
             })?;
-            values.push((device, col.measurement.clone(), ty, v));
+            values.push((i, ty, v));
         }
         if values.is_empty() {
             return Ok(());
@@ -360,21 +386,36 @@ impl Importer<'_> {
         if self.pending_rows == 0 {
             self.first_pending_line = line;
         }
-        let mut touched: Vec<String> = Vec::new();
-        for (device, m, ty, v) in values {
-            let dev = self.pending.entry(device.clone()).or_default();
-            if !touched.contains(&device) {
+        self.rows += 1;
+        for (i, ty, v) in values {
+            let col = &cols[i];
+            let device = row_device
+                .as_deref()
+                .or(col.device.as_deref())
+                .unwrap_or_default();
+            if !self.pending.contains_key(device) {
+                self.pending
+                    .insert(device.to_string(), DeviceRows::default());
+            }
+            let Some(dev) = self.pending.get_mut(device) else {
+                continue;
+            };
+            if dev.row != self.rows {
                 dev.times.push(time);
-                touched.push(device);
+                dev.row = self.rows;
             }
             let n = dev.times.len();
-            let (_, col) = dev.columns.entry(m).or_insert_with(|| (ty, Vec::new()));
-            col.resize(n - 1, None);
-            col.push(Some(v));
+            if !dev.columns.contains_key(&col.measurement) {
+                dev.columns
+                    .insert(col.measurement.clone(), (ty, Vec::new()));
+            }
+            if let Some((_, vals)) = dev.columns.get_mut(&col.measurement) {
+                vals.resize(n - 1, None);
+                vals.push(Some(v));
+            }
             self.points += 1;
         }
         self.pending_rows += 1;
-        self.rows += 1;
         Ok(())
     }
 
@@ -426,9 +467,19 @@ impl Importer<'_> {
         }
         let first = self.first_pending_line;
         self.pending_rows = 0;
-        self.session
-            .insert_tablets(tablets)
-            .map_err(|e| format!("inserting the rows of lines {first}-{last_line} failed: {e}"))
+        if let Some(e) = self.send_failed.lock().map_or(None, |mut f| f.take()) {
+            return Err(e);
+        }
+        let batch = Batch {
+            tablets,
+            lines: (first, last_line),
+        };
+        match &self.sender {
+            Some(tx) => tx
+                .send(batch)
+                .map_err(|_| "the sending thread stopped".to_string()),
+            None => send(self.session, batch),
+        }
     }
 
     fn file(&mut self, path: &Path, progress: &mut Progress) -> Result<(), String> {
@@ -447,6 +498,7 @@ impl Importer<'_> {
             return Ok(());
         }
         let (by_device, cols) = parse_header(&rec).map_err(|e| format!("{name}: line 1: {e}"))?;
+        self.column_types = vec![None; cols.len()];
         for c in &cols {
             if let (Some(d), Some(t)) = (&c.device, c.declared) {
                 self.types
@@ -529,6 +581,20 @@ pub fn main(args: &ImportArgs) -> i32 {
     }
 }
 
+/// Tablets of the rows of some lines.
+struct Batch {
+    tablets: Vec<InsertTablet>,
+    lines: (u64, u64),
+}
+
+/// Inserts a batch; the error names its lines.
+fn send(session: &mut dyn Session, batch: Batch) -> Result<(), String> {
+    let (first, last) = batch.lines;
+    session
+        .insert_tablets(batch.tablets)
+        .map_err(|e| format!("inserting the rows of lines {first}-{last} failed: {e}"))
+}
+
 /// Imports; returns the number of skipped rows.
 fn run(args: &ImportArgs) -> Result<u64, String> {
     let zone_id = args.time_zone.clone().unwrap_or_else(conn::local_zone);
@@ -550,31 +616,69 @@ fn run(args: &ImportArgs) -> Result<u64, String> {
             .map(|m| m.len())
             .sum(),
     );
-    let mut imp = Importer {
-        session: conn.session.as_mut(),
-        args,
-        zone,
-        inference,
-        types: HashMap::new(),
-        known_devices: HashSet::new(),
-        pending: BTreeMap::new(),
-        pending_rows: 0,
-        first_pending_line: 0,
-        rows: 0,
-        points: 0,
-        bad: 0,
-    };
-    let mut result = Ok(());
-    for f in &files {
-        result = imp.file(f, &mut progress);
-        if result.is_err() {
-            break;
+    // a second session sends the batches from its own thread; the first one asks the schema
+    let mut sending = args
+        .connect
+        .open(&zone_id, 1000)
+        .map_err(|e| crate::connect_error(&args.connect, &e))?;
+    let send_failed = Arc::new(Mutex::new(None));
+    let (result, rows, points, bad, sent) = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(1);
+        let failed = send_failed.clone();
+        let session = sending.session.as_mut();
+        let sender = scope.spawn(move || {
+            for batch in rx {
+                if failed.lock().is_ok_and(|f| f.is_some()) {
+                    continue; // drain: nothing after a failed batch is sent
+                }
+                if let Err(e) = send(session, batch) {
+                    if let Ok(mut f) = failed.lock() {
+                        *f = Some(e);
+                    }
+                }
+            }
+            session.close()
+        });
+        let mut imp = Importer {
+            session: conn.session.as_mut(),
+            args,
+            zone,
+            inference,
+            types: HashMap::new(),
+            known_devices: HashSet::new(),
+            pending: BTreeMap::new(),
+            sender: Some(tx),
+            send_failed: send_failed.clone(),
+            column_types: Vec::new(),
+            pending_rows: 0,
+            first_pending_line: 0,
+            rows: 0,
+            points: 0,
+            bad: 0,
+        };
+        let mut result = Ok(());
+        for f in &files {
+            result = imp.file(f, &mut progress);
+            if result.is_err() {
+                break;
+            }
         }
-    }
-    let (rows, points, bad) = (imp.rows, imp.points, imp.bad);
+        // every batch handed over is sent before the counts are reported
+        imp.sender = None;
+        let sent = sender.join().unwrap_or_else(|_| {
+            Err(client::Error::Connection(
+                "the sending thread panicked".into(),
+            ))
+        });
+        (result, imp.rows, imp.points, imp.bad, sent)
+    });
     let closed = conn.session.close();
     progress.finish();
+    if let Some(e) = send_failed.lock().ok().and_then(|mut f| f.take()) {
+        return Err(e);
+    }
     result?;
+    sent.map_err(|e| e.to_string())?;
     closed.map_err(|e| e.to_string())?;
     eprintln!(
         "Import completely: {rows} rows ({points} points) from {} file(s); {bad} bad row(s) skipped",

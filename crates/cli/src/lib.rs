@@ -1,5 +1,5 @@
 //! `cli`: the iotdb-rs SQL shell (`iotdb-rs cli`) and data tools (`iotdb-rs export-csv`,
-//! `iotdb-rs import-csv`), on the `client` session API so that they run the same against
+//! `import-csv`, `export-parquet`, `export-tsfile`, `load-tsfile`), on the `client` session API so that they run the same against
 //! a server (Thrift) or a data directory opened in-process.
 //!
 //! * [`shell`]: the interactive shell (line editing, history, completion, paging, Ctrl-C).
@@ -9,6 +9,8 @@
 //! * [`conn`]: IoTDB's connection flags and opening the session.
 //! * [`csv_export`], [`csv_import`]: IoTDB's CSV formats.
 //! * [`parquet_export`]: a query's result as a Parquet file.
+//! * [`tsfile_export`], [`tsfile_load`]: series into a TsFile, TsFiles into a server or a
+//!   data directory.
 
 #![warn(missing_docs)]
 
@@ -21,6 +23,8 @@ pub mod render;
 pub mod run;
 pub mod shell;
 pub mod split;
+pub mod tsfile_export;
+pub mod tsfile_load;
 
 use conn::ConnectArgs;
 use render::{Format, Style, TimeFormat};
@@ -120,10 +124,7 @@ pub fn cli_main(args: CliArgs) -> i32 {
 
 /// Runs the statements of `text` in order, stopping at the first failure (exit code 1).
 fn batch(mut runner: Runner, text: &str) -> i32 {
-    let (mut stmts, rest) = split::split_statements(text);
-    if !rest.trim().is_empty() {
-        stmts.push(rest.trim().to_string());
-    }
+    let stmts = split::all_statements(text);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut code = 0;
@@ -145,6 +146,30 @@ fn batch(mut runner: Runner, text: &str) -> i32 {
         code = 1;
     }
     code
+}
+
+/// A tool's exit code: 0, or 1 after printing `<tool>: <message>` on standard error.
+pub fn exit_code(tool: &str, result: Result<(), String>) -> i32 {
+    match result {
+        Ok(()) => 0,
+        Err(m) => {
+            eprintln!("{tool}: {m}");
+            1
+        }
+    }
+}
+
+/// The queries a tool exports: `-q`, else the statements of `-s file`, else `default`.
+pub fn queries_of(
+    query: &Option<String>,
+    sql_file: &Option<PathBuf>,
+    default: impl FnOnce() -> Result<String, String>,
+) -> Result<Vec<String>, String> {
+    match (query, sql_file) {
+        (Some(q), _) => Ok(vec![q.clone()]),
+        (None, Some(f)) => split::statements_of_file(f),
+        (None, None) => Ok(vec![default()?]),
+    }
 }
 
 /// One line for a failed connection or login.

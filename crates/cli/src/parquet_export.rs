@@ -92,13 +92,7 @@ pub struct ExportParquetArgs {
 
 /// Runs `export-parquet`; returns the exit code.
 pub fn main(args: &ExportParquetArgs) -> i32 {
-    match run(args) {
-        Ok(()) => 0,
-        Err(m) => {
-            eprintln!("export-parquet: {m}");
-            1
-        }
-    }
+    crate::exit_code("export-parquet", run(args))
 }
 
 /// The query of `--path` and the time range: the last node is selected from its parent.

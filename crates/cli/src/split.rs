@@ -28,6 +28,22 @@ pub fn split_statements(text: &str) -> (Vec<String>, String) {
     (out, text[start..].to_string())
 }
 
+/// Every statement of `text`: those ended by `;`, then the unterminated rest if any.
+pub fn all_statements(text: &str) -> Vec<String> {
+    let (mut stmts, rest) = split_statements(text);
+    if !rest.trim().is_empty() {
+        stmts.push(rest.trim().to_string());
+    }
+    stmts
+}
+
+/// Every statement of a file (see [`all_statements`]).
+pub fn statements_of_file(path: &std::path::Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(all_statements(&text))
+}
+
 /// True for the shell's own commands, which need no `;` (`quit`, `exit`, `help`,
 /// `set time_zone=…`, `show time_zone`, `set time_display_type=…`, `set fetch_size=…` …).
 pub fn is_client_command(text: &str) -> bool {

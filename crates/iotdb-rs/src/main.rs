@@ -4,7 +4,8 @@
 //! IoTDB-compatible server; flags override the config file, which overrides defaults.
 //! `iotdb-rs tsfile inspect <file>` describes a TsFile. `iotdb-rs cli` is the SQL shell,
 //! `iotdb-rs export-csv` / `import-csv` move data in IoTDB's CSV formats and
-//! `iotdb-rs export-parquet` writes a query's result as Parquet (crate `cli`).
+//! `iotdb-rs export-parquet` writes a query's result as Parquet, `iotdb-rs export-tsfile` and
+//! `load-tsfile` move series as TsFiles (crate `cli`).
 
 mod inspect;
 
@@ -68,6 +69,25 @@ enum Command {
     ExportParquet {
         #[command(flatten)]
         args: cli::parquet_export::ExportParquetArgs,
+        /// Print help.
+        #[arg(long, action = clap::ArgAction::Help)]
+        help: Option<bool>,
+    },
+    /// Export series (a query, or a path pattern and time range) into TsFiles
+    /// (export-tsfile.sh flags).
+    #[command(name = "export-tsfile", disable_help_flag = true)]
+    ExportTsfile {
+        #[command(flatten)]
+        args: cli::tsfile_export::ExportTsFileArgs,
+        /// Print help.
+        #[arg(long, action = clap::ArgAction::Help)]
+        help: Option<bool>,
+    },
+    /// Load TsFiles of this machine into a server or a data directory (load-tsfile.sh flags).
+    #[command(name = "load-tsfile", disable_help_flag = true)]
+    LoadTsfile {
+        #[command(flatten)]
+        args: cli::tsfile_load::LoadTsFileArgs,
         /// Print help.
         #[arg(long, action = clap::ArgAction::Help)]
         help: Option<bool>,
@@ -214,6 +234,8 @@ fn main() -> ExitCode {
         Command::ExportCsv { args, .. } => Some(cli::csv_export::main(args)),
         Command::ImportCsv { args, .. } => Some(cli::csv_import::main(args)),
         Command::ExportParquet { args, .. } => Some(cli::parquet_export::main(args)),
+        Command::ExportTsfile { args, .. } => Some(cli::tsfile_export::main(args)),
+        Command::LoadTsfile { args, .. } => Some(cli::tsfile_load::main(args)),
         _ => None,
     };
     if let Some(code) = code {
@@ -231,7 +253,9 @@ fn main() -> ExitCode {
         Command::Cli { .. }
         | Command::ExportCsv { .. }
         | Command::ImportCsv { .. }
-        | Command::ExportParquet { .. } => Ok(()),
+        | Command::ExportParquet { .. }
+        | Command::ExportTsfile { .. }
+        | Command::LoadTsfile { .. } => Ok(()),
         Command::Serve(args) => serve(args),
         Command::Tsfile {
             command: TsfileCommand::Inspect { file },

@@ -78,6 +78,25 @@ pub enum ColumnData {
 }
 
 impl ColumnData {
+    /// The bytes value `i` takes in a request: its width, or its length and a 4-byte
+    /// length prefix for binary values.
+    pub fn value_bytes(&self, i: usize) -> usize {
+        match self {
+            ColumnData::Boolean(_) => 1,
+            ColumnData::Int32(_) | ColumnData::Float(_) => 4,
+            ColumnData::Int64(_) | ColumnData::Double(_) => 8,
+            ColumnData::Binary(v) => 4 + v[i].len(),
+        }
+    }
+
+    /// The bytes of all values in a request: [`Self::value_bytes`] summed.
+    pub fn bytes(&self) -> usize {
+        match self {
+            ColumnData::Binary(v) => v.iter().map(|b| 4 + b.len()).sum(),
+            d => d.len() * d.value_bytes(0),
+        }
+    }
+
     /// An empty column of the physical type of `t`.
     pub fn empty(t: TSDataType) -> Self {
         Self::with_capacity(t, 0)

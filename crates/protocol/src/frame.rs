@@ -80,12 +80,44 @@ pub fn read_frame_into<R: Read + ?Sized>(
     max_frame_size: usize,
     buf: &mut Vec<u8>,
 ) -> Result<bool> {
+    match read_frame_admitted(r, max_frame_size, buf, &mut |_| Ok(()))? {
+        FrameRead::Closed => Ok(false),
+        FrameRead::Frame => Ok(true),
+        FrameRead::Refused(e) => Err(e),
+    }
+}
+
+/// What [`read_frame_admitted`] read.
+#[derive(Debug)]
+pub enum FrameRead {
+    /// The peer closed the connection between frames.
+    Closed,
+    /// The buffer holds a whole frame.
+    Frame,
+    /// `admit` refused the frame: its payload was read and dropped, and the buffer holds
+    /// only its first [`REFUSED_PREFIX`] bytes (enough for the message header, to answer it).
+    Refused(Error),
+}
+
+/// How many bytes of a refused frame are kept (the method name and sequence id are in them).
+pub const REFUSED_PREFIX: usize = 1024;
+
+/// Like [`read_frame_into`], but asks `admit` about the frame's length before any payload
+/// byte is buffered (a memory budget for request frames): when it refuses, the payload is
+/// read in small pieces and dropped, so the connection stays usable, and the refusal is
+/// returned with the frame's first bytes in `buf`.
+pub fn read_frame_admitted<R: Read + ?Sized>(
+    r: &mut R,
+    max_frame_size: usize,
+    buf: &mut Vec<u8>,
+    admit: &mut dyn FnMut(usize) -> Result<()>,
+) -> Result<FrameRead> {
     buf.clear();
     let mut len_bytes = [0u8; 4];
     let mut got = 0;
     while got < 4 {
         match r.read(&mut len_bytes[got..]) {
-            Ok(0) if got == 0 => return Ok(false),
+            Ok(0) if got == 0 => return Ok(FrameRead::Closed),
             Ok(0) => {
                 return Err(Error::Io(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
@@ -116,6 +148,24 @@ pub fn read_frame_into<R: Read + ?Sized>(
             "Thrift frame size {len} exceeds the maximum frame size {max_frame_size}"
         )));
     }
+    if let Err(refusal) = admit(len) {
+        let keep = len.min(REFUSED_PREFIX);
+        let kept = r.take(keep as u64).read_to_end(buf);
+        let dropped =
+            kept.and_then(|_| io::copy(&mut r.take((len - keep) as u64), &mut io::sink()));
+        return match dropped {
+            Ok(n) if buf.len() + n as usize == len => Ok(FrameRead::Refused(refusal)),
+            Ok(n) => Err(Error::Io(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "connection closed after {} of {len} frame bytes",
+                    buf.len() + n as usize
+                ),
+            ))),
+            Err(e) if is_timeout(&e) => Err(stalled(buf.len(), &format!("of {len} frame bytes"))),
+            Err(e) => Err(Error::Io(e)),
+        };
+    }
     buf.reserve(len.min(INITIAL_RESERVE));
     let read = match r.take(len as u64).read_to_end(buf) {
         Ok(n) => n,
@@ -130,7 +180,7 @@ pub fn read_frame_into<R: Read + ?Sized>(
             format!("connection closed after {read} of {len} frame bytes"),
         )));
     }
-    Ok(true)
+    Ok(FrameRead::Frame)
 }
 
 /// Reads one frame; `Ok(None)` on a clean end of stream. See [`read_frame_into`].
@@ -180,6 +230,31 @@ mod tests {
         let wire = [0xff, 0xff, 0xff, 0xfe];
         let err = read_frame(&mut &wire[..], 1024).unwrap_err();
         assert!(err.to_string().contains("negative"), "{err}");
+    }
+
+    #[test]
+    fn refused_frame_is_drained_and_the_next_one_read() {
+        let mut wire = Vec::new();
+        write_frame(&mut wire, &vec![7u8; 5000]).unwrap();
+        write_frame(&mut wire, b"next").unwrap();
+        let mut r = &wire[..];
+        let mut buf = Vec::new();
+        let mut asked = Vec::new();
+        let mut admit = |n: usize| {
+            asked.push(n);
+            if n > 100 {
+                Err(Error::NotEnoughMemory("no room".into()))
+            } else {
+                Ok(())
+            }
+        };
+        let got = read_frame_admitted(&mut r, 1 << 20, &mut buf, &mut admit).unwrap();
+        assert!(matches!(got, FrameRead::Refused(Error::NotEnoughMemory(_))));
+        assert_eq!(buf, vec![7u8; REFUSED_PREFIX]);
+        let got = read_frame_admitted(&mut r, 1 << 20, &mut buf, &mut admit).unwrap();
+        assert!(matches!(got, FrameRead::Frame));
+        assert_eq!(buf, b"next");
+        assert_eq!(asked, [5000, 4]);
     }
 
     #[test]

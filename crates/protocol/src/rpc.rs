@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use thrift::protocol::{
     TBinaryInputProtocol, TBinaryOutputProtocol, TCompactInputProtocol, TCompactOutputProtocol,
     TFieldIdentifier, TInputProtocol, TListIdentifier, TMapIdentifier, TMessageIdentifier,
-    TMessageType, TOutputProtocol, TSetIdentifier, TStructIdentifier, TType,
+    TMessageType, TOutputProtocol, TSerializable, TSetIdentifier, TStructIdentifier, TType,
 };
 use thrift::server::TProcessor;
 use thrift::{ApplicationError, ApplicationErrorKind, TConfiguration};
@@ -102,6 +102,79 @@ pub fn exception_reply_for(
 ) -> Option<Vec<u8>> {
     let (h, _) = read_message_header(payload).ok()?;
     exception_frame(h.protocol, &h.name, h.seqid, kind, message).ok()
+}
+
+/// The methods whose result is a bare `TSStatus` (inserts, DDL by RPC, batches, session
+/// calls): a request refused before it was decoded can still get a status code.
+const STATUS_METHODS: [&str; 31] = [
+    "closeSession",
+    "setTimeZone",
+    "executeBatchStatement",
+    "closeOperation",
+    "cancelOperation",
+    "createTimeseries",
+    "createAlignedTimeseries",
+    "createMultiTimeseries",
+    "createTimeseriesUsingSchemaTemplate",
+    "createSchemaTemplate",
+    "appendSchemaTemplate",
+    "pruneSchemaTemplate",
+    "setSchemaTemplate",
+    "unsetSchemaTemplate",
+    "dropSchemaTemplate",
+    "insertRecord",
+    "insertStringRecord",
+    "insertRecords",
+    "insertStringRecords",
+    "insertRecordsOfOneDevice",
+    "insertStringRecordsOfOneDevice",
+    "insertTablet",
+    "insertTablets",
+    "deleteData",
+    "testInsertRecord",
+    "testInsertStringRecord",
+    "testInsertRecords",
+    "testInsertStringRecords",
+    "testInsertRecordsOfOneDevice",
+    "testInsertTablet",
+    "testInsertTablets",
+];
+
+/// The reply to a request that was refused before it was decoded (only the start of its
+/// payload is needed): a `TSStatus` with `code` and `message` for the methods that return
+/// one (the official clients raise it as `StatementExecutionException` with that code),
+/// otherwise a Thrift application exception carrying `<code>: <message>`. `None` when not
+/// even the message header can be read.
+pub fn status_reply_for(payload: &[u8], code: i32, message: &str) -> Option<Vec<u8>> {
+    let (h, _) = read_message_header(payload).ok()?;
+    if !STATUS_METHODS.contains(&h.name.as_str()) {
+        let text = format!("{code}: {message}");
+        return exception_frame(
+            h.protocol,
+            &h.name,
+            h.seqid,
+            ApplicationErrorKind::Unknown,
+            &text,
+        )
+        .ok();
+    }
+    let status = crate::common::TSStatus::new(code, message.to_string(), None, None, None);
+    build_frame(h.protocol, |o| {
+        o.write_message_begin(&TMessageIdentifier::new(
+            &h.name,
+            TMessageType::Reply,
+            h.seqid,
+        ))?;
+        o.write_struct_begin(&TStructIdentifier::new("result"))?;
+        o.write_field_begin(&TFieldIdentifier::new("success", TType::Struct, 0))?;
+        status.write_to_out_protocol(o)?;
+        o.write_field_end()?;
+        o.write_field_stop()?;
+        o.write_struct_end()?;
+        o.write_message_end()?;
+        o.flush()
+    })
+    .ok()
 }
 
 thread_local! {

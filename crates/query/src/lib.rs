@@ -167,11 +167,13 @@ impl Executor {
     }
 
     /// Executes one statement like [`Executor::execute`]; a SELECT is listed in SHOW QUERIES
-    /// (as `text`) until its result stream is finished or dropped, and stops with an error
-    /// once killed or past its timeout (`timeout_ms > 0`, else `query_timeout_threshold`).
+    /// under `id` (from `queries().next_id()`, the statement's id in the logs too) and as
+    /// `text` until its result stream is finished or dropped, and stops with an error once
+    /// killed or past its timeout (`timeout_ms > 0`, else `query_timeout_threshold`).
     pub fn execute_tracked(
         &self,
         stmt: Statement,
+        id: String,
         text: &str,
         timeout_ms: Option<i64>,
         ctx: &SessionContext,
@@ -179,7 +181,7 @@ impl Executor {
         if !matches!(stmt, Statement::Query(_)) {
             return self.execute(stmt, ctx);
         }
-        let guard = self.queries.register(&ctx.user, text, timeout_ms);
+        let guard = self.queries.register(id, &ctx.user, text, timeout_ms);
         let outcome = self.execute(stmt, ctx)?;
         // a kill or timeout that came while the statement ran is reported now
         guard.query().check()?;

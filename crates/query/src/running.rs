@@ -86,17 +86,25 @@ impl QueryRegistry {
         self.default_timeout_ms.store(ms, Ordering::Relaxed);
     }
 
-    /// Registers a query; it stays listed until the returned guard is dropped.
-    /// `timeout_ms > 0` overrides the server-wide threshold.
+    /// A new statement id, IoTDB's `<yyyyMMdd_HHmmss>_<sequence>_<data node id>`: the id
+    /// SHOW QUERIES and KILL QUERY use for a query, and the `query_id` of the log lines of
+    /// any statement (one id per statement).
+    pub fn next_id(&self) -> String {
+        let n = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
+        let now = chrono::Utc::now();
+        format!("{}_{n:05}_{DATA_NODE_ID}", now.format("%Y%m%d_%H%M%S"))
+    }
+
+    /// Registers a query under `id` (from [`Self::next_id`]); it stays listed until the
+    /// returned guard is dropped. `timeout_ms > 0` overrides the server-wide threshold.
     pub fn register(
         self: &Arc<Self>,
+        id: String,
         user: &str,
         statement: &str,
         timeout_ms: Option<i64>,
     ) -> QueryGuard {
-        let n = self.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let now = chrono::Utc::now();
-        let id = format!("{}_{n:05}_{DATA_NODE_ID}", now.format("%Y%m%d_%H%M%S"));
         let timeout = match timeout_ms {
             Some(t) if t > 0 => t as u64,
             _ => self.default_timeout_ms.load(Ordering::Relaxed),
@@ -271,8 +279,11 @@ mod tests {
     #[test]
     fn kill_and_timeout_stop_the_stream_and_guard_unregisters() {
         let reg = Arc::new(QueryRegistry::default());
-        let g = reg.register("alice", "select v from root.x", None);
-        let id = g.query().id.clone();
+        let id = reg.next_id();
+        assert!(well_formed(&id), "{id}");
+        let g = reg.register(id.clone(), "alice", "select v from root.x", None);
+        assert_eq!(g.query().id, id);
+        assert_ne!(reg.next_id(), id, "one id per statement");
         let mut r = g.track(rows(10));
         assert_eq!(r.stream.next_batch(2).unwrap().unwrap().len(), 2);
         assert_eq!(reg.visible("alice").len(), 1);
@@ -296,11 +307,15 @@ mod tests {
         assert!(reg.is_empty());
 
         reg.set_default_timeout_ms(1);
-        let mut r = reg.register("alice", "q", None).track(rows(10));
+        let mut r = reg
+            .register(reg.next_id(), "alice", "q", None)
+            .track(rows(10));
         std::thread::sleep(Duration::from_millis(5));
         assert!(matches!(r.stream.next_batch(2), Err(Error::QueryTimeout)));
         // a request timeout overrides the threshold
-        let mut r = reg.register("alice", "q", Some(60_000)).track(rows(10));
+        let mut r = reg
+            .register(reg.next_id(), "alice", "q", Some(60_000))
+            .track(rows(10));
         std::thread::sleep(Duration::from_millis(5));
         assert!(r.stream.next_batch(2).is_ok());
     }

@@ -13,20 +13,35 @@ use protocol::common::TAggregationType;
 use sql::ast::{MeasurementSpec, Statement};
 use std::collections::BTreeMap;
 
-/// Pulls up to `max_rows` rows (at least one whole batch) from an open query; marks it
-/// finished when the stream ends. `None` means no rows are left.
-pub fn next_rows(q: &mut OpenQuery, max_rows: usize, _v1: bool) -> Result<Option<RowBatch>> {
+/// Rows asked for first when a query's row size is not known yet.
+const FIRST_ROWS: usize = 256;
+
+/// Pulls up to `max_rows` rows and about `max_bytes` of values (at least one row) from an
+/// open query; marks it finished when the stream ends. `None` means no rows are left.
+pub fn next_rows(
+    q: &mut OpenQuery,
+    max_rows: usize,
+    max_bytes: usize,
+    _v1: bool,
+) -> Result<Option<RowBatch>> {
     if q.finished {
         return Ok(None);
     }
     // the stream's batches are joined once, at their final size
     let mut parts = Vec::new();
-    let mut rows = 0;
-    while rows < max_rows {
-        match q.stream.next_batch(max_rows - rows)? {
+    let (mut rows, mut bytes) = (0usize, 0usize);
+    while rows < max_rows && bytes < max_bytes {
+        let room = match q.row_bytes {
+            Some(per_row) => ((max_bytes - bytes) / per_row.max(1)).max(1),
+            None => FIRST_ROWS,
+        };
+        match q.stream.next_batch((max_rows - rows).min(room))? {
             Some(b) if b.is_empty() => continue,
             Some(b) => {
+                let size = batch_bytes(&b);
+                q.row_bytes = Some(size.div_ceil(b.len()));
                 rows += b.len();
+                bytes += size;
                 parts.push(b);
             }
             None => {
@@ -36,6 +51,11 @@ pub fn next_rows(q: &mut OpenQuery, max_rows: usize, _v1: bool) -> Result<Option
         }
     }
     Ok((!parts.is_empty()).then(|| query::result::concat_batches(parts)))
+}
+
+/// Bytes of a batch's times and values as encoded in a reply (about).
+fn batch_bytes(b: &RowBatch) -> usize {
+    b.len() * 8 + b.columns.iter().map(|c| c.data.bytes()).sum::<usize>()
 }
 
 /// Encodes rows as a V1 `TSQueryDataSet` (empty when `batch` is `None`).

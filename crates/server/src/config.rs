@@ -42,14 +42,23 @@ pub struct ServerConfig {
     pub metrics_prefix: String,
     /// Memory budget of the server in MiB (`memory_budget_mb`, default 2048; 0 = none).
     /// A third of it bounds the memtables (see `StorageConfig::memtable_budget_bytes`):
-    /// their estimate counts 16 bytes a point, and the buffers' spare capacity, the
-    /// allocator's retained pages, flush buffers, query buffers and request frames take
-    /// the rest (measured with `scripts/bench-load`).
+    /// their estimate counts 16 bytes a point; another third bounds request frames and
+    /// replies in flight ([`ServerConfig::buffer_budget_bytes`]); the buffers' spare
+    /// capacity, the allocator's retained pages, flush and query buffers take the rest
+    /// (measured with `scripts/bench-load`).
     pub memory_budget_mb: u64,
     /// The properties file the settings were read from, if any (for the start-up log).
     pub config_file: Option<PathBuf>,
     /// Storage engine settings (data directory, WAL mode, schema inference …).
     pub storage: StorageConfig,
+}
+
+impl ServerConfig {
+    /// Bytes of request frames and replies in flight allowed (a third of
+    /// `memory_budget_mb`; 0 = no limit), see [`crate::buffers`].
+    pub fn buffer_budget_bytes(&self) -> u64 {
+        memtable_share(self.memory_budget_mb)
+    }
 }
 
 impl Default for ServerConfig {

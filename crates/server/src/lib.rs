@@ -6,6 +6,7 @@
 //! adapter: decode request → executor → encode result. It must not implement SQL
 //! semantics or storage rules itself.
 
+pub mod buffers;
 pub mod codec;
 pub mod config;
 pub mod metrics;
@@ -16,6 +17,7 @@ pub use config::ServerConfig;
 
 use model::{Error, Result};
 use protocol::client::IClientRPCServiceSyncProcessor;
+use protocol::frame::FrameRead;
 use protocol::rpc::{handle_frame, DecodeLimits};
 use query::Executor;
 use service::{Connection, Service};
@@ -50,10 +52,15 @@ impl Server {
         executor
             .queries()
             .set_default_timeout_ms(config.query_timeout_ms);
+        let buffers = buffers::BufferBudget::new(
+            config.buffer_budget_bytes(),
+            std::time::Duration::from_millis(config.storage.write_blocked_wait_ms),
+        );
         let service = Arc::new(Service {
             executor,
             sessions: SessionManager::default(),
             metrics: metrics::Metrics::default(),
+            buffers,
             config,
         });
         let metrics = if service.config.metrics_enabled {
@@ -166,6 +173,10 @@ fn accept_loop(listener: TcpListener, service: Arc<Service>, stopping: Arc<Atomi
     }
 }
 
+/// Frame buffer capacity a connection keeps between requests (outside the buffer budget);
+/// a larger buffer is freed once its request is answered.
+const RETAINED_FRAME_BYTES: usize = 1 << 20;
+
 fn serve_connection(stream: TcpStream, service: Arc<Service>, refusal: Option<String>) {
     let peer = stream
         .peer_addr()
@@ -192,6 +203,8 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>, refusal: Option<St
     }
     let mut last_request = std::time::Instant::now();
     let refused = refusal.is_some();
+    let budget = service.buffers.clone();
+    let shared = service.clone();
     let conn = match refusal {
         Some(message) => Connection::refusing(service, peer.clone(), message),
         None => Connection::new(service, peer.clone()),
@@ -210,9 +223,30 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>, refusal: Option<St
     let mut frame = Vec::new();
     tracing::debug!(%peer, "connection opened");
     loop {
-        match protocol::frame::read_frame_into(&mut reader, max_frame, &mut frame) {
-            Ok(true) => last_request = std::time::Instant::now(),
-            Ok(false) => break,
+        // the frame's bytes are taken from the buffer budget before its payload is read
+        let mut held = None;
+        let mut admit = |len: usize| {
+            held = Some(budget.acquire(len as u64, "request frame")?);
+            Ok(())
+        };
+        match protocol::frame::read_frame_admitted(&mut reader, max_frame, &mut frame, &mut admit) {
+            Ok(FrameRead::Frame) => last_request = std::time::Instant::now(),
+            Ok(FrameRead::Closed) => break,
+            Ok(FrameRead::Refused(e)) => {
+                last_request = std::time::Instant::now();
+                tracing::info!(%peer, "request refused: {e}");
+                shared.metrics.rejected_for_memory();
+                let Some(reply) =
+                    protocol::rpc::status_reply_for(&frame, e.status_code().code(), &e.to_string())
+                else {
+                    break;
+                };
+                if let Err(e) = writer.write_all(&reply).and_then(|_| writer.flush()) {
+                    tracing::debug!(%peer, "closing connection: write failed: {e}");
+                    break;
+                }
+                continue;
+            }
             Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 if idle > 0 && last_request.elapsed().as_millis() >= u128::from(idle) {
                     tracing::info!(%peer, "closing connection: idle longer than dn_session_timeout_threshold ({idle} ms)");
@@ -231,7 +265,7 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>, refusal: Option<St
         let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             handle_frame(&processor, &frame, &limits)
         }));
-        let reply = match served {
+        let mut reply = match served {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
                 tracing::warn!(%peer, "closing connection: cannot serve request: {e}");
@@ -251,15 +285,31 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>, refusal: Option<St
                 break;
             }
         };
+        // the request's bytes go back; the reply's are taken until it is written
+        drop(held);
+        let reply_grant = match budget.acquire(reply.len() as u64, "reply") {
+            Ok(g) => Some(g),
+            Err(e) => {
+                tracing::info!(%peer, "reply refused: {e}");
+                shared.metrics.rejected_for_memory();
+                let code = e.status_code().code();
+                match protocol::rpc::status_reply_for(&frame, code, &e.to_string()) {
+                    Some(r) => reply = r,
+                    None => break,
+                }
+                None
+            }
+        };
+        if frame.capacity() > RETAINED_FRAME_BYTES {
+            frame = Vec::new();
+        }
         if let Err(e) = writer.write_all(&reply).and_then(|_| writer.flush()) {
             tracing::debug!(%peer, "closing connection: write failed: {e}");
             break;
         }
+        drop(reply_grant);
         if refused {
             break;
-        }
-        if frame.capacity() > 4 * 1024 * 1024 {
-            frame = Vec::new();
         }
     }
     tracing::debug!(%peer, "connection closed");

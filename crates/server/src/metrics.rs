@@ -198,6 +198,12 @@ impl Collector for ServiceCollector {
         )?;
         gauge(
             e,
+            "request_buffer_bytes",
+            "Bytes of request frames and replies in flight (bounded by a third of memory_budget_mb)",
+            clamp(service.buffers.used()),
+        )?;
+        gauge(
+            e,
             "sessions",
             "Open client sessions",
             clamp(service.sessions.len() as u64),

@@ -28,6 +28,8 @@ pub struct Service {
     pub sessions: SessionManager,
     /// What the metrics endpoint reports about requests.
     pub metrics: Metrics,
+    /// Request frames and replies in flight, bounded by a third of `memory_budget_mb`.
+    pub buffers: Arc<crate::buffers::BufferBudget>,
     /// Server settings.
     pub config: ServerConfig,
 }
@@ -160,13 +162,20 @@ impl Connection {
         SessionContext::new(s.user.clone(), s.zone().1)
     }
 
+    /// A new statement id: what SHOW QUERIES lists for a query and the `query_id` of every
+    /// log line of the statement (one id per statement).
+    fn statement_id(&self) -> String {
+        self.service.executor.queries().next_id()
+    }
+
     /// Runs a statement that returns no rows to page (inserts and DDL by RPC, batches),
-    /// under a log span carrying a fresh query id, and records it in the metrics.
+    /// under a log span carrying a fresh statement id, and records it in the metrics.
     fn run(&self, stmt: Statement) -> Result<Outcome> {
         let s = self.session()?;
         let kind = statement_kind(&stmt);
-        let query_id = self.service.sessions.next_query_id();
-        let _span = tracing::info_span!("statement", query_id, session = s.id).entered();
+        let id = self.statement_id();
+        let _span = tracing::info_span!("statement", query_id = %id, session = s.id).entered();
+        tracing::debug!(kind, "statement started");
         let start = Instant::now();
         let r = self.service.executor.execute(stmt, &self.ctx(&s));
         let code = match &r {
@@ -176,6 +185,7 @@ impl Connection {
                 e.status_code().code()
             }
         };
+        tracing::debug!(code, "statement ended in {:?}", start.elapsed());
         self.service.metrics.statement(kind, code, start.elapsed());
         r
     }
@@ -202,10 +212,16 @@ impl Connection {
         family: Family,
     ) -> TSExecuteStatementResp {
         let kind = stmt.as_ref().map_or("invalid", statement_kind);
-        let query_id = self.service.sessions.next_query_id();
-        let _span = tracing::info_span!("statement", query_id).entered();
+        let id = self.statement_id();
+        let _span = tracing::info_span!("statement", query_id = %id).entered();
+        tracing::debug!(kind, sql = sql.unwrap_or(""), "statement started");
         let start = Instant::now();
-        let resp = self.answer_as(query_id, stmt, sql, fetch_size, timeout_ms, family);
+        let resp = self.answer_as(id, stmt, sql, fetch_size, timeout_ms, family);
+        tracing::debug!(
+            code = resp.status.code,
+            "statement answered in {:?}",
+            start.elapsed()
+        );
         self.service
             .metrics
             .statement(kind, resp.status.code, start.elapsed());
@@ -214,7 +230,7 @@ impl Connection {
 
     fn answer_as(
         &self,
-        query_id: i64,
+        statement_id: String,
         stmt: Result<Statement>,
         sql: Option<&str>,
         fetch_size: Option<i32>,
@@ -228,9 +244,13 @@ impl Connection {
         let ctx = self.ctx(&session);
         let outcome = stmt.and_then(|stmt| {
             let text = sql.map(str::to_string).unwrap_or_else(|| rpc_text(&stmt));
-            self.service
-                .executor
-                .execute_tracked(stmt, &text, timeout_ms, &ctx)
+            self.service.executor.execute_tracked(
+                stmt,
+                statement_id.clone(),
+                &text,
+                timeout_ms,
+                &ctx,
+            )
         });
         let result = match outcome {
             Ok(Outcome::Done) => return exec_resp(ok()),
@@ -240,8 +260,16 @@ impl Connection {
                 return exec_resp(error_status(&e));
             }
         };
-        let mut q = OpenQuery::new(result);
-        let batch = codec::next_rows(&mut q, self.fetch_size(fetch_size), family == Family::V1);
+        let mut q = OpenQuery::new(result, statement_id);
+        let page = self.service.buffers.page_bytes();
+        let batch = codec::next_rows(
+            &mut q,
+            self.fetch_size(fetch_size),
+            page,
+            family == Family::V1,
+        );
+        // the client's handle for fetches; the statement id stays the one in the logs
+        let query_id = self.service.sessions.next_query_id();
         let mut resp = exec_resp(ok());
         resp.query_id = Some(query_id);
         resp.columns = Some(q.columns.clone());
@@ -295,7 +323,6 @@ impl Connection {
     }
 
     fn fetch(&self, req: TSFetchResultsReq, family: Family) -> TSFetchResultsResp {
-        let _span = tracing::info_span!("fetch", query_id = req.query_id).entered();
         let session = match self.session() {
             Ok(s) => s,
             Err(e) => return fetch_resp(error_status(&e)),
@@ -307,10 +334,14 @@ impl Connection {
             return fetch_resp(error_status(&Error::UnknownQuery(req.query_id)));
         };
         let mut q = q.lock();
+        // the fetch's log lines carry the statement's id, as its first answer's did
+        let _span = tracing::info_span!("fetch", query_id = %q.statement_id).entered();
         let size = self.fetch_size(Some(req.fetch_size));
-        let batch = match codec::next_rows(&mut q, size, family == Family::V1) {
+        let page = self.service.buffers.page_bytes();
+        let batch = match codec::next_rows(&mut q, size, page, family == Family::V1) {
             Ok(b) => b,
             Err(e) => {
+                tracing::debug!(peer = %self.peer, "fetch failed: {e}");
                 drop(q);
                 session.close_query(req.query_id);
                 return fetch_resp(error_status(&e));

@@ -13,6 +13,8 @@ use std::sync::Arc;
 
 /// A query whose rows are being paged out to the client.
 pub struct OpenQuery {
+    /// The statement id (SHOW QUERIES, KILL QUERY, the `query_id` of its log lines).
+    pub statement_id: String,
     /// Display column names (no Time).
     pub columns: Vec<String>,
     /// Type per display column.
@@ -25,18 +27,22 @@ pub struct OpenQuery {
     pub stream: Box<dyn ResultStream>,
     /// Set once the stream returned `None`.
     pub finished: bool,
+    /// Bytes of one row as the last page measured them (sizes later pages).
+    pub row_bytes: Option<usize>,
 }
 
 impl OpenQuery {
-    /// Wraps an executor result.
-    pub fn new(result: QueryResult) -> Self {
+    /// Wraps an executor result of statement `statement_id`.
+    pub fn new(result: QueryResult, statement_id: String) -> Self {
         OpenQuery {
+            statement_id,
             columns: result.columns,
             types: result.types,
             column_index: result.column_index,
             ignore_timestamp: result.ignore_timestamp,
             stream: result.stream,
             finished: false,
+            row_bytes: None,
         }
     }
 

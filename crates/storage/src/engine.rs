@@ -305,6 +305,7 @@ impl Engine {
                 .name("flush".into())
                 .spawn(move || {
                     for (region, schemas) in rx {
+                        crate::fault::hold_flush();
                         if let Err(e) = region.flush_sealed(&schemas) {
                             health.fail(&format!("flush of region {}", region.id), &e);
                         }
@@ -1078,10 +1079,10 @@ impl Engine {
             }
             if Instant::now() >= deadline {
                 return Err(Error::NotEnoughMemory(format!(
-                    "Write rejected: not enough memory. The memtables hold {} MiB of their \
-                     {} MiB budget and flushes freed too little within {} ms; retry later",
-                    used >> 20,
-                    budget >> 20,
+                    "Write rejected: not enough memory. The memtables hold {} KiB of their \
+                     {} KiB budget and flushes freed too little within {} ms; retry later",
+                    used >> 10,
+                    budget >> 10,
                     wait.as_millis()
                 )));
             }
@@ -1887,8 +1888,7 @@ impl Engine {
     /// `delete_after` the loaded files (and their `.resource`/`.mods`/`.mods2` sidecars) are removed
     /// once everything is flushed (IoTDB's `ONSUCCESS=DELETE`).
     pub fn load_tsfiles(&self, path: &Path, delete_after: bool) -> Result<LoadSummary> {
-        let mut files = Vec::new();
-        collect_tsfiles(path, &mut files, 0)?;
+        let files = tsfiles_at(path)?;
         if files.is_empty() {
             return Err(Error::IllegalParameter(format!(
                 "no TsFile found at {}",
@@ -2070,6 +2070,14 @@ fn run_syncer(syncer: Arc<Syncer>, regions: Weak<RegionMap>, every: Duration) {
 }
 
 /// Collects `*.tsfile` files under `path` (a file or a folder), sorted.
+/// The TsFiles `LOAD` takes from `path`: the file itself, or every `*.tsfile` under the
+/// directory (16 levels deep at most), in path order.
+pub fn tsfiles_at(path: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    collect_tsfiles(path, &mut files, 0)?;
+    Ok(files)
+}
+
 fn collect_tsfiles(path: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<()> {
     let meta = std::fs::metadata(path)
         .map_err(|e| Error::IllegalParameter(format!("cannot read {}: {e}", path.display())))?;

@@ -47,7 +47,7 @@ pub use api::{
 };
 pub use config::{StorageConfig, WalMode};
 pub use dirlock::DirLock;
-pub use engine::Engine;
-pub use load::{LoadSummary, TsFileStats};
+pub use engine::{tsfiles_at, Engine};
+pub use load::{load_file_into, LoadSummary, LoadTarget, TsFileStats};
 pub use stats::{stats, MemoryUse, StatsSnapshot};
 pub use users::{PrivilegeHolder, PrivilegeMap, UserInfo, UserStore, SUPERUSER};

@@ -63,6 +63,65 @@ pub struct TsFileStats {
     pub files_skipped: u64,
 }
 
+/// Where the series and points of a loaded TsFile go: the engine (SQL `LOAD`) or a client
+/// session (the `load-tsfile` tool, for files on the client's machine). [`load_file_into`]
+/// reads the file, applies its deletions and calls these; nothing else about TsFiles is
+/// the target's business.
+pub trait LoadTarget {
+    /// The target's error (engine errors, or a session's errors with their status codes).
+    type Error: From<Error>;
+    /// The data type of an existing series, `None` when it does not exist.
+    fn series_type(
+        &mut self,
+        path: &PartialPath,
+    ) -> std::result::Result<Option<TSDataType>, Self::Error>;
+    /// Creates the missing series of one device (all aligned, or all not).
+    fn create_series(
+        &mut self,
+        device: &PartialPath,
+        aligned: bool,
+        specs: Vec<TimeseriesSpec>,
+    ) -> std::result::Result<(), Self::Error>;
+    /// Inserts one tablet of at most [`Self::max_tablet_bytes`] (about) of values.
+    fn insert_tablet(&mut self, tablet: InsertTablet) -> std::result::Result<(), Self::Error>;
+    /// Bytes of values per tablet; a batch of rows is cut before it would exceed this.
+    fn max_tablet_bytes(&self) -> usize {
+        usize::MAX
+    }
+    /// Takes the chunks of a non-aligned series, to which no deletion applies, unchanged
+    /// (without decoding them into tablets) if it can; returns the points it brought in so
+    /// far, or `None` when the series must be inserted.
+    fn place_series(
+        &mut self,
+        _reader: &TsFileReader<std::fs::File>,
+        _device: &PartialPath,
+        _series: &TimeseriesMetadata,
+        _data_type: TSDataType,
+    ) -> std::result::Result<Option<u64>, Self::Error> {
+        Ok(None)
+    }
+    /// Takes the chunk groups of an aligned device, to whose columns (`values`) no deletion
+    /// applies, unchanged if it can; returns the points it brought in so far, or `None`
+    /// when the device must be inserted.
+    fn place_aligned(
+        &mut self,
+        _reader: &TsFileReader<std::fs::File>,
+        _device: &PartialPath,
+        _series: &[TimeseriesMetadata],
+        _values: &[(&TimeseriesMetadata, TSDataType)],
+    ) -> std::result::Result<Option<u64>, Self::Error> {
+        Ok(None)
+    }
+    /// Called once after the last series of a file: brings in what `place_series` and
+    /// `place_aligned` kept back; returns those points.
+    fn finish_file(
+        &mut self,
+        _reader: &TsFileReader<std::fs::File>,
+    ) -> std::result::Result<u64, Self::Error> {
+        Ok(0)
+    }
+}
+
 fn spec_of(
     reader: &TsFileReader<std::fs::File>,
     device: &PartialPath,
@@ -163,26 +222,44 @@ fn apply_aligned(rows: AlignedData, ranges: &[Vec<DelRange>]) -> AlignedData {
     }
 }
 
-/// Inserts `times`/`columns` in batches; returns the number of non-null points.
-fn insert(
-    engine: &Engine,
+/// The bytes row `i` of `columns` takes in a tablet (8 for its time).
+fn row_bytes(columns: &[Column], i: usize) -> usize {
+    8 + columns.iter().map(|c| c.data.value_bytes(i)).sum::<usize>()
+}
+
+/// Inserts `times`/`columns` in batches of at most [`BATCH_ROWS`] rows and about
+/// `target.max_tablet_bytes()`; returns the number of non-null points.
+#[allow(clippy::too_many_arguments)]
+fn insert<T: LoadTarget + ?Sized>(
+    target: &mut T,
     device: &PartialPath,
     measurements: &[String],
     types: &[TSDataType],
     times: &[i64],
     columns: &[Column],
     aligned: bool,
-) -> Result<u64> {
+) -> std::result::Result<u64, T::Error> {
+    let max_bytes = target.max_tablet_bytes();
     let mut points = 0u64;
     let mut lo = 0;
     while lo < times.len() {
-        let hi = (lo + BATCH_ROWS).min(times.len());
+        let mut hi = (lo + BATCH_ROWS).min(times.len());
+        if max_bytes != usize::MAX {
+            let mut bytes = 0usize;
+            for i in lo..hi {
+                bytes += row_bytes(columns, i);
+                if bytes > max_bytes && i > lo {
+                    hi = i;
+                    break;
+                }
+            }
+        }
         let cols: Vec<Column> = columns.iter().map(|c| slice(c, lo, hi)).collect();
         points += cols
             .iter()
             .map(|c| (hi - lo - c.nulls.as_ref().map_or(0, |n| n.count())) as u64)
             .sum::<u64>();
-        engine.insert_tablet(&InsertTablet {
+        target.insert_tablet(InsertTablet {
             device: device.clone(),
             measurements: measurements.to_vec(),
             types: types.to_vec(),
@@ -195,15 +272,122 @@ fn insert(
     Ok(points)
 }
 
-/// Loads one file; returns (devices, points).
+/// SQL `LOAD` into the engine: missing series created in the schema, chunks placed
+/// unchanged where [`copy_plan`] allows, the rest inserted.
+struct EngineTarget<'a> {
+    engine: &'a Engine,
+    /// chunks placed unchanged, in batches of about PLACE_BYTES
+    copies: Vec<PlacedChunk>,
+    copied_bytes: u64,
+}
+
+impl LoadTarget for EngineTarget<'_> {
+    type Error = Error;
+
+    fn series_type(&mut self, path: &PartialPath) -> Result<Option<TSDataType>> {
+        Ok(self.engine.series_info(path).map(|i| i.schema.data_type))
+    }
+
+    fn create_series(
+        &mut self,
+        device: &PartialPath,
+        aligned: bool,
+        specs: Vec<TimeseriesSpec>,
+    ) -> Result<()> {
+        if aligned {
+            self.engine.create_aligned_timeseries(device, specs)
+        } else {
+            specs
+                .into_iter()
+                .try_for_each(|spec| self.engine.create_timeseries(spec))
+        }
+    }
+
+    fn insert_tablet(&mut self, tablet: InsertTablet) -> Result<()> {
+        self.engine.insert_tablet(&tablet)
+    }
+
+    fn place_series(
+        &mut self,
+        reader: &TsFileReader<std::fs::File>,
+        device: &PartialPath,
+        s: &TimeseriesMetadata,
+        dt: TSDataType,
+    ) -> Result<Option<u64>> {
+        let Some(plan) = copy_plan(self.engine, reader, device, s, dt)? else {
+            return Ok(None);
+        };
+        self.keep(reader, plan).map(Some)
+    }
+
+    fn place_aligned(
+        &mut self,
+        reader: &TsFileReader<std::fs::File>,
+        device: &PartialPath,
+        series: &[TimeseriesMetadata],
+        values: &[(&TimeseriesMetadata, TSDataType)],
+    ) -> Result<Option<u64>> {
+        let Some(plan) = aligned_copy_plan(self.engine, reader, device, series, values)? else {
+            return Ok(None);
+        };
+        self.keep(reader, plan).map(Some)
+    }
+
+    fn finish_file(&mut self, reader: &TsFileReader<std::fs::File>) -> Result<u64> {
+        self.copied_bytes = 0;
+        place(self.engine, reader, std::mem::take(&mut self.copies))
+    }
+}
+
+impl EngineTarget<'_> {
+    /// Keeps `plan`'s chunks back for placing; places what is kept once it holds about
+    /// [`PLACE_BYTES`]; returns the points placed now.
+    fn keep(
+        &mut self,
+        reader: &TsFileReader<std::fs::File>,
+        plan: Vec<PlacedChunk>,
+    ) -> Result<u64> {
+        self.copied_bytes += plan
+            .iter()
+            .flat_map(|p| {
+                std::iter::once(&p.meta)
+                    .filter(|_| p.values.is_empty())
+                    .chain(&p.values)
+            })
+            .map(chunk_extent)
+            .sum::<u64>();
+        self.copies.extend(plan);
+        if self.copied_bytes < PLACE_BYTES {
+            return Ok(0);
+        }
+        self.copied_bytes = 0;
+        place(self.engine, reader, std::mem::take(&mut self.copies))
+    }
+}
+
+/// Loads one file into the engine; returns (devices, points).
 pub(crate) fn load_file(engine: &Engine, path: &Path) -> Result<(usize, u64)> {
+    let mut target = EngineTarget {
+        engine,
+        copies: Vec::new(),
+        copied_bytes: 0,
+    };
+    load_file_into(&mut target, path)
+}
+
+/// Loads one TsFile (V3 or V4, with the deletions of its `.mods`/`.mods2` sidecar) into
+/// `target`: for every series missing there a series is created with the file's type and
+/// the encoding and compressor of its first chunk (aligned devices become aligned), then
+/// its points are inserted (or placed, see [`LoadTarget::place_series`]). Returns
+/// (devices, points).
+pub fn load_file_into<T: LoadTarget + ?Sized>(
+    target: &mut T,
+    path: &Path,
+) -> std::result::Result<(usize, u64), T::Error> {
     let reader = TsFileReader::open(path)?;
     let deletions = read_load_deletions(path)?;
     let mut devices = 0;
     let mut points = 0;
-    // chunks placed unchanged, in batches of about PLACE_BYTES
-    let mut copies = Vec::new();
-    let mut copied_bytes = 0u64;
     for (dev, series) in reader.all_series()? {
         let device = PartialPath::parse(&dev.path()).map_err(|e| {
             Error::IllegalParameter(format!(
@@ -223,55 +407,41 @@ pub(crate) fn load_file(engine: &Engine, path: &Path) -> Result<(usize, u64)> {
         let mut missing = Vec::new();
         for (s, dt) in &values {
             let p = device.child(&s.measurement);
-            if engine.series_info(&p).is_none() {
+            if target.series_type(&p)?.is_none() {
                 missing.push(spec_of(&reader, &device, s, *dt)?);
             }
         }
         if !missing.is_empty() {
-            if aligned {
-                engine.create_aligned_timeseries(&device, missing)?;
-            } else {
-                for spec in missing {
-                    engine.create_timeseries(spec)?;
-                }
-            }
+            target.create_series(&device, aligned, missing)?;
         }
         // data
         if aligned {
-            match aligned_copy_plan(engine, &reader, &device, &series, &values, &deletions)? {
-                Some(plan) => {
-                    copied_bytes += plan
-                        .iter()
-                        .flat_map(|p| &p.values)
-                        .map(chunk_extent)
-                        .sum::<u64>();
-                    copies.extend(plan);
-                    if copied_bytes >= PLACE_BYTES {
-                        points += place(engine, &reader, std::mem::take(&mut copies))?;
-                        copied_bytes = 0;
-                    }
-                }
-                None => {
-                    points += load_aligned(engine, &reader, &device, &series, &values, &deletions)?
-                }
-            }
+            let untouched = values
+                .iter()
+                .all(|(s, _)| matching(&deletions, &device.child(&s.measurement)).is_empty());
+            let placed = if untouched {
+                target.place_aligned(&reader, &device, &series, &values)?
+            } else {
+                None
+            };
+            points += match placed {
+                Some(placed) => placed,
+                None => load_aligned(target, &reader, &device, &series, &values, &deletions)?,
+            };
         } else {
             for (s, dt) in &values {
                 let dels = matching(&deletions, &device.child(&s.measurement));
-                if let Some(plan) = copy_plan(engine, &reader, &device, s, *dt, &dels)? {
-                    copies.extend(plan);
-                    copied_bytes += s.chunks.iter().map(chunk_extent).sum::<u64>();
-                    if copied_bytes >= PLACE_BYTES {
-                        points += place(engine, &reader, std::mem::take(&mut copies))?;
-                        copied_bytes = 0;
+                if dels.is_empty() {
+                    if let Some(placed) = target.place_series(&reader, &device, s, *dt)? {
+                        points += placed;
+                        continue;
                     }
-                    continue;
                 }
-                points += load_series(engine, &reader, &device, &series, s, *dt, &deletions)?;
+                points += load_series(target, &reader, &device, &series, s, *dt, &deletions)?;
             }
         }
     }
-    points += place(engine, &reader, copies)?;
+    points += target.finish_file(&reader)?;
     Ok((devices, points))
 }
 
@@ -296,7 +466,7 @@ fn place(
 /// The chunks of non-aligned series `s` when they can all be placed unchanged (byte for
 /// byte, see [`Engine::place_chunks`]) instead of being inserted point by point: the file
 /// is of the version our writer produces (or V3 in an encoding that reads the same in V4, see
-/// [`same_bytes_in_v4`]), no deletion applies to the series, the series
+/// [`same_bytes_in_v4`]), the series
 /// holds the type the file's chunks have, its chunks do not overlap each other, and each
 /// lies in one time partition. Each chunk is decoded once first, so a damaged one fails
 /// the LOAD rather than entering the data directory. `None` when the insert path must
@@ -307,9 +477,8 @@ fn copy_plan(
     device: &PartialPath,
     s: &TimeseriesMetadata,
     dt: TSDataType,
-    dels: &[&LoadDeletion],
 ) -> Result<Option<Vec<PlacedChunk>>> {
-    let Some(v3) = copied_version(reader).filter(|_| dels.is_empty()) else {
+    let Some(v3) = copied_version(reader) else {
         return Ok(None);
     };
     match engine.series_info(&device.child(&s.measurement)) {
@@ -372,8 +541,9 @@ fn copy_plan(
 }
 
 /// The chunk groups of aligned `device` when they can all be placed unchanged (see
-/// [`copy_plan`]): the file's version allows it, every column of the device in the file is
-/// an aligned series here of the same type, no deletion applies to any of them, each time
+/// [`copy_plan`]; the caller has checked that no deletion applies): the file's version
+/// allows it, every column of the device in the file is an aligned series here of the
+/// same type, each time
 /// chunk's group holds exactly one value chunk per column, the groups do not overlap in time
 /// and each lies in one time partition. Each chunk is decoded once first, so a damaged one
 /// fails the LOAD. `None` when the insert path must be taken.
@@ -383,7 +553,6 @@ fn aligned_copy_plan(
     device: &PartialPath,
     series: &[TimeseriesMetadata],
     values: &[(&TimeseriesMetadata, TSDataType)],
-    deletions: &[LoadDeletion],
 ) -> Result<Option<Vec<PlacedChunk>>> {
     let Some(v3) = copied_version(reader) else {
         return Ok(None);
@@ -393,9 +562,6 @@ fn aligned_copy_plan(
     };
     for (s, dt) in values {
         let path = device.child(&s.measurement);
-        if !matching(deletions, &path).is_empty() {
-            return Ok(None);
-        }
         match engine.series_info(&path) {
             Some(info) if info.aligned && info.schema.data_type == *dt => {}
             _ => return Ok(None),
@@ -502,15 +668,15 @@ fn same_bytes_in_v4(encoding: TSEncoding, dt: TSDataType) -> bool {
 }
 
 /// Loads one non-aligned series with the deletions that match it applied.
-fn load_series(
-    engine: &Engine,
+fn load_series<T: LoadTarget + ?Sized>(
+    target: &mut T,
     reader: &TsFileReader<std::fs::File>,
     device: &PartialPath,
     series: &[TimeseriesMetadata],
     s: &TimeseriesMetadata,
     dt: TSDataType,
     deletions: &[LoadDeletion],
-) -> Result<u64> {
+) -> std::result::Result<u64, T::Error> {
     let dels = matching(deletions, &device.child(&s.measurement));
     let mut chunks: Vec<&ChunkMetadata> = s.chunks.iter().collect();
     chunks.sort_by_key(|c| c.offset);
@@ -547,7 +713,7 @@ fn load_series(
             (times, select_rows(&d.values, &keep))
         };
         points += insert(
-            engine,
+            target,
             device,
             std::slice::from_ref(&s.measurement),
             &[dt],
@@ -560,14 +726,14 @@ fn load_series(
 }
 
 /// Loads an aligned device with the deletions that match its columns applied.
-fn load_aligned(
-    engine: &Engine,
+fn load_aligned<T: LoadTarget + ?Sized>(
+    target: &mut T,
     reader: &TsFileReader<std::fs::File>,
     device: &PartialPath,
     series: &[TimeseriesMetadata],
     values: &[(&TimeseriesMetadata, TSDataType)],
     deletions: &[LoadDeletion],
-) -> Result<u64> {
+) -> std::result::Result<u64, T::Error> {
     let names: Vec<&str> = values.iter().map(|(s, _)| s.measurement.as_str()).collect();
     let ms: Vec<String> = names.iter().map(|n| n.to_string()).collect();
     let types: Vec<TSDataType> = values.iter().map(|(_, t)| *t).collect();
@@ -623,7 +789,7 @@ fn load_aligned(
         let Some(rows) = rows else { continue };
         let rows = apply_aligned(rows, ranges);
         points += insert(
-            engine,
+            target,
             device,
             &ms,
             &types,
