@@ -543,9 +543,8 @@ fn copy_plan(
 /// The chunk groups of aligned `device` when they can all be placed unchanged (see
 /// [`copy_plan`]; the caller has checked that no deletion applies): the file's version
 /// allows it, every column of the device in the file is an aligned series here of the
-/// same type, each time
-/// chunk's group holds exactly one value chunk per column, the groups do not overlap in time
-/// and each lies in one time partition. Each chunk is decoded once first, so a damaged one
+/// same type, each time chunk's group holds exactly one value chunk per column, the groups
+/// do not overlap in time and each lies in one time partition. Each chunk is decoded once first, so a damaged one
 /// fails the LOAD. `None` when the insert path must be taken.
 fn aligned_copy_plan(
     engine: &Engine,
