@@ -118,16 +118,7 @@ impl WriterOptions {
     /// exactly as [`TsFileWriter::write_device`] writes it; `None` when no point is left.
     /// Append it with [`TsFileWriter::copy_chunk`].
     pub fn encode_chunk(&self, s: &SeriesInput<'_>) -> Result<Option<EncodedChunk>> {
-        check_schema(s.schema, s.values)?;
-        if s.values.len() != s.times.len() {
-            return Err(bad(format!(
-                "series {} has {} times but {} values",
-                s.schema.name,
-                s.times.len(),
-                s.values.len()
-            )));
-        }
-        check_times(&s.schema.name, s.times)?;
+        check_series(s)?;
         self.encode_chunk_unchecked(s)
     }
 
@@ -257,6 +248,20 @@ impl WriterOptions {
             statistics: chunk_stats,
         }))
     }
+}
+
+/// Checks one non-aligned series to write: its schema, one value per time, ascending times.
+fn check_series(s: &SeriesInput<'_>) -> Result<()> {
+    check_schema(s.schema, s.values)?;
+    if s.values.len() != s.times.len() {
+        return Err(bad(format!(
+            "series {} has {} times but {} values",
+            s.schema.name,
+            s.times.len(),
+            s.values.len()
+        )));
+    }
+    check_times(&s.schema.name, s.times)
 }
 
 /// A chunk copied unchanged from another file (see [`TsFileWriter::copy_aligned_group`]):
@@ -794,16 +799,7 @@ impl<W: Write> TsFileWriter<W> {
         let dev = parse_device(device)?;
         let mut names = std::collections::HashSet::new();
         for s in series {
-            check_schema(s.schema, s.values)?;
-            if s.values.len() != s.times.len() {
-                return Err(bad(format!(
-                    "series {} has {} times but {} values",
-                    s.schema.name,
-                    s.times.len(),
-                    s.values.len()
-                )));
-            }
-            check_times(&s.schema.name, s.times)?;
+            check_series(s)?;
             if !names.insert(s.schema.name.as_str()) {
                 return Err(bad(format!("measurement {} appears twice", s.schema.name)));
             }
