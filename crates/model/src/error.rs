@@ -30,10 +30,6 @@ pub enum Error {
     /// The database (or an ancestor/descendant of it) exists already.
     #[error("{0}")]
     DatabaseAlreadyExists(String),
-    /// A database would contain an existing database (`some children of … have already
-    /// been created as database`).
-    #[error("{0}")]
-    DatabaseConflict(String),
     /// The time series exists already.
     #[error("Path [{0}] already exist")]
     TimeseriesAlreadyExist(String),
@@ -186,7 +182,6 @@ impl Error {
             Error::IllegalPath(..) => C::IllegalPath,
             Error::DatabaseNotSet(_) => C::DatabaseNotExist,
             Error::DatabaseAlreadyExists(_) => C::DatabaseAlreadyExists,
-            Error::DatabaseConflict(_) => C::DatabaseConflict,
             Error::TimeseriesAlreadyExist(_) => C::TimeseriesAlreadyExist,
             Error::AliasAlreadyExist(..) => C::AliasAlreadyExist,
             Error::PathAlreadyExist(_) => C::PathAlreadyExist,

@@ -34,9 +34,6 @@ pub enum TSStatusCode {
     TemplateIsInUse = 515,
     TemplateIncompatible = 516,
     TemplateNotActivated = 524,
-    /// A database would be created above an existing one (IoTDB 2.0's DATABASE_CONFLICT;
-    /// IoTDB 1.0 answered 501).
-    DatabaseConflict = 529,
     SystemReadOnly = 600,
     StorageEngineError = 601,
     TsfileProcessorError = 604,

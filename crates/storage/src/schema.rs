@@ -993,7 +993,7 @@ impl Schema {
                 return Err(Error::PathAlreadyExist(prefix(nodes, i + 1).to_string()));
             }
             if i + 1 == nodes.len() && Self::has_db_below(c) {
-                return Err(Error::DatabaseConflict(format!(
+                return Err(Error::DatabaseAlreadyExists(format!(
                     "some children of {path} have already been created as database"
                 )));
             }
