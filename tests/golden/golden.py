@@ -34,12 +34,23 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CORPUS_DIR = os.path.join(HERE, "sql")
 SUCCESS_CODES = (200, 400)  # 400 = REDIRECTION_RECOMMEND, which clients treat as success
 KNOWN_TAGS = ("rowsort", "not-yet", "header-only", "message")
+# Tag prefixes: also-<version> (record that version's answer too), follows-<version> (iotdb-rs
+# answers as that version does where the versions conflict).
+TAG_PREFIXES = ("also-", "follows-")
 SEP = " | "
 # The reference the main answers come from (scripts/reference-iotdb's default version).
 PRIMARY = "2.0.1-beta"
-# The version iotdb-rs is checked against by default: its answer block where one exists
-# ("---- 1.0.1 ..."), else the primary answer.
-DEFAULT_TARGET = "1.0.1"
+# The IoTDB version iotdb-rs answers like where versions differ: its answer block where one
+# exists ("---- 1.0.1 ..."), else the primary answer.
+LEGACY = "1.0.1"
+# The default target of `check`: iotdb-rs itself. Its expectation of a record is, in this
+# order: the record's own "---- iotdb-rs ..." block (a hand-written answer where iotdb-rs
+# deliberately matches neither version), the answer of the version a `follows-<version>` tag
+# names (a deliberate choice where the versions conflict), the LEGACY block, the primary answer.
+# Every record with a `follows-` tag or an iotdb-rs block carries a `# divergence: <reason>`
+# comment right above it (documented in docs/reference-iotdb.md as well).
+IOTDB_RS = "iotdb-rs"
+DEFAULT_TARGET = IOTDB_RS
 # Answers of IoTDB 1.0.1's standalone mode that reflect gaps of that mode, not 1.0.1 behaviour.
 STANDALONE_GAPS = re.compile(
     r"getDataPartitionWithUnclosedTimeRange is not supported"
@@ -102,11 +113,25 @@ class Record:
             text += "  " + self.comment
         return text
 
+    def follows(self) -> str | None:
+        """The version named by a `follows-<version>` tag, if any."""
+        for t in self.tags:
+            if t.startswith("follows-"):
+                return t[len("follows-") :]
+        return None
+
     def expectation(self, target: str | None) -> tuple:
-        """(Expectation, tags) to check against for a target version."""
-        if target and target in self.alts:
-            alt = self.alts[target]
-            return alt, list(self.tags) + [t for t in alt.tags if t not in self.tags]
+        """(Expectation, tags) to check against for a target version (see DEFAULT_TARGET)."""
+        chain = [target]
+        if target == IOTDB_RS:
+            follows = self.follows()
+            chain = [IOTDB_RS, follows if follows != PRIMARY else None, LEGACY]
+            if follows == PRIMARY:
+                chain = [IOTDB_RS]
+        for version in chain:
+            if version and version in self.alts:
+                alt = self.alts[version]
+                return alt, list(self.tags) + [t for t in alt.tags if t not in self.tags]
         return Expectation(self.expect, self.result), list(self.tags)
 
 
@@ -126,8 +151,10 @@ def parse_expectation(words: list, where: str, allow_rows: bool) -> tuple:
     elif allow_rows and words and words[0] == "rows":
         expect, words = "rows", words[1:]
     for t in words:
-        if t not in KNOWN_TAGS and not t.startswith("also-"):
-            raise FormatError(f"{where}: unknown tag {t!r} (known: {', '.join(KNOWN_TAGS)}, also-<version>)")
+        if t not in KNOWN_TAGS and not t.startswith(TAG_PREFIXES):
+            raise FormatError(
+                f"{where}: unknown tag {t!r} (known: {', '.join(KNOWN_TAGS)}, also-<version>, follows-<version>)"
+            )
     return expect, list(words)
 
 
@@ -738,7 +765,9 @@ def cmd_check(args) -> int:
             if args.mark_not_yet:
                 it.tags.append("not-yet")
                 changed = True
-            alt = f" (expected answer of {target})" if target in it.alts else ""
+            exp, _ = it.expectation(target)
+            source = next((v for v, a in it.alts.items() if a is exp), PRIMARY)
+            alt = f" (expected answer of {source})" if source != PRIMARY else ""
             print(f"FAIL    {where:28} {one_line(it.sql)}{alt}")
             for d in diff:
                 print(f"        {d}")
@@ -794,8 +823,9 @@ def main(argv=None) -> int:
     p.add_argument(
         "--target",
         default=DEFAULT_TARGET,
-        help=f"check: compare with this version's answers where the corpus has them (default {DEFAULT_TARGET}; "
-        f"'{PRIMARY}' = only the primary answers)",
+        help=f"check: whose answers to compare with (default {DEFAULT_TARGET}: the iotdb-rs block, then the "
+        f"version a follows- tag names, then {LEGACY}, then the primary answer; '{LEGACY}': its answers where "
+        f"the corpus has them; '{PRIMARY}': only the primary answers)",
     )
     p.add_argument("--all", action="store_true", help="check: treat not-yet statements like the others")
     p.add_argument("--no-verify", action="store_true", help="record: skip the second, verifying run")

@@ -111,6 +111,42 @@ def test_target_version_answers_take_precedence():
     assert golden.compare(rec2, Outcome(200, "", "c:TEXT", ["y", "z"]), "1.0.1") is None
 
 
+def test_iotdb_rs_target_follows_the_chosen_version():
+    legacy = Expectation(("error", 700), ["700: parse error"])
+    rec = _query(["c:TEXT", "x"], alts={"1.0.1": legacy})
+    # no choice: iotdb-rs is held to the 1.0.1 answer
+    assert golden.compare(rec, Outcome(700, "p"), golden.IOTDB_RS) is None
+    assert golden.compare(rec, Outcome(200, "", "c:TEXT", ["x"]), golden.IOTDB_RS) is not None
+    # follows-2.0.1-beta: the primary answer, whatever 1.0.1 said
+    rec.tags.append("follows-2.0.1-beta")
+    assert golden.compare(rec, Outcome(200, "", "c:TEXT", ["x"]), golden.IOTDB_RS) is None
+    assert golden.compare(rec, Outcome(700, "p"), golden.IOTDB_RS) is not None
+    # the reference targets ignore the choice
+    assert golden.compare(rec, Outcome(700, "p"), "1.0.1") is None
+    assert golden.compare(rec, Outcome(200, "", "c:TEXT", ["x"]), "2.0.1-beta") is None
+    # an iotdb-rs block wins over everything
+    rec.alts["iotdb-rs"] = Expectation("rows", ["c:TEXT", "y"], by_hand=True)
+    assert golden.compare(rec, Outcome(200, "", "c:TEXT", ["y"]), golden.IOTDB_RS) is None
+    assert golden.compare(rec, Outcome(200, "", "c:TEXT", ["x"]), golden.IOTDB_RS) is not None
+    assert golden.compare(rec, Outcome(200, "", "c:TEXT", ["x"]), "2.0.1-beta") is None
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=os.path.basename)
+def test_every_divergence_says_why(path):
+    items = golden.parse_file(path)
+    for i, it in enumerate(items):
+        if not isinstance(it, Record) or not (it.follows() or golden.IOTDB_RS in it.alts):
+            continue
+        j = i - 1
+        comments = []
+        while j >= 0 and isinstance(items[j], str) and items[j].startswith("#"):
+            comments.append(items[j])
+            j -= 1
+        assert any(c.startswith("# divergence: ") for c in comments), f"line {it.line}: no '# divergence:' comment"
+        if it.follows() and it.follows() != golden.PRIMARY:
+            assert it.follows() in it.alts, f"line {it.line}: follows a version without an answer block"
+
+
 def test_record_alt_skips_standalone_gaps_and_identical_answers():
     rec = _query(["c:TEXT", "x"], tags=["also-1.0.1"])
     golden.record_alt(rec, Outcome(305, "getDataPartitionWithUnclosedTimeRange is not supported"), "1.0.1")

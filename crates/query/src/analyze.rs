@@ -618,8 +618,10 @@ impl<'a, 'e> Converter<'a, 'e> {
                         "aggregation function {name} is not supported yet"
                     )));
                 }
-                if let Some(f) = MathFn::from_name(name) {
-                    if args.len() != 1 || !attributes.is_empty() {
+                if let Some(mut f) = MathFn::from_name(name) {
+                    if f == MathFn::Round && args.len() == 2 && attributes.is_empty() {
+                        f = MathFn::RoundTo(round_places(&args[1])?);
+                    } else if args.len() != 1 || !attributes.is_empty() {
                         return Err(Error::Semantic(format!(
                             "Function {name} accepts exactly 1 input expression"
                         )));
@@ -866,6 +868,27 @@ fn is_unimplemented_builtin(name: &str) -> bool {
         "change_points",
     ];
     NAMES.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// The second argument of `round(x, places)`: an integer constant.
+fn round_places(arg: &Expression) -> Result<i32> {
+    match arg {
+        Expression::Constant(Literal::Integer(n)) => i32::try_from(*n)
+            .map_err(|_| Error::Semantic(format!("ROUND: places {n} is out of range"))),
+        Expression::Unary {
+            op: UnaryOp::Neg,
+            expr,
+        } => match expr.as_ref() {
+            Expression::Constant(Literal::Integer(n)) => i32::try_from(-*n)
+                .map_err(|_| Error::Semantic(format!("ROUND: places -{n} is out of range"))),
+            _ => Err(Error::Semantic(
+                "ROUND: the second argument must be an integer constant".into(),
+            )),
+        },
+        _ => Err(Error::Semantic(
+            "ROUND: the second argument must be an integer constant".into(),
+        )),
+    }
 }
 
 #[cfg(test)]

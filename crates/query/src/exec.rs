@@ -87,19 +87,15 @@ pub fn create_database(
             }
         }
     }
-    if let Some(v) = a.time_partition_interval {
-        if v != engine.config().default_time_partition_interval_ms {
-            return Err(Error::Unsupported(
-                "a per-database TIME_PARTITION_INTERVAL is not supported yet".into(),
-            ));
-        }
-    }
     if let Some(ttl) = a.ttl {
         if ttl <= 0 {
             return Err(Error::Semantic("TTL should be positive.".into()));
         }
     }
-    engine.create_database(&path)?;
+    let interval = a
+        .time_partition_interval
+        .unwrap_or(engine.config().default_time_partition_interval_ms);
+    engine.create_database_with_interval(&path, interval)?;
     if let Some(ttl) = a.ttl {
         engine.set_ttl(&path.to_pattern(), Some(ttl))?;
     }

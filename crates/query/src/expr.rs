@@ -133,6 +133,9 @@ pub enum MathFn {
     Log10,
     /// sqrt
     Sqrt,
+    /// `round(x, places)` (IoTDB 2.0; 1.0 has only the one-argument form): half to even at
+    /// that many decimal places (negative: tens, hundreds, …).
+    RoundTo(i32),
 }
 
 impl MathFn {
@@ -198,6 +201,10 @@ impl MathFn {
             MathFn::Floor => x.floor(),
             // Java Math.rint: round half to even.
             MathFn::Round => x.round_ties_even(),
+            MathFn::RoundTo(places) => {
+                let scale = 10f64.powi(places);
+                (x * scale).round_ties_even() / scale
+            }
             MathFn::Exp => x.exp(),
             MathFn::Ln => x.ln(),
             MathFn::Log10 => x.log10(),
@@ -421,6 +428,10 @@ impl Expr {
             }
             Expr::Regexp { expr, text, .. } => {
                 format!("{} REGEXP '{}'", expr.display(names), text)
+            }
+            // IoTDB 2.0 names the two-argument form `ROUND(x,places)`
+            Expr::Math(MathFn::RoundTo(places), _, e) => {
+                format!("ROUND({},{places})", e.display(names))
             }
             Expr::Math(_, name, e) => format!("{name}({})", e.display(names)),
             Expr::Cast(e, t) => format!("CAST({} AS {})", e.display(names), t.name()),

@@ -1350,3 +1350,78 @@ fn align_by_device_columns_follow_the_select_list() {
         db.query("select hardware, * from root.ln.wf01.* slimit 2 soffset 1 align by device");
     assert_eq!(cols(&paged)[1..], cols(&t)[2..4]);
 }
+
+/// The time partitions that have data directories in a database's regions
+/// (`<data>/sequence/<db>/<region>/<partition>`).
+fn partition_dirs(db_dir: &std::path::Path) -> Vec<i64> {
+    let mut out = Vec::new();
+    for region in std::fs::read_dir(db_dir).into_iter().flatten().flatten() {
+        for p in std::fs::read_dir(region.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            if let Ok(p) = p.file_name().to_string_lossy().parse::<i64>() {
+                out.push(p);
+            }
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+#[test]
+fn per_database_time_partition_interval() {
+    let db = Db::new();
+    db.run("CREATE DATABASE root.tp_day WITH TIME_PARTITION_INTERVAL=86400000");
+    db.run("CREATE DATABASE root.tp_week");
+    let t = db.query("SHOW DATABASES root.tp_*");
+    let at = cols(&t)
+        .iter()
+        .position(|c| *c == "TimePartitionInterval")
+        .unwrap();
+    let mut intervals: Vec<_> = t.rows.iter().map(|r| r.1[at].clone()).collect();
+    intervals.sort();
+    assert_eq!(intervals, vec![s("604800000"), s("86400000")]);
+    for d in ["root.tp_day", "root.tp_week"] {
+        db.run(&format!(
+            "INSERT INTO {d}.dev(time, v) VALUES (1000, 1), (259200005, 2)"
+        ));
+    }
+    db.run("FLUSH");
+    let seq = db._dir.path().join("sequence");
+    assert_eq!(partition_dirs(&seq.join("root.tp_day")), vec![0, 3]);
+    assert_eq!(partition_dirs(&seq.join("root.tp_week")), vec![0]);
+    let t = db.query("SELECT v FROM root.tp_day.dev");
+    assert_eq!(
+        t.rows,
+        vec![(1000, vec![s("1.0")]), (259200005, vec![s("2.0")])]
+    );
+    assert_ne!(
+        db.code("CREATE DATABASE root.tp_zero WITH TIME_PARTITION_INTERVAL=0"),
+        200
+    );
+}
+
+#[test]
+fn round_with_places() {
+    let db = Db::new();
+    db.run("INSERT INTO root.rd.d(time, v) VALUES (1, 7.25), (2, -7.25), (3, 1234.5), (4, 0.25)");
+    let t = db.query("SELECT round(v, 1), round(v, -2), round(v) FROM root.rd.d");
+    assert_eq!(
+        cols(&t),
+        vec![
+            "ROUND(root.rd.d.v,1)",
+            "ROUND(root.rd.d.v,-2)",
+            "round(root.rd.d.v)"
+        ]
+    );
+    assert_eq!(t.types, vec![TSDataType::Double; 3]);
+    let col = |i: usize| t.rows.iter().map(|r| r.1[i].clone()).collect::<Vec<_>>();
+    // half to even at the given decimal place, as IoTDB 2.0 rounds
+    assert_eq!(col(0), vec![s("7.2"), s("-7.2"), s("1234.5"), s("0.2")]);
+    assert_eq!(col(1), vec![s("0.0"), s("-0.0"), s("1200.0"), s("0.0")]);
+    assert_eq!(col(2), vec![s("7.0"), s("-7.0"), s("1234.0"), s("0.0")]);
+    assert_eq!(db.code("SELECT round(v, 'x') FROM root.rd.d"), 701);
+    assert_eq!(db.code("SELECT round(v, 1, 2) FROM root.rd.d"), 701);
+}

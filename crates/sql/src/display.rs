@@ -174,6 +174,18 @@ fn push_expr_inner(e: &Expression, out: &mut String) {
             out.push(' ');
             push_operand(right, priority(right) < p, out);
         }
+        // IoTDB 2.0 names `round(x, places)` `ROUND(x,places)` (1.0 had no such form)
+        Expression::Function {
+            name,
+            args,
+            attributes,
+        } if args.len() == 2 && attributes.is_empty() && name.eq_ignore_ascii_case("round") => {
+            out.push_str("ROUND(");
+            push_expr(&args[0], out);
+            out.push(',');
+            push_expr(&args[1], out);
+            out.push(')');
+        }
         Expression::Function {
             name,
             args,

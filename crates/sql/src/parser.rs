@@ -1783,12 +1783,12 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        // Select items are suffixes of the FROM prefixes: IoTDB 1.0 refuses a full path
-        // there with a metadata error (507). (ALIGN BY DEVICE reports its own error later;
-        // LAST queries may name full paths.)
+        // Select items are suffixes of the FROM prefixes: IoTDB refuses a full path there
+        // (2.0: 701 as below; 1.0 answered 507 `Check metadata error: …`). (ALIGN BY DEVICE
+        // reports its own error later; LAST queries may name full paths.)
         if !q.last && !q.align_by_device && q.select.iter().any(|c| c.expr.has_full_path()) {
-            return Err(Error::Metadata(
-                "Check metadata error: Path can not start with root in select clause.".into(),
+            return Err(Error::Semantic(
+                "Path can not start with root in select clause.".into(),
             ));
         }
         Ok(q)

@@ -1088,9 +1088,9 @@ fn header_text() {
     for (text, header) in cases {
         let e = parse_expression(text).unwrap_or_else(|e| panic!("{text}: {e}"));
         if e.has_full_path() {
-            // a full path is refused in the select list of a SQL query (IoTDB 1.0: 507)
+            // a full path is refused in the select list of a SQL query (IoTDB 2.0: 701)
             let sql = format!("select {text} from root.sg");
-            assert_eq!(parse(&sql).unwrap_err().status_code().code(), 507, "{sql}");
+            assert_eq!(parse(&sql).unwrap_err().status_code().code(), 701, "{sql}");
         } else {
             let sql = format!("select {text} from root.sg");
             let q = query(&sql);

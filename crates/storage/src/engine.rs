@@ -15,7 +15,7 @@ use crate::infer::infer_type;
 use crate::load::{LoadSummary, TsFileStats};
 use crate::rebuild;
 use crate::region::{DataRegion, SchemaMap};
-use crate::schema::{aligned_mismatch, DbMeta, DeviceLookup, Lookup, Schema};
+use crate::schema::{DbMeta, DeviceLookup, Lookup, Schema};
 use crate::schema_log::SchemaLog;
 use crate::schema_ops::SchemaOp;
 use crate::stats::MemoryUse;
@@ -556,9 +556,25 @@ impl Engine {
     /// Creates a database. A path equal to, above or below an existing database fails
     /// with `DatabaseAlreadyExists`.
     pub fn create_database(&self, path: &PartialPath) -> Result<()> {
+        self.create_database_with_interval(path, self.config.default_time_partition_interval_ms)
+    }
+
+    /// Creates a database whose data is partitioned into time partitions of `interval_ms`
+    /// (`CREATE DATABASE … WITH TIME_PARTITION_INTERVAL=…`, IoTDB 2.0); the interval is kept
+    /// in the schema log and used by the database's data region from then on. A
+    /// non-positive interval fails with `IllegalParameter`.
+    pub fn create_database_with_interval(
+        &self,
+        path: &PartialPath,
+        interval_ms: i64,
+    ) -> Result<()> {
+        if interval_ms <= 0 {
+            return Err(Error::IllegalParameter(
+                "The time partition interval should be positive.".into(),
+            ));
+        }
         let mut schema = self.schema.write();
-        let op =
-            schema.plan_create_database(path, self.config.default_time_partition_interval_ms)?;
+        let op = schema.plan_create_database(path, interval_ms)?;
         self.commit(&mut schema, vec![op])
     }
 
@@ -600,7 +616,9 @@ impl Engine {
         self.schema.read().databases(pattern)
     }
 
-    /// Sets (or with `None` unsets) the TTL of every database matching the pattern.
+    /// Sets (or with `None` unsets) the TTL of every database the pattern matches or reaches
+    /// below, as IoTDB 1.0 does (`SET TTL TO root.sg.** 1000` sets the TTL of `root.sg`).
+    /// No such database → `DatabaseNotSet` (status 500, as IoTDB 1.0 answers).
     pub fn set_ttl(&self, pattern: &PathPattern, ttl_ms: Option<i64>) -> Result<()> {
         if let Some(t) = ttl_ms {
             if t <= 0 {
@@ -608,7 +626,7 @@ impl Engine {
             }
         }
         let mut schema = self.schema.write();
-        let dbs = schema.matching_databases(std::slice::from_ref(pattern));
+        let dbs = schema.belonged_databases(pattern);
         if dbs.is_empty() {
             return Err(Error::DatabaseNotSet(pattern.to_string()));
         }
@@ -978,7 +996,7 @@ impl Engine {
         let names: Vec<String> = wanted.iter().map(|(m, _)| m.clone()).collect();
         let look = schema.lookup_device(device, &names);
         if let Some(b) = look.blocked {
-            return Err(Error::PathAlreadyExist(b.to_string()));
+            return Err(series_in_device_path(&b));
         }
         // a covering template that provides a missing measurement gets activated
         let activate = match schema.covering_template(device) {
@@ -1196,18 +1214,16 @@ impl Engine {
             look = schema_r.lookup_device(&t.device, name_refs);
         }
         if let Some(b) = &look.blocked {
-            return Err(Error::PathAlreadyExist(b.to_string()));
+            return Err(series_in_device_path(b));
         }
         let Some(db) = look.db.clone() else {
             return Err(Error::DatabaseNotSet(
                 t.device.child(&name_refs[0]).to_string(),
             ));
         };
-        if let Some(a) = look.aligned {
-            if a != t.aligned {
-                return Err(aligned_mismatch(&t.device, a));
-            }
-        }
+        // A tablet written the other way than the device is aligned is written the device's
+        // way, as IoTDB 2.0 does (1.x refused it; see docs/reference-iotdb.md). Creating a
+        // new series the other way still fails (609), as in 2.0.
         // TTL: rows older than the bound are not written
         let mut ttl_mask: Option<Bitmap> = None;
         let mut ttl_error = None;
@@ -1443,7 +1459,7 @@ impl Engine {
             }
             let look = schema_r.lookup_device(&row.device, &names);
             if let Some(b) = &look.blocked {
-                row_errors[i] = Some(Error::PathAlreadyExist(b.to_string()));
+                row_errors[i] = Some(series_in_device_path(b));
                 continue;
             }
             let Some(db) = look.db.clone() else {
@@ -1452,12 +1468,7 @@ impl Engine {
                 ));
                 continue;
             };
-            if let Some(a) = look.aligned {
-                if a != row.aligned {
-                    row_errors[i] = Some(aligned_mismatch(&row.device, a));
-                    continue;
-                }
-            }
+            // written the device's way whatever the row says (IoTDB 2.0), as for tablets
             if let Some(ttl) = db.ttl {
                 let bound = now.saturating_sub(ttl);
                 if row.time < bound {
@@ -2121,6 +2132,13 @@ fn run_compactor(
         }
         true
     });
+}
+
+/// A write whose device path runs through an existing series (`INSERT INTO
+/// root.sg.d.s(time, x)` where `root.sg.d.s` is a series): IoTDB 2.0 reports the schema
+/// engine's 506 wrapped in a 507 metadata error.
+fn series_in_device_path(series: &PartialPath) -> Error {
+    Error::Metadata(format!("Path [{series}] already exist"))
 }
 
 #[cfg(test)]

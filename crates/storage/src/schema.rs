@@ -195,8 +195,6 @@ pub(crate) enum Lookup {
 #[derive(Debug, Clone)]
 pub(crate) struct DeviceLookup {
     pub(crate) db: Option<DbMeta>,
-    /// Aligned flag if the device already has series (real or template).
-    pub(crate) aligned: Option<bool>,
     pub(crate) measurements: Vec<Lookup>,
     /// Set when the path runs through an existing series.
     pub(crate) blocked: Option<PartialPath>,
@@ -497,16 +495,11 @@ impl Schema {
         if let Some(b) = w.blocked {
             return DeviceLookup {
                 db,
-                aligned: None,
                 measurements: vec![Lookup::Missing; measurements.len()],
                 blocked: Some(prefix(nodes, b)),
             };
         }
         let exact = w.depth == nodes.len();
-        let mut aligned = None;
-        if exact && w.node.measurements > 0 {
-            aligned = Some(w.node.aligned);
-        }
         let mut tmpl_group: Option<(&str, &TNode)> = None;
         for &(depth, tname) in w.actives.iter().rev() {
             if let Some(g) = self
@@ -516,9 +509,6 @@ impl Schema {
             {
                 if g.schema.is_none() {
                     tmpl_group = Some((tname, g));
-                    if aligned.is_none() && (!g.children.is_empty() || depth == nodes.len()) {
-                        aligned = Some(g.aligned);
-                    }
                     break;
                 }
             }
@@ -556,7 +546,6 @@ impl Schema {
             .collect();
         DeviceLookup {
             db,
-            aligned,
             measurements: looked,
             blocked: None,
         }
@@ -1032,6 +1021,16 @@ impl Schema {
         self.databases
             .values()
             .filter(|d| patterns.iter().any(|p| p.matches(&d.path)))
+            .cloned()
+            .collect()
+    }
+
+    /// Databases a pattern matches or reaches below (IoTDB 1.0's "belonged" databases:
+    /// `root.sg.**` and `root.sg.d.*` both name `root.sg`).
+    pub(crate) fn belonged_databases(&self, pattern: &PathPattern) -> Vec<DbMeta> {
+        self.databases
+            .values()
+            .filter(|d| pattern.may_match_under(&d.path))
             .cloned()
             .collect()
     }

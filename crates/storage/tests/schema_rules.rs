@@ -259,22 +259,41 @@ fn aligned_rules() {
         vec![spec("root.sg.ad.s3", TSDataType::Int32)],
     )
     .unwrap();
+    // a non-aligned tablet into an aligned device is written aligned (IoTDB 2.0)
     let t = doubles("root.sg.ad", &["s2"], vec![1], vec![vec![1.0]]);
-    let err = e.insert_tablet(&t).unwrap_err();
-    assert_eq!(err.status_code().code(), 609);
-    let mut t = t;
+    e.insert_tablet(&t).unwrap();
+    let mut t = doubles("root.sg.ad", &["s2"], vec![2], vec![vec![2.0]]);
     t.aligned = true;
     e.insert_tablet(&t).unwrap();
+    assert_eq!(
+        e.read_series(&p("root.sg.ad.s2"), TimeRange::ALL)
+            .unwrap()
+            .times,
+        vec![1, 2]
+    );
     // aligned insert into a new device creates an aligned device
     let mut t2 = doubles("root.sg.ad2", &["x"], vec![1], vec![vec![1.0]]);
     t2.aligned = true;
     e.insert_tablet(&t2).unwrap();
     assert!(e.series_info(&p("root.sg.ad2.x")).unwrap().aligned);
-    // non-aligned row into aligned device fails
+    // a non-aligned row into an aligned device is written; a new measurement it brings is
+    // not created the other way (609 for it alone, as IoTDB 2.0 answers)
     let err = e
-        .insert_rows(&rows(vec![str_row("root.sg.ad2", 2, &["x"], &["1.0"])]))
+        .insert_rows(&rows(vec![str_row(
+            "root.sg.ad2",
+            2,
+            &["x", "y"],
+            &["1.0", "2.0"],
+        )]))
         .unwrap_err();
-    assert!(matches!(err, Error::AlignedTimeseries(_)));
+    assert!(err.to_string().contains("is aligned"), "{err}");
+    assert!(e.series_info(&p("root.sg.ad2.y")).is_none());
+    assert_eq!(
+        e.read_series(&p("root.sg.ad2.x"), TimeRange::ALL)
+            .unwrap()
+            .times,
+        vec![1, 2]
+    );
 }
 
 #[test]
@@ -636,15 +655,13 @@ fn template_conflicts_insert_activation_and_nesting() {
     };
     e.insert_tablet(&t).unwrap();
     t.aligned = false;
-    assert!(matches!(
-        e.insert_tablet(&t),
-        Err(Error::AlignedTimeseries(_))
-    ));
+    t.times = vec![2];
+    e.insert_tablet(&t).unwrap(); // written aligned, as IoTDB 2.0 does
     assert_eq!(
         e.read_series(&p("root.sg.cars.c1.GPS.y"), TimeRange::ALL)
             .unwrap()
             .values,
-        ColumnData::Float(vec![2.5])
+        ColumnData::Float(vec![2.5, 2.5])
     );
     // a measurement outside the template becomes an ordinary series
     e.insert_tablet(&doubles(

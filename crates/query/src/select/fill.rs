@@ -180,7 +180,8 @@ pub(super) fn linear_fill(b: &mut RowBatch) {
                 let x = if t1 == t0 {
                     v0
                 } else {
-                    v0 + (v1 - v0) * (ti - t0) / (t1 - t0)
+                    // the time ratio first, as IoTDB 2.0 does (its last bit agrees then)
+                    v0 + (v1 - v0) * ((ti - t0) / (t1 - t0))
                 };
                 let v = match t {
                     TSDataType::Int32 => Value::Int32(x as i32),
