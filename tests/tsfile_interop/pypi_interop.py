@@ -36,11 +36,11 @@ from tsfile import (
     TableSchema,
     Tablet,
     TimeseriesSchema,
+    TSDataType,
+    TSEncoding,
     TsFileReader,
     TsFileTableWriter,
     TsFileWriter,
-    TSDataType,
-    TSEncoding,
 )
 
 TYPES = [
@@ -124,9 +124,9 @@ def value(t, i):
     if t == TSDataType.DOUBLE:
         return round(math.sin(i / 10.0) * 400) / 4.0
     if t == TSDataType.TEXT:
-        return "t%d" % (k % 37)
+        return f"t{k % 37}"
     if t == TSDataType.STRING:
-        return "s-%d" % (k % 11)
+        return f"s-{k % 11}"
     if t == TSDataType.BLOB:
         return bytes([k % 256, (k * 3) % 256, 0, 255])
     if t == TSDataType.DATE:
@@ -166,9 +166,7 @@ ROWS = 12_000  # more than one page (10,000 points) in every series
 # misread (25.15 as 868.8), and a longer smooth signal (several pages).
 SMOOTH = {
     "nine": [25.0, 25.05, 25.1, 25.15, 25.2, 25.25, 25.3, 25.28, 25.33],
-    "smooth": [
-        round(20.0 + 5.0 * math.sin(i / 500.0) + (i % 7) * 0.01, 6) for i in range(100_000)
-    ],
+    "smooth": [round(20.0 + 5.0 * math.sin(i / 500.0) + (i % 7) * 0.01, 6) for i in range(100_000)],
 }
 
 
@@ -219,12 +217,12 @@ def write_table_file(path):
     cols = [ColumnSchema("tag1", TSDataType.STRING, ColumnCategory.TAG)]
     names = []
     for k, t in enumerate(TYPES):
-        name = "f%d" % k
+        name = f"f{k}"
         names.append(name)
         cols.append(ColumnSchema(name, t, ColumnCategory.FIELD))
     schema = TableSchema("tbl", cols)
     n = 3000
-    tab = Tablet(["tag1"] + names, [TSDataType.STRING] + TYPES, n)
+    tab = Tablet(["tag1", *names], [TSDataType.STRING, *TYPES], n)
     tab.set_table_name("tbl")
     series = {nm: {"times": [], "values": []} for nm in names}
     times = []
@@ -268,7 +266,7 @@ def cmd_write(out_dir):
             if not allowed(t, e):
                 continue
             for c in COMPRESSORS:
-                name = "py_%s_%s_%s.tsfile" % (t.name, e.name, c.name)
+                name = f"py_{t.name}_{e.name}_{c.name}.tsfile"
                 path = os.path.join(out_dir, name)
                 try:
                     entry = write_tree_file(path, t, e, c)
@@ -283,10 +281,8 @@ def cmd_write(out_dir):
         for label, vals in SMOOTH.items():
             if t == TSDataType.FLOAT:
                 vals = [struct.unpack("<f", struct.pack("<f", v))[0] for v in vals]
-            name = "py_%s_SPRINTZ_UNCOMPRESSED_%s.tsfile" % (t.name, label)
-            entry = write_tree_file(
-                os.path.join(out_dir, name), t, TSEncoding.SPRINTZ, Compressor.UNCOMPRESSED, vals
-            )
+            name = f"py_{t.name}_SPRINTZ_UNCOMPRESSED_{label}.tsfile"
+            entry = write_tree_file(os.path.join(out_dir, name), t, TSEncoding.SPRINTZ, Compressor.UNCOMPRESSED, vals)
             entry["file"] = name
             entry["exact"] = True  # PyPI reads these back as written; so must we
             files.append(entry)
@@ -307,7 +303,7 @@ def cmd_write(out_dir):
         unsupported.append({"file": "py_table_all_types.tsfile", "error": str(ex)})
     with open(os.path.join(out_dir, "manifest.json"), "w") as f:
         json.dump({"files": files, "unsupported": unsupported}, f)
-    print("wrote %d files, %d combinations refused" % (len(files), len(unsupported)))
+    print(f"wrote {len(files)} files, {len(unsupported)} combinations refused")
 
 
 def read_file(path):
@@ -340,7 +336,7 @@ def cmd_read(paths):
         try:
             result[p] = read_file(p)
         except Exception as ex:
-            result[p] = {"error": "%s: %s" % (type(ex).__name__, ex)}
+            result[p] = {"error": f"{type(ex).__name__}: {ex}"}
     json.dump({"files": result}, sys.stdout)
 
 
