@@ -160,6 +160,8 @@ fn serve(args: ServeArgs) -> model::Result<()> {
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "none (defaults and flags)".into());
+    // a test hook (simulated full disk), inert unless its variable is set
+    storage::fault::install_from_env(&data_dir);
     let server = Server::start(config)?;
     let metrics = server
         .metrics_addr()

@@ -152,6 +152,13 @@ impl ServerConfig {
                     s.compaction_max_files = parse_num(key, v)?
                 }
                 "verify_chunk_checksums" => s.verify_chunk_checksums = parse_num(key, v)?,
+                "schema_region_ratis_periodic_snapshot_interval" => {
+                    let secs: u64 = parse_num(key, v)?;
+                    s.schema_snapshot_interval_ms = secs.saturating_mul(1000);
+                }
+                "schema_snapshot_interval_in_ms" => {
+                    s.schema_snapshot_interval_ms = parse_num(key, v)?
+                }
                 "default_fetch_size" => self.default_fetch_size = parse_num(key, v)?,
                 "query_timeout_threshold" => self.query_timeout_ms = parse_num(key, v)?,
                 "rpc_max_concurrent_client_num" | "dn_rpc_max_concurrent_client_num" => {

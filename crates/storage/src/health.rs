@@ -99,6 +99,20 @@ impl WriteHealth {
         }
     }
 
+    /// `SystemReadOnly` while failed, without probing (for writes already under way).
+    pub(crate) fn refuse_if_failed(&self) -> Result<()> {
+        if !self.is_failed() {
+            return Ok(());
+        }
+        // a prober holds the lock while it flushes: do not wait for it
+        let f = self.failure.try_lock();
+        let reason = f
+            .as_ref()
+            .and_then(|f| f.as_ref())
+            .map(|f| f.reason.as_str());
+        Err(self.refusal(reason))
+    }
+
     fn refusal(&self, reason: Option<&str>) -> Error {
         let reason = reason.map(|r| format!(" ({r})")).unwrap_or_default();
         Error::SystemReadOnly(format!(
