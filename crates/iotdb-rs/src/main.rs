@@ -176,7 +176,14 @@ fn serve(args: ServeArgs) -> model::Result<()> {
     if let Some(sig) = signals.forever().next() {
         tracing::info!(signal = sig, "shutting down");
     }
-    server.shutdown()?;
+    if let Err(e) = server.shutdown() {
+        // a full disk, say: what could not be flushed is in the WAL, replayed at the next start
+        tracing::error!(
+            "stopped, but not everything could be written ({e}); unflushed points stay in the \
+             WAL and are replayed at the next start"
+        );
+        return Err(e);
+    }
     tracing::info!("stopped cleanly");
     Ok(())
 }

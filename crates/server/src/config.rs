@@ -231,6 +231,7 @@ mod tests {
             ("integer_string_infer_type", "DOUBLE"),
             ("memtable_size_threshold", "1048576"),
             ("compaction_schedule_interval_in_ms", "500"),
+            ("schema_region_ratis_periodic_snapshot_interval", "3600"),
             ("something_else", "x"),
         ]
         .into_iter()
@@ -242,6 +243,7 @@ mod tests {
         assert_eq!(c.storage.integer_string_infer_type, TSDataType::Double);
         assert_eq!(c.storage.memtable_size_threshold, 1 << 20);
         assert_eq!(c.storage.compaction_interval_ms, 500);
+        assert_eq!(c.storage.schema_snapshot_interval_ms, 3_600_000);
         let bad: HashMap<String, String> = [("dn_rpc_port".to_string(), "x".to_string())]
             .into_iter()
             .collect();
