@@ -59,6 +59,17 @@ struct Syncer {
     cv: Condvar,
 }
 
+impl Syncer {
+    /// Waits up to `every` (less when stopped meanwhile); false once stopped.
+    fn wait(&self, every: Duration) -> bool {
+        let mut s = self.stop.lock();
+        if !*s {
+            self.cv.wait_for(&mut s, every);
+        }
+        !*s
+    }
+}
+
 /// The storage engine. Share it as `Arc<Engine>`.
 pub struct Engine {
     config: StorageConfig,
@@ -2035,14 +2046,8 @@ fn every_region(
     mut work: impl FnMut(&DataRegion) -> bool,
 ) {
     loop {
-        {
-            let mut s = stop.stop.lock();
-            if !*s {
-                stop.cv.wait_for(&mut s, every);
-            }
-            if *s {
-                return;
-            }
+        if !stop.wait(every) {
+            return;
         }
         let Some(regions) = regions.upgrade() else {
             return;
@@ -2066,14 +2071,8 @@ fn run_schema_snapshots(
 ) {
     let every = (max_age / 4).clamp(Duration::from_millis(10), Duration::from_secs(60));
     loop {
-        {
-            let mut s = stop.stop.lock();
-            if !*s {
-                stop.cv.wait_for(&mut s, every);
-            }
-            if *s {
-                return;
-            }
+        if !stop.wait(every) {
+            return;
         }
         let schema = schema.read();
         match log.lock().snapshot_if_older(&schema, max_age) {

@@ -51,7 +51,7 @@ fn failed_schema_log_write_refuses_writes_and_keeps_every_series() {
     let e = Engine::open(cfg(dir.path())).unwrap();
     e.insert_tablet(&tablet("root.sg.a", 0)).unwrap();
     fault::fail_writes_under(&system);
-    // an explicit creation (logged before it is applied) fails and leaves nothing behind
+    // an explicit creation fails with the cause
     let err = e
         .create_timeseries(TimeseriesSpec::new(
             p("root.sg.x.s"),
