@@ -145,6 +145,7 @@ def test_full_disk_refuses_writes_keeps_reads_and_loses_nothing(tmp_path, monkey
             assert error_code(info.value) == 600, repr(info.value)
             assert "No space left on device" in str(info.value), repr(info.value)
             refusals += 1
+        refusal_s = time.monotonic() - failed_at
         assert refusals >= 5, f"only {refusals} refusals in 0.8 s: not immediate"
         with pytest.raises(Exception) as info:
             s.execute_non_query_statement(f"insert into {DEVICE}(time, w) values({acked * ROWS}, 1)")
@@ -170,6 +171,11 @@ def test_full_disk_refuses_writes_keeps_reads_and_loses_nothing(tmp_path, monkey
         assert growth < RSS_GROWTH_LIMIT_KB, f"RSS grew by {growth} KiB over {tries} writes ({accepted} accepted)"
         if mode == "hook":
             assert accepted == 0, "a write was accepted while the disk was full"
+        print(
+            f"\n{mode}: {acked} tablets acknowledged; {refusals} refusals in "
+            f"{refusal_s:.3f} s after the first failure; then {tries} writes in 3 s "
+            f"({accepted} accepted), RSS {rss0} KiB -> +{growth} KiB"
+        )
         s.close()
         # SIGTERM: the server stops by itself (not killed by the harness after 20 s)
         t0 = time.monotonic()
