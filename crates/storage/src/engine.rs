@@ -456,6 +456,13 @@ impl Engine {
     /// tests can reopen the directory in the same process.
     #[doc(hidden)]
     pub fn simulate_crash(self) {
+        // a crash ends every thread: a schema snapshot of this engine's state must not
+        // land in the directory after it is reopened
+        *self.snapshotter.stop.lock() = true;
+        self.snapshotter.cv.notify_all();
+        if let Some(h) = self.snapshotter_thread.lock().take() {
+            let _ = h.join();
+        }
         if let Err(e) = self._dir_lock.release() {
             tracing::warn!("releasing the data-directory lock: {e}");
         }
