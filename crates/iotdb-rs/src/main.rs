@@ -180,6 +180,8 @@ fn serve(args: ServeArgs) -> model::Result<()> {
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|| "none (defaults and flags)".into());
+    // a test hook (simulated full disk), inert unless its variable is set
+    storage::fault::install_from_env(&data_dir);
     let server = Server::start(config)?;
     let metrics = server
         .metrics_addr()
@@ -194,7 +196,14 @@ fn serve(args: ServeArgs) -> model::Result<()> {
     if let Some(sig) = signals.forever().next() {
         tracing::info!(signal = sig, "shutting down");
     }
-    server.shutdown()?;
+    if let Err(e) = server.shutdown() {
+        // a full disk, say: what could not be flushed is in the WAL, replayed at the next start
+        tracing::error!(
+            "stopped, but not everything could be written ({e}); unflushed points stay in the \
+             WAL and are replayed at the next start"
+        );
+        return Err(e);
+    }
     tracing::info!("stopped cleanly");
     Ok(())
 }

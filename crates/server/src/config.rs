@@ -161,6 +161,13 @@ impl ServerConfig {
                     s.compaction_max_files = parse_num(key, v)?
                 }
                 "verify_chunk_checksums" => s.verify_chunk_checksums = parse_num(key, v)?,
+                "schema_region_ratis_periodic_snapshot_interval" => {
+                    let secs: u64 = parse_num(key, v)?;
+                    s.schema_snapshot_interval_ms = secs.saturating_mul(1000);
+                }
+                "schema_snapshot_interval_in_ms" => {
+                    s.schema_snapshot_interval_ms = parse_num(key, v)?
+                }
                 "default_fetch_size" => self.default_fetch_size = parse_num(key, v)?,
                 "query_timeout_threshold" => self.query_timeout_ms = parse_num(key, v)?,
                 "rpc_max_concurrent_client_num" | "dn_rpc_max_concurrent_client_num" => {
@@ -233,6 +240,7 @@ mod tests {
             ("integer_string_infer_type", "DOUBLE"),
             ("memtable_size_threshold", "1048576"),
             ("compaction_schedule_interval_in_ms", "500"),
+            ("schema_region_ratis_periodic_snapshot_interval", "3600"),
             ("something_else", "x"),
         ]
         .into_iter()
@@ -244,6 +252,7 @@ mod tests {
         assert_eq!(c.storage.integer_string_infer_type, TSDataType::Double);
         assert_eq!(c.storage.memtable_size_threshold, 1 << 20);
         assert_eq!(c.storage.compaction_interval_ms, 500);
+        assert_eq!(c.storage.schema_snapshot_interval_ms, 3_600_000);
         let bad: HashMap<String, String> = [("dn_rpc_port".to_string(), "x".to_string())]
             .into_iter()
             .collect();

@@ -115,11 +115,8 @@ impl ChunkChecksums {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
             Err(e) => Err(e.to_string()),
         };
-        match bytes.and_then(|b| parse(&b, size)) {
-            Ok(entries) => Some(Arc::new(ChunkChecksums {
-                file: tsfile.to_path_buf(),
-                entries,
-            })),
+        match bytes.and_then(|b| Self::parse(tsfile, &b, size)) {
+            Ok(sums) => Some(Arc::new(sums)),
             Err(why) => {
                 tracing::warn!(
                     "ignoring chunk checksums {} ({why}); {} is read unchecked",
@@ -138,6 +135,20 @@ impl ChunkChecksums {
         );
         tracing::error!("{msg}");
         Error::CorruptedFile(msg)
+    }
+
+    /// The checksums of `tsfile` (of `size` bytes) from the sidecar's bytes `b`, or why
+    /// they cannot be used.
+    pub(crate) fn parse(tsfile: &Path, b: &[u8], size: u64) -> std::result::Result<Self, String> {
+        Ok(ChunkChecksums {
+            file: tsfile.to_path_buf(),
+            entries: parse(b, size)?,
+        })
+    }
+
+    /// Header offsets of the chunks described.
+    pub(crate) fn offsets(&self) -> impl Iterator<Item = u64> + '_ {
+        self.entries.iter().map(|e| e.0)
     }
 }
 

@@ -349,14 +349,17 @@ pub(crate) fn scan_bytes(bytes: &[u8], header_len: usize) -> Scan {
 
 /// Writes `bytes` to `path` atomically: temporary file, fsync, rename, fsync of the directory.
 pub(crate) fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
     let tmp = path.with_extension("tmp");
-    {
+    let written = (|| -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
+        crate::fault::write_all(&mut f, &tmp, bytes)?;
         f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e.into());
     }
-    std::fs::rename(&tmp, path)?;
     if let Some(dir) = path.parent() {
         sync_dir(dir);
     }

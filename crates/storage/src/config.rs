@@ -80,6 +80,11 @@ pub struct StorageConfig {
     /// (`<file>.checksums`); a mismatch is a corrupted-file error. Off trades that safety
     /// for a little read speed. Files without checksums are read unchecked either way.
     pub verify_chunk_checksums: bool,
+    /// A schema snapshot is written once the schema log holds records older than this
+    /// (milliseconds; 0 = only when the log grows past its size limit), so that a start-up
+    /// replays at most this much schema history (IoTDB's
+    /// `schema_region_ratis_periodic_snapshot_interval`, in seconds there).
+    pub schema_snapshot_interval_ms: u64,
 }
 
 impl Default for StorageConfig {
@@ -104,6 +109,7 @@ impl Default for StorageConfig {
             compaction_interval_ms: 60_000,
             compaction_max_files: 10,
             verify_chunk_checksums: true,
+            schema_snapshot_interval_ms: 86_400_000,
         }
     }
 }

@@ -59,17 +59,31 @@ struct Syncer {
     cv: Condvar,
 }
 
+impl Syncer {
+    /// Waits up to `every` (less when stopped meanwhile); false once stopped.
+    fn wait(&self, every: Duration) -> bool {
+        let mut s = self.stop.lock();
+        if !*s {
+            self.cv.wait_for(&mut s, every);
+        }
+        !*s
+    }
+}
+
 /// The storage engine. Share it as `Arc<Engine>`.
 pub struct Engine {
     config: StorageConfig,
-    schema: RwLock<Schema>,
-    schema_log: Mutex<SchemaLog>,
+    schema: Arc<RwLock<Schema>>,
+    schema_log: Arc<Mutex<SchemaLog>>,
     regions: Arc<RegionMap>,
     users: UserStore,
     syncer: Arc<Syncer>,
     syncer_thread: Mutex<Option<JoinHandle<()>>>,
     compactor: Arc<Syncer>,
     compactor_thread: Mutex<Option<JoinHandle<()>>>,
+    /// Stop signal and thread of the periodic schema snapshots.
+    snapshotter: Arc<Syncer>,
+    snapshotter_thread: Mutex<Option<JoinHandle<()>>>,
     /// Queue of the background flusher (sealed memtables to write out).
     flusher: Mutex<Option<FlushSender>>,
     flusher_thread: Mutex<Option<JoinHandle<()>>>,
@@ -262,8 +276,8 @@ impl Engine {
             }
         }
         let engine = Engine {
-            schema: RwLock::new(schema),
-            schema_log: Mutex::new(log),
+            schema: Arc::new(RwLock::new(schema)),
+            schema_log: Arc::new(Mutex::new(log)),
             regions: Arc::new(RwLock::new(regions)),
             users,
             syncer: Arc::new(Syncer {
@@ -276,6 +290,11 @@ impl Engine {
                 cv: Condvar::new(),
             }),
             compactor_thread: Mutex::new(None),
+            snapshotter: Arc::new(Syncer {
+                stop: Mutex::new(false),
+                cv: Condvar::new(),
+            }),
+            snapshotter_thread: Mutex::new(None),
             flusher: Mutex::new(None),
             flusher_thread: Mutex::new(None),
             closed: AtomicBool::new(false),
@@ -325,6 +344,15 @@ impl Engine {
                 .name("compaction".into())
                 .spawn(move || run_compactor(stop, regions, every, policy, health))?;
             *engine.compactor_thread.lock() = Some(handle);
+        }
+        if engine.config.schema_snapshot_interval_ms > 0 {
+            let stop = engine.snapshotter.clone();
+            let (schema, log) = (engine.schema.clone(), engine.schema_log.clone());
+            let max_age = Duration::from_millis(engine.config.schema_snapshot_interval_ms);
+            let handle = std::thread::Builder::new()
+                .name("schema-snapshot".into())
+                .spawn(move || run_schema_snapshots(&stop, &schema, &log, max_age))?;
+            *engine.snapshotter_thread.lock() = Some(handle);
         }
         Ok(engine)
     }
@@ -429,6 +457,13 @@ impl Engine {
     /// tests can reopen the directory in the same process.
     #[doc(hidden)]
     pub fn simulate_crash(self) {
+        // a crash ends every thread: a schema snapshot of this engine's state must not
+        // land in the directory after it is reopened
+        *self.snapshotter.stop.lock() = true;
+        self.snapshotter.cv.notify_all();
+        if let Some(h) = self.snapshotter_thread.lock().take() {
+            let _ = h.join();
+        }
         if let Err(e) = self._dir_lock.release() {
             tracing::warn!("releasing the data-directory lock: {e}");
         }
@@ -442,6 +477,7 @@ impl Engine {
             for (stop, thread) in [
                 (&self.syncer, &self.syncer_thread),
                 (&self.compactor, &self.compactor_thread),
+                (&self.snapshotter, &self.snapshotter_thread),
             ] {
                 *stop.stop.lock() = true;
                 stop.cv.notify_all();
@@ -456,7 +492,8 @@ impl Engine {
             }
             // a failed flush (a full disk) leaves the points in the WAL: sync it anyway
             let flushed = self.flush_memtables();
-            return flushed.and(self.sync_all());
+            let logged = self.schema_log.lock().append(&[]);
+            return flushed.and(self.sync_all()).and(logged);
         }
         self.sync_all()
     }
@@ -481,13 +518,21 @@ impl Engine {
 
     // ----- schema plumbing -----------------------------------------------------------
 
-    /// Logs ops (already applied to `schema`) with one fsync, then maybe snapshots.
+    /// Logs ops (already applied to `schema`) with one fsync, then maybe snapshots. When
+    /// the log cannot be written the ops stay pending in it and writes are refused until
+    /// they are written (see [`Engine::check_writable`]): nothing is acknowledged on a
+    /// schema the log does not hold.
     fn log_ops(&self, schema: &Schema, ops: &[SchemaOp]) -> Result<()> {
         if ops.is_empty() {
             return Ok(());
         }
         let mut log = self.schema_log.lock();
-        log.append(ops)?;
+        if let Err(e) = log.append_applied(ops) {
+            // not under the log's lock: a prober holds the health lock and takes the log's
+            drop(log);
+            self.health.fail("schema log write", &e);
+            return Err(e);
+        }
         if let Err(e) = log.maybe_snapshot(schema) {
             tracing::warn!("schema snapshot failed (the log stays authoritative): {e}");
         }
@@ -496,9 +541,10 @@ impl Engine {
 
     /// Logs then applies validated ops.
     fn commit(&self, schema: &mut Schema, ops: Vec<SchemaOp>) -> Result<()> {
-        {
-            let mut log = self.schema_log.lock();
-            log.append(&ops)?;
+        let logged = self.schema_log.lock().append(&ops);
+        if let Err(e) = logged {
+            self.health.fail("schema log write", &e);
+            return Err(e);
         }
         for op in &ops {
             schema.apply(op)?;
@@ -1062,6 +1108,7 @@ impl Engine {
             ));
         }
         self.health.check(|| {
+            self.schema_log.lock().append(&[])?;
             self.flush_memtables_unmarked()
                 .and_then(|()| self.sync_all())
         })
@@ -1143,6 +1190,9 @@ impl Engine {
     /// Logs `entry` to the region's WAL and applies it; a failed WAL write refuses
     /// further writes (see [`Engine::check_writable`]).
     fn log_write(&self, region: &DataRegion, entry: &WalEntry) -> Result<()> {
+        // a write that passed `check_writable` before a failure elsewhere (the schema log,
+        // say) is refused too
+        self.health.refuse_if_failed()?;
         with_scratch(|buf| region.write(entry, buf)).inspect_err(|e| {
             if matches!(e, Error::Wal(_) | Error::Io(_)) {
                 self.health.fail("WAL write", e);
@@ -2049,14 +2099,8 @@ fn every_region(
     mut work: impl FnMut(&DataRegion) -> bool,
 ) {
     loop {
-        {
-            let mut s = stop.stop.lock();
-            if !*s {
-                stop.cv.wait_for(&mut s, every);
-            }
-            if *s {
-                return;
-            }
+        if !stop.wait(every) {
+            return;
         }
         let Some(regions) = regions.upgrade() else {
             return;
@@ -2066,6 +2110,29 @@ fn every_region(
         for r in list {
             if !work(&r) {
                 break;
+            }
+        }
+    }
+}
+
+/// Writes a schema snapshot whenever the log holds records older than `max_age`.
+fn run_schema_snapshots(
+    stop: &Syncer,
+    schema: &RwLock<Schema>,
+    log: &Mutex<SchemaLog>,
+    max_age: Duration,
+) {
+    let every = (max_age / 4).clamp(Duration::from_millis(10), Duration::from_secs(60));
+    loop {
+        if !stop.wait(every) {
+            return;
+        }
+        let schema = schema.read();
+        match log.lock().snapshot_if_older(&schema, max_age) {
+            Ok(true) => tracing::debug!("periodic schema snapshot written"),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!("periodic schema snapshot failed (the log stays authoritative): {e}")
             }
         }
     }
@@ -2129,6 +2196,11 @@ fn run_compactor(
         r.drop_expired();
         if let Err(e) = r.compact_once(&policy) {
             tracing::warn!("compaction in region {} failed: {e}", r.id);
+            // a full disk: wait (writes are refused too) instead of retrying at once
+            if crate::fault::is_out_of_space(&e) {
+                health.fail(&format!("compaction in region {}", r.id), &e);
+                return false;
+            }
         }
         true
     });

@@ -25,6 +25,10 @@ struct Failure {
 pub(crate) struct WriteHealth {
     failed: AtomicBool,
     failure: Mutex<Option<Failure>>,
+    /// A prober holds `failure` while it probes and recovers (which takes engine locks).
+    probing: AtomicBool,
+    /// A failure reported while a prober held `failure`: the probe does not count.
+    failed_meanwhile: AtomicBool,
     probe_file: PathBuf,
 }
 
@@ -34,6 +38,8 @@ impl WriteHealth {
         WriteHealth {
             failed: AtomicBool::new(false),
             failure: Mutex::new(None),
+            probing: AtomicBool::new(false),
+            failed_meanwhile: AtomicBool::new(false),
             probe_file: data_dir.join("system").join("write-probe"),
         }
     }
@@ -43,9 +49,21 @@ impl WriteHealth {
         self.failed.load(Ordering::Acquire)
     }
 
-    /// Records that `what` failed with `e`: writes are refused from now on.
+    /// Records that `what` failed with `e`: writes are refused from now on. Never waits
+    /// for a prober (whose recovery may need locks the caller holds).
     pub(crate) fn fail(&self, what: &str, e: &Error) {
-        let mut f = self.failure.lock();
+        self.failed.store(true, Ordering::Release);
+        let mut f = loop {
+            if let Some(f) = self.failure.try_lock() {
+                break f;
+            }
+            if self.probing.load(Ordering::Acquire) {
+                tracing::error!("{what} failed: {e}; writes stay refused");
+                self.failed_meanwhile.store(true, Ordering::Release);
+                return;
+            }
+            std::thread::yield_now();
+        };
         if f.is_none() {
             let reason = format!("{what} failed: {e}");
             tracing::error!(
@@ -77,7 +95,19 @@ impl WriteHealth {
         if Instant::now() < f.next_probe {
             return Err(self.refusal(Some(&f.reason)));
         }
-        match self.probe().and_then(|()| recover()) {
+        self.failed_meanwhile.store(false, Ordering::Release);
+        self.probing.store(true, Ordering::Release);
+        let probed = self.probe().and_then(|()| recover()).and_then(|()| {
+            if self.failed_meanwhile.swap(false, Ordering::AcqRel) {
+                Err(Error::StorageEngine(
+                    "another write failed meanwhile".into(),
+                ))
+            } else {
+                Ok(())
+            }
+        });
+        self.probing.store(false, Ordering::Release);
+        match probed {
             Ok(()) => {
                 tracing::info!(
                     "writes resume: the disk accepts writes again ({} before)",
@@ -97,6 +127,20 @@ impl WriteHealth {
                 Err(self.refusal(Some(&f.reason)))
             }
         }
+    }
+
+    /// `SystemReadOnly` while failed, without probing (for writes already under way).
+    pub(crate) fn refuse_if_failed(&self) -> Result<()> {
+        if !self.is_failed() {
+            return Ok(());
+        }
+        // a prober holds the lock while it flushes: do not wait for it
+        let f = self.failure.try_lock();
+        let reason = f
+            .as_ref()
+            .and_then(|f| f.as_ref())
+            .map(|f| f.reason.as_str());
+        Err(self.refusal(reason))
     }
 
     fn refusal(&self, reason: Option<&str>) -> Error {

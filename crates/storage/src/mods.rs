@@ -17,7 +17,6 @@
 use crate::api::TimeRange;
 use model::{Error, PathPattern, Result};
 use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Largest mods file read (a deletion line is small; this bounds memory on a corrupt file).
@@ -308,19 +307,25 @@ pub(crate) fn append_mods(path: &Path, dels: &[Deletion]) -> Result<()> {
             d.range.end
         ));
     }
-    let mut f: File = OpenOptions::new()
+    let f: File = OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)
         .map_err(|e| Error::StorageEngine(format!("cannot open {}: {e}", path.display())))?;
-    f.write_all(text.as_bytes())?;
-    f.sync_data()?;
+    let before = f.metadata()?.len();
+    let wrote = crate::fault::write_all(&f, path, text.as_bytes()).and_then(|()| f.sync_data());
+    if let Err(e) = wrote {
+        // a torn line would spoil the next entry appended after it: cut it off
+        let _ = f.set_len(before).and_then(|()| f.sync_data());
+        return Err(e.into());
+    }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     #[test]
     fn round_trip_and_torn_tail() {

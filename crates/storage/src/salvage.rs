@@ -12,7 +12,7 @@ use model::{ColumnData, MeasurementSchema, Result};
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::Path;
-use tsfile::reader::{Chunk, ChunkCheck, ReadOptions};
+use tsfile::reader::{Chunk, ChunkCheck, ReadAt, ReadOptions};
 use tsfile::scan::scan_chunk_groups;
 use tsfile::statistics::Statistics;
 
@@ -84,35 +84,45 @@ fn add(found: &mut Found, device: &str, c: &Chunk, data: SeriesData) {
     entry.1.push(data);
 }
 
-/// Rebuilds the TsFile at `path` (which failed to open: `why`) from a sequential scan.
-/// Returns false (changing nothing) when no chunk could be salvaged.
-pub(crate) fn salvage(path: &Path, corrupted: &Path, why: &str) -> Result<bool> {
-    let file = fs::File::open(path)?;
-    let size = file.metadata()?.len();
-    let sums = ChunkChecksums::load(path, size);
-    let check = sums.as_deref().map(|s| s as &dyn ChunkCheck);
-    let scan = scan_chunk_groups(&file, &ReadOptions::default(), check)?;
-    let mut damaged = scan.damaged;
-    let mut kept = 0;
-    let mut found = Found::new();
-    let mut aligned = HashSet::new();
+/// What a sequential scan of a damaged file yielded.
+pub(crate) struct Salvaged {
+    /// Points per device and series, with the schema of the chunks they came from.
+    found: Found,
+    /// Devices whose chunks were aligned.
+    aligned: HashSet<String>,
+    /// Chunks kept.
+    pub(crate) kept: usize,
+    /// Chunks set aside (failing their checksum, unparsable, undecodable).
+    pub(crate) damaged: usize,
+}
+
+/// Scans the chunk groups of the file in `src` (checked against `check` when given) and
+/// decodes every chunk found; the damaged ones are counted, not returned.
+pub(crate) fn collect<R: ReadAt>(src: &R, check: Option<&dyn ChunkCheck>) -> Result<Salvaged> {
+    let scan = scan_chunk_groups(src, &ReadOptions::default(), check)?;
+    let mut out = Salvaged {
+        found: Found::new(),
+        aligned: HashSet::new(),
+        kept: 0,
+        damaged: scan.damaged,
+    };
     for (dev, chunks) in &scan.groups {
         let device = dev.path();
         match chunks.split_first() {
             Some((time, values)) if time.header.is_time() => {
                 let Ok(times) = time_pages(time) else {
-                    damaged += chunks.len();
+                    out.damaged += chunks.len();
                     continue;
                 };
-                kept += 1;
-                aligned.insert(device.clone());
+                out.kept += 1;
+                out.aligned.insert(device.clone());
                 for c in values {
                     match value_points(c, &times) {
                         Ok(d) => {
-                            kept += 1;
-                            add(&mut found, &device, c, d);
+                            out.kept += 1;
+                            add(&mut out.found, &device, c, d);
                         }
-                        Err(_) => damaged += 1,
+                        Err(_) => out.damaged += 1,
                     }
                 }
             }
@@ -120,16 +130,50 @@ pub(crate) fn salvage(path: &Path, corrupted: &Path, why: &str) -> Result<bool> 
                 for c in chunks {
                     match plain_points(c) {
                         Ok(d) if !c.header.is_value() => {
-                            kept += 1;
-                            add(&mut found, &device, c, d);
+                            out.kept += 1;
+                            add(&mut out.found, &device, c, d);
                         }
-                        _ => damaged += 1,
+                        _ => out.damaged += 1,
                     }
                 }
             }
         }
     }
-    if found.is_empty() {
+    Ok(out)
+}
+
+impl Salvaged {
+    /// The salvaged series of each device, merged (newest chunk wins), and whether the
+    /// device is aligned.
+    pub(crate) fn into_devices(self) -> Vec<(String, Vec<FlushSeries>, bool)> {
+        let aligned = self.aligned;
+        self.found
+            .into_iter()
+            .map(|(device, series)| {
+                let out: Vec<FlushSeries> = series
+                    .into_values()
+                    .map(|(schema, parts)| {
+                        let data = merge_newest_wins(parts, schema.data_type.physical());
+                        FlushSeries { schema, data }
+                    })
+                    .collect();
+                let a = aligned.contains(&device);
+                (device, out, a)
+            })
+            .collect()
+    }
+}
+
+/// Rebuilds the TsFile at `path` (which failed to open: `why`) from a sequential scan.
+/// Returns false (changing nothing) when no chunk could be salvaged.
+pub(crate) fn salvage(path: &Path, corrupted: &Path, why: &str) -> Result<bool> {
+    let file = fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    let sums = ChunkChecksums::load(path, size);
+    let check = sums.as_deref().map(|s| s as &dyn ChunkCheck);
+    let salvaged = collect(&file, check)?;
+    let (kept, damaged) = (salvaged.kept, salvaged.damaged);
+    if salvaged.found.is_empty() {
         return Ok(false);
     }
     // keep the damaged original, then write the salvaged points under its name
@@ -141,15 +185,8 @@ pub(crate) fn salvage(path: &Path, corrupted: &Path, why: &str) -> Result<bool> 
     let kept_copy = corrupted.join(format!("{}-{name}", model::time::now_ms()));
     fs::copy(path, &kept_copy)?;
     let mut builder = FileBuilder::create(path)?;
-    for (device, series) in found {
-        let out: Vec<FlushSeries> = series
-            .into_values()
-            .map(|(schema, parts)| {
-                let data = merge_newest_wins(parts, schema.data_type.physical());
-                FlushSeries { schema, data }
-            })
-            .collect();
-        builder.add_device(&device, &out, aligned.contains(&device))?;
+    for (device, out, aligned) in salvaged.into_devices() {
+        builder.add_device(&device, &out, aligned)?;
     }
     builder.finish()?;
     tracing::warn!(

@@ -1,15 +1,20 @@
 //! Persistence of the schema: `system/schema-<gen>.snap` (a full snapshot as ops) plus
 //! `system/schema-<gen>.log` (ops since that snapshot), each record framed and
-//! checksummed, fsynced before an operation returns. When the log grows past a limit a
-//! new snapshot generation is written and older files are removed.
+//! checksummed, fsynced before an operation returns. When the log grows past a size, or
+//! holds records older than a time limit (bounding the replay at start-up), a new snapshot
+//! generation is written and older files are removed.
+//!
+//! A failed append (a full disk) is cut off the log, so that a torn record never hides
+//! the records appended after it; ops the engine had already applied in memory stay
+//! pending and are written before anything else (see [`SchemaLog::append_applied`]).
 
 use crate::codec;
 use crate::schema::Schema;
 use crate::schema_ops::SchemaOp;
 use model::{Error, Result};
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 pub(crate) const LOG_MAGIC: &[u8; 8] = b"IRSSLG01";
 pub(crate) const SNAP_MAGIC: &[u8; 8] = b"IRSSNP01";
@@ -25,6 +30,12 @@ pub(crate) struct SchemaLog {
     scratch: Vec<u8>,
     /// Records were lost at open (a damaged snapshot or log).
     damaged: bool,
+    /// Ops applied in memory whose append failed; written before any later op.
+    pending: Vec<SchemaOp>,
+    /// A failed append could not be cut off: the file is longer than `size`.
+    torn: bool,
+    /// When the oldest record not yet in a snapshot was appended (`None`: none is).
+    unsnapshotted_since: Option<Instant>,
 }
 
 fn file_gen(name: &str, ext: &str) -> Option<u64> {
@@ -62,15 +73,18 @@ pub(crate) fn apply_all(schema: &mut Schema, payloads: &[Vec<u8>], what: &Path) 
 
 fn create_log(dir: &Path, gen: u64) -> Result<File> {
     let path = dir.join(format!("schema-{gen}.log"));
-    let mut f = OpenOptions::new()
-        .create(true)
-        .truncate(true)
-        .write(true)
-        .open(&path)?;
-    f.write_all(LOG_MAGIC)?;
-    f.sync_all()?;
+    {
+        let mut f = OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .open(&path)?;
+        crate::fault::write_all(&mut f, &path, LOG_MAGIC)?;
+        f.sync_all()?;
+    }
     codec::sync_dir(dir);
-    Ok(f)
+    // append mode: after a failed append is cut off, the next one lands at the new end
+    Ok(OpenOptions::new().append(true).open(&path)?)
 }
 
 impl SchemaLog {
@@ -159,6 +173,10 @@ impl SchemaLog {
                 size,
                 scratch: Vec::new(),
                 damaged,
+                pending: Vec::new(),
+                torn: false,
+                // records replayed at open count as old: the next timed check snapshots them
+                unsnapshotted_since: (size > LOG_MAGIC.len() as u64).then(Instant::now),
             },
             schema,
         ))
@@ -169,24 +187,56 @@ impl SchemaLog {
         self.damaged
     }
 
-    /// Appends ops and fsyncs (one write, one fsync for the batch).
+    /// Appends ops (after any pending ones) and fsyncs: one write, one fsync for the batch.
+    /// On failure nothing of the batch stays in the file and the pending ops stay pending.
     pub(crate) fn append(&mut self, ops: &[SchemaOp]) -> Result<()> {
-        if ops.is_empty() {
+        if ops.is_empty() && self.pending.is_empty() {
             return Ok(());
+        }
+        let fail =
+            |e: std::io::Error| Error::StorageEngine(format!("cannot write the schema log: {e}"));
+        let path = self.dir.join(format!("schema-{}.log", self.gen));
+        if self.torn {
+            self.file.set_len(self.size).map_err(fail)?;
+            self.torn = false;
         }
         self.scratch.clear();
         let mut payload = Vec::new();
-        for op in ops {
+        for op in self.pending.iter().chain(ops) {
             payload.clear();
             op.encode(&mut payload);
             codec::frame(&mut self.scratch, &payload)?;
         }
-        self.file
-            .write_all(&self.scratch)
-            .and_then(|_| self.file.sync_data())
-            .map_err(|e| Error::StorageEngine(format!("cannot write the schema log: {e}")))?;
+        let wrote = crate::fault::write_all(&self.file, &path, &self.scratch)
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = wrote {
+            // a torn record would end the replay there, hiding every record after it
+            self.torn = self.file.set_len(self.size).is_err();
+            return Err(fail(e));
+        }
         self.size += self.scratch.len() as u64;
+        self.pending.clear();
+        self.unsnapshotted_since.get_or_insert_with(Instant::now);
         Ok(())
+    }
+
+    /// [`SchemaLog::append`] for ops already applied to the schema in memory: when the
+    /// append fails they stay pending, written before the next op (or by a snapshot).
+    pub(crate) fn append_applied(&mut self, ops: &[SchemaOp]) -> Result<()> {
+        let out = self.append(ops);
+        if out.is_err() {
+            self.pending.extend_from_slice(ops);
+        }
+        out
+    }
+
+    /// Writes a snapshot if the log holds records appended more than `max_age` ago (so
+    /// that a start-up never replays more than that much history); true if it did.
+    pub(crate) fn snapshot_if_older(&mut self, schema: &Schema, max_age: Duration) -> Result<bool> {
+        match self.unsnapshotted_since {
+            Some(t) if t.elapsed() >= max_age => self.snapshot(schema).map(|()| true),
+            _ => Ok(false),
+        }
     }
 
     /// Writes a new snapshot generation if the log has grown past the limit.
@@ -207,12 +257,21 @@ impl SchemaLog {
             op.encode(&mut payload);
             codec::frame(&mut bytes, &payload)?;
         }
-        codec::write_atomic(&self.dir.join(format!("schema-{next}.snap")), &bytes)?;
-        let file = create_log(&self.dir, next)?;
+        let snap = self.dir.join(format!("schema-{next}.snap"));
+        codec::write_atomic(&snap, &bytes)?;
+        // without its log the new snapshot would hide what is appended to the old one
+        let file = create_log(&self.dir, next).inspect_err(|_| {
+            let _ = fs::remove_file(&snap);
+            let _ = fs::remove_file(self.dir.join(format!("schema-{next}.log")));
+        })?;
         let old = self.gen;
         self.gen = next;
         self.file = file;
         self.size = LOG_MAGIC.len() as u64;
+        self.torn = false;
+        // the snapshot holds the schema in memory, pending ops included
+        self.pending.clear();
+        self.unsnapshotted_since = None;
         let _ = fs::remove_file(self.dir.join(format!("schema-{old}.log")));
         let _ = fs::remove_file(self.dir.join(format!("schema-{old}.snap")));
         Ok(())

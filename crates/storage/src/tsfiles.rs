@@ -1431,12 +1431,18 @@ pub(crate) fn compact_files(
     }
     let wrote = builder.finish()?;
     let log_path = part_dir.join(COMPACTION_LOG);
-    {
-        use std::io::Write;
+    let logged = (|| -> std::io::Result<()> {
         fs::create_dir_all(part_dir)?;
-        let mut f = fs::File::create(&log_path)?;
-        f.write_all(log.as_bytes())?;
-        f.sync_all()?;
+        let f = fs::File::create(&log_path)?;
+        crate::fault::write_all(&f, &log_path, log.as_bytes())?;
+        f.sync_all()
+    })();
+    if let Err(e) = logged {
+        // nothing was renamed yet: the sources stay as they are
+        let _ = fs::remove_file(&log_path);
+        let _ = fs::remove_file(&staged_name);
+        let _ = fs::remove_file(sidecar_path(target));
+        return Err(e.into());
     }
     sync_dir(part_dir);
     if wrote {

@@ -619,13 +619,7 @@ impl Wal {
             return Err(Error::internal("WAL segment missing after rotation"));
         };
         let before = seg.size.load(Ordering::Relaxed);
-        let wrote = match crate::fault::check(&self.dir) {
-            // a simulated full disk tears the record half-way, as a real one may
-            Err(e) => (&seg.file)
-                .write_all(&framed[..framed.len() / 2])
-                .and(Err(e)),
-            Ok(()) => (&seg.file).write_all(framed),
-        };
+        let wrote = crate::fault::write_all(&seg.file, &self.dir, framed);
         if let Err(e) = wrote {
             // a torn record would end the replay of this segment there, hiding every
             // record appended after it once writes succeed again: cut it off, or (if
