@@ -102,7 +102,7 @@ impl Default for StorageConfig {
             nan_string_infer_type: TSDataType::Double,
             default_compressor: CompressionType::Snappy,
             default_time_partition_interval_ms: 604_800_000,
-            memtable_size_threshold: 256 << 20,
+            memtable_size_threshold: 64 << 20,
             memtable_budget_bytes: 0,
             write_blocked_wait_ms: 10_000,
             enable_compaction: true,
