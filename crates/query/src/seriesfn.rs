@@ -376,21 +376,24 @@ fn java_heap_select(points: &[(usize, Value)], k: usize, top: bool) -> Vec<usize
             }
         }
     };
+    // offer: `i` joins the heap and sifts up
+    let offer = |heap: &mut Vec<usize>, i: usize| {
+        let mut pos = heap.len();
+        heap.push(i);
+        while pos > 0 {
+            let parent = (pos - 1) / 2;
+            if cmp(i, heap[parent]) != Ordering::Less {
+                break;
+            }
+            heap[pos] = heap[parent];
+            pos = parent;
+        }
+        heap[pos] = i;
+    };
     let mut heap: Vec<usize> = Vec::with_capacity(k.min(points.len()));
     for i in 0..points.len() {
         if heap.len() < k {
-            // offer: sift up
-            let mut pos = heap.len();
-            heap.push(i);
-            while pos > 0 {
-                let parent = (pos - 1) / 2;
-                if cmp(i, heap[parent]) != Ordering::Less {
-                    break;
-                }
-                heap[pos] = heap[parent];
-                pos = parent;
-            }
-            heap[pos] = i;
+            offer(&mut heap, i);
         } else if !heap.is_empty() && beats(i, heap[0]) {
             // poll, then offer: the last element sifts down from the root, then `i` sifts up
             let last = heap.pop().unwrap_or(i);
@@ -410,17 +413,7 @@ fn java_heap_select(points: &[(usize, Value)], k: usize, top: bool) -> Vec<usize
                 }
                 heap[pos] = last;
             }
-            let mut pos = heap.len();
-            heap.push(i);
-            while pos > 0 {
-                let parent = (pos - 1) / 2;
-                if cmp(i, heap[parent]) != Ordering::Less {
-                    break;
-                }
-                heap[pos] = heap[parent];
-                pos = parent;
-            }
-            heap[pos] = i;
+            offer(&mut heap, i);
         }
     }
     heap
