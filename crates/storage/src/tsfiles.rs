@@ -1057,6 +1057,10 @@ fn write_plain(
     let (mine, theirs) = scratch.split_at_mut(1);
     for group in jobs.chunks(pair) {
         let encoded = match group {
+            // a small chunk is not worth a thread (a spawn costs tens of microseconds)
+            [a, b] if a.2 - a.1 < PARALLEL_MIN_POINTS || b.2 - b.1 < PARALLEL_MIN_POINTS => {
+                [encode(*a, &mut mine[0])?, encode(*b, &mut mine[0])?]
+            }
             [a, b] => std::thread::scope(|sc| {
                 let other = sc.spawn(|| encode(*b, &mut theirs[0]));
                 let here = encode(*a, &mut mine[0]);
@@ -1074,6 +1078,9 @@ fn write_plain(
     }
     Ok(())
 }
+
+/// Fewest points of each of two chunks encoded at once on two threads.
+const PARALLEL_MIN_POINTS: usize = 8192;
 
 /// True when the machine has a second core for encoding.
 fn two_cores() -> bool {
