@@ -24,13 +24,18 @@ fn main() -> model::Result<()> {
     let ex = Executor::new(engine.clone());
     let ctx = SessionContext::new("root", TimeZone::default());
     let device = PartialPath::parse("root.bench.one")?;
-    // xorshift noise: deterministic, roughly uniform in [-0.5, 0.5)
+    // xorshift noise, deterministic: normal with standard deviation 0.5 as in
+    // bench/vs_iotdb.py (Box-Muller over two uniforms in (0, 1])
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut noise = move || {
+    let mut uniform = move || {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        ((seed >> 11) + 1) as f64 / (1u64 << 53) as f64
+    };
+    let mut noise = move || {
+        let (u, v) = (uniform(), uniform());
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos() * 0.5
     };
     let chunk = 100_000;
     let mut start = 0usize;

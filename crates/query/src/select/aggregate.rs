@@ -49,6 +49,12 @@ pub(super) fn open_aggregation(
         SliceInput::Direct {
             members,
             residual: residual.cloned(),
+            extremes: groups.iter().any(|g| {
+                matches!(
+                    g.kind,
+                    AggKind::MaxValue | AggKind::MinValue | AggKind::Extreme
+                )
+            }),
         }
     } else {
         // Expressions, or a filter across series: each slice's rows are joined, filtered
@@ -211,6 +217,8 @@ pub(super) enum SliceInput {
     Direct {
         members: Vec<Vec<usize>>,
         residual: Option<Expr>,
+        /// Whether some output needs the least and greatest values (see `AggPolicy`).
+        extremes: bool,
     },
     /// The slice's rows joined across `paths` and filtered: per aggregated output, the
     /// expressions over the joined columns it aggregates.
@@ -304,11 +312,22 @@ impl SlicedAgg {
         windows: Option<&WindowPlan>,
     ) -> Result<Vec<Vec<Dataset>>> {
         match &self.input {
-            SliceInput::Direct { members, residual } => {
+            SliceInput::Direct {
+                members,
+                residual,
+                extremes,
+            } => {
                 let data = self
                     .paths
                     .iter()
-                    .map(|p| read_agg_slice(&self.engine, p, slice, windows, residual.as_ref()))
+                    .map(|p| {
+                        let policy = super::reduce::AggPolicy {
+                            residual: residual.as_ref(),
+                            windows,
+                            extremes: *extremes,
+                        };
+                        read_agg_slice(&self.engine, p, slice, &policy)
+                    })
                     .collect::<Result<Vec<_>>>()?;
                 members
                     .iter()
@@ -446,11 +465,10 @@ pub(super) fn read_agg_slice(
     engine: &Engine,
     path: &PartialPath,
     slice: TimeRange,
-    windows: Option<&WindowPlan>,
-    residual: Option<&Expr>,
+    policy: &super::reduce::AggPolicy<'_>,
 ) -> Result<Dataset> {
-    let policy = super::reduce::AggPolicy { residual, windows };
-    let s = engine.read_series_summarized(path, slice, &policy)?;
+    let residual = policy.residual;
+    let s = engine.read_series_summarized(path, slice, policy)?;
     let mut points = Chunk {
         times: s.data.times,
         columns: vec![Column::new(s.data.values)],

@@ -12,6 +12,9 @@ use storage::{PageReduction, SummaryPolicy};
 pub(super) struct AggPolicy<'a> {
     pub(super) residual: Option<&'a Expr>,
     pub(super) windows: Option<&'a WindowPlan>,
+    /// Whether an aggregation of the series needs the least and greatest value
+    /// (MAX_VALUE, MIN_VALUE, EXTREME); reduced pages leave them out otherwise.
+    pub(super) extremes: bool,
 }
 
 impl SummaryPolicy for AggPolicy<'_> {
@@ -44,7 +47,7 @@ impl SummaryPolicy for AggPolicy<'_> {
         }
         // a single comparison with a constant is tested as the values are summarised; any
         // other filter selects through a mask first
-        if let Some(reduced) = summarise_compared(filter, times, values) {
+        if let Some(reduced) = summarise_compared(filter, times, values, self.extremes) {
             return Ok(reduced);
         }
         let keep = match mask_in_place(filter, values) {
@@ -58,11 +61,35 @@ impl SummaryPolicy for AggPolicy<'_> {
             }
         };
         let keep = |i: usize| keep.get(i).copied().unwrap_or(false);
+        let extremes = self.extremes;
         Ok(match values {
-            ColumnData::Int32(v) => summarise(times, v, |i, _| keep(i), |x| x as f64, Value::Int32),
-            ColumnData::Int64(v) => summarise(times, v, |i, _| keep(i), |x| x as f64, Value::Int64),
-            ColumnData::Float(v) => summarise(times, v, |i, _| keep(i), |x| x as f64, Value::Float),
-            ColumnData::Double(v) => summarise(times, v, |i, _| keep(i), |x| x, Value::Double),
+            ColumnData::Int32(v) => summarise(
+                times,
+                v,
+                |i, _| keep(i),
+                |x| x as f64,
+                Value::Int32,
+                extremes,
+            ),
+            ColumnData::Int64(v) => summarise(
+                times,
+                v,
+                |i, _| keep(i),
+                |x| x as f64,
+                Value::Int64,
+                extremes,
+            ),
+            ColumnData::Float(v) => summarise(
+                times,
+                v,
+                |i, _| keep(i),
+                |x| x as f64,
+                Value::Float,
+                extremes,
+            ),
+            ColumnData::Double(v) => {
+                summarise(times, v, |i, _| keep(i), |x| x, Value::Double, extremes)
+            }
             _ => PageReduction::Points,
         })
     }
@@ -71,7 +98,12 @@ impl SummaryPolicy for AggPolicy<'_> {
 /// [`summarise`] for a filter `series op constant` (either side) on a floating-point series
 /// with a numeric constant, compared as `compare_const_values` compares (as doubles, NaN
 /// only unequal); `None` for other filters and types.
-fn summarise_compared(filter: &Expr, times: &[i64], values: &ColumnData) -> Option<PageReduction> {
+fn summarise_compared(
+    filter: &Expr,
+    times: &[i64],
+    values: &ColumnData,
+    extremes: bool,
+) -> Option<PageReduction> {
     let Expr::Cmp(op, l, r) = filter else {
         return None;
     };
@@ -91,12 +123,12 @@ fn summarise_compared(filter: &Expr, times: &[i64], values: &ColumnData) -> Opti
         ($v:expr, $conv:expr, $value:expr) => {{
             let conv = $conv;
             Some(match op {
-                CmpOp::Eq => summarise(times, $v, |_, x| conv(x) == k, conv, $value),
-                CmpOp::Ne => summarise(times, $v, |_, x| conv(x) != k, conv, $value),
-                CmpOp::Lt => summarise(times, $v, |_, x| conv(x) < k, conv, $value),
-                CmpOp::Le => summarise(times, $v, |_, x| conv(x) <= k, conv, $value),
-                CmpOp::Gt => summarise(times, $v, |_, x| conv(x) > k, conv, $value),
-                CmpOp::Ge => summarise(times, $v, |_, x| conv(x) >= k, conv, $value),
+                CmpOp::Eq => summarise(times, $v, |_, x| conv(x) == k, conv, $value, extremes),
+                CmpOp::Ne => summarise(times, $v, |_, x| conv(x) != k, conv, $value, extremes),
+                CmpOp::Lt => summarise(times, $v, |_, x| conv(x) < k, conv, $value, extremes),
+                CmpOp::Le => summarise(times, $v, |_, x| conv(x) <= k, conv, $value, extremes),
+                CmpOp::Gt => summarise(times, $v, |_, x| conv(x) > k, conv, $value, extremes),
+                CmpOp::Ge => summarise(times, $v, |_, x| conv(x) >= k, conv, $value, extremes),
             })
         }};
     }
@@ -128,24 +160,74 @@ fn mask_in_place(filter: &Expr, values: &ColumnData) -> Option<Vec<bool>> {
 
 /// The statistics of the points `keep` selects (by position and value), as a flushed
 /// page's would read (sum as doubles, first greatest / least value); `Points` when one of
-/// them is NaN (whose ordering the accumulators settle point by point). One branch-free
-/// pass from the first selected point on.
+/// them is NaN (whose ordering the accumulators settle point by point). The first and last
+/// selected points are found from either end; one branch-free pass between them counts and
+/// sums (in point order, as a page's statistics are summed) and, when `extremes`, keeps the
+/// least and greatest value (left out otherwise: no aggregation asked for them).
 fn summarise<T: Copy + PartialOrd>(
     times: &[i64],
     values: &[T],
     keep: impl Fn(usize, T) -> bool,
     to_f64: impl Fn(T) -> f64,
     to_value: impl Fn(T) -> Value,
+    extremes: bool,
 ) -> PageReduction {
     let values = &values[..times.len().min(values.len())];
     let Some(a) = (0..values.len()).find(|&i| keep(i, values[i])) else {
         return PageReduction::Nothing;
     };
-    let (mut min, mut max, mut last) = (values[a], values[a], a);
+    let last = (a..values.len())
+        .rev()
+        .find(|&i| keep(i, values[i]))
+        .unwrap_or(a);
+    let span = &values[a..=last];
+    let pass = if extremes {
+        pass::<true, T>(span, |i, x| keep(a + i, x), &to_f64)
+    } else {
+        pass::<false, T>(span, |i, x| keep(a + i, x), &to_f64)
+    };
+    let Some(Pass {
+        count,
+        sum,
+        min,
+        max,
+    }) = pass
+    else {
+        return PageReduction::Points;
+    };
+    PageReduction::Summary(ChunkSummary {
+        start: times[a],
+        end: times[last],
+        count,
+        sum: Some(sum),
+        min: extremes.then(|| to_value(min)),
+        max: extremes.then(|| to_value(max)),
+        first: to_value(values[a]),
+        last: to_value(values[last]),
+    })
+}
+
+/// What one pass over the selected span of a page gathers.
+struct Pass<T> {
+    count: u64,
+    sum: f64,
+    min: T,
+    max: T,
+}
+
+/// The count, sum and (with `EXTREMES`) least and greatest of the points of `span` (which
+/// starts with a selected point) that `keep` selects; `None` when one of them is NaN.
+#[inline]
+fn pass<const EXTREMES: bool, T: Copy + PartialOrd>(
+    span: &[T],
+    keep: impl Fn(usize, T) -> bool,
+    to_f64: &impl Fn(T) -> f64,
+) -> Option<Pass<T>> {
+    let (mut min, mut max) = (span[0], span[0]);
     let mut count = 0u64;
     let mut sum = 0.0f64;
     let mut nan = false;
-    for (i, &x) in values.iter().enumerate().skip(a) {
+    for (i, &x) in span.iter().enumerate() {
         let k = keep(i, x);
         // NaN is the only value unequal to itself (integers never are)
         #[allow(clippy::eq_op)]
@@ -153,22 +235,16 @@ fn summarise<T: Copy + PartialOrd>(
         nan |= k & is_nan;
         count += k as u64;
         sum += if k { to_f64(x) } else { 0.0 };
-        min = if k & (x < min) { x } else { min };
-        max = if k & (x > max) { x } else { max };
-        last = if k { i } else { last };
+        if EXTREMES {
+            min = if k & (x < min) { x } else { min };
+            max = if k & (x > max) { x } else { max };
+        }
     }
-    if nan {
-        return PageReduction::Points;
-    }
-    PageReduction::Summary(ChunkSummary {
-        start: times[a],
-        end: times[last],
+    (!nan).then_some(Pass {
         count,
-        sum: Some(sum),
-        min: Some(to_value(min)),
-        max: Some(to_value(max)),
-        first: to_value(values[a]),
-        last: to_value(values[last]),
+        sum,
+        min,
+        max,
     })
 }
 
@@ -231,8 +307,8 @@ mod tests {
 
     proptest! {
         /// A page reduced under a comparison (or two joined by AND) summarises exactly the
-        /// points the general evaluator keeps; NaN among them leaves the points to the
-        /// accumulators.
+        /// points the general evaluator keeps (the least and greatest only when asked for);
+        /// NaN among them leaves the points to the accumulators.
         #[test]
         fn reduced_pages_summarise_the_kept_points(
             raw in proptest::collection::vec((-8i32..8, 0u8..20), 1..200),
@@ -240,6 +316,7 @@ mod tests {
             k in (-6i32..6, -6i32..6),
             shape in 0u8..4,
             flipped in any::<bool>(),
+            extremes in any::<bool>(),
         ) {
             let times: Vec<i64> = (0..raw.len() as i64).map(|t| t * 3 + 1).collect();
             let double = |(v, nan): &(i32, u8)| if *nan == 0 { f64::NAN } else { *v as f64 / 2.0 };
@@ -251,8 +328,13 @@ mod tests {
             if shape >= 2 {
                 filter = Expr::And(Box::new(filter), Box::new(cmp(ops.1, Value::Int32(k.1), false)));
             }
-            let policy = AggPolicy { residual: Some(&filter), windows: None };
-            let want = reference(&filter, &times, &values);
+            let policy = AggPolicy { residual: Some(&filter), windows: None, extremes };
+            // without extremes, a reduced page leaves out the least and greatest value
+            let want = reference(&filter, &times, &values).map(|w| ChunkSummary {
+                min: w.min.filter(|_| extremes),
+                max: w.max.filter(|_| extremes),
+                ..w
+            });
             let chunk = Chunk { times: times.clone(), columns: vec![Column::new(values.clone())] };
             let nan_kept = selected_rows(&filter.eval(&chunk).unwrap())
                 .iter()
@@ -284,6 +366,7 @@ mod tests {
         let policy = AggPolicy {
             residual: Some(&filter),
             windows: None,
+            extremes: true,
         };
         assert_eq!(policy.verdict(&run(1.0, 2.0)), SummaryUse::Use);
         assert_eq!(policy.verdict(&run(-2.0, -1.0)), SummaryUse::Skip);
@@ -291,6 +374,7 @@ mod tests {
         let plain = AggPolicy {
             residual: None,
             windows: None,
+            extremes: true,
         };
         assert_eq!(plain.verdict(&run(-1.0, 1.0)), SummaryUse::Use);
         assert_eq!(

@@ -180,24 +180,32 @@ impl GorillaReader {
 }
 
 impl GorillaReader {
-    /// Decodes up to `n` values after the stream's first while 16 bytes remain from the
-    /// cursor on: one 128-bit window holds a value's control bits, a new window header and
-    /// up to 64 meaningful bits (at most 85 bits from a byte boundary), so each value costs
-    /// one load and no bounds checks bit by bit. Stops early (leaving the cursor on the
-    /// value) at a header the checked reader must report. Returns how many were decoded.
+    /// Decodes values into `slots` after the stream's first while 16 bytes remain from the
+    /// cursor on: the 128 bits from the byte holding the cursor hold a value's control bits,
+    /// a new window header and up to 64 meaningful bits (at most 85 bits from a byte
+    /// boundary), so each value costs one load and no bounds checks bit by bit. The window
+    /// and the previous value live in locals for the run (no store per value), and the
+    /// meaningful bits are taken from the first 64 bits whenever they lie there (always for
+    /// 32-bit values; for doubles unless the window is wider than 50 to 62 bits). Stops early
+    /// (leaving the cursor on the value) at a header the checked reader must report. Returns
+    /// how many slots were filled.
     #[inline]
-    fn run_windowed(
+    fn run_windowed<T>(
         &mut self,
         r: &mut BitReader<'_>,
-        n: usize,
-        push: &mut impl FnMut(u64),
+        slots: &mut [T],
+        conv: &impl Fn(u64) -> T,
     ) -> usize {
+        if self.first {
+            return 0;
+        }
         let g = self.g;
+        let header = g.lead_bits + g.sig_bits;
         let (data, mut pos) = r.parts();
+        let (mut stored, mut lead, mut trail) = (self.stored, self.lead, self.trail);
+        let mut sig = g.bits - lead - trail;
         let mut done = 0;
-        while done < n && !self.first {
-            // the 128 bits from the byte holding `pos`, as two words: every shift below is
-            // by less than 64 (the bit offset is at most 7, a header at most 14 bits)
+        for slot in slots.iter_mut() {
             let Some(bytes) = data.get(pos / 8..pos / 8 + 16) else {
                 break;
             };
@@ -205,7 +213,8 @@ impl GorillaReader {
             hi.copy_from_slice(&bytes[..8]);
             lo.copy_from_slice(&bytes[8..]);
             let (hi, lo) = (u64::from_be_bytes(hi), u64::from_be_bytes(lo));
-            // the 64 bits from `pos`
+            // the 64 bits from bit `shift` of the pair (every shift here is below 64: the
+            // offset is at most 7, the control bits and a header at most 14)
             let at = |shift: u32| (hi << shift) | ((lo >> 1) >> (63 - shift));
             let offset = (pos % 8) as u32;
             let w = at(offset);
@@ -214,47 +223,65 @@ impl GorillaReader {
             } else {
                 let mut used = 2;
                 if (w >> 62) & 1 == 1 {
-                    let lead = ((w << 2) >> (64 - g.lead_bits)) as u32;
-                    let sig = ((w << (2 + g.lead_bits)) >> (64 - g.sig_bits)) as u32 + 1;
-                    if lead + sig > g.bits {
+                    let l = ((w << 2) >> (64 - g.lead_bits)) as u32;
+                    let s = ((w << (2 + g.lead_bits)) >> (64 - g.sig_bits)) as u32 + 1;
+                    if l + s > g.bits {
                         break;
                     }
-                    self.lead = lead;
-                    self.trail = g.bits - sig - lead;
-                    used += g.lead_bits + g.sig_bits;
+                    (lead, sig) = (l, s);
+                    trail = g.bits - s - l;
+                    used += header;
                 }
-                let sig = g.bits - self.lead - self.trail;
-                let xor = at(offset + used) >> (64 - sig);
-                self.stored ^= xor << self.trail;
+                let bits = if used + sig <= 64 {
+                    w << used
+                } else {
+                    at(offset + used)
+                };
+                stored ^= (bits >> (64 - sig)) << trail;
                 pos += (used + sig) as usize;
             }
-            push(self.stored);
+            *slot = conv(stored);
             done += 1;
         }
+        (self.stored, self.lead, self.trail) = (stored, lead, trail);
         r.seek_bit(pos);
         done
     }
 }
 
-/// Decodes `n` raw bit patterns from the start of `data`; returns the bytes consumed as a Java
-/// reader would consume them (through the sentinel and its closing byte).
-pub(crate) fn decode_bits(
+/// Decodes `n` raw bit patterns from the start of `data`, converted by `conv`, onto the end of
+/// `out`; returns the bytes consumed as a Java reader would consume them (through the sentinel
+/// and its closing byte). On an error, the values decoded before it stay appended.
+pub(crate) fn decode_bits<T: Copy + Default>(
     g: Geometry,
     data: &[u8],
     n: usize,
-    mut push: impl FnMut(u64),
+    out: &mut Vec<T>,
+    conv: impl Fn(u64) -> T,
 ) -> DResult<usize> {
+    let before = out.len();
+    // every value takes at least one bit: a count the data cannot hold is not allocated
+    out.resize(before + n.min(data.len() * 8), T::default());
+    let slots = &mut out[before..];
     let mut r = BitReader::new(data);
     let mut dec = GorillaReader::new(g);
     let mut done = 0;
-    while done < n {
-        // the first value, the stream's last 16 bytes and bad headers take the checked path
-        push(dec.next(&mut r)?);
-        done += 1;
-        done += dec.run_windowed(&mut r, n - done, &mut push);
-    }
-    // The sentinel follows; consume it to find where the stream ends.
-    dec.next(&mut r)?;
+    let decoded = (|| {
+        while done < n {
+            // the first value, the stream's last 16 bytes and bad headers take the checked path
+            let v = conv(dec.next(&mut r)?);
+            let Some(slot) = slots.get_mut(done) else {
+                return Err(Corrupt::new(r.byte_pos_ceil(), "GORILLA data ends early"));
+            };
+            *slot = v;
+            done += 1;
+            done += dec.run_windowed(&mut r, &mut slots[done..], &conv);
+        }
+        // The sentinel follows; consume it to find where the stream ends.
+        dec.next(&mut r)
+    })();
+    out.truncate(before + done);
+    decoded?;
     let bits = data.len() * 8 - r.remaining_bits();
     // Java always closes the stream with a (possibly empty) byte after the sentinel's bits.
     Ok((bits / 8 + 1).min(data.len()))
@@ -303,26 +330,22 @@ pub fn encode_f64(values: &[f64], windows: GorillaWindows, out: &mut Vec<u8>) {
 
 /// Decodes `n` INT32 values; returns bytes consumed.
 pub fn decode_i32(data: &[u8], n: usize, out: &mut Vec<i32>) -> DResult<usize> {
-    out.reserve(n);
-    decode_bits(G32, data, n, |v| out.push(v as u32 as i32))
+    decode_bits(G32, data, n, out, |v| v as u32 as i32)
 }
 
 /// Decodes `n` INT64 values; returns bytes consumed.
 pub fn decode_i64(data: &[u8], n: usize, out: &mut Vec<i64>) -> DResult<usize> {
-    out.reserve(n);
-    decode_bits(G64, data, n, |v| out.push(v as i64))
+    decode_bits(G64, data, n, out, |v| v as i64)
 }
 
 /// Decodes `n` FLOAT values; returns bytes consumed.
 pub fn decode_f32(data: &[u8], n: usize, out: &mut Vec<f32>) -> DResult<usize> {
-    out.reserve(n);
-    decode_bits(G32, data, n, |v| out.push(f32::from_bits(v as u32)))
+    decode_bits(G32, data, n, out, |v| f32::from_bits(v as u32))
 }
 
 /// Decodes `n` DOUBLE values; returns bytes consumed.
 pub fn decode_f64(data: &[u8], n: usize, out: &mut Vec<f64>) -> DResult<usize> {
-    out.reserve(n);
-    decode_bits(G64, data, n, |v| out.push(f64::from_bits(v)))
+    decode_bits(G64, data, n, out, f64::from_bits)
 }
 
 #[cfg(test)]
