@@ -183,10 +183,10 @@ impl GorillaReader {
     /// Decodes values into `slots` after the stream's first while 16 bytes remain from the
     /// cursor on: the 128 bits from the byte holding the cursor hold a value's control bits,
     /// a new window header and up to 64 meaningful bits (at most 85 bits from a byte
-    /// boundary), so each value costs one load and no bounds checks bit by bit. The window
-    /// and the previous value live in locals for the run (no store per value), and the
-    /// meaningful bits are taken from the first 64 bits whenever they lie there (always for
-    /// 32-bit values; for doubles unless the window is wider than 50 to 62 bits). Stops early
+    /// boundary), so there are no bounds checks bit by bit. Most values need only the first
+    /// word of those bits (one load and one shift): all 32-bit values, and doubles whose
+    /// control bits, header and window fit in the word from the cursor's bit on. The window
+    /// and the previous value live in locals for the run (no store per value). Stops early
     /// (leaving the cursor on the value) at a header the checked reader must report. Returns
     /// how many slots were filled.
     #[inline]
@@ -209,15 +209,12 @@ impl GorillaReader {
             let Some(bytes) = data.get(pos / 8..pos / 8 + 16) else {
                 break;
             };
-            let (mut hi, mut lo) = ([0u8; 8], [0u8; 8]);
+            let mut hi = [0u8; 8];
             hi.copy_from_slice(&bytes[..8]);
-            lo.copy_from_slice(&bytes[8..]);
-            let (hi, lo) = (u64::from_be_bytes(hi), u64::from_be_bytes(lo));
-            // the 64 bits from bit `shift` of the pair (every shift here is below 64: the
-            // offset is at most 7, the control bits and a header at most 14)
-            let at = |shift: u32| (hi << shift) | ((lo >> 1) >> (63 - shift));
+            let hi = u64::from_be_bytes(hi);
+            // the bits from `pos` on: the first 64 - offset (at least 57) are the stream's
             let offset = (pos % 8) as u32;
-            let w = at(offset);
+            let w = hi << offset;
             if w >> 63 == 0 {
                 pos += 1;
             } else {
@@ -232,10 +229,15 @@ impl GorillaReader {
                     trail = g.bits - s - l;
                     used += header;
                 }
-                let bits = if used + sig <= 64 {
+                let bits = if offset + used + sig <= 64 {
                     w << used
                 } else {
-                    at(offset + used)
+                    // the 64 bits from bit `offset + used` of the 16 bytes (that shift is
+                    // below 64: the offset is at most 7, the control bits and a header 14)
+                    let mut lo = [0u8; 8];
+                    lo.copy_from_slice(&bytes[8..]);
+                    let shift = offset + used;
+                    (hi << shift) | ((u64::from_be_bytes(lo) >> 1) >> (63 - shift))
                 };
                 stored ^= (bits >> (64 - sig)) << trail;
                 pos += (used + sig) as usize;
