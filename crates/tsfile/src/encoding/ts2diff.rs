@@ -113,8 +113,6 @@ trait Word: Copy {
     const BITS: i32;
     fn read(r: &mut ByteReader<'_>) -> DResult<Self>;
     fn wrapping_add(self, o: Self) -> Self;
-    /// `self * k` with wrapping (k is a position in a block, taken modulo the width).
-    fn wrapping_times(self, k: usize) -> Self;
     /// A packed field (its low `BITS` bits).
     fn field(v: u64) -> Self;
 }
@@ -126,9 +124,6 @@ impl Word for i32 {
     }
     fn wrapping_add(self, o: i32) -> i32 {
         i32::wrapping_add(self, o)
-    }
-    fn wrapping_times(self, k: usize) -> i32 {
-        self.wrapping_mul(k as i32)
     }
     fn field(v: u64) -> i32 {
         v as u32 as i32
@@ -142,9 +137,6 @@ impl Word for i64 {
     }
     fn wrapping_add(self, o: i64) -> i64 {
         i64::wrapping_add(self, o)
-    }
-    fn wrapping_times(self, k: usize) -> i64 {
-        self.wrapping_mul(k as i64)
     }
     fn field(v: u64) -> i64 {
         v as i64
@@ -169,7 +161,11 @@ fn block<T: Word>(
     if width == 0 {
         // constant deltas (regular timestamps): an arithmetic progression, the same
         // wrapping sums as the loop below
-        out.extend((1..take + 1).map(|k| first.wrapping_add(min.wrapping_times(k))));
+        let mut t = first;
+        out.extend((0..take).map(|_| {
+            t = t.wrapping_add(min);
+            t
+        }));
     } else {
         let mut prev = first;
         for_each_field(data, width, take, |v| {
