@@ -11,6 +11,7 @@
 use crate::bits::{BitReader, BitWriter};
 use crate::buf::{Corrupt, DResult};
 use crate::encoding::GorillaWindows;
+use std::mem::MaybeUninit;
 
 /// Bit geometry of one value size.
 #[derive(Clone, Copy)]
@@ -193,7 +194,7 @@ impl GorillaReader {
     fn run_windowed<T>(
         &mut self,
         r: &mut BitReader<'_>,
-        slots: &mut [T],
+        slots: &mut [MaybeUninit<T>],
         conv: &impl Fn(u64) -> T,
     ) -> usize {
         if self.first {
@@ -242,7 +243,7 @@ impl GorillaReader {
                 stored ^= (bits >> (64 - sig)) << trail;
                 pos += (used + sig) as usize;
             }
-            *slot = conv(stored);
+            slot.write(conv(stored));
             done += 1;
         }
         (self.stored, self.lead, self.trail) = (stored, lead, trail);
@@ -254,7 +255,7 @@ impl GorillaReader {
 /// Decodes `n` raw bit patterns from the start of `data`, converted by `conv`, onto the end of
 /// `out`; returns the bytes consumed as a Java reader would consume them (through the sentinel
 /// and its closing byte). On an error, the values decoded before it stay appended.
-pub(crate) fn decode_bits<T: Copy + Default>(
+pub(crate) fn decode_bits<T>(
     g: Geometry,
     data: &[u8],
     n: usize,
@@ -263,8 +264,11 @@ pub(crate) fn decode_bits<T: Copy + Default>(
 ) -> DResult<usize> {
     let before = out.len();
     // every value takes at least one bit: a count the data cannot hold is not allocated
-    out.resize(before + n.min(data.len() * 8), T::default());
-    let slots = &mut out[before..];
+    let cap = n.min(data.len() * 8);
+    out.reserve(cap);
+    // values are written straight into the spare capacity (filling it with placeholders
+    // first cost more than decoding on smooth data)
+    let slots = &mut out.spare_capacity_mut()[..cap];
     let mut r = BitReader::new(data);
     let mut dec = GorillaReader::new(g);
     let mut done = 0;
@@ -275,14 +279,17 @@ pub(crate) fn decode_bits<T: Copy + Default>(
             let Some(slot) = slots.get_mut(done) else {
                 return Err(Corrupt::new(r.byte_pos_ceil(), "GORILLA data ends early"));
             };
-            *slot = v;
+            slot.write(v);
             done += 1;
             done += dec.run_windowed(&mut r, &mut slots[done..], &conv);
         }
         // The sentinel follows; consume it to find where the stream ends.
         dec.next(&mut r)
     })();
-    out.truncate(before + done);
+    // SAFETY: the first `done` slots of the spare capacity were written above (each slot
+    // counted in `done` was written before it was counted), and `done <= cap`, which
+    // `reserve` made available after `before`.
+    unsafe { out.set_len(before + done) };
     decoded?;
     let bits = data.len() * 8 - r.remaining_bits();
     // Java always closes the stream with a (possibly empty) byte after the sentinel's bits.
@@ -413,6 +420,25 @@ mod tests {
             prop_assert_eq!(used, out.len());
             let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             prop_assert_eq!(bits(&got), bits(&vals));
+        }
+
+        /// A cut stream decodes to an error or to fewer values, and whatever it appends is
+        /// a prefix of the values written, after what `out` held before.
+        #[test]
+        fn cut_streams_append_a_prefix(
+            v in proptest::collection::vec(any::<u64>(), 1..300),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let vals: Vec<f64> = v.iter().map(|b| f64::from_bits(*b)).collect();
+            let mut out = Vec::new();
+            encode_f64(&vals, GorillaWindows::LookAhead, &mut out);
+            out.truncate(cut.index(out.len()));
+            let mut got = vec![7.5];
+            let _ = decode_f64(&out, vals.len(), &mut got);
+            prop_assert_eq!(got[0].to_bits(), 7.5f64.to_bits());
+            prop_assert!(got.len() - 1 <= vals.len());
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            prop_assert_eq!(bits(&got[1..]), bits(&vals[..got.len() - 1]));
         }
 
         #[test]
