@@ -9,6 +9,7 @@
 pub mod buffers;
 pub mod codec;
 pub mod config;
+pub mod governor;
 pub mod metrics;
 pub mod service;
 pub mod session;
@@ -35,6 +36,8 @@ pub struct Server {
     metrics: Option<metrics::MetricsEndpoint>,
     stopping: Arc<AtomicBool>,
     acceptor: Option<JoinHandle<()>>,
+    /// Sets the memtables' limit from the process's resident memory ([`governor`]).
+    governor: Option<JoinHandle<()>>,
 }
 
 impl Server {
@@ -74,6 +77,7 @@ impl Server {
             None
         };
         let stopping = Arc::new(AtomicBool::new(false));
+        let governor = governor::start(&service, stopping.clone());
         let acceptor = {
             let service = service.clone();
             let stopping = stopping.clone();
@@ -87,6 +91,7 @@ impl Server {
             metrics,
             stopping,
             acceptor: Some(acceptor),
+            governor,
         })
     }
 
@@ -117,6 +122,9 @@ impl Server {
         // Wake the blocking accept() with a throwaway connection.
         let _ = TcpStream::connect(self.addr);
         if let Some(h) = self.acceptor.take() {
+            let _ = h.join();
+        }
+        if let Some(h) = self.governor.take() {
             let _ = h.join();
         }
     }

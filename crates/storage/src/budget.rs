@@ -20,8 +20,11 @@ use std::sync::Arc;
 /// Bytes held by memtables and admitted writes, with their limit.
 #[derive(Debug)]
 pub(crate) struct MemBudget {
-    /// 0 = no limit (the count is still kept, for metrics).
-    limit: u64,
+    /// The configured budget; 0 = no limit (the count is still kept, for metrics).
+    cap: u64,
+    /// The limit in force: the cap, or less while the process's other memory takes more
+    /// than expected (see [`MemBudget::set_limit`]).
+    limit: AtomicU64,
     used: AtomicU64,
 }
 
@@ -37,14 +40,30 @@ impl MemBudget {
     /// A budget of `limit` bytes (0 = unlimited).
     pub(crate) fn new(limit: u64) -> Arc<MemBudget> {
         Arc::new(MemBudget {
-            limit,
+            cap: limit,
+            limit: AtomicU64::new(limit),
             used: AtomicU64::new(0),
         })
     }
 
-    /// The limit in bytes (0 = none).
+    /// The configured budget in bytes (0 = none).
+    pub(crate) fn cap(&self) -> u64 {
+        self.cap
+    }
+
+    /// The limit in force in bytes (0 = none).
     pub(crate) fn limit(&self) -> u64 {
-        self.limit
+        self.limit.load(Ordering::Acquire)
+    }
+
+    /// Sets the limit in force to `bytes`, kept between 1 and the configured budget
+    /// (nothing changes without one). Bytes already counted stay; new reservations wait
+    /// until the count is below the new limit.
+    pub(crate) fn set_limit(&self, bytes: u64) {
+        if self.cap > 0 {
+            self.limit
+                .store(bytes.clamp(1, self.cap), Ordering::Release);
+        }
     }
 
     /// Bytes counted now.
@@ -63,9 +82,10 @@ impl MemBudget {
     /// Takes `bytes` if the count stays within the limit (always without one); `None`
     /// when there is no room now.
     pub(crate) fn try_reserve(self: &Arc<Self>, bytes: u64) -> Option<MemCharge> {
+        let limit = self.limit();
         let fits = |used: u64| {
             let after = used.checked_add(bytes)?;
-            (self.limit == 0 || after <= self.limit).then_some(after)
+            (limit == 0 || after <= limit).then_some(after)
         };
         self.used
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, fits)
@@ -143,6 +163,14 @@ mod tests {
         drop(c);
         drop(mem);
         assert_eq!(b.used(), 0);
+        // a lowered limit holds new reservations back; it never rises over the budget
+        let held = b.try_reserve(30).unwrap();
+        b.set_limit(50);
+        assert!(b.try_reserve(21).is_none());
+        let more = b.try_reserve(20).unwrap();
+        b.set_limit(1 << 40);
+        assert_eq!(b.limit(), 100);
+        drop((held, more));
         // unlimited: always granted, still counted
         let u = MemBudget::new(0);
         let x = u.try_reserve(u64::MAX - 1).unwrap();

@@ -1126,6 +1126,20 @@ impl Engine {
         })
     }
 
+    /// Lowers the memtables' budget in force to `bytes` (kept between 1 byte and
+    /// `memtable_budget_bytes`; no effect without a budget), or raises it back. A server
+    /// whose total memory budget is taken more than expected by other memory (allocator
+    /// retention, buffers, readers) gives the memtables less: writes wait for flushes
+    /// sooner.
+    pub fn limit_memtables(&self, bytes: u64) {
+        self.memory.set_limit(bytes);
+    }
+
+    /// The memtables' budget in force in bytes (0 = none), see [`Engine::limit_memtables`].
+    pub fn memtable_limit(&self) -> u64 {
+        self.memory.limit()
+    }
+
     /// Estimated bytes of every memtable (working and being flushed), summed over regions
     /// (the figure the memtable budget's count must equal when no write is in flight).
     #[doc(hidden)]
@@ -1143,7 +1157,7 @@ impl Engine {
         if let Some(r) = self.memory.try_reserve(bytes) {
             return Ok(r);
         }
-        let budget = self.memory.limit();
+        let budget = self.memory.cap();
         let refuse = |why: String| {
             Error::NotEnoughMemory(format!(
                 "Write rejected: not enough memory. A write of {} KiB {why}; retry later or \
@@ -1160,7 +1174,7 @@ impl Engine {
         let wait = Duration::from_millis(self.config.write_blocked_wait_ms);
         let deadline = Instant::now() + wait;
         loop {
-            self.relieve_memory(budget)?;
+            self.relieve_memory(self.memory.limit())?;
             {
                 let mut g = self.memory_freed.stop.lock();
                 self.memory_freed
@@ -1172,10 +1186,11 @@ impl Engine {
             }
             if Instant::now() >= deadline {
                 return Err(refuse(format!(
-                    "does not fit: the memtables hold {} KiB of their {} KiB budget and \
-                     flushes freed too little within {} ms",
+                    "does not fit: the memtables hold {} KiB of their {} KiB budget (now \
+                     {} KiB) and flushes freed too little within {} ms",
                     self.memory.used() >> 10,
                     budget >> 10,
+                    self.memory.limit() >> 10,
                     wait.as_millis()
                 )));
             }
@@ -1894,7 +1909,7 @@ impl Engine {
     }
 
     fn maybe_flush_unmarked(&self, region: &Arc<DataRegion>) -> Result<()> {
-        let budget = self.config.memtable_budget_bytes;
+        let budget = self.memory.limit();
         let mut threshold = self.config.memtable_size_threshold;
         if budget > 0 {
             // each region's working memtable flushes at its share of half the budget, so
