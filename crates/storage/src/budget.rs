@@ -79,13 +79,16 @@ impl MemBudget {
         }
     }
 
-    /// Takes `bytes` if the count stays within the limit (always without one); `None`
-    /// when there is no room now.
+    /// Takes `bytes` if the count stays within the limit in force (always without one);
+    /// `None` when there is no room now. While nothing is counted, a write that fits the
+    /// configured budget is taken even above a lowered limit, so that it is not refused
+    /// for good.
     pub(crate) fn try_reserve(self: &Arc<Self>, bytes: u64) -> Option<MemCharge> {
         let limit = self.limit();
         let fits = |used: u64| {
             let after = used.checked_add(bytes)?;
-            (limit == 0 || after <= limit).then_some(after)
+            let room = if used == 0 { self.cap } else { limit };
+            (room == 0 || after <= room).then_some(after)
         };
         self.used
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, fits)
@@ -171,6 +174,12 @@ mod tests {
         b.set_limit(1 << 40);
         assert_eq!(b.limit(), 100);
         drop((held, more));
+        // with nothing counted, a write over the lowered limit but within the budget passes
+        b.set_limit(50);
+        let big = b.try_reserve(80).unwrap();
+        assert!(b.try_reserve(1).is_none());
+        drop(big);
+        assert!(b.try_reserve(101).is_none());
         // unlimited: always granted, still counted
         let u = MemBudget::new(0);
         let x = u.try_reserve(u64::MAX - 1).unwrap();
