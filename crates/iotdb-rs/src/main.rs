@@ -216,7 +216,21 @@ fn serve(args: ServeArgs) -> model::Result<()> {
 /// against 0.6 GB with prompt purging. A purge delay of 0 (purge on every free) cost 25 % of
 /// write + FLUSH throughput (40 M points: 5.1 s against 4.0–4.2 s at 10 ms) by handing pages
 /// back that the next tablet faults in again (docs/adr/0005-allocator.md).
+///
+/// Transparent huge pages are turned off for the process (`PR_SET_THP_DISABLE`, what
+/// mimalloc itself does with `MIMALLOC_ALLOW_THP=0`, which still wins): mimalloc asks for
+/// them on its arenas, and the kernel then keeps whole 2 MiB pages resident around the few
+/// live blocks of each, and collapses purged ranges back into huge pages. Under
+/// `scripts/bench-load` about 550 MB of the server's ~1 GB RSS were huge pages while the
+/// heap's live bytes were ~350 MB; without them peak RSS fell to ~780 MB at the same write
+/// rate (docs/adr/0005-allocator.md).
 fn tune_allocator() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
+        // SAFETY: PR_SET_THP_DISABLE takes integer arguments only and sets a flag of this
+        // process's memory map; it cannot touch memory the program uses.
+        unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+    }
     const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
     const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
     for (option, env, value) in [

@@ -43,9 +43,9 @@ pub struct ServerConfig {
     /// Memory budget of the server in MiB (`memory_budget_mb`, default 2048; 0 = none).
     /// A third of it bounds the memtables (see `StorageConfig::memtable_budget_bytes`):
     /// their estimate counts 16 bytes a point; another third bounds request frames and
-    /// replies in flight ([`ServerConfig::buffer_budget_bytes`]); the buffers' spare
-    /// capacity, the allocator's retained pages, flush and query buffers take the rest
-    /// (measured with `scripts/bench-load`).
+    /// replies in flight ([`ServerConfig::buffer_budget_bytes`]); the allocator's retained
+    /// pages, flush and query buffers take the rest. It is the process's total: the
+    /// memtables' limit is lowered while the rest takes more ([`crate::governor`]).
     pub memory_budget_mb: u64,
     /// The properties file the settings were read from, if any (for the start-up log).
     pub config_file: Option<PathBuf>,

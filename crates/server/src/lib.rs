@@ -9,6 +9,7 @@
 pub mod buffers;
 pub mod codec;
 pub mod config;
+pub mod governor;
 pub mod metrics;
 pub mod service;
 pub mod session;
@@ -35,6 +36,8 @@ pub struct Server {
     metrics: Option<metrics::MetricsEndpoint>,
     stopping: Arc<AtomicBool>,
     acceptor: Option<JoinHandle<()>>,
+    /// Sets the memtables' limit from the process's resident memory ([`governor`]).
+    governor: Option<JoinHandle<()>>,
 }
 
 impl Server {
@@ -74,6 +77,7 @@ impl Server {
             None
         };
         let stopping = Arc::new(AtomicBool::new(false));
+        let governor = governor::start(&service, stopping.clone());
         let acceptor = {
             let service = service.clone();
             let stopping = stopping.clone();
@@ -87,6 +91,7 @@ impl Server {
             metrics,
             stopping,
             acceptor: Some(acceptor),
+            governor,
         })
     }
 
@@ -117,6 +122,9 @@ impl Server {
         // Wake the blocking accept() with a throwaway connection.
         let _ = TcpStream::connect(self.addr);
         if let Some(h) = self.acceptor.take() {
+            let _ = h.join();
+        }
+        if let Some(h) = self.governor.take() {
             let _ = h.join();
         }
     }
@@ -173,9 +181,12 @@ fn accept_loop(listener: TcpListener, service: Arc<Service>, stopping: Arc<Atomi
     }
 }
 
-/// Frame buffer capacity a connection keeps between requests (outside the buffer budget);
-/// a larger buffer is freed once its request is answered.
-const RETAINED_FRAME_BYTES: usize = 1 << 20;
+/// Frame buffer capacity a connection keeps between requests. The buffer budget counts a
+/// frame only while its request is in flight, so what an idle connection keeps is outside
+/// it: a small buffer (as large as a frame's first reservation, which most requests but
+/// tablets fit in); a larger one is freed once its request is answered. With 1 MiB kept,
+/// 64 connections that had each sent one large tablet held 64 MiB uncounted.
+const RETAINED_FRAME_BYTES: usize = 64 << 10;
 
 fn serve_connection(stream: TcpStream, service: Arc<Service>, refusal: Option<String>) {
     let peer = stream

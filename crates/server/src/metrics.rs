@@ -187,8 +187,15 @@ impl Collector for ServiceCollector {
         gauge(
             e,
             "memtable_bytes",
-            "Estimated bytes held by memtables (working and being flushed)",
+            "Bytes counted in the memtable budget: memtables (working and being flushed) and writes admitted",
             clamp(mem.memtable_bytes),
+        )?;
+        gauge(
+            e,
+            "memtable_limit_bytes",
+            "The memtables' budget in force: their share of memory_budget_mb, less while the \
+             rest of the process takes more than its part",
+            clamp(service.executor.engine().memtable_limit()),
         )?;
         gauge(
             e,

@@ -154,3 +154,37 @@ fn metrics_are_off_by_default() {
     assert!(server.metrics_addr().is_none());
     server.shutdown().unwrap();
 }
+
+/// The memtables' limit in force follows the process's resident memory: a budget that
+/// the process alone already passes leaves them half their share; a budget far above it,
+/// all of it.
+#[test]
+fn the_memtable_limit_follows_resident_memory() {
+    for (budget_mb, share, want) in [(3, 1 << 20, 512 << 10), (1 << 20, 1 << 20, 1 << 20)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = ServerConfig {
+            port: 0,
+            metrics_enabled: true,
+            metrics_port: 0,
+            memory_budget_mb: budget_mb,
+            ..Default::default()
+        };
+        config.storage.data_dir = dir.path().join("data");
+        config.storage.memtable_budget_bytes = share;
+        let srv = Server::start(config).unwrap();
+        let addr = srv.metrics_addr().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let limit = get(&scrape(addr), "iotdb_memtable_limit_bytes");
+            if limit == want as f64 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "budget {budget_mb} MiB: limit {limit}, want {want}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        srv.shutdown().unwrap();
+    }
+}

@@ -7,6 +7,7 @@
 //! schema change (which takes the write lock) never interleaves with a half-done insert.
 
 use crate::api::*;
+use crate::budget::{MemBudget, MemCharge};
 use crate::config::{StorageConfig, WalMode};
 use crate::dirlock::DirLock;
 use crate::fileset::CompactionPolicy;
@@ -94,6 +95,9 @@ pub struct Engine {
     health: Arc<WriteHealth>,
     /// Notified after each flush: writers waiting for memtable memory re-check the budget.
     memory_freed: Arc<Syncer>,
+    /// Bytes of every memtable plus the writes admitted, bounded by
+    /// `memtable_budget_bytes` (see [`MemBudget`]).
+    memory: Arc<MemBudget>,
     /// The exclusive lock of the data directory (declared last: released after everything
     /// else is closed).
     _dir_lock: DirLock,
@@ -228,6 +232,7 @@ impl Engine {
             Self::apply_rebuilt(&mut schema, &rebuilt);
         }
         let mut regions = HashMap::new();
+        let memory = MemBudget::new(config.memtable_budget_bytes);
         for db in schema.all_databases() {
             let r = DataRegion::open(
                 db.region_id,
@@ -235,6 +240,7 @@ impl Engine {
                 config.wal_mode,
                 Self::dirs_of(&config, &db),
                 db.interval,
+                &memory,
             )?;
             r.set_ttl(db.ttl);
             regions.insert(db.region_id, Arc::new(r));
@@ -304,6 +310,7 @@ impl Engine {
                 stop: Mutex::new(false),
                 cv: Condvar::new(),
             }),
+            memory,
             _dir_lock: dir_lock,
             config,
         };
@@ -569,6 +576,7 @@ impl Engine {
             self.config.wal_mode,
             Self::dirs_of(&self.config, db),
             db.interval,
+            &self.memory,
         )?);
         r.set_ttl(db.ttl);
         map.insert(db.region_id, r.clone());
@@ -810,7 +818,11 @@ impl Engine {
         }
         for (db, series) in by_region {
             let region = self.region(&db)?;
-            self.log_write(&region, &WalEntry::Drop { series })?;
+            self.log_write(
+                &region,
+                &WalEntry::Drop { series },
+                &mut self.memory.empty_charge(),
+            )?;
         }
         Ok(())
     }
@@ -1114,40 +1126,71 @@ impl Engine {
         })
     }
 
-    /// Estimated bytes of every memtable (working and being flushed), summed over regions.
-    fn memtable_bytes(&self) -> u64 {
+    /// Lowers the memtables' budget in force to `bytes` (kept between 1 byte and
+    /// `memtable_budget_bytes`; no effect without a budget), or raises it back. A server
+    /// whose total memory budget is taken more than expected by other memory (allocator
+    /// retention, buffers, readers) gives the memtables less: writes wait for flushes
+    /// sooner.
+    pub fn limit_memtables(&self, bytes: u64) {
+        self.memory.set_limit(bytes);
+    }
+
+    /// The memtables' budget in force in bytes (0 = none), see [`Engine::limit_memtables`].
+    pub fn memtable_limit(&self) -> u64 {
+        self.memory.limit()
+    }
+
+    /// Estimated bytes of every memtable (working and being flushed), summed over regions
+    /// (the figure the memtable budget's count must equal when no write is in flight).
+    #[doc(hidden)]
+    pub fn memtable_bytes_recounted(&self) -> u64 {
         let regions: Vec<_> = self.regions.read().values().cloned().collect();
         regions.iter().map(|r| r.memtable_bytes()).sum()
     }
 
-    /// The memtable budget: waits (up to `write_blocked_wait_ms`) while the memtables hold
-    /// `memtable_budget_bytes` or more, handing the largest working memtable to the
-    /// flusher so that memory is freed; then refuses the write with 606.
-    fn admit_write(&self) -> Result<()> {
-        let budget = self.config.memtable_budget_bytes;
-        if budget == 0 || self.memtable_bytes() < budget {
-            return Ok(());
+    /// The memtable budget: reserves the `bytes` a write may add to the memtables (one
+    /// atomic step that never passes `memtable_budget_bytes`), waiting up to
+    /// `write_blocked_wait_ms` for room while handing the largest working memtable to the
+    /// flusher; then refuses the write with 606. The reservation is given back when
+    /// dropped, less what the write's memtables took over.
+    fn admit_write(&self, bytes: u64) -> Result<MemCharge> {
+        if let Some(r) = self.memory.try_reserve(bytes) {
+            return Ok(r);
+        }
+        let budget = self.memory.cap();
+        let refuse = |why: String| {
+            Error::NotEnoughMemory(format!(
+                "Write rejected: not enough memory. A write of {} KiB {why}; retry later or \
+                 send smaller batches",
+                bytes.div_ceil(1 << 10),
+            ))
+        };
+        if bytes > budget {
+            return Err(refuse(format!(
+                "is larger than the whole memtable budget of {} KiB",
+                budget >> 10
+            )));
         }
         let wait = Duration::from_millis(self.config.write_blocked_wait_ms);
         let deadline = Instant::now() + wait;
         loop {
-            self.relieve_memory(budget)?;
+            self.relieve_memory(self.memory.limit())?;
             {
                 let mut g = self.memory_freed.stop.lock();
                 self.memory_freed
                     .cv
                     .wait_for(&mut g, Duration::from_millis(20));
             }
-            let used = self.memtable_bytes();
-            if used < budget {
-                return Ok(());
+            if let Some(r) = self.memory.try_reserve(bytes) {
+                return Ok(r);
             }
             if Instant::now() >= deadline {
-                return Err(Error::NotEnoughMemory(format!(
-                    "Write rejected: not enough memory. The memtables hold {} KiB of their \
-                     {} KiB budget and flushes freed too little within {} ms; retry later",
-                    used >> 10,
+                return Err(refuse(format!(
+                    "does not fit: the memtables hold {} KiB of their {} KiB budget (now \
+                     {} KiB) and flushes freed too little within {} ms",
+                    self.memory.used() >> 10,
                     budget >> 10,
+                    self.memory.limit() >> 10,
                     wait.as_millis()
                 )));
             }
@@ -1187,13 +1230,19 @@ impl Engine {
         Ok(())
     }
 
-    /// Logs `entry` to the region's WAL and applies it; a failed WAL write refuses
-    /// further writes (see [`Engine::check_writable`]).
-    fn log_write(&self, region: &DataRegion, entry: &WalEntry) -> Result<()> {
+    /// Logs `entry` to the region's WAL and applies it, the memtable's growth taken from
+    /// `reserved` (see [`DataRegion::write`]); a failed WAL write refuses further writes
+    /// (see [`Engine::check_writable`]).
+    fn log_write(
+        &self,
+        region: &DataRegion,
+        entry: &WalEntry,
+        reserved: &mut MemCharge,
+    ) -> Result<()> {
         // a write that passed `check_writable` before a failure elsewhere (the schema log,
         // say) is refused too
         self.health.refuse_if_failed()?;
-        with_scratch(|buf| region.write(entry, buf)).inspect_err(|e| {
+        with_scratch(|buf| region.write(entry, buf, reserved)).inspect_err(|e| {
             if matches!(e, Error::Wal(_) | Error::Io(_)) {
                 self.health.fail("WAL write", e);
             }
@@ -1208,7 +1257,7 @@ impl Engine {
     /// call returns `Metadata("Fail to insert measurements [...] caused by [...]")`.
     pub fn insert_tablet(&self, t: &InsertTablet) -> Result<()> {
         self.check_writable()?;
-        self.admit_write()?;
+        let mut reserved = self.admit_write(crate::memtable::tablet_estimate(t))?;
         if t.measurements.is_empty() || t.times.is_empty() {
             return Ok(());
         }
@@ -1360,7 +1409,7 @@ impl Engine {
                 times: Cow::Borrowed(&t.times),
                 columns,
             });
-            self.log_write(&region, &entry)?;
+            self.log_write(&region, &entry, &mut reserved)?;
             touched = Some(region);
         }
         drop(schema_r);
@@ -1421,7 +1470,7 @@ impl Engine {
     /// of several rows returns `Error::Multiple` with the failing row indexes.
     pub fn insert_rows(&self, rows: &InsertRows) -> Result<()> {
         self.check_writable()?;
-        self.admit_write()?;
+        let mut reserved = self.admit_write(crate::memtable::rows_estimate(rows))?;
         if rows.rows.is_empty() {
             return Ok(());
         }
@@ -1592,7 +1641,7 @@ impl Engine {
         let mut touched = Vec::new();
         for (db, batch) in per_region {
             let region = self.region(&db)?;
-            self.log_write(&region, &WalEntry::Rows(batch))?;
+            self.log_write(&region, &WalEntry::Rows(batch), &mut reserved)?;
             touched.push(region);
         }
         drop(schema_r);
@@ -1820,7 +1869,11 @@ impl Engine {
         }
         for (db, series) in by_region {
             let region = self.region(&db)?;
-            self.log_write(&region, &WalEntry::Delete { series, range })?;
+            self.log_write(
+                &region,
+                &WalEntry::Delete { series, range },
+                &mut self.memory.empty_charge(),
+            )?;
         }
         Ok(())
     }
@@ -1856,7 +1909,7 @@ impl Engine {
     }
 
     fn maybe_flush_unmarked(&self, region: &Arc<DataRegion>) -> Result<()> {
-        let budget = self.config.memtable_budget_bytes;
+        let budget = self.memory.limit();
         let mut threshold = self.config.memtable_size_threshold;
         if budget > 0 {
             // each region's working memtable flushes at its share of half the budget, so
@@ -1915,15 +1968,14 @@ impl Engine {
         Ok(n)
     }
 
-    /// Memory held by memtables and bytes of WAL on disk, summed over all regions.
+    /// Memory counted in the memtable budget (one consistent reading) and bytes of WAL on
+    /// disk, summed over all regions.
     pub fn memory_use(&self) -> MemoryUse {
         let regions: Vec<_> = self.regions.read().values().cloned().collect();
-        let mut out = MemoryUse::default();
-        for r in regions {
-            out.memtable_bytes += r.memtable_bytes();
-            out.wal_bytes += r.wal_bytes();
+        MemoryUse {
+            memtable_bytes: self.memory.used(),
+            wal_bytes: regions.iter().map(|r| r.wal_bytes()).sum(),
         }
-        out
     }
 
     /// Counters of the TsFile layer, summed over all regions.

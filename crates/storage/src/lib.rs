@@ -14,6 +14,7 @@
 //! patterns and columnar batches, and it answers with model types and `model::Error`.
 
 mod api;
+mod budget;
 mod checksums;
 mod codec;
 mod config;

@@ -748,6 +748,52 @@ pub(crate) struct MemTable {
 /// Estimated memory of one buffered point besides a binary payload (time + value + slack).
 pub(crate) const BYTES_PER_POINT: u64 = 16;
 
+/// What a tablet may add to [`MemTable::estimated_bytes`] (an upper bound: its non-null
+/// values and binary payloads, before any of them is refused), reserved in the memtable
+/// budget before it is written.
+pub(crate) fn tablet_estimate(t: &model::InsertTablet) -> u64 {
+    let mut bytes = 0u64;
+    for c in &t.columns {
+        let nulls = c.nulls.as_ref().map_or(0, |b| b.count().min(c.len()));
+        let points = (c.len() - nulls) as u64;
+        let payload: u64 = match &c.data {
+            ColumnData::Binary(v) => v
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !c.is_null(*i))
+                .map(|(_, x)| x.len() as u64)
+                .sum(),
+            _ => 0,
+        };
+        bytes = bytes
+            .saturating_add(points.saturating_mul(BYTES_PER_POINT))
+            .saturating_add(payload);
+    }
+    bytes
+}
+
+/// As [`tablet_estimate`] for rows (a text value of an insertStringRecord counts its
+/// length too, in case it is stored as TEXT).
+pub(crate) fn rows_estimate(rows: &model::InsertRows) -> u64 {
+    let mut bytes = 0u64;
+    for row in &rows.rows {
+        let per_value = |payload: usize| BYTES_PER_POINT.saturating_add(payload as u64);
+        let row_bytes: u64 = match &row.values {
+            model::RowValues::Typed(v) => v
+                .iter()
+                .flatten()
+                .map(|(_, x)| match x {
+                    Value::Text(t) => per_value(t.len()),
+                    _ => per_value(0),
+                })
+                .sum(),
+            model::RowValues::Strings(v) => v.iter().map(|x| per_value(x.len())).sum(),
+        };
+        bytes = bytes.saturating_add(row_bytes);
+    }
+    bytes
+}
+
 impl MemTable {
     /// Number of points buffered (appended; overwritten duplicates still count until sorted).
     pub(crate) fn points(&self) -> u64 {

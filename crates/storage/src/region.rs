@@ -7,6 +7,7 @@ use crate::api::{
     ChunkSummary, MayHold, SeriesData, SeriesSpan, SummarizedSeries, SummaryPolicy, SummaryUse,
     TimeRange,
 };
+use crate::budget::{MemBudget, MemCharge};
 use crate::config::WalMode;
 use crate::engine::PlacedGroup;
 use crate::fileset::{fallback_schema, CompactionPolicy, FileSet};
@@ -44,16 +45,19 @@ pub(crate) struct SchemaMap {
 /// A memtable handed over to flushing.
 struct Sealed {
     mem: RwLock<MemTable>,
-    /// The memtable's estimated bytes when it was sealed (what it holds until flushed).
-    bytes: u64,
+    /// The memtable's estimated bytes when it was sealed, counted in the memtable budget
+    /// until the last holder (the flush, a reader) drops it.
+    charge: MemCharge,
     /// WAL segments numbered below this hold only records of this memtable or older ones.
     wal_boundary: u64,
 }
 
 /// Mutable state of a region.
-#[derive(Default)]
 struct RegionState {
     working: MemTable,
+    /// The working memtable's estimated bytes, counted in the memtable budget (kept equal
+    /// to `working.estimated_bytes()` under the state lock).
+    charge: MemCharge,
     /// Oldest first; each is removed once its files are registered.
     sealed: Vec<Arc<Sealed>>,
 }
@@ -127,10 +131,18 @@ impl DataRegion {
         mode: WalMode,
         dirs: RegionDirs,
         partition_interval: i64,
+        budget: &Arc<MemBudget>,
     ) -> Result<DataRegion> {
         let files = FileSet::open(dirs, partition_interval)?;
-        let mut state = RegionState::default();
+        let mut state = RegionState {
+            working: MemTable::default(),
+            charge: budget.empty_charge(),
+            sealed: Vec::new(),
+        };
         let wal = Wal::open(wal_dir, mode, &mut state.working)?;
+        // replayed points are counted as they are (they may exceed the budget: writes then
+        // wait for their flush)
+        state.charge.resize(state.working.estimated_bytes());
         let region = DataRegion {
             id,
             state: RwLock::new(state),
@@ -160,7 +172,16 @@ impl DataRegion {
     /// one lock so that WAL order equals apply order. In `Sync` mode waits for the fsync
     /// (outside the lock, so concurrent writers share fsyncs). Deletions also reach the
     /// sealed memtables and the files (as mods).
-    pub(crate) fn write(&self, entry: &WalEntry, scratch: &mut Vec<u8>) -> Result<()> {
+    ///
+    /// What the working memtable grows by is taken from `reserved` (the write's admitted
+    /// bytes, see [`MemBudget`]) in the same lock, so the budget's count moves only by what
+    /// the reservation missed; what is left of `reserved` stays with the caller.
+    pub(crate) fn write(
+        &self,
+        entry: &WalEntry,
+        scratch: &mut Vec<u8>,
+        reserved: &mut MemCharge,
+    ) -> Result<()> {
         let deletion = match entry {
             WalEntry::Delete { series, range } => Some((series, *range)),
             WalEntry::Drop { series } => Some((series, TimeRange::ALL)),
@@ -174,7 +195,13 @@ impl DataRegion {
         let ticket = {
             let mut st = self.state.write();
             let ticket = self.wal.append(scratch)?;
+            let before = st.working.estimated_bytes();
             entry.apply(&mut st.working);
+            let after = st.working.estimated_bytes();
+            let st = &mut *st;
+            st.charge
+                .absorb(reserved.split(after.saturating_sub(before)));
+            st.charge.resize(after);
             // new points belong to the working memtable only (it is the newest source);
             // deletions must also reach the memtables being flushed
             if deletion.is_some() {
@@ -629,7 +656,7 @@ impl DataRegion {
         let st = self.state.read();
         st.sealed
             .iter()
-            .map(|s| s.bytes)
+            .map(|s| s.charge.bytes())
             .fold(st.working.estimated_bytes(), u64::saturating_add)
     }
 
@@ -646,8 +673,10 @@ impl DataRegion {
         }
         let wal_boundary = self.wal.rotate()?;
         let mem = std::mem::take(&mut st.working);
+        let charge = st.charge.split(u64::MAX);
+        debug_assert_eq!(charge.bytes(), mem.estimated_bytes());
         st.sealed.push(Arc::new(Sealed {
-            bytes: mem.estimated_bytes(),
+            charge,
             mem: RwLock::new(mem),
             wal_boundary,
         }));
@@ -837,8 +866,17 @@ mod tests {
             WalMode::Sync,
             RegionDirs::new(root, "root.sg", 0),
             1 << 40,
+            &MemBudget::new(0),
         )
         .unwrap()
+    }
+
+    impl DataRegion {
+        /// [`DataRegion::write`] without a reservation.
+        fn put(&self, entry: &WalEntry, scratch: &mut Vec<u8>) -> Result<()> {
+            let mut none = self.state.write().charge.split(0);
+            self.write(entry, scratch, &mut none)
+        }
     }
 
     /// Inserts while a memtable is sealed (being flushed) go to the working memtable
@@ -849,13 +887,13 @@ mod tests {
         let dev = PartialPath::parse("root.sg.d").unwrap();
         let mut scratch = Vec::new();
         let r = open(dir.path());
-        r.write(&tablet(&dev, 0, 100), &mut scratch).unwrap();
+        r.put(&tablet(&dev, 0, 100), &mut scratch).unwrap();
         r.seal().unwrap();
-        r.write(&tablet(&dev, 100, 50), &mut scratch).unwrap();
+        r.put(&tablet(&dev, 100, 50), &mut scratch).unwrap();
         let sealed_points = |r: &DataRegion| r.state.read().sealed[0].mem.read().points();
         assert_eq!(sealed_points(&r), 100);
         assert_eq!(r.buffered_points(), 50);
-        r.write(
+        r.put(
             &WalEntry::Delete {
                 series: vec![(dev.clone(), "s".into())],
                 range: TimeRange::new(90, 109),
@@ -880,12 +918,12 @@ mod tests {
         let mut scratch = Vec::new();
         for round in 0..3 {
             let r = open(dir.path());
-            r.write(&tablet(&dev, round * 100, 100), &mut scratch)
+            r.put(&tablet(&dev, round * 100, 100), &mut scratch)
                 .unwrap();
         }
         let r = open(dir.path());
         assert_eq!(r.wal.replayed().0, 3);
-        r.write(
+        r.put(
             &WalEntry::Delete {
                 series: vec![(dev.clone(), "s".into())],
                 range: TimeRange::new(0, 149),
@@ -911,13 +949,13 @@ mod tests {
         let dev = PartialPath::parse("root.sg.d").unwrap();
         let mut scratch = Vec::new();
         let r = open(dir.path());
-        r.write(&tablet(&dev, 0, 100), &mut scratch).unwrap();
+        r.put(&tablet(&dev, 0, 100), &mut scratch).unwrap();
         r.flush(&SchemaMap::default()).unwrap();
         assert_eq!(r.buffered_points(), 0);
         assert_eq!(r.files().counts(), (1, 0));
         let wal_files = std::fs::read_dir(dir.path().join("wal")).unwrap().count();
         assert_eq!(wal_files, 0, "flushed WAL segments are dropped");
-        r.write(&tablet(&dev, 50, 100), &mut scratch).unwrap();
+        r.put(&tablet(&dev, 50, 100), &mut scratch).unwrap();
         let d = r
             .read_series(&dev, "s", TSDataType::Int64, TimeRange::ALL)
             .unwrap();
@@ -928,7 +966,7 @@ mod tests {
         );
         r.flush(&SchemaMap::default()).unwrap();
         assert_eq!(r.files().counts(), (2, 1));
-        r.write(
+        r.put(
             &WalEntry::Delete {
                 series: vec![(dev.clone(), "s".into())],
                 range: TimeRange::new(140, 200),

@@ -77,8 +77,8 @@ pub(crate) fn compacted(start: Instant) {
 /// What the engine holds now (gauges, unlike the counters of [`StatsSnapshot`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MemoryUse {
-    /// Estimated bytes of the working and sealed memtables (the figure compared with
-    /// `memtable_size_threshold`).
+    /// Estimated bytes of the working and sealed memtables plus the writes admitted and
+    /// not yet applied: the count the memtable budget (`memtable_budget_bytes`) bounds.
     pub memtable_bytes: u64,
     /// Bytes of WAL segment files on disk.
     pub wal_bytes: u64,

@@ -1,0 +1,81 @@
+//! `memory_budget_mb` as the process's total: the memtables get what the rest of the
+//! process leaves of it.
+//!
+//! A third of the budget is the memtables' (their estimate counts 16 bytes a point) and a
+//! third the request buffers' ([`crate::buffers`]); the last third is for everything else
+//! that is resident: the allocator's partly used and not yet purged pages, flush and WAL
+//! buffers, readers' chunks, thread stacks. That last part is not counted by anyone, and
+//! under load it can outgrow its third. So every [`TICK`] the governor reads the process's
+//! resident memory, takes the memtables' count out of it to see what the rest holds, and
+//! sets the memtables' limit in force ([`storage::Engine::limit_memtables`]) to what is
+//! left of the budget after the rest and a headroom of a quarter (for what grows
+//! between two readings and for the peaks a reading misses). Writers then wait for
+//! flushes sooner instead of the process passing its budget. The limit never rises above
+//! the memtables' third, and never falls below half of it, so writes go on (slowed) even
+//! when the rest alone is over budget.
+
+use crate::service::Service;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// How often the resident memory is read.
+pub const TICK: Duration = Duration::from_millis(50);
+
+/// The memtables' limit for a process of `total` budget bytes whose resident memory is
+/// `resident` with `memtables` bytes counted in memtables, when their configured share is
+/// `share`.
+pub fn memtable_limit(total: u64, share: u64, resident: u64, memtables: u64) -> u64 {
+    let rest = resident.saturating_sub(memtables);
+    let room = total.saturating_sub(total / 4).saturating_sub(rest);
+    room.clamp(share / 2, share)
+}
+
+/// Starts the governor for `service` (nothing without a memory budget); it ends once
+/// `stopping` is set or the service is gone.
+pub fn start(service: &Arc<Service>, stopping: Arc<AtomicBool>) -> Option<JoinHandle<()>> {
+    let total = service.config.memory_budget_mb << 20;
+    let share = service.config.storage.memtable_budget_bytes;
+    if total == 0 || share == 0 {
+        return None;
+    }
+    let service: Weak<Service> = Arc::downgrade(service);
+    std::thread::Builder::new()
+        .name("iotdb-memory".into())
+        .spawn(move || {
+            while !stopping.load(Ordering::Acquire) {
+                let Some(service) = service.upgrade() else {
+                    return;
+                };
+                let engine = service.executor.engine();
+                if let Some(resident) = crate::metrics::resident_bytes() {
+                    let memtables = engine.memory_use().memtable_bytes;
+                    engine.limit_memtables(memtable_limit(total, share, resident, memtables));
+                }
+                drop(service);
+                std::thread::sleep(TICK);
+            }
+        })
+        .inspect_err(|e| tracing::warn!("cannot start the memory governor: {e}"))
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memtables_get_what_the_rest_leaves() {
+        const MB: u64 = 1 << 20;
+        let (total, share) = (1024 * MB, 341 * MB);
+        // the rest takes no more than its part: the whole share
+        assert_eq!(memtable_limit(total, share, 700 * MB, 341 * MB), share);
+        // the rest takes 500 MB: 1024 - 256 - 500 = 268 MB are left for the memtables
+        assert_eq!(memtable_limit(total, share, 841 * MB, 341 * MB), 268 * MB);
+        // the rest alone is over budget: half the share, so that writes go on
+        assert_eq!(memtable_limit(total, share, 2048 * MB, 100 * MB), share / 2);
+        // a count above the resident memory (estimates) leaves the rest at 0
+        assert_eq!(memtable_limit(total, share, 100 * MB, 341 * MB), share);
+    }
+}
