@@ -1057,18 +1057,19 @@ fn write_plain(
     let (mine, theirs) = scratch.split_at_mut(1);
     for group in jobs.chunks(pair) {
         let encoded = match group {
-            // a small chunk is not worth a thread (a spawn costs tens of microseconds)
+            // a small chunk is not worth handing to another thread
             [a, b] if a.2 - a.1 < PARALLEL_MIN_POINTS || b.2 - b.1 < PARALLEL_MIN_POINTS => {
                 [encode(*a, &mut mine[0])?, encode(*b, &mut mine[0])?]
             }
-            [a, b] => std::thread::scope(|sc| {
-                let other = sc.spawn(|| encode(*b, &mut theirs[0]));
-                let here = encode(*a, &mut mine[0]);
-                let there = other
-                    .join()
-                    .map_err(|_| Error::internal("chunk encoder panicked"))?;
-                Ok::<_, Error>([here?, there?])
-            })?,
+            // on rayon's long-lived workers: a thread spawned per pair also faulted in a
+            // fresh allocator heap each time
+            [a, b] => {
+                let (here, there) = rayon_core::join(
+                    || encode(*a, &mut mine[0]),
+                    || encode(*b, &mut theirs[0]),
+                );
+                [here?, there?]
+            }
             [a] => [encode(*a, &mut mine[0])?, None],
             _ => [None, None],
         };
