@@ -1064,10 +1064,8 @@ fn write_plain(
             // on rayon's long-lived workers: a thread spawned per pair also faulted in a
             // fresh allocator heap each time
             [a, b] => {
-                let (here, there) = rayon_core::join(
-                    || encode(*a, &mut mine[0]),
-                    || encode(*b, &mut theirs[0]),
-                );
+                let (here, there) =
+                    rayon_core::join(|| encode(*a, &mut mine[0]), || encode(*b, &mut theirs[0]));
                 [here?, there?]
             }
             [a] => [encode(*a, &mut mine[0])?, None],

@@ -61,35 +61,16 @@ impl SummaryPolicy for AggPolicy<'_> {
             }
         };
         let keep = |i: usize| keep.get(i).copied().unwrap_or(false);
-        let extremes = self.extremes;
+        macro_rules! masked {
+            ($v:expr, $conv:expr, $value:expr) => {
+                summarise(times, $v, |i, _| keep(i), $conv, $value, self.extremes)
+            };
+        }
         Ok(match values {
-            ColumnData::Int32(v) => summarise(
-                times,
-                v,
-                |i, _| keep(i),
-                |x| x as f64,
-                Value::Int32,
-                extremes,
-            ),
-            ColumnData::Int64(v) => summarise(
-                times,
-                v,
-                |i, _| keep(i),
-                |x| x as f64,
-                Value::Int64,
-                extremes,
-            ),
-            ColumnData::Float(v) => summarise(
-                times,
-                v,
-                |i, _| keep(i),
-                |x| x as f64,
-                Value::Float,
-                extremes,
-            ),
-            ColumnData::Double(v) => {
-                summarise(times, v, |i, _| keep(i), |x| x, Value::Double, extremes)
-            }
+            ColumnData::Int32(v) => masked!(v, |x| x as f64, Value::Int32),
+            ColumnData::Int64(v) => masked!(v, |x| x as f64, Value::Int64),
+            ColumnData::Float(v) => masked!(v, |x| x as f64, Value::Float),
+            ColumnData::Double(v) => masked!(v, |x| x, Value::Double),
             _ => PageReduction::Points,
         })
     }
