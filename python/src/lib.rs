@@ -673,19 +673,23 @@ impl NativeSession {
 
     /// Opens an in-process engine on data directory `path`.
     #[staticmethod]
-    #[pyo3(signature = (path, zone_id="UTC".to_string(), user="root".to_string(), wal_mode=None))]
+    #[pyo3(signature = (path, zone_id="UTC".to_string(), user="root".to_string(), wal_mode=None, memory_budget_mb=None))]
     fn embedded(
         py: Python<'_>,
         path: std::path::PathBuf,
         zone_id: String,
         user: String,
         wal_mode: Option<&str>,
+        memory_budget_mb: Option<u64>,
     ) -> PyResult<Self> {
         let mut config = client::EmbeddedConfig::new(path);
         config.zone_id = zone_id;
         config.user = user;
         if let Some(m) = self::wal_mode(wal_mode)? {
             config = config.wal_mode(m);
+        }
+        if let Some(mb) = memory_budget_mb {
+            config = config.memory_budget_mb(mb);
         }
         let s = py
             .detach(|| client::EmbeddedSession::open(config))
