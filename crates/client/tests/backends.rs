@@ -155,7 +155,7 @@ fn bulk_reads_match_paged_reads() {
     rc.fetch_size = 3000;
     let mut remote = RemoteSession::open(rc).unwrap();
     let mut embedded = EmbeddedSession::open(EmbeddedConfig::new(dir.path().join("emb"))).unwrap();
-    // 1 M rows: several bulk pages of the three fixed-width columns (~4 MiB each)
+    // 1 M rows: several bulk pages of the three fixed-width columns (~1 MiB each)
     let n = 1_000_000usize;
     let mut nulls = model::Bitmap::new(n);
     (0..n).filter(|i| i % 7 == 3).for_each(|i| nulls.set(i));
