@@ -86,6 +86,7 @@ class Session:
         self.__connect_timeout_ms = connection_timeout_in_ms or 10_000
         self.__embedded_path = None
         self.__wal_mode = None
+        self.__memory_budget_mb = None
         self.__native = None
         if use_ssl:
             raise IoTDBConnectionException("SSL connections are not supported by this client")
@@ -122,15 +123,28 @@ class Session:
         return s
 
     @classmethod
-    def embedded(cls, path, zone_id=DEFAULT_ZONE_ID, user=DEFAULT_USER, wal_mode=None, fetch_size=DEFAULT_FETCH_SIZE):
+    def embedded(
+        cls,
+        path,
+        zone_id=DEFAULT_ZONE_ID,
+        user=DEFAULT_USER,
+        wal_mode=None,
+        fetch_size=DEFAULT_FETCH_SIZE,
+        memory_budget_mb=None,
+    ):
         """A session on an in-process engine over data directory ``path`` (opened by ``open()``).
 
         ``wal_mode`` is ``"SYNC"``, ``"ASYNC"`` (default) or ``"DISABLE"``; closing the last
-        session on a directory flushes its data into TsFiles.
+        session on a directory flushes its data into TsFiles. ``memory_budget_mb`` is the
+        server's ``memory_budget_mb`` (default 2048): a third of it bounds the memtables, and
+        writes wait for the background flush only when they hold that much (0: no budget; a
+        writer then flushes on its own thread once a memtable reaches twice its threshold).
+        The first session opened on a directory sets these for the engine.
         """
         s = cls(None, None, user, cls.DEFAULT_PASSWORD, fetch_size, zone_id)
         s._Session__embedded_path = str(path)
         s._Session__wal_mode = wal_mode
+        s._Session__memory_budget_mb = memory_budget_mb
         return s
 
     # ------------------------------------------------------------------ connection
@@ -138,7 +152,9 @@ class Session:
         if self.__native is not None and self.__native.is_open():
             return
         if self.__embedded_path is not None:
-            self.__native = NativeSession.embedded(self.__embedded_path, self.__zone_id, self.__user, self.__wal_mode)
+            self.__native = NativeSession.embedded(
+                self.__embedded_path, self.__zone_id, self.__user, self.__wal_mode, self.__memory_budget_mb
+            )
         else:
             self.__native = NativeSession.remote(
                 self.__node_urls,

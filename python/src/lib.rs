@@ -67,7 +67,8 @@ fn compressor(id: i32) -> PyResult<CompressionType> {
 
 // ----------------------------------------------------------------------------- input
 
-/// Copies a 1-d numpy array of `T`, or extracts a Python sequence (`None` = null).
+/// Copies a 1-d numpy array of `T`, or extracts a Python sequence: the values and a null flag
+/// per value (`None` = null; no flags at all for a numpy array, which cannot hold nulls).
 fn numbers<'py, T>(obj: &Bound<'py, PyAny>, what: &str) -> PyResult<(Vec<T>, Vec<bool>)>
 where
     T: numpy::Element + Copy + Default + for<'a> FromPyObject<'a, 'py>,
@@ -78,8 +79,7 @@ where
             Ok(s) => s.to_vec(),
             Err(_) => ro.as_array().iter().copied().collect(),
         };
-        let n = v.len();
-        return Ok((v, vec![false; n]));
+        return Ok((v, Vec::new())); // a numpy number array holds no nulls
     }
     if let Ok(arr) = obj.cast::<PyUntypedArray>() {
         return Err(PyTypeError::new_err(format!(
@@ -143,7 +143,7 @@ fn binaries(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<(Vec<Vec<u8>>, Vec<b
     Ok((values, nulls))
 }
 
-/// One tablet column of type `t` from a numpy array or a sequence, plus an optional
+/// One tablet column of type `t` from a numpy array (copied once) or a sequence, plus an optional
 /// LSB-first null bitmap (bit set = null, the official `BitMap` layout).
 fn column(
     obj: &Bound<'_, PyAny>,
@@ -151,7 +151,7 @@ fn column(
     bitmap: Option<&[u8]>,
     what: &str,
 ) -> PyResult<Column> {
-    let (data, mut nulls) = match t.physical() {
+    let (data, flags) = match t.physical() {
         TSDataType::Boolean => {
             let (v, n) = numbers::<bool>(obj, what)?;
             (ColumnData::Boolean(v), n)
@@ -177,27 +177,30 @@ fn column(
             (ColumnData::Binary(v), n)
         }
     };
+    let n = data.len();
+    // no per-row work unless there are nulls: `flags` is empty for numpy arrays, and only
+    // the non-zero bytes of a bitmap are looked into
+    let mut nulls: Option<Bitmap> = None;
+    let mut mark = |i: usize| nulls.get_or_insert_with(|| Bitmap::new(n)).set(i);
+    for (i, _) in flags.iter().enumerate().filter(|(_, &null)| null) {
+        mark(i);
+    }
     if let Some(bits) = bitmap {
-        if bits.len() * 8 < data.len() {
+        if bits.len() * 8 < n {
             return Err(PyValueError::new_err(format!(
-                "{what}: bitmap of {} bytes is too short for {} rows",
-                bits.len(),
-                data.len()
+                "{what}: bitmap of {} bytes is too short for {n} rows",
+                bits.len()
             )));
         }
-        for (i, n) in nulls.iter_mut().enumerate() {
-            *n |= bits[i / 8] & (1 << (i % 8)) != 0;
+        for (b, &byte) in bits[..n.div_ceil(8)].iter().enumerate() {
+            if byte != 0 {
+                (0..8)
+                    .map(|k| (b * 8 + k, byte & (1 << k) != 0))
+                    .filter(|&(i, null)| null && i < n)
+                    .for_each(|(i, _)| mark(i));
+            }
         }
     }
-    let nulls = nulls.iter().any(|&n| n).then(|| {
-        let mut b = Bitmap::new(nulls.len());
-        nulls
-            .iter()
-            .enumerate()
-            .filter(|(_, &n)| n)
-            .for_each(|(i, _)| b.set(i));
-        b
-    });
     Ok(Column { data, nulls })
 }
 
@@ -673,19 +676,23 @@ impl NativeSession {
 
     /// Opens an in-process engine on data directory `path`.
     #[staticmethod]
-    #[pyo3(signature = (path, zone_id="UTC".to_string(), user="root".to_string(), wal_mode=None))]
+    #[pyo3(signature = (path, zone_id="UTC".to_string(), user="root".to_string(), wal_mode=None, memory_budget_mb=None))]
     fn embedded(
         py: Python<'_>,
         path: std::path::PathBuf,
         zone_id: String,
         user: String,
         wal_mode: Option<&str>,
+        memory_budget_mb: Option<u64>,
     ) -> PyResult<Self> {
         let mut config = client::EmbeddedConfig::new(path);
         config.zone_id = zone_id;
         config.user = user;
         if let Some(m) = self::wal_mode(wal_mode)? {
             config = config.wal_mode(m);
+        }
+        if let Some(mb) = memory_budget_mb {
+            config = config.memory_budget_mb(mb);
         }
         let s = py
             .detach(|| client::EmbeddedSession::open(config))

@@ -33,7 +33,8 @@ def test_seed_examples(conn, mode):
     cursor.execute(sql, {"timestamp": t_filter - 1, "temperature": 0.3})
     cursor.execute(sql, {"timestamp": t_filter, "temperature": 0.4})
     # the seed's statement reads every database; a reference server may hold other clients' data
-    cursor.execute("SELECT ** FROM root.cursor" if mode == "reference" else "SELECT ** FROM root")
+    everything = "SELECT ** FROM root.cursor" if mode == "reference" else "SELECT ** FROM root"
+    cursor.execute(everything)
     rows = cursor.fetchall()
     assert [list(r) for r in rows] == [[i, float(i)] for i in range(1, 6)] + [
         [t_filter - 1, float(np.float32(0.3))],
@@ -44,7 +45,7 @@ def test_seed_examples(conn, mode):
         ("Time", TSDataType.INT64.value, None, None, None, None, True),
         ("root.cursor.temperature", TSDataType.FLOAT.value, None, None, None, None, False),
     )
-    cursor.execute("SELECT ** FROM root WHERE time < %(time)s", {"time": "2017-11-01T00:08:00.000"})
+    cursor.execute(everything + " WHERE time < %(time)s", {"time": "2017-11-01T00:08:00.000"})
     assert [r[0] for r in cursor.fetchall()] == [1, 2, 3, 4, 5, t_filter - 1]
     cursor.execute("select * from root.cursor")
     assert cursor.fetchone()[0] == 1

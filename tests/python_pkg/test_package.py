@@ -536,6 +536,33 @@ def test_embedded_data_reopens_in_embedded_and_server(mode, tmp_path):
         srv.stop()
 
 
+def test_embedded_memory_budget(mode, tmp_path):
+    """A tiny budget makes writers wait for the background flushes; nothing is lost."""
+    if mode != "embedded":
+        pytest.skip("embedded only")
+    rows, tablets = 5_000, 40
+    for budget in (1, 0):  # 1 MiB: memtables of ~350 KB; 0: no budget (writers flush themselves)
+        s = Session.embedded(tmp_path / f"budget{budget}", memory_budget_mb=budget)
+        s.open()
+        values = np.arange(rows * tablets, dtype=np.float64)
+        for k in range(tablets):
+            lo, hi = k * rows, (k + 1) * rows
+            s.insert_tablet(
+                NumpyTablet(
+                    "root.budget.d",
+                    ["a", "b"],
+                    [TSDataType.DOUBLE] * 2,
+                    [values[lo:hi], -values[lo:hi]],
+                    np.arange(lo, hi, dtype=np.int64),
+                )
+            )
+        df = df_of(s, "select count(a), sum(b) from root.budget.d")
+        assert df.iloc[0].tolist() == [rows * tablets, -float(values.sum())]
+        s.close()
+    with pytest.raises(OverflowError):
+        Session.embedded(tmp_path / "negative", memory_budget_mb=-1).open()
+
+
 def test_iotdb_container_starts_a_real_server(mode):
     if mode != "remote":
         pytest.skip("remote only")

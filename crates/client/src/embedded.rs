@@ -32,11 +32,14 @@ pub struct EmbeddedConfig {
 }
 
 impl EmbeddedConfig {
-    /// Defaults for data directory `dir` (WAL mode as the server's default).
+    /// Defaults for data directory `dir`: the server's defaults (WAL mode, and the memtables
+    /// bounded by a third of the default memory budget: writers wait for the background
+    /// flush only when the memtables hold that much, see [`EmbeddedConfig::memory_budget_mb`]).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         EmbeddedConfig {
             storage: StorageConfig {
                 data_dir: dir.into(),
+                memtable_budget_bytes: storage::memtable_share(storage::DEFAULT_MEMORY_BUDGET_MB),
                 ..StorageConfig::default()
             },
             user: "root".into(),
@@ -47,6 +50,15 @@ impl EmbeddedConfig {
     /// Sets the WAL mode (`SYNC` loses nothing acknowledged on a crash).
     pub fn wal_mode(mut self, mode: WalMode) -> Self {
         self.storage.wal_mode = mode;
+        self
+    }
+
+    /// Sets the memory budget in MiB as the server's `memory_budget_mb` does: a third of it
+    /// bounds the memtables; writes wait for flushes once they hold that much (and are
+    /// refused with 606 after `write_blocked_wait_ms`). 0 = no budget: a writer that finds
+    /// its region's memtable at twice `memtable_size_threshold` flushes it on its own thread.
+    pub fn memory_budget_mb(mut self, mb: u64) -> Self {
+        self.storage.memtable_budget_bytes = storage::memtable_share(mb);
         self
     }
 }

@@ -155,7 +155,7 @@ fn bulk_reads_match_paged_reads() {
     rc.fetch_size = 3000;
     let mut remote = RemoteSession::open(rc).unwrap();
     let mut embedded = EmbeddedSession::open(EmbeddedConfig::new(dir.path().join("emb"))).unwrap();
-    // 1 M rows: several bulk pages of the three fixed-width columns (~4 MiB each)
+    // 1 M rows: several bulk pages of the three fixed-width columns (~1 MiB each)
     let n = 1_000_000usize;
     let mut nulls = model::Bitmap::new(n);
     (0..n).filter(|i| i % 7 == 3).for_each(|i| nulls.set(i));
@@ -199,4 +199,21 @@ fn bulk_reads_match_paged_reads() {
     }
     assert_eq!(answers[0], answers[1]);
     server.shutdown().unwrap();
+}
+
+#[test]
+fn embedded_engines_get_the_servers_memory_defaults() {
+    let embedded = EmbeddedConfig::new("unused").storage;
+    let server = ServerConfig::default().storage;
+    assert_eq!(embedded.memtable_budget_bytes, server.memtable_budget_bytes);
+    assert!(embedded.memtable_budget_bytes > 0);
+    assert_eq!(
+        embedded.memtable_size_threshold,
+        server.memtable_size_threshold
+    );
+    assert_eq!(embedded.wal_mode, server.wal_mode);
+    let custom = EmbeddedConfig::new("unused").memory_budget_mb(300).storage;
+    assert_eq!(custom.memtable_budget_bytes, 100 << 20);
+    let none = EmbeddedConfig::new("unused").memory_budget_mb(0).storage;
+    assert_eq!(none.memtable_budget_bytes, 0);
 }

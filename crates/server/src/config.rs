@@ -85,13 +85,9 @@ impl Default for ServerConfig {
     }
 }
 
-/// Default `memory_budget_mb`.
-pub const DEFAULT_MEMORY_BUDGET_MB: u64 = 2048;
-
-/// The part of a memory budget (MiB) given to memtables, in bytes: a third.
-fn memtable_share(budget_mb: u64) -> u64 {
-    (budget_mb << 20) / 3
-}
+use storage::memtable_share;
+/// Default `memory_budget_mb` (shared with embedded engines).
+pub use storage::DEFAULT_MEMORY_BUDGET_MB;
 
 fn parse_type(key: &str, v: &str) -> Result<TSDataType> {
     TSDataType::from_name(v).ok_or_else(|| bad(key, v))

@@ -87,6 +87,16 @@ pub struct StorageConfig {
     pub schema_snapshot_interval_ms: u64,
 }
 
+/// Default memory budget of a server or an embedded engine in MiB (the server's
+/// `memory_budget_mb`); a third of it bounds the memtables ([`memtable_share`]).
+pub const DEFAULT_MEMORY_BUDGET_MB: u64 = 2048;
+
+/// The part of a memory budget (MiB) given to memtables, in bytes: a third (the value for
+/// [`StorageConfig::memtable_budget_bytes`]; 0 = no limit).
+pub fn memtable_share(budget_mb: u64) -> u64 {
+    (budget_mb << 20) / 3
+}
+
 impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig {

@@ -46,7 +46,7 @@ pub use api::{
     AlterOp, ChunkSummary, DatabaseInfo, DeviceInfo, MayHold, NodeKind, PageReduction, SeriesData,
     SeriesInfo, SeriesSpan, SummarizedSeries, SummaryPolicy, SummaryUse, TimeRange, TimeseriesSpec,
 };
-pub use config::{StorageConfig, WalMode};
+pub use config::{memtable_share, StorageConfig, WalMode, DEFAULT_MEMORY_BUDGET_MB};
 pub use dirlock::DirLock;
 pub use engine::{tsfiles_at, Engine};
 pub use load::{load_file_into, LoadSummary, LoadTarget, TsFileStats};
