@@ -6,7 +6,7 @@
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 mod common;
 use common::*;
@@ -150,7 +150,7 @@ fn type_line(p: &mut expectrl::Session, text: &str) {
     p.send("\r").unwrap();
 }
 
-fn interactive_on(target: &[String], long_query: bool) {
+fn interactive_on(target: &[String], long_query: &str) {
     let home = tempfile::tempdir().unwrap();
     let history = home.path().join("history");
     let spawn = || {
@@ -209,21 +209,21 @@ fn interactive_on(target: &[String], long_query: bool) {
         .unwrap();
     p.expect("Total line number = 2").unwrap();
     p.expect("IoTDB> ").unwrap();
-    // Ctrl-C during a long query stops it, and the session keeps working (the server
-    // takes seconds to compute the first page of ten million windows)
+    // Ctrl-C during a long query stops it, and the session keeps working
     type_line(&mut p, "set max_display_num=100000000");
     p.expect("IoTDB> ").unwrap();
-    if long_query {
-        type_line(
-            &mut p,
-            "select count(s) from root.p.d group by ([0, 10000000), 1ms);",
-        );
-        std::thread::sleep(Duration::from_millis(1500));
-        p.send("\x03").unwrap();
-        p.expect("Msg: 715: the statement was interrupted by the client")
-            .unwrap();
-        p.expect("IoTDB> ").unwrap();
-    }
+    type_line(&mut p, long_query);
+    std::thread::sleep(Duration::from_millis(1500));
+    let interrupted = Instant::now();
+    p.send("\x03").unwrap();
+    p.expect("Msg: 715: the statement was interrupted by the client")
+        .unwrap();
+    p.expect("IoTDB> ").unwrap();
+    let took = interrupted.elapsed();
+    assert!(
+        took < Duration::from_secs(10),
+        "stopped {took:?} after Ctrl-C"
+    );
     type_line(&mut p, "select count(s) from root.p.d;");
     p.expect("Total line number = 1").unwrap();
     p.expect("IoTDB> ").unwrap();
@@ -237,9 +237,9 @@ fn interactive_on(target: &[String], long_query: bool) {
     // a new session recalls the multi-line statement from the history file (Up, Up …)
     let mut p = spawn();
     p.expect("IoTDB> ").unwrap();
-    // newest first: quit, count, [group by,] set, select, set, insert, show time_zone,
+    // newest first: quit, count, the long query, set, select, set, insert, show time_zone,
     // show timeseries, the two-line select
-    for _ in 0..(9 + usize::from(long_query)) {
+    for _ in 0..10 {
         p.send("\x1b[A").unwrap();
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -256,15 +256,23 @@ fn interactive_on(target: &[String], long_query: bool) {
 #[test]
 fn interactive_remote() {
     let server = Server::start();
-    interactive_on(&server.args(), true);
+    // the server takes seconds to compute the first page of ten million windows; Ctrl-C
+    // shuts the connection down
+    interactive_on(
+        &server.args(),
+        "select count(s) from root.p.d group by ([0, 10000000), 1ms);",
+    );
 }
 
 #[test]
 fn interactive_embedded() {
     let dir = tempfile::tempdir().unwrap();
-    // an embedded GROUP BY computes its windows before the first row, so Ctrl-C (checked
-    // between result batches) cannot cut it short: no long query here
-    interactive_on(&embedded(&dir.path().join("data")), false);
+    // HAVING drops every one of ten billion windows, so they are all computed inside one
+    // result batch: Ctrl-C kills the query, whose GROUP BY checks it per window
+    interactive_on(
+        &embedded(&dir.path().join("data")),
+        "select count(s) from root.p.d group by ([0, 10000000000), 1ms) having count(s) > 1;",
+    );
 }
 
 fn read(path: &Path) -> String {

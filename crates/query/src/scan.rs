@@ -69,7 +69,9 @@ impl ReadAhead {
         let out = match next {
             None => (read(slice)?, None),
             Some(n) => std::thread::scope(|sc| {
-                let other = sc.spawn(|| read(n));
+                // the second reader stops with the query too
+                let flag = model::cancel::current();
+                let other = sc.spawn(|| model::cancel::scoped(flag, || read(n)));
                 let here = read(slice);
                 let there = other
                     .join()
