@@ -659,7 +659,17 @@ fn parquet_export_types_nulls_embedded_and_remote() {
         let mut imp = vec!["import-csv".to_string()];
         imp.extend(target.iter().cloned());
         let o = run(
-            &args(&imp, &["-f", &input.display().to_string(), "-tz", "UTC"]),
+            &args(
+                &imp,
+                &[
+                    "-f",
+                    &input.display().to_string(),
+                    "-tz",
+                    "UTC",
+                    "--csv-dialect",
+                    "rfc4180",
+                ],
+            ),
             "",
         );
         assert_eq!(o.code, 0, "{}", o.stderr);
