@@ -216,16 +216,19 @@ impl Session for EmbeddedSession {
     fn execute(&mut self, sql: &str) -> Result<Response> {
         let exec = self.exec()?;
         let stmt = sql::parse(sql)?;
-        // a query is listed under an id of its own, by which the interrupter stops it
-        let id = exec.queries().next_id();
-        *self.running.current.lock() =
-            Some((Arc::downgrade(exec), self.ctx.user.clone(), id.clone()));
-        Ok(
-            match exec.execute_tracked(stmt, id, sql, None, &self.ctx)? {
-                Outcome::Done => Response::Done,
-                Outcome::Rows(r) => Response::Rows(result_set(r)),
-            },
-        )
+        let outcome = if matches!(stmt, Statement::Query(_)) {
+            // a query is listed under an id of its own, by which the interrupter stops it
+            let id = exec.queries().next_id();
+            *self.running.current.lock() =
+                Some((Arc::downgrade(exec), self.ctx.user.clone(), id.clone()));
+            exec.execute_tracked(stmt, id, sql, None, &self.ctx)?
+        } else {
+            exec.execute(stmt, &self.ctx)?
+        };
+        Ok(match outcome {
+            Outcome::Done => Response::Done,
+            Outcome::Rows(r) => Response::Rows(result_set(r)),
+        })
     }
 
     fn raw_data_query(&mut self, paths: &[String], start: i64, end: i64) -> Result<ResultSet> {
