@@ -9,6 +9,7 @@
 pub mod buffers;
 pub mod codec;
 pub mod config;
+pub mod hangup;
 pub mod metrics;
 pub mod service;
 pub mod session;
@@ -62,6 +63,7 @@ impl Server {
             metrics: metrics::Metrics::default(),
             buffers,
             config,
+            hangups: Default::default(),
         });
         let metrics = if service.config.metrics_enabled {
             Some(metrics::MetricsEndpoint::start(
@@ -207,7 +209,7 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>, refusal: Option<St
     let shared = service.clone();
     let conn = match refusal {
         Some(message) => Connection::refusing(service, peer.clone(), message),
-        None => Connection::new(service, peer.clone()),
+        None => Connection::new(service, peer.clone()).with_socket(stream.try_clone().ok()),
     };
     let processor = IClientRPCServiceSyncProcessor::new(conn);
     let limits = DecodeLimits::default();
