@@ -53,6 +53,7 @@ fn new_state() -> State {
                 std::time::Duration::from_millis(config.storage.write_blocked_wait_ms),
             ),
             config,
+            hangups: Default::default(),
         }),
         _dir: dir,
         runs: 0,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 
@@ -470,6 +471,50 @@ def test_cancel_operation_stops_the_query(srv):
     )
     assert status.code == 200
     assert not [r for r in _queries(root) if r[4].startswith("select s1")]
+    reader.close()
+    root.close()
+
+
+# HAVING drops every window, so the server computes all of them for the first batch: about
+# 40 s of work in a release build unless the per-window check stops it.
+ENDLESS = "select count(s1) from root.q.d1 group by ([0, 1000000000), 1ms) having count(s1) > 1"
+
+
+def test_kill_query_and_timeout_stop_a_long_single_batch_aggregate(srv):
+    root = _open(srv)
+    _fill(root)
+    reader = _reader(srv)
+    # a request timeout stops the aggregate while its first batch is computed
+    started = time.monotonic()
+    expect_error(712, reader.execute_query_statement, ENDLESS, 300)
+    assert time.monotonic() - started < 3
+    # so does KILL QUERY from another session
+    outcome = {}
+
+    def run():
+        try:
+            reader.execute_query_statement(ENDLESS)
+        except Exception as e:  # the status is checked below
+            outcome["error"] = e
+        outcome["end"] = time.monotonic()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    deadline = time.monotonic() + 30
+    while not (listed := [r for r in _queries(root) if r[4] == ENDLESS]):
+        assert time.monotonic() < deadline, _queries(root)
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert worker.is_alive(), outcome
+    killed_at = time.monotonic()
+    root.execute_non_query_statement(f"KILL QUERY '{listed[0][1]}'")
+    worker.join(30)
+    assert not worker.is_alive()
+    assert error_code(outcome["error"]) == 715, outcome
+    assert outcome["end"] - killed_at < 1.0, outcome["end"] - killed_at
+    assert not [r for r in _queries(root) if r[4] == ENDLESS]
+    # the session goes on
+    assert _drain(reader.execute_query_statement("select count(s1) from root.q.d1")) == 1
     reader.close()
     root.close()
 

@@ -32,7 +32,7 @@ pub struct ConnectArgs {
 pub struct Connection {
     /// The session.
     pub session: Box<dyn Session>,
-    /// Interrupts a blocked remote call (`None` for embedded sessions).
+    /// Interrupts the running call (a remote one, or an embedded session's query).
     pub interrupter: Option<Interrupter>,
     /// `host:port` or `data directory …`, for messages.
     pub target: String,
@@ -47,8 +47,8 @@ impl ConnectArgs {
             config.zone_id = zone_id.to_string();
             let session = EmbeddedSession::open(config)?;
             return Ok(Connection {
+                interrupter: Some(session.interrupter()),
                 session: Box::new(session),
-                interrupter: None,
                 target: format!("data directory {}", dir.display()),
             });
         }

@@ -4,17 +4,19 @@
 //! `Time,Device,s1,…`. With `--datatype true` each value column carries its type
 //! (`root.sg.d1.s1(INT32)`). Nulls are empty fields; TEXT and STRING values are wrapped in
 //! an extra pair of double quotes as IoTDB's tool writes them (so `"abc"` in the field), and
-//! CSV quoting applies on top; BLOBs are `0x…` hex, DATEs `yyyy-MM-dd`, TIMESTAMP values
+//! the field is escaped as IoTDB's tool escapes it (`\,`, `\n`, see `iotdb_csv`; RFC 4180
+//! quoting instead with `--csv-dialect rfc4180`); BLOBs are `0x…` hex, DATEs `yyyy-MM-dd`, TIMESTAMP values
 //! epoch milliseconds. Each query `i` goes to `<dir>/<prefix><i>_<n>.csv`, a new file `n`
 //! every `--lines-per-file` rows, each with the header.
 
 use crate::conn::{self, ConnectArgs};
+use crate::csv_import::Dialect;
 use crate::progress::Progress;
 use crate::render::{self, Header, Style, TimeFormat};
 use client::{Response, Session};
 use model::TSDataType;
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// `export-csv` flags (IoTDB's `-td -f -q -s -tf -tz -dt -lpf`).
@@ -51,6 +53,35 @@ pub struct ExportArgs {
     /// Rows per fetch from the server.
     #[arg(long = "fetch-size", default_value_t = 10_000)]
     pub fetch_size: i32,
+    /// `iotdb`: as Apache IoTDB's export writes CSV (backslash escapes, CRLF, see
+    /// `iotdb_csv`); `rfc4180`: double-quoted fields, for spreadsheets and pandas.
+    #[arg(long = "csv-dialect", value_enum, default_value_t = Dialect::Iotdb)]
+    pub dialect: Dialect,
+}
+
+/// An open CSV file in one of the dialects.
+enum CsvOut {
+    Iotdb(BufWriter<File>),
+    Rfc(Box<csv::Writer<BufWriter<File>>>),
+}
+
+impl CsvOut {
+    fn record(&mut self, fields: &[String]) -> Result<(), String> {
+        match self {
+            CsvOut::Iotdb(w) => {
+                crate::iotdb_csv::write_record(w, fields).map_err(|e| e.to_string())
+            }
+            CsvOut::Rfc(w) => w.write_record(fields).map_err(|e| e.to_string()),
+        }
+    }
+
+    fn flush(&mut self) -> Result<(), String> {
+        match self {
+            CsvOut::Iotdb(w) => w.flush(),
+            CsvOut::Rfc(w) => w.flush(),
+        }
+        .map_err(|e| e.to_string())
+    }
 }
 
 /// Runs `export-csv`; returns the exit code.
@@ -135,20 +166,24 @@ pub fn export_query(
     let lines = args.lines_per_file.max(1);
     let mut files = 0usize;
     let mut in_file = 0u64;
-    let mut writer: Option<csv::Writer<BufWriter<File>>> = None;
-    let open = |n: usize| -> Result<csv::Writer<BufWriter<File>>, String> {
+    let mut writer: Option<CsvOut> = None;
+    let open = |n: usize| -> Result<CsvOut, String> {
         let path = PathBuf::from(format!("{}_{n}.csv", base.display()));
         let f =
             File::create(&path).map_err(|e| format!("cannot create {}: {e}", path.display()))?;
-        let mut w = csv::Writer::from_writer(BufWriter::new(f));
-        w.write_record(&names).map_err(|e| e.to_string())?;
+        let f = BufWriter::new(f);
+        let mut w = match args.dialect {
+            Dialect::Iotdb => CsvOut::Iotdb(f),
+            Dialect::Rfc4180 => CsvOut::Rfc(Box::new(csv::Writer::from_writer(f))),
+        };
+        w.record(&names)?;
         Ok(w)
     };
     while let Some(batch) = rs.next_batch().map_err(|e| e.to_string())? {
         for r in 0..batch.len() {
             if writer.is_none() || in_file >= lines {
                 if let Some(mut w) = writer.take() {
-                    w.flush().map_err(|e| e.to_string())?;
+                    w.flush()?;
                 }
                 writer = Some(open(files)?);
                 files += 1;
@@ -174,7 +209,7 @@ pub fn export_query(
                 });
             }
             if let Some(w) = writer.as_mut() {
-                w.write_record(&rec).map_err(|e| e.to_string())?;
+                w.record(&rec)?;
             }
             in_file += 1;
         }
@@ -182,10 +217,10 @@ pub fn export_query(
     }
     let _ = rs.close();
     match writer {
-        Some(mut w) => w.flush().map_err(|e| e.to_string())?,
+        Some(mut w) => w.flush()?,
         None => {
             // an empty result still gets a file with its header
-            open(0)?.flush().map_err(|e| e.to_string())?;
+            open(0)?.flush()?;
             files = 1;
         }
     }

@@ -49,6 +49,75 @@ pub struct ImportArgs {
     /// Stop at the first bad row (rows before it are written) instead of skipping it.
     #[arg(long = "fail-fast")]
     pub fail_fast: bool,
+    /// `iotdb`: Apache IoTDB's tools' CSV (backslash escapes, see `iotdb_csv`);
+    /// `rfc4180`: double-quoted fields, as spreadsheets and pandas write them.
+    #[arg(long = "csv-dialect", value_enum, default_value_t = Dialect::Iotdb)]
+    pub dialect: Dialect,
+}
+
+/// The CSV dialect of `import-csv` and `export-csv`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dialect {
+    /// Apache IoTDB's import/export tools' format (backslash escapes, no quoting).
+    Iotdb,
+    /// RFC 4180 (fields with commas, quotes or line breaks in double quotes).
+    Rfc4180,
+}
+
+/// The records of one file, in either dialect.
+enum Records {
+    Iotdb(crate::iotdb_csv::Reader<std::io::BufReader<std::fs::File>>),
+    Rfc(csv::Reader<std::io::BufReader<std::fs::File>>),
+}
+
+/// One read: a record (its line and end offset), a bad record (its line and why), or an
+/// I/O failure that ends the file.
+enum Read {
+    Record { line: u64, byte: u64 },
+    Bad { line: u64, why: String },
+    Failed(String),
+    End,
+}
+
+impl Records {
+    fn next(&mut self, rec: &mut csv::StringRecord, fields: &mut Vec<String>, line: u64) -> Read {
+        match self {
+            Records::Iotdb(r) => match r.read_record(fields) {
+                Err(e) => Read::Failed(e.to_string()),
+                Ok(None) => Read::End,
+                Ok(Some(Err(bad))) => Read::Bad {
+                    line: bad.line,
+                    why: bad.message,
+                },
+                Ok(Some(Ok(line))) => {
+                    rec.clear();
+                    for f in fields.iter() {
+                        rec.push_field(f);
+                    }
+                    Read::Record {
+                        line,
+                        byte: r.byte(),
+                    }
+                }
+            },
+            Records::Rfc(r) => match r.read_record(rec) {
+                Ok(false) => Read::End,
+                Ok(true) => {
+                    let pos = rec.position();
+                    Read::Record {
+                        line: pos.map_or(line + 1, |p| p.line()),
+                        byte: pos.map_or(0, |p| p.byte()),
+                    }
+                }
+                // a malformed record (e.g. bad UTF-8): report and go on when possible
+                Err(e) if !matches!(e.kind(), csv::ErrorKind::Io(_)) => Read::Bad {
+                    line: e.position().map_or(line + 1, |p| p.line()),
+                    why: e.to_string(),
+                },
+                Err(e) => Read::Failed(e.to_string()),
+            },
+        }
+    }
 }
 
 /// What an untyped value looks like, for inference.
@@ -485,19 +554,27 @@ impl Importer<'_> {
     fn file(&mut self, path: &Path, progress: &mut Progress) -> Result<(), String> {
         let f = std::fs::File::open(path)
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(std::io::BufReader::new(f));
+        let input = std::io::BufReader::new(f);
+        let mut reader = match self.args.dialect {
+            Dialect::Iotdb => Records::Iotdb(crate::iotdb_csv::Reader::new(input)),
+            Dialect::Rfc4180 => Records::Rfc(
+                csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .flexible(true)
+                    .from_reader(input),
+            ),
+        };
         let mut rec = csv::StringRecord::new();
+        let mut fields = Vec::new();
         let name = path.display().to_string();
-        if !reader
-            .read_record(&mut rec)
-            .map_err(|e| format!("{name}: {e}"))?
-        {
-            return Ok(());
-        }
-        let (by_device, cols) = parse_header(&rec).map_err(|e| format!("{name}: line 1: {e}"))?;
+        let header_line = match reader.next(&mut rec, &mut fields, 0) {
+            Read::End => return Ok(()),
+            Read::Record { line, .. } => line,
+            Read::Bad { line, why } => return Err(format!("{name}: line {line}: {why}")),
+            Read::Failed(e) => return Err(format!("{name}: {e}")),
+        };
+        let (by_device, cols) =
+            parse_header(&rec).map_err(|e| format!("{name}: line {header_line}: {e}"))?;
         self.column_types = vec![None; cols.len()];
         for c in &cols {
             if let (Some(d), Some(t)) = (&c.device, c.declared) {
@@ -507,26 +584,24 @@ impl Importer<'_> {
             }
         }
         let mut last_byte = 0;
-        let mut line = 1;
+        let mut line = header_line;
         loop {
-            let more = match reader.read_record(&mut rec) {
-                Ok(m) => m,
-                Err(e) => {
-                    // a malformed record (e.g. bad UTF-8): report and go on when possible
-                    let at = e.position().map_or(line + 1, |p| p.line());
-                    self.bad(&name, at, &e.to_string())?;
-                    if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                        return Err(format!("{name}: {e}"));
-                    }
+            let byte = match reader.next(&mut rec, &mut fields, line) {
+                Read::End => break,
+                Read::Failed(e) => {
+                    self.bad(&name, line + 1, &e)?;
+                    return Err(format!("{name}: {e}"));
+                }
+                Read::Bad { line: at, why } => {
+                    line = at;
+                    self.bad(&name, at, &why)?;
                     continue;
                 }
+                Read::Record { line: at, byte } => {
+                    line = at;
+                    byte.max(last_byte)
+                }
             };
-            if !more {
-                break;
-            }
-            let pos = rec.position().cloned();
-            line = pos.as_ref().map_or(line + 1, |p| p.line());
-            let byte = pos.map_or(last_byte, |p| p.byte());
             if let Err(m) = self.row(&rec, by_device, &cols, line) {
                 self.bad(&name, line, &m)?;
             }

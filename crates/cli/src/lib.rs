@@ -17,6 +17,7 @@
 pub mod conn;
 pub mod csv_export;
 pub mod csv_import;
+pub mod iotdb_csv;
 pub mod parquet_export;
 pub mod progress;
 pub mod render;

@@ -38,7 +38,7 @@ impl Cancel {
     }
 
     /// Ctrl-C: stops the running statement (a blocked remote call at once, an embedded
-    /// one before its next batch). Returns false when nothing was running.
+    /// query at its next page or window). Returns false when nothing was running.
     pub fn request(&self) -> bool {
         if !self.running.load(Ordering::SeqCst) {
             return false;
@@ -226,6 +226,16 @@ impl Runner {
         Ok(Flow::Continue)
     }
 
+    /// `e`, or the interruption when Ctrl-C stopped the statement (a killed embedded
+    /// query fails with its own error).
+    fn unless_interrupted(&self, e: client::Error) -> client::Error {
+        if self.cancel.requested() {
+            interrupted()
+        } else {
+            e
+        }
+    }
+
     fn statement(
         &mut self,
         sql: &str,
@@ -239,7 +249,7 @@ impl Runner {
             Ok(r) => r,
             Err(e) => {
                 self.cancel.end();
-                return Err(e.into());
+                return Err(self.unless_interrupted(e).into());
             }
         };
         let mut rs = match resp {
@@ -268,7 +278,7 @@ impl Runner {
             if self.cancel.requested() {
                 return Err(interrupted().into());
             }
-            let batch = rs.next_batch()?;
+            let batch = rs.next_batch().map_err(|e| self.unless_interrupted(e))?;
             if self.cancel.requested() {
                 return Err(interrupted().into());
             }

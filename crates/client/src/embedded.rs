@@ -4,7 +4,9 @@
 //! canonical directory); the engine closes — flushing memtables into TsFiles and syncing
 //! the WAL — when the last session on it closes.
 
-use crate::{closed, Error, Response, Result, ResultSet, RowSource, Session, TimeseriesSpec};
+use crate::{
+    closed, Error, Interrupter, Response, Result, ResultSet, RowSource, Session, TimeseriesSpec,
+};
 use model::schema::TemplateMeasurement;
 use model::time::TimeZone;
 use model::{InsertRows, InsertTablet, PartialPath, PathPattern, RowBatch, TemplateDef};
@@ -96,6 +98,27 @@ pub struct EmbeddedSession {
     executor: Option<Arc<Executor>>,
     ctx: SessionContext,
     zone_id: String,
+    running: Arc<Running>,
+}
+
+/// The query an embedded session runs last (listed in SHOW QUERIES while its result is
+/// open), for its [`Interrupter`].
+#[derive(Default)]
+pub(crate) struct Running {
+    current: Mutex<Option<(Weak<Executor>, String, String)>>,
+}
+
+impl Running {
+    /// Kills the session's query if it is still in flight.
+    pub(crate) fn kill(&self) {
+        let current = self.current.lock().clone();
+        if let Some((exec, user, id)) = current {
+            if let Some(exec) = exec.upgrade() {
+                // gone already when it finished: nothing to stop
+                let _ = exec.queries().kill(&user, Some(&id));
+            }
+        }
+    }
 }
 
 impl EmbeddedSession {
@@ -107,7 +130,13 @@ impl EmbeddedSession {
             executor: Some(executor),
             ctx: SessionContext::new(config.user, zone),
             zone_id: config.zone_id,
+            running: Arc::default(),
         })
+    }
+
+    /// A handle that stops this session's running query from another thread.
+    pub fn interrupter(&self) -> Interrupter {
+        Interrupter::embedded(self.running.clone())
     }
 
     fn exec(&self) -> Result<&Arc<Executor>> {
@@ -197,7 +226,18 @@ fn result_set(r: QueryResult) -> ResultSet {
 
 impl Session for EmbeddedSession {
     fn execute(&mut self, sql: &str) -> Result<Response> {
-        Ok(match self.exec()?.execute_sql(sql, &self.ctx)? {
+        let exec = self.exec()?;
+        let stmt = sql::parse(sql)?;
+        let outcome = if matches!(stmt, Statement::Query(_)) {
+            // a query is listed under an id of its own, by which the interrupter stops it
+            let id = exec.queries().next_id();
+            *self.running.current.lock() =
+                Some((Arc::downgrade(exec), self.ctx.user.clone(), id.clone()));
+            exec.execute_tracked(stmt, id, sql, None, &self.ctx)?
+        } else {
+            exec.execute(stmt, &self.ctx)?
+        };
+        Ok(match outcome {
             Outcome::Done => Response::Done,
             Outcome::Rows(r) => Response::Rows(result_set(r)),
         })

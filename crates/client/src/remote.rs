@@ -91,19 +91,36 @@ struct InterruptState {
     flag: AtomicBool,
 }
 
-/// Stops the call a [`RemoteSession`] is blocked in, from another thread (the CLI's
-/// Ctrl-C): the connection is shut down, so the server drops the session and its queries,
-/// the call fails with status 715 and is not retried, and the next call reconnects.
+/// Stops the call a session is blocked in, from another thread (the CLI's Ctrl-C).
+/// For a [`RemoteSession`] the connection is shut down, so the server drops the session and
+/// its queries, the call fails with status 715 and is not retried, and the next call
+/// reconnects. For an [`crate::EmbeddedSession`] its running query is killed: its scan stops
+/// at the next page or window and the call fails with status 715.
 #[derive(Clone)]
-pub struct Interrupter(Arc<InterruptState>);
+pub struct Interrupter(Target);
+
+#[derive(Clone)]
+enum Target {
+    Remote(Arc<InterruptState>),
+    Embedded(Arc<crate::embedded::Running>),
+}
 
 impl Interrupter {
     /// Interrupts the running call (nothing happens when none runs).
     pub fn interrupt(&self) {
-        self.0.flag.store(true, Ordering::SeqCst);
-        if let Some(s) = self.0.socket.lock().as_ref() {
-            let _ = s.shutdown(Shutdown::Both);
+        match &self.0 {
+            Target::Remote(state) => {
+                state.flag.store(true, Ordering::SeqCst);
+                if let Some(s) = state.socket.lock().as_ref() {
+                    let _ = s.shutdown(Shutdown::Both);
+                }
+            }
+            Target::Embedded(running) => running.kill(),
         }
+    }
+
+    pub(crate) fn embedded(running: Arc<crate::embedded::Running>) -> Self {
+        Interrupter(Target::Embedded(running))
     }
 }
 
@@ -368,7 +385,7 @@ impl RemoteSession {
 
     /// A handle that interrupts this session's running call from another thread.
     pub fn interrupter(&self) -> Interrupter {
-        Interrupter(self.shared.lock().interrupt.clone())
+        Interrupter(Target::Remote(self.shared.lock().interrupt.clone()))
     }
 
     /// Turns an execute response into a result (or `Done` for statements without rows);

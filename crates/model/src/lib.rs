@@ -9,6 +9,7 @@
 //! It must not know about files, the network, SQL parsing or Thrift.
 
 pub mod batch;
+pub mod cancel;
 pub mod error;
 pub mod javahash;
 pub mod path;

@@ -182,7 +182,8 @@ impl Executor {
             return self.execute(stmt, ctx);
         }
         let guard = self.queries.register(id, &ctx.user, text, timeout_ms);
-        let outcome = self.execute(stmt, ctx)?;
+        // what the statement computes before its first batch stops with it too
+        let outcome = guard.query().scoped(|| self.execute(stmt, ctx))?;
         // a kill or timeout that came while the statement ran is reported now
         guard.query().check()?;
         Ok(match outcome {

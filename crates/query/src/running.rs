@@ -3,21 +3,22 @@
 //! cancellation.
 //!
 //! A query is registered from the moment it starts until its result stream is finished or
-//! dropped (the client closed it, or its session ended). Its stream checks the query's state
-//! before every batch, so a killed or timed-out query stops producing rows and answers
-//! `QUERY_WAS_KILLED` (715) or `INTERNAL_REQUEST_TIME_OUT` (712); work already running inside
-//! one batch finishes first.
+//! dropped (the client closed it, or its session ended). Its [`CancelFlag`] is installed
+//! while the query works (see `model::cancel`), so the scan checks it per page, chunk and
+//! GROUP BY window, in its read-ahead threads too, and its stream checks it before every
+//! batch: a killed or timed-out query stops within a page's work and answers
+//! `QUERY_WAS_KILLED` (715) or `INTERNAL_REQUEST_TIME_OUT` (712). Deadlines are watched by
+//! one thread per registry (started when a query with a deadline is registered, gone when
+//! none is pending), which sets the flag of a query past its deadline.
 
 use crate::result::{text, QueryResult, ResultStream, TableBuilder};
+use model::cancel::{self, CancelFlag};
 use model::{Error, Result, RowBatch, TSDataType, Value};
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
-
-const RUNNING: u8 = 0;
-const KILLED: u8 = 1;
 
 /// The data node id this single server reports (as in SHOW CLUSTER).
 const DATA_NODE_ID: i32 = 1;
@@ -35,24 +36,31 @@ pub struct RunningQuery {
     pub start_ms: i64,
     started: Instant,
     deadline: Option<Instant>,
-    state: AtomicU8,
+    flag: Arc<CancelFlag>,
 }
 
 impl RunningQuery {
     /// `Err` once the query was killed or ran past its deadline.
     pub fn check(&self) -> Result<()> {
-        if self.state.load(Ordering::Acquire) == KILLED {
-            return Err(Error::QueryKilled(self.id.clone()));
-        }
         if self.deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(Error::QueryTimeout);
+            self.flag.time_out();
         }
-        Ok(())
+        self.flag.check()
     }
 
-    /// Marks the query killed; its next batch fails.
+    /// Marks the query killed; its scan stops at its next page, chunk or window.
     pub fn kill(&self) {
-        self.state.store(KILLED, Ordering::Release);
+        self.flag.kill();
+    }
+
+    /// The flag its scan checks (see `model::cancel`).
+    pub fn cancel_flag(&self) -> &Arc<CancelFlag> {
+        &self.flag
+    }
+
+    /// Runs `f` (work of this query) with its flag installed on this thread.
+    pub fn scoped<R>(&self, f: impl FnOnce() -> R) -> R {
+        cancel::scoped(Some(self.flag.clone()), f)
     }
 
     /// Seconds since the query started.
@@ -67,6 +75,7 @@ pub struct QueryRegistry {
     seq: AtomicU64,
     default_timeout_ms: AtomicU64,
     queries: Mutex<BTreeMap<String, Arc<RunningQuery>>>,
+    watchdog: Arc<Watchdog>,
 }
 
 impl Default for QueryRegistry {
@@ -75,6 +84,65 @@ impl Default for QueryRegistry {
             seq: AtomicU64::new(0),
             default_timeout_ms: AtomicU64::new(0),
             queries: Mutex::new(BTreeMap::new()),
+            watchdog: Arc::default(),
+        }
+    }
+}
+
+/// Sets the flags of queries that pass their deadline, from a thread of its own that runs
+/// while any deadline is pending.
+#[derive(Default)]
+struct Watchdog {
+    state: Mutex<WatchState>,
+    wake: Condvar,
+}
+
+#[derive(Default)]
+struct WatchState {
+    pending: Vec<(Instant, Weak<CancelFlag>)>,
+    running: bool,
+}
+
+impl std::fmt::Debug for Watchdog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Watchdog")
+    }
+}
+
+impl Watchdog {
+    /// Times `flag` out at `deadline`.
+    fn watch(self: &Arc<Self>, deadline: Instant, flag: &Arc<CancelFlag>) {
+        let mut s = self.state.lock();
+        s.pending.push((deadline, Arc::downgrade(flag)));
+        if s.running {
+            self.wake.notify_one();
+            return;
+        }
+        let me = self.clone();
+        // without the thread, deadlines are still enforced before every batch
+        s.running = std::thread::Builder::new()
+            .name("query-deadlines".into())
+            .spawn(move || me.run())
+            .is_ok();
+    }
+
+    fn run(&self) {
+        let mut s = self.state.lock();
+        loop {
+            let now = Instant::now();
+            s.pending.retain(|(deadline, flag)| match flag.upgrade() {
+                None => false,
+                Some(_) if *deadline > now => true,
+                Some(flag) => {
+                    flag.time_out();
+                    false
+                }
+            });
+            let Some(next) = s.pending.iter().map(|p| p.0).min() else {
+                s.running = false;
+                return;
+            };
+            self.wake.wait_until(&mut s, next);
         }
     }
 }
@@ -110,14 +178,19 @@ impl QueryRegistry {
             _ => self.default_timeout_ms.load(Ordering::Relaxed),
         };
         let started = Instant::now();
+        let deadline = (timeout > 0).then(|| started + Duration::from_millis(timeout));
+        let flag = Arc::new(CancelFlag::new(id.clone()));
+        if let Some(d) = deadline {
+            self.watchdog.watch(d, &flag);
+        }
         let q = Arc::new(RunningQuery {
             id: id.clone(),
             user: user.to_string(),
             statement: statement.to_string(),
             start_ms: now.timestamp_millis(),
             started,
-            deadline: (timeout > 0).then(|| started + Duration::from_millis(timeout)),
-            state: AtomicU8::new(RUNNING),
+            deadline,
+            flag,
         });
         self.queries.lock().insert(id, q.clone());
         QueryGuard {
@@ -229,8 +302,8 @@ impl QueryGuard {
         &self.query
     }
 
-    /// Wraps a result so that it checks the query before every batch and unregisters it
-    /// when the stream is dropped.
+    /// Wraps a result so that it checks the query before every batch, has its flag
+    /// installed while it computes a batch, and unregisters it when the stream is dropped.
     pub fn track(self, mut result: QueryResult) -> QueryResult {
         let inner = std::mem::replace(&mut result.stream, Box::new(crate::EmptyStream));
         result.stream = Box::new(TrackedStream { inner, guard: self });
@@ -251,8 +324,10 @@ struct TrackedStream {
 
 impl ResultStream for TrackedStream {
     fn next_batch(&mut self, max_rows: usize) -> Result<Option<RowBatch>> {
-        self.guard.query.check()?;
-        self.inner.next_batch(max_rows)
+        let q = &self.guard.query;
+        q.check()?;
+        let inner = &mut self.inner;
+        q.scoped(|| inner.next_batch(max_rows))
     }
 }
 

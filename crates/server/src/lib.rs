@@ -10,6 +10,7 @@ pub mod buffers;
 pub mod codec;
 pub mod config;
 pub mod governor;
+pub mod hangup;
 pub mod metrics;
 pub mod service;
 pub mod session;
@@ -65,6 +66,7 @@ impl Server {
             metrics: metrics::Metrics::default(),
             buffers,
             config,
+            hangups: Default::default(),
         });
         let metrics = if service.config.metrics_enabled {
             Some(metrics::MetricsEndpoint::start(
@@ -218,7 +220,7 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>, refusal: Option<St
     let shared = service.clone();
     let conn = match refusal {
         Some(message) => Connection::refusing(service, peer.clone(), message),
-        None => Connection::new(service, peer.clone()),
+        None => Connection::new(service, peer.clone()).with_socket(stream.try_clone().ok()),
     };
     let processor = IClientRPCServiceSyncProcessor::new(conn);
     let limits = DecodeLimits::default();

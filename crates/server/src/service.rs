@@ -32,6 +32,8 @@ pub struct Service {
     pub buffers: Arc<crate::buffers::BufferBudget>,
     /// Server settings.
     pub config: ServerConfig,
+    /// Connections whose statement is running, watched for a client that hangs up.
+    pub hangups: crate::hangup::HangupWatch,
 }
 
 /// The handler of one client connection.
@@ -42,6 +44,8 @@ pub struct Connection {
     /// Set for a connection over `rpc_max_concurrent_client_num`: its login is refused with
     /// this message and the connection closed.
     refusal: Option<String>,
+    /// The client's socket, watched while a statement runs (see `crate::hangup`).
+    socket: Option<std::net::TcpStream>,
 }
 
 fn status(code: i32, message: impl Into<String>) -> TSStatus {
@@ -137,7 +141,25 @@ impl Connection {
             session: Mutex::new(None),
             peer,
             refusal: None,
+            socket: None,
         }
+    }
+
+    /// Watches `socket` while statements run: a client that hangs up meanwhile has its
+    /// statement killed.
+    pub fn with_socket(mut self, socket: Option<std::net::TcpStream>) -> Self {
+        self.socket = socket;
+        self
+    }
+
+    /// Kills the query `statement_id` if the client hangs up before the guard is dropped.
+    fn watch_hangup(&self, statement_id: &str) -> Option<crate::hangup::Watching<'_>> {
+        let socket = self.socket.as_ref()?;
+        Some(
+            self.service
+                .hangups
+                .watch(socket, statement_id, self.service.executor.queries()),
+        )
     }
 
     /// A handler that refuses the login with `message` (too many connections).
@@ -147,6 +169,7 @@ impl Connection {
             session: Mutex::new(None),
             peer,
             refusal: Some(message),
+            socket: None,
         }
     }
 
@@ -216,7 +239,12 @@ impl Connection {
         let _span = tracing::info_span!("statement", query_id = %id).entered();
         tracing::debug!(kind, sql = sql.unwrap_or(""), "statement started");
         let start = Instant::now();
+        // only queries can run long enough for a client to give up on them
+        let watching = matches!(stmt, Ok(Statement::Query(_)))
+            .then(|| self.watch_hangup(&id))
+            .flatten();
         let resp = self.answer_as(id, stmt, sql, fetch_size, timeout_ms, family);
+        drop(watching);
         tracing::debug!(
             code = resp.status.code,
             "statement answered in {:?}",
@@ -338,7 +366,10 @@ impl Connection {
         let _span = tracing::info_span!("fetch", query_id = %q.statement_id).entered();
         let size = self.fetch_size(Some(req.fetch_size));
         let page = self.service.buffers.page_bytes();
-        let batch = match codec::next_rows(&mut q, size, page, family == Family::V1) {
+        let watching = self.watch_hangup(&q.statement_id);
+        let batch = codec::next_rows(&mut q, size, page, family == Family::V1);
+        drop(watching);
+        let batch = match batch {
             Ok(b) => b,
             Err(e) => {
                 tracing::debug!(peer = %self.peer, "fetch failed: {e}");

@@ -391,13 +391,15 @@ impl Chunk {
 
     /// Decodes a page of a non-aligned chunk, appending its times and values to `times` and
     /// `values` (which must hold the chunk's value type); returns how many points it added.
-    /// On an error nothing is appended.
+    /// On an error nothing is appended. Fails instead once the query this thread reads for
+    /// was stopped (see `model::cancel`).
     pub fn decode_page_into(
         &self,
         page: &PageRef,
         times: &mut Vec<i64>,
         values: &mut ColumnData,
     ) -> Result<usize> {
+        model::cancel::checkpoint()?;
         if self.header.is_time() || self.header.is_value() {
             return Err(Error::IllegalParameter(format!(
                 "chunk at offset {} is aligned; use decode_time_page / decode_value_page",
@@ -472,8 +474,10 @@ impl Chunk {
         }
     }
 
-    /// Decodes a page of an aligned time chunk.
+    /// Decodes a page of an aligned time chunk (failing instead once the query this thread
+    /// reads for was stopped, see `model::cancel`).
     pub fn decode_time_page(&self, page: &PageRef) -> Result<Vec<i64>> {
+        model::cancel::checkpoint()?;
         let body = self.page_body(page)?;
         let mut times = Vec::new();
         encoding::decode_times(self.header.encoding, &body, self.max_points, &mut times)

@@ -147,6 +147,7 @@ impl AggStream {
             .map(|t| ColumnBuilder::new(*t, upto - self.pos))
             .collect();
         for p in self.pos..upto {
+            model::cancel::checkpoint()?;
             let k = if self.desc { self.n - 1 - p } else { p };
             let time = match &self.windows {
                 None => 0,
@@ -422,6 +423,7 @@ impl SlicedAgg {
         let end = n.min(self.wanted.end);
         let mut k = reaching(slice.start).max(self.wanted.start);
         while k < end {
+            model::cancel::checkpoint()?;
             let bounds = window_bounds(windows, k);
             if bounds.0 > slice.end {
                 break;
