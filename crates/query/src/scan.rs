@@ -60,34 +60,76 @@ impl ReadAhead {
         self.slow && read_ahead()
     }
 
-    /// Reads `slice`, and `next` (if given) meanwhile on a second thread; remembers how long
-    /// that took.
+    /// Reads `slice`, and `next` (if given) meanwhile on a second thread (see
+    /// [`ReadAhead::read_all`]); remembers how long that took.
     pub fn read<T: Send>(
         &mut self,
         slice: TimeRange,
         next: Option<TimeRange>,
         read: impl Fn(TimeRange) -> Result<T> + Sync,
     ) -> Result<(T, Option<(TimeRange, T)>)> {
+        let slices: Vec<TimeRange> = std::iter::once(slice).chain(next).collect();
+        let mut data = self.read_all(&slices, read)?.into_iter();
+        let here = data
+            .next()
+            .ok_or_else(|| model::Error::internal("slice left unread"))?;
+        Ok((here, next.zip(data.next())))
+    }
+
+    /// Reads every slice of `slices` (in order in the answer): this thread and one of
+    /// rayon-core's long-lived workers each claim the next unread slice until none is left;
+    /// remembers how long a slice took. A thread spawned per read would also fault in a
+    /// fresh allocator heap every time (3,300 page faults per 10 M-point aggregate). With
+    /// slices claimed one at a time, a worker that starts late takes whatever is left (on
+    /// the 2-core VM this project is measured on, a worker idle for a while often started
+    /// only after this thread had read everything). Both carry the query's cancellation
+    /// flag.
+    pub fn read_all<T: Send>(
+        &mut self,
+        slices: &[TimeRange],
+        read: impl Fn(TimeRange) -> Result<T> + Sync,
+    ) -> Result<Vec<T>> {
         let start = std::time::Instant::now();
-        let out = match next {
-            None => (read(slice)?, None),
-            // on rayon's long-lived workers, not a thread spawned per pair: a fresh thread
-            // costs its spawn, and its fresh allocator heap and page buffers fault in new
-            // memory on every read (measured: 3,300 page faults per 10 M-point aggregate).
-            // Either half may run on a worker: both carry the query's cancellation flag.
-            Some(n) => {
-                let flag = model::cancel::current();
-                let (here, there) = rayon_core::join(
-                    || model::cancel::scoped(flag.clone(), || read(slice)),
-                    || model::cancel::scoped(flag.clone(), || read(n)),
-                );
-                (here?, Some((n, there?)))
-            }
+        let out = if slices.len() < 2 {
+            slices
+                .iter()
+                .map(|&s| read(s))
+                .collect::<Result<Vec<_>>>()?
+        } else {
+            let flag = model::cancel::current();
+            let claimed = std::sync::atomic::AtomicUsize::new(0);
+            let cells: Vec<parking_lot::Mutex<Option<Result<T>>>> = slices
+                .iter()
+                .map(|_| parking_lot::Mutex::new(None))
+                .collect();
+            let drain = || {
+                model::cancel::scoped(flag.clone(), || loop {
+                    let i = claimed.fetch_add(1, Ordering::Relaxed);
+                    let Some(&slice) = slices.get(i) else { break };
+                    *cells[i].lock() = Some(read(slice));
+                })
+            };
+            // this thread reads at once; a pool worker joins in when it gets going
+            rayon_core::in_place_scope(|sc| {
+                sc.spawn(|_| drain());
+                drain();
+            });
+            cells
+                .into_iter()
+                .map(|c| {
+                    c.into_inner()
+                        .unwrap_or_else(|| Err(model::Error::internal("slice left unread")))
+                })
+                .collect::<Result<Vec<_>>>()?
         };
-        self.slow = start.elapsed() >= READ_AHEAD_AFTER;
+        self.slow = start.elapsed() >= READ_AHEAD_AFTER * slices.len().max(1) as u32;
         Ok(out)
     }
 }
+
+/// Slices an aggregation reads in one round once reading is slow enough to share (see
+/// [`ReadAhead::read_all`]): the memory held is that many slices' data.
+pub const AGG_ROUND_SLICES: usize = 4;
 
 /// Cuts `range` into consecutive slices that together cover it exactly, each expected to
 /// hold about `budget` points of `spans` (a single chunk larger than that is one slice).

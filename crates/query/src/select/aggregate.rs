@@ -233,8 +233,8 @@ pub(super) enum SliceInput {
 /// Aggregation over time slices: each slice is read once (raw series with statistics where
 /// they answer, see `SummaryUse`; or joined rows), its points fed to the windows it
 /// overlaps, and a window is finished as soon as no later slice can reach it. Memory: one
-/// slice (two with read-ahead) plus the accumulators of the windows still open, whatever
-/// the number of windows or points.
+/// slice (up to `AGG_ROUND_SLICES` with read-ahead) plus the accumulators of the windows
+/// still open, whatever the number of windows or points.
 pub(super) struct SlicedAgg {
     pub(super) engine: Arc<Engine>,
     pub(super) paths: Vec<PartialPath>,
@@ -289,19 +289,20 @@ impl SlicedAgg {
         let Some(slice) = self.slices.pop_front() else {
             return Ok(());
         };
-        // with a second core (and slices that take a while), the following slice is read
-        // meanwhile on another thread; points are still fed in slice order
-        let next = if self.ahead.wanted() {
-            self.slices.pop_front()
-        } else {
-            None
-        };
+        // with a second core (and slices that take a while), the following slices are read
+        // along with this one by two workers; points are still fed in slice order
+        let mut round = vec![slice];
+        while self.ahead.wanted() && round.len() < crate::scan::AGG_ROUND_SLICES {
+            match self.slices.pop_front() {
+                Some(s) => round.push(s),
+                None => break,
+            }
+        }
         let mut ahead = self.ahead;
-        let (data, next) = ahead.read(slice, next, |s| self.read_slice(s, windows))?;
+        let data = ahead.read_all(&round, |s| self.read_slice(s, windows))?;
         self.ahead = ahead;
-        self.feed_slice(slice, data, windows, n, template)?;
-        if let Some((next, data)) = next {
-            self.feed_slice(next, data, windows, n, template)?;
+        for (s, d) in round.into_iter().zip(data) {
+            self.feed_slice(s, d, windows, n, template)?;
         }
         Ok(())
     }
