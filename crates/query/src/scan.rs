@@ -47,8 +47,8 @@ pub fn read_ahead() -> bool {
 /// such queries never went parallel.)
 pub const READ_AHEAD_AFTER: std::time::Duration = std::time::Duration::from_micros(50);
 
-/// Reading slice after slice, the next one on a second core while the current one is read,
-/// once reading has shown itself slow enough to pay for a thread ([`READ_AHEAD_AFTER`]).
+/// Reading slice after slice, the following ones shared with a second core, once reading
+/// has shown itself slow enough to be worth sharing ([`READ_AHEAD_AFTER`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ReadAhead {
     slow: bool,

@@ -279,7 +279,8 @@ impl SlicedAgg {
         Ok(self.open.remove(&k).unwrap_or_else(|| fresh(template)))
     }
 
-    /// Reads the next slice and feeds it to every window it overlaps.
+    /// Reads the next slice (with read-ahead, the next round of up to `AGG_ROUND_SLICES`) and
+    /// feeds each, in order, to every window it overlaps.
     pub(super) fn read_next(
         &mut self,
         windows: Option<&WindowPlan>,
@@ -319,17 +320,15 @@ impl SlicedAgg {
                 residual,
                 extremes,
             } => {
+                let policy = super::reduce::AggPolicy {
+                    residual: residual.as_ref(),
+                    windows,
+                    extremes: *extremes,
+                };
                 let data = self
                     .paths
                     .iter()
-                    .map(|p| {
-                        let policy = super::reduce::AggPolicy {
-                            residual: residual.as_ref(),
-                            windows,
-                            extremes: *extremes,
-                        };
-                        read_agg_slice(&self.engine, p, slice, &policy)
-                    })
+                    .map(|p| read_agg_slice(&self.engine, p, slice, &policy))
                     .collect::<Result<Vec<_>>>()?;
                 members
                     .iter()
