@@ -270,23 +270,12 @@ pub(crate) fn frame(out: &mut Vec<u8>, payload: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Starts a framed record in `out` whose payload will be appended next; finish it with
-/// [`finish_frame`]. Avoids copying large payloads.
+/// Starts a framed record in `out` whose payload will be appended next (the WAL fills in
+/// the header once the payload is known). Avoids copying large payloads.
 pub(crate) fn begin_frame(out: &mut Vec<u8>) -> usize {
     let start = out.len();
     out.extend_from_slice(&[0u8; FRAME_HEADER]);
     start
-}
-
-/// Fills in the header of a record started with [`begin_frame`] at `start`.
-pub(crate) fn finish_frame(out: &mut [u8], start: usize) -> Result<()> {
-    let payload = &out[start + FRAME_HEADER..];
-    let len = u32::try_from(payload.len())
-        .map_err(|_| Error::IllegalParameter("request too large for one log record".into()))?;
-    let crc = crc32fast::hash(payload);
-    out[start..start + 4].copy_from_slice(&len.to_le_bytes());
-    out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
-    Ok(())
 }
 
 /// The outcome of scanning a log file of framed records.

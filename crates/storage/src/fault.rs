@@ -126,6 +126,29 @@ pub(crate) fn write_all(mut file: impl Write, path: &Path, bytes: &[u8]) -> std:
     }
 }
 
+/// As [`write_all`] for the concatenation of `slices`, written with vectored writes (an
+/// injected failure writes the first half of the first slice, then fails).
+pub(crate) fn write_all_vectored(
+    mut file: impl Write,
+    path: &Path,
+    mut slices: &mut [std::io::IoSlice<'_>],
+) -> std::io::Result<()> {
+    if let Err(e) = check(path) {
+        let first = slices.first().map_or(&[][..], |s| &s[..s.len() / 2]);
+        return file.write_all(first).and(Err(e));
+    }
+    std::io::IoSlice::advance_slices(&mut slices, 0);
+    while !slices.is_empty() {
+        match file.write_vectored(slices) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => std::io::IoSlice::advance_slices(&mut slices, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
 /// True for the errors of a full disk or an exhausted quota (ENOSPC, EDQUOT).
 pub(crate) fn is_out_of_space(e: &model::Error) -> bool {
     match e {

@@ -30,6 +30,7 @@ mod infer;
 mod load;
 mod memtable;
 mod merge;
+mod metacache;
 mod mods;
 mod rebuild;
 mod region;

@@ -189,12 +189,17 @@ impl DataRegion {
         };
         let _f = deletion.as_ref().map(|_| self.flush_lock.lock());
         scratch.clear();
-        if self.wal.mode() != WalMode::Disable {
-            entry.encode_framed(scratch)?;
-        }
+        // large column buffers are written from the entry, not copied into the record
+        let framed = match self.wal.mode() {
+            WalMode::Disable => None,
+            _ => Some(entry.encode_pieces(scratch)?),
+        };
         let ticket = {
             let mut st = self.state.write();
-            let ticket = self.wal.append(scratch)?;
+            let ticket = match &framed {
+                Some(f) => self.wal.append_framed(scratch, f)?,
+                None => None,
+            };
             let before = st.working.estimated_bytes();
             entry.apply(&mut st.working);
             let after = st.working.estimated_bytes();

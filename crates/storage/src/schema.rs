@@ -218,6 +218,9 @@ fn prefix(nodes: &[String], len: usize) -> PartialPath {
 /// the capacity [`read_back_capacity`] of n, so the order is by bucket in that small table,
 /// entries of one bucket in the order they were written (the previous map's order).
 fn pairs(m: &JavaHashMap<String>) -> Vec<(String, String)> {
+    if m.is_empty() {
+        return Vec::new();
+    }
     let cap = read_back_capacity(m.len());
     let mut v: Vec<(String, String)> = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     v.sort_by_key(|(k, _)| {
@@ -252,6 +255,10 @@ fn to_map(v: &[(String, String)]) -> JavaHashMap<String> {
 }
 
 fn java_order_props(v: &[(String, String)]) -> Vec<(String, String)> {
+    // most series have no properties: no map to build (every read resolves its series)
+    if v.len() < 2 {
+        return v.to_vec();
+    }
     pairs(&to_map(v))
 }
 

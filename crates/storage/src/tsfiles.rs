@@ -17,7 +17,7 @@ use crate::codec::sync_dir;
 use crate::merge::merge_newest_wins;
 use crate::mods::{append_mods, mods_path, read_mods, Deletion};
 use model::{Bitmap, ColumnData, Error, MeasurementSchema, Result, TSDataType, Value};
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -111,14 +111,9 @@ pub(crate) struct TsFileHandle {
     /// Device path → its time range and where its index lies.
     devices: HashMap<String, DeviceEntry>,
     mods: RwLock<Vec<Deletion>>,
-    /// Parsed series metadata (chunk lists) of recent lookups, keyed by device and
-    /// measurement: a query reading a long series slice by slice parses it once, not once
-    /// per slice. At most [`META_CACHE_ENTRIES`] entries (emptied when full).
-    meta_cache: Mutex<HashMap<String, Option<Arc<TimeseriesMetadata>>>>,
+    /// This opening's key in [`crate::metacache`] (unique in the process).
+    cache_id: u64,
 }
-
-/// Series metadata entries one open file keeps parsed.
-const META_CACHE_ENTRIES: usize = 64;
 
 /// A device of an open TsFile: its time range, id, and where its measurement index lies
 /// (so that a series lookup reads one small index node, not the device-level index).
@@ -192,7 +187,7 @@ impl TsFileHandle {
             reader,
             devices,
             mods: RwLock::new(mods),
-            meta_cache: Mutex::new(HashMap::new()),
+            cache_id: crate::metacache::new_file_id(),
         })
     }
 
@@ -244,7 +239,7 @@ impl TsFileHandle {
         measurement: &str,
         range: TimeRange,
     ) -> Result<Vec<SeriesSpan>> {
-        let Some(dev) = self.locate(device, measurement, range, None) else {
+        let Some(dev) = self.locate(device, range, None) else {
             return Ok(Vec::new());
         };
         let Some(meta) = self.series_meta(device, dev, measurement)? else {
@@ -289,13 +284,12 @@ impl TsFileHandle {
         self.read_skipping(device, measurement, range, phys, stats, &|_| false)
     }
 
-    /// The device id of `device` if this file may hold points of `device.measurement` in
-    /// `range` (its device time range and bloom filter say so); a file skipped by its time
-    /// range is counted in `stats`.
+    /// The entry of `device` if this file may hold its points in `range` (the device's time
+    /// range here says so); a file skipped by its time range is counted in `stats`. The
+    /// bloom filter is checked later, before an index read the metadata cache cannot spare.
     fn locate(
         &self,
         device: &str,
-        measurement: &str,
         range: TimeRange,
         stats: Option<&ReadStats>,
     ) -> Option<&DeviceEntry> {
@@ -306,7 +300,7 @@ impl TsFileHandle {
             }
             return None;
         }
-        self.reader.may_contain(&dev.id, measurement).then_some(dev)
+        Some(dev)
     }
 
     /// The chunks of a non-aligned series of type `phys` that overlap `range`, with the
@@ -319,7 +313,7 @@ impl TsFileHandle {
         range: TimeRange,
         phys: TSDataType,
     ) -> Result<Option<(Vec<ChunkMetadata>, Vec<TimeRange>)>> {
-        let Some(dev) = self.locate(device, measurement, range, None) else {
+        let Some(dev) = self.locate(device, range, None) else {
             return Ok(None);
         };
         if dev.aligned {
@@ -344,26 +338,26 @@ impl TsFileHandle {
         Ok(Some((chunks, self.deletions_of(device, measurement))))
     }
 
-    /// The metadata of a non-time series of `device` (parsed once, then cached).
+    /// The metadata of a non-time series of `device` (parsed once, then kept in the
+    /// process-wide [`crate::metacache`] while it has room).
     fn series_meta(
         &self,
         device: &str,
         dev: &DeviceEntry,
         measurement: &str,
     ) -> Result<Option<Arc<TimeseriesMetadata>>> {
-        let key = format!("{device}\u{0}{measurement}");
-        if let Some(m) = self.meta_cache.lock().get(&key) {
-            return Ok(m.clone());
+        let key = crate::metacache::Key::new(self.cache_id, device, measurement);
+        if let Some(m) = crate::metacache::get(&key) {
+            return Ok(m);
         }
-        let m = self
-            .reader
-            .series_metadata_in(dev.index, measurement)?
-            .map(Arc::new);
-        let mut cache = self.meta_cache.lock();
-        if cache.len() >= META_CACHE_ENTRIES {
-            cache.clear();
-        }
-        cache.insert(key, m.clone());
+        let m = if self.reader.may_contain(&dev.id, measurement) {
+            self.reader
+                .series_metadata_in(dev.index, measurement)?
+                .map(Arc::new)
+        } else {
+            None
+        };
+        crate::metacache::insert(key, m.clone());
         Ok(m)
     }
 
@@ -486,13 +480,16 @@ impl TsFileHandle {
         stats: &ReadStats,
         skip: &dyn Fn(&ChunkMetadata) -> bool,
     ) -> Result<Option<SeriesData>> {
-        let Some(dev) = self.locate(device, measurement, range, Some(stats)) else {
+        let Some(dev) = self.locate(device, range, Some(stats)) else {
             return Ok(None);
         };
         // an aligned series is read with its device's time column; a plain one alone
         let plain;
         let all;
         let series: &[TimeseriesMetadata] = if dev.aligned {
+            if !self.reader.may_contain(&dev.id, measurement) {
+                return Ok(None);
+            }
             all = self.reader.series_in(dev.index)?;
             &all
         } else {
