@@ -171,7 +171,8 @@ fn build_config(args: &ServeArgs) -> model::Result<ServerConfig> {
 }
 
 fn serve(args: ServeArgs) -> model::Result<()> {
-    let config = build_config(&args)?;
+    let mut config = build_config(&args)?;
+    config.release_memory = Some(release_allocator_memory);
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
     let data_dir = config.storage.data_dir.clone();
     let wal_mode = format!("{:?}", config.storage.wal_mode).to_ascii_uppercase();
@@ -208,14 +209,15 @@ fn serve(args: ServeArgs) -> model::Result<()> {
     Ok(())
 }
 
-/// Makes mimalloc give memory back to the kernel soon after it is free (options
-/// `arena_eager_commit` = 0 and `purge_delay` = 10 ms, numbers 4 and 15 of `mi_option_e` in
-/// mimalloc.h, the same in v2 and v3), unless `MIMALLOC_ARENA_EAGER_COMMIT` /
-/// `MIMALLOC_PURGE_DELAY` say otherwise. With the defaults, memory freed by flushed
-/// memtables stayed resident: 64 busy sessions kept RSS near 1.4 GB with 340 MB in memtables,
-/// against 0.6 GB with prompt purging. A purge delay of 0 (purge on every free) cost 25 % of
-/// write + FLUSH throughput (40 M points: 5.1 s against 4.0–4.2 s at 10 ms) by handing pages
-/// back that the next tablet faults in again (docs/adr/0005-allocator.md).
+/// Makes mimalloc commit arena memory only when used and keep freed pages for a second
+/// before handing them back (options `arena_eager_commit` = 0 and `purge_delay` = 1000 ms,
+/// numbers 4 and 15 of `mi_option_e` in mimalloc.h, the same in v2 and v3), unless
+/// `MIMALLOC_ARENA_EAGER_COMMIT` / `MIMALLOC_PURGE_DELAY` say otherwise. Eager commit kept
+/// RSS near 1.4 GB under 64 busy sessions with 340 MB in memtables. A purge delay of 0
+/// (purge on every free) cost 25 % of write + FLUSH throughput, and 10 ms made every query
+/// that follows a pause fault its buffers in again (a 1 M x 4 result: 44 against 29 ms of
+/// server CPU). Retained pages stay within the memory budget because the governor calls
+/// [`release_allocator_memory`] when resident memory nears it (docs/adr/0005-allocator.md).
 ///
 /// Transparent huge pages are turned off for the process (`PR_SET_THP_DISABLE`, what
 /// mimalloc itself does with `MIMALLOC_ALLOW_THP=0`, which still wins): mimalloc asks for
@@ -235,7 +237,7 @@ fn tune_allocator() {
     const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
     for (option, env, value) in [
         (ARENA_EAGER_COMMIT, "MIMALLOC_ARENA_EAGER_COMMIT", 0),
-        (PURGE_DELAY, "MIMALLOC_PURGE_DELAY", 10),
+        (PURGE_DELAY, "MIMALLOC_PURGE_DELAY", 1000),
     ] {
         if std::env::var_os(env).is_none() {
             // SAFETY: mi_option_set only stores an option value; any option number is
@@ -243,6 +245,14 @@ fn tune_allocator() {
             unsafe { libmimalloc_sys::mi_option_set(option, value) };
         }
     }
+}
+
+/// Purges every page mimalloc holds free now, whatever its purge delay (a forced collect
+/// visits all arenas); the memory governor's release hook.
+fn release_allocator_memory() {
+    // SAFETY: mi_collect takes no pointers; it frees only memory no live block uses and is
+    // safe to call from any thread at any time.
+    unsafe { libmimalloc_sys::mi_collect(true) };
 }
 
 fn main() -> ExitCode {

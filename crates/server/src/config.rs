@@ -51,6 +51,11 @@ pub struct ServerConfig {
     pub config_file: Option<PathBuf>,
     /// Storage engine settings (data directory, WAL mode, schema inference …).
     pub storage: StorageConfig,
+    /// Hands the allocator's free but still resident pages back to the kernel at once (the
+    /// binary sets mimalloc's forced collect). The memory governor calls it when resident
+    /// memory passes three quarters of `memory_budget_mb`, so the allocator may keep freed
+    /// pages for reuse while there is room ([`crate::governor`]). `None`: never called.
+    pub release_memory: Option<fn()>,
 }
 
 impl ServerConfig {
@@ -77,6 +82,7 @@ impl Default for ServerConfig {
             metrics_prefix: "iotdb".into(),
             memory_budget_mb: DEFAULT_MEMORY_BUDGET_MB,
             config_file: None,
+            release_memory: None,
             storage: StorageConfig {
                 memtable_budget_bytes: memtable_share(DEFAULT_MEMORY_BUDGET_MB),
                 ..StorageConfig::with_data_dir(PathBuf::from("./data"))

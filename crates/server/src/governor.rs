@@ -13,6 +13,12 @@
 //! flushes sooner instead of the process passing its budget. The limit never rises above
 //! the memtables' third, and never falls below half of it, so writes go on (slowed) even
 //! when the rest alone is over budget.
+//!
+//! The allocator keeps freed pages for a while before it hands them back (its purge delay),
+//! because a query or tablet that follows soon would fault the same pages in again, and
+//! each fault is costly. Those pages count in the resident memory, so when it passes the
+//! line of three quarters of the budget the governor first makes the allocator give back
+//! what it holds free (`ServerConfig::release_memory`) and reads the resident memory again.
 
 use crate::service::Service;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,6 +46,7 @@ pub fn start(service: &Arc<Service>, stopping: Arc<AtomicBool>) -> Option<JoinHa
     if total == 0 || share == 0 {
         return None;
     }
+    let release = service.config.release_memory;
     let service: Weak<Service> = Arc::downgrade(service);
     std::thread::Builder::new()
         .name("iotdb-memory".into())
@@ -49,7 +56,14 @@ pub fn start(service: &Arc<Service>, stopping: Arc<AtomicBool>) -> Option<JoinHa
                     return;
                 };
                 let engine = service.executor.engine();
-                if let Some(resident) = crate::metrics::resident_bytes() {
+                let mut resident = crate::metrics::resident_bytes();
+                if let (Some(r), Some(release)) = (resident, release) {
+                    if r > total - total / 4 {
+                        release();
+                        resident = crate::metrics::resident_bytes();
+                    }
+                }
+                if let Some(resident) = resident {
                     let memtables = engine.memory_use().memtable_bytes;
                     engine.limit_memtables(memtable_limit(total, share, resident, memtables));
                 }
