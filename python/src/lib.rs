@@ -989,8 +989,40 @@ fn tablet_buffers<'py>(
 }
 
 /// The native module.
+/// The module's Rust allocations (tablet columns and their wire buffers, request frames,
+/// decoded results, an embedded engine's memtables) use mimalloc, as the server does: with
+/// the system allocator every megabyte-sized tablet buffer was mapped fresh and unmapped
+/// again (half of the client's time in `insert_tablet` went to page faults), while mimalloc
+/// reuses the freed pages for the next tablet. Python's own objects are not affected
+/// (docs/adr/0005-allocator.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Commits arenas lazily (`arena_eager_commit` = 0, as the server) and gives freed memory
+/// back to the kernel 1 s after it is free (`purge_delay` = 1000, mimalloc v3's default;
+/// numbers 4 and 15 of `mi_option_e`, the same in v2 and v3), unless
+/// `MIMALLOC_ARENA_EAGER_COMMIT` / `MIMALLOC_PURGE_DELAY` say otherwise. The server purges
+/// after 10 ms to stay inside its memory budget under many sessions; a Python process runs
+/// one engine or a few sessions, and with 10 ms an embedded session faulted the memory of
+/// flushed memtables in again for the next ones (page faults per 10 M-point round: 23,000–
+/// 37,000 against 3,000–5,500 with 1 s; docs/adr/0005-allocator.md).
+fn tune_allocator() {
+    const OPTIONS: [(libmimalloc_sys::mi_option_t, &str, std::ffi::c_long); 2] = [
+        (4, "MIMALLOC_ARENA_EAGER_COMMIT", 0),
+        (15, "MIMALLOC_PURGE_DELAY", 1000),
+    ];
+    for (option, env, value) in OPTIONS {
+        if std::env::var_os(env).is_none() {
+            // SAFETY: mi_option_set only stores an option value; any option number is
+            // accepted (unknown ones are ignored) and it may be called at any time.
+            unsafe { libmimalloc_sys::mi_option_set(option, value) };
+        }
+    }
+}
+
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    tune_allocator();
     m.add_class::<NativeSession>()?;
     m.add_class::<NativeResult>()?;
     m.add_function(wrap_pyfunction!(tablet_buffers, m)?)?;

@@ -596,6 +596,51 @@ def test_session_pool(mode, iotdb_server):
     assert not a.is_open() and not b.is_open()
 
 
+def test_tablets_are_sent_again_after_a_reconnect(mode, tmp_path):
+    """A tablet whose request meets a dead connection (the server was restarted, with kill -9)
+    is sent again on a new one: the buffers that moved into the first request are encoded
+    again, and every point reads back equal."""
+    if mode != "remote":
+        pytest.skip("remote only")
+    from server import IoTDBServer
+
+    data = tmp_path / "restarted"
+    first = IoTDBServer(data_dir=data, log_dir=tmp_path)
+    first.start()
+    second = None
+    try:
+        s = Session(first.host, first.port, "root", "root")
+        s.open(False)
+        rng = np.random.default_rng(5)
+        n = 3000
+        times = np.arange(n, dtype=np.int64)
+        cols = [rng.normal(size=n), rng.integers(-(2**40), 2**40, size=n)]
+        kinds = [TSDataType.DOUBLE, TSDataType.INT64]
+
+        def tablet(lo, hi):
+            return NumpyTablet("root.re.d1", ["x", "y"], kinds, [c[lo:hi] for c in cols], times[lo:hi])
+
+        s.insert_tablet(tablet(0, 1000))
+        first.kill()
+        second = IoTDBServer(data_dir=data, port=first.port, log_dir=tmp_path / "second")
+        second.start()
+        s.insert_tablet(tablet(1000, 2000))  # one insertTablet request
+        second.kill()
+        third = IoTDBServer(data_dir=data, port=first.port, log_dir=tmp_path / "third")
+        second = third
+        third.start()
+        s.insert_tablets([tablet(2000, 2500), tablet(2500, n)])  # one insertTablets request
+        df = s.execute_query_statement("select x, y from root.re.d1").todf()
+        s.close()
+        assert df["Time"].tolist() == times.tolist()
+        assert np.array_equal(df["root.re.d1.x"].to_numpy(), cols[0])
+        assert np.array_equal(df["root.re.d1.y"].to_numpy(), cols[1])
+    finally:
+        first.cleanup()
+        if second is not None:
+            second.cleanup()
+
+
 def test_server_dying_mid_query_raises(mode, tmp_path):
     if mode != "remote":
         pytest.skip("remote only")

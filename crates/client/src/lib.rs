@@ -64,14 +64,15 @@ pub trait RowSource: Send {
     fn close(&mut self) -> Result<()>;
     /// Rows per later fetch (remote results; embedded results ignore it).
     fn set_fetch_size(&mut self, _rows: i32) {}
-    /// Every remaining batch, in order. Remote results override it to fetch in large
-    /// pages, one page ahead of decoding.
-    fn collect_all(&mut self) -> Result<Vec<RowBatch>> {
+    /// Every remaining row in one batch (each value copied once into buffers allocated at
+    /// their final size). Remote results override it to fetch in large pages, requests
+    /// ahead of the answers, and to decode each page straight into the batch.
+    fn collect_batch(&mut self) -> Result<RowBatch> {
         let mut all = Vec::new();
         while let Some(b) = self.next_batch()? {
             all.push(b);
         }
-        Ok(all)
+        Ok(query::result::concat_batches(all))
     }
 }
 
@@ -123,10 +124,9 @@ impl ResultSet {
         }
     }
 
-    /// Reads every remaining row into one batch (data columns as in the batches); each
-    /// value is copied once into buffers allocated at their final size.
+    /// Reads every remaining row into one batch (data columns as in the batches).
     pub fn collect_rows(&mut self) -> Result<RowBatch> {
-        Ok(query::result::concat_batches(self.source.collect_all()?))
+        self.source.collect_batch()
     }
 }
 

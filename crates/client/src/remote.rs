@@ -8,18 +8,21 @@
 
 use crate::{closed, Error, Response, Result, ResultSet, RowSource, Session, TimeseriesSpec};
 use model::schema::TemplateMeasurement;
-use model::{InsertRows, InsertTablet, RowBatch, RowValues, TSDataType, TemplateDef};
+use model::{ColumnData, InsertRows, InsertTablet, RowBatch, RowValues, TSDataType, TemplateDef};
 use parking_lot::Mutex;
 use protocol::client::*;
 use protocol::codec::{dataset, record, tablet, template, tsblock};
 use protocol::common::TSStatus;
+use protocol::rpc::{read_fetch_reply, FetchReply};
 use protocol::thrift::protocol::{
     TBinaryInputProtocol, TBinaryOutputProtocol, TCompactInputProtocol, TCompactOutputProtocol,
-    TInputProtocol, TOutputProtocol,
+    TFieldIdentifier, TInputProtocol, TMessageIdentifier, TMessageType, TOutputProtocol,
+    TSerializable, TStructIdentifier, TType,
 };
 use protocol::thrift::transport::{
     TFramedReadTransport, TFramedWriteTransport, TIoChannel, TTcpChannel,
 };
+use protocol::thrift::TThriftClient;
 use query::{TemplateAnswer, TemplateQuery};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::{Shutdown, TcpStream, ToSocketAddrs};
@@ -80,6 +83,9 @@ struct Conn {
     statement_id: i64,
     /// A second handle on the socket, for [`Interrupter::interrupt`].
     socket: Option<TcpStream>,
+    /// A third one, from which a bulk read takes fetch answers in place (the Thrift
+    /// transport reads exactly one frame per call, so the two never share buffered bytes).
+    raw: TcpStream,
 }
 
 /// What an [`Interrupter`] shares with its session.
@@ -225,6 +231,7 @@ fn connect_one(config: &RemoteConfig, node: &str) -> Result<Conn> {
     };
     let _ = stream.set_nodelay(true);
     let socket = stream.try_clone().ok();
+    let raw = stream.try_clone().map_err(|e| unreachable(&e))?;
     stream
         .set_read_timeout(config.socket_timeout)
         .and_then(|_| stream.set_write_timeout(config.socket_timeout))
@@ -277,6 +284,7 @@ fn connect_one(config: &RemoteConfig, node: &str) -> Result<Conn> {
         session_id,
         statement_id,
         socket,
+        raw,
     })
 }
 
@@ -552,6 +560,26 @@ impl RemoteRows {
         self.take(resp.query_result, resp.query_data_set)
     }
 
+    /// Takes a fetch answer of a bulk read, read in place from `message`: its TsBlocks are
+    /// decoded onto the end of `out`.
+    fn decode_page(&mut self, message: &[u8], reply: FetchReply, out: &mut RowBatch) -> Result<()> {
+        check(&reply.status)?;
+        self.more = more_in(&reply);
+        for range in reply.query_result {
+            let b = message.get(range).unwrap_or_default();
+            let rows = tsblock::tsblock_rows(b)?;
+            reserve_rows(out, rows);
+            tsblock::decode_tsblock_into(b, out)?;
+        }
+        if let Some(ds) = reply.query_data_set {
+            let batch = dataset::decode_query_data_set(&ds, &self.data_types)?;
+            if !batch.is_empty() {
+                *out = query::result::concat_batches(vec![std::mem::take(out), batch]);
+            }
+        }
+        Ok(())
+    }
+
     /// Rows per page when every remaining row is wanted: pages of about [`BULK_PAGE_BYTES`]
     /// when every column has a fixed width (so a page's size is known before it is asked
     /// for), never fewer rows than the session's fetch size.
@@ -578,16 +606,194 @@ impl RemoteRows {
 
 /// Whether pages follow a fetch answer.
 fn more_pages(resp: &TSFetchResultsResp) -> bool {
-    resp.more_data.unwrap_or(resp.has_result_set) && resp.has_result_set
+    more_after(resp.has_result_set, resp.more_data)
+}
+
+/// Whether pages follow a fetch answer read in place.
+fn more_in(reply: &FetchReply) -> bool {
+    more_after(reply.has_result_set, reply.more_data)
+}
+
+fn more_after(has_result_set: bool, more_data: Option<bool>) -> bool {
+    more_data.unwrap_or(has_result_set) && has_result_set
 }
 
 /// Bytes per page when a whole result is read at once (`todf()`, `collect_rows`): large
-/// enough that round trips cost little next to the data (the next page is asked for while
-/// one is decoded), and small enough that the server's buffers for a page are reused from
+/// enough that round trips cost little next to the data (the next page is asked for before
+/// the current one is read; docs/adr/0013), and small enough that the server's buffers for a page are reused from
 /// page to page instead of being mapped fresh: with 4 MiB pages a 1 M x 4 DOUBLE result
 /// cost the server 12,000-15,000 page faults and 60-70 ms of CPU, with 1 MiB pages
 /// 6,000-8,000 and 40-50 ms (the official client's 5,000-row pages: 5,300-5,700 faults).
 const BULK_PAGE_BYTES: usize = 1 << 20;
+
+/// The two channels of a bulk read's fetcher: answers (with the frames they lie in) to the
+/// decoder, and frames back from it for reuse.
+struct Pages {
+    tx: std::sync::mpsc::SyncSender<(Vec<u8>, FetchReply)>,
+    frames: std::sync::mpsc::Receiver<Vec<u8>>,
+}
+
+/// Sends `req` again and again, keeping [`FETCHES_IN_FLIGHT`] requests on the wire, reads
+/// each answer in place from `raw` (into a frame the decoder gave back, when there is one)
+/// and hands it to the decoder, until one says no pages follow (or fails). The answers to
+/// requests sent past the end (empty pages, or a status for a query the server has already
+/// released) are read and dropped, so that the connection stays in step.
+fn fetch_pages(
+    rpc: &mut Rpc,
+    raw: &TcpStream,
+    req: &TSFetchResultsReq,
+    pages: &Pages,
+) -> protocol::thrift::Result<()> {
+    let mut asked = VecDeque::from([send_fetch(rpc, req)?]);
+    while let Some(seq) = asked.pop_front() {
+        if asked.len() + 1 < FETCHES_IN_FLIGHT {
+            asked.push_back(send_fetch(rpc, req)?);
+        }
+        let mut frame = pages.frames.try_recv().unwrap_or_default();
+        let reply = recv_fetch(raw, seq, &mut frame)?;
+        let last = check(&reply.status).is_err() || !more_in(&reply);
+        if last {
+            let mut spare = Vec::new();
+            for seq in asked.drain(..) {
+                match recv_fetch(raw, seq, &mut spare) {
+                    Err(e) if poisons_connection(&e) => return Err(e),
+                    _ => {}
+                }
+            }
+        }
+        // a closed channel: the decoder stopped on an error
+        if pages.tx.send((frame, reply)).is_err() || last {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Reads the answer to the `fetchResultsV2` call `seq` from `raw` into `frame`, in place
+/// (`protocol::rpc::read_fetch_reply`).
+fn recv_fetch(
+    mut raw: &TcpStream,
+    seq: i32,
+    frame: &mut Vec<u8>,
+) -> protocol::thrift::Result<FetchReply> {
+    use protocol::thrift::{TransportError, TransportErrorKind};
+    let broken = |m: String| {
+        protocol::thrift::Error::Transport(TransportError::new(TransportErrorKind::Unknown, m))
+    };
+    match protocol::frame::read_frame_into(&mut raw, protocol::frame::IOTDB_MAX_FRAME_SIZE, frame) {
+        Ok(true) => read_fetch_reply(frame, seq),
+        Ok(false) => Err(broken("the server closed the connection".into())),
+        Err(e) => Err(broken(e.to_string())),
+    }
+}
+
+/// Makes room for `rows` more rows (a page) in every buffer of `out`: room for
+/// [`RESERVED_PAGES`] pages at first, then doubling.
+fn reserve_rows(out: &mut RowBatch, rows: usize) {
+    reserve_huge(&mut out.times, rows);
+    for c in &mut out.columns {
+        match &mut c.data {
+            ColumnData::Boolean(v) => reserve_huge(v, rows),
+            ColumnData::Int32(v) => reserve_huge(v, rows),
+            ColumnData::Int64(v) => reserve_huge(v, rows),
+            ColumnData::Float(v) => reserve_huge(v, rows),
+            ColumnData::Double(v) => reserve_huge(v, rows),
+            ColumnData::Binary(v) => v.reserve(rows),
+        }
+    }
+}
+
+/// Pages a bulk read makes room for at first. The room is address space until rows fill
+/// it (the unused rest is given back at the end), and moving a buffer once it is filled
+/// splits its huge pages, so the first reservation is generous: with pages of
+/// [`BULK_PAGE_BYTES`], 64 pages of a 1 M x 4 DOUBLE result hold 1.6 M rows.
+const RESERVED_PAGES: usize = 64;
+
+/// At most this many values are reserved at first (256 MiB of DOUBLEs), however large the
+/// pages (a session's fetch size can make them larger than [`BULK_PAGE_BYTES`]).
+const RESERVED_VALUES: usize = 1 << 25;
+
+/// Reserves room for `more` values (see [`reserve_rows`]) and asks the kernel for
+/// transparent huge pages on the buffer: a fresh 4 KiB page costs a page fault each, and a
+/// million-row result fills ten thousand of them (on a VM, more time than the rest of its
+/// decoding). When the generous first reservation is refused, it grows as a `Vec` does.
+fn reserve_huge<T>(v: &mut Vec<T>, more: usize) {
+    if v.capacity() - v.len() >= more {
+        return;
+    }
+    let first = v.len()
+        + more
+            .saturating_mul(RESERVED_PAGES)
+            .min(RESERVED_VALUES)
+            .max(more);
+    let grown = (v.len() + more).max(v.capacity() * 2).max(first);
+    if v.try_reserve_exact(grown - v.len()).is_err() {
+        v.reserve(more);
+    }
+    advise_huge_pages(v.as_ptr() as usize, v.capacity() * std::mem::size_of::<T>());
+}
+
+/// `madvise(MADV_HUGEPAGE)` on the whole pages of `[addr, addr + len)` when it spans at
+/// least one huge page (Linux; elsewhere nothing). Advice only: a failure changes nothing.
+fn advise_huge_pages(addr: usize, len: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE_PAGE: usize = 2 << 20;
+        const PAGE: usize = 4096;
+        let start = addr.next_multiple_of(PAGE);
+        let end = (addr + len) / PAGE * PAGE;
+        if end >= start + HUGE_PAGE {
+            // SAFETY: the range lies inside a live allocation of this process, and the
+            // advice changes neither its contents nor its mapping.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (addr, len);
+}
+
+/// Gives back the room [`reserve_rows`] left over (the buffers go to numpy as they are).
+fn shrink_rows(out: &mut RowBatch) {
+    out.times.shrink_to_fit();
+    for c in &mut out.columns {
+        match &mut c.data {
+            ColumnData::Boolean(v) => v.shrink_to_fit(),
+            ColumnData::Int32(v) => v.shrink_to_fit(),
+            ColumnData::Int64(v) => v.shrink_to_fit(),
+            ColumnData::Float(v) => v.shrink_to_fit(),
+            ColumnData::Double(v) => v.shrink_to_fit(),
+            ColumnData::Binary(v) => v.shrink_to_fit(),
+        }
+    }
+}
+
+/// Fetch requests a bulk read keeps in flight on its connection (see
+/// [`RemoteRows::collect_all`]).
+const FETCHES_IN_FLIGHT: usize = 2;
+
+/// Sends a `fetchResultsV2` call without reading its answer (the generated client does
+/// both in one call); returns its sequence id for [`recv_fetch`]. Thrift servers read a
+/// connection's frames one after the other, so several calls may be on the wire at once.
+fn send_fetch(rpc: &mut Rpc, req: &TSFetchResultsReq) -> protocol::thrift::Result<i32> {
+    let seq = rpc.increment_sequence_number();
+    let o = rpc.o_prot_mut();
+    o.write_message_begin(&TMessageIdentifier::new(
+        "fetchResultsV2",
+        TMessageType::Call,
+        seq,
+    ))?;
+    o.write_struct_begin(&TStructIdentifier::new("fetchResultsV2_args"))?;
+    o.write_field_begin(&TFieldIdentifier::new("req", TType::Struct, 1))?;
+    req.write_to_out_protocol(o)?;
+    o.write_field_end()?;
+    o.write_field_stop()?;
+    o.write_struct_end()?;
+    o.write_message_end()?;
+    o.flush()?;
+    Ok(seq)
+}
 
 impl RowSource for RemoteRows {
     fn next_batch(&mut self) -> Result<Option<RowBatch>> {
@@ -620,10 +826,11 @@ impl RowSource for RemoteRows {
     }
 
     /// Fetches the rest in pages of [`RemoteRows::bulk_fetch_size`] rows on a helper
-    /// thread that asks for the next page as soon as one has arrived, while this thread
-    /// decodes: the server works on page k+1 while page k is decoded here.
-    fn collect_all(&mut self) -> Result<Vec<RowBatch>> {
-        let mut out: Vec<RowBatch> = self.pending.drain(..).collect();
+    /// thread that keeps [`FETCHES_IN_FLIGHT`] requests on the wire, while this thread
+    /// decodes each page straight into the result's buffers: the server works on page k+1
+    /// while page k travels and is decoded here.
+    fn collect_batch(&mut self) -> Result<RowBatch> {
+        let mut out = query::result::concat_batches(self.pending.drain(..).collect());
         if !self.more || self.closed {
             return Ok(out);
         }
@@ -632,27 +839,21 @@ impl RowSource for RemoteRows {
         let fetch_size = self.bulk_fetch_size();
         let conn = self.conn(&mut s)?;
         let req = self.fetch_request(conn, fetch_size);
-        let (tx, rx) = std::sync::mpsc::sync_channel::<TSFetchResultsResp>(1);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, FetchReply)>(1);
+        // frames go back to the fetcher once decoded, to be read into again
+        let (back, frames) = std::sync::mpsc::channel::<Vec<u8>>();
         let (fetched, decoded) = std::thread::scope(|scope| {
-            let fetcher = scope.spawn(move || -> protocol::thrift::Result<()> {
-                loop {
-                    let resp = conn.rpc.fetch_results_v2(req.clone())?;
-                    let last = check(&resp.status).is_err() || !more_pages(&resp);
-                    // a closed channel: the decoder stopped on an error
-                    if tx.send(resp).is_err() || last {
-                        return Ok(());
-                    }
-                }
+            let fetcher = scope.spawn(move || {
+                let pages = Pages { tx, frames };
+                fetch_pages(&mut conn.rpc, &conn.raw, &req, &pages)
             });
             let mut decoded = Ok(());
-            for resp in rx {
-                match self.answer(resp) {
-                    Ok(()) => out.extend(self.pending.drain(..)),
-                    Err(e) => {
-                        decoded = Err(e);
-                        break;
-                    }
+            for (frame, reply) in rx {
+                if let Err(e) = self.decode_page(&frame, reply, &mut out) {
+                    decoded = Err(e);
+                    break;
                 }
+                let _ = back.send(frame);
             }
             let fetched = fetcher.join().unwrap_or_else(|_| {
                 Err(protocol::thrift::Error::from(
@@ -666,6 +867,7 @@ impl RowSource for RemoteRows {
         }
         drop(s);
         decoded?;
+        shrink_rows(&mut out);
         Ok(out)
     }
 
@@ -806,20 +1008,34 @@ impl Session for RemoteSession {
             .into_iter()
             .filter(|t| !t.measurements.is_empty())
             .collect();
-        let encoded = tablets
+        // The encoded buffers move into the request (a tablet's values are megabytes): a
+        // retry after a reconnect, the only second attempt, encodes them again.
+        let mut encoded = tablets
             .iter()
-            .map(|t| Ok(tablet::encode_tablet(t)?))
+            .map(|t| Ok(Some(tablet::encode_tablet(t)?)))
             .collect::<Result<Vec<_>>>()?;
-        match (tablets.as_slice(), encoded.as_slice()) {
-            ([], _) => Ok(()),
-            ([t], [b]) => self.status(|rpc, session, _| {
+        let mut take = |i: usize| -> protocol::thrift::Result<tablet::TabletBuffers> {
+            match encoded[i].take() {
+                Some(b) => Ok(b),
+                None => tablet::encode_tablet(&tablets[i]).map_err(|e| {
+                    protocol::thrift::Error::Application(protocol::thrift::ApplicationError::new(
+                        protocol::thrift::ApplicationErrorKind::Unknown,
+                        e.to_string(),
+                    ))
+                }),
+            }
+        };
+        match tablets.as_slice() {
+            [] => Ok(()),
+            [t] => self.status(|rpc, session, _| {
+                let b = take(0)?;
                 rpc.insert_tablet(TSInsertTabletReq::new(
                     session,
                     t.device.to_string(),
                     t.measurements.clone(),
-                    b.values.clone(),
-                    b.timestamps.clone(),
-                    b.types.clone(),
+                    b.values,
+                    b.timestamps,
+                    b.types,
                     b.size,
                     t.aligned,
                     None,
@@ -839,6 +1055,18 @@ impl Session for RemoteSession {
                         continue;
                     }
                     self.status(|rpc, session, _| {
+                        let bufs = pick
+                            .iter()
+                            .map(|&i| take(i))
+                            .collect::<protocol::thrift::Result<Vec<_>>>()?;
+                        let (mut values, mut times, mut types, mut sizes) =
+                            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+                        for b in bufs {
+                            values.push(b.values);
+                            times.push(b.timestamps);
+                            types.push(b.types);
+                            sizes.push(b.size);
+                        }
                         rpc.insert_tablets(TSInsertTabletsReq::new(
                             session,
                             pick.iter()
@@ -847,12 +1075,10 @@ impl Session for RemoteSession {
                             pick.iter()
                                 .map(|&i| tablets[i].measurements.clone())
                                 .collect(),
-                            pick.iter().map(|&i| encoded[i].values.clone()).collect(),
-                            pick.iter()
-                                .map(|&i| encoded[i].timestamps.clone())
-                                .collect(),
-                            pick.iter().map(|&i| encoded[i].types.clone()).collect(),
-                            pick.iter().map(|&i| encoded[i].size).collect(),
+                            values,
+                            times,
+                            types,
+                            sizes,
                             aligned,
                         ))
                     })?;
@@ -1159,5 +1385,44 @@ impl Session for RemoteSession {
 impl Drop for RemoteSession {
     fn drop(&mut self) {
         let _ = Session::close(self);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::Column;
+
+    #[test]
+    fn bulk_buffers_are_reserved_generously_then_given_back() {
+        let mut out = RowBatch {
+            times: vec![1, 2],
+            columns: vec![
+                Column::new(ColumnData::Double(vec![0.5, 1.5])),
+                Column::new(ColumnData::Binary(vec![b"a".to_vec(), vec![]])),
+            ],
+        };
+        reserve_rows(&mut out, 1000);
+        assert!(out.times.capacity() >= 2 + 64 * 1000);
+        let ColumnData::Double(v) = &out.columns[0].data else {
+            unreachable!()
+        };
+        assert!(v.capacity() >= 2 + 64 * 1000);
+        // within the reservation nothing moves; past it the buffers grow
+        let before = out.times.as_ptr();
+        reserve_rows(&mut out, 1000);
+        assert_eq!(out.times.as_ptr(), before);
+        out.times.extend(0..70_000);
+        reserve_rows(&mut out, 1000);
+        assert!(out.times.capacity() >= out.times.len() + 1000);
+        assert_eq!(&out.times[..3], &[1, 2, 0]);
+        // the first reservation is capped for huge pages, never below the page itself
+        let mut big = RowBatch::default();
+        reserve_rows(&mut big, RESERVED_VALUES);
+        assert!(big.times.capacity() >= RESERVED_VALUES);
+        assert!(big.times.capacity() < 2 * RESERVED_VALUES);
+        shrink_rows(&mut out);
+        assert_eq!(out.times.capacity(), out.times.len());
+        assert_eq!(&out.columns[0].data, &ColumnData::Double(vec![0.5, 1.5]));
     }
 }

@@ -9,6 +9,7 @@ use model::{
 use protocol::client::{
     TSAggregationQueryReq, TSAppendSchemaTemplateReq, TSCreateAlignedTimeseriesReq, TSQueryDataSet,
 };
+use protocol::codec::tsblock;
 use protocol::common::TAggregationType;
 use sql::ast::{MeasurementSpec, Statement};
 use std::collections::BTreeMap;
@@ -17,18 +18,20 @@ use std::collections::BTreeMap;
 const FIRST_ROWS: usize = 256;
 
 /// Pulls up to `max_rows` rows and about `max_bytes` of values (at least one row) from an
-/// open query; marks it finished when the stream ends. `None` means no rows are left.
-pub fn next_rows(
-    q: &mut OpenQuery,
-    max_rows: usize,
-    max_bytes: usize,
-    _v1: bool,
-) -> Result<Option<RowBatch>> {
-    if q.finished {
-        return Ok(None);
-    }
-    // the stream's batches are joined once, at their final size
+/// open query, joined into one batch; marks it finished when the stream ends. `None` means
+/// no rows are left.
+pub fn next_rows(q: &mut OpenQuery, max_rows: usize, max_bytes: usize) -> Result<Option<RowBatch>> {
+    let parts = next_parts(q, max_rows, max_bytes)?;
+    Ok((!parts.is_empty()).then(|| query::result::concat_batches(parts)))
+}
+
+/// Like [`next_rows`], but the stream's batches as they came (none when no rows are left):
+/// a TsBlock page is encoded from them directly, without joining them first.
+pub fn next_parts(q: &mut OpenQuery, max_rows: usize, max_bytes: usize) -> Result<Vec<RowBatch>> {
     let mut parts = Vec::new();
+    if q.finished {
+        return Ok(parts);
+    }
     let (mut rows, mut bytes) = (0usize, 0usize);
     while rows < max_rows && bytes < max_bytes {
         let room = match q.row_bytes {
@@ -50,7 +53,7 @@ pub fn next_rows(
             }
         }
     }
-    Ok((!parts.is_empty()).then(|| query::result::concat_batches(parts)))
+    Ok(parts)
 }
 
 /// Bytes of a batch's times and values as encoded in a reply (about).
@@ -73,8 +76,17 @@ pub fn query_data_set(q: &OpenQuery, batch: Option<&RowBatch>) -> Result<TSQuery
 }
 
 /// Encodes rows as one V2 TsBlock.
-pub fn tsblock(q: &OpenQuery, batch: &RowBatch) -> Result<Vec<u8>> {
-    protocol::codec::tsblock::encode_tsblock(batch, &q.data_types(), 0..batch.len())
+pub fn tsblock(q: &OpenQuery, batches: &[RowBatch]) -> Result<Vec<u8>> {
+    let parts = parts_of(batches);
+    let types = q.data_types();
+    let mut out = Vec::with_capacity(tsblock::tsblock_len(&parts, &types)?);
+    tsblock::encode_tsblock_into(&mut out, &parts, &types)?;
+    Ok(out)
+}
+
+/// Every row of each batch, as TsBlock parts.
+pub fn parts_of(batches: &[RowBatch]) -> Vec<tsblock::Part<'_>> {
+    batches.iter().map(|b| (b, 0..b.len())).collect()
 }
 
 /// Decodes an `insertRecord` value buffer holding `n` values, each with its declared type.

@@ -218,9 +218,12 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>, refusal: Option<St
     let refused = refusal.is_some();
     let budget = service.buffers.clone();
     let shared = service.clone();
+    let pages = service::PageSink::default();
     let conn = match refusal {
         Some(message) => Connection::refusing(service, peer.clone(), message),
-        None => Connection::new(service, peer.clone()).with_socket(stream.try_clone().ok()),
+        None => Connection::new(service, peer.clone())
+            .with_socket(stream.try_clone().ok())
+            .with_page_sink(pages.clone()),
     };
     let processor = IClientRPCServiceSyncProcessor::new(conn);
     let limits = DecodeLimits::default();
@@ -234,6 +237,9 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>, refusal: Option<St
     let mut reader = BufReader::with_capacity(64 * 1024, reader);
     let mut writer = BufWriter::with_capacity(64 * 1024, stream);
     let mut frame = Vec::new();
+    // the reply buffer of a result read page by page, kept (and counted in the budget)
+    // from one page to the next while the result has more pages
+    let mut kept_page: Option<(Vec<u8>, Option<buffers::BufferGrant>)> = None;
     tracing::debug!(%peer, "connection opened");
     loop {
         // the frame's bytes are taken from the buffer budget before its payload is read
@@ -261,6 +267,7 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>, refusal: Option<St
                 continue;
             }
             Err(Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                kept_page = None;
                 if idle > 0 && last_request.elapsed().as_millis() >= u128::from(idle) {
                     tracing::info!(%peer, "closing connection: idle longer than dn_session_timeout_threshold ({idle} ms)");
                     break;
@@ -288,16 +295,32 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>, refusal: Option<St
                 let what = panic_message(panic.as_ref());
                 tracing::error!(%peer, "closing connection: internal error while serving a request: {what}");
                 let message = format!("internal error while serving the request: {what}");
-                if let Some(reply) = protocol::rpc::exception_reply_for(
-                    &frame,
-                    thrift::ApplicationErrorKind::InternalError,
-                    &message,
-                ) {
-                    let _ = writer.write_all(&reply).and_then(|_| writer.flush());
-                }
+                answer_internal_error(&mut writer, &frame, &message);
                 break;
             }
         };
+        // a fetched page is encoded into the reply frame here (see `service::Page`)
+        let page = pages.lock().take();
+        let (mut page_buf, _) = kept_page.take().unwrap_or_default();
+        let mut more_pages = false;
+        if let Some(page) = page {
+            let built =
+                protocol::rpc::reply_with_query_result(&reply, &mut page_buf, page.len, |out| {
+                    page.encode_into(out)
+                });
+            match built {
+                Ok(()) => {
+                    reply = std::mem::take(&mut page_buf);
+                    more_pages = page.more;
+                }
+                Err(e) => {
+                    tracing::error!(%peer, "closing connection: cannot encode a result page: {e}");
+                    let message = format!("internal error while encoding a result page: {e}");
+                    answer_internal_error(&mut writer, &frame, &message);
+                    break;
+                }
+            }
+        }
         // the request's bytes go back; the reply's are taken until it is written
         drop(held);
         let reply_grant = match budget.acquire(reply.len() as u64, "reply") {
@@ -320,12 +343,28 @@ fn serve_connection(stream: TcpStream, service: Arc<Service>, refusal: Option<St
             tracing::debug!(%peer, "closing connection: write failed: {e}");
             break;
         }
-        drop(reply_grant);
+        if more_pages {
+            kept_page = Some((reply, reply_grant));
+        } else {
+            drop(reply_grant);
+        }
         if refused {
             break;
         }
     }
     tracing::debug!(%peer, "connection closed");
+}
+
+/// Answers the request in `frame` with an internal-error exception carrying `message`
+/// (when its header is readable); the caller closes the connection afterwards.
+fn answer_internal_error(writer: &mut impl Write, frame: &[u8], message: &str) {
+    if let Some(reply) = protocol::rpc::exception_reply_for(
+        frame,
+        thrift::ApplicationErrorKind::InternalError,
+        message,
+    ) {
+        let _ = writer.write_all(&reply).and_then(|_| writer.flush());
+    }
 }
 
 /// The text of a panic payload (`panic!` with a literal or a formatted message).

@@ -7,7 +7,9 @@ use crate::codec;
 use crate::config::ServerConfig;
 use crate::metrics::{statement_kind, Metrics};
 use crate::session::{OpenQuery, Session, SessionManager};
-use model::{Error, InsertRow, InsertRows, PartialPath, PathPattern, Result, RowValues};
+use model::{
+    Error, InsertRow, InsertRows, PartialPath, PathPattern, Result, RowBatch, RowValues, TSDataType,
+};
 use parking_lot::Mutex;
 use protocol::client::*;
 use protocol::common::{TSStatus, TShowConfigurationResp, TShowConfigurationTemplateResp};
@@ -46,7 +48,49 @@ pub struct Connection {
     refusal: Option<String>,
     /// The client's socket, watched while a statement runs (see `crate::hangup`).
     socket: Option<std::net::TcpStream>,
+    /// Where `fetchResultsV2` leaves its page for the connection loop (see [`Page`]).
+    pages: Option<PageSink>,
 }
+
+/// The rows of a `fetchResultsV2` answer, left by the handler for the connection loop,
+/// which encodes them as a TsBlock straight into the reply frame
+/// (`protocol::rpc::reply_with_query_result`): no TsBlock buffer apart, no copy of it into
+/// the frame, and the frame's buffer is kept for the next page of the same result.
+pub struct Page {
+    /// The page's rows, in order.
+    pub batches: Vec<RowBatch>,
+    /// Logical type per data column.
+    pub types: Vec<TSDataType>,
+    /// Whether the result has more pages (the answer's `moreData`).
+    pub more: bool,
+    /// Exact length of the encoded TsBlock.
+    pub len: usize,
+}
+
+impl Page {
+    /// A page of `batches` (checked against `types`, and measured).
+    pub fn new(batches: Vec<RowBatch>, types: Vec<TSDataType>, more: bool) -> Result<Page> {
+        let len = protocol::codec::tsblock::tsblock_len(&codec::parts_of(&batches), &types)?;
+        Ok(Page {
+            batches,
+            types,
+            more,
+            len,
+        })
+    }
+
+    /// Appends the page's TsBlock (exactly `len` bytes).
+    pub fn encode_into(&self, out: &mut Vec<u8>) -> Result<()> {
+        protocol::codec::tsblock::encode_tsblock_into(
+            out,
+            &codec::parts_of(&self.batches),
+            &self.types,
+        )
+    }
+}
+
+/// The slot a connection's `fetchResultsV2` answers leave their [`Page`] in.
+pub type PageSink = Arc<Mutex<Option<Page>>>;
 
 fn status(code: i32, message: impl Into<String>) -> TSStatus {
     TSStatus {
@@ -142,7 +186,15 @@ impl Connection {
             peer,
             refusal: None,
             socket: None,
+            pages: None,
         }
+    }
+
+    /// Leaves `fetchResultsV2` pages in `sink` for the connection loop to encode into the
+    /// reply frame (see [`Page`]) instead of in the answer.
+    pub fn with_page_sink(mut self, sink: PageSink) -> Self {
+        self.pages = Some(sink);
+        self
     }
 
     /// Watches `socket` while statements run: a client that hangs up meanwhile has its
@@ -170,6 +222,7 @@ impl Connection {
             peer,
             refusal: Some(message),
             socket: None,
+            pages: None,
         }
     }
 
@@ -290,12 +343,7 @@ impl Connection {
         };
         let mut q = OpenQuery::new(result, statement_id);
         let page = self.service.buffers.page_bytes();
-        let batch = codec::next_rows(
-            &mut q,
-            self.fetch_size(fetch_size),
-            page,
-            family == Family::V1,
-        );
+        let batch = codec::next_parts(&mut q, self.fetch_size(fetch_size), page);
         // the client's handle for fetches; the statement id stays the one in the logs
         let query_id = self.service.sessions.next_query_id();
         let mut resp = exec_resp(ok());
@@ -315,16 +363,18 @@ impl Connection {
         };
         let encoded = match family {
             Family::V1 => {
+                let batch = (!batch.is_empty()).then(|| query::result::concat_batches(batch));
                 codec::query_data_set(&q, batch.as_ref()).map(|ds| resp.query_data_set = Some(ds))
             }
             Family::V2 => {
                 resp.column_index2_ts_block_column_index_list =
                     Some(q.column_index.iter().map(|&i| i as i32).collect());
-                batch
-                    .iter()
-                    .map(|b| codec::tsblock(&q, b))
-                    .collect::<Result<Vec<_>>>()
-                    .map(|blocks| resp.query_result = Some(blocks))
+                let blocks = if batch.is_empty() {
+                    Ok(Vec::new())
+                } else {
+                    codec::tsblock(&q, &batch).map(|block| vec![block])
+                };
+                blocks.map(|b| resp.query_result = Some(b))
             }
         };
         if let Err(e) = encoded {
@@ -367,7 +417,7 @@ impl Connection {
         let size = self.fetch_size(Some(req.fetch_size));
         let page = self.service.buffers.page_bytes();
         let watching = self.watch_hangup(&q.statement_id);
-        let batch = codec::next_rows(&mut q, size, page, family == Family::V1);
+        let batch = codec::next_parts(&mut q, size, page);
         drop(watching);
         let batch = match batch {
             Ok(b) => b,
@@ -380,13 +430,20 @@ impl Connection {
         };
         let mut resp = fetch_resp(ok());
         resp.more_data = Some(!q.finished);
-        if let Some(b) = &batch {
+        if !batch.is_empty() {
             resp.has_result_set = true;
-            let encoded = match family {
-                Family::V1 => {
-                    codec::query_data_set(&q, Some(b)).map(|ds| resp.query_data_set = Some(ds))
+            let encoded = match (family, &self.pages) {
+                (Family::V1, _) => {
+                    let b = query::result::concat_batches(batch);
+                    codec::query_data_set(&q, Some(&b)).map(|ds| resp.query_data_set = Some(ds))
                 }
-                Family::V2 => codec::tsblock(&q, b).map(|t| resp.query_result = Some(vec![t])),
+                // the connection loop encodes the page into the reply frame
+                (Family::V2, Some(sink)) => {
+                    Page::new(batch, q.data_types(), !q.finished).map(|p| *sink.lock() = Some(p))
+                }
+                (Family::V2, None) => {
+                    codec::tsblock(&q, &batch).map(|t| resp.query_result = Some(vec![t]))
+                }
             };
             if let Err(e) = encoded {
                 drop(q);

@@ -41,17 +41,6 @@ fn encoding_for(t: TSDataType) -> u8 {
     }
 }
 
-/// Packs `n` flags MSB-first.
-fn pack_msb(n: usize, flag: impl Fn(usize) -> bool) -> Vec<u8> {
-    let mut out = vec![0u8; n.div_ceil(8)];
-    for i in 0..n {
-        if flag(i) {
-            out[i / 8] |= 0x80 >> (i % 8);
-        }
-    }
-    out
-}
-
 /// Encodes rows `rows` of `batch` (value columns with logical types `types`) as one
 /// serialized TsBlock.
 pub fn encode_tsblock(
@@ -59,44 +48,130 @@ pub fn encode_tsblock(
     types: &[TSDataType],
     rows: Range<usize>,
 ) -> Result<Vec<u8>> {
-    check_batch(batch, types, &rows)?;
-    let n = rows.len();
+    let parts = [(batch, rows)];
+    let mut out = Vec::with_capacity(tsblock_len(&parts, types)?);
+    encode_tsblock_into(&mut out, &parts, types)?;
+    Ok(out)
+}
+
+/// Rows `range` of `batch`, one piece of a TsBlock made of several batches.
+pub type Part<'a> = (&'a RowBatch, Range<usize>);
+
+/// Whether any row of `parts` is null in column `c`.
+fn parts_have_null(parts: &[Part<'_>], c: usize) -> bool {
+    parts.iter().any(|(b, rows)| {
+        let col = &b.columns[c];
+        col.nulls.is_some() && rows.clone().any(|i| col.is_null(i))
+    })
+}
+
+/// The exact length of the TsBlock [`encode_tsblock_into`] writes for `parts`.
+pub fn tsblock_len(parts: &[Part<'_>], types: &[TSDataType]) -> Result<usize> {
+    for (b, rows) in parts {
+        check_batch(b, types, rows)?;
+    }
+    let n: usize = parts.iter().map(|(_, r)| r.len()).sum();
+    let mut len = 4 + types.len() + 4 + types.len() + 1 + 1 + n * 8;
+    for (c, t) in types.iter().enumerate() {
+        let has_null = parts_have_null(parts, c);
+        len += 1 + if has_null { n.div_ceil(8) } else { 0 };
+        len += match t.physical() {
+            TSDataType::Boolean => n.div_ceil(8),
+            _ => parts
+                .iter()
+                .map(|(b, rows)| {
+                    let col = &b.columns[c];
+                    let present = rows.clone().filter(|&i| !col.is_null(i));
+                    match &col.data {
+                        ColumnData::Binary(v) => present.map(|i| 4 + v[i].len()).sum(),
+                        data if col.nulls.is_none() => rows.len() * data.value_bytes(0),
+                        data => present.count() * data.value_bytes(0),
+                    }
+                })
+                .sum(),
+        };
+    }
+    Ok(len)
+}
+
+/// Packs the flags of the rows of `parts` MSB-first (`flag(batch, row)`), appending.
+fn put_msb(out: &mut Vec<u8>, parts: &[Part<'_>], flag: impl Fn(&RowBatch, usize) -> bool) {
+    let mut byte = 0u8;
+    let mut k = 0usize;
+    for (b, rows) in parts {
+        for i in rows.clone() {
+            if flag(b, i) {
+                byte |= 0x80 >> (k % 8);
+            }
+            k += 1;
+            if k.is_multiple_of(8) {
+                out.push(byte);
+                byte = 0;
+            }
+        }
+    }
+    if !k.is_multiple_of(8) {
+        out.push(byte);
+    }
+}
+
+/// Appends one serialized TsBlock holding the rows of `parts` in order (value columns with
+/// logical types `types`): the batches of a result page are encoded where the page goes,
+/// without joining them first.
+pub fn encode_tsblock_into(
+    out: &mut Vec<u8>,
+    parts: &[Part<'_>],
+    types: &[TSDataType],
+) -> Result<()> {
+    for (b, rows) in parts {
+        check_batch(b, types, rows)?;
+    }
+    let n: usize = parts.iter().map(|(_, r)| r.len()).sum();
     let count = i32::try_from(types.len())
         .map_err(|_| Error::Internal("too many result columns".into()))?;
     let positions = i32::try_from(n).map_err(|_| Error::Internal("too many result rows".into()))?;
-    let mut out = Vec::with_capacity(16 + types.len() * 2 + n * 8 * (1 + types.len()));
     out.extend_from_slice(&count.to_be_bytes());
     out.extend(types.iter().map(|t| t.physical().id()));
     out.extend_from_slice(&positions.to_be_bytes());
     out.push(INT64_ARRAY);
     out.extend(types.iter().map(|&t| encoding_for(t)));
     out.push(0);
-    super::put_fixed(&mut out, &batch.times[rows.clone()], i64::to_be_bytes);
-    for col in &batch.columns {
-        let start = rows.start;
-        let has_null = rows.clone().any(|i| col.is_null(i));
+    for (b, rows) in parts {
+        super::put_fixed(out, &b.times[rows.clone()], i64::to_be_bytes);
+    }
+    for (c, t) in types.iter().enumerate() {
+        let has_null = parts_have_null(parts, c);
         out.push(u8::from(has_null));
         if has_null {
-            out.extend(pack_msb(n, |k| col.is_null(start + k)));
+            put_msb(out, parts, |b, i| b.columns[c].is_null(i));
         }
-        match &col.data {
-            ColumnData::Boolean(v) => out.extend(pack_msb(n, |k| v[start + k])),
-            data if !has_null => super::dataset::put_values(data, rows.clone(), &mut out)?,
-            data => {
-                for i in rows.clone().filter(|&i| !col.is_null(i)) {
-                    match data {
-                        ColumnData::Int32(v) => out.extend_from_slice(&v[i].to_be_bytes()),
-                        ColumnData::Int64(v) => out.extend_from_slice(&v[i].to_be_bytes()),
-                        ColumnData::Float(v) => out.extend_from_slice(&v[i].to_be_bytes()),
-                        ColumnData::Double(v) => out.extend_from_slice(&v[i].to_be_bytes()),
-                        ColumnData::Binary(v) => super::put_len_bytes(&mut out, &v[i])?,
-                        ColumnData::Boolean(_) => {}
-                    }
+        if t.physical() == TSDataType::Boolean {
+            put_msb(
+                out,
+                parts,
+                |b, i| matches!(&b.columns[c].data, ColumnData::Boolean(v) if v[i]),
+            );
+            continue;
+        }
+        for (b, rows) in parts {
+            let col = &b.columns[c];
+            if !has_null {
+                super::dataset::put_values(&col.data, rows.clone(), out)?;
+                continue;
+            }
+            for i in rows.clone().filter(|&i| !col.is_null(i)) {
+                match &col.data {
+                    ColumnData::Int32(v) => out.extend_from_slice(&v[i].to_be_bytes()),
+                    ColumnData::Int64(v) => out.extend_from_slice(&v[i].to_be_bytes()),
+                    ColumnData::Float(v) => out.extend_from_slice(&v[i].to_be_bytes()),
+                    ColumnData::Double(v) => out.extend_from_slice(&v[i].to_be_bytes()),
+                    ColumnData::Binary(v) => super::put_len_bytes(out, &v[i])?,
+                    ColumnData::Boolean(_) => {}
                 }
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Reads `n` MSB-first flags.
@@ -241,7 +316,13 @@ fn spread_present<T: Copy + Default>(present: Vec<T>, nulls: Option<&[bool]>) ->
 /// are accepted and mapped to their physical type; DICTIONARY-encoded columns are not
 /// supported.
 pub fn decode_tsblock(buf: &[u8]) -> Result<DecodedTsBlock> {
-    let mut r = Reader::new(buf, "TsBlock");
+    let mut batch = RowBatch::default();
+    let types = decode_tsblock_into(buf, &mut batch)?;
+    Ok(DecodedTsBlock { batch, types })
+}
+
+/// The header of a serialized TsBlock: physical type per value column and row count.
+fn read_header<'a>(r: &mut Reader<'a>) -> Result<(Vec<TSDataType>, usize, &'a [u8])> {
     let count = r.i32()?;
     let count = usize::try_from(count)
         .map_err(|_| r.error(format_args!("negative column count {count}")))?;
@@ -253,6 +334,38 @@ pub fn decode_tsblock(buf: &[u8]) -> Result<DecodedTsBlock> {
     let n = r.i32()?;
     let n = usize::try_from(n).map_err(|_| r.error(format_args!("negative position count {n}")))?;
     let encodings = r.take(count + 1)?;
+    Ok((types, n, encodings))
+}
+
+/// The number of rows of a serialized TsBlock (read from its header only), to make room
+/// before [`decode_tsblock_into`].
+pub fn tsblock_rows(buf: &[u8]) -> Result<usize> {
+    Ok(read_header(&mut Reader::new(buf, "TsBlock"))?.1)
+}
+
+/// Decodes one serialized TsBlock and appends its rows to `out`, whose columns must have
+/// the block's physical types (an empty batch without columns takes the block's columns):
+/// a result read page by page is decoded into its final buffers, without a batch per page
+/// joined afterwards. Returns the physical type per value column. On error `out` may hold
+/// part of the block.
+pub fn decode_tsblock_into(buf: &[u8], out: &mut RowBatch) -> Result<Vec<TSDataType>> {
+    let mut r = Reader::new(buf, "TsBlock");
+    let (types, n, encodings) = read_header(&mut r)?;
+    if out.columns.is_empty() && out.times.is_empty() {
+        out.columns = types
+            .iter()
+            .map(|&t| Column::new(ColumnData::with_capacity(t, n)))
+            .collect();
+    }
+    if out.columns.len() != types.len()
+        || out
+            .columns
+            .iter()
+            .zip(&types)
+            .any(|(c, t)| c.data.data_type() != *t)
+    {
+        return Err(r.error("its columns differ from the earlier pages of the result"));
+    }
     if encodings[0] != INT64_ARRAY {
         return Err(r.error(format_args!("time column encoding {}", encodings[0])));
     }
@@ -262,21 +375,118 @@ pub fn decode_tsblock(buf: &[u8]) -> Result<DecodedTsBlock> {
     let need = n
         .checked_mul(8)
         .ok_or_else(|| r.error("time column size overflows"))?;
-    let times = super::decode_fixed::<8, _>(r.take(need)?, i64::from_be_bytes);
-    let mut columns = Vec::with_capacity(count);
-    for (&t, &enc) in types.iter().zip(&encodings[1..]) {
+    let base = out.times.len();
+    extend_fixed(&mut out.times, r.take(need)?, None, i64::from_be_bytes);
+    for ((&t, &enc), col) in types.iter().zip(&encodings[1..]).zip(&mut out.columns) {
         if enc > RLE {
             return Err(Error::Unsupported(format!(
                 "TsBlock column encoding {enc} is not supported yet"
             )));
         }
-        columns.push(read_column(&mut r, enc, t, n, 0)?);
+        let fixed = matches!(
+            t,
+            TSDataType::Int32 | TSDataType::Float | TSDataType::Int64 | TSDataType::Double
+        );
+        if enc == RLE || !fixed {
+            let part = read_column(&mut r, enc, t, n, 0)?;
+            append_column(col, part, base);
+            continue;
+        }
+        if enc != encoding_for(t) {
+            return Err(r.error(format_args!(
+                "column encoding {enc} does not fit a {t} column"
+            )));
+        }
+        let nulls = match r.u8()? {
+            0 => None,
+            1 => Some(read_msb(&mut r, n)?),
+            other => return Err(r.error(format_args!("mayHaveNull byte {other}"))),
+        };
+        let flags = nulls.as_deref();
+        let present = flags.map_or(n, |f| f.iter().filter(|&&null| !null).count());
+        let width = if matches!(t, TSDataType::Int32 | TSDataType::Float) {
+            4
+        } else {
+            8
+        };
+        let bytes = r.take(
+            present
+                .checked_mul(width)
+                .ok_or_else(|| r.error("column size overflows"))?,
+        )?;
+        match &mut col.data {
+            ColumnData::Int32(v) => extend_fixed(v, bytes, flags, i32::from_be_bytes),
+            ColumnData::Float(v) => extend_fixed(v, bytes, flags, f32::from_be_bytes),
+            ColumnData::Int64(v) => extend_fixed(v, bytes, flags, i64::from_be_bytes),
+            ColumnData::Double(v) => extend_fixed(v, bytes, flags, f64::from_be_bytes),
+            _ => {}
+        }
+        if flags.is_some() || col.nulls.is_some() {
+            append_nulls(col, base, n, |k| flags.is_some_and(|f| f[k]));
+        }
     }
     r.finish()?;
-    Ok(DecodedTsBlock {
-        batch: RowBatch { times, columns },
-        types,
-    })
+    Ok(types)
+}
+
+/// Appends `bytes` as big-endian `W`-byte values; with `nulls`, the values go to the
+/// positions not marked null, in order, and null positions get a placeholder (`bytes`
+/// holds exactly one value per such position).
+fn extend_fixed<T: Copy + Default, const W: usize>(
+    v: &mut Vec<T>,
+    bytes: &[u8],
+    nulls: Option<&[bool]>,
+    convert: fn([u8; W]) -> T,
+) {
+    let mut values = bytes.chunks_exact(W).map(|c| {
+        let mut a = [0u8; W];
+        a.copy_from_slice(c);
+        convert(a)
+    });
+    match nulls {
+        None => v.extend(values),
+        Some(flags) => v.extend(flags.iter().map(|&null| {
+            if null {
+                T::default()
+            } else {
+                values.next().unwrap_or_default()
+            }
+        })),
+    }
+}
+
+/// Extends the null bitmap of `col` (rows from `base` on) by `n` positions, `null(k)`
+/// telling position `base + k`; a column without nulls so far gets a bitmap only when one
+/// of them is null.
+fn append_nulls(col: &mut Column, base: usize, n: usize, null: impl Fn(usize) -> bool) {
+    if col.nulls.is_none() && !(0..n).any(&null) {
+        return;
+    }
+    let mut bm = col.nulls.take().unwrap_or_else(|| Bitmap::new(base));
+    (0..n).for_each(|k| bm.push(null(k)));
+    col.nulls = Some(bm);
+}
+
+/// Appends the rows of `part` (same physical type) to `col`, which holds `base` rows.
+fn append_column(col: &mut Column, part: Column, base: usize) {
+    let n = part.len();
+    if base == 0 && col.data.is_empty() && col.nulls.is_none() {
+        *col = part;
+        return;
+    }
+    if part.nulls.is_some() || col.nulls.is_some() {
+        append_nulls(col, base, n, |k| part.is_null(k));
+    }
+    match (&mut col.data, part.data) {
+        (ColumnData::Boolean(x), ColumnData::Boolean(y)) => x.extend(y),
+        (ColumnData::Int32(x), ColumnData::Int32(y)) => x.extend(y),
+        (ColumnData::Int64(x), ColumnData::Int64(y)) => x.extend(y),
+        (ColumnData::Float(x), ColumnData::Float(y)) => x.extend(y),
+        (ColumnData::Double(x), ColumnData::Double(y)) => x.extend(y),
+        (ColumnData::Binary(x), ColumnData::Binary(y)) => x.extend(y),
+        // the caller checked the types
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -395,6 +605,56 @@ mod tests {
                 for i in lo..hi {
                     prop_assert_eq!(c.value(i - lo), orig.value(i));
                 }
+            }
+        }
+
+        #[test]
+        fn paged_decoding_equals_whole(
+            (batch, types) in arb_batch(),
+            cuts in prop::collection::vec(0usize..20, 0..4),
+        ) {
+            // pages cut anywhere (empty ones too), decoded one after the other into one batch
+            let n = batch.len();
+            let mut points: Vec<usize> = cuts.into_iter().map(|c| c.min(n)).collect();
+            points.extend([0, n]);
+            points.sort_unstable();
+            let mut out = RowBatch::default();
+            for w in points.windows(2) {
+                let page = encode_tsblock(&batch, &types, w[0]..w[1]).unwrap();
+                prop_assert_eq!(tsblock_rows(&page).unwrap(), w[1] - w[0]);
+                let phys: Vec<_> = types.iter().map(|t| t.physical()).collect();
+                prop_assert_eq!(decode_tsblock_into(&page, &mut out).unwrap(), phys);
+            }
+            prop_assert_eq!(&out.times, &batch.times);
+            prop_assert_eq!(out.columns.len(), batch.columns.len());
+            for (c, orig) in out.columns.iter().zip(&batch.columns) {
+                prop_assert_eq!(c.len(), n);
+                for i in 0..n {
+                    prop_assert_eq!(c.value(i), orig.value(i));
+                }
+            }
+        }
+
+        #[test]
+        fn parts_encode_as_their_concatenation((batch, types) in arb_batch(), cut in 0usize..20) {
+            let n = batch.len();
+            let cut = cut.min(n);
+            let parts = [(&batch, 0..cut), (&batch, cut..n)];
+            let mut out = vec![9];
+            encode_tsblock_into(&mut out, &parts, &types).unwrap();
+            prop_assert_eq!(out.len() - 1, tsblock_len(&parts, &types).unwrap());
+            prop_assert_eq!(&out[1..], &encode_tsblock(&batch, &types, 0..n).unwrap()[..]);
+        }
+
+        #[test]
+        fn pages_of_another_layout_are_refused((batch, types) in arb_batch()) {
+            let page = encode_tsblock(&batch, &types, 0..batch.len()).unwrap();
+            let mut out = RowBatch {
+                times: vec![1],
+                columns: vec![Column::new(ColumnData::Binary(vec![vec![]]))],
+            };
+            if types.len() != 1 || types[0].physical() != TSDataType::Text {
+                prop_assert!(decode_tsblock_into(&page, &mut out).is_err());
             }
         }
 
