@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -31,6 +32,7 @@ import tempfile
 import time
 
 import numpy as np
+from benchutil import wait_idle
 
 ROWS_PER_TABLET = 10_000
 INGEST_COLS = 10
@@ -50,6 +52,14 @@ def query_arrays():
     rng = np.random.default_rng(12)
     names = [f"q{i}" for i in range(QUERY_COLS)]
     return names, np.arange(QUERY_ROWS, dtype=np.int64), [rng.normal(0, 1, QUERY_ROWS) for _ in range(QUERY_COLS)]
+
+
+def quiet_server() -> float:
+    """Waits until the benchmark's server (``IOTDB_RS_BENCH_PID``, set by scripts/bench-server)
+    has been idle for a second, so that no measured client or engine shares the cores with
+    the server's flushes and compactions of an earlier phase; seconds waited."""
+    pid = os.environ.get("IOTDB_RS_BENCH_PID")
+    return wait_idle([int(pid)]) if pid else 0.0
 
 
 def ingest(session, device, tablets):
@@ -102,19 +112,26 @@ def count(session, path):
 
 def ingest_rounds(session, prefix, tablets, repeat):
     """Seconds of each of ``repeat`` rounds writing every tablet into a fresh device, and the
-    points each device holds afterwards."""
+    points each device holds afterwards (none when ``tablets`` is 0). Ends with a FLUSH, so
+    that the next client (or the embedded rounds) does not share the 2 cores with the
+    server's background flush of these rounds' points."""
     seconds, points = [], []
-    for r in range(repeat):
+    for r in range(repeat if tablets else 0):
         device = f"{prefix}.i{r}"
         seconds.append(ingest(session, device, tablets))
         points.append(count(session, device))
+    if tablets:
+        session.execute_non_query_statement("FLUSH")
     return seconds, points
 
 
 def ours_rounds(session, a):
     """Our package's ingest rounds, then the query data written and read back to pandas."""
     seconds, points = ingest_rounds(session, "root.ours", a.tablets, a.repeat)
+    if a.only == "ingest":
+        return seconds, points, None, None
     write_query_data(session, "root.ours.q")
+    quiet_server()
     return seconds, points, *todf_times(session, "root.ours.q", a.repeat)
 
 
@@ -126,7 +143,8 @@ def worker(a) -> int:
     s.open(False)
     out = {"client": __import__("importlib.metadata").metadata.version("apache-iotdb")}
     out["ingest"], out["points"] = ingest_rounds(s, "root.official", a.tablets, a.repeat)
-    out["todf"], out["check"] = todf_times(s, "root.ours.q", a.repeat)
+    quiet_server()
+    out["todf"], out["check"] = todf_times(s, "root.ours.q", a.repeat) if a.only != "ingest" else (None, None)
     s.close()
     print(json.dumps(out))
     return 0
@@ -137,17 +155,22 @@ def main(a) -> int:
     import pandas as pd
     from iotdb.Session import Session
 
+    if a.only == "query":
+        a.tablets = 0
     points = a.tablets * ROWS_PER_TABLET * INGEST_COLS
+    expected = [points] * (a.repeat if a.tablets else 0)
     print(
         f"ingest: {a.tablets} NumpyTablets of {ROWS_PER_TABLET:,} rows x {INGEST_COLS} DOUBLE = {points:,} points; "
         f"query: {QUERY_ROWS:,} rows x {QUERY_COLS} DOUBLE to pandas; median of {a.repeat}"
     )
+    waited = quiet_server()
     remote = Session(a.host, str(a.port), "root", "root")
     remote.open(False)
     ours_remote, counts, ours_remote_q, ours_check = ours_rounds(remote, a)
     remote.close()
-    assert counts == [points] * a.repeat, "remote ingest lost points"
+    assert counts == expected, "remote ingest lost points"
 
+    waited += quiet_server()
     official = json.loads(
         subprocess.run(
             [
@@ -162,6 +185,8 @@ def main(a) -> int:
                 str(a.tablets),
                 "--repeat",
                 str(a.repeat),
+                "--only",
+                a.only,
             ],
             check=True,
             capture_output=True,
@@ -170,26 +195,30 @@ def main(a) -> int:
         .stdout.strip()
         .splitlines()[-1]
     )
-    assert official["points"] == [points] * a.repeat, "official client's ingest lost points"
-    assert official["check"][0] == ours_check[0] and abs(official["check"][1] - ours_check[1]) < 1e-6, (
-        official["check"],
-        ours_check,
-    )
+    assert official["points"] == expected, "official client's ingest lost points"
+    if a.only != "ingest":
+        assert official["check"][0] == ours_check[0] and abs(official["check"][1] - ours_check[1]) < 1e-6, (
+            official["check"],
+            ours_check,
+        )
 
+    waited += quiet_server()
     tmp = tempfile.mkdtemp(prefix="iotdb-rs-bench-pkg-")
     try:
         emb = Session.embedded(f"{tmp}/data")
         emb.open()
         ours_emb, counts, ours_emb_q, emb_check = ours_rounds(emb, a)
         emb.close()
-        assert counts == [points] * a.repeat, "embedded ingest lost points"
+        assert counts == expected, "embedded ingest lost points"
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    assert emb_check[0] == ours_check[0] and abs(emb_check[1] - ours_check[1]) < 1e-6
+    if a.only != "ingest":
+        assert emb_check[0] == ours_check[0] and abs(emb_check[1] - ours_check[1]) < 1e-6
 
+    waited += quiet_server()
     names, times, values = ingest_arrays(a.tablets)
     duck_ingest = []
-    for _ in range(a.repeat):
+    for _ in range(a.repeat if a.tablets else 0):
         db = duckdb.connect()
         db.execute(f"CREATE TABLE t (time BIGINT, {', '.join(n + ' DOUBLE' for n in names)})")
         t0 = time.perf_counter()
@@ -199,6 +228,30 @@ def main(a) -> int:
         duck_ingest.append(time.perf_counter() - t0)
         assert db.execute("select count(*) from t").fetchone()[0] == a.tablets * ROWS_PER_TABLET
         db.close()
+    med = statistics.median
+    rows = []
+    if a.tablets:
+        name = "ingest remote: ours vs official " + official["client"]
+        rows += [
+            (name, med(ours_remote), med(official["ingest"]), points),
+            ("ingest embedded: ours vs DuckDB append", med(ours_emb), med(duck_ingest), points),
+        ]
+    if a.only != "ingest":
+        rows += query_rows(a, official, ours_remote_q, ours_emb_q, ours_check)
+    print(f"(waited {waited:.1f} s in all for the server to go idle before each phase)")
+    print(f"{'':52} {'ours':>20} {'baseline':>20} {'speed-up':>9}")
+    for name, ours_s, base_s, n in rows:
+        ours = f"{ours_s * 1e3:8.1f} ms {n / ours_s / 1e6:6.1f} M/s"
+        base = f"{base_s * 1e3:8.1f} ms {n / base_s / 1e6:6.1f} M/s"
+        print(f"{name:52} {ours} {base} {base_s / ours_s:8.2f}x")
+    return 0
+
+
+def query_rows(a, official, ours_remote_q, ours_emb_q, ours_check):
+    """DuckDB's ``.df()`` of the query rows, and the two query rows of the table."""
+    import duckdb
+    import pandas as pd
+
     qnames, qtimes, qvalues = query_arrays()
     db = duckdb.connect()
     frame = pd.DataFrame({"time": qtimes, **dict(zip(qnames, qvalues))})
@@ -211,20 +264,11 @@ def main(a) -> int:
         df = db.execute(f"SELECT time, {', '.join(qnames)} FROM q ORDER BY time").df()
         duck_q.append(time.perf_counter() - t0)
     assert list(df.shape) == ours_check[0]
-
-    med = statistics.median
-    rows = [
-        ("ingest remote: ours vs official " + official["client"], med(ours_remote), med(official["ingest"]), points),
-        ("ingest embedded: ours vs DuckDB append", med(ours_emb), med(duck_ingest), points),
-        ("query to pandas remote: ours vs official todf()", ours_remote_q, official["todf"], QUERY_ROWS * QUERY_COLS),
-        ("query to pandas embedded: ours vs DuckDB .df()", ours_emb_q, med(duck_q), QUERY_ROWS * QUERY_COLS),
+    n = QUERY_ROWS * QUERY_COLS
+    return [
+        ("query to pandas remote: ours vs official todf()", ours_remote_q, official["todf"], n),
+        ("query to pandas embedded: ours vs DuckDB .df()", ours_emb_q, statistics.median(duck_q), n),
     ]
-    print(f"{'':52} {'ours':>20} {'baseline':>20} {'speed-up':>9}")
-    for name, ours_s, base_s, n in rows:
-        ours = f"{ours_s * 1e3:8.1f} ms {n / ours_s / 1e6:6.1f} M/s"
-        base = f"{base_s * 1e3:8.1f} ms {n / base_s / 1e6:6.1f} M/s"
-        print(f"{name:52} {ours} {base} {base_s / ours_s:8.2f}x")
-    return 0
 
 
 if __name__ == "__main__":
@@ -234,6 +278,7 @@ if __name__ == "__main__":
     p.add_argument("--tablets", type=int, default=100)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--official-python", help="python of the venv with apache-iotdb 2.0.x")
+    p.add_argument("--only", choices=["ingest", "query", "all"], default="all", help="run only these rows")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     sys.exit(worker(args) if args.worker else main(args))

@@ -20,7 +20,6 @@ Run with scripts/bench-vs-iotdb (starts both servers); or point it at running on
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 import time
@@ -28,7 +27,7 @@ import time
 import duckdb
 import numpy as np
 import pandas as pd
-from benchutil import median_time
+from benchutil import median_time, wait_idle
 from iotdb.Session import Session
 from iotdb.utils.IoTDBConstants import TSDataType
 from iotdb.utils.NumpyTablet import NumpyTablet
@@ -44,7 +43,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--ours", type=endpoint, required=True, help="iotdb-rs HOST:PORT:PID")
     p.add_argument("--theirs", type=endpoint, required=True, help="Apache IoTDB HOST:PORT:PID")
     p.add_argument("--rows", type=int, default=10_000_000)
-    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--repeat", type=int, default=15)
     return p.parse_args(argv)
 
 
@@ -54,25 +53,6 @@ def rss_mib(pid: int) -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def wait_idle(pids: list[int], quiet: float = 0.05, most: float = 120.0) -> float:
-    """Waits until every process used under `quiet` of a core over a whole second (at most
-    `most` seconds); returns how long it waited."""
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < most:
-        before = [cpu_seconds(p) for p in pids]
-        time.sleep(1.0)
-        if all(cpu_seconds(p) - b < quiet for p, b in zip(pids, before)):
-            break
-    return time.perf_counter() - t0
 
 
 class Server:

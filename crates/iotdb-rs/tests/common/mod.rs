@@ -3,11 +3,11 @@
 
 #![allow(dead_code)]
 
-use std::io::Write;
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::mpsc;
+use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_iotdb-rs");
 
@@ -21,24 +21,40 @@ pub struct Server {
 impl Server {
     pub fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(BIN)
-            .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+        // port 0: the server binds a free port itself and logs it, so no other process can
+        // take the port between choosing and binding it
+        let mut child = Command::new(BIN)
+            .args(["serve", "--host", "127.0.0.1", "--port", "0"])
             .arg("--data-dir")
             .arg(dir.path().join("data"))
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "server did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        // reads the log until the listening line, then drains it so the server never blocks
+        std::thread::spawn(move || {
+            let mut tx = Some(tx);
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(rest) = line.split("listening on ").nth(1) {
+                    let port = rest
+                        .split(';')
+                        .next()
+                        .and_then(|a| a.rsplit(':').next())
+                        .and_then(|p| p.trim().parse::<u16>().ok());
+                    if let (Some(tx), Some(port)) = (tx.take(), port) {
+                        let _ = tx.send(port);
+                    }
+                }
+            }
+        });
+        let port = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("server did not start");
         Server {
             child,
             port,
@@ -73,12 +89,12 @@ pub fn run(args: &[String], stdin: &str) -> Out {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    // a child that exits without reading all of its input (an early error) closes the
+    // pipe: its exit status and stderr below say why
+    match child.stdin.take().unwrap().write_all(stdin.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        r => r.unwrap(),
+    }
     let out = child.wait_with_output().unwrap();
     let o = Out {
         code: out.status.code().unwrap_or(-1),
