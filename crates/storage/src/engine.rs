@@ -88,6 +88,9 @@ pub struct Engine {
     /// Queue of the background flusher (sealed memtables to write out).
     flusher: Mutex<Option<FlushSender>>,
     flusher_thread: Mutex<Option<JoinHandle<()>>>,
+    /// Set by [`Engine::simulate_crash`]: the flusher drops what is queued instead of
+    /// writing it (a crash loses sealed memtables; their WAL segments replay them).
+    crashed: Arc<AtomicBool>,
     closed: AtomicBool,
     /// `SET SYSTEM TO READONLY`: writes are refused until `SET SYSTEM TO RUNNING`.
     read_only: AtomicBool,
@@ -303,6 +306,7 @@ impl Engine {
             snapshotter_thread: Mutex::new(None),
             flusher: Mutex::new(None),
             flusher_thread: Mutex::new(None),
+            crashed: Arc::new(AtomicBool::new(false)),
             closed: AtomicBool::new(false),
             read_only: AtomicBool::new(false),
             health: Arc::new(WriteHealth::new(&config.data_dir)),
@@ -327,10 +331,14 @@ impl Engine {
             let (tx, rx) = std::sync::mpsc::channel::<(Arc<DataRegion>, SchemaMap)>();
             let health = engine.health.clone();
             let freed = engine.memory_freed.clone();
+            let crashed = engine.crashed.clone();
             let handle = std::thread::Builder::new()
                 .name("flush".into())
                 .spawn(move || {
                     for (region, schemas) in rx {
+                        if crashed.load(Ordering::Acquire) {
+                            continue;
+                        }
                         crate::fault::hold_flush();
                         if let Err(e) = region.flush_sealed(&schemas) {
                             health.fail(&format!("flush of region {}", region.id), &e);
@@ -459,16 +467,29 @@ impl Engine {
             .join(format!("region-{region_id}"))
     }
 
-    /// Abandons the engine as a crash would: nothing is flushed, synced or joined, only the
-    /// data-directory lock is released (the kernel does that when a process dies), so
-    /// tests can reopen the directory in the same process.
+    /// Abandons the engine as a crash would: nothing more is flushed, compacted or
+    /// snapshotted (the threads that do it are stopped), nothing is synced or closed, and the
+    /// data-directory lock is released (the kernel does that when a process dies), so tests
+    /// can reopen the directory in the same process.
     #[doc(hidden)]
     pub fn simulate_crash(self) {
-        // a crash ends every thread: a schema snapshot of this engine's state must not
-        // land in the directory after it is reopened
-        *self.snapshotter.stop.lock() = true;
-        self.snapshotter.cv.notify_all();
-        if let Some(h) = self.snapshotter_thread.lock().take() {
+        // a crash ends every thread: nothing of this engine (a schema snapshot, a flush that
+        // deletes the WAL segments it covers, a compaction) may change the directory after it
+        // is reopened. A flush or compaction under way finishes (a crash just after it is a
+        // crash too); queued flushes are dropped.
+        self.crashed.store(true, Ordering::Release);
+        drop(self.flusher.lock().take());
+        for (stop, thread) in [
+            (&self.snapshotter, &self.snapshotter_thread),
+            (&self.compactor, &self.compactor_thread),
+        ] {
+            *stop.stop.lock() = true;
+            stop.cv.notify_all();
+            if let Some(h) = thread.lock().take() {
+                let _ = h.join();
+            }
+        }
+        if let Some(h) = self.flusher_thread.lock().take() {
             let _ = h.join();
         }
         if let Err(e) = self._dir_lock.release() {
