@@ -132,6 +132,16 @@ impl TimeJoin {
         self.heap.is_empty()
     }
 
+    /// As [`TimeJoin::next_chunk`], except that series sharing their timestamps give every
+    /// remaining row at once (their buffers move instead of being copied; see
+    /// `ResultStream::next_block`).
+    pub fn next_block(&mut self, max_rows: usize) -> Option<Chunk> {
+        if self.shared && !self.heap.is_empty() {
+            return self.next_shared(usize::MAX);
+        }
+        self.next_chunk(max_rows)
+    }
+
     /// The next up to `max_rows` rows, or `None` when exhausted.
     pub fn next_chunk(&mut self, max_rows: usize) -> Option<Chunk> {
         if self.heap.is_empty() {

@@ -60,6 +60,15 @@ impl QueryResult {
 pub trait ResultStream: Send {
     /// Returns up to `max_rows` more rows (at least one), or `None` when no rows remain.
     fn next_batch(&mut self, max_rows: usize) -> Result<Option<RowBatch>>;
+
+    /// As [`ResultStream::next_batch`], except that the batch may hold more than
+    /// `max_rows` rows when the stream has them at hand already (a decoded slice of its
+    /// series): a caller that encodes pages from it takes the rows it needs and keeps the
+    /// rest for later, where cutting them off here would copy them. By default,
+    /// [`ResultStream::next_batch`].
+    fn next_block(&mut self, max_rows: usize) -> Result<Option<RowBatch>> {
+        self.next_batch(max_rows)
+    }
 }
 
 /// A stream over rows that are already materialized; hands them out in slices.

@@ -329,6 +329,13 @@ impl ResultStream for TrackedStream {
         let inner = &mut self.inner;
         q.scoped(|| inner.next_batch(max_rows))
     }
+
+    fn next_block(&mut self, max_rows: usize) -> Result<Option<RowBatch>> {
+        let q = &self.guard.query;
+        q.check()?;
+        let inner = &mut self.inner;
+        q.scoped(|| inner.next_block(max_rows))
+    }
 }
 
 #[cfg(test)]

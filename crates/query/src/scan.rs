@@ -84,10 +84,10 @@ impl ReadAhead {
     /// the 2-core VM this project is measured on, a worker idle for a while often started
     /// only after this thread had read everything). Both carry the query's cancellation
     /// flag.
-    pub fn read_all<T: Send>(
+    pub fn read_all<U: Copy + Sync, T: Send>(
         &mut self,
-        slices: &[TimeRange],
-        read: impl Fn(TimeRange) -> Result<T> + Sync,
+        slices: &[U],
+        read: impl Fn(U) -> Result<T> + Sync,
     ) -> Result<Vec<T>> {
         let start = std::time::Instant::now();
         let out = if slices.len() < 2 {
@@ -127,6 +127,11 @@ impl ReadAhead {
     }
 }
 
+/// Points a slice of a raw scan is expected to hold before its series are read in two
+/// halves on two cores (see [`SlicedJoin`]): about a millisecond of decoding, far more than
+/// handing work to a pool worker costs.
+pub const SPLIT_SERIES_POINTS: u64 = 1 << 16;
+
 /// Slices an aggregation reads in one round once reading is slow enough to share (see
 /// [`ReadAhead::read_all`]): the memory held is that many slices' data.
 pub const AGG_ROUND_SLICES: usize = 4;
@@ -134,6 +139,18 @@ pub const AGG_ROUND_SLICES: usize = 4;
 /// Cuts `range` into consecutive slices that together cover it exactly, each expected to
 /// hold about `budget` points of `spans` (a single chunk larger than that is one slice).
 pub fn plan_slices(spans: &[SeriesSpan], range: TimeRange, budget: u64) -> Vec<TimeRange> {
+    plan_counted_slices(spans, range, budget)
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect()
+}
+
+/// As [`plan_slices`], each slice with the points `spans` are expected to hold in it.
+pub fn plan_counted_slices(
+    spans: &[SeriesSpan],
+    range: TimeRange,
+    budget: u64,
+) -> Vec<(TimeRange, u64)> {
     if range.is_empty() {
         return Vec::new();
     }
@@ -160,19 +177,22 @@ pub fn plan_slices(spans: &[SeriesSpan], range: TimeRange, budget: u64) -> Vec<T
     }
     pieces.sort_unstable();
     let mut starts = vec![range.start];
-    let mut acc = 0u64;
+    let mut counts = vec![0u64];
     for (start, count) in pieces {
         let slice_start = *starts.last().unwrap_or(&range.start);
+        let acc = counts.last().copied().unwrap_or(0);
         if acc > 0 && acc.saturating_add(count) > budget && start > slice_start {
             starts.push(start);
-            acc = 0;
+            counts.push(0);
         }
-        acc = acc.saturating_add(count);
+        if let Some(acc) = counts.last_mut() {
+            *acc = acc.saturating_add(count);
+        }
     }
     let mut slices = Vec::with_capacity(starts.len());
-    for (i, &s) in starts.iter().enumerate() {
+    for (i, (&s, &count)) in starts.iter().zip(&counts).enumerate() {
         let end = starts.get(i + 1).map_or(range.end, |&next| next - 1);
-        slices.push(TimeRange::new(s, end));
+        slices.push((TimeRange::new(s, end), count));
     }
     slices
 }
@@ -181,8 +201,9 @@ pub fn plan_slices(spans: &[SeriesSpan], range: TimeRange, budget: u64) -> Vec<T
 pub struct SlicedJoin {
     engine: Arc<Engine>,
     paths: Vec<PartialPath>,
-    /// Slices not read yet, in the order they are consumed.
-    slices: VecDeque<TimeRange>,
+    /// Slices not read yet, in the order they are consumed, with the points they are
+    /// expected to hold.
+    slices: VecDeque<(TimeRange, u64)>,
     desc: bool,
     current: Option<TimeJoin>,
     /// Per path, a predicate over `Input(0)` (its values) that the query's filter requires
@@ -191,6 +212,8 @@ pub struct SlicedJoin {
     /// The slice after the current one, read on a second core (see [`ReadAhead`]).
     prefetched: Option<Vec<SeriesData>>,
     ahead: ReadAhead,
+    /// Points from which a slice's series are read in two halves ([`SPLIT_SERIES_POINTS`]).
+    split_points: u64,
 }
 
 impl SlicedJoin {
@@ -218,7 +241,8 @@ impl SlicedJoin {
                 spans.extend(engine.series_spans(p, range)?);
             }
         }
-        let mut slices: VecDeque<TimeRange> = plan_slices(&spans, range, budget).into();
+        let mut slices: VecDeque<(TimeRange, u64)> =
+            plan_counted_slices(&spans, range, budget).into();
         if desc {
             slices.make_contiguous().reverse();
         }
@@ -231,6 +255,7 @@ impl SlicedJoin {
             prune: Vec::new(),
             prefetched: None,
             ahead: ReadAhead::default(),
+            split_points: SPLIT_SERIES_POINTS,
         })
     }
 
@@ -244,15 +269,25 @@ impl SlicedJoin {
         self
     }
 
-    fn read(&self, slice: TimeRange) -> Result<Vec<SeriesData>> {
-        if self.prune.iter().all(Option::is_none) || slice.is_empty() {
-            return read_slice(&self.engine, &self.paths, slice);
+    /// The series `which` (indices into the paths) over `slice`.
+    /// Reads a slice's series in two halves on two cores from `points` expected points on,
+    /// instead of from [`SPLIT_SERIES_POINTS`] (answers never depend on it).
+    pub fn with_split_points(mut self, points: u64) -> SlicedJoin {
+        self.split_points = points;
+        self
+    }
+
+    fn read(&self, slice: TimeRange, which: std::ops::Range<usize>) -> Result<Vec<SeriesData>> {
+        let paths = &self.paths[which.clone()];
+        let prune = self.prune.get(which).unwrap_or_default();
+        if prune.iter().all(Option::is_none) || slice.is_empty() {
+            return read_slice(&self.engine, paths, slice);
         }
         // chunks and pages whose statistics prove a series' predicate false are not read
         // (for an aligned device, their rows are left out of every column)
-        let may_hold: Vec<Option<_>> = (0..self.paths.len())
+        let may_hold: Vec<Option<_>> = (0..paths.len())
             .map(|i| {
-                self.prune.get(i).and_then(Option::as_ref).map(|pred| {
+                prune.get(i).and_then(Option::as_ref).map(|pred| {
                     move |c: &storage::ChunkSummary| crate::prune::decide(pred, 0, c) != Some(false)
                 })
             })
@@ -261,17 +296,21 @@ impl SlicedJoin {
             .iter()
             .map(|f| f.as_ref().map(|f| f as storage::MayHold<'_>))
             .collect();
-        self.engine
-            .read_series_many_pruned(&self.paths, slice, &filters)
+        self.engine.read_series_many_pruned(paths, slice, &filters)
     }
 
     /// The data of the next slice: the one read ahead, or the next one read now (and the
     /// one after it on a second core).
+    ///
+    /// A slice expected to hold at least [`SPLIT_SERIES_POINTS`] points of several series
+    /// (with no value filter to prune by) is read in two halves of its series, one per
+    /// core: a scan whose chunks are larger than the slice budget is one slice, and would
+    /// otherwise decode every series on one core.
     fn next_slice(&mut self) -> Result<Option<Vec<SeriesData>>> {
         if let Some(d) = self.prefetched.take() {
             return Ok(Some(d));
         }
-        let Some(slice) = self.slices.pop_front() else {
+        let Some((slice, points)) = self.slices.pop_front() else {
             return Ok(None);
         };
         let next = if self.ahead.wanted() {
@@ -279,18 +318,59 @@ impl SlicedJoin {
         } else {
             None
         };
+        let n = self.paths.len();
+        let split = read_ahead()
+            && n > 1
+            && self.prune.iter().all(Option::is_none)
+            && points.max(next.map_or(0, |(_, p)| p)) >= self.split_points;
+        let halves: Vec<std::ops::Range<usize>> = if split {
+            vec![0..n / 2, n / 2..n]
+        } else {
+            std::iter::once(0..n).collect()
+        };
+        let mut units = Vec::new();
+        for s in std::iter::once(slice).chain(next.map(|(s, _)| s)) {
+            units.extend(halves.iter().map(|h| (s, h.clone())));
+        }
         let mut ahead = self.ahead;
-        let (here, there) = ahead.read(slice, next, |s| self.read(s))?;
+        let units: Vec<&(TimeRange, std::ops::Range<usize>)> = units.iter().collect();
+        let mut read = ahead
+            .read_all(&units, |(s, h)| self.read(*s, h.clone()))?
+            .into_iter();
         self.ahead = ahead;
-        self.prefetched = there.map(|(_, d)| d);
+        // each slice's halves, joined back in path order
+        let mut whole_slice = || {
+            let mut all = Vec::with_capacity(n);
+            for _ in &halves {
+                all.extend(read.next()?);
+            }
+            Some(all)
+        };
+        let here = whole_slice().ok_or_else(|| model::Error::internal("slice left unread"))?;
+        self.prefetched = next.and_then(|_| whole_slice());
         Ok(Some(here))
     }
 
     /// The next up to `max_rows` joined rows, or `None` at the end.
     pub fn next_chunk(&mut self, max_rows: usize) -> Result<Option<Chunk>> {
+        self.next_rows(max_rows, false)
+    }
+
+    /// As [`SlicedJoin::next_chunk`], but a slice whose series share their timestamps comes
+    /// whole (see [`TimeJoin::next_block`]).
+    pub fn next_block(&mut self, max_rows: usize) -> Result<Option<Chunk>> {
+        self.next_rows(max_rows, true)
+    }
+
+    fn next_rows(&mut self, max_rows: usize, block: bool) -> Result<Option<Chunk>> {
         loop {
             if let Some(join) = self.current.as_mut() {
-                if let Some(chunk) = join.next_chunk(max_rows) {
+                let chunk = if block {
+                    join.next_block(max_rows)
+                } else {
+                    join.next_chunk(max_rows)
+                };
+                if let Some(chunk) = chunk {
                     return Ok(Some(chunk));
                 }
                 self.current = None;

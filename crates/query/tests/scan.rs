@@ -83,6 +83,16 @@ fn drain_sliced(mut j: SlicedJoin, step: usize) -> Rows {
     rows
 }
 
+/// Drained with `next_block` (a slice of series sharing their times may come whole).
+fn drain_blocks(mut j: SlicedJoin, step: usize) -> Rows {
+    let mut rows = Vec::new();
+    while let Some(c) = j.next_block(step).unwrap() {
+        assert!(!c.is_empty());
+        rows_of(&c, &mut rows);
+    }
+    rows
+}
+
 fn drain_join(mut j: TimeJoin) -> Rows {
     let mut rows = Vec::new();
     while let Some(c) = j.next_chunk(1000) {
@@ -102,6 +112,7 @@ proptest! {
         len in 0i64..700,
         aligned in proptest::bool::ANY,
         (pruned, threshold) in (0usize..3, 0i64..600_000),
+        split_at in 0u64..80,
     ) {
         let dir = tempfile::tempdir().unwrap();
         let engine = common::engine_without_wal(dir.path());
@@ -150,6 +161,14 @@ proptest! {
                 step,
             );
             prop_assert_eq!(&sliced, &whole, "desc={}", desc);
+            // series read in two halves on two cores, rows taken in blocks
+            let split = drain_blocks(
+                SlicedJoin::with_budget(engine.clone(), paths.clone(), range, desc, budget)
+                    .unwrap()
+                    .with_split_points(split_at),
+                step,
+            );
+            prop_assert_eq!(&split, &whole, "split desc={}", desc);
             // a filter on one series pruning by statistics (for an aligned device, the rows
             // of every column): the rows that pass it are unchanged
             let pred = Expr::Cmp(

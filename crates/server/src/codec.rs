@@ -13,47 +13,67 @@ use protocol::codec::tsblock;
 use protocol::common::TAggregationType;
 use sql::ast::{MeasurementSpec, Statement};
 use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::Arc;
 
 /// Rows asked for first when a query's row size is not known yet.
 const FIRST_ROWS: usize = 256;
 
-/// Pulls up to `max_rows` rows and about `max_bytes` of values (at least one row) from an
-/// open query, joined into one batch; marks it finished when the stream ends. `None` means
-/// no rows are left.
-pub fn next_rows(q: &mut OpenQuery, max_rows: usize, max_bytes: usize) -> Result<Option<RowBatch>> {
-    let parts = next_parts(q, max_rows, max_bytes)?;
-    Ok((!parts.is_empty()).then(|| query::result::concat_batches(parts)))
-}
+/// Rows of a result as a stream produced them: the batch they lie in (shared: the rest of
+/// it may be held for the next page, see [`OpenQuery::held`]) and which of its rows.
+pub type Rows = (Arc<RowBatch>, Range<usize>);
 
-/// Like [`next_rows`], but the stream's batches as they came (none when no rows are left):
-/// a TsBlock page is encoded from them directly, without joining them first.
-pub fn next_parts(q: &mut OpenQuery, max_rows: usize, max_bytes: usize) -> Result<Vec<RowBatch>> {
+/// Pulls up to `max_rows` rows and about `max_bytes` of values (at least one row) from an
+/// open query, as the stream's batches came (none when no rows are left); marks it
+/// finished when the stream ends. A TsBlock page is encoded from them directly, without
+/// joining them first. A batch holding more rows than the page takes (a decoded slice, see
+/// `ResultStream::next_block`) is kept for the next page, not cut.
+pub fn next_parts(q: &mut OpenQuery, max_rows: usize, max_bytes: usize) -> Result<Vec<Rows>> {
     let mut parts = Vec::new();
-    if q.finished {
-        return Ok(parts);
-    }
     let (mut rows, mut bytes) = (0usize, 0usize);
     while rows < max_rows && bytes < max_bytes {
         let room = match q.row_bytes {
             Some(per_row) => ((max_bytes - bytes) / per_row.max(1)).max(1),
             None => FIRST_ROWS,
         };
-        match q.stream.next_batch((max_rows - rows).min(room))? {
-            Some(b) if b.is_empty() => continue,
-            Some(b) => {
-                let size = batch_bytes(&b);
-                q.row_bytes = Some(size.div_ceil(b.len()));
-                rows += b.len();
-                bytes += size;
-                parts.push(b);
-            }
-            None => {
-                q.finished = true;
-                break;
-            }
+        let want = (max_rows - rows).min(room);
+        let (batch, from) = match q.held.take() {
+            Some(held) => held,
+            None if q.finished => break,
+            None => match q.stream.next_block(want)? {
+                Some(b) if b.is_empty() => continue,
+                Some(b) => (Arc::new(b), 0),
+                None => {
+                    q.finished = true;
+                    break;
+                }
+            },
+        };
+        let per_row = batch_bytes(&batch).div_ceil(batch.len().max(1));
+        q.row_bytes = Some(per_row);
+        let take = (batch.len() - from).min(want);
+        rows += take;
+        bytes += take * per_row;
+        if from + take < batch.len() {
+            q.held = Some((batch.clone(), from + take));
         }
+        parts.push((batch, from..from + take));
     }
     Ok(parts)
+}
+
+/// The rows of `parts` joined into one batch.
+pub fn joined(parts: Vec<Rows>) -> RowBatch {
+    query::result::concat_batches(
+        parts
+            .into_iter()
+            .map(|(b, r)| match Arc::try_unwrap(b) {
+                Ok(b) if r == (0..b.len()) => b,
+                Ok(b) => query::result::slice_batch(&b, r),
+                Err(b) => query::result::slice_batch(&b, r),
+            })
+            .collect(),
+    )
 }
 
 /// Bytes of a batch's times and values as encoded in a reply (about).
@@ -76,7 +96,7 @@ pub fn query_data_set(q: &OpenQuery, batch: Option<&RowBatch>) -> Result<TSQuery
 }
 
 /// Encodes rows as one V2 TsBlock.
-pub fn tsblock(q: &OpenQuery, batches: &[RowBatch]) -> Result<Vec<u8>> {
+pub fn tsblock(q: &OpenQuery, batches: &[Rows]) -> Result<Vec<u8>> {
     let parts = parts_of(batches);
     let types = q.data_types();
     let mut out = Vec::with_capacity(tsblock::tsblock_len(&parts, &types)?);
@@ -84,9 +104,9 @@ pub fn tsblock(q: &OpenQuery, batches: &[RowBatch]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Every row of each batch, as TsBlock parts.
-pub fn parts_of(batches: &[RowBatch]) -> Vec<tsblock::Part<'_>> {
-    batches.iter().map(|b| (b, 0..b.len())).collect()
+/// The rows of each part, as TsBlock parts.
+pub fn parts_of(batches: &[Rows]) -> Vec<tsblock::Part<'_>> {
+    batches.iter().map(|(b, r)| (&**b, r.clone())).collect()
 }
 
 /// Decodes an `insertRecord` value buffer holding `n` values, each with its declared type.
@@ -461,4 +481,82 @@ pub fn aggregation_query(req: &TSAggregationQueryReq) -> Result<Statement> {
         None => (None, None),
     };
     Ok(select_from_root(select, false, filter, group_by))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::{Column, ColumnData};
+    use query::result::{QueryResult, ResultStream};
+
+    /// Hands out its rows in blocks of `block` rows whatever is asked (as a raw scan gives
+    /// a decoded slice whole from `next_block`).
+    struct Blocks {
+        rows: std::ops::Range<i64>,
+        block: i64,
+    }
+
+    impl ResultStream for Blocks {
+        fn next_batch(&mut self, max_rows: usize) -> Result<Option<RowBatch>> {
+            let take = (max_rows as i64).min(self.block);
+            self.next_n(take)
+        }
+
+        fn next_block(&mut self, _max_rows: usize) -> Result<Option<RowBatch>> {
+            self.next_n(self.block)
+        }
+    }
+
+    impl Blocks {
+        fn next_n(&mut self, n: i64) -> Result<Option<RowBatch>> {
+            if self.rows.is_empty() {
+                return Ok(None);
+            }
+            let end = (self.rows.start + n).min(self.rows.end);
+            let times: Vec<i64> = (self.rows.start..end).collect();
+            self.rows.start = end;
+            let values = ColumnData::Double(times.iter().map(|&t| t as f64 / 2.0).collect());
+            Ok(Some(RowBatch {
+                times,
+                columns: vec![Column::new(values)],
+            }))
+        }
+    }
+
+    #[test]
+    fn pages_take_part_of_a_block_and_keep_the_rest() {
+        for (total, block, page) in [(1000, 300, 128), (1000, 1000, 7), (10, 3, 100), (0, 5, 5)] {
+            let mut q = OpenQuery::new(
+                QueryResult {
+                    columns: vec!["v".into()],
+                    types: vec![TSDataType::Double],
+                    ignore_timestamp: false,
+                    column_index: vec![0],
+                    stream: Box::new(Blocks {
+                        rows: 0..total,
+                        block,
+                    }),
+                },
+                "1".into(),
+            );
+            let mut seen = Vec::new();
+            loop {
+                let parts = next_parts(&mut q, page, usize::MAX).unwrap();
+                if parts.is_empty() {
+                    break;
+                }
+                let rows: usize = parts.iter().map(|(_, r)| r.len()).sum();
+                assert!(rows <= page, "a page of {rows} rows, {page} asked for");
+                let joined = joined(parts);
+                assert_eq!(joined.columns[0].data.len(), joined.times.len());
+                seen.extend(joined.times);
+            }
+            assert!(q.finished && q.held.is_none());
+            assert_eq!(
+                seen,
+                (0..total).collect::<Vec<_>>(),
+                "{total} rows in blocks of {block}"
+            );
+        }
+    }
 }

@@ -8,7 +8,7 @@ use crate::config::ServerConfig;
 use crate::metrics::{statement_kind, Metrics};
 use crate::session::{OpenQuery, Session, SessionManager};
 use model::{
-    Error, InsertRow, InsertRows, PartialPath, PathPattern, Result, RowBatch, RowValues, TSDataType,
+    Error, InsertRow, InsertRows, PartialPath, PathPattern, Result, RowValues, TSDataType,
 };
 use parking_lot::Mutex;
 use protocol::client::*;
@@ -58,7 +58,7 @@ pub struct Connection {
 /// the frame, and the frame's buffer is kept for the next page of the same result.
 pub struct Page {
     /// The page's rows, in order.
-    pub batches: Vec<RowBatch>,
+    pub batches: Vec<codec::Rows>,
     /// Logical type per data column.
     pub types: Vec<TSDataType>,
     /// Whether the result has more pages (the answer's `moreData`).
@@ -69,7 +69,7 @@ pub struct Page {
 
 impl Page {
     /// A page of `batches` (checked against `types`, and measured).
-    pub fn new(batches: Vec<RowBatch>, types: Vec<TSDataType>, more: bool) -> Result<Page> {
+    pub fn new(batches: Vec<codec::Rows>, types: Vec<TSDataType>, more: bool) -> Result<Page> {
         let len = protocol::codec::tsblock::tsblock_len(&codec::parts_of(&batches), &types)?;
         Ok(Page {
             batches,
@@ -363,7 +363,7 @@ impl Connection {
         };
         let encoded = match family {
             Family::V1 => {
-                let batch = (!batch.is_empty()).then(|| query::result::concat_batches(batch));
+                let batch = (!batch.is_empty()).then(|| codec::joined(batch));
                 codec::query_data_set(&q, batch.as_ref()).map(|ds| resp.query_data_set = Some(ds))
             }
             Family::V2 => {
@@ -434,7 +434,7 @@ impl Connection {
             resp.has_result_set = true;
             let encoded = match (family, &self.pages) {
                 (Family::V1, _) => {
-                    let b = query::result::concat_batches(batch);
+                    let b = codec::joined(batch);
                     codec::query_data_set(&q, Some(&b)).map(|ds| resp.query_data_set = Some(ds))
                 }
                 // the connection loop encodes the page into the reply frame

@@ -29,6 +29,9 @@ pub struct OpenQuery {
     pub finished: bool,
     /// Bytes of one row as the last page measured them (sizes later pages).
     pub row_bytes: Option<usize>,
+    /// A batch the last page took only the first rows of, and where the next page starts
+    /// in it (see `crate::codec::next_parts`).
+    pub held: Option<(std::sync::Arc<model::RowBatch>, usize)>,
 }
 
 impl OpenQuery {
@@ -43,6 +46,7 @@ impl OpenQuery {
             stream: result.stream,
             finished: false,
             row_bytes: None,
+            held: None,
         }
     }
 

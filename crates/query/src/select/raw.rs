@@ -85,7 +85,7 @@ impl RawStream {
     }
 
     /// The next non-empty group of result rows (offset and limit applied), or `None`.
-    pub(super) fn produce(&mut self, want: usize) -> Result<Option<RowBatch>> {
+    pub(super) fn produce(&mut self, want: usize, block: bool) -> Result<Option<RowBatch>> {
         loop {
             if self.limit == Some(0) || self.outputs.is_empty() {
                 return Ok(None);
@@ -96,12 +96,33 @@ impl RawStream {
                     None => return Ok(None),
                 }
             } else {
-                let Some(chunk) = self.join.next_chunk(want.max(MIN_JOIN_ROWS))? else {
+                let want = want.max(MIN_JOIN_ROWS);
+                let next = if block {
+                    self.join.next_block(want)?
+                } else {
+                    self.join.next_chunk(want)?
+                };
+                let Some(chunk) = next else {
                     return Ok(None);
                 };
                 self.filtered(chunk)?
             };
             let cols = eval_outputs(&self.outputs, &mut chunk)?;
+            let n = chunk.len();
+            if n > 0
+                && !self.drop_null_rows
+                && self.offset == 0
+                && self.limit.is_none_or(|l| l >= n as u64)
+            {
+                // every row stays: the columns as evaluated, no index list, no gather
+                if let Some(l) = self.limit.as_mut() {
+                    *l -= n as u64;
+                }
+                return Ok(Some(RowBatch {
+                    times: chunk.times,
+                    columns: cols,
+                }));
+            }
             // Every time of the joined series survives, even when all outputs are null there
             // (`SELECT a + b` where only `a` has a value, `SELECT i … WHERE d < 0` where `i`
             // has none): IoTDB 1.0 does not drop such rows.
@@ -145,7 +166,7 @@ impl ResultStream for RawStream {
         let mut out = self.pending.take();
         while out.as_ref().map_or(0, |b| b.len()) < max_rows {
             let have = out.as_ref().map_or(0, |b| b.len());
-            match self.produce(max_rows - have)? {
+            match self.produce(max_rows - have, false)? {
                 None => break,
                 Some(b) => match out.as_mut() {
                     None => out = Some(b),
@@ -161,6 +182,13 @@ impl ResultStream for RawStream {
             }
         }
         Ok(out)
+    }
+
+    fn next_block(&mut self, max_rows: usize) -> Result<Option<RowBatch>> {
+        if let Some(p) = self.pending.take() {
+            return Ok(Some(p));
+        }
+        self.produce(max_rows.max(1), true)
     }
 }
 
