@@ -20,6 +20,9 @@ Run with scripts/bench-vs-iotdb (starts both servers); or point it at running on
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
 import sys
 import threading
 import time
@@ -44,6 +47,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--theirs", type=endpoint, required=True, help="Apache IoTDB HOST:PORT:PID")
     p.add_argument("--rows", type=int, default=10_000_000)
     p.add_argument("--repeat", type=int, default=15)
+    p.add_argument(
+        "--package-python",
+        help="a Python with our iotdb package: also time the statements through it on both servers",
+    )
     return p.parse_args(argv)
 
 
@@ -130,6 +137,27 @@ def same(label: str, a: pd.DataFrame, b: pd.DataFrame) -> None:
         raise SystemExit(f"{label}: answers differ:\n{a.head()}\n{b.head()}")
 
 
+def package_table(a: argparse.Namespace, cases: list) -> None:
+    """The same statements through our package on both servers (bench/vs_iotdb_pkg.py)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    ours, theirs = (f"{host}:{port}" for host, port, _ in (a.ours, a.theirs))
+    script = os.path.join(here, "vs_iotdb_pkg.py")
+    run = subprocess.run(
+        [a.package_python, script, "--ours", ours, "--theirs", theirs, "--repeat", str(a.repeat)],
+        input=json.dumps([[label, sql] for label, sql, _ in cases]),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if run.returncode != 0:
+        raise SystemExit(f"bench/vs_iotdb_pkg.py failed:\n{run.stderr}")
+    times = json.loads(run.stdout)
+    print("the same statements through our iotdb package (Rust client, todf()) on both servers:")
+    print(f"{'statement':<44} {'iotdb-rs':>10} {'IoTDB':>10} {'IoTDB/ours':>11}")
+    for label, (t_ours, t_theirs) in times.items():
+        print(f"{label:<44} {t_ours * 1e3:>8.1f}ms {t_theirs * 1e3:>8.1f}ms {t_theirs / t_ours:>11.1f}")
+
+
 def main(argv: list[str]) -> int:
     a = parse_args(argv)
     rng = np.random.default_rng(11)
@@ -208,6 +236,8 @@ def main(argv: list[str]) -> int:
             duck, vs_duck = f"{'-':>10}", f"{'-':>12}"
         ours_ms, theirs_ms = f"{t_ours * 1e3:>8.1f}ms", f"{t_theirs * 1e3:>8.1f}ms"
         print(f"{label:<44} {ours_ms} {theirs_ms} {duck} {t_theirs / t_ours:>11.1f} {vs_duck}")
+    if a.package_python:
+        package_table(a, cases)
     for srv in (ours, theirs):
         before, peak, rows = srv.scan_rss("select s0 from root.vs.one")
         print(
