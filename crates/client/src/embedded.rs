@@ -210,6 +210,21 @@ impl RowSource for EmbeddedRows {
         self.stream = None;
         Ok(())
     }
+
+    /// Every remaining row, pulled in blocks (`ResultStream::next_block`): a decoded slice
+    /// comes whole, so a result that is one slice moves into the batch without a copy.
+    fn collect_batch(&mut self) -> Result<RowBatch> {
+        let mut all = Vec::new();
+        if let Some(stream) = self.stream.as_mut() {
+            while let Some(b) = stream.next_block(BATCH_ROWS)? {
+                if !b.is_empty() {
+                    all.push(b);
+                }
+            }
+        }
+        self.stream = None;
+        Ok(query::result::concat_batches(all))
+    }
 }
 
 fn result_set(r: QueryResult) -> ResultSet {

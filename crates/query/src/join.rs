@@ -70,14 +70,19 @@ pub struct TimeJoin {
 impl TimeJoin {
     /// A join over `series` (each with strictly ascending times).
     pub fn new(series: Vec<SeriesData>, desc: bool) -> Self {
+        let shared = shares_times(&series);
+        Self::knowing_shared(series, desc, shared)
+    }
+
+    /// As [`TimeJoin::new`], where `shared` is what [`shares_times`] says of `series`
+    /// (worked out by the caller, e.g. on the thread that read them).
+    pub fn knowing_shared(series: Vec<SeriesData>, desc: bool, shared: bool) -> Self {
+        debug_assert_eq!(shared, shares_times(&series));
         let pos: Vec<usize> = if desc {
             series.iter().map(|s| s.times.len()).collect()
         } else {
             vec![0; series.len()]
         };
-        let shared = series
-            .iter()
-            .all(|s| s.times == series[0].times && s.values.len() == s.times.len());
         let mut j = TimeJoin {
             series,
             pos,
@@ -229,6 +234,14 @@ impl TimeJoin {
             .collect();
         Some(Chunk { times, columns })
     }
+}
+
+/// True when every series has the same timestamps, with a value at each (one series, or
+/// columns written together as tablets): their join is slices of the inputs.
+pub fn shares_times(series: &[SeriesData]) -> bool {
+    series
+        .iter()
+        .all(|s| s.times == series[0].times && s.values.len() == s.times.len())
 }
 
 /// All values of a column, moved out (leaving it empty), reversed if asked.

@@ -10,7 +10,7 @@
 //! time range, so slicing never changes an answer, and the time join runs per slice.
 
 use crate::expr::Expr;
-use crate::join::{Chunk, TimeJoin};
+use crate::join::{shares_times, Chunk, TimeJoin};
 use model::{ColumnData, PartialPath, Result};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -209,8 +209,9 @@ pub struct SlicedJoin {
     /// Per path, a predicate over `Input(0)` (its values) that the query's filter requires
     /// (see [`SlicedJoin::with_prune`]).
     prune: Vec<Option<Expr>>,
-    /// The slice after the current one, read on a second core (see [`ReadAhead`]).
-    prefetched: Option<Vec<SeriesData>>,
+    /// The slice after the current one, read on a second core (see [`ReadAhead`]), and
+    /// whether its series share their timestamps.
+    prefetched: Option<(Vec<SeriesData>, bool)>,
     ahead: ReadAhead,
     /// Points from which a slice's series are read in two halves ([`SPLIT_SERIES_POINTS`]).
     split_points: u64,
@@ -306,7 +307,11 @@ impl SlicedJoin {
     /// (with no value filter to prune by) is read in two halves of its series, one per
     /// core: a scan whose chunks are larger than the slice budget is one slice, and would
     /// otherwise decode every series on one core.
-    fn next_slice(&mut self) -> Result<Option<Vec<SeriesData>>> {
+    ///
+    /// Whether the slice's series share their timestamps (see [`shares_times`]) is worked
+    /// out by the threads that read them, each for its half; here only the halves' first
+    /// series are compared.
+    fn next_slice(&mut self) -> Result<Option<(Vec<SeriesData>, bool)>> {
         if let Some(d) = self.prefetched.take() {
             return Ok(Some(d));
         }
@@ -335,16 +340,27 @@ impl SlicedJoin {
         let mut ahead = self.ahead;
         let units: Vec<&(TimeRange, std::ops::Range<usize>)> = units.iter().collect();
         let mut read = ahead
-            .read_all(&units, |(s, h)| self.read(*s, h.clone()))?
+            .read_all(&units, |(s, h)| {
+                let data = self.read(*s, h.clone())?;
+                let shared = shares_times(&data);
+                Ok((data, shared))
+            })?
             .into_iter();
         self.ahead = ahead;
         // each slice's halves, joined back in path order
         let mut whole_slice = || {
-            let mut all = Vec::with_capacity(n);
+            let mut all: Vec<SeriesData> = Vec::with_capacity(n);
+            let mut shared = true;
             for _ in &halves {
-                all.extend(read.next()?);
+                let (half, same) = read.next()?;
+                shared &= same
+                    && match (all.first(), half.first()) {
+                        (Some(a), Some(b)) => a.times == b.times,
+                        _ => true,
+                    };
+                all.extend(half);
             }
-            Some(all)
+            Some((all, shared))
         };
         let here = whole_slice().ok_or_else(|| model::Error::internal("slice left unread"))?;
         self.prefetched = next.and_then(|_| whole_slice());
@@ -375,10 +391,10 @@ impl SlicedJoin {
                 }
                 self.current = None;
             }
-            let Some(data) = self.next_slice()? else {
+            let Some((data, shared)) = self.next_slice()? else {
                 return Ok(None);
             };
-            self.current = Some(TimeJoin::new(data, self.desc));
+            self.current = Some(TimeJoin::knowing_shared(data, self.desc, shared));
         }
     }
 }
