@@ -80,11 +80,32 @@ impl Db {
     }
 
     fn query_batched(&self, sql: &str, batch: usize) -> Table {
-        match self.try_run(sql) {
+        let table = match self.try_run(sql) {
             Ok(Outcome::Rows(r)) => collect(r, batch),
             Ok(Outcome::Done) => panic!("{sql}: no result set"),
             Err(e) => panic!("{sql}: {e}"),
+        };
+        // a plain SELECT again, its rows taken in blocks (as the server's pages take them):
+        // the same rows
+        let lower = sql.to_lowercase();
+        if lower.starts_with("select") && !lower.contains(" into ") && !lower.contains("now(") {
+            if let Ok(Outcome::Rows(mut r)) = self.try_run(sql) {
+                let mut rows = Vec::new();
+                while let Some(b) = r.stream.next_block(batch).unwrap() {
+                    assert!(!b.is_empty(), "{sql}: empty block instead of None");
+                    for i in 0..b.len() {
+                        let vals: Vec<_> = r
+                            .column_index
+                            .iter()
+                            .map(|&c| render(b.columns[c].value(i)))
+                            .collect();
+                        rows.push((b.times[i], vals));
+                    }
+                }
+                assert_eq!(rows, table.rows, "{sql}: rows taken in blocks differ");
+            }
         }
+        table
     }
 
     fn query(&self, sql: &str) -> Table {

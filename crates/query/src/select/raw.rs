@@ -109,30 +109,37 @@ impl RawStream {
             };
             let cols = eval_outputs(&self.outputs, &mut chunk)?;
             let n = chunk.len();
-            if n > 0
-                && !self.drop_null_rows
-                && self.offset == 0
-                && self.limit.is_none_or(|l| l >= n as u64)
-            {
-                // every row stays: the columns as evaluated, no index list, no gather
+            if !self.drop_null_rows {
+                // Every time of the joined series survives, even when all outputs are null
+                // there (`SELECT a + b` where only `a` has a value, `SELECT i … WHERE d < 0`
+                // where `i` has none): IoTDB 1.0 does not drop such rows. So OFFSET and LIMIT
+                // keep one run of rows, cut without an index list (a slice may hold millions
+                // of rows where LIMIT wants ten).
+                let skip = usize::try_from(self.offset).unwrap_or(usize::MAX).min(n);
+                self.offset -= skip as u64;
+                let end = self.limit.map_or(n, |l| {
+                    skip.saturating_add(usize::try_from(l).unwrap_or(usize::MAX))
+                        .min(n)
+                });
                 if let Some(l) = self.limit.as_mut() {
-                    *l -= n as u64;
+                    *l -= (end - skip) as u64;
                 }
-                return Ok(Some(RowBatch {
+                if skip == end {
+                    continue;
+                }
+                let all = RowBatch {
                     times: chunk.times,
                     columns: cols,
-                }));
+                };
+                if skip == 0 && end == n {
+                    return Ok(Some(all));
+                }
+                return Ok(Some(crate::result::slice_batch(&all, skip..end)));
             }
-            // Every time of the joined series survives, even when all outputs are null there
-            // (`SELECT a + b` where only `a` has a value, `SELECT i … WHERE d < 0` where `i`
-            // has none): IoTDB 1.0 does not drop such rows.
-            let mut keep: Vec<usize> = if self.drop_null_rows {
-                (0..chunk.len())
-                    .filter(|&r| cols.iter().any(|c| !c.is_null(r)))
-                    .collect()
-            } else {
-                (0..chunk.len()).collect()
-            };
+            // rows where every output is null are dropped (see `drop_null_rows`)
+            let mut keep: Vec<usize> = (0..n)
+                .filter(|&r| cols.iter().any(|c| !c.is_null(r)))
+                .collect();
             if self.offset > 0 {
                 let skip = (self.offset.min(usize::MAX as u64) as usize).min(keep.len());
                 keep.drain(..skip);
