@@ -69,6 +69,13 @@ pub trait ResultStream: Send {
     fn next_block(&mut self, max_rows: usize) -> Result<Option<RowBatch>> {
         self.next_batch(max_rows)
     }
+
+    /// An error when the query behind the stream was killed or ran out of time: a caller
+    /// handing out rows it kept from [`ResultStream::next_block`] asks before each page, as
+    /// the stream itself would. By default, never.
+    fn check(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A stream over rows that are already materialized; hands them out in slices.

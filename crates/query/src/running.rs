@@ -336,6 +336,10 @@ impl ResultStream for TrackedStream {
         let inner = &mut self.inner;
         q.scoped(|| inner.next_block(max_rows))
     }
+
+    fn check(&self) -> Result<()> {
+        self.guard.query.check()
+    }
 }
 
 #[cfg(test)]

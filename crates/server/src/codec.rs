@@ -29,6 +29,11 @@ pub type Rows = (Arc<RowBatch>, Range<usize>);
 /// joining them first. A batch holding more rows than the page takes (a decoded slice, see
 /// `ResultStream::next_block`) is kept for the next page, not cut.
 pub fn next_parts(q: &mut OpenQuery, max_rows: usize, max_bytes: usize) -> Result<Vec<Rows>> {
+    if q.held.is_some() {
+        // kept rows are handed out without the stream: a killed or timed-out query stops
+        // here as its stream would
+        q.stream.check()?;
+    }
     let mut parts = Vec::new();
     let (mut rows, mut bytes) = (0usize, 0usize);
     while rows < max_rows && bytes < max_bytes {
@@ -494,9 +499,17 @@ mod tests {
     struct Blocks {
         rows: std::ops::Range<i64>,
         block: i64,
+        killed: Arc<std::sync::atomic::AtomicBool>,
     }
 
     impl ResultStream for Blocks {
+        fn check(&self) -> Result<()> {
+            if self.killed.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(model::Error::QueryKilled("killed".into()));
+            }
+            Ok(())
+        }
+
         fn next_batch(&mut self, max_rows: usize) -> Result<Option<RowBatch>> {
             let take = (max_rows as i64).min(self.block);
             self.next_n(take)
@@ -535,6 +548,7 @@ mod tests {
                     stream: Box::new(Blocks {
                         rows: 0..total,
                         block,
+                        killed: Default::default(),
                     }),
                 },
                 "1".into(),
@@ -558,5 +572,28 @@ mod tests {
                 "{total} rows in blocks of {block}"
             );
         }
+    }
+
+    #[test]
+    fn a_killed_query_stops_serving_rows_it_kept() {
+        let killed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut q = OpenQuery::new(
+            QueryResult {
+                columns: vec!["v".into()],
+                types: vec![TSDataType::Double],
+                ignore_timestamp: false,
+                column_index: vec![0],
+                stream: Box::new(Blocks {
+                    rows: 0..1000,
+                    block: 1000,
+                    killed: killed.clone(),
+                }),
+            },
+            "1".into(),
+        );
+        assert_eq!(next_parts(&mut q, 100, usize::MAX).unwrap().len(), 1);
+        assert!(q.held.is_some());
+        killed.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(next_parts(&mut q, 100, usize::MAX).is_err());
     }
 }
