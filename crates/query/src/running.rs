@@ -90,17 +90,28 @@ impl Default for QueryRegistry {
 }
 
 /// Sets the flags of queries that pass their deadline, from a thread of its own that runs
-/// while any deadline is pending.
+/// while any deadline is pending (and [`WATCHDOG_LINGER`] after the last one).
+///
+/// Registering a query must stay cheap (it is on every statement's path): a deadline later
+/// than the one the thread sleeps until is only listed, not signalled, and the entries of
+/// queries that ended are dropped in bulk (when the thread wakes, or when the list doubles).
 #[derive(Default)]
 struct Watchdog {
     state: Mutex<WatchState>,
     wake: Condvar,
 }
 
+/// How long the deadline thread waits for a new deadline before it ends.
+const WATCHDOG_LINGER: Duration = Duration::from_secs(2);
+
 #[derive(Default)]
 struct WatchState {
     pending: Vec<(Instant, Weak<CancelFlag>)>,
     running: bool,
+    /// When the running thread wakes next on its own.
+    wakes_at: Option<Instant>,
+    /// `pending.len()` after the last sweep of ended queries.
+    swept_len: usize,
 }
 
 impl std::fmt::Debug for Watchdog {
@@ -113,9 +124,15 @@ impl Watchdog {
     /// Times `flag` out at `deadline`.
     fn watch(self: &Arc<Self>, deadline: Instant, flag: &Arc<CancelFlag>) {
         let mut s = self.state.lock();
+        if s.pending.len() >= 64 && s.pending.len() >= 2 * s.swept_len {
+            s.pending.retain(|(_, f)| f.strong_count() > 0);
+            s.swept_len = s.pending.len();
+        }
         s.pending.push((deadline, Arc::downgrade(flag)));
         if s.running {
-            self.wake.notify_one();
+            if s.wakes_at.is_none_or(|w| deadline < w) {
+                self.wake.notify_one();
+            }
             return;
         }
         let me = self.clone();
@@ -138,11 +155,22 @@ impl Watchdog {
                     false
                 }
             });
-            let Some(next) = s.pending.iter().map(|p| p.0).min() else {
-                s.running = false;
-                return;
-            };
-            self.wake.wait_until(&mut s, next);
+            s.swept_len = s.pending.len();
+            match s.pending.iter().map(|p| p.0).min() {
+                Some(next) => {
+                    s.wakes_at = Some(next);
+                    self.wake.wait_until(&mut s, next);
+                }
+                None => {
+                    s.wakes_at = None;
+                    if self.wake.wait_for(&mut s, WATCHDOG_LINGER).timed_out()
+                        && s.pending.is_empty()
+                    {
+                        s.running = false;
+                        return;
+                    }
+                }
+            }
         }
     }
 }

@@ -4,7 +4,8 @@
 //! watched by one thread per server, which polls the watched sockets for a hang-up every
 //! [`TICK`] and kills the statement's query (`KILL QUERY`): its scan stops at the next
 //! page or window (see `model::cancel`). The thread ends after [`IDLE`] with nothing to
-//! watch.
+//! watch. Watching a socket only lists it (the thread finds it at its next tick), so a
+//! statement does not pay for waking the thread.
 
 use parking_lot::{Condvar, Mutex};
 use query::running::QueryRegistry;
@@ -66,7 +67,7 @@ impl HangupWatch {
         statement_id: &str,
         registry: &Arc<QueryRegistry>,
     ) -> Watching<'a> {
-        let (lock, wake) = &*self.state;
+        let (lock, _) = &*self.state;
         let mut s = lock.lock();
         let key = s.next_key;
         s.next_key += 1;
@@ -83,8 +84,6 @@ impl HangupWatch {
                 .name("hangup-watch".into())
                 .spawn(move || run(&state, &registry))
                 .is_ok();
-        } else {
-            wake.notify_one();
         }
         Watching { watch: self, key }
     }
@@ -93,14 +92,18 @@ impl HangupWatch {
 fn run(state: &(Mutex<State>, Condvar), registry: &QueryRegistry) {
     let (lock, wake) = state;
     let mut s = lock.lock();
+    let mut idle_since = None;
     loop {
         if s.entries.is_empty() {
-            if wake.wait_for(&mut s, IDLE).timed_out() && s.entries.is_empty() {
+            let since = *idle_since.get_or_insert_with(std::time::Instant::now);
+            if since.elapsed() >= IDLE {
                 s.running = false;
                 return;
             }
+            wake.wait_for(&mut s, TICK);
             continue;
         }
+        idle_since = None;
         for e in &s.entries {
             if hung_up(e) {
                 // not listed (yet, or any more): nothing to stop now; polled again next tick
