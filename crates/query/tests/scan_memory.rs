@@ -73,6 +73,9 @@ fn scans_hold_a_bounded_amount_of_memory() {
         "select s0 from root.mem.d where s0 > 10",
         "select count(s0), avg(s0) from root.mem.d where s0 > 10",
         "select avg(s0) from root.mem.d group by ([0, 2000000), 100ms)",
+        // answered from statistics: planned in fewer, larger slices
+        "select count(s0), avg(s0), max_value(s0) from root.mem.d",
+        "select avg(s0) from root.mem.d group by ([0, 2000000), 100000ms)",
         "select s0 from root.mem.d order by time desc",
     ] {
         let base = LIVE.load(Ordering::Relaxed);

@@ -75,9 +75,14 @@ pub(super) fn open_aggregation(
         TimeRange::new(range.start.max(lo), range.end.min(hi))
     };
     let mut spans = Vec::new();
+    let summarizable = matches!(&input, SliceInput::Direct { residual: None, .. });
     if !range.is_empty() {
         for p in paths {
-            spans.extend(engine.series_spans(p, range)?);
+            let mut of_path = engine.series_spans(p, range)?;
+            if summarizable {
+                discount_summarized(&mut of_path, range, windows.as_ref());
+            }
+            spans.extend(of_path);
         }
     }
     let mut slices: VecDeque<TimeRange> =
@@ -107,6 +112,66 @@ pub(super) fn open_aggregation(
         outputs,
         having,
     })
+}
+
+/// How much less a chunk that statistics can answer weighs in slice planning than one
+/// that must be decoded (see [`discount_summarized`]).
+const SUMMARIZED_DISCOUNT: u64 = 8;
+
+/// Aggregation without a value filter answers a flushed chunk that lies inside the range
+/// and overlaps no other chunk of its series from its chunk and page statistics, decoding
+/// at most the pages that straddle a window's edge (and those reduced as they are decoded
+/// hold no points): such a span weighs a [`SUMMARIZED_DISCOUNT`]th of its points, so that
+/// a long series is read in a few slices rather than one per [`crate::scan::slice_points`]
+/// points, each of which costs a resolution of the series and a visit of its files. Should
+/// the statistics not serve after all (deletions inside the chunk), a slice holds at most
+/// that factor more points than planned. Each window a slice reaches holds a partial
+/// result, so under GROUP BY only spans with at least [`DISCOUNT_POINTS_PER_WINDOW`]
+/// points per window step are discounted.
+fn discount_summarized(
+    spans: &mut [storage::SeriesSpan],
+    range: TimeRange,
+    windows: Option<&WindowPlan>,
+) {
+    let mut order: Vec<usize> = (0..spans.len()).collect();
+    order.sort_unstable_by_key(|&i| (spans[i].start, spans[i].end));
+    let mut isolated = vec![true; spans.len()];
+    let mut reach: Option<(i64, usize)> = None;
+    for &i in &order {
+        if let Some((end, j)) = reach {
+            if spans[i].start <= end {
+                isolated[i] = false;
+                isolated[j] = false;
+            }
+        }
+        if reach.is_none_or(|(end, _)| spans[i].end > end) {
+            reach = Some((spans[i].end, i));
+        }
+    }
+    for (s, alone) in spans.iter_mut().zip(isolated) {
+        let inside = s.start >= range.start && s.end <= range.end;
+        if alone && !s.in_memory && inside && wide_windows(s, windows) {
+            s.count = s.count.div_ceil(SUMMARIZED_DISCOUNT);
+        }
+    }
+}
+
+/// Points per window step below which GROUP BY spans are not discounted (see
+/// [`discount_summarized`]).
+const DISCOUNT_POINTS_PER_WINDOW: u128 = 4096;
+
+/// True without windows, or when `span` is expected to hold at least
+/// [`DISCOUNT_POINTS_PER_WINDOW`] points per window step (a calendar month step counts as
+/// its shortest, 28 days).
+fn wide_windows(span: &storage::SeriesSpan, windows: Option<&WindowPlan>) -> bool {
+    const SHORTEST_MONTH_MS: i64 = 28 * 86_400_000;
+    let Some(w) = windows else { return true };
+    let step = w
+        .step_ms
+        .max(w.step_months.saturating_mul(SHORTEST_MONTH_MS))
+        .max(1) as u128;
+    let width = (span.end as i128 - span.start as i128 + 1).max(1) as u128;
+    u128::from(span.count) * step >= DISCOUNT_POINTS_PER_WINDOW * width
 }
 
 /// Aggregation rows: one per window (or a single row without GROUP BY).
@@ -488,4 +553,54 @@ pub(super) fn read_agg_slice(
         Arc::new(column),
         Arc::new(s.summaries),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(start: i64, end: i64, count: u64, in_memory: bool) -> storage::SeriesSpan {
+        storage::SeriesSpan {
+            start,
+            end,
+            count,
+            in_memory,
+        }
+    }
+
+    #[test]
+    fn only_lone_flushed_spans_inside_the_range_are_discounted() {
+        let mut spans = vec![
+            span(0, 99, 800, false),    // alone, inside
+            span(100, 199, 800, false), // overlaps the next one
+            span(150, 160, 800, false),
+            span(200, 299, 800, true),  // in memory
+            span(300, 420, 800, false), // crosses the range's end
+        ];
+        discount_summarized(&mut spans, TimeRange::new(0, 399), None);
+        let counts: Vec<u64> = spans.iter().map(|s| s.count).collect();
+        assert_eq!(counts, [100, 800, 800, 800, 800]);
+    }
+
+    #[test]
+    fn narrow_windows_keep_full_weight() {
+        let w = |step_ms| WindowPlan {
+            start: 0,
+            end: 1000,
+            interval_ms: step_ms,
+            interval_months: 0,
+            step_ms,
+            step_months: 0,
+            left_open: false,
+            zone: model::time::TimeZone::default(),
+            count: 1,
+        };
+        // 10,000 points over 1,000 ms: 10 points per ms
+        let mut narrow = vec![span(0, 999, 10_000, false)];
+        discount_summarized(&mut narrow, TimeRange::new(0, 999), Some(&w(100)));
+        assert_eq!(narrow[0].count, 10_000);
+        let mut wide = vec![span(0, 999, 10_000, false)];
+        discount_summarized(&mut wide, TimeRange::new(0, 999), Some(&w(500)));
+        assert_eq!(wide[0].count, 10_000 / SUMMARIZED_DISCOUNT);
+    }
 }
