@@ -220,8 +220,8 @@ impl RowVal<'_> {
 fn init_worker_pool() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let mut builder = rayon_core::ThreadPoolBuilder::new()
-            .thread_name(|i| format!("iotdb-worker-{i}"));
+        let mut builder =
+            rayon_core::ThreadPoolBuilder::new().thread_name(|i| format!("iotdb-worker-{i}"));
         if std::env::var_os("RAYON_NUM_THREADS").is_none() {
             let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
             builder = builder.num_threads(cores.saturating_sub(1).max(1));
