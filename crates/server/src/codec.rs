@@ -536,23 +536,28 @@ mod tests {
         }
     }
 
+    /// An open query of one DOUBLE column `v` over `stream`.
+    fn open(stream: Blocks) -> OpenQuery {
+        OpenQuery::new(
+            QueryResult {
+                columns: vec!["v".into()],
+                types: vec![TSDataType::Double],
+                ignore_timestamp: false,
+                column_index: vec![0],
+                stream: Box::new(stream),
+            },
+            "1".into(),
+        )
+    }
+
     #[test]
     fn pages_take_part_of_a_block_and_keep_the_rest() {
         for (total, block, page) in [(1000, 300, 128), (1000, 1000, 7), (10, 3, 100), (0, 5, 5)] {
-            let mut q = OpenQuery::new(
-                QueryResult {
-                    columns: vec!["v".into()],
-                    types: vec![TSDataType::Double],
-                    ignore_timestamp: false,
-                    column_index: vec![0],
-                    stream: Box::new(Blocks {
-                        rows: 0..total,
-                        block,
-                        killed: Default::default(),
-                    }),
-                },
-                "1".into(),
-            );
+            let mut q = open(Blocks {
+                rows: 0..total,
+                block,
+                killed: Default::default(),
+            });
             let mut seen = Vec::new();
             loop {
                 let parts = next_parts(&mut q, page, usize::MAX).unwrap();
@@ -577,20 +582,11 @@ mod tests {
     #[test]
     fn a_killed_query_stops_serving_rows_it_kept() {
         let killed = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let mut q = OpenQuery::new(
-            QueryResult {
-                columns: vec!["v".into()],
-                types: vec![TSDataType::Double],
-                ignore_timestamp: false,
-                column_index: vec![0],
-                stream: Box::new(Blocks {
-                    rows: 0..1000,
-                    block: 1000,
-                    killed: killed.clone(),
-                }),
-            },
-            "1".into(),
-        );
+        let mut q = open(Blocks {
+            rows: 0..1000,
+            block: 1000,
+            killed: killed.clone(),
+        });
         assert_eq!(next_parts(&mut q, 100, usize::MAX).unwrap().len(), 1);
         assert!(q.held.is_some());
         killed.store(true, std::sync::atomic::Ordering::Relaxed);

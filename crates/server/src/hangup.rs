@@ -7,7 +7,7 @@
 //! watch. Watching a socket only lists it (the thread finds it at its next tick), so a
 //! statement does not pay for waking the thread.
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Mutex, MutexGuard};
 use query::running::QueryRegistry;
 use std::net::TcpStream;
 use std::sync::Arc;
@@ -38,7 +38,7 @@ struct State {
 /// The watch of a server's connections (see the module documentation).
 #[derive(Default)]
 pub struct HangupWatch {
-    state: Arc<(Mutex<State>, Condvar)>,
+    state: Arc<Mutex<State>>,
 }
 
 /// Keeps a socket watched; dropping it ends the watch.
@@ -51,7 +51,6 @@ impl Drop for Watching<'_> {
     fn drop(&mut self) {
         self.watch
             .state
-            .0
             .lock()
             .entries
             .retain(|e| e.key != self.key);
@@ -67,8 +66,7 @@ impl HangupWatch {
         statement_id: &str,
         registry: &Arc<QueryRegistry>,
     ) -> Watching<'a> {
-        let (lock, _) = &*self.state;
-        let mut s = lock.lock();
+        let mut s = self.state.lock();
         let key = s.next_key;
         s.next_key += 1;
         s.entries.push(Entry {
@@ -89,9 +87,8 @@ impl HangupWatch {
     }
 }
 
-fn run(state: &(Mutex<State>, Condvar), registry: &QueryRegistry) {
-    let (lock, wake) = state;
-    let mut s = lock.lock();
+fn run(state: &Mutex<State>, registry: &QueryRegistry) {
+    let mut s = state.lock();
     let mut idle_since = None;
     loop {
         if s.entries.is_empty() {
@@ -100,7 +97,7 @@ fn run(state: &(Mutex<State>, Condvar), registry: &QueryRegistry) {
                 s.running = false;
                 return;
             }
-            wake.wait_for(&mut s, TICK);
+            MutexGuard::unlocked(&mut s, || std::thread::sleep(TICK));
             continue;
         }
         idle_since = None;
@@ -110,7 +107,7 @@ fn run(state: &(Mutex<State>, Condvar), registry: &QueryRegistry) {
                 let _ = registry.kill(storage::SUPERUSER, Some(&e.statement_id));
             }
         }
-        wake.wait_for(&mut s, TICK);
+        MutexGuard::unlocked(&mut s, || std::thread::sleep(TICK));
     }
 }
 
@@ -164,6 +161,6 @@ mod tests {
             Err(model::Error::QueryKilled(_))
         ));
         drop(w);
-        assert!(watch.state.0.lock().entries.is_empty());
+        assert!(watch.state.lock().entries.is_empty());
     }
 }
