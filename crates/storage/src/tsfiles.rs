@@ -26,7 +26,7 @@ use std::sync::Arc;
 use tsfile::device::DeviceId;
 use tsfile::metadata::{ChunkMetadata, TimeseriesMetadata};
 use tsfile::reader::{DeviceIndexRange, TsFileReader};
-use tsfile::writer::{AlignedColumn, SeriesInput, TsFileWriter, WriterOptions};
+use tsfile::writer::{AlignedColumn, SeriesInput, Settled, TsFileWriter, WriterOptions};
 
 /// Suffix of files being written.
 const TMP_SUFFIX: &str = ".tmp";
@@ -1038,37 +1038,61 @@ fn write_plain(
         })
         .collect();
     let opts = w.options().clone();
+    // a series' chunks in one file share its first chunk's encoding and compressor (see
+    // `TsFileWriter::settled`): chunks of a series with one already here are encoded so
     let encode = |(s, lo, hi): (&SeriesRange<'_>, usize, usize),
-                  (times, values): &mut (Vec<i64>, ColumnData)| {
+                  (times, values): &mut (Vec<i64>, ColumnData),
+                  fixed: Option<Settled>| {
         s.points.copy_into(lo, hi, times, values);
-        opts.encode_chunk(&SeriesInput {
-            schema: s.schema,
-            times,
-            values,
-            nulls: None,
-        })
+        opts.encode_chunk_in(
+            &SeriesInput {
+                schema: s.schema,
+                times,
+                values,
+                nulls: None,
+            },
+            fixed,
+        )
     };
     // with a second core, chunks are encoded two at a time (the second on another thread)
     // and appended in order: the file is the same, the flush takes about half as long
     let pair = if two_cores() { 2 } else { 1 };
     let (mine, theirs) = scratch.split_at_mut(1);
     for group in jobs.chunks(pair) {
+        let fixed = |k: usize| {
+            group
+                .get(k)
+                .and_then(|j| w.settled(device, &j.0.schema.name))
+        };
+        let (fa, fb) = (fixed(0), fixed(1));
         let encoded = match group {
             // a small chunk is not worth handing to another thread
             [a, b] if a.2 - a.1 < PARALLEL_MIN_POINTS || b.2 - b.1 < PARALLEL_MIN_POINTS => {
-                [encode(*a, &mut mine[0])?, encode(*b, &mut mine[0])?]
+                [encode(*a, &mut mine[0], fa)?, encode(*b, &mut mine[0], fb)?]
             }
             // on rayon's long-lived workers: a thread spawned per pair also faulted in a
             // fresh allocator heap each time
             [a, b] => {
-                let (here, there) =
-                    rayon_core::join(|| encode(*a, &mut mine[0]), || encode(*b, &mut theirs[0]));
+                let (here, there) = rayon_core::join(
+                    || encode(*a, &mut mine[0], fa),
+                    || encode(*b, &mut theirs[0], fb),
+                );
                 [here?, there?]
             }
-            [a] => [encode(*a, &mut mine[0])?, None],
+            [a] => [encode(*a, &mut mine[0], fa)?, None],
             _ => [None, None],
         };
-        for c in encoded.into_iter().flatten() {
+        for (job, c) in group.iter().zip(encoded) {
+            let Some(mut c) = c else { continue };
+            // two chunks of one new series encoded at once may have chosen differently:
+            // the second is encoded again as the first was
+            let settled = w.settled(device, &c.header.measurement);
+            if settled.is_some_and(|x| x != (c.header.encoding, c.header.compression)) {
+                match encode(*job, &mut mine[0], settled)? {
+                    Some(again) => c = again,
+                    None => continue,
+                }
+            }
             w.copy_chunk(device, &c.header, &c.data, &c.statistics)?;
         }
     }
@@ -1237,6 +1261,20 @@ impl FileBuilder {
             write_aligned(w, device, &present, &mut self.scratch)
         } else {
             write_plain(w, device, &present, &mut self.scratch)
+        }
+    }
+
+    /// The encoding and compressor of a series' chunks in this file so far (see
+    /// [`TsFileWriter::settled`]).
+    pub(crate) fn settled(&self, device: &str, measurement: &str) -> Option<Settled> {
+        self.w.as_ref()?.settled(device, measurement)
+    }
+
+    /// Fixes a series' encoding and compressor before its first chunk (see
+    /// [`TsFileWriter::settle`]).
+    pub(crate) fn settle(&mut self, device: &str, measurement: &str, how: Settled) {
+        if let Some(w) = self.w.as_mut() {
+            w.settle(device, measurement, how);
         }
     }
 
@@ -1498,6 +1536,17 @@ fn compact_series(
         if chunk.header.data_type == Some(schema.data_type) {
             copies.push((i, chunk, cm));
         }
+    }
+    // a series' chunks in one file share one encoding and compressor (see
+    // `TsFileWriter::settled`): only chunks in the first copy's are copied, and the points
+    // encoded around them take the same; the others' points are merged and encoded too
+    let kind = |c: &tsfile::reader::Chunk| (c.header.encoding, c.header.compression);
+    let settled = builder
+        .settled(device, measurement)
+        .or_else(|| copies.first().map(|c| kind(&c.1)));
+    if let Some(how) = settled {
+        copies.retain(|c| kind(&c.1) == how);
+        builder.settle(device, measurement, how);
     }
     // the rest: every other chunk's points, merged
     let mut parts = Vec::new();

@@ -32,6 +32,10 @@ use model::{
     Bitmap, ColumnData, CompressionType, Error, MeasurementSchema, Result, TSDataType, TSEncoding,
 };
 
+/// The encoding and compressor every chunk of a series in one file has (see
+/// [`TsFileWriter::settled`]).
+pub type Settled = (TSEncoding, CompressionType);
+
 /// Writer settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WriterOptions {
@@ -49,6 +53,12 @@ pub struct WriterOptions {
     pub time_compression: CompressionType,
     /// Value codec settings (float precision, RLBE float flavour).
     pub codec: CodecOptions,
+    /// Whether a chunk whose first page its schema's encoding or compressor does not shrink
+    /// is written PLAIN or UNCOMPRESSED instead (ADR 0014): noisy doubles take more bytes
+    /// in GORILLA than in PLAIN and cost far more to decode. Readers take each chunk's
+    /// encoding and compressor from its header, so files stay readable everywhere; off,
+    /// every chunk has its schema's (as Java's writer does).
+    pub plain_fallback: bool,
 }
 
 impl WriterOptions {
@@ -71,6 +81,7 @@ impl WriterOptions {
                 sprintz_for_cpp: version == Version::V4,
                 gorilla_windows: Default::default(),
             },
+            plain_fallback: true,
         }
     }
 }
@@ -118,12 +129,27 @@ impl WriterOptions {
     /// exactly as [`TsFileWriter::write_device`] writes it; `None` when no point is left.
     /// Append it with [`TsFileWriter::copy_chunk`].
     pub fn encode_chunk(&self, s: &SeriesInput<'_>) -> Result<Option<EncodedChunk>> {
-        check_series(s)?;
-        self.encode_chunk_unchecked(s)
+        self.encode_chunk_in(s, None)
     }
 
-    /// [`WriterOptions::encode_chunk`] of a series already checked.
-    fn encode_chunk_unchecked(&self, s: &SeriesInput<'_>) -> Result<Option<EncodedChunk>> {
+    /// As [`WriterOptions::encode_chunk`], in exactly the encoding and compressor `fixed`
+    /// (no fallback) when given: those of the series' chunks already in the file (see
+    /// [`TsFileWriter::settled`]).
+    pub fn encode_chunk_in(
+        &self,
+        s: &SeriesInput<'_>,
+        fixed: Option<Settled>,
+    ) -> Result<Option<EncodedChunk>> {
+        check_series(s)?;
+        self.encode_chunk_unchecked(s, fixed)
+    }
+
+    /// [`WriterOptions::encode_chunk_in`] of a series already checked.
+    fn encode_chunk_unchecked(
+        &self,
+        s: &SeriesInput<'_>,
+        fixed: Option<Settled>,
+    ) -> Result<Option<EncodedChunk>> {
         let idx: Vec<usize> = (0..s.times.len())
             .filter(|i| !s.nulls.is_some_and(|b| b.get(*i)))
             .collect();
@@ -136,12 +162,16 @@ impl WriterOptions {
         // came out too large is re-encoded with proportionally fewer points); binary
         // values, whose size varies most, are also pre-cut by their raw size.
         let binary = matches!(s.values, ColumnData::Binary(_));
-        let refine = |a: usize, b: usize| -> usize {
-            if s.schema.encoding != TSEncoding::Sprintz {
+        // the chunk's encoding and compressor: those fixed, or the schema's unless the
+        // first page falls back (see `WriterOptions::plain_fallback`)
+        let (mut enc, mut compressor) = fixed.unwrap_or((s.schema.encoding, s.schema.compressor));
+        let fallback = self.plain_fallback && fixed.is_none();
+        let refine = |enc: TSEncoding, a: usize, b: usize| -> usize {
+            if enc != TSEncoding::Sprintz {
                 return b;
             }
             let g = Gathered::gather(s.values, &idx[a..b]);
-            (a + encoding::page_prefix(s.schema.encoding, g.slice(), &self.codec)).clamp(a + 1, b)
+            (a + encoding::page_prefix(enc, g.slice(), &self.codec)).clamp(a + 1, b)
         };
         let mut pages = Vec::new();
         let mut chunk_stats = Statistics::empty(Some(s.schema.data_type));
@@ -159,8 +189,7 @@ impl WriterOptions {
         // `GORILLA_TRIAL_EVERY`-th page of a compressed chunk is encoded both ways and the
         // smaller after compression is kept for the pages that follow.
         let mut codec = self.codec;
-        let trial = s.schema.encoding == TSEncoding::Gorilla
-            && s.schema.compressor != CompressionType::Uncompressed;
+        let mut trial = enc == TSEncoding::Gorilla && compressor != CompressionType::Uncompressed;
         let mut page_no = 0usize;
         let mut other = Vec::new();
         while a < idx.len() {
@@ -177,7 +206,7 @@ impl WriterOptions {
             } else {
                 ps
             };
-            let mut b = refine(a, end);
+            let mut b = refine(enc, a, end);
             loop {
                 let sel = &idx[a..b];
                 times.clear();
@@ -190,13 +219,22 @@ impl WriterOptions {
                     &mut tbuf,
                 )?;
                 let g = Gathered::gather(s.values, sel);
-                page_raw(&mut raw, &tbuf, s.schema.encoding, g.slice(), &codec)?;
+                page_raw(&mut raw, &tbuf, enc, g.slice(), &codec)?;
                 if raw.len() <= limit || b - a <= 1 {
                     break;
                 }
                 let fit = (b - a) as u128 * ps as u128 / raw.len() as u128;
-                b = refine(a, a + (fit as usize).max(1));
+                b = refine(enc, a, a + (fit as usize).max(1));
                 limit = ps;
+            }
+            if page_no == 0 && fallback {
+                let values = raw.len() - (tbuf.len() + uvarint_len(tbuf.len()));
+                if worse_than_plain(enc, s.values, b - a, values) {
+                    enc = TSEncoding::Plain;
+                    trial = false;
+                    let g = Gathered::gather(s.values, &idx[a..b]);
+                    page_raw(&mut raw, &tbuf, enc, g.slice(), &codec)?;
+                }
             }
             // the compressed body, when the trial below already made it
             let mut body = None;
@@ -204,15 +242,28 @@ impl WriterOptions {
                 let mut alt = codec;
                 alt.gorilla_windows = codec.gorilla_windows.other();
                 let g = Gathered::gather(s.values, &idx[a..b]);
-                page_raw(&mut other, &tbuf, s.schema.encoding, g.slice(), &alt)?;
-                let mine = compress_body(s.schema.compressor, &raw)?;
-                let theirs = compress_body(s.schema.compressor, &other)?;
+                page_raw(&mut other, &tbuf, enc, g.slice(), &alt)?;
+                let mine = compress_body(compressor, &raw)?;
+                let theirs = compress_body(compressor, &other)?;
                 body = Some(if other.len() <= ps + ps / 8 && theirs.len() < mine.len() {
                     codec = alt;
                     std::mem::swap(&mut raw, &mut other);
                     theirs
                 } else {
                     mine
+                });
+            }
+            if page_no == 0 && fallback && compressor != CompressionType::Uncompressed {
+                let packed = match body.take() {
+                    Some(b) => b,
+                    None => compress_body(compressor, &raw)?,
+                };
+                body = Some(if shrinks(raw.len(), packed.len()) {
+                    packed
+                } else {
+                    compressor = CompressionType::Uncompressed;
+                    trial = false;
+                    raw.clone()
                 });
             }
             page_no += 1;
@@ -224,7 +275,7 @@ impl WriterOptions {
             chunk_stats.merge(&stats);
             pages.push(match body {
                 Some(body) => page_of(&raw, body, stats)?,
-                None => seal_page(s.schema.compressor, &raw, stats)?,
+                None => seal_page(compressor, &raw, stats)?,
             });
             a = b;
         }
@@ -238,8 +289,8 @@ impl WriterOptions {
             measurement: s.schema.name.clone(),
             data_size: data.len() as u32,
             data_type: Some(s.schema.data_type),
-            compression: s.schema.compressor,
-            encoding: s.schema.encoding,
+            compression: compressor,
+            encoding: enc,
             header_size: 0,
         };
         Ok(Some(EncodedChunk {
@@ -340,6 +391,9 @@ pub struct TsFileWriter<W: Write> {
     buf: Vec<u8>,
     /// The device of the chunk group written last (non-aligned chunks may join it).
     last_group: Option<DeviceId>,
+    /// Per series (an aligned time column is `""`), the encoding and compressor of its
+    /// chunks in this file (see [`TsFileWriter::settled`]).
+    settled: HashMap<(DeviceId, String), Settled>,
 }
 
 impl TsFileWriter<std::io::BufWriter<std::fs::File>> {
@@ -497,6 +551,34 @@ fn page_raw(
     encoding::encode(encoding, values, codec, out)
 }
 
+/// Smallest first page (in PLAIN bytes) whose chunk may fall back to PLAIN or
+/// UNCOMPRESSED (see [`WriterOptions::plain_fallback`]): on a few values no encoding or
+/// compressor shrinks anything, and reading them costs nothing either way.
+const FALLBACK_MIN_BYTES: usize = 8 << 10;
+
+/// Whether `bytes` of values encoded in `enc` are no fewer than PLAIN takes for `count`
+/// values of the column's fixed width (booleans, binary values and small pages never fall
+/// back).
+fn worse_than_plain(enc: TSEncoding, values: &ColumnData, count: usize, bytes: usize) -> bool {
+    let width = match values {
+        ColumnData::Int32(_) | ColumnData::Float(_) => 4,
+        ColumnData::Int64(_) | ColumnData::Double(_) => 8,
+        ColumnData::Boolean(_) | ColumnData::Binary(_) => return false,
+    };
+    enc != TSEncoding::Plain && count * width >= FALLBACK_MIN_BYTES && bytes >= count * width
+}
+
+/// Whether a compressor that made `packed` bytes of `raw` saves enough (1/32) to be worth
+/// decompressing on every read (a small page always counts as shrunk).
+fn shrinks(raw: usize, packed: usize) -> bool {
+    raw < FALLBACK_MIN_BYTES || packed + raw / 32 < raw
+}
+
+/// Bytes of `n` as an unsigned varint.
+fn uvarint_len(n: usize) -> usize {
+    (usize::BITS - (n | 1).leading_zeros()).div_ceil(7) as usize
+}
+
 /// `raw` after `compression`.
 fn compress_body(compression: CompressionType, raw: &[u8]) -> Result<Vec<u8>> {
     let mut body = Vec::with_capacity(raw.len() / 2 + 64);
@@ -533,6 +615,7 @@ impl<W: Write> TsFileWriter<W> {
             chunk_count: 0,
             buf: Vec::new(),
             last_group: None,
+            settled: HashMap::new(),
         };
         let mut head = MAGIC.to_vec();
         head.push(w.opts.version.byte());
@@ -543,6 +626,48 @@ impl<W: Write> TsFileWriter<W> {
     /// The options in use.
     pub fn options(&self) -> &WriterOptions {
         &self.opts
+    }
+
+    /// The encoding and compressor of `measurement` of `device` (`""`: an aligned device's
+    /// time column) in this file, once it has a chunk here or [`TsFileWriter::settle`] fixed
+    /// them. Every chunk of a series in one file has the same: the C++ TsFile reader (PyPI
+    /// `tsfile`) reports a file whose series' chunks differ as corrupted (ADR 0014). Chunks
+    /// encoded here take them; a chunk copied in with others is refused.
+    pub fn settled(&self, device: &str, measurement: &str) -> Option<Settled> {
+        let key = (DeviceId::from_path(device), measurement.to_string());
+        self.settled.get(&key).copied()
+    }
+
+    /// Fixes the encoding and compressor of a series before its first chunk here (no effect
+    /// once it has one), e.g. those of chunks a compaction is about to copy in: chunks
+    /// encoded meanwhile then take them instead of falling back to PLAIN.
+    pub fn settle(&mut self, device: &str, measurement: &str, how: Settled) {
+        let key = (DeviceId::from_path(device), measurement.to_string());
+        self.settled.entry(key).or_insert(how);
+    }
+
+    /// What `measurement`'s chunks here are settled to, if anything.
+    fn settled_as(&self, dev: &DeviceId, measurement: &str) -> Option<Settled> {
+        self.settled
+            .get(&(dev.clone(), measurement.to_string()))
+            .copied()
+    }
+
+    /// Settles `measurement` to `how`, or fails if it is settled otherwise.
+    fn check_settled(&mut self, dev: &DeviceId, measurement: &str, how: Settled) -> Result<()> {
+        let key = (dev.clone(), measurement.to_string());
+        let was = *self.settled.entry(key).or_insert(how);
+        if was != how {
+            return Err(bad(format!(
+                "a chunk of {dev}.{measurement} in {}/{} cannot join its chunks in {}/{} in \
+                 one file (re-encode it)",
+                how.0.name(),
+                how.1.name(),
+                was.0.name(),
+                was.1.name()
+            )));
+        }
+        Ok(())
     }
 
     /// Bytes written so far.
@@ -677,6 +802,11 @@ impl<W: Write> TsFileWriter<W> {
             )));
         }
         self.device_entry(&dev, false)?;
+        self.check_settled(
+            &dev,
+            &header.measurement,
+            (header.encoding, header.compression),
+        )?;
         self.join_group(&dev)?;
         let offset = self.write_chunk(header.clone(), data)?;
         self.add_chunk(
@@ -754,6 +884,10 @@ impl<W: Write> TsFileWriter<W> {
         }
         let mut order = entry.columns.clone();
         order.sort_by(|a, b| java_str_cmp(a, b));
+        for c in std::iter::once(&time).chain(values) {
+            let how = (c.header.encoding, c.header.compression);
+            self.check_settled(&dev, &c.header.measurement, how)?;
+        }
         self.start_group(&dev)?;
         let offset = self.write_chunk(time.header.clone(), time.data)?;
         self.add_chunk(
@@ -807,7 +941,8 @@ impl<W: Write> TsFileWriter<W> {
         self.device_entry(&dev, false)?;
         let mut started = false;
         for s in series {
-            let Some(chunk) = self.opts.encode_chunk_unchecked(s)? else {
+            let fixed = self.settled_as(&dev, &s.schema.name);
+            let Some(chunk) = self.opts.encode_chunk_unchecked(s, fixed)? else {
                 continue;
             };
             if !started {
@@ -822,6 +957,8 @@ impl<W: Write> TsFileWriter<W> {
     /// Appends a chunk encoded by [`WriterOptions::encode_chunk`] to `device`'s chunk group
     /// (the last one written), recording its metadata.
     fn append_chunk(&mut self, dev: &DeviceId, chunk: EncodedChunk) -> Result<()> {
+        let how = (chunk.header.encoding, chunk.header.compression);
+        self.check_settled(dev, &chunk.header.measurement, how)?;
         let info = SeriesInfo {
             data_type: chunk.header.data_type,
             encoding: chunk.header.encoding,
@@ -900,6 +1037,8 @@ impl<W: Write> TsFileWriter<W> {
                 (n.clone(), info)
             })
             .collect();
+        let time_chunks = (TSEncoding::Ts2Diff, self.opts.time_compression);
+        self.check_settled(&dev, "", time_chunks)?;
         self.start_group(&dev)?;
         let ranges = self.page_ranges(
             times.len(),
@@ -1005,6 +1144,12 @@ impl<W: Write> TsFileWriter<W> {
         let mut pages = Vec::with_capacity(ranges.len());
         let mut all = Statistics::empty(Some(dt));
         let mut raw = Vec::new();
+        // the chunk's encoding and compressor: those of the column's chunks already here, or
+        // the schema's unless its first page with values falls back (see
+        // `WriterOptions::plain_fallback`)
+        let fixed = self.settled_as(dev, &c.schema.name);
+        let (mut enc, mut compressor) = fixed.unwrap_or((c.schema.encoding, c.schema.compressor));
+        let mut first = self.opts.plain_fallback && fixed.is_none();
         for (a, b) in ranges {
             let rows = b - a;
             let mut stats = Statistics::empty(Some(dt));
@@ -1028,20 +1173,34 @@ impl<W: Write> TsFileWriter<W> {
             raw.clear();
             crate::buf::PutBytes::put_i32(&mut raw, rows as i32);
             raw.extend_from_slice(&bitmap);
+            let head = raw.len();
             let g = Gathered::gather(c.values, &present);
-            encoding::encode(c.schema.encoding, g.slice(), &self.opts.codec, &mut raw)?;
+            encoding::encode(enc, g.slice(), &self.opts.codec, &mut raw)?;
             all.merge(&stats);
-            pages.push(seal_page(c.schema.compressor, &raw, stats)?);
+            if !std::mem::take(&mut first) {
+                pages.push(seal_page(compressor, &raw, stats)?);
+                continue;
+            }
+            if worse_than_plain(enc, c.values, present.len(), raw.len() - head) {
+                enc = TSEncoding::Plain;
+                raw.truncate(head);
+                encoding::encode(enc, g.slice(), &self.opts.codec, &mut raw)?;
+            }
+            let page = seal_page(compressor, &raw, stats)?;
+            if compressor != CompressionType::Uncompressed && !shrinks(raw.len(), page.body.len()) {
+                compressor = CompressionType::Uncompressed;
+                pages.push(Page {
+                    body: raw.clone(),
+                    ..page
+                });
+            } else {
+                pages.push(page);
+            }
         }
         if all.count == 0 {
-            return self.write_empty_value_chunk(
-                dev,
-                &c.schema.name,
-                dt,
-                c.schema.encoding,
-                c.schema.compressor,
-            );
+            return self.write_empty_value_chunk(dev, &c.schema.name, dt, enc, compressor);
         }
+        self.check_settled(dev, &c.schema.name, (enc, compressor))?;
         let (data, n_pages) = chunk_data(&pages);
         let header = ChunkHeader {
             chunk_type: (if n_pages <= 1 {
@@ -1052,8 +1211,8 @@ impl<W: Write> TsFileWriter<W> {
             measurement: c.schema.name.clone(),
             data_size: data.len() as u32,
             data_type: Some(dt),
-            compression: c.schema.compressor,
-            encoding: c.schema.encoding,
+            compression: compressor,
+            encoding: enc,
             header_size: 0,
         };
         let offset = self.write_chunk(header, &data)?;
@@ -1062,8 +1221,8 @@ impl<W: Write> TsFileWriter<W> {
             &c.schema.name,
             SeriesInfo {
                 data_type: Some(dt),
-                encoding: c.schema.encoding,
-                compression: c.schema.compressor,
+                encoding: enc,
+                compression: compressor,
             },
             ts_type::VALUE,
             ChunkMetadata {
@@ -1081,6 +1240,10 @@ impl<W: Write> TsFileWriter<W> {
         encoding: TSEncoding,
         compression: CompressionType,
     ) -> Result<()> {
+        let (encoding, compression) = self
+            .settled_as(dev, name)
+            .unwrap_or((encoding, compression));
+        self.check_settled(dev, name, (encoding, compression))?;
         let header = ChunkHeader {
             chunk_type: marker::ONLY_ONE_PAGE_CHUNK_HEADER | marker::VALUE_COLUMN_MASK,
             measurement: name.to_string(),

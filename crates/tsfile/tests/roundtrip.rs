@@ -88,9 +88,12 @@ fn all_encodings(t: TSDataType) -> Vec<TSEncoding> {
         .collect()
 }
 
+/// Pages of 300 points, every chunk in exactly its schema's encoding and compressor (no
+/// PLAIN fallback), so each combination is the one exercised.
 fn small_pages(version: Version) -> WriterOptions {
     WriterOptions {
         max_points_per_page: 300,
+        plain_fallback: false,
         ..WriterOptions::for_version(version)
     }
 }
@@ -734,5 +737,199 @@ fn chunks_encoded_apart_make_the_same_file() {
     assert_eq!(
         std::fs::read(&whole).unwrap(),
         std::fs::read(&apart).unwrap()
+    );
+}
+
+/// Normally distributed doubles (Box-Muller over xorshift; `n` even): every mantissa bit
+/// random and the sign and exponent varying, so GORILLA takes more bytes than PLAIN for
+/// them and no compressor shrinks them.
+fn noisy_doubles(n: usize, seed: u64) -> Vec<f64> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        })
+        .collect::<Vec<f64>>()
+        .chunks(2)
+        .flat_map(|u| {
+            let (r, a) = (
+                (-2.0 * (u[0] + 1e-12).ln()).sqrt(),
+                std::f64::consts::TAU * u[1],
+            );
+            [r * a.cos(), r * a.sin()]
+        })
+        .collect()
+}
+
+/// The encoding and compressor of each chunk of `device`'s `name`.
+fn chunk_kinds(
+    r: &TsFileReader<Vec<u8>>,
+    device: &str,
+    name: &str,
+) -> Vec<(TSEncoding, CompressionType)> {
+    let meta = r
+        .series_metadata(&DeviceId::from_path(device), name)
+        .unwrap()
+        .unwrap();
+    meta.chunks
+        .iter()
+        .map(|c| {
+            let h = r.read_chunk(c).unwrap().header;
+            (h.encoding, h.compression)
+        })
+        .collect()
+}
+
+/// With `plain_fallback` (the default), a series whose first chunk in a file GORILLA does
+/// not shrink is written PLAIN, and one its compressor does not shrink UNCOMPRESSED; every
+/// later chunk of that series in the file takes what the first took (the C++ reader fails
+/// on a series whose chunks differ), and a chunk copied in otherwise is refused. Without
+/// the fallback every chunk has its schema's. All of it reads back.
+#[test]
+fn chunks_fall_back_to_plain_and_uncompressed_when_that_is_smaller() {
+    let n = 5_000;
+    let noisy = ColumnData::Double(noisy_doubles(n, 3));
+    let smooth = ColumnData::Double((0..n).map(|i| (i / 50) as f64 * 0.5).collect());
+    let s = schema(
+        "v",
+        TSDataType::Double,
+        TSEncoding::Gorilla,
+        CompressionType::Snappy,
+    );
+    let a = schema(
+        "a",
+        TSDataType::Double,
+        TSEncoding::Gorilla,
+        CompressionType::Lz4,
+    );
+    let gorilla = TSEncoding::Gorilla;
+    let plain = (TSEncoding::Plain, CompressionType::Uncompressed);
+    for fallback in [true, false] {
+        for noisy_first in [true, false] {
+            let mut buf = Vec::new();
+            let opts = WriterOptions {
+                plain_fallback: fallback,
+                ..WriterOptions::default()
+            };
+            let mut w = TsFileWriter::new(&mut buf, opts).unwrap();
+            let order = if noisy_first {
+                [&noisy, &smooth]
+            } else {
+                [&smooth, &noisy]
+            };
+            let mut times = Vec::new();
+            let mut values = Vec::new();
+            for (k, v) in order.into_iter().enumerate() {
+                let t: Vec<i64> = (0..n as i64).map(|i| k as i64 * n as i64 + i).collect();
+                let input = SeriesInput {
+                    schema: &s,
+                    times: &t,
+                    values: v,
+                    nulls: None,
+                };
+                w.write_device("root.sg.d", &[input]).unwrap();
+                let col = AlignedColumn {
+                    schema: &a,
+                    values: v,
+                    nulls: None,
+                };
+                w.write_aligned_device("root.sg.a", &t, &[col]).unwrap();
+                times.extend(t);
+                values.extend(match v {
+                    ColumnData::Double(v) => v.clone(),
+                    _ => unreachable!(),
+                });
+            }
+            w.finish().unwrap();
+            let r = TsFileReader::new(buf, ReadOptions::default()).unwrap();
+            let what = format!("fallback={fallback} noisy_first={noisy_first}");
+            for (device, name, compressor) in [
+                ("root.sg.d", "v", CompressionType::Snappy),
+                ("root.sg.a", "a", CompressionType::Lz4),
+            ] {
+                let kind = if fallback && noisy_first {
+                    plain
+                } else {
+                    (gorilla, compressor)
+                };
+                assert_eq!(
+                    chunk_kinds(&r, device, name),
+                    vec![kind; 2],
+                    "{device} {what}"
+                );
+            }
+            let data = r
+                .read_series(&DeviceId::from_path("root.sg.d"), "v", TimeRange::ALL)
+                .unwrap()
+                .unwrap();
+            assert_eq!(data.times, times, "{what}");
+            assert_eq!(data.values.data, ColumnData::Double(values), "{what}");
+        }
+    }
+}
+
+/// A chunk copied into a file whose chunks of that series have another encoding or
+/// compressor is refused, and nothing of it is written; [`TsFileWriter::settle`] makes
+/// chunks encoded afterwards match the ones to be copied.
+#[test]
+fn a_series_keeps_one_encoding_and_compressor_per_file() {
+    let n = 4_000;
+    let noisy = ColumnData::Double(noisy_doubles(n, 5));
+    let s = schema(
+        "v",
+        TSDataType::Double,
+        TSEncoding::Gorilla,
+        CompressionType::Snappy,
+    );
+    let t: Vec<i64> = (0..n as i64).collect();
+    let input = SeriesInput {
+        schema: &s,
+        times: &t,
+        values: &noisy,
+        nulls: None,
+    };
+    let opts = WriterOptions::default();
+    let fell = opts.encode_chunk(&input).unwrap().unwrap();
+    let kept = opts
+        .encode_chunk_in(&input, Some((TSEncoding::Gorilla, CompressionType::Snappy)))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (fell.header.encoding, fell.header.compression),
+        (TSEncoding::Plain, CompressionType::Uncompressed)
+    );
+    assert_eq!(
+        (kept.header.encoding, kept.header.compression),
+        (TSEncoding::Gorilla, CompressionType::Snappy)
+    );
+    let mut buf = Vec::new();
+    let mut w = TsFileWriter::new(&mut buf, opts).unwrap();
+    w.copy_chunk("root.sg.d", &kept.header, &kept.data, &kept.statistics)
+        .unwrap();
+    let at = w.position();
+    let err = w
+        .copy_chunk("root.sg.d", &fell.header, &fell.data, &fell.statistics)
+        .unwrap_err();
+    assert!(err.to_string().contains("re-encode"), "{err}");
+    assert_eq!(w.position(), at, "nothing of a refused chunk is written");
+    assert_eq!(
+        w.settled("root.sg.d", "v"),
+        Some((TSEncoding::Gorilla, CompressionType::Snappy))
+    );
+    // a settled series' chunks are encoded as settled: no fallback
+    w.settle(
+        "root.sg.e",
+        "v",
+        (TSEncoding::Gorilla, CompressionType::Snappy),
+    );
+    w.write_device("root.sg.e", &[input]).unwrap();
+    w.finish().unwrap();
+    let r = TsFileReader::new(buf, ReadOptions::default()).unwrap();
+    assert_eq!(
+        chunk_kinds(&r, "root.sg.e", "v"),
+        vec![(TSEncoding::Gorilla, CompressionType::Snappy)]
     );
 }

@@ -105,7 +105,10 @@ pub struct Expected {
 }
 
 /// Writes our files in `dir`: one per data type with a device per (encoding, compressor)
-/// (two pages each), and one aligned file per compressor with every type and nulls.
+/// (two pages each), one aligned file per compressor with every type and nulls (all of
+/// them in exactly the encoding and compressor asked for: no PLAIN fallback), and one file
+/// whose series have a GORILLA + SNAPPY chunk and a chunk that fell back to PLAIN and
+/// UNCOMPRESSED ([`WriterOptions::plain_fallback`]), non-aligned and aligned.
 /// `skip(t, e)` leaves out combinations the other side cannot read (listed in `skipped`).
 pub fn write_our_files(
     dir: &Path,
@@ -118,7 +121,11 @@ pub fn write_our_files(
     let tag = format!("{version:?}").to_lowercase();
     for t in TSDataType::ALL {
         let path = dir.join(format!("rs_{tag}_{}.tsfile", t.name()));
-        let mut w = TsFileWriter::create(&path, WriterOptions::for_version(version)).unwrap();
+        let exact = WriterOptions {
+            plain_fallback: false,
+            ..WriterOptions::for_version(version)
+        };
+        let mut w = TsFileWriter::create(&path, exact).unwrap();
         let mut exp = Vec::new();
         for e in TSEncoding::ALL {
             if !e.supports(*t) || !is_implemented(*e, *t) {
@@ -170,6 +177,7 @@ pub fn write_our_files(
         let path = dir.join(format!("rs_{tag}_aligned_{}.tsfile", c.name()));
         let opts = WriterOptions {
             time_compression: *c,
+            plain_fallback: false,
             ..WriterOptions::for_version(version)
         };
         let mut w = TsFileWriter::create(&path, opts).unwrap();
@@ -238,7 +246,120 @@ pub fn write_our_files(
             }],
         ));
     }
+    files.push(write_fallback_file(dir, version));
     files
+}
+
+/// Normally distributed doubles (Box-Muller over xorshift; `n` even): every mantissa bit
+/// random and the sign and exponent varying, so GORILLA takes more bytes than PLAIN for
+/// them and no compressor shrinks them.
+pub fn noise(n: usize, seed: u64) -> Vec<f64> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        })
+        .collect::<Vec<f64>>()
+        .chunks(2)
+        .flat_map(|u| {
+            let (r, a) = (
+                (-2.0 * (u[0] + 1e-12).ln()).sqrt(),
+                std::f64::consts::TAU * u[1],
+            );
+            [r * a.cos(), r * a.sin()]
+        })
+        .collect()
+}
+
+/// A file whose DOUBLE series (GORILLA + SNAPPY in their schema) have two chunks each, a
+/// noisy and a smooth one: those whose first chunk is noisy are written PLAIN and
+/// UNCOMPRESSED (both chunks: a series keeps one encoding per file), the others as asked.
+/// `root.fb.d` non-aligned (`v` noisy first, `w` smooth first), `root.fb.a` aligned (`s0`
+/// noisy first and with nulls, `s1` smooth first).
+fn write_fallback_file(dir: &Path, version: Version) -> (PathBuf, Vec<Expected>) {
+    let tag = format!("{version:?}").to_lowercase();
+    let path = dir.join(format!("rs_{tag}_fallback.tsfile"));
+    let mut w = TsFileWriter::create(&path, WriterOptions::for_version(version)).unwrap();
+    let n = 3_000;
+    let schema = |name: &str| MeasurementSchema {
+        name: name.into(),
+        data_type: TSDataType::Double,
+        encoding: TSEncoding::Gorilla,
+        compressor: CompressionType::Snappy,
+    };
+    let names = ["v", "w", "s0", "s1"];
+    let schemas: Vec<MeasurementSchema> = names.iter().map(|n| schema(n)).collect();
+    let mut expected: Vec<BTreeMap<i64, Option<String>>> = vec![BTreeMap::new(); 4];
+    let mut holes = Bitmap::new(n);
+    for i in (0..n).step_by(5) {
+        holes.set(i);
+    }
+    for g in 0..2usize {
+        let times: Vec<i64> = (0..n as i64).map(|i| (g * n) as i64 + i).collect();
+        let quiet = match test_values(TSDataType::Double, n, g) {
+            ColumnData::Double(v) => ColumnData::Double(v),
+            _ => unreachable!(),
+        };
+        let loud = ColumnData::Double(noise(n, 7 + g as u64));
+        // the noisy-first series get the noise in group 0, the others in group 1
+        let (first, second) = if g == 0 {
+            (&loud, &quiet)
+        } else {
+            (&quiet, &loud)
+        };
+        let cols = [first, second, first, second];
+        let inputs: Vec<SeriesInput> = (0..2)
+            .map(|k| SeriesInput {
+                schema: &schemas[k],
+                times: &times,
+                values: cols[k],
+                nulls: None,
+            })
+            .collect();
+        w.write_device("root.fb.d", &inputs).unwrap();
+        let aligned: Vec<AlignedColumn> = (2..4)
+            .map(|k| AlignedColumn {
+                schema: &schemas[k],
+                values: cols[k],
+                nulls: (k == 2).then_some(&holes),
+            })
+            .collect();
+        w.write_aligned_device("root.fb.a", &times, &aligned)
+            .unwrap();
+        for (k, m) in expected.iter_mut().enumerate() {
+            for (i, t) in times.iter().enumerate() {
+                let null = k == 2 && holes.get(i);
+                m.insert(*t, (!null).then(|| canon(&cols[k].get(i).unwrap())));
+            }
+        }
+    }
+    w.finish().unwrap();
+    let mut expected = expected.into_iter();
+    let mut series = |ks: &[usize]| -> Vec<(String, TSDataType, BTreeMap<i64, Option<String>>)> {
+        ks.iter()
+            .map(|k| {
+                (
+                    names[*k].to_string(),
+                    TSDataType::Double,
+                    expected.next().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let exp = vec![
+        Expected {
+            device: "root.fb.d".into(),
+            series: series(&[0, 1]),
+        },
+        Expected {
+            device: "root.fb.a".into(),
+            series: series(&[2, 3]),
+        },
+    ];
+    (path, exp)
 }
 
 /// Checks that `got` (time → value, non-null points as another implementation read them)
