@@ -337,7 +337,13 @@ pub fn export_query(
         ),
     };
     let tmp = target.with_extension("tsfile.tmp");
-    let mut writer = TsFileWriter::create(&tmp, WriterOptions::for_version(version))
+    // every chunk in its series' encoding and compressor: a file for exchange carries the
+    // schema (a LOAD creates unknown series from its chunk headers), so no PLAIN fallback
+    let options = WriterOptions {
+        plain_fallback: false,
+        ..WriterOptions::for_version(version)
+    };
+    let mut writer = TsFileWriter::create(&tmp, options)
         .map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
     let result = (|| {
         let mut buffers: Vec<DeviceBuffer> = Vec::new();
