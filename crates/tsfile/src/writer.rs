@@ -568,10 +568,12 @@ fn worse_than_plain(enc: TSEncoding, values: &ColumnData, count: usize, bytes: u
     enc != TSEncoding::Plain && count * width >= FALLBACK_MIN_BYTES && bytes >= count * width
 }
 
-/// Whether a compressor that made `packed` bytes of `raw` saves enough (1/32) to be worth
-/// decompressing on every read (a small page always counts as shrunk).
+/// Whether a compressor that made `packed` bytes of `raw` saves more than 1/64 of it (a small
+/// page always counts as shrunk): 2 % is kept (bytes on disk are what users compare, and
+/// mostly-literal SNAPPY or LZ4 decompresses at about the cost of a copy), the few bytes
+/// saved on the headers of incompressible values are not.
 fn shrinks(raw: usize, packed: usize) -> bool {
-    raw < FALLBACK_MIN_BYTES || packed + raw / 32 < raw
+    raw < FALLBACK_MIN_BYTES || packed + raw / 64 < raw
 }
 
 /// Bytes of `n` as an unsigned varint.

@@ -740,9 +740,8 @@ fn chunks_encoded_apart_make_the_same_file() {
     );
 }
 
-/// Normally distributed doubles (Box-Muller over xorshift; `n` even): every mantissa bit
-/// random and the sign and exponent varying, so GORILLA takes more bytes than PLAIN for
-/// them and no compressor shrinks them.
+/// Doubles of random bits (any sign, any finite exponent, any mantissa): GORILLA takes more
+/// bytes than PLAIN for them and no compressor shrinks them.
 fn noisy_doubles(n: usize, seed: u64) -> Vec<f64> {
     let mut x = seed | 1;
     (0..n)
@@ -750,16 +749,25 @@ fn noisy_doubles(n: usize, seed: u64) -> Vec<f64> {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            (x >> 11) as f64 / (1u64 << 53) as f64
+            // the exponent field is kept below all ones (no infinities or NaNs)
+            let exponent = (x >> 52) % 0x7FF;
+            f64::from_bits((x & !(0x7FF << 52)) | (exponent << 52))
         })
-        .collect::<Vec<f64>>()
-        .chunks(2)
-        .flat_map(|u| {
-            let (r, a) = (
-                (-2.0 * (u[0] + 1e-12).ln()).sqrt(),
-                std::f64::consts::TAU * u[1],
-            );
-            [r * a.cos(), r * a.sin()]
+        .collect()
+}
+
+/// `n` increasing times from `start` with random gaps: their TS_2DIFF bytes do not compress
+/// either, so a page of them and noisy values is one no compressor shrinks.
+fn ragged_times(start: i64, n: usize, seed: u64) -> Vec<i64> {
+    let mut x = seed | 1;
+    let mut t = start;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            t += 1 + (x % 1_000_000) as i64;
+            t
         })
         .collect()
 }
@@ -823,7 +831,7 @@ fn chunks_fall_back_to_plain_and_uncompressed_when_that_is_smaller() {
             let mut times = Vec::new();
             let mut values = Vec::new();
             for (k, v) in order.into_iter().enumerate() {
-                let t: Vec<i64> = (0..n as i64).map(|i| k as i64 * n as i64 + i).collect();
+                let t = ragged_times(k as i64 * 1_000_000_000_000, n, 9 + k as u64);
                 let input = SeriesInput {
                     schema: &s,
                     times: &t,
@@ -884,7 +892,7 @@ fn a_series_keeps_one_encoding_and_compressor_per_file() {
         TSEncoding::Gorilla,
         CompressionType::Snappy,
     );
-    let t: Vec<i64> = (0..n as i64).collect();
+    let t = ragged_times(0, n, 11);
     let input = SeriesInput {
         schema: &s,
         times: &t,

@@ -250,9 +250,8 @@ pub fn write_our_files(
     files
 }
 
-/// Normally distributed doubles (Box-Muller over xorshift; `n` even): every mantissa bit
-/// random and the sign and exponent varying, so GORILLA takes more bytes than PLAIN for
-/// them and no compressor shrinks them.
+/// Doubles of random bits (any sign, any finite exponent, any mantissa): GORILLA takes more
+/// bytes than PLAIN for them and no compressor shrinks them.
 pub fn noise(n: usize, seed: u64) -> Vec<f64> {
     let mut x = seed | 1;
     (0..n)
@@ -260,16 +259,9 @@ pub fn noise(n: usize, seed: u64) -> Vec<f64> {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            (x >> 11) as f64 / (1u64 << 53) as f64
-        })
-        .collect::<Vec<f64>>()
-        .chunks(2)
-        .flat_map(|u| {
-            let (r, a) = (
-                (-2.0 * (u[0] + 1e-12).ln()).sqrt(),
-                std::f64::consts::TAU * u[1],
-            );
-            [r * a.cos(), r * a.sin()]
+            // the exponent field is kept below all ones (no infinities or NaNs)
+            let exponent = (x >> 52) % 0x7FF;
+            f64::from_bits((x & !(0x7FF << 52)) | (exponent << 52))
         })
         .collect()
 }
@@ -297,8 +289,20 @@ fn write_fallback_file(dir: &Path, version: Version) -> (PathBuf, Vec<Expected>)
     for i in (0..n).step_by(5) {
         holes.set(i);
     }
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let mut t = 0i64;
     for g in 0..2usize {
-        let times: Vec<i64> = (0..n as i64).map(|i| (g * n) as i64 + i).collect();
+        // random gaps: the times' bytes do not compress either, so noisy pages are ones no
+        // compressor shrinks
+        let times: Vec<i64> = (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                t += 1 + (x % 1_000_000) as i64;
+                t
+            })
+            .collect();
         let quiet = match test_values(TSDataType::Double, n, g) {
             ColumnData::Double(v) => ColumnData::Double(v),
             _ => unreachable!(),
