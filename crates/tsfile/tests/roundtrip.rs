@@ -6,6 +6,7 @@ use model::{
     Bitmap, Column, ColumnData, CompressionType, MeasurementSchema, TSDataType, TSEncoding,
 };
 use proptest::prelude::*;
+mod common;
 use tsfile::device::DeviceId;
 use tsfile::encoding::is_implemented;
 use tsfile::format::Version;
@@ -740,38 +741,6 @@ fn chunks_encoded_apart_make_the_same_file() {
     );
 }
 
-/// Doubles of random bits (any sign, any finite exponent, any mantissa): GORILLA takes more
-/// bytes than PLAIN for them and no compressor shrinks them.
-fn noisy_doubles(n: usize, seed: u64) -> Vec<f64> {
-    let mut x = seed | 1;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            // the exponent field is kept below all ones (no infinities or NaNs)
-            let exponent = (x >> 52) % 0x7FF;
-            f64::from_bits((x & !(0x7FF << 52)) | (exponent << 52))
-        })
-        .collect()
-}
-
-/// `n` increasing times from `start` with random gaps: their TS_2DIFF bytes do not compress
-/// either, so a page of them and noisy values is one no compressor shrinks.
-fn ragged_times(start: i64, n: usize, seed: u64) -> Vec<i64> {
-    let mut x = seed | 1;
-    let mut t = start;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            t += 1 + (x % 1_000_000) as i64;
-            t
-        })
-        .collect()
-}
-
 /// The encoding and compressor of each chunk of `device`'s `name`.
 fn chunk_kinds(
     r: &TsFileReader<Vec<u8>>,
@@ -799,7 +768,7 @@ fn chunk_kinds(
 #[test]
 fn chunks_fall_back_to_plain_and_uncompressed_when_that_is_smaller() {
     let n = 5_000;
-    let noisy = ColumnData::Double(noisy_doubles(n, 3));
+    let noisy = ColumnData::Double(common::noise(n, 3));
     let smooth = ColumnData::Double((0..n).map(|i| (i / 50) as f64 * 0.5).collect());
     let s = schema(
         "v",
@@ -831,7 +800,7 @@ fn chunks_fall_back_to_plain_and_uncompressed_when_that_is_smaller() {
             let mut times = Vec::new();
             let mut values = Vec::new();
             for (k, v) in order.into_iter().enumerate() {
-                let t = ragged_times(k as i64 * 1_000_000_000_000, n, 9 + k as u64);
+                let t = common::ragged_times(k as i64 * 1_000_000_000_000, n, 9 + k as u64);
                 let input = SeriesInput {
                     schema: &s,
                     times: &t,
@@ -885,14 +854,14 @@ fn chunks_fall_back_to_plain_and_uncompressed_when_that_is_smaller() {
 #[test]
 fn a_series_keeps_one_encoding_and_compressor_per_file() {
     let n = 4_000;
-    let noisy = ColumnData::Double(noisy_doubles(n, 5));
+    let noisy = ColumnData::Double(common::noise(n, 5));
     let s = schema(
         "v",
         TSDataType::Double,
         TSEncoding::Gorilla,
         CompressionType::Snappy,
     );
-    let t = ragged_times(0, n, 11);
+    let t = common::ragged_times(0, n, 11);
     let input = SeriesInput {
         schema: &s,
         times: &t,

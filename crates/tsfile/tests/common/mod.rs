@@ -266,6 +266,22 @@ pub fn noise(n: usize, seed: u64) -> Vec<f64> {
         .collect()
 }
 
+/// `n` increasing times from `start` with random gaps: their TS_2DIFF bytes do not compress
+/// either, so a page of them and [`noise`] is one no compressor shrinks.
+pub fn ragged_times(start: i64, n: usize, seed: u64) -> Vec<i64> {
+    let mut x = seed | 1;
+    let mut t = start;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            t += 1 + (x % 1_000_000) as i64;
+            t
+        })
+        .collect()
+}
+
 /// A file whose DOUBLE series (GORILLA + SNAPPY in their schema) have two chunks each, a
 /// noisy and a smooth one: those whose first chunk is noisy are written PLAIN and
 /// UNCOMPRESSED (both chunks: a series keeps one encoding per file), the others as asked.
@@ -289,20 +305,8 @@ fn write_fallback_file(dir: &Path, version: Version) -> (PathBuf, Vec<Expected>)
     for i in (0..n).step_by(5) {
         holes.set(i);
     }
-    let mut x = 0x2545_F491_4F6C_DD1Du64;
-    let mut t = 0i64;
     for g in 0..2usize {
-        // random gaps: the times' bytes do not compress either, so noisy pages are ones no
-        // compressor shrinks
-        let times: Vec<i64> = (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                t += 1 + (x % 1_000_000) as i64;
-                t
-            })
-            .collect();
+        let times = ragged_times(g as i64 * 1_000_000_000_000, n, 3 + g as u64);
         let quiet = match test_values(TSDataType::Double, n, g) {
             ColumnData::Double(v) => ColumnData::Double(v),
             _ => unreachable!(),
