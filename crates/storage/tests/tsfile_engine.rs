@@ -195,6 +195,87 @@ fn compaction_is_equivalent_and_survives_restart() {
     assert!(tsfiles(dir.path(), "unsequence").is_empty());
 }
 
+/// Flushes whose first page GORILLA does not shrink store a series PLAIN (docs/adr/0014);
+/// a compaction of such files with GORILLA ones writes the series in one encoding and
+/// compressor (the C++ TsFile reader fails on a series whose chunks differ) and reads the same.
+#[test]
+fn compaction_keeps_one_encoding_per_series_across_fallen_back_sources() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = || {
+        Engine::open(StorageConfig {
+            compaction_max_files: 2,
+            ..cfg(dir.path())
+        })
+        .unwrap()
+    };
+    let e = open();
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut noise = |n: usize| -> Vec<f64> {
+        let mut v = Vec::with_capacity(n);
+        while v.len() < n {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            // random bits with an exponent below all ones: finite, GORILLA cannot shrink them
+            v.push(f64::from_bits(
+                (x & !(0x7FF << 52)) | (((x >> 52) % 0x7FF) << 52),
+            ));
+        }
+        v
+    };
+    let n = 4_000i64;
+    for (k, noisy) in [true, false, true, false].into_iter().enumerate() {
+        let times: Vec<i64> = (k as i64 * n..(k as i64 + 1) * n).collect();
+        let vals = if noisy {
+            noise(n as usize)
+        } else {
+            times.iter().map(|&t| (t / 100) as f64).collect()
+        };
+        e.insert_tablet(&doubles("root.fb.d", &["v"], times, vec![vals]))
+            .unwrap();
+        e.flush().unwrap();
+    }
+    let kinds = |path: &std::path::Path| -> Vec<(TSEncoding, CompressionType)> {
+        let r = tsfile::TsFileReader::open(path).unwrap();
+        let dev = tsfile::DeviceId::from_path("root.fb.d");
+        let meta = r.series_metadata(&dev, "v").unwrap().unwrap();
+        meta.chunks
+            .iter()
+            .map(|c| {
+                let h = r.read_chunk(c).unwrap().header;
+                (h.encoding, h.compression)
+            })
+            .collect()
+    };
+    let mut per_file: Vec<_> = tsfiles(dir.path(), "sequence")
+        .iter()
+        .map(|f| kinds(f)[0])
+        .collect();
+    per_file.sort_by_key(|k| k.0 == TSEncoding::Plain);
+    assert_eq!(per_file.len(), 4);
+    assert!(
+        per_file[..2].iter().all(|k| k.0 == TSEncoding::Gorilla),
+        "{per_file:?}"
+    );
+    assert!(
+        per_file[2..].iter().all(|k| k.0 == TSEncoding::Plain),
+        "{per_file:?}"
+    );
+    let before = all(&e, "root.fb.d.v");
+    assert!(e.compact().unwrap() >= 1);
+    let files = tsfiles(dir.path(), "sequence");
+    assert_eq!(files.len(), 1);
+    let chunks = kinds(&files[0]);
+    assert!(
+        chunks.len() > 1 && chunks.windows(2).all(|w| w[0] == w[1]),
+        "{chunks:?}"
+    );
+    assert_eq!(all(&e, "root.fb.d.v"), before);
+    drop(e);
+    let e = open();
+    assert_eq!(all(&e, "root.fb.d.v"), before);
+}
+
 #[test]
 fn compaction_copies_untouched_chunks_unchanged() {
     // FREQ is lossy: a chunk decoded and encoded again would come back with other values,
