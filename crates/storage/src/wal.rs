@@ -747,17 +747,25 @@ impl Wal {
             fs::create_dir_all(&self.dir)
                 .map_err(|e| Error::Wal(format!("cannot create {}: {e}", self.dir.display())))?;
             let path = self.dir.join(segment_name(seq));
-            let mut file = OpenOptions::new()
+            let file = OpenOptions::new()
                 .create_new(true)
                 .append(true)
                 .open(&path)
                 .map_err(|e| Error::Wal(format!("cannot create {}: {e}", path.display())))?;
-            file.write_all(MAGIC)
-                .map_err(|e| Error::Wal(format!("write failed: {e}")))?;
-            file.sync_all()
-                .map_err(|e| Error::Wal(format!("fsync failed: {e}")))?;
-            codec::sync_dir(&self.dir);
+            // the name is used up once the file exists, whatever happens next
             inner.next_seq = seq + 1;
+            let ready = crate::fault::write_all(&file, &path, MAGIC)
+                .map_err(|e| format!("write failed: {e}"))
+                .and_then(|()| file.sync_all().map_err(|e| format!("fsync failed: {e}")));
+            if let Err(e) = ready {
+                // on a full disk the header may not fit: the segment holds no record, so it
+                // goes (one left behind is torn at creation or empty, which replay removes or
+                // reads as empty), and the next attempt takes the next name instead of
+                // failing on this one for good
+                let _ = fs::remove_file(&path);
+                return Err(Error::Wal(e));
+            }
+            codec::sync_dir(&self.dir);
             inner.current = Some(Arc::new(Segment {
                 file,
                 size: AtomicU64::new(MAGIC.len() as u64),

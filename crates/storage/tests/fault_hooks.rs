@@ -1,4 +1,4 @@
-//! Failed writes of the schema log, a mods file and the compaction log (simulated ENOSPC,
+//! Failed writes of the schema log, a mods file, the compaction log and a new WAL segment's header (simulated ENOSPC,
 //! torn half-way): each is an error, refuses further writes while the schema in memory is
 //! ahead of its log, and loses no acknowledged point or series, also across a restart.
 
@@ -242,4 +242,26 @@ fn schema_snapshots_are_written_periodically() {
     for d in 0..20 {
         assert_eq!(times(&e, &format!("root.sg.d{d}.s")).len(), 100);
     }
+}
+
+/// A WAL segment whose header a full disk refuses is removed and its name given up: once the
+/// disk takes writes again, writes resume (they failed for good with "File exists" before,
+/// the next segment's name being taken by the torn one), and nothing acknowledged is lost
+/// across a restart.
+#[test]
+fn failed_wal_segment_creation_does_not_block_later_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let wal = dir.path().join("wal");
+    let e = Engine::open(cfg(dir.path())).unwrap();
+    e.insert_tablet(&tablet("root.sg.a", 0)).unwrap();
+    // a flush closes the segment: the next write starts a new one
+    e.flush().unwrap();
+    fault::fail_writes_under(&wal);
+    assert_disk_full(&e.insert_tablet(&tablet("root.sg.a", 1)).unwrap_err());
+    fault::heal_writes_under(&wal);
+    until_writable(|| e.insert_tablet(&tablet("root.sg.a", 1)));
+    e.insert_tablet(&tablet("root.sg.a", 2)).unwrap();
+    e.simulate_crash();
+    let e = Engine::open(cfg(dir.path())).unwrap();
+    assert_eq!(times(&e, "root.sg.a.s"), (0..300).collect::<Vec<_>>());
 }
