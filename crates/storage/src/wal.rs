@@ -14,7 +14,6 @@ use model::{Bitmap, ColumnData, Error, PartialPath, Result, TSDataType, Value};
 use parking_lot::Mutex;
 use std::borrow::Cow;
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;

@@ -1,6 +1,7 @@
-//! Failed writes of the schema log, a mods file, the compaction log and a new WAL segment's header (simulated ENOSPC,
-//! torn half-way): each is an error, refuses further writes while the schema in memory is
-//! ahead of its log, and loses no acknowledged point or series, also across a restart.
+//! Failed writes of the schema log, a mods file, the compaction log and a new WAL segment's
+//! header (simulated ENOSPC, torn half-way): each is an error, refuses further writes while
+//! the schema in memory is ahead of its log, and loses no acknowledged point or series, also
+//! across a restart.
 
 mod common;
 use common::*;
