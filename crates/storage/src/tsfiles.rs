@@ -1039,7 +1039,8 @@ fn write_plain(
         .collect();
     let opts = w.options().clone();
     // a series' chunks in one file share its first chunk's encoding and compressor (see
-    // `TsFileWriter::settled`): chunks of a series with one already here are encoded so
+    // `TsFileWriter::settled`): a chunk of a series already in the file is encoded as that
+    // series' chunks are
     let encode = |(s, lo, hi): (&SeriesRange<'_>, usize, usize),
                   (times, values): &mut (Vec<i64>, ColumnData),
                   fixed: Option<Settled>| {

@@ -228,7 +228,7 @@ impl WriterOptions {
                 limit = ps;
             }
             if page_no == 0 && fallback {
-                let values = raw.len() - (tbuf.len() + uvarint_len(tbuf.len()));
+                let values = raw.len() - (tbuf.len() + crate::buf::uvarint_size(tbuf.len() as u32));
                 if worse_than_plain(enc, s.values, b - a, values) {
                     enc = TSEncoding::Plain;
                     trial = false;
@@ -576,11 +576,6 @@ fn shrinks(raw: usize, packed: usize) -> bool {
     raw < FALLBACK_MIN_BYTES || packed + raw / 64 < raw
 }
 
-/// Bytes of `n` as an unsigned varint.
-fn uvarint_len(n: usize) -> usize {
-    (usize::BITS - (n | 1).leading_zeros()).div_ceil(7) as usize
-}
-
 /// `raw` after `compression`.
 fn compress_body(compression: CompressionType, raw: &[u8]) -> Result<Vec<u8>> {
     let mut body = Vec::with_capacity(raw.len() / 2 + 64);
@@ -636,8 +631,7 @@ impl<W: Write> TsFileWriter<W> {
     /// `tsfile`) reports a file whose series' chunks differ as corrupted (ADR 0014). Chunks
     /// encoded here take them; a chunk copied in with others is refused.
     pub fn settled(&self, device: &str, measurement: &str) -> Option<Settled> {
-        let key = (DeviceId::from_path(device), measurement.to_string());
-        self.settled.get(&key).copied()
+        self.settled_as(&DeviceId::from_path(device), measurement)
     }
 
     /// Fixes the encoding and compressor of a series before its first chunk here (no effect
