@@ -48,6 +48,89 @@ impl Bitmap {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
     }
 
+    /// A bitmap of `len` positions, all marked.
+    pub fn all_marked(len: usize) -> Self {
+        let mut b = Bitmap::new(0);
+        b.extend_marked(len, true);
+        b
+    }
+
+    /// Appends `n` positions, all marked or all clear.
+    pub fn extend_marked(&mut self, n: usize, marked: bool) {
+        let end = self.len + n;
+        self.words.resize(end.div_ceil(64), 0);
+        if marked {
+            let mut i = self.len;
+            while i < end {
+                let bit = i % 64;
+                let span = (64 - bit).min(end - i);
+                let ones = if span == 64 {
+                    u64::MAX
+                } else {
+                    ((1u64 << span) - 1) << bit
+                };
+                self.words[i / 64] |= ones;
+                i += span;
+            }
+        }
+        self.len = end;
+    }
+
+    /// Appends the marks of `src` at positions `range` (clamped to its length).
+    pub fn extend_from(&mut self, src: &Bitmap, range: std::ops::Range<usize>) {
+        let (lo, hi) = (range.start.min(src.len), range.end.min(src.len));
+        if lo >= hi {
+            return;
+        }
+        if !src.any_in(lo..hi) {
+            self.extend_marked(hi - lo, false);
+            return;
+        }
+        for i in lo..hi {
+            self.push(src.get(i));
+        }
+    }
+
+    /// Reserves room for `n` more positions.
+    pub fn reserve(&mut self, n: usize) {
+        let words = (self.len + n).div_ceil(64);
+        self.words.reserve(words.saturating_sub(self.words.len()));
+    }
+
+    /// Keeps the first `len` positions.
+    pub fn truncate(&mut self, len: usize) {
+        if len >= self.len {
+            return;
+        }
+        self.len = len;
+        self.words.truncate(len.div_ceil(64));
+        if !len.is_multiple_of(64) {
+            if let Some(w) = self.words.last_mut() {
+                *w &= (1u64 << (len % 64)) - 1;
+            }
+        }
+    }
+
+    /// True if any position in `range` (clamped to the length) is marked.
+    pub fn any_in(&self, range: std::ops::Range<usize>) -> bool {
+        let (lo, hi) = (range.start.min(self.len), range.end.min(self.len));
+        let mut i = lo;
+        while i < hi {
+            let bit = i % 64;
+            let span = (64 - bit).min(hi - i);
+            let ones = if span == 64 {
+                u64::MAX
+            } else {
+                ((1u64 << span) - 1) << bit
+            };
+            if self.words[i / 64] & ones != 0 {
+                return true;
+            }
+            i += span;
+        }
+        false
+    }
+
     /// Appends one position.
     pub fn push(&mut self, marked: bool) {
         if self.len.is_multiple_of(64) {
@@ -257,6 +340,36 @@ impl ColumnData {
         }
     }
 
+    /// Appends the values of `src` at positions `range`; returns false (and appends
+    /// nothing) when its type differs or the range lies outside it.
+    pub fn extend_from(&mut self, src: &ColumnData, range: std::ops::Range<usize>) -> bool {
+        if range.start > range.end || range.end > src.len() {
+            return false;
+        }
+        match (self, src) {
+            (ColumnData::Boolean(d), ColumnData::Boolean(s)) => d.extend_from_slice(&s[range]),
+            (ColumnData::Int32(d), ColumnData::Int32(s)) => d.extend_from_slice(&s[range]),
+            (ColumnData::Int64(d), ColumnData::Int64(s)) => d.extend_from_slice(&s[range]),
+            (ColumnData::Float(d), ColumnData::Float(s)) => d.extend_from_slice(&s[range]),
+            (ColumnData::Double(d), ColumnData::Double(s)) => d.extend_from_slice(&s[range]),
+            (ColumnData::Binary(d), ColumnData::Binary(s)) => d.extend_from_slice(&s[range]),
+            _ => return false,
+        }
+        true
+    }
+
+    /// Appends `n` placeholders (see [`ColumnData::push_placeholder`]).
+    pub fn extend_placeholders(&mut self, n: usize) {
+        match self {
+            ColumnData::Boolean(v) => v.resize(v.len() + n, false),
+            ColumnData::Int32(v) => v.resize(v.len() + n, 0),
+            ColumnData::Int64(v) => v.resize(v.len() + n, 0),
+            ColumnData::Float(v) => v.resize(v.len() + n, 0.0),
+            ColumnData::Double(v) => v.resize(v.len() + n, 0.0),
+            ColumnData::Binary(v) => v.resize(v.len() + n, Vec::new()),
+        }
+    }
+
     /// Appends the type's placeholder (false / 0 / empty) for a null position.
     pub fn push_placeholder(&mut self) {
         match self {
@@ -420,6 +533,55 @@ mod tests {
     }
 
     use super::*;
+
+    proptest::proptest! {
+        /// The bulk bitmap operations agree with pushing one position at a time.
+        #[test]
+        fn bitmap_bulk_ops_match_pushes(
+            marks in proptest::collection::vec(proptest::bool::ANY, 0..300),
+            start in 0usize..320,
+            len in 0usize..320,
+            pad in 0usize..130,
+            fill in proptest::bool::ANY,
+        ) {
+            let src = {
+                let mut b = Bitmap::new(0);
+                marks.iter().for_each(|m| b.push(*m));
+                b
+            };
+            let (lo, hi) = (start.min(marks.len()), (start + len).min(marks.len()));
+            let mut bulk = Bitmap::new(0);
+            bulk.extend_marked(pad, fill);
+            bulk.extend_from(&src, start..start + len);
+            let mut one = Bitmap::new(0);
+            (0..pad).for_each(|_| one.push(fill));
+            (lo..hi).for_each(|i| one.push(marks[i]));
+            proptest::prop_assert_eq!(&bulk, &one);
+            proptest::prop_assert_eq!(
+                src.any_in(start..start + len),
+                marks[lo..hi.max(lo)].iter().any(|m| *m)
+            );
+            proptest::prop_assert_eq!(Bitmap::all_marked(pad).count(), pad);
+            let mut cut = src.clone();
+            cut.truncate(lo);
+            let mut pushed = Bitmap::new(0);
+            marks[..lo].iter().for_each(|m| pushed.push(*m));
+            proptest::prop_assert_eq!(cut, pushed);
+        }
+    }
+
+    #[test]
+    fn column_extends_from_ranges_and_placeholders() {
+        let src = ColumnData::Double(vec![1.0, 2.0, 3.0]);
+        let mut d = ColumnData::Double(vec![0.5]);
+        assert!(d.extend_from(&src, 1..3));
+        d.extend_placeholders(2);
+        assert_eq!(d, ColumnData::Double(vec![0.5, 2.0, 3.0, 0.0, 0.0]));
+        // another type, or a range past the end, appends nothing
+        assert!(!d.extend_from(&ColumnData::Int32(vec![1]), 0..1));
+        assert!(!d.extend_from(&src, 2..4));
+        assert_eq!(d.len(), 5);
+    }
 
     #[test]
     fn bitmap_basics() {

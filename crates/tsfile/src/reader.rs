@@ -414,18 +414,23 @@ impl Chunk {
                 values.data_type().name()
             )));
         }
-        // one page buffer per thread, reused page after page
+        self.with_page_body(page, |body| {
+            self.decode_body_into(page, body, times, values)
+        })
+    }
+
+    /// Runs `f` on the decompressed body of `page`, held in a buffer of this thread that is
+    /// reused page after page.
+    fn with_page_body<T>(&self, page: &PageRef, f: impl FnOnce(&[u8]) -> Result<T>) -> Result<T> {
         thread_local! {
             static BODY: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
         BODY.with_borrow_mut(|body| {
-            let decoded = self
-                .page_body_into(page, body)
-                .and_then(|()| self.decode_body_into(page, body, times, values));
+            let done = self.page_body_into(page, body).and_then(|()| f(body));
             if body.capacity() > KEPT_PAGE_BUFFER {
                 *body = Vec::new();
             }
-            decoded
+            done
         })
     }
 
@@ -477,29 +482,80 @@ impl Chunk {
     /// Decodes a page of an aligned time chunk (failing instead once the query this thread
     /// reads for was stopped, see `model::cancel`).
     pub fn decode_time_page(&self, page: &PageRef) -> Result<Vec<i64>> {
-        model::cancel::checkpoint()?;
-        let body = self.page_body(page)?;
         let mut times = Vec::new();
-        encoding::decode_times(self.header.encoding, &body, self.max_points, &mut times)
-            .map_err(|e| e.inside("decompressed time page", page.offset))?;
+        self.decode_time_page_into(page, &mut times)?;
         Ok(times)
     }
 
-    /// Decodes a page of an aligned value chunk for `rows` rows (from the matching time page).
+    /// As [`Chunk::decode_time_page`], appending the times to `times`; returns how many it
+    /// added. On an error nothing is appended.
+    pub fn decode_time_page_into(&self, page: &PageRef, times: &mut Vec<i64>) -> Result<usize> {
+        model::cancel::checkpoint()?;
+        let before = times.len();
+        let limit = self.max_points.saturating_add(before);
+        self.with_page_body(page, |body| {
+            encoding::decode_times(self.header.encoding, body, limit, times)
+                .map_err(|e| e.inside("decompressed time page", page.offset))
+        })
+        .inspect_err(|_| times.truncate(before))?;
+        Ok(times.len() - before)
+    }
+
+    /// Decodes a page of an aligned value chunk for `rows` rows (from the matching time page):
+    /// one value per row (a placeholder where the row has none) and the null marks.
     pub fn decode_value_page(&self, page: &PageRef, rows: usize) -> Result<(ColumnData, Bitmap)> {
+        let mut values = ColumnData::empty(self.value_type()?);
+        let mut nulls = Bitmap::new(0);
+        self.decode_value_page_into(page, rows, &mut values, &mut nulls)?;
+        Ok((values, nulls))
+    }
+
+    /// As [`Chunk::decode_value_page`], appending the values to `values` (of the chunk's
+    /// type) and the null marks to `nulls`. On an error nothing is appended.
+    pub fn decode_value_page_into(
+        &self,
+        page: &PageRef,
+        rows: usize,
+        values: &mut ColumnData,
+        nulls: &mut Bitmap,
+    ) -> Result<()> {
         let dt = self.value_type()?;
-        let mut values = ColumnData::with_capacity(dt, rows);
-        let mut nulls = Bitmap::new(rows);
-        if page.header.is_empty() {
-            for i in 0..rows {
-                values.push_placeholder();
-                nulls.set(i);
-            }
-            return Ok((values, nulls));
+        if values.data_type() != dt.physical() {
+            return Err(corrupt(
+                format!(
+                    "value chunk of {} values where its series holds {}",
+                    dt.name(),
+                    values.data_type().name()
+                ),
+                self.offset,
+            ));
         }
-        let body = self.page_body(page)?;
+        if page.header.is_empty() {
+            values.extend_placeholders(rows);
+            nulls.extend_marked(rows, true);
+            return Ok(());
+        }
+        let (before, marks) = (values.len(), nulls.len());
+        self.with_page_body(page, |body| {
+            self.value_body_into(page, body, rows, values, nulls)
+        })
+        .inspect_err(|_| {
+            values.truncate(before);
+            nulls.truncate(marks);
+        })
+    }
+
+    /// [`Chunk::decode_value_page_into`] of the decompressed `body` of `page`.
+    fn value_body_into(
+        &self,
+        page: &PageRef,
+        body: &[u8],
+        rows: usize,
+        values: &mut ColumnData,
+        nulls: &mut Bitmap,
+    ) -> Result<()> {
         let ctx = |e: Corrupt| e.inside("decompressed value page", page.offset);
-        let mut r = ByteReader::new(&body);
+        let mut r = ByteReader::new(body);
         let n = r.i32().map_err(ctx)?;
         if n < 0 || n as usize != rows {
             return Err(ctx(Corrupt::new(
@@ -509,23 +565,70 @@ impl Chunk {
         }
         let bitmap = r.take(rows.div_ceil(8)).map_err(ctx)?;
         let present = |i: usize| bitmap[i / 8] & (0x80 >> (i % 8)) != 0;
-        let count = (0..rows).filter(|i| present(*i)).count();
+        // the bits of the rows (a last byte's bits past the rows are not counted)
+        let count = bitmap
+            .iter()
+            .map(|b| b.count_ones() as usize)
+            .sum::<usize>()
+            - (rows..rows.div_ceil(8) * 8).filter(|i| present(*i)).count();
         let vstart = r.pos();
-        let mut dense = ColumnData::with_capacity(dt, count);
-        self.decode_values(r.rest(), count, page.statistics.as_ref(), &mut dense)
-            .map_err(|e| Corrupt::new(e.pos + vstart, e.what))
-            .map_err(ctx)?;
-        let mut k = 0;
-        for i in 0..rows {
-            if present(i) {
-                push_from(&mut values, &dense, k);
-                k += 1;
-            } else {
-                values.push_placeholder();
-                nulls.set(i);
+        let stats = page.statistics.as_ref();
+        let decode = |out: &mut ColumnData| {
+            let before = out.len();
+            self.decode_values(r.rest(), count, stats, out)
+                .map_err(|e| Corrupt::new(e.pos + vstart, e.what))
+                .map_err(ctx)?;
+            if out.len() - before != count {
+                return Err(ctx(Corrupt::new(
+                    vstart,
+                    format!(
+                        "{} values decoded for {count} rows with a value",
+                        out.len() - before
+                    ),
+                )));
             }
+            Ok(())
+        };
+        if count == rows {
+            // every row has a value: decoded in place
+            decode(values)?;
+            nulls.extend_marked(rows, false);
+            return Ok(());
         }
-        Ok((values, nulls))
+        let mut dense = ColumnData::with_capacity(values.data_type(), count);
+        decode(&mut dense)?;
+        (0..rows).for_each(|i| nulls.push(!present(i)));
+        spread(values, dense, rows, present);
+        Ok(())
+    }
+}
+
+/// Appends `dense`'s values to `out` at the rows `0..rows` where `present` holds, a placeholder
+/// at the others (`dense` holds one value per present row).
+fn spread(out: &mut ColumnData, dense: ColumnData, rows: usize, present: impl Fn(usize) -> bool) {
+    fn fill<T: Clone + Default>(
+        out: &mut Vec<T>,
+        dense: Vec<T>,
+        rows: usize,
+        present: impl Fn(usize) -> bool,
+    ) {
+        let mut it = dense.into_iter();
+        out.extend((0..rows).map(|i| {
+            if present(i) {
+                it.next().unwrap_or_default()
+            } else {
+                T::default()
+            }
+        }));
+    }
+    match (out, dense) {
+        (ColumnData::Boolean(o), ColumnData::Boolean(d)) => fill(o, d, rows, present),
+        (ColumnData::Int32(o), ColumnData::Int32(d)) => fill(o, d, rows, present),
+        (ColumnData::Int64(o), ColumnData::Int64(d)) => fill(o, d, rows, present),
+        (ColumnData::Float(o), ColumnData::Float(d)) => fill(o, d, rows, present),
+        (ColumnData::Double(o), ColumnData::Double(d)) => fill(o, d, rows, present),
+        (ColumnData::Binary(o), ColumnData::Binary(d)) => fill(o, d, rows, present),
+        (o, _) => o.extend_placeholders(rows),
     }
 }
 
@@ -586,19 +689,6 @@ fn stats_distance(values: &ColumnData, from: usize, s: &Statistics) -> f64 {
     }
 }
 
-/// Appends `src[i]` to `dst` (same type).
-fn push_from(dst: &mut ColumnData, src: &ColumnData, i: usize) {
-    match (dst, src) {
-        (ColumnData::Boolean(d), ColumnData::Boolean(s)) => d.push(s[i]),
-        (ColumnData::Int32(d), ColumnData::Int32(s)) => d.push(s[i]),
-        (ColumnData::Int64(d), ColumnData::Int64(s)) => d.push(s[i]),
-        (ColumnData::Float(d), ColumnData::Float(s)) => d.push(s[i]),
-        (ColumnData::Double(d), ColumnData::Double(s)) => d.push(s[i]),
-        (ColumnData::Binary(d), ColumnData::Binary(s)) => d.push(s[i].clone()),
-        (d, _) => d.push_placeholder(),
-    }
-}
-
 /// Positions of `times` in time order, one per distinct time: on equal times the last one
 /// (the later chunk wins), by a stable sort.
 fn newest_per_time(times: &[i64]) -> Vec<usize> {
@@ -655,6 +745,10 @@ pub(crate) fn make_chunk(
 /// no value in the page) and the time span of the page; `true` drops every row of the page
 /// (for all columns), e.g. because a filter on that column is false on every row there.
 pub type AlignedPageSkip<'a> = &'a dyn Fn(usize, Option<&Statistics>, i64, i64) -> bool;
+
+/// Most rows an aligned read makes room for up front (the statistics that claim more may be
+/// damaged; the outputs then grow as they fill).
+const MAX_RESERVED_ROWS: usize = 1 << 22;
 
 /// Largest page buffer a thread keeps for the next page (bigger ones are freed after use).
 const KEPT_PAGE_BUFFER: usize = 1 << 20;
@@ -1186,13 +1280,7 @@ impl<R: ReadAt> TsFileReader<R> {
         if meta.is_aligned_value() || series.iter().any(|s| s.is_aligned_time()) {
             let rows = self.read_aligned_from(series, &[measurement], range, None)?;
             let col = rows.columns.into_iter().next();
-            let Some(col) = col else { return Ok(None) };
-            let keep: Vec<usize> = (0..rows.times.len()).filter(|i| !col.is_null(*i)).collect();
-            let times = keep.iter().map(|i| rows.times[*i]).collect();
-            return Ok(Some(SeriesData {
-                times,
-                values: Column::new(col.data.take(&keep)),
-            }));
+            return Ok(col.map(|col| column_points(rows.times, col)));
         }
         let mut parts: Vec<(Vec<i64>, ColumnData)> = Vec::new();
         for cm in &meta.chunks {
@@ -1263,20 +1351,30 @@ impl<R: ReadAt> TsFileReader<R> {
         skip: Option<AlignedPageSkip<'_>>,
     ) -> Result<Vec<Option<SeriesData>>> {
         let rows = self.read_aligned_from(series, measurements, range, skip)?;
-        Ok(measurements
+        let present: Vec<bool> = measurements
             .iter()
-            .zip(rows.columns)
-            .map(|(m, col)| {
-                let present = series
+            .map(|m| {
+                series
                     .iter()
-                    .any(|s| s.measurement == *m && !s.is_aligned_time());
+                    .any(|s| s.measurement == *m && !s.is_aligned_time())
+            })
+            .collect();
+        // the last column present takes the times, the others a copy
+        let last = present.iter().rposition(|p| *p);
+        let mut times = rows.times;
+        Ok(rows
+            .columns
+            .into_iter()
+            .zip(present)
+            .enumerate()
+            .map(|(k, (col, present))| {
                 present.then(|| {
-                    let keep: Vec<usize> =
-                        (0..rows.times.len()).filter(|i| !col.is_null(*i)).collect();
-                    SeriesData {
-                        times: keep.iter().map(|i| rows.times[*i]).collect(),
-                        values: Column::new(col.data.take(&keep)),
-                    }
+                    let times = if Some(k) == last {
+                        std::mem::take(&mut times)
+                    } else {
+                        times.clone()
+                    };
+                    column_points(times, col)
                 })
             })
             .collect())
@@ -1343,10 +1441,22 @@ impl<R: ReadAt> TsFileReader<R> {
             .map(|m| m.and_then(|m| m.data_type).unwrap_or(TSDataType::Int32))
             .collect();
         let mut out_times = Vec::new();
-        let mut out_cols: Vec<(ColumnData, Vec<bool>)> = types
+        let mut out_cols: Vec<(ColumnData, Bitmap)> = types
             .iter()
-            .map(|t| (ColumnData::empty(*t), Vec::new()))
+            .map(|t| (ColumnData::empty(*t), Bitmap::new(0)))
             .collect();
+        // room for the rows of every time chunk in range (as many as the statistics claim,
+        // within reason), so that the outputs grow once
+        let room = time_chunks
+            .iter()
+            .filter(|c| range.overlaps(c.statistics.start_time, c.statistics.end_time))
+            .fold(0u64, |n, c| n.saturating_add(c.statistics.count));
+        let room = usize::try_from(room).unwrap_or(0).min(MAX_RESERVED_ROWS);
+        out_times.reserve(room);
+        for (d, n) in &mut out_cols {
+            d.reserve(room);
+            n.reserve(room);
+        }
         let mut parts_sorted = true;
         let mut last_end = i64::MIN;
         let mut first_part = true;
@@ -1422,51 +1532,28 @@ impl<R: ReadAt> TsFileReader<R> {
                         continue;
                     }
                 }
-                let times = tchunk.decode_time_page(tp)?;
-                let rows = times.len();
-                let mut cols = Vec::with_capacity(vchunks.len());
-                for (k, vc) in vchunks.iter().enumerate() {
+                // decoded straight onto the ends of the outputs, then cut to the rows wanted
+                let base = out_times.len();
+                let rows = tchunk.decode_time_page_into(tp, &mut out_times)?;
+                for (vc, (d, n)) in vchunks.iter().zip(out_cols.iter_mut()) {
                     match vc {
-                        Some((c, pages)) => cols.push(c.decode_value_page(&pages[pi], rows)?),
+                        Some((c, pages)) => c.decode_value_page_into(&pages[pi], rows, d, n)?,
                         None => {
-                            let mut d = ColumnData::with_capacity(types[k], rows);
-                            let mut n = Bitmap::new(rows);
-                            for i in 0..rows {
-                                d.push_placeholder();
-                                n.set(i);
-                            }
-                            cols.push((d, n));
+                            d.extend_placeholders(rows);
+                            n.extend_marked(rows, true);
                         }
                     }
                 }
-                let keep: Vec<usize> = (0..rows)
-                    .filter(|i| {
-                        range.contains(times[*i])
-                            && (cols.is_empty() || cols.iter().any(|(_, n)| !n.get(*i)))
-                    })
-                    .collect();
-                out_times.extend(keep.iter().map(|i| times[*i]));
-                for (k, (d, n)) in cols.iter().enumerate() {
-                    for i in &keep {
-                        push_from(&mut out_cols[k].0, d, *i);
-                        out_cols[k].1.push(n.get(*i));
-                    }
-                }
+                drop_unwanted_rows(&mut out_times, &mut out_cols, base, range);
             }
         }
         let mut columns: Vec<Column> = out_cols
             .into_iter()
             .map(|(data, nulls)| {
-                let any = nulls.iter().any(|n| *n);
-                let mut bm = Bitmap::new(0);
-                if any {
-                    for n in &nulls {
-                        bm.push(*n);
-                    }
-                }
+                let any = nulls.any_in(0..nulls.len());
                 Column {
                     data,
-                    nulls: if any { Some(bm) } else { None },
+                    nulls: any.then_some(nulls),
                 }
             })
             .collect();
@@ -1490,6 +1577,60 @@ impl<R: ReadAt> TsFileReader<R> {
                 .collect();
         }
         Ok(AlignedData { times, columns })
+    }
+}
+
+/// The points of one column of aligned rows (`times`): the rows where it has a value.
+fn column_points(times: Vec<i64>, col: Column) -> SeriesData {
+    match &col.nulls {
+        None => SeriesData {
+            times,
+            values: Column::new(col.data),
+        },
+        Some(nulls) => {
+            let keep: Vec<usize> = (0..times.len()).filter(|&i| !nulls.get(i)).collect();
+            SeriesData {
+                times: keep.iter().map(|&i| times[i]).collect(),
+                values: Column::new(col.data.take(&keep)),
+            }
+        }
+    }
+}
+
+/// Drops the rows from `base` on (the rows of the page just appended to `times` and `cols`)
+/// that lie outside `range` or have no value in any column (no row is dropped for having no
+/// value when there are no columns). A page whose rows all stay, the usual case, costs a
+/// look at its times and null marks.
+fn drop_unwanted_rows(
+    times: &mut Vec<i64>,
+    cols: &mut [(ColumnData, Bitmap)],
+    base: usize,
+    range: TimeRange,
+) {
+    let end = times.len();
+    let every_row_has_a_value = cols.is_empty() || cols.iter().any(|(_, n)| !n.any_in(base..end));
+    // a fold without an early exit, so that it compiles to vector compares
+    let outside = times[base..]
+        .iter()
+        .fold(false, |out, t| out | !range.contains(*t));
+    if every_row_has_a_value && !outside {
+        return;
+    }
+    let kept: Vec<usize> = (base..end)
+        .filter(|&i| {
+            range.contains(times[i]) && (cols.is_empty() || cols.iter().any(|(_, n)| !n.get(i)))
+        })
+        .collect();
+    let kept_times: Vec<i64> = kept.iter().map(|&i| times[i]).collect();
+    times.truncate(base);
+    times.extend(kept_times);
+    for (d, n) in cols.iter_mut() {
+        let values = d.take(&kept);
+        let marks: Vec<bool> = kept.iter().map(|&i| n.get(i)).collect();
+        d.truncate(base);
+        d.append(values);
+        n.truncate(base);
+        marks.into_iter().for_each(|m| n.push(m));
     }
 }
 

@@ -910,3 +910,87 @@ fn a_series_keeps_one_encoding_and_compressor_per_file() {
         vec![(TSEncoding::Gorilla, CompressionType::Snappy)]
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Reads of an aligned device (two chunk groups, random nulls, runs of rows null in every
+    /// column, a random range and subset of columns) give what a row-by-row model of the
+    /// written rows says: the rows in range with a value in some requested column, and per
+    /// column its non-null points.
+    #[test]
+    fn aligned_reads_match_a_row_model(
+        nulls in proptest::collection::vec(proptest::collection::vec(0u8..4, 700), 3),
+        gap in 0usize..700,
+        gap_len in 0usize..400,
+        lo in 0i64..800,
+        len in 0i64..900,
+        pick in 1usize..8,
+    ) {
+        let n = 700;
+        let schemas: Vec<MeasurementSchema> = [TSDataType::Double, TSDataType::Int32, TSDataType::Text]
+            .iter()
+            .enumerate()
+            .map(|(k, t)| schema(&format!("c{k}"), *t, t.default_encoding(), COMPRESSORS[k]))
+            .collect();
+        let data: Vec<ColumnData> = schemas.iter().enumerate().map(|(k, s)| values(s.data_type, n, k as u64)).collect();
+        // a value is null one time in four, and every column is null in the gap
+        let null_at = |k: usize, i: usize| nulls[k][i] == 0 || (gap..gap + gap_len).contains(&i);
+        let marks: Vec<Bitmap> = (0..3)
+            .map(|k| {
+                let mut b = Bitmap::new(n);
+                (0..n).filter(|&i| null_at(k, i)).for_each(|i| b.set(i));
+                b
+            })
+            .collect();
+        let times: Vec<i64> = (0..n as i64).collect();
+        let mut buf = Vec::new();
+        {
+            let mut w = TsFileWriter::new(&mut buf, small_pages(Version::V4)).unwrap();
+            for part in [0..400, 400..n] {
+                let t = &times[part.clone()];
+                let vals: Vec<ColumnData> = data.iter().map(|d| d.take(&part.clone().collect::<Vec<_>>())).collect();
+                let bms: Vec<Bitmap> = (0..3)
+                    .map(|k| {
+                        let mut b = Bitmap::new(0);
+                        part.clone().for_each(|i| b.push(null_at(k, i)));
+                        b
+                    })
+                    .collect();
+                let cols: Vec<AlignedColumn> = (0..3)
+                    .map(|k| AlignedColumn { schema: &schemas[k], values: &vals[k], nulls: Some(&bms[k]) })
+                    .collect();
+                w.write_aligned_device("root.sg.a", t, &cols).unwrap();
+            }
+            w.finish().unwrap();
+        }
+        let r = TsFileReader::new(buf, ReadOptions::default()).unwrap();
+        let dev = DeviceId::from_path("root.sg.a");
+        let chosen: Vec<usize> = (0..3).filter(|k| pick & (1 << k) != 0).collect();
+        let names: Vec<String> = chosen.iter().map(|k| format!("c{k}")).collect();
+        let refs: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+        let range = TimeRange::new(lo, lo + len);
+        let in_range = |i: usize| range.contains(times[i]);
+        // rows: in range, with a value in a chosen column
+        let want_rows: Vec<usize> = (0..n)
+            .filter(|&i| in_range(i) && chosen.iter().any(|&k| !null_at(k, i)))
+            .collect();
+        let rows = r.read_aligned(&dev, &refs, range).unwrap().unwrap();
+        prop_assert_eq!(&rows.times, &want_rows.iter().map(|&i| times[i]).collect::<Vec<_>>());
+        for (c, &k) in chosen.iter().enumerate() {
+            for (j, &i) in want_rows.iter().enumerate() {
+                let want = if null_at(k, i) { None } else { data[k].get(i) };
+                prop_assert_eq!(rows.columns[c].value(j), want, "c{} row {}", k, i);
+            }
+        }
+        // per column: its non-null points in range
+        let series = r.device_series(&dev).unwrap();
+        let cols = r.read_aligned_columns(&series, &refs, range).unwrap();
+        for (c, &k) in chosen.iter().enumerate() {
+            let points: Vec<usize> = (0..n).filter(|&i| in_range(i) && !null_at(k, i)).collect();
+            let got = cols[c].as_ref().unwrap();
+            prop_assert_eq!(&got.times, &points.iter().map(|&i| times[i]).collect::<Vec<_>>());
+            prop_assert_eq!(&got.values.data, &data[k].take(&points));
+            prop_assert!(got.values.nulls.is_none());
+        }
+    }
+}
