@@ -143,6 +143,76 @@ impl Bitmap {
     }
 }
 
+/// The timestamps of a series' points, shared between series read together that have the
+/// same ones (the columns of an aligned device): cloning shares them, and a change makes
+/// the changed series a copy of its own first if they are shared.
+#[derive(Clone, Default)]
+pub struct Times(std::sync::Arc<Vec<i64>>);
+
+impl Times {
+    /// The timestamps as a vector of their own (a copy only when they are shared).
+    pub fn into_vec(self) -> Vec<i64> {
+        std::sync::Arc::try_unwrap(self.0).unwrap_or_else(|shared| (*shared).clone())
+    }
+
+    /// True when `self` and `other` are the same shared timestamps (so equal without a look
+    /// at them).
+    pub fn shared_with(&self, other: &Times) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::ops::Deref for Times {
+    type Target = Vec<i64>;
+    fn deref(&self) -> &Vec<i64> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Times {
+    fn deref_mut(&mut self) -> &mut Vec<i64> {
+        std::sync::Arc::make_mut(&mut self.0)
+    }
+}
+
+impl From<Vec<i64>> for Times {
+    fn from(v: Vec<i64>) -> Self {
+        Times(std::sync::Arc::new(v))
+    }
+}
+
+impl FromIterator<i64> for Times {
+    fn from_iter<I: IntoIterator<Item = i64>>(iter: I) -> Self {
+        Times::from(iter.into_iter().collect::<Vec<i64>>())
+    }
+}
+
+impl PartialEq for Times {
+    fn eq(&self, other: &Times) -> bool {
+        self.shared_with(other) || *self.0 == *other.0
+    }
+}
+
+impl PartialEq<Vec<i64>> for Times {
+    fn eq(&self, other: &Vec<i64>) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<[i64]> for Times {
+    fn eq(&self, other: &[i64]) -> bool {
+        self.0.as_slice() == other
+    }
+}
+
+impl Eq for Times {}
+
+impl std::fmt::Debug for Times {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// The values of one column, one entry per position (null positions hold a placeholder).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ColumnData {

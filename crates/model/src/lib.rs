@@ -21,7 +21,7 @@ pub mod types;
 pub mod value;
 
 pub use batch::{
-    Bitmap, Column, ColumnData, InsertRow, InsertRows, InsertTablet, RowBatch, RowValues,
+    Bitmap, Column, ColumnData, InsertRow, InsertRows, InsertTablet, RowBatch, RowValues, Times,
 };
 pub use error::{Error, Result};
 pub use path::{PartialPath, PathPattern};

@@ -212,7 +212,11 @@ impl TimeJoin {
         }
         if lo == 0 && hi == len {
             // every remaining row at once: the inputs' buffers move instead of being copied
-            let mut times = std::mem::take(&mut self.series[0].times);
+            // (the other series let go of the times first, which they may share)
+            for s in &mut self.series[1..] {
+                s.times = Default::default();
+            }
+            let mut times = std::mem::take(&mut self.series[0].times).into_vec();
             if self.desc {
                 times.reverse();
             }
@@ -329,7 +333,7 @@ mod tests {
 
     fn s(times: &[i64], vals: &[i32]) -> SeriesData {
         SeriesData {
-            times: times.to_vec(),
+            times: times.to_vec().into(),
             values: ColumnData::Int32(vals.to_vec()),
         }
     }

@@ -289,7 +289,7 @@ impl TableBuilder {
                 .iter()
                 .map(|(_, t)| ColumnBuilder::new(*t, 0))
                 .collect(),
-            times: Vec::new(),
+            times: Default::default(),
         }
     }
 

@@ -410,7 +410,7 @@ pub fn read_slice(
         return Ok(paths
             .iter()
             .map(|_| SeriesData {
-                times: Vec::new(),
+                times: Default::default(),
                 values: ColumnData::Int64(Vec::new()),
             })
             .collect());

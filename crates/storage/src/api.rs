@@ -40,7 +40,7 @@ impl TimeRange {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesData {
     /// Timestamps, strictly ascending.
-    pub times: Vec<i64>,
+    pub times: model::Times,
     /// Values, `times.len()` long, of the series' physical type.
     pub values: ColumnData,
 }

@@ -1744,7 +1744,7 @@ impl Engine {
         Ok(match region {
             Some(region) => region.read_series(&r.device, &r.measurement, dt, range)?,
             None => SeriesData {
-                times: Vec::new(),
+                times: Default::default(),
                 values: ColumnData::empty(dt),
             },
         })
@@ -1783,7 +1783,7 @@ impl Engine {
             let dt = r.info.schema.data_type;
             let Some(region) = region else {
                 out[i] = Some(SeriesData {
-                    times: Vec::new(),
+                    times: Default::default(),
                     values: ColumnData::empty(dt),
                 });
                 continue;
@@ -1860,7 +1860,7 @@ impl Engine {
             }
             None => SummarizedSeries {
                 data: SeriesData {
-                    times: Vec::new(),
+                    times: Default::default(),
                     values: ColumnData::empty(dt),
                 },
                 summaries: Vec::new(),

@@ -554,7 +554,10 @@ mod tests {
             dev.to_string(),
             vec![FlushSeries {
                 schema: schema("s"),
-                data: SeriesData { times, values },
+                data: SeriesData {
+                    times: times.into(),
+                    values,
+                },
             }],
         );
         m

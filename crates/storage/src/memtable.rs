@@ -663,7 +663,7 @@ impl SeriesBuf {
     /// order only after [`SeriesBuf::ensure_sorted`]).
     pub(crate) fn positions(&self, lo: usize, hi: usize) -> SeriesData {
         SeriesData {
-            times: self.times.to_vec(lo, hi),
+            times: self.times.to_vec(lo, hi).into(),
             values: self.values.to_column(lo, hi),
         }
     }
@@ -940,7 +940,7 @@ mod tests {
     fn doubles(buf: &SeriesBuf) -> (Vec<i64>, Vec<f64>) {
         let d = buf.read(TimeRange::ALL);
         match d.values {
-            ColumnData::Double(v) => (d.times, v),
+            ColumnData::Double(v) => (d.times.into_vec(), v),
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -1346,7 +1346,7 @@ mod tests {
                         let want: Vec<(i64, i64)> =
                             model.range(lo..=hi).map(|(t, v)| (*t, *v)).collect();
                         let got: Vec<(i64, i64)> = match d.values {
-                            ColumnData::Int64(v) => d.times.into_iter().zip(v).collect(),
+                            ColumnData::Int64(v) => d.times.into_vec().into_iter().zip(v).collect(),
                             other => panic!("unexpected {other:?}"),
                         };
                         assert_eq!(got, want);

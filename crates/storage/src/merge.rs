@@ -59,7 +59,7 @@ pub(crate) fn merge_newest_wins(mut sources: Vec<SeriesData>, data_type: TSDataT
     match sources.len() {
         0 => {
             return SeriesData {
-                times: Vec::new(),
+                times: Default::default(),
                 values: ColumnData::empty(data_type),
             }
         }
@@ -150,7 +150,10 @@ fn gather(sources: &[SeriesData], runs: &[Run]) -> SeriesData {
         ColumnData::Double(_) => values!(Double),
         ColumnData::Binary(_) => values!(Binary),
     };
-    SeriesData { times, values }
+    SeriesData {
+        times: times.into(),
+        values,
+    }
 }
 
 #[cfg(test)]
@@ -161,7 +164,7 @@ mod tests {
 
     fn ints(times: &[i64], tag: i64) -> SeriesData {
         SeriesData {
-            times: times.to_vec(),
+            times: times.to_vec().into(),
             values: ColumnData::Int64(times.iter().map(|t| t * 10 + tag).collect()),
         }
     }
@@ -193,7 +196,7 @@ mod tests {
     #[test]
     fn a_newer_source_of_another_type_supersedes_older_ones() {
         let text = SeriesData {
-            times: vec![2],
+            times: vec![2].into(),
             values: ColumnData::Binary(vec![b"x".to_vec()]),
         };
         let m = merge_newest_wins(

@@ -317,7 +317,7 @@ impl DataRegion {
             return Ok(phys
                 .iter()
                 .map(|(_, t)| SeriesData {
-                    times: Vec::new(),
+                    times: Default::default(),
                     values: ColumnData::empty(*t),
                 })
                 .collect());
@@ -465,7 +465,7 @@ impl DataRegion {
         if range.is_empty() {
             return Ok(SummarizedSeries {
                 data: SeriesData {
-                    times: Vec::new(),
+                    times: Default::default(),
                     values: ColumnData::empty(phys),
                 },
                 summaries: Vec::new(),
@@ -501,7 +501,7 @@ impl DataRegion {
         let mut summaries = Vec::new();
         // the decoded points of clean chunks, in time order (they overlap nothing)
         let mut clean = SeriesData {
-            times: Vec::new(),
+            times: Default::default(),
             values: ColumnData::empty(phys),
         };
         let mut skip: Vec<HashSet<u64>> = vec![HashSet::new(); files.len()];

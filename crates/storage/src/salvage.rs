@@ -19,7 +19,7 @@ use tsfile::statistics::Statistics;
 /// The points of a non-aligned chunk.
 fn plain_points(c: &Chunk) -> Result<SeriesData> {
     let mut out = SeriesData {
-        times: Vec::new(),
+        times: Default::default(),
         values: ColumnData::empty(c.header.data_type.unwrap_or(model::TSDataType::Int64)),
     };
     for p in c.pages(&Statistics::empty(c.header.data_type))? {
@@ -50,7 +50,7 @@ fn value_points(c: &Chunk, times: &[Vec<i64>]) -> Result<SeriesData> {
         )));
     }
     let mut out = SeriesData {
-        times: Vec::new(),
+        times: Default::default(),
         values: ColumnData::empty(c.header.data_type.unwrap_or(model::TSDataType::Int64)),
     };
     for (p, t) in pages.iter().zip(times) {

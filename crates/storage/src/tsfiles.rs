@@ -429,7 +429,7 @@ impl TsFileHandle {
         out.values.reserve(room);
         // a page to reduce is decoded into a buffer of its own, reused page after page
         let mut page_points = SeriesData {
-            times: Vec::new(),
+            times: Default::default(),
             values: ColumnData::empty(phys),
         };
         for (page, reduce) in decode {

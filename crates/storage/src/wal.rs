@@ -677,7 +677,7 @@ impl Wal {
                 let part = buf.positions(lo, hi);
                 let entry = WalEntry::Tablet(WalTablet {
                     device: Cow::Borrowed(device),
-                    times: Cow::Owned(part.times),
+                    times: Cow::Owned(part.times.into_vec()),
                     columns: vec![WalColumn {
                         measurement: Cow::Borrowed(measurement),
                         data: Cow::Owned(part.values),
@@ -967,7 +967,7 @@ mod tests {
             if let Some(buf) = mem.series_existing_mut(&dev, m) {
                 buf.ensure_sorted();
                 let d = buf.read(TimeRange::ALL);
-                out.push((m.to_string(), d.times, d.values));
+                out.push((m.to_string(), d.times.into_vec(), d.values));
             }
         }
         out

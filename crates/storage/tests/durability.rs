@@ -31,7 +31,7 @@ fn crash(e: Engine) {
 fn read_doubles(e: &Engine, path: &str) -> (Vec<i64>, Vec<f64>) {
     let d = e.read_series(&p(path), TimeRange::ALL).unwrap();
     match d.values {
-        ColumnData::Double(v) => (d.times, v),
+        ColumnData::Double(v) => (d.times.into_vec(), v),
         other => panic!("unexpected {other:?}"),
     }
 }
@@ -243,7 +243,7 @@ fn deletes_survive_restart() {
     let e = open(dir.path());
     let d = e.read_series(&p("root.sg.d.b"), TimeRange::ALL).unwrap();
     assert_eq!(
-        (d.times, d.values),
+        (d.times.into_vec(), d.values),
         (vec![100], ColumnData::Boolean(vec![true]))
     );
     assert!(e.read_series(&p("root.other.d.c"), TimeRange::ALL).is_err());

@@ -23,7 +23,10 @@ fn tablet(device: &str, k: i64) -> model::InsertTablet {
 }
 
 fn times(e: &Engine, series: &str) -> Vec<i64> {
-    e.read_series(&p(series), TimeRange::ALL).unwrap().times
+    e.read_series(&p(series), TimeRange::ALL)
+        .unwrap()
+        .times
+        .into_vec()
 }
 
 fn assert_disk_full(err: &model::Error) {

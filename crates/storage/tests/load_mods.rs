@@ -28,7 +28,10 @@ fn schema(name: &str, t: TSDataType) -> MeasurementSchema {
 }
 
 fn times_of(e: &Engine, path: &str) -> Vec<i64> {
-    e.read_series(&p(path), TimeRange::ALL).unwrap().times
+    e.read_series(&p(path), TimeRange::ALL)
+        .unwrap()
+        .times
+        .into_vec()
 }
 
 /// `lo..hi` without the times in `holes` (inclusive ranges).

@@ -189,7 +189,7 @@ impl Default for ReadOptions {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesData {
     /// Times, increasing.
-    pub times: Vec<i64>,
+    pub times: model::Times,
     /// One value per time.
     pub values: Column,
 }
@@ -1280,7 +1280,7 @@ impl<R: ReadAt> TsFileReader<R> {
         if meta.is_aligned_value() || series.iter().any(|s| s.is_aligned_time()) {
             let rows = self.read_aligned_from(series, &[measurement], range, None)?;
             let col = rows.columns.into_iter().next();
-            return Ok(col.map(|col| column_points(rows.times, col)));
+            return Ok(col.map(|col| column_points(&rows.times.into(), col)));
         }
         let mut parts: Vec<(Vec<i64>, ColumnData)> = Vec::new();
         for cm in &meta.chunks {
@@ -1359,24 +1359,13 @@ impl<R: ReadAt> TsFileReader<R> {
                     .any(|s| s.measurement == *m && !s.is_aligned_time())
             })
             .collect();
-        // the last column present takes the times, the others a copy
-        let last = present.iter().rposition(|p| *p);
-        let mut times = rows.times;
+        // columns without nulls share the times
+        let times = model::Times::from(rows.times);
         Ok(rows
             .columns
             .into_iter()
             .zip(present)
-            .enumerate()
-            .map(|(k, (col, present))| {
-                present.then(|| {
-                    let times = if Some(k) == last {
-                        std::mem::take(&mut times)
-                    } else {
-                        times.clone()
-                    };
-                    column_points(times, col)
-                })
-            })
+            .map(|(col, present)| present.then(|| column_points(&times, col)))
             .collect())
     }
 
@@ -1580,11 +1569,12 @@ impl<R: ReadAt> TsFileReader<R> {
     }
 }
 
-/// The points of one column of aligned rows (`times`): the rows where it has a value.
-fn column_points(times: Vec<i64>, col: Column) -> SeriesData {
+/// The points of one column of aligned rows (`times`): the rows where it has a value (all of
+/// them, sharing `times`, when it has no nulls).
+fn column_points(times: &model::Times, col: Column) -> SeriesData {
     match &col.nulls {
         None => SeriesData {
-            times,
+            times: times.clone(),
             values: Column::new(col.data),
         },
         Some(nulls) => {
@@ -1650,7 +1640,7 @@ fn merge_parts(dt: TSDataType, parts: Vec<(Vec<i64>, ColumnData)>) -> SeriesData
             values.append(v);
         }
         return SeriesData {
-            times,
+            times: times.into(),
             values: Column::new(values),
         };
     }
@@ -1664,7 +1654,7 @@ fn merge_parts(dt: TSDataType, parts: Vec<(Vec<i64>, ColumnData)>) -> SeriesData
     times = keep.iter().map(|i| all_t[*i]).collect();
     values = all_v.take(&keep);
     SeriesData {
-        times,
+        times: times.into(),
         values: Column::new(values),
     }
 }

@@ -935,13 +935,6 @@ proptest! {
         let data: Vec<ColumnData> = schemas.iter().enumerate().map(|(k, s)| values(s.data_type, n, k as u64)).collect();
         // a value is null one time in four, and every column is null in the gap
         let null_at = |k: usize, i: usize| nulls[k][i] == 0 || (gap..gap + gap_len).contains(&i);
-        let marks: Vec<Bitmap> = (0..3)
-            .map(|k| {
-                let mut b = Bitmap::new(n);
-                (0..n).filter(|&i| null_at(k, i)).for_each(|i| b.set(i));
-                b
-            })
-            .collect();
         let times: Vec<i64> = (0..n as i64).collect();
         let mut buf = Vec::new();
         {

@@ -537,7 +537,7 @@ pub(super) fn read_agg_slice(
     let residual = policy.residual;
     let s = engine.read_series_summarized(path, slice, policy)?;
     let mut points = Chunk {
-        times: s.data.times,
+        times: s.data.times.into_vec(),
         columns: vec![Column::new(s.data.values)],
     };
     if let Some(f) = residual {
