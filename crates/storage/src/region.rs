@@ -479,16 +479,24 @@ impl DataRegion {
             .filter_map(|s| read_mem(&s.mem, device, measurement, phys, range))
             .collect();
         mems.extend(working);
-        // every chunk of the series in range: (start, end, file index, chunk if a candidate)
-        let mut chunks: Vec<(i64, i64, usize, u64, Option<ChunkMetadata>)> = Vec::new();
+        // every chunk of the series in range: (start, end, file index, chunk if a candidate,
+        // aligned). An aligned series' value chunk stands for the series' points in its chunk
+        // group: its statistics may be used or it may be skipped, but its points are read
+        // with the rest (decoding them needs the group's time chunk).
+        let mut chunks: Vec<(i64, i64, usize, u64, Option<ChunkMetadata>, bool)> = Vec::new();
         for (fi, f) in files.iter().enumerate() {
-            let Some((cms, dels)) = f.plain_chunks(&dev, measurement, range, phys)? else {
-                continue;
+            let (found, aligned) = match f.plain_chunks(&dev, measurement, range, phys)? {
+                Some(found) => (found, false),
+                None => match f.aligned_value_chunks(&dev, measurement, range, phys)? {
+                    Some(found) => (found, true),
+                    None => continue,
+                },
             };
+            let (cms, dels) = found;
             for c in cms {
                 let (s, e) = (c.statistics.start_time, c.statistics.end_time);
                 let candidate = !dels.iter().any(|d| d.start <= e && s <= d.end);
-                chunks.push((s, e, fi, c.offset, candidate.then_some(c)));
+                chunks.push((s, e, fi, c.offset, candidate.then_some(c), aligned));
             }
         }
         chunks.sort_by_key(|c| (c.0, c.1));
@@ -517,7 +525,7 @@ impl DataRegion {
         }
         let mut max_end = i64::MIN;
         for i in 0..chunks.len() {
-            let (s, e, fi, off, _) = chunks[i];
+            let (s, e, fi, off, _, aligned) = chunks[i];
             let overlaps_prev = i > 0 && max_end >= s;
             let overlaps_next = chunks.get(i + 1).is_some_and(|n| n.0 <= e);
             max_end = max_end.max(e);
@@ -536,6 +544,8 @@ impl DataRegion {
             match verdict {
                 Some((SummaryUse::Use, sum)) => summaries.push(sum),
                 Some((SummaryUse::Skip, _)) => {}
+                // read with the rest of its file
+                _ if aligned => continue,
                 _ => {
                     // the chunk spans windows or a range end, or its points are needed: its
                     // pages may still be usable one by one

@@ -338,6 +338,59 @@ impl TsFileHandle {
         Ok(Some((chunks, self.deletions_of(device, measurement))))
     }
 
+    /// The value chunks of an aligned series of type `phys` that overlap `range` (each one's
+    /// statistics describe the series' points in its chunk group: the rows where it has a
+    /// value), with the deletions this file records for it; `None` when the file holds no
+    /// such series, or holds its device's chunk groups overlapping in time (rows of a later
+    /// group then replace those of an earlier one, which statistics cannot tell).
+    pub(crate) fn aligned_value_chunks(
+        &self,
+        device: &str,
+        measurement: &str,
+        range: TimeRange,
+        phys: TSDataType,
+    ) -> Result<Option<(Vec<ChunkMetadata>, Vec<TimeRange>)>> {
+        let Some(dev) = self.locate(device, range, None) else {
+            return Ok(None);
+        };
+        if !dev.aligned || !self.reader.may_contain(&dev.id, measurement) {
+            return Ok(None);
+        }
+        let series = self.reader.series_in(dev.index)?;
+        let Some(time) = series.iter().find(|s| s.is_aligned_time()) else {
+            return Ok(None);
+        };
+        let mut spans: Vec<(i64, i64)> = time
+            .chunks
+            .iter()
+            .map(|c| (c.statistics.start_time, c.statistics.end_time))
+            .collect();
+        spans.sort_unstable();
+        if spans.windows(2).any(|w| w[1].0 <= w[0].1) {
+            return Ok(None);
+        }
+        let Some(meta) = series
+            .iter()
+            .find(|s| s.measurement == measurement && !s.is_aligned_time())
+        else {
+            return Ok(None);
+        };
+        if meta.data_type.map(|t| t.physical()) != Some(phys) {
+            return Ok(None);
+        }
+        let chunks = meta
+            .chunks
+            .iter()
+            .filter(|c| {
+                c.statistics.count > 0
+                    && c.statistics.end_time >= range.start
+                    && c.statistics.start_time <= range.end
+            })
+            .cloned()
+            .collect();
+        Ok(Some((chunks, self.deletions_of(device, measurement))))
+    }
+
     /// The metadata of a non-time series of `device` (parsed once, then kept in the
     /// process-wide [`crate::metacache`] while it has room).
     fn series_meta(

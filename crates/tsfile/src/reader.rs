@@ -1256,9 +1256,9 @@ impl<R: ReadAt> TsFileReader<R> {
         self.read_series_skipping(series, measurement, range, &|_| false)
     }
 
-    /// As [`TsFileReader::read_series_in`], leaving out the chunks of a non-aligned series
-    /// for which `skip` is true (a caller that uses their statistics instead of their points
-    /// need not decode them). Aligned series ignore `skip`.
+    /// As [`TsFileReader::read_series_in`], leaving out the chunks for which `skip` is true
+    /// (a caller that uses their statistics instead of their points need not decode them):
+    /// for an aligned series, the chunk groups whose value chunk of the series it skips.
     pub fn read_series_skipping(
         &self,
         series: &[TimeseriesMetadata],
@@ -1278,7 +1278,8 @@ impl<R: ReadAt> TsFileReader<R> {
         // Some writers (PyPI tsfile's table model) leave the value flag out of the series
         // metadata; a device with a time column is aligned either way.
         if meta.is_aligned_value() || series.iter().any(|s| s.is_aligned_time()) {
-            let rows = self.read_aligned_from(series, &[measurement], range, None)?;
+            // a chunk group is left out when the series' value chunk in it is skipped
+            let rows = self.read_aligned_from(series, &[measurement], range, None, skip)?;
             let col = rows.columns.into_iter().next();
             return Ok(col.map(|col| column_points(&rows.times.into(), col)));
         }
@@ -1350,7 +1351,7 @@ impl<R: ReadAt> TsFileReader<R> {
         range: TimeRange,
         skip: Option<AlignedPageSkip<'_>>,
     ) -> Result<Vec<Option<SeriesData>>> {
-        let rows = self.read_aligned_from(series, measurements, range, skip)?;
+        let rows = self.read_aligned_from(series, measurements, range, skip, &|_| false)?;
         let present: Vec<bool> = measurements
             .iter()
             .map(|m| {
@@ -1391,7 +1392,7 @@ impl<R: ReadAt> TsFileReader<R> {
         if !series.iter().any(|s| s.is_aligned_time()) {
             return Ok(None);
         }
-        self.read_aligned_from(series, measurements, range, None)
+        self.read_aligned_from(series, measurements, range, None, &|_| false)
             .map(Some)
     }
 
@@ -1401,6 +1402,7 @@ impl<R: ReadAt> TsFileReader<R> {
         measurements: &[&str],
         range: TimeRange,
         skip: Option<AlignedPageSkip<'_>>,
+        skip_group: &dyn Fn(&ChunkMetadata) -> bool,
     ) -> Result<AlignedData> {
         let time = series
             .iter()
@@ -1463,6 +1465,20 @@ impl<R: ReadAt> TsFileReader<R> {
                 .get(ci + 1)
                 .map(|c| c.offset)
                 .unwrap_or(u64::MAX);
+            // The value chunks of this chunk group lie between this time chunk and the next.
+            let group: Vec<Option<&ChunkMetadata>> = value_metas
+                .iter()
+                .map(|vm| {
+                    vm.and_then(|m| {
+                        m.chunks
+                            .iter()
+                            .find(|c| c.offset > tcm.offset && c.offset < next)
+                    })
+                })
+                .collect();
+            if !group.is_empty() && group.iter().all(|c| c.is_some_and(skip_group)) {
+                continue;
+            }
             let tchunk = self.read_chunk(tcm)?;
             if !tchunk.header.is_time() {
                 return Err(corrupt(
@@ -1471,14 +1487,8 @@ impl<R: ReadAt> TsFileReader<R> {
                 ));
             }
             let tpages = tchunk.pages(st)?;
-            // The value chunks of this chunk group lie between this time chunk and the next.
             let mut vchunks: Vec<Option<(Chunk, Vec<PageRef>)>> = Vec::new();
-            for vm in &value_metas {
-                let cm = vm.and_then(|m| {
-                    m.chunks
-                        .iter()
-                        .find(|c| c.offset > tcm.offset && c.offset < next)
-                });
+            for cm in group {
                 match cm {
                     Some(cm) if cm.statistics.count > 0 => {
                         let c = self.read_chunk(cm)?;
