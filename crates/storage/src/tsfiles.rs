@@ -325,17 +325,7 @@ impl TsFileHandle {
         if meta.is_aligned_value() || meta.data_type.map(|t| t.physical()) != Some(phys) {
             return Ok(None);
         }
-        let chunks = meta
-            .chunks
-            .iter()
-            .filter(|c| {
-                c.statistics.count > 0
-                    && c.statistics.end_time >= range.start
-                    && c.statistics.start_time <= range.end
-            })
-            .cloned()
-            .collect();
-        Ok(Some((chunks, self.deletions_of(device, measurement))))
+        Ok(Some(self.chunks_in(device, measurement, &meta, range)))
     }
 
     /// The value chunks of an aligned series of type `phys` that overlap `range` (each one's
@@ -378,6 +368,18 @@ impl TsFileHandle {
         if meta.data_type.map(|t| t.physical()) != Some(phys) {
             return Ok(None);
         }
+        Ok(Some(self.chunks_in(device, measurement, meta, range)))
+    }
+
+    /// The chunks of `meta` (a series of `device`) that hold points in `range`, with the
+    /// deletions this file records for the series.
+    fn chunks_in(
+        &self,
+        device: &str,
+        measurement: &str,
+        meta: &TimeseriesMetadata,
+        range: TimeRange,
+    ) -> (Vec<ChunkMetadata>, Vec<TimeRange>) {
         let chunks = meta
             .chunks
             .iter()
@@ -388,7 +390,7 @@ impl TsFileHandle {
             })
             .cloned()
             .collect();
-        Ok(Some((chunks, self.deletions_of(device, measurement))))
+        (chunks, self.deletions_of(device, measurement))
     }
 
     /// The metadata of a non-time series of `device` (parsed once, then kept in the
