@@ -149,6 +149,68 @@ pub(crate) fn put_fixed<T: Copy, const W: usize>(
     unsafe { out.set_len(start + bytes) };
 }
 
+/// Appends the big-endian `W`-byte values of `bytes` (a whole number of them) to `v`, whose
+/// elements are `W`-byte numbers, byte-swapped 16 bytes at a time and written with
+/// non-temporal stores: a large result's buffers are written once and not read back while
+/// the decode runs, and a normal store would first read every cache line it fills. On the
+/// 2-core VM, 40 MB of DOUBLEs took 2.6-3.2 ms this way against 3.7-4.9 ms value by value.
+/// Returns false, having appended nothing, where this is not available (no SSSE3 in the
+/// build, or a value width other than 4 or 8).
+pub(crate) fn extend_be_streaming<T: Copy, const W: usize>(v: &mut Vec<T>, bytes: &[u8]) -> bool {
+    #[cfg(all(target_arch = "x86_64", target_feature = "ssse3"))]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_loadu_si128, _mm_set_epi8, _mm_sfence, _mm_shuffle_epi8, _mm_stream_si128,
+        };
+        if std::mem::size_of::<T>() != W || !(W == 4 || W == 8) || !bytes.len().is_multiple_of(W) {
+            return false;
+        }
+        let n = bytes.len() / W;
+        v.reserve(n);
+        let start = v.len();
+        let dst = v.spare_capacity_mut().as_mut_ptr().cast::<u8>();
+        // values before the first 16-byte boundary, one by one (`T` is `W`-aligned, so the
+        // boundary falls between values)
+        let head = ((dst as usize).wrapping_neg() % 16 / W).min(n);
+        let swap_one = |i: usize| {
+            let mut a = [0u8; 8];
+            a[..W].copy_from_slice(&bytes[i * W..(i + 1) * W]);
+            a[..W].reverse();
+            // SAFETY: value `i` < `n` lies in the room `reserve` made.
+            unsafe { std::ptr::copy_nonoverlapping(a.as_ptr(), dst.add(i * W), W) };
+        };
+        (0..head).for_each(swap_one);
+        let blocks = (n - head) * W / 16;
+        // SAFETY: SSSE3 is enabled for this build (the cfg above); each load reads 16 bytes
+        // inside `bytes` (`head * W + 16 * blocks <= n * W`), and each store writes a
+        // 16-byte-aligned block inside the reserved room.
+        unsafe {
+            let mask = if W == 8 {
+                _mm_set_epi8(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)
+            } else {
+                _mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11, 4, 5, 6, 7, 0, 1, 2, 3)
+            };
+            let src = bytes.as_ptr().add(head * W);
+            let out = dst.add(head * W);
+            for b in 0..blocks {
+                let x = _mm_loadu_si128(src.add(b * 16).cast::<__m128i>());
+                _mm_stream_si128(out.add(b * 16).cast::<__m128i>(), _mm_shuffle_epi8(x, mask));
+            }
+            // the streamed stores are ordered before anything this thread does next
+            _mm_sfence();
+        }
+        (head + blocks * 16 / W..n).for_each(swap_one);
+        // SAFETY: every one of the `n` values after `start` was written above.
+        unsafe { v.set_len(start + n) };
+        true
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "ssse3")))]
+    {
+        let _ = (v, bytes);
+        false
+    }
+}
+
 /// Decodes `n` fixed-width big-endian values from exactly `n * W` bytes.
 #[inline]
 pub(crate) fn decode_fixed<const W: usize, T>(
@@ -163,4 +225,42 @@ pub(crate) fn decode_fixed<const W: usize, T>(
             convert(a)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STREAMS: bool = cfg!(all(target_arch = "x86_64", target_feature = "ssse3"));
+
+    /// The streaming decode appends what a value-by-value decode does, whatever the length
+    /// and wherever the output's free room starts.
+    #[test]
+    fn streaming_decode_equals_the_plain_one() {
+        let bytes: Vec<u8> = (0..4096u32).map(|i| (i * 37 + i / 7) as u8).collect();
+        for len in [0usize, 8, 16, 24, 40, 1000, 4096] {
+            for already in 0..3 {
+                let src = &bytes[..len];
+                let mut got: Vec<f64> = vec![1.5; already];
+                let mut want = got.clone();
+                want.extend(decode_fixed(src, f64::from_be_bytes));
+                let streamed = extend_be_streaming::<f64, 8>(&mut got, src);
+                assert_eq!(streamed, STREAMS, "the builds CI makes stream");
+                if streamed {
+                    assert_eq!(got.len(), want.len());
+                    assert!(got.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()));
+                }
+                let mut got: Vec<i32> = vec![-1; already];
+                let mut want = got.clone();
+                want.extend(decode_fixed(src, i32::from_be_bytes));
+                if extend_be_streaming::<i32, 4>(&mut got, src) {
+                    assert_eq!(got, want);
+                }
+            }
+        }
+        // a ragged byte count is refused untouched
+        let mut v: Vec<i64> = vec![7];
+        assert!(!extend_be_streaming::<i64, 8>(&mut v, &bytes[..12]));
+        assert_eq!(v, vec![7]);
+    }
 }

@@ -429,6 +429,11 @@ pub fn decode_tsblock_into(buf: &[u8], out: &mut RowBatch) -> Result<Vec<TSDataT
     Ok(types)
 }
 
+/// Columns of at least this many bytes are decoded with stores that bypass the cache (see
+/// [`super::extend_be_streaming`]): a page of a bulk read, whose values go to buffers that
+/// are not read again before the whole result is in.
+const STREAM_MIN_BYTES: usize = 64 << 10;
+
 /// Appends `bytes` as big-endian `W`-byte values; with `nulls`, the values go to the
 /// positions not marked null, in order, and null positions get a placeholder (`bytes`
 /// holds exactly one value per such position).
@@ -444,6 +449,8 @@ fn extend_fixed<T: Copy + Default, const W: usize>(
         convert(a)
     });
     match nulls {
+        None if bytes.len() >= STREAM_MIN_BYTES && super::extend_be_streaming::<T, W>(v, bytes) => {
+        }
         None => v.extend(values),
         Some(flags) => v.extend(flags.iter().map(|&null| {
             if null {
