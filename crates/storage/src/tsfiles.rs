@@ -1191,6 +1191,28 @@ fn write_aligned(
         if !any {
             return Ok(());
         }
+        // the usual case, columns written together: every series loaded the same times, so
+        // the rows are those times and the columns the loaded values, without nulls
+        let loaded = &scratch[..n];
+        let same_rows = loaded.iter().zip(series).all(|((t, v), s)| {
+            !t.is_empty() && *t == loaded[0].0 && v.data_type() == s.schema.data_type.physical()
+        });
+        if same_rows {
+            let columns: Vec<AlignedColumn<'_>> = series
+                .iter()
+                .zip(loaded)
+                .map(|(s, (_, values))| AlignedColumn {
+                    schema: s.schema,
+                    values,
+                    nulls: None,
+                })
+                .collect();
+            w.write_aligned_device(device, &loaded[0].0, &columns)?;
+            for (c, (t, _)) in cur.iter_mut().zip(loaded) {
+                *c += t.len();
+            }
+            continue;
+        }
         // rows after the last loaded time of a series with unloaded points must wait
         // for that series' next load
         let limit = series

@@ -506,6 +506,42 @@ fn update_stats(stats: &mut Statistics, t: i64, values: &ColumnData, i: usize) {
     }
 }
 
+/// Updates `stats` with the values at `range` (one type dispatch for all of them).
+fn update_stats_range(
+    stats: &mut Statistics,
+    times: &[i64],
+    values: &ColumnData,
+    range: std::ops::Range<usize>,
+) {
+    let t = &times[range.clone()];
+    match values {
+        ColumnData::Boolean(v) => t
+            .iter()
+            .zip(&v[range])
+            .for_each(|(t, x)| stats.update_bool(*t, *x)),
+        ColumnData::Int32(v) => t
+            .iter()
+            .zip(&v[range])
+            .for_each(|(t, x)| stats.update_i32(*t, *x)),
+        ColumnData::Int64(v) => t
+            .iter()
+            .zip(&v[range])
+            .for_each(|(t, x)| stats.update_i64(*t, *x)),
+        ColumnData::Float(v) => t
+            .iter()
+            .zip(&v[range])
+            .for_each(|(t, x)| stats.update_f32(*t, *x)),
+        ColumnData::Double(v) => t
+            .iter()
+            .zip(&v[range])
+            .for_each(|(t, x)| stats.update_f64(*t, *x)),
+        ColumnData::Binary(v) => t
+            .iter()
+            .zip(&v[range])
+            .for_each(|(t, x)| stats.update_bytes(*t, x)),
+    }
+}
+
 /// A sealed page: header fields and compressed body.
 struct Page {
     uncompressed: u32,
@@ -1151,11 +1187,21 @@ impl<W: Write> TsFileWriter<W> {
             let mut stats = Statistics::empty(Some(dt));
             let mut present = Vec::with_capacity(rows);
             let mut bitmap = vec![0u8; rows.div_ceil(8)];
-            for (k, i) in (*a..*b).enumerate() {
-                if !c.nulls.is_some_and(|n| n.get(i)) {
-                    bitmap[k / 8] |= 0x80 >> (k % 8);
-                    present.push(i);
-                    update_stats(&mut stats, times[i], c.values, i);
+            if c.nulls.is_none() {
+                // every row has a value
+                present.extend(*a..*b);
+                bitmap.iter_mut().for_each(|byte| *byte = 0xff);
+                if rows % 8 != 0 {
+                    bitmap[rows / 8] = 0xff << (8 - rows % 8);
+                }
+                update_stats_range(&mut stats, times, c.values, *a..*b);
+            } else {
+                for (k, i) in (*a..*b).enumerate() {
+                    if !c.nulls.is_some_and(|n| n.get(i)) {
+                        bitmap[k / 8] |= 0x80 >> (k % 8);
+                        present.push(i);
+                        update_stats(&mut stats, times[i], c.values, i);
+                    }
                 }
             }
             if present.is_empty() {

@@ -248,7 +248,10 @@ mod tests {
                 assert_eq!(streamed, STREAMS, "the builds CI makes stream");
                 if streamed {
                     assert_eq!(got.len(), want.len());
-                    assert!(got.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()));
+                    assert!(got
+                        .iter()
+                        .zip(&want)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()));
                 }
                 let mut got: Vec<i32> = vec![-1; already];
                 let mut want = got.clone();
