@@ -843,16 +843,7 @@ impl DataRegion {
 /// About how many points of chunk `cm` lie in `range`: its count scaled by the share of its
 /// time span inside the range (an estimate for reserving room, never trusted beyond that).
 fn points_in(cm: &ChunkMetadata, range: TimeRange) -> u64 {
-    let st = &cm.statistics;
-    let count = st.count as u128;
-    let (s, e) = (st.start_time, st.end_time);
-    let (lo, hi) = (s.max(range.start), e.min(range.end));
-    if hi < lo || e < s {
-        return 0;
-    }
-    let span = (e as i128 - s as i128) as u128 + 1;
-    let inside = (hi as i128 - lo as i128) as u128 + 1;
-    u64::try_from(count * inside / span).unwrap_or(u64::MAX)
+    cm.statistics.points_in(range.start, range.end)
 }
 
 #[cfg(test)]

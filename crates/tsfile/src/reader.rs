@@ -1436,12 +1436,11 @@ impl<R: ReadAt> TsFileReader<R> {
             .iter()
             .map(|t| (ColumnData::empty(*t), Bitmap::new(0)))
             .collect();
-        // room for the rows of every time chunk in range (as many as the statistics claim,
-        // within reason), so that the outputs grow once
-        let room = time_chunks
-            .iter()
-            .filter(|c| range.overlaps(c.statistics.start_time, c.statistics.end_time))
-            .fold(0u64, |n, c| n.saturating_add(c.statistics.count));
+        // room for the rows the time chunks' statistics expect in range (within reason), so
+        // that the outputs grow once
+        let room = time_chunks.iter().fold(0u64, |n, c| {
+            n.saturating_add(c.statistics.points_in(range.start, range.end))
+        });
         let room = usize::try_from(room).unwrap_or(0).min(MAX_RESERVED_ROWS);
         out_times.reserve(room);
         for (d, n) in &mut out_cols {

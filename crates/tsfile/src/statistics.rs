@@ -125,6 +125,19 @@ pub struct Statistics {
 pub const VECTOR_TYPE_ID: u8 = 6;
 
 impl Statistics {
+    /// About how many of the points these statistics describe lie in `[start, end]`: their
+    /// count scaled by the part of their time span inside it (points assumed evenly spread).
+    pub fn points_in(&self, start: i64, end: i64) -> u64 {
+        let (s, e) = (self.start_time, self.end_time);
+        let (lo, hi) = (s.max(start), e.min(end));
+        if hi < lo || e < s {
+            return 0;
+        }
+        let span = (e as i128 - s as i128) as u128 + 1;
+        let inside = (hi as i128 - lo as i128) as u128 + 1;
+        u64::try_from(self.count as u128 * inside / span).unwrap_or(u64::MAX)
+    }
+
     /// Empty statistics for `data_type` (`None` = aligned time column).
     pub fn empty(data_type: Option<TSDataType>) -> Statistics {
         let values = match data_type {
