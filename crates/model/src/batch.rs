@@ -60,17 +60,8 @@ impl Bitmap {
         let end = self.len + n;
         self.words.resize(end.div_ceil(64), 0);
         if marked {
-            let mut i = self.len;
-            while i < end {
-                let bit = i % 64;
-                let span = (64 - bit).min(end - i);
-                let ones = if span == 64 {
-                    u64::MAX
-                } else {
-                    ((1u64 << span) - 1) << bit
-                };
-                self.words[i / 64] |= ones;
-                i += span;
+            for (w, mask) in word_masks(self.len..end) {
+                self.words[w] |= mask;
             }
         }
         self.len = end;
@@ -114,21 +105,7 @@ impl Bitmap {
     /// True if any position in `range` (clamped to the length) is marked.
     pub fn any_in(&self, range: std::ops::Range<usize>) -> bool {
         let (lo, hi) = (range.start.min(self.len), range.end.min(self.len));
-        let mut i = lo;
-        while i < hi {
-            let bit = i % 64;
-            let span = (64 - bit).min(hi - i);
-            let ones = if span == 64 {
-                u64::MAX
-            } else {
-                ((1u64 << span) - 1) << bit
-            };
-            if self.words[i / 64] & ones != 0 {
-                return true;
-            }
-            i += span;
-        }
-        false
+        word_masks(lo..hi).any(|(w, mask)| self.words[w] & mask != 0)
     }
 
     /// Appends one position.
@@ -141,6 +118,27 @@ impl Bitmap {
             self.set(self.len - 1);
         }
     }
+}
+
+/// The words of a bitmap that positions `range` fall in, each with the mask of those
+/// positions.
+fn word_masks(range: std::ops::Range<usize>) -> impl Iterator<Item = (usize, u64)> {
+    let mut i = range.start;
+    std::iter::from_fn(move || {
+        if i >= range.end {
+            return None;
+        }
+        let bit = i % 64;
+        let span = (64 - bit).min(range.end - i);
+        let mask = if span == 64 {
+            u64::MAX
+        } else {
+            ((1u64 << span) - 1) << bit
+        };
+        let word = i / 64;
+        i += span;
+        Some((word, mask))
+    })
 }
 
 /// The timestamps of a series' points, shared between series read together that have the
@@ -638,6 +636,23 @@ mod tests {
             marks[..lo].iter().for_each(|m| pushed.push(*m));
             proptest::prop_assert_eq!(cut, pushed);
         }
+    }
+
+    #[test]
+    fn times_are_shared_until_one_side_changes() {
+        let a = Times::from(vec![1, 2, 3]);
+        let mut b = a.clone();
+        assert!(a.shared_with(&b) && a == b);
+        b.push(4);
+        assert!(!a.shared_with(&b));
+        assert_eq!(a, vec![1, 2, 3]);
+        assert_eq!(b, vec![1, 2, 3, 4]);
+        // a shared vector is copied out, a sole one moved
+        let c = a.clone();
+        assert_eq!(c.into_vec(), vec![1, 2, 3]);
+        assert_eq!(a.into_vec(), vec![1, 2, 3]);
+        let d = Times::from(vec![5]);
+        assert!(d == *[5i64].as_slice());
     }
 
     #[test]
