@@ -485,14 +485,10 @@ impl DataRegion {
         // with the rest (decoding them needs the group's time chunk).
         let mut chunks: Vec<(i64, i64, usize, u64, Option<ChunkMetadata>, bool)> = Vec::new();
         for (fi, f) in files.iter().enumerate() {
-            let (found, aligned) = match f.plain_chunks(&dev, measurement, range, phys)? {
-                Some(found) => (found, false),
-                None => match f.aligned_value_chunks(&dev, measurement, range, phys)? {
-                    Some(found) => (found, true),
-                    None => continue,
-                },
+            let Some(((cms, dels), aligned)) = f.summary_chunks(&dev, measurement, range, phys)?
+            else {
+                continue;
             };
-            let (cms, dels) = found;
             for c in cms {
                 let (s, e) = (c.statistics.start_time, c.statistics.end_time);
                 let candidate = !dels.iter().any(|d| d.start <= e && s <= d.end);

@@ -117,6 +117,10 @@ pub(crate) struct TsFileHandle {
 
 /// A device of an open TsFile: its time range, id, and where its measurement index lies
 /// (so that a series lookup reads one small index node, not the device-level index).
+/// A series' chunks in a file (those of a time range) and the deletions the file records
+/// for the series.
+pub(crate) type SeriesChunks = (Vec<ChunkMetadata>, Vec<TimeRange>);
+
 struct DeviceEntry {
     lo: i64,
     hi: i64,
@@ -312,13 +316,46 @@ impl TsFileHandle {
         measurement: &str,
         range: TimeRange,
         phys: TSDataType,
-    ) -> Result<Option<(Vec<ChunkMetadata>, Vec<TimeRange>)>> {
+    ) -> Result<Option<SeriesChunks>> {
+        match self.locate(device, range, None) {
+            Some(dev) if !dev.aligned => {
+                self.plain_chunks_of(device, dev, measurement, range, phys)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The chunks whose statistics may stand for points of a series in `range`: a
+    /// non-aligned series' chunks ([`TsFileHandle::plain_chunks`]) or an aligned series'
+    /// value chunks ([`TsFileHandle::aligned_value_chunks`]), with the deletions this file
+    /// records for it and whether the series is aligned.
+    pub(crate) fn summary_chunks(
+        &self,
+        device: &str,
+        measurement: &str,
+        range: TimeRange,
+        phys: TSDataType,
+    ) -> Result<Option<(SeriesChunks, bool)>> {
         let Some(dev) = self.locate(device, range, None) else {
             return Ok(None);
         };
-        if dev.aligned {
-            return Ok(None);
-        }
+        let found = if dev.aligned {
+            self.aligned_value_chunks(device, dev, measurement, range, phys)?
+        } else {
+            self.plain_chunks_of(device, dev, measurement, range, phys)?
+        };
+        Ok(found.map(|f| (f, dev.aligned)))
+    }
+
+    /// [`TsFileHandle::plain_chunks`] of a located non-aligned device.
+    fn plain_chunks_of(
+        &self,
+        device: &str,
+        dev: &DeviceEntry,
+        measurement: &str,
+        range: TimeRange,
+        phys: TSDataType,
+    ) -> Result<Option<SeriesChunks>> {
         let Some(meta) = self.series_meta(device, dev, measurement)? else {
             return Ok(None);
         };
@@ -333,17 +370,15 @@ impl TsFileHandle {
     /// value), with the deletions this file records for it; `None` when the file holds no
     /// such series, or holds its device's chunk groups overlapping in time (rows of a later
     /// group then replace those of an earlier one, which statistics cannot tell).
-    pub(crate) fn aligned_value_chunks(
+    fn aligned_value_chunks(
         &self,
         device: &str,
+        dev: &DeviceEntry,
         measurement: &str,
         range: TimeRange,
         phys: TSDataType,
-    ) -> Result<Option<(Vec<ChunkMetadata>, Vec<TimeRange>)>> {
-        let Some(dev) = self.locate(device, range, None) else {
-            return Ok(None);
-        };
-        if !dev.aligned || !self.reader.may_contain(&dev.id, measurement) {
+    ) -> Result<Option<SeriesChunks>> {
+        if !self.reader.may_contain(&dev.id, measurement) {
             return Ok(None);
         }
         let series = self.reader.series_in(dev.index)?;
@@ -379,7 +414,7 @@ impl TsFileHandle {
         measurement: &str,
         meta: &TimeseriesMetadata,
         range: TimeRange,
-    ) -> (Vec<ChunkMetadata>, Vec<TimeRange>) {
+    ) -> SeriesChunks {
         let chunks = meta
             .chunks
             .iter()
