@@ -347,6 +347,18 @@ impl ColumnData {
         }
     }
 
+    /// Values it can hold without growing.
+    pub fn capacity(&self) -> usize {
+        match self {
+            ColumnData::Boolean(v) => v.capacity(),
+            ColumnData::Int32(v) => v.capacity(),
+            ColumnData::Int64(v) => v.capacity(),
+            ColumnData::Float(v) => v.capacity(),
+            ColumnData::Double(v) => v.capacity(),
+            ColumnData::Binary(v) => v.capacity(),
+        }
+    }
+
     /// Reserves room for `n` more values.
     pub fn reserve(&mut self, n: usize) {
         match self {

@@ -20,6 +20,7 @@ use crate::schema::{DbMeta, DeviceLookup, Lookup, Schema};
 use crate::schema_log::SchemaLog;
 use crate::schema_ops::SchemaOp;
 use crate::stats::MemoryUse;
+use crate::timeshare::TimeShare;
 use crate::tsfiles::RegionDirs;
 use crate::users::UserStore;
 use crate::wal::{WalColumn, WalEntry, WalRow, WalTablet};
@@ -1778,6 +1779,8 @@ impl Engine {
         type Group = (Arc<DataRegion>, PartialPath, TimeRange);
         type Member = (usize, String, TSDataType);
         let mut groups: Vec<(Group, Vec<Member>)> = Vec::new();
+        // (region, device, range) → the time column its non-aligned series share
+        let mut shares: Vec<(Arc<DataRegion>, PartialPath, TimeRange, TimeShare)> = Vec::new();
         for (i, p) in paths.iter().enumerate() {
             let (r, region, range) = self.resolve_range(p, range)?;
             let dt = r.info.schema.data_type;
@@ -1796,8 +1799,33 @@ impl Engine {
                     Some(may_hold) if !may_hold(c) => SummaryUse::Skip,
                     _ => SummaryUse::Decode,
                 };
-                let read =
-                    region.read_series_summarized(&r.device, &r.measurement, dt, range, &usable)?;
+                // the device's series without a filter decode their shared times once
+                let share = match filter {
+                    Some(_) => None,
+                    None => {
+                        let at = shares.iter().position(|(g, d, rg, _)| {
+                            Arc::ptr_eq(g, &region) && *d == r.device && *rg == range
+                        });
+                        let at = at.unwrap_or_else(|| {
+                            shares.push((
+                                region.clone(),
+                                r.device.clone(),
+                                range,
+                                TimeShare::default(),
+                            ));
+                            shares.len() - 1
+                        });
+                        Some(&mut shares[at].3)
+                    }
+                };
+                let read = region.read_series_summarized(
+                    &r.device,
+                    &r.measurement,
+                    dt,
+                    range,
+                    &usable,
+                    share,
+                )?;
                 out[i] = Some(read.data);
                 continue;
             }
@@ -1856,7 +1884,7 @@ impl Engine {
         let dt = r.info.schema.data_type;
         Ok(match region {
             Some(region) => {
-                region.read_series_summarized(&r.device, &r.measurement, dt, range, usable)?
+                region.read_series_summarized(&r.device, &r.measurement, dt, range, usable, None)?
             }
             None => SummarizedSeries {
                 data: SeriesData {

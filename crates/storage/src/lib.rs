@@ -39,6 +39,7 @@ mod schema;
 mod schema_log;
 mod schema_ops;
 mod stats;
+mod timeshare;
 mod tsfiles;
 mod users;
 mod wal;

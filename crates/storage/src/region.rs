@@ -13,6 +13,7 @@ use crate::engine::PlacedGroup;
 use crate::fileset::{fallback_schema, CompactionPolicy, FileSet};
 use crate::memtable::{MemTable, SeriesBuf};
 use crate::merge::merge_newest_wins;
+use crate::timeshare::TimeShare;
 use crate::tsfiles::{RegionDirs, SeriesRange};
 use crate::wal::{Wal, WalEntry};
 use model::{ColumnData, MeasurementSchema, PartialPath, Result, TSDataType, Value};
@@ -404,7 +405,7 @@ impl DataRegion {
         // chunks that nothing overlaps decode straight into one buffer; the rest is merged
         let all = |_: &ChunkSummary| SummaryUse::Decode;
         Ok(self
-            .read_series_summarized(device, measurement, data_type, range, &all)?
+            .read_series_summarized(device, measurement, data_type, range, &all, None)?
             .data)
     }
 
@@ -452,7 +453,8 @@ impl DataRegion {
     /// of the series overlaps (no other chunk, no memtable point, no deletion) and that lie
     /// inside `range` are offered to `usable` (see [`SummaryUse`]): used as statistics,
     /// skipped unread, or decoded (their pages offered again one by one); every other point
-    /// is read and merged as [`DataRegion::read_series`] does.
+    /// is read and merged as [`DataRegion::read_series`] does. The decoded times of clean
+    /// chunks are shared with the other series of the device read through `share`.
     pub(crate) fn read_series_summarized(
         &self,
         device: &PartialPath,
@@ -460,6 +462,7 @@ impl DataRegion {
         data_type: TSDataType,
         range: TimeRange,
         usable: &dyn SummaryPolicy,
+        mut share: Option<&mut TimeShare>,
     ) -> Result<SummarizedSeries> {
         let phys = data_type.physical();
         if range.is_empty() {
@@ -508,6 +511,9 @@ impl DataRegion {
             times: Default::default(),
             values: ColumnData::empty(phys),
         };
+        if let Some(share) = share.as_deref_mut() {
+            share.begin();
+        }
         let mut skip: Vec<HashSet<u64>> = vec![HashSet::new(); files.len()];
         // points each candidate chunk may add to `clean` (its count scaled to its overlap
         // with the range), summed from each chunk to the end: when a chunk must be decoded,
@@ -545,20 +551,32 @@ impl DataRegion {
                 _ => {
                     // the chunk spans windows or a range end, or its points are needed: its
                     // pages may still be usable one by one
-                    let free = clean.times.capacity() - clean.times.len();
+                    let free = clean.values.capacity() - clean.values.len();
                     if (free as u64) < points_in(&cm, range) {
                         let room = usize::try_from(ahead[i]).unwrap_or(usize::MAX);
                         let room = room.min(crate::tsfiles::MAX_RESERVE_POINTS);
-                        clean.times.reserve(room);
+                        if !share.as_ref().is_some_and(|s| s.defers_times()) {
+                            clean.times.reserve(room);
+                        }
                         clean.values.reserve(room);
                     }
-                    let sums = files[fi].chunk_by_pages(&cm, phys, range, usable, &mut clean)?;
+                    let sums = files[fi].chunk_by_pages(
+                        &cm,
+                        phys,
+                        range,
+                        usable,
+                        &mut clean,
+                        share.as_deref_mut(),
+                    )?;
                     summaries.extend(sums);
                 }
             }
             skip[fi].insert(off);
         }
         summaries.sort_by_key(|c| c.start);
+        if let Some(share) = share {
+            share.finish(&mut clean);
+        }
         // points of a clean chunk overlap nothing: any position among the sources will do
         let mut sources = vec![clean];
         for (fi, f) in files.iter().enumerate() {

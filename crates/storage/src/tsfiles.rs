@@ -16,6 +16,7 @@ use crate::checksums::{self, sidecar_path, ChunkChecksums};
 use crate::codec::sync_dir;
 use crate::merge::merge_newest_wins;
 use crate::mods::{append_mods, mods_path, read_mods, Deletion};
+use crate::timeshare::{decode_cut, TimeShare};
 use model::{Bitmap, ColumnData, Error, MeasurementSchema, Result, TSDataType, Value};
 use parking_lot::RwLock;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -465,7 +466,8 @@ impl TsFileHandle {
     /// One chunk of a plain series split by page: the pages inside `range` that `usable`
     /// accepts (with their statistics) as summaries, those it reduces as what
     /// [`SummaryPolicy::reduce`] makes of them, the points in `range` of the other pages
-    /// decoded, in time order.
+    /// decoded, in time order (their times shared with other series through `share`, if
+    /// given).
     pub(crate) fn chunk_by_pages(
         &self,
         cm: &ChunkMetadata,
@@ -473,6 +475,7 @@ impl TsFileHandle {
         range: TimeRange,
         usable: &dyn SummaryPolicy,
         out: &mut SeriesData,
+        mut share: Option<&mut TimeShare>,
     ) -> Result<Vec<ChunkSummary>> {
         let chunk = self.reader.read_chunk(cm)?;
         let held = chunk.header.data_type.map(|t| t.physical());
@@ -515,7 +518,9 @@ impl TsFileHandle {
             decode.push((page, reduce));
         }
         let room = usize::try_from(room).unwrap_or(0).min(MAX_RESERVE_POINTS);
-        out.times.reserve(room);
+        if !share.as_ref().is_some_and(|s| s.defers_times()) {
+            out.times.reserve(room);
+        }
         out.values.reserve(room);
         // a page to reduce is decoded into a buffer of its own, reused page after page
         let mut page_points = SeriesData {
@@ -531,6 +536,9 @@ impl TsFileHandle {
                     PageReduction::Summary(sum) => summaries.push(sum),
                     PageReduction::Nothing => {}
                     PageReduction::Points => {
+                        if let Some(share) = share.as_deref_mut() {
+                            share.take_own(out);
+                        }
                         // wholly inside the range (else it would not be reduced)
                         out.times.extend_from_slice(&page_points.times);
                         let values =
@@ -541,20 +549,11 @@ impl TsFileHandle {
                 continue;
             }
             // decoded straight into `out`, then cut to the range
-            let before = out.times.len();
-            chunk.decode_page_into(&page, &mut out.times, &mut out.values)?;
-            let added = &out.times[before..];
-            let (lo, hi) = (
-                added.partition_point(|&t| t < range.start),
-                added.partition_point(|&t| t <= range.end),
-            );
-            if hi < added.len() {
-                out.times.truncate(before + hi);
-                out.values.truncate(before + hi);
-            }
-            if lo > 0 {
-                out.times.drain(before..before + lo);
-                out.values.remove_range(before..before + lo);
+            match share.as_deref_mut() {
+                Some(share) => share.decode(&chunk, &page, range, out)?,
+                None => {
+                    decode_cut(&chunk, &page, range, out, None)?;
+                }
             }
         }
         Ok(summaries)

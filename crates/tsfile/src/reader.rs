@@ -400,6 +400,81 @@ impl Chunk {
         values: &mut ColumnData,
     ) -> Result<usize> {
         model::cancel::checkpoint()?;
+        self.check_plain(values)?;
+        if values.len() != times.len() {
+            return Err(Error::internal(format!(
+                "page decoded after {} times but {} values",
+                times.len(),
+                values.len()
+            )));
+        }
+        self.with_page_body(page, |body| {
+            self.decode_body_into(page, body, times, values, None)
+        })
+    }
+
+    /// As [`Chunk::decode_page_into`], also replacing the contents of `encoded` with the
+    /// page's encoded time column (for [`Chunk::decode_values_if_times`] on another
+    /// series' page).
+    pub fn decode_page_recording(
+        &self,
+        page: &PageRef,
+        times: &mut Vec<i64>,
+        values: &mut ColumnData,
+        encoded: &mut Vec<u8>,
+    ) -> Result<usize> {
+        model::cancel::checkpoint()?;
+        self.check_plain(values)?;
+        self.with_page_body(page, |body| {
+            self.decode_body_into(page, body, times, values, Some(encoded))
+        })
+    }
+
+    /// Appends the values of a page of a non-aligned chunk if its encoded time column is
+    /// exactly `encoded`, bytes of a page that held `rows` times (recorded by
+    /// [`Chunk::decode_page_recording`], typically from another series of the same device
+    /// written together, which carries its own copy of the same times): its times are then
+    /// those, and are not decoded again. Returns false, having appended nothing, when the
+    /// bytes differ. On an error nothing is appended.
+    pub fn decode_values_if_times(
+        &self,
+        page: &PageRef,
+        encoded: &[u8],
+        rows: usize,
+        values: &mut ColumnData,
+    ) -> Result<bool> {
+        model::cancel::checkpoint()?;
+        self.check_plain(values)?;
+        self.with_page_body(page, |body| {
+            let ctx = |e: Corrupt| e.inside("decompressed page", page.offset);
+            let mut r = ByteReader::new(body);
+            let tlen = r.uvarint_len().map_err(ctx)?;
+            if r.take(tlen).map_err(ctx)? != encoded {
+                return Ok(false);
+            }
+            let (vstart, before) = (r.pos(), values.len());
+            let decoded = self
+                .decode_values(r.rest(), rows, page.statistics.as_ref(), values)
+                .map_err(|e| Corrupt::new(e.pos + vstart, e.what));
+            match decoded {
+                Ok(()) if values.len() == before + rows => Ok(true),
+                Ok(()) => {
+                    values.truncate(before);
+                    Err(ctx(Corrupt::new(
+                        vstart,
+                        format!("page holds {rows} times but decodes to other value count"),
+                    )))
+                }
+                Err(e) => {
+                    values.truncate(before);
+                    Err(ctx(e))
+                }
+            }
+        })
+    }
+
+    /// Checks that this is a non-aligned chunk whose values `values` can hold.
+    fn check_plain(&self, values: &ColumnData) -> Result<()> {
         if self.header.is_time() || self.header.is_value() {
             return Err(Error::IllegalParameter(format!(
                 "chunk at offset {} is aligned; use decode_time_page / decode_value_page",
@@ -407,16 +482,14 @@ impl Chunk {
             )));
         }
         let dt = self.value_type()?;
-        if values.data_type() != dt.physical() || values.len() != times.len() {
+        if values.data_type() != dt.physical() {
             return Err(Error::internal(format!(
                 "page of {} values decoded into a {} column",
                 dt.name(),
                 values.data_type().name()
             )));
         }
-        self.with_page_body(page, |body| {
-            self.decode_body_into(page, body, times, values)
-        })
+        Ok(())
     }
 
     /// Runs `f` on the decompressed body of `page`, held in a buffer of this thread that is
@@ -441,11 +514,16 @@ impl Chunk {
         body: &[u8],
         times: &mut Vec<i64>,
         values: &mut ColumnData,
+        record: Option<&mut Vec<u8>>,
     ) -> Result<usize> {
         let ctx = |e: Corrupt| e.inside("decompressed page", page.offset);
         let mut r = ByteReader::new(body);
         let tlen = r.uvarint_len().map_err(ctx)?;
         let tbytes = r.take(tlen).map_err(ctx)?;
+        if let Some(encoded) = record {
+            encoded.clear();
+            encoded.extend_from_slice(tbytes);
+        }
         let vstart = r.pos();
         let before = times.len();
         let decoded = encoding::decode_times(

@@ -232,8 +232,11 @@ impl WriterOptions {
                 if worse_than_plain(enc, s.values, b - a, values) {
                     enc = TSEncoding::Plain;
                     trial = false;
-                    let g = Gathered::gather(s.values, &idx[a..b]);
-                    page_raw(&mut raw, &tbuf, enc, g.slice(), &codec)?;
+                    // the page is cut again as PLAIN cuts it (its size no longer depends
+                    // on the values): series written together that fall back alike then
+                    // hold their times in pages that line up, which a reader decodes once
+                    // for all of them (storage's `timeshare`)
+                    continue;
                 }
             }
             // the compressed body, when the trial below already made it

@@ -848,6 +848,94 @@ fn chunks_fall_back_to_plain_and_uncompressed_when_that_is_smaller() {
     }
 }
 
+/// Series written together whose first page falls back to PLAIN cut their pages as PLAIN
+/// does, whatever their values: the pages line up, and each page of one series carries the
+/// same encoded time column as the same page of the other (what a reader shares, see
+/// `Chunk::decode_values_if_times`). Before, the first page kept the cut GORILLA's size
+/// chose, which differs from series to series.
+#[test]
+fn series_falling_back_alike_cut_the_same_pages() {
+    let n = 30_000;
+    let t = common::ragged_times(0, n, 4);
+    let schemas: Vec<_> = ["x", "y"]
+        .iter()
+        .map(|m| {
+            schema(
+                m,
+                TSDataType::Double,
+                TSEncoding::Gorilla,
+                CompressionType::Snappy,
+            )
+        })
+        .collect();
+    // GORILLA shrinks neither random bits nor random mantissas of random signs, and its
+    // sizes for the two differ
+    let any_sign: Vec<f64> = common::noise(n, 22)
+        .into_iter()
+        .map(|x| x.to_bits())
+        .map(|b| f64::from_bits((b & ((1 << 52) - 1) | (b & (1 << 63))) | (1023 << 52)))
+        .collect();
+    let values = [common::noise(n, 21), any_sign].map(ColumnData::Double);
+    let opts = WriterOptions::default();
+    let mut pages = Vec::new();
+    for (s, v) in schemas.iter().zip(&values) {
+        let input = SeriesInput {
+            schema: s,
+            times: &t,
+            values: v,
+            nulls: None,
+        };
+        let c = opts.encode_chunk(&input).unwrap().unwrap();
+        assert_eq!(c.header.encoding, TSEncoding::Plain);
+        let mut buf = Vec::new();
+        let mut w = TsFileWriter::new(&mut buf, opts.clone()).unwrap();
+        w.copy_chunk("root.sg.d", &c.header, &c.data, &c.statistics)
+            .unwrap();
+        w.finish().unwrap();
+        let r = TsFileReader::new(buf, ReadOptions::default()).unwrap();
+        let meta = r
+            .series_metadata(&DeviceId::from_path("root.sg.d"), s.name.as_str())
+            .unwrap()
+            .unwrap();
+        let chunk = r.read_chunk(&meta.chunks[0]).unwrap();
+        let refs = chunk.pages(&meta.chunks[0].statistics).unwrap();
+        assert!(refs.len() > 2);
+        let cuts: Vec<(u64, Vec<u8>)> = refs
+            .iter()
+            .map(|p| {
+                let st = p.statistics.as_ref().unwrap();
+                let mut times = Vec::new();
+                let mut vals = ColumnData::empty(TSDataType::Double);
+                let mut enc = Vec::new();
+                chunk
+                    .decode_page_recording(p, &mut times, &mut vals, &mut enc)
+                    .unwrap();
+                assert_eq!(times.len() as u64, st.count);
+                (st.count, enc)
+            })
+            .collect();
+        pages.push((chunk, refs, cuts));
+    }
+    assert_eq!(pages[0].2, pages[1].2, "page cuts and encoded times");
+    // so the second series' values decode against the first's encoded times
+    let (chunk, refs, _) = &pages[1];
+    let mut got = ColumnData::empty(TSDataType::Double);
+    for (p, (count, enc)) in refs.iter().zip(&pages[0].2) {
+        assert!(chunk
+            .decode_values_if_times(p, enc, *count as usize, &mut got)
+            .unwrap());
+    }
+    assert_eq!(got, values[1]);
+    // and not against other times
+    let mut other = pages[0].2[1].1.clone();
+    other[2] ^= 1;
+    let mut none = ColumnData::empty(TSDataType::Double);
+    assert!(!chunk
+        .decode_values_if_times(&refs[1], &other, pages[0].2[1].0 as usize, &mut none)
+        .unwrap());
+    assert!(none.is_empty());
+}
+
 /// A chunk copied into a file whose chunks of that series have another encoding or
 /// compressor is refused, and nothing of it is written; [`TsFileWriter::settle`] makes
 /// chunks encoded afterwards match the ones to be copied.
