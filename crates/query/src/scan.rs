@@ -304,9 +304,9 @@ impl SlicedJoin {
     /// one after it on a second core).
     ///
     /// A slice expected to hold at least [`SPLIT_SERIES_POINTS`] points of several series
-    /// (with no value filter to prune by) is read in two halves of its series, one per
-    /// core: a scan whose chunks are larger than the slice budget is one slice, and would
-    /// otherwise decode every series on one core.
+    /// (with no value filter to prune by), read without a next one, is read in two halves
+    /// of its series, one per core: a scan whose chunks are larger than the slice budget is
+    /// one slice, and would otherwise decode every series on one core.
     ///
     /// Whether the slice's series share their timestamps (see [`shares_times`]) is worked
     /// out by the threads that read them, each for its half; here only the halves' first
@@ -324,10 +324,14 @@ impl SlicedJoin {
             None
         };
         let n = self.paths.len();
+        // with a second slice to read, each core reads a whole slice: the series of a
+        // device then decode their shared time column once per slice (storage's
+        // `timeshare`) instead of once per half, and the halves need no comparing
         let split = read_ahead()
             && n > 1
+            && next.is_none()
             && self.prune.iter().all(Option::is_none)
-            && points.max(next.map_or(0, |(_, p)| p)) >= self.split_points;
+            && points >= self.split_points;
         let halves: Vec<std::ops::Range<usize>> = if split {
             vec![0..n / 2, n / 2..n]
         } else {
