@@ -399,18 +399,7 @@ impl Chunk {
         times: &mut Vec<i64>,
         values: &mut ColumnData,
     ) -> Result<usize> {
-        model::cancel::checkpoint()?;
-        self.check_plain(values)?;
-        if values.len() != times.len() {
-            return Err(Error::internal(format!(
-                "page decoded after {} times but {} values",
-                times.len(),
-                values.len()
-            )));
-        }
-        self.with_page_body(page, |body| {
-            self.decode_body_into(page, body, times, values, None)
-        })
+        self.decode_page_with(page, times, values, None)
     }
 
     /// As [`Chunk::decode_page_into`], also replacing the contents of `encoded` with the
@@ -423,10 +412,28 @@ impl Chunk {
         values: &mut ColumnData,
         encoded: &mut Vec<u8>,
     ) -> Result<usize> {
+        self.decode_page_with(page, times, values, Some(encoded))
+    }
+
+    /// [`Chunk::decode_page_into`], recording the encoded time column in `record` if given.
+    fn decode_page_with(
+        &self,
+        page: &PageRef,
+        times: &mut Vec<i64>,
+        values: &mut ColumnData,
+        record: Option<&mut Vec<u8>>,
+    ) -> Result<usize> {
         model::cancel::checkpoint()?;
         self.check_plain(values)?;
+        if values.len() != times.len() {
+            return Err(Error::internal(format!(
+                "page decoded after {} times but {} values",
+                times.len(),
+                values.len()
+            )));
+        }
         self.with_page_body(page, |body| {
-            self.decode_body_into(page, body, times, values, Some(encoded))
+            self.decode_body_into(page, body, times, values, record)
         })
     }
 
@@ -452,25 +459,39 @@ impl Chunk {
             if r.take(tlen).map_err(ctx)? != encoded {
                 return Ok(false);
             }
-            let (vstart, before) = (r.pos(), values.len());
-            let decoded = self
-                .decode_values(r.rest(), rows, page.statistics.as_ref(), values)
-                .map_err(|e| Corrupt::new(e.pos + vstart, e.what));
-            match decoded {
-                Ok(()) if values.len() == before + rows => Ok(true),
-                Ok(()) => {
-                    values.truncate(before);
-                    Err(ctx(Corrupt::new(
-                        vstart,
-                        format!("page holds {rows} times but decodes to other value count"),
-                    )))
-                }
-                Err(e) => {
-                    values.truncate(before);
-                    Err(ctx(e))
-                }
-            }
+            self.decode_page_values(page, &r, rows, values)
+                .map(|()| true)
+                .map_err(ctx)
         })
+    }
+
+    /// Appends the `rows` values of a page whose reader `r` stands at the values (after the
+    /// time column); fails, having appended nothing, when they decode to another count.
+    fn decode_page_values(
+        &self,
+        page: &PageRef,
+        r: &ByteReader<'_>,
+        rows: usize,
+        values: &mut ColumnData,
+    ) -> std::result::Result<(), Corrupt> {
+        let (vstart, before) = (r.pos(), values.len());
+        let decoded = self
+            .decode_values(r.rest(), rows, page.statistics.as_ref(), values)
+            .map_err(|e| Corrupt::new(e.pos + vstart, e.what))
+            .and_then(|()| {
+                (values.len() == before + rows)
+                    .then_some(())
+                    .ok_or_else(|| {
+                        Corrupt::new(
+                            vstart,
+                            format!("page holds {rows} times but decodes to other value count"),
+                        )
+                    })
+            });
+        if decoded.is_err() {
+            values.truncate(before);
+        }
+        decoded
     }
 
     /// Checks that this is a non-aligned chunk whose values `values` can hold.
@@ -535,26 +556,12 @@ impl Chunk {
         .map_err(|e| Corrupt::new(e.pos + (vstart - tlen), e.what))
         .and_then(|()| {
             let n = times.len() - before;
-            self.decode_values(r.rest(), n, page.statistics.as_ref(), values)
-                .map_err(|e| Corrupt::new(e.pos + vstart, e.what))
-                .map(|()| n)
+            self.decode_page_values(page, &r, n, values).map(|()| n)
         });
-        match decoded {
-            Ok(n) if values.len() == before + n => Ok(n),
-            Ok(n) => {
-                times.truncate(before);
-                values.truncate(before);
-                Err(ctx(Corrupt::new(
-                    vstart,
-                    format!("page holds {n} times but decodes to other value count"),
-                )))
-            }
-            Err(e) => {
-                times.truncate(before);
-                values.truncate(before);
-                Err(ctx(e))
-            }
-        }
+        decoded.map_err(|e| {
+            times.truncate(before);
+            ctx(e)
+        })
     }
 
     /// Decodes a page of an aligned time chunk (failing instead once the query this thread
