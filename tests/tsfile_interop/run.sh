@@ -20,9 +20,11 @@ export TSFILE_PYTHON="$venv/bin/python"
 export TSFILE_INTEROP_REQUIRED=1
 export TSFILE_INTEROP_CACHE="$cache"
 cd "$root"
-cargo test -p tsfile --test interop_pypi --test interop_java -- --test-threads=1 --nocapture
+# `--workspace` resolves features as `cargo test --workspace` does, so these reuse its build
+# instead of compiling a second copy of the crates (`-p` alone would, with other features).
+cargo test --workspace --test interop_pypi --test interop_java -- --test-threads=1 --nocapture
 # `iotdb-rs export-tsfile` output read by PyPI tsfile (every type, nulls, aligned).
-cargo test -p iotdb-rs --test tsfile_tools exported_tsfile_reads_in_pypi_tsfile -- --nocapture
+cargo test --workspace --test tsfile_tools exported_tsfile_reads_in_pypi_tsfile -- --nocapture
 
 # TsFiles flushed by a real IoTDB, committed as fixtures (regenerating them needs Java, see
 # docs/reference-iotdb.md), LOADed into iotdb-rs and compared series by series with what that
