@@ -6,6 +6,8 @@
 //! Python values (for row iteration). The Python package (`python/iotdb`) keeps the
 //! official client's classes and signatures and calls only this module.
 
+#![warn(missing_docs)]
+
 use client::{Response, ResultSet, Session, TemplateAnswer, TemplateQuery, TimeseriesSpec};
 use model::schema::{MeasurementSchema, TemplateMeasurement};
 use model::{

@@ -8,6 +8,8 @@
 //!
 //! It must not know about files, the network, SQL parsing or Thrift.
 
+#![warn(missing_docs)]
+
 pub mod batch;
 pub mod cancel;
 pub mod error;

@@ -9,6 +9,8 @@
 //! It must not know about Thrift, sessions' wire state or file formats, and it must not
 //! parse SQL itself (the `sql` crate does) or reach into storage internals.
 
+#![warn(missing_docs)]
+
 pub mod agg;
 pub mod analyze;
 pub mod auth;

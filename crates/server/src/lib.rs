@@ -6,6 +6,8 @@
 //! adapter: decode request → executor → encode result. It must not implement SQL
 //! semantics or storage rules itself.
 
+#![warn(missing_docs)]
+
 pub mod buffers;
 pub mod codec;
 pub mod config;

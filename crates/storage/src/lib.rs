@@ -13,6 +13,8 @@
 //! It must not know about SQL, Thrift or sessions: callers hand it parsed paths,
 //! patterns and columnar batches, and it answers with model types and `model::Error`.
 
+#![warn(missing_docs)]
+
 mod api;
 mod budget;
 mod checksums;

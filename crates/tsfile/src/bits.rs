@@ -137,6 +137,8 @@ pub fn for_each_field(
     Ok(())
 }
 
+/// Reads bits most-significant first from a byte slice, as TsFile's bit-packed encodings
+/// store them; reads past the end fail instead of panicking.
 #[derive(Debug, Clone)]
 pub struct BitReader<'a> {
     data: &'a [u8],
@@ -157,7 +159,6 @@ impl<'a> BitReader<'a> {
         }
     }
 
-    /// Bits left.
     /// The whole input and the cursor, for decoders with their own inner loop.
     pub(crate) fn parts(&self) -> (&'a [u8], usize) {
         (self.data, self.bitpos)
@@ -168,6 +169,7 @@ impl<'a> BitReader<'a> {
         self.bitpos = pos.min(self.data.len() * 8);
     }
 
+    /// Bits left.
     pub fn remaining_bits(&self) -> usize {
         (self.data.len() * 8).saturating_sub(self.bitpos)
     }

@@ -20,6 +20,8 @@
 //! a file is bounded and reports corruption as [`model::Error::StorageEngine`] naming the
 //! offset, never a panic or an allocation sized by an unchecked length.
 
+#![warn(missing_docs)]
+
 pub mod bits;
 pub mod bloom;
 pub mod buf;
