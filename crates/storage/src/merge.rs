@@ -72,6 +72,9 @@ pub(crate) fn merge_newest_wins(mut sources: Vec<SeriesData>, data_type: TSDataT
 
 /// The runs that make up the merged series, in output order.
 fn plan_runs(sources: &[SeriesData]) -> Vec<Run> {
+    if let [older, newer] = sources {
+        return plan_two(&older.times, &newer.times);
+    }
     let mut pos = vec![0usize; sources.len()];
     let mut heap: BinaryHeap<Reverse<Head>> = sources
         .iter()
@@ -121,6 +124,59 @@ fn plan_runs(sources: &[SeriesData]) -> Vec<Run> {
         }
     }
     runs
+}
+
+/// [`plan_runs`] of two sources (source 0 older, source 1 newer) by one linear pass of two
+/// cursors, the commonest overlap (a file and the memtable, a sequence file and the unsequence
+/// file that rewrote part of it). The heap costs a few pushes and pops per row wherever the
+/// two hold the same timestamps, which made a query over rewritten points about 7x slower
+/// than over the same points written once; here such a stretch costs a compare per row and
+/// becomes one run of the newer source.
+fn plan_two(older: &[i64], newer: &[i64]) -> Vec<Run> {
+    fn push(runs: &mut Vec<Run>, source: usize, lo: usize, hi: usize) {
+        match runs.last_mut() {
+            Some(r) if r.source == source && r.hi == lo => r.hi = hi,
+            _ => runs.push(Run { source, lo, hi }),
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut runs = Vec::new();
+    while i < older.len() && j < newer.len() {
+        let (a, b) = (older[i], newer[j]);
+        if a < b {
+            let hi = i + 1 + gallop(&older[i + 1..], b);
+            push(&mut runs, 0, i, hi);
+            i = hi;
+        } else if b < a {
+            let hi = j + 1 + gallop(&newer[j + 1..], a);
+            push(&mut runs, 1, j, hi);
+            j = hi;
+        } else {
+            // the newer row wins; the older one is dropped
+            push(&mut runs, 1, j, j + 1);
+            i += 1;
+            j += 1;
+        }
+    }
+    if i < older.len() {
+        push(&mut runs, 0, i, older.len());
+    }
+    if j < newer.len() {
+        push(&mut runs, 1, j, newer.len());
+    }
+    runs
+}
+
+/// How many leading timestamps of a sorted slice are below `limit`: exponential search from
+/// the front, so a short stretch costs a compare or two and a long one a binary search.
+fn gallop(times: &[i64], limit: i64) -> usize {
+    let mut end = 1;
+    while end <= times.len() && times[end - 1] < limit {
+        end *= 2;
+    }
+    let lo = end / 2;
+    let hi = end.min(times.len());
+    lo + times[lo..hi].partition_point(|&t| t < limit)
 }
 
 /// Copies the runs' times and values into one series (all sources share one value type).
@@ -208,6 +264,36 @@ mod tests {
         assert_eq!(m.values, ColumnData::Binary(vec![b"x".to_vec()]));
     }
 
+    #[test]
+    fn two_sources_holding_the_same_times_make_one_run_of_the_newer() {
+        let times: Vec<i64> = (0..1000).collect();
+        let sources = vec![ints(&times, 0), ints(&times, 1)];
+        assert_eq!(
+            plan_runs(&sources),
+            vec![Run {
+                source: 1,
+                lo: 0,
+                hi: 1000
+            }]
+        );
+        let m = merge_newest_wins(sources, TSDataType::Int64);
+        assert_eq!(m.times, times);
+        assert_eq!(
+            m.values,
+            ColumnData::Int64(times.iter().map(|t| t * 10 + 1).collect())
+        );
+    }
+
+    #[test]
+    fn gallop_counts_the_times_below_a_limit() {
+        let times: Vec<i64> = (0..100).map(|t| t * 2).collect();
+        for limit in -1..=201 {
+            let expected = times.iter().filter(|&&t| t < limit).count();
+            assert_eq!(gallop(&times, limit), expected, "limit {limit}");
+            assert_eq!(gallop(&times[..0], limit), 0);
+        }
+    }
+
     fn source() -> impl Strategy<Value = Vec<i64>> {
         proptest::collection::btree_set(0i64..200, 0..40).prop_map(|s| s.into_iter().collect())
     }
@@ -227,6 +313,27 @@ mod tests {
                 })
                 .collect();
             let m = merge_newest_wins(sources, TSDataType::Int64);
+            prop_assert_eq!(m.times, expected.keys().copied().collect::<Vec<_>>());
+            prop_assert_eq!(m.values, ColumnData::Int64(expected.values().copied().collect()));
+        }
+
+        /// Two sources (the linear path) against the same map, with long shared stretches.
+        #[test]
+        fn two_sources_equal_a_newest_wins_map(
+            a in proptest::collection::btree_set(0i64..400, 0..200),
+            b in proptest::collection::btree_set(0i64..400, 0..200),
+            shared in 0i64..400,
+        ) {
+            let a: Vec<i64> = a.into_iter().chain(0..shared).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+            let b: Vec<i64> = b.into_iter().chain(0..shared).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+            let mut expected = BTreeMap::new();
+            for &t in &a {
+                expected.insert(t, t * 10);
+            }
+            for &t in &b {
+                expected.insert(t, t * 10 + 1);
+            }
+            let m = merge_newest_wins(vec![ints(&a, 0), ints(&b, 1)], TSDataType::Int64);
             prop_assert_eq!(m.times, expected.keys().copied().collect::<Vec<_>>());
             prop_assert_eq!(m.values, ColumnData::Int64(expected.values().copied().collect()));
         }

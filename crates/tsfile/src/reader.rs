@@ -831,7 +831,7 @@ pub(crate) fn make_chunk(
 /// (for all columns), e.g. because a filter on that column is false on every row there.
 pub type AlignedPageSkip<'a> = &'a dyn Fn(usize, Option<&Statistics>, i64, i64) -> bool;
 
-/// Most rows an aligned read makes room for up front (the statistics that claim more may be
+/// Most rows a read makes room for up front (the statistics that claim more may be
 /// damaged; the outputs then grow as they fill).
 const MAX_RESERVED_ROWS: usize = 1 << 22;
 
@@ -1368,14 +1368,42 @@ impl<R: ReadAt> TsFileReader<R> {
             let col = rows.columns.into_iter().next();
             return Ok(col.map(|col| column_points(&rows.times.into(), col)));
         }
+        let chunks: Vec<&ChunkMetadata> = meta
+            .chunks
+            .iter()
+            .filter(|cm| {
+                cm.statistics.count != 0
+                    && range.overlaps(cm.statistics.start_time, cm.statistics.end_time)
+                    && !skip(cm)
+            })
+            .collect();
+        // Chunks in time order that do not overlap (a sequence file's) decode into one
+        // buffer, reserved once for all their points; overlapping ones (an unsequence
+        // file's) each into their own, merged afterwards.
+        let disjoint = chunks
+            .windows(2)
+            .all(|w| w[0].statistics.end_time < w[1].statistics.start_time);
+        let room = |cms: &[&ChunkMetadata]| {
+            let n: u64 = cms.iter().map(|cm| cm.statistics.count).sum();
+            usize::try_from(n)
+                .unwrap_or(usize::MAX)
+                .min(MAX_RESERVED_ROWS)
+        };
         let mut parts: Vec<(Vec<i64>, ColumnData)> = Vec::new();
-        for cm in &meta.chunks {
-            if cm.statistics.count == 0
-                || !range.overlaps(cm.statistics.start_time, cm.statistics.end_time)
-                || skip(cm)
-            {
-                continue;
+        let mut in_order = true;
+        for (k, cm) in chunks.iter().enumerate() {
+            if k == 0 || !disjoint {
+                let rest = if disjoint {
+                    &chunks[..]
+                } else {
+                    &chunks[k..=k]
+                };
+                let mut values = ColumnData::empty(dt);
+                values.reserve(room(rest));
+                parts.push((Vec::with_capacity(room(rest)), values));
             }
+            let (times, values) = parts.last_mut().unwrap_or_else(|| unreachable!());
+            let chunk_start = times.len();
             let chunk = self.read_chunk(cm)?;
             if chunk.header.measurement != measurement || chunk.header.is_time() {
                 return Err(corrupt(
@@ -1386,30 +1414,36 @@ impl<R: ReadAt> TsFileReader<R> {
                     cm.offset,
                 ));
             }
-            let mut times = Vec::new();
-            let mut values = ColumnData::empty(dt);
             for p in chunk.pages(&cm.statistics)? {
                 if let Some(s) = &p.statistics {
                     if !range.overlaps(s.start_time, s.end_time) {
                         continue;
                     }
                 }
-                let page = chunk.decode_page(&p)?;
-                if range.covers(
-                    *page.times.first().unwrap_or(&0),
-                    *page.times.last().unwrap_or(&0),
-                ) {
-                    times.extend(page.times);
-                    values.append(page.values);
-                } else {
-                    let keep: Vec<usize> = (0..page.times.len())
-                        .filter(|i| range.contains(page.times[*i]))
+                let before = times.len();
+                chunk.decode_page_into(&p, times, values)?;
+                let added = &times[before..];
+                if !range.covers(*added.first().unwrap_or(&0), *added.last().unwrap_or(&0)) {
+                    // a page across a range end: only its points inside the range stay
+                    let keep: Vec<usize> = (before..times.len())
+                        .filter(|&i| range.contains(times[i]))
                         .collect();
-                    times.extend(keep.iter().map(|i| page.times[*i]));
-                    values.append(page.values.take(&keep));
+                    let kept_values = values.take(&keep);
+                    let kept_times: Vec<i64> = keep.iter().map(|&i| times[i]).collect();
+                    times.truncate(before);
+                    values.truncate(before);
+                    times.extend(kept_times);
+                    values.append(kept_values);
                 }
             }
-            parts.push((times, values));
+            // statistics that claimed order falsely (a damaged or foreign file): sorted below
+            in_order &= chunk_start == 0
+                || times.len() == chunk_start
+                || times[chunk_start - 1] < times[chunk_start];
+        }
+        if !in_order {
+            let (times, values) = parts.pop().unwrap_or_else(|| unreachable!());
+            return Ok(Some(newest_sorted(times, values)));
         }
         Ok(Some(merge_parts(dt, parts)))
     }
@@ -1719,7 +1753,14 @@ fn drop_unwanted_rows(
 }
 
 /// Merges per-chunk parts into one time-ordered series (later parts win on equal times).
-fn merge_parts(dt: TSDataType, parts: Vec<(Vec<i64>, ColumnData)>) -> SeriesData {
+fn merge_parts(dt: TSDataType, mut parts: Vec<(Vec<i64>, ColumnData)>) -> SeriesData {
+    if parts.len() == 1 {
+        let (times, values) = parts.pop().unwrap_or_else(|| unreachable!());
+        return SeriesData {
+            times: times.into(),
+            values: Column::new(values),
+        };
+    }
     let sorted = parts
         .windows(2)
         .all(|w| match (w[0].0.last(), w[1].0.first()) {
@@ -1744,11 +1785,14 @@ fn merge_parts(dt: TSDataType, parts: Vec<(Vec<i64>, ColumnData)>) -> SeriesData
         all_t.extend(t);
         all_v.append(v);
     }
-    let keep = newest_per_time(&all_t);
-    times = keep.iter().map(|i| all_t[*i]).collect();
-    values = all_v.take(&keep);
+    newest_sorted(all_t, all_v)
+}
+
+/// Points in time order, the last one of each time kept.
+fn newest_sorted(times: Vec<i64>, values: ColumnData) -> SeriesData {
+    let keep = newest_per_time(&times);
     SeriesData {
-        times: times.into(),
-        values: Column::new(values),
+        times: keep.iter().map(|i| times[*i]).collect::<Vec<_>>().into(),
+        values: Column::new(values.take(&keep)),
     }
 }
