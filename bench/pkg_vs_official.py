@@ -18,7 +18,11 @@ QUERY_REPEAT queries (default 15, after one untimed run each: the first queries 
 take 2-3x as long as later ones); every answer is checked (point counts, frame shapes and column
 sums), and the ratios are printed.
 The official client runs ``--worker`` mode of this file in its own venv (the two packages
-share the import name ``iotdb``), seeing the same arrays (same generator seed).
+share the import name ``iotdb``), seeing the same arrays (same generator seed). The two remote
+``todf()`` series are taken in alternating blocks of QUERY_BLOCK queries (default 5, each after
+one untimed query; who goes first alternates), so that a slow spell of the machine falls on
+both clients alike instead of on whichever ran in it, while each block runs warm as a client
+querying in a loop does.
 """
 
 from __future__ import annotations
@@ -92,22 +96,30 @@ def write_query_data(session, device):
     session.execute_non_query_statement("FLUSH")
 
 
-def todf_times(session, device, repeat):
+QUERY_DEVICE = "root.ours.q"
+
+
+def todf_once(session, device=QUERY_DEVICE):
+    """Seconds of one ``SELECT q0..q3`` to a DataFrame, and the frame."""
+    sql = f"select {', '.join(query_arrays()[0])} from {device}"
+    t0 = time.perf_counter()
+    ds = session.execute_query_statement(sql)
+    df = ds.todf()
+    ds.close_operation_handle()
+    return time.perf_counter() - t0, df
+
+
+def frame_check(df):
+    """Shape and column sum of a result frame, to compare the clients' answers."""
+    return [list(df.shape), float(df.iloc[:, 1:].to_numpy().sum())]
+
+
+def todf_times(session, repeat):
     """Median seconds of ``SELECT q0..q3`` to a DataFrame (after one untimed run, as every
     client and DuckDB get here: the first run of a process pays for faulting in its buffers)
-    and a checksum of the last frame."""
-    sql = f"select {', '.join(query_arrays()[0])} from {device}"
-    times, df = [], None
-    ds = session.execute_query_statement(sql)
-    ds.todf()
-    ds.close_operation_handle()
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        ds = session.execute_query_statement(sql)
-        df = ds.todf()
-        ds.close_operation_handle()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), [list(df.shape), float(df.iloc[:, 1:].to_numpy().sum())]
+    and the check of the last frame."""
+    times, df = todf_block(session, repeat)
+    return statistics.median(times), frame_check(df)
 
 
 def count(session, path):
@@ -132,29 +144,89 @@ def ingest_rounds(session, prefix, tablets, repeat):
     return seconds, points
 
 
-def ours_rounds(session, a):
-    """Our package's ingest rounds, then the query data written and read back to pandas."""
+def ours_rounds(session, a, query=True):
+    """Our package's ingest rounds, then the query data written (and with ``query``, read back
+    to pandas: the embedded rounds; the remote queries alternate with the official client's)."""
     seconds, points = ingest_rounds(session, "root.ours", a.tablets, a.repeat)
     if a.only == "ingest":
         return seconds, points, None, None
-    write_query_data(session, "root.ours.q")
+    write_query_data(session, QUERY_DEVICE)
     quiet_server()
-    return seconds, points, *todf_times(session, "root.ours.q", a.query_repeat)
+    return seconds, points, *(todf_times(session, a.query_repeat) if query else (None, None))
+
+
+def say(obj):
+    """One line of the worker's answers to the main process (tagged: the client may print)."""
+    print(TAG + json.dumps(obj), flush=True)
+
+
+def hear(pipe):
+    """The next tagged line from the worker, decoded."""
+    for line in pipe:
+        if line.startswith(TAG):
+            return json.loads(line[len(TAG) :])
+    raise RuntimeError("the official client's worker ended early")
+
+
+TAG = "@@bench "
+
+
+def todf_block(session, n):
+    """Seconds of ``n`` queries to a DataFrame back to back, after one untimed query (the
+    first after the other client's block pays for the caches that block took), and the
+    last frame."""
+    todf_once(session)
+    times, df = [], None
+    for _ in range(n):
+        t, df = todf_once(session)
+        times.append(t)
+    return times, df
 
 
 def worker(a) -> int:
-    """The official client's half (runs in its venv): prints JSON."""
+    """The official client's half (runs in its venv): its ingest rounds, then a block of N
+    timed queries per ``N`` line on stdin until ``end``; answers as tagged JSON lines."""
     from iotdb.Session import Session
 
     s = Session(a.host, str(a.port), "root", "root")
     s.open(False)
-    out = {"client": __import__("importlib.metadata").metadata.version("apache-iotdb")}
-    out["ingest"], out["points"] = ingest_rounds(s, "root.official", a.tablets, a.repeat)
-    quiet_server()
-    out["todf"], out["check"] = todf_times(s, "root.ours.q", a.query_repeat) if a.only != "ingest" else (None, None)
+    ingest, points = ingest_rounds(s, "root.official", a.tablets, a.repeat)
+    client = __import__("importlib.metadata").metadata.version("apache-iotdb")
+    say({"client": client, "ingest": ingest, "points": points})
+    if a.only != "ingest":
+        quiet_server()
+        say("ready")
+        df = None
+        for line in sys.stdin:
+            if not line.strip().isdigit():
+                break
+            times, df = todf_block(s, int(line))
+            say(times)
+        say(frame_check(df))
     s.close()
-    print(json.dumps(out))
     return 0
+
+
+def interleaved_queries(session, official, repeat, block):
+    """Remote ``todf()`` of our package and of the official client in alternating blocks of
+    ``block`` timed queries each (who goes first alternates), ``repeat`` per client in all,
+    so that both meet the machine's slow spells alike while each block runs warm, as a
+    client querying in a loop does: the medians of each and the check of our last frame."""
+    assert hear(official.stdout) == "ready"
+    ours, theirs, df = [], [], None
+    k = 0
+    while len(ours) < repeat:
+        n = min(block, repeat - len(ours))
+        for who in ("ours", "official") if k % 2 == 0 else ("official", "ours"):
+            if who == "ours":
+                times, df = todf_block(session, n)
+                ours += times
+            else:
+                official.stdin.write(f"{n}\n")
+                official.stdin.flush()
+                theirs += hear(official.stdout)
+        k += 1
+    return statistics.median(ours), statistics.median(theirs), frame_check(df)
 
 
 def main(a) -> int:
@@ -174,37 +246,24 @@ def main(a) -> int:
     waited = quiet_server()
     remote = Session(a.host, str(a.port), "root", "root")
     remote.open(False)
-    ours_remote, counts, ours_remote_q, ours_check = ours_rounds(remote, a)
-    remote.close()
+    ours_remote, counts, _, _ = ours_rounds(remote, a, query=False)
     assert counts == expected, "remote ingest lost points"
-
+    ours_remote_q = ours_check = None
     waited += quiet_server()
-    official = json.loads(
-        subprocess.run(
-            [
-                a.official_python,
-                __file__,
-                "--worker",
-                "--host",
-                a.host,
-                "--port",
-                str(a.port),
-                "--tablets",
-                str(a.tablets),
-                "--repeat",
-                str(a.repeat),
-                "--query-repeat",
-                str(a.query_repeat),
-                "--only",
-                a.only,
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    cmd = [a.official_python, __file__, "--worker", "--host", a.host, "--port", str(a.port)]
+    cmd += ["--tablets", str(a.tablets), "--repeat", str(a.repeat), "--only", a.only]
+    with subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as worker_proc:
+        official = hear(worker_proc.stdout)
+        if a.only != "ingest":
+            ours_remote_q, official["todf"], ours_check = interleaved_queries(
+                remote, worker_proc, a.query_repeat, a.query_block
+            )
+            worker_proc.stdin.write("end\n")
+            worker_proc.stdin.flush()
+            official["check"] = hear(worker_proc.stdout)
+        worker_proc.stdin.close()
+    assert worker_proc.returncode == 0, "the official client's worker failed"
+    remote.close()
     assert official["points"] == expected, "official client's ingest lost points"
     if a.only != "ingest":
         assert official["check"][0] == ours_check[0] and abs(official["check"][1] - ours_check[1]) < 1e-6, (
@@ -293,6 +352,12 @@ if __name__ == "__main__":
         type=int,
         default=15,
         help="timed queries (milliseconds each: their first runs in a process are slower, so more of them)",
+    )
+    p.add_argument(
+        "--query-block",
+        type=int,
+        default=5,
+        help="remote queries per client in a row (the clients alternate block by block)",
     )
     p.add_argument("--official-python", help="python of the venv with apache-iotdb 2.0.x")
     p.add_argument("--only", choices=["ingest", "query", "all"], default="all", help="run only these rows")

@@ -1001,17 +1001,19 @@ fn tablet_buffers<'py>(
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Commits arenas lazily (`arena_eager_commit` = 0, as the server) and gives freed memory
-/// back to the kernel 1 s after it is free (`purge_delay` = 1000, mimalloc v3's default;
-/// numbers 4 and 15 of `mi_option_e`, the same in v2 and v3), unless
-/// `MIMALLOC_ARENA_EAGER_COMMIT` / `MIMALLOC_PURGE_DELAY` say otherwise. The server purges
-/// after 10 ms to stay inside its memory budget under many sessions; a Python process runs
-/// one engine or a few sessions, and with 10 ms an embedded session faulted the memory of
-/// flushed memtables in again for the next ones (page faults per 10 M-point round: 23,000–
-/// 37,000 against 3,000–5,500 with 1 s; docs/adr/0005-allocator.md).
+/// back to the kernel 10 s after it is free (`purge_delay` = 10000; numbers 4 and 15 of
+/// `mi_option_e`, the same in v2 and v3), unless `MIMALLOC_ARENA_EAGER_COMMIT` /
+/// `MIMALLOC_PURGE_DELAY` say otherwise. With 10 ms an embedded session faulted the memory
+/// of flushed memtables in again for the next ones (page faults per 10 M-point round:
+/// 23,000–37,000 against 3,000–5,500 with 1 s). With 1 s (mimalloc v3's default, whose
+/// deadline runs from a range's first free and is not moved by reuse) the result buffers of
+/// a query that came a second or so after the last one were faulted in again: ~1,000–1,300
+/// faults and about twice the CPU for the first queries after a pause
+/// (docs/adr/0005-allocator.md).
 fn tune_allocator() {
     const OPTIONS: [(libmimalloc_sys::mi_option_t, &str, std::ffi::c_long); 2] = [
         (4, "MIMALLOC_ARENA_EAGER_COMMIT", 0),
-        (15, "MIMALLOC_PURGE_DELAY", 1000),
+        (15, "MIMALLOC_PURGE_DELAY", 10_000),
     ];
     for (option, env, value) in OPTIONS {
         if std::env::var_os(env).is_none() {
