@@ -54,10 +54,12 @@ def ingest_arrays(tablets: int):
     return names, times, values
 
 
+QUERY_NAMES = [f"q{i}" for i in range(QUERY_COLS)]
+
+
 def query_arrays():
     rng = np.random.default_rng(12)
-    names = [f"q{i}" for i in range(QUERY_COLS)]
-    return names, np.arange(QUERY_ROWS, dtype=np.int64), [rng.normal(0, 1, QUERY_ROWS) for _ in range(QUERY_COLS)]
+    return QUERY_NAMES, np.arange(QUERY_ROWS, dtype=np.int64), [rng.normal(0, 1, QUERY_ROWS) for _ in range(QUERY_COLS)]
 
 
 def quiet_server() -> float:
@@ -101,7 +103,7 @@ QUERY_DEVICE = "root.ours.q"
 
 def todf_once(session, device=QUERY_DEVICE):
     """Seconds of one ``SELECT q0..q3`` to a DataFrame, and the frame."""
-    sql = f"select {', '.join(query_arrays()[0])} from {device}"
+    sql = f"select {', '.join(QUERY_NAMES)} from {device}"
     t0 = time.perf_counter()
     ds = session.execute_query_statement(sql)
     df = ds.todf()
