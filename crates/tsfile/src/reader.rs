@@ -1398,9 +1398,10 @@ impl<R: ReadAt> TsFileReader<R> {
                 } else {
                     &chunks[k..=k]
                 };
+                let n = room(rest);
                 let mut values = ColumnData::empty(dt);
-                values.reserve(room(rest));
-                parts.push((Vec::with_capacity(room(rest)), values));
+                values.reserve(n);
+                parts.push((Vec::with_capacity(n), values));
             }
             let (times, values) = parts.last_mut().unwrap_or_else(|| unreachable!());
             let chunk_start = times.len();
