@@ -319,6 +319,28 @@ impl<const SHIFT: u32> Times<SHIFT> {
             })
     }
 
+    /// The runs holding positions `lo..hi` (clamped to the length), cut to them.
+    fn runs_between(&self, lo: usize, hi: usize) -> Vec<Run> {
+        let hi = hi.min(self.len);
+        let lo = lo.min(hi);
+        let first = self.starts.partition_point(|&s| s <= lo).saturating_sub(1);
+        self.runs
+            .iter()
+            .zip(&self.starts)
+            .skip(first)
+            .take_while(|(_, &s)| s < hi)
+            .filter_map(|(r, &s)| {
+                let n = r.hi - r.lo;
+                let (a, z) = (lo.max(s) - s, hi.min(s + n) - s);
+                (a < z).then(|| Run {
+                    data: Arc::clone(&r.data),
+                    lo: r.lo + a,
+                    hi: r.lo + z,
+                })
+            })
+            .collect()
+    }
+
     /// A copy of positions `lo..hi` (clamped to the length).
     pub(crate) fn to_vec(&self, lo: usize, hi: usize) -> Vec<i64> {
         let mut out = Vec::with_capacity(hi.min(self.len).saturating_sub(lo));
@@ -366,6 +388,56 @@ impl<const SHIFT: u32> Times<SHIFT> {
             (Some(r), Some(&s)) => s + r.items().partition_point(|&t| pred(t)),
             _ => self.len,
         }
+    }
+}
+
+/// The timestamps several series of one device read over one range have in common: a
+/// tablet's columns share its timestamp vector (see [`Times`]), and a read that copied
+/// it out once per series then had the join compare the copies. The first series read
+/// through a share copies its times out as usual and keeps them with the runs they came
+/// from; a following series whose positions cover exactly the same runs gets the same
+/// [`model::Times`] (shared, recognized by the join by pointer).
+///
+/// Only runs shared with another series are kept (a series' own runs could never match),
+/// and the share lives for one read: holding a run keeps its vector from growing in place,
+/// which only makes a concurrent writer start a new run.
+#[derive(Debug, Default)]
+pub(crate) struct MemTimeShare {
+    /// Runs cut to the positions read, and the times they hold.
+    entries: Vec<(Vec<Run>, model::Times)>,
+}
+
+/// Entries a [`MemTimeShare`] keeps (a device's series usually come from one tablet
+/// stream; a few more cover columns written in separate tablets).
+const MEM_SHARE_ENTRIES: usize = 4;
+
+impl MemTimeShare {
+    /// Positions `lo..hi` of `times`, from an entry when one holds the same runs.
+    fn times<const SHIFT: u32>(
+        &mut self,
+        times: &Times<SHIFT>,
+        lo: usize,
+        hi: usize,
+    ) -> model::Times {
+        let key = times.runs_between(lo, hi);
+        let shared = !key.is_empty() && key.iter().all(|r| Arc::strong_count(&r.data) > 1);
+        if !shared {
+            return times.to_vec(lo, hi).into();
+        }
+        let same = |a: &[Run]| {
+            a.len() == key.len()
+                && a.iter()
+                    .zip(&key)
+                    .all(|(x, y)| Arc::ptr_eq(&x.data, &y.data) && x.lo == y.lo && x.hi == y.hi)
+        };
+        if let Some((_, t)) = self.entries.iter().find(|(runs, _)| same(runs)) {
+            return t.clone();
+        }
+        let t: model::Times = times.to_vec(lo, hi).into();
+        if self.entries.len() < MEM_SHARE_ENTRIES {
+            self.entries.push((key, t.clone()));
+        }
+        t
     }
 }
 
@@ -657,6 +729,17 @@ impl SeriesBuf {
         debug_assert!(self.sorted);
         let (lo, hi) = self.bounds(range);
         self.positions(lo, hi)
+    }
+
+    /// As [`SeriesBuf::read`], taking the times from `share` when another series read
+    /// through it holds the same ones (the same runs of the same tablets' vectors).
+    pub(crate) fn read_sharing(&self, range: TimeRange, share: &mut MemTimeShare) -> SeriesData {
+        debug_assert!(self.sorted);
+        let (lo, hi) = self.bounds(range);
+        SeriesData {
+            times: share.times(&self.times, lo, hi),
+            values: self.values.to_column(lo, hi),
+        }
     }
 
     /// The points at positions `lo..hi` (clamped to the length), in buffer order (time
@@ -1186,6 +1269,62 @@ mod tests {
 
     /// Columns of one tablet share its timestamps; changing one series (points added,
     /// deleted, sorted) leaves the others intact.
+    #[test]
+    fn reads_through_a_share_hand_out_one_time_column_per_tablet_run() {
+        let mut m = MemTable::default();
+        let d = PartialPath::parse("root.sg.d").unwrap();
+        let rows = SHARE_MIN_ROWS as i64 * 2;
+        let times: Vec<i64> = (0..rows).map(|i| i * 10).collect();
+        let col = |k: i64| ColumnData::Int64((0..rows).map(|i| i * k).collect());
+        let (a, b, c) = (col(1), col(2), col(3));
+        // two tablets: a, b and c share both; d is written row by row (its own runs)
+        for half in [0..rows as usize / 2, rows as usize / 2..rows as usize] {
+            let cut = |c: &ColumnData| match c {
+                ColumnData::Int64(v) => ColumnData::Int64(v[half.clone()].to_vec()),
+                _ => unreachable!(),
+            };
+            let (a, b, c) = (cut(&a), cut(&b), cut(&c));
+            let cols = [("a", &a, None), ("b", &b, None), ("c", &c, None)];
+            m.apply_tablet(&d, &times[half.clone()], true, cols.iter().copied());
+        }
+        for &t in &times {
+            m.series_mut(&d, "d", TSDataType::Int64)
+                .push(t, &Value::Int64(t));
+        }
+        let range = TimeRange::new(35, 10 * rows - 45);
+        let mut share = MemTimeShare::default();
+        let read = |m: &MemTable, s: &str, share: &mut MemTimeShare| {
+            m.series(&d, s).unwrap().read_sharing(range, share)
+        };
+        let ra = read(&m, "a", &mut share);
+        let rb = read(&m, "b", &mut share);
+        let rd = read(&m, "d", &mut share);
+        assert!(ra.times.shared_with(&rb.times), "a and b share their times");
+        assert!(!ra.times.shared_with(&rd.times), "d holds its own runs");
+        for (s, r) in [("a", &ra), ("b", &rb), ("d", &rd)] {
+            assert_eq!(*r, m.series(&d, s).unwrap().read(range), "{s}");
+        }
+        // deleting the first point in range re-slices c's first run: the same runs with
+        // other bounds, so c gets its own copy
+        m.series_existing_mut(&d, "c")
+            .unwrap()
+            .delete(TimeRange::new(40, 40));
+        let rc = read(&m, "c", &mut share);
+        assert!(!rc.times.shared_with(&ra.times));
+        assert_eq!(rc, m.series(&d, "c").unwrap().read(range));
+        // another range is another read: a fresh share
+        let mut other = MemTimeShare::default();
+        let full = m
+            .series(&d, "a")
+            .unwrap()
+            .read_sharing(TimeRange::ALL, &mut other);
+        assert_eq!(full.times.len(), rows as usize);
+        // the share keeps the runs it read, so a row appended to a now stays out of them
+        m.series_mut(&d, "a", TSDataType::Int64)
+            .push(10 * rows, &Value::Int64(7));
+        assert_eq!(read(&m, "b", &mut share).times, ra.times);
+    }
+
     #[test]
     fn shared_timestamps_stay_per_series() {
         let mut m = MemTable::default();

@@ -11,6 +11,7 @@ use crate::budget::{MemBudget, MemCharge};
 use crate::config::WalMode;
 use crate::engine::PlacedGroup;
 use crate::fileset::{fallback_schema, CompactionPolicy, FileSet};
+use crate::memtable::MemTimeShare;
 use crate::memtable::{MemTable, SeriesBuf};
 use crate::merge::merge_newest_wins;
 use crate::timeshare::TimeShare;
@@ -84,12 +85,17 @@ fn read_mem(
     measurement: &str,
     phys: TSDataType,
     range: TimeRange,
+    mut share: Option<&mut MemTimeShare>,
 ) -> Option<SeriesData> {
+    let mut read = |buf: &crate::memtable::SeriesBuf| match share.as_deref_mut() {
+        Some(share) => buf.read_sharing(range, share),
+        None => buf.read(range),
+    };
     {
         let m = mem.read();
         match m.series(device, measurement) {
             Some(buf) if buf.data_type() != phys => return None,
-            Some(buf) if buf.is_sorted() => return Some(buf.read(range)),
+            Some(buf) if buf.is_sorted() => return Some(read(buf)),
             Some(_) => {}
             None => return None,
         }
@@ -97,7 +103,7 @@ fn read_mem(
     let mut m = mem.write();
     let buf = m.series_existing_mut(device, measurement)?;
     buf.ensure_sorted();
-    Some(buf.read(range))
+    Some(read(buf))
 }
 
 /// The latest point of one series in a memtable (sorting the buffer first if needed),
@@ -240,7 +246,7 @@ impl DataRegion {
         device: &PartialPath,
         measurement: &str,
         phys: TSDataType,
-        f: impl Fn(&crate::memtable::SeriesBuf) -> T,
+        mut f: impl FnMut(&crate::memtable::SeriesBuf) -> T,
     ) -> (Vec<Arc<Sealed>>, crate::fileset::FileList, Option<T>) {
         {
             let st = self.state.read();
@@ -337,7 +343,7 @@ impl DataRegion {
             .map(|(m, t)| {
                 sealed
                     .iter()
-                    .filter_map(|s| read_mem(&s.mem, device, m, *t, range))
+                    .filter_map(|s| read_mem(&s.mem, device, m, *t, range, None))
                     .collect()
             })
             .collect();
@@ -474,12 +480,27 @@ impl DataRegion {
                 summaries: Vec::new(),
             });
         }
-        let (sealed, files, working) =
-            self.snapshot(device, measurement, phys, |buf| buf.read(range));
+        // memtable times shared with the device's other series (a tablet's columns)
+        let mut mem_share = share.as_deref_mut().map(TimeShare::mem);
+        let (sealed, files, working) = self.snapshot(device, measurement, phys, |buf| {
+            match mem_share.as_deref_mut() {
+                Some(s) => buf.read_sharing(range, s),
+                None => buf.read(range),
+            }
+        });
         let dev = device.to_string();
         let mut mems: Vec<SeriesData> = sealed
             .iter()
-            .filter_map(|s| read_mem(&s.mem, device, measurement, phys, range))
+            .filter_map(|s| {
+                read_mem(
+                    &s.mem,
+                    device,
+                    measurement,
+                    phys,
+                    range,
+                    mem_share.as_deref_mut(),
+                )
+            })
             .collect();
         mems.extend(working);
         // every chunk of the series in range: (start, end, file index, chunk if a candidate,

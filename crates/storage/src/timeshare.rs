@@ -16,6 +16,7 @@
 //! copied in and the series is decoded as usual from there on.
 
 use crate::api::{SeriesData, TimeRange};
+use crate::memtable::MemTimeShare;
 use model::{Result, Times};
 use std::ops::Range;
 use tsfile::reader::{Chunk, PageRef};
@@ -52,9 +53,16 @@ pub(crate) struct TimeShare {
     /// The lead's times once it has been read whole (and could lead).
     times: Option<Times>,
     role: Role,
+    /// The times the device's series hold in memtables.
+    mem: MemTimeShare,
 }
 
 impl TimeShare {
+    /// Where the series read through this share take times held in memtables from.
+    pub(crate) fn mem(&mut self) -> &mut MemTimeShare {
+        &mut self.mem
+    }
+
     /// Starts reading a series: the first one leads, the others follow.
     pub(crate) fn begin(&mut self) {
         self.role = match self.times {
