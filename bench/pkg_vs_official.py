@@ -209,7 +209,7 @@ def worker(a) -> int:
     return 0
 
 
-def interleaved_queries(session, official, repeat, block):
+def interleaved_queries(session, official, repeat, block, times_out=None):
     """Remote ``todf()`` of our package and of the official client in alternating blocks of
     ``block`` timed queries each (who goes first alternates), ``repeat`` per client in all,
     so that both meet the machine's slow spells alike while each block runs warm, as a
@@ -228,6 +228,9 @@ def interleaved_queries(session, official, repeat, block):
                 official.stdin.flush()
                 theirs += hear(official.stdout)
         k += 1
+    if times_out:
+        for who, ts in (("ours", ours), ("official", theirs)):
+            print(f"remote todf() ms, {who}, in order:", " ".join(f"{x * 1e3:.1f}" for x in ts), file=times_out)
     return statistics.median(ours), statistics.median(theirs), frame_check(df)
 
 
@@ -258,7 +261,7 @@ def main(a) -> int:
         official = hear(worker_proc.stdout)
         if a.only != "ingest":
             ours_remote_q, official["todf"], ours_check = interleaved_queries(
-                remote, worker_proc, a.query_repeat, a.query_block
+                remote, worker_proc, a.query_repeat, a.query_block, sys.stdout if a.all_times else None
             )
             worker_proc.stdin.write("end\n")
             worker_proc.stdin.flush()
@@ -363,6 +366,7 @@ if __name__ == "__main__":
     )
     p.add_argument("--official-python", help="python of the venv with apache-iotdb 2.0.x")
     p.add_argument("--only", choices=["ingest", "query", "all"], default="all", help="run only these rows")
+    p.add_argument("--all-times", action="store_true", help="also print every timed remote todf(), in order")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     sys.exit(worker(args) if args.worker else main(args))

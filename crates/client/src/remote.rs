@@ -86,6 +86,29 @@ struct Conn {
     /// A third one, from which a bulk read takes fetch answers in place (the Thrift
     /// transport reads exactly one frame per call, so the two never share buffered bytes).
     raw: TcpStream,
+    /// Frames a bulk read read its answers into, kept for the next one (see [`FramePool`]).
+    frames: FramePool,
+}
+
+/// The frame buffers of a connection's bulk reads, kept from one read to the next: each
+/// read used to start with fresh ones, and a fresh 1 MiB buffer costs 256 page faults once
+/// the allocator has given its pages back (every few queries in a loop of `todf()`).
+#[derive(Default)]
+struct FramePool(Vec<Vec<u8>>);
+
+impl FramePool {
+    /// Frames kept: those in flight at once, and the one being decoded.
+    const KEPT: usize = FETCHES_IN_FLIGHT + 1;
+    /// Largest frame kept (a session's large fetch size makes larger pages; those are let go).
+    const MAX_BYTES: usize = 4 * BULK_PAGE_BYTES;
+
+    /// Keeps `frame` when there is room and it is not too large.
+    fn give(&mut self, mut frame: Vec<u8>) {
+        if self.0.len() < Self::KEPT && frame.capacity() <= Self::MAX_BYTES {
+            frame.clear();
+            self.0.push(frame);
+        }
+    }
 }
 
 /// What an [`Interrupter`] shares with its session.
@@ -285,6 +308,7 @@ fn connect_one(config: &RemoteConfig, node: &str) -> Result<Conn> {
         statement_id,
         socket,
         raw,
+        frames: FramePool::default(),
     })
 }
 
@@ -840,12 +864,19 @@ impl RowSource for RemoteRows {
         let conn = self.conn(&mut s)?;
         let req = self.fetch_request(conn, fetch_size);
         let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<u8>, FetchReply)>(1);
-        // frames go back to the fetcher once decoded, to be read into again
+        // frames go back to the fetcher once decoded, to be read into again; the connection's
+        // kept frames go first
         let (back, frames) = std::sync::mpsc::channel::<Vec<u8>>();
-        let (fetched, decoded) = std::thread::scope(|scope| {
+        for frame in conn.frames.0.drain(..) {
+            let _ = back.send(frame);
+        }
+        let (rpc, raw) = (&mut conn.rpc, &conn.raw);
+        let (fetched, decoded, frames) = std::thread::scope(|scope| {
             let fetcher = scope.spawn(move || {
                 let pages = Pages { tx, frames };
-                fetch_pages(&mut conn.rpc, &conn.raw, &req, &pages)
+                let fetched = fetch_pages(rpc, raw, &req, &pages);
+                // the frames back from the decoder, to keep
+                (fetched, pages.frames)
             });
             let mut decoded = Ok(());
             for (frame, reply) in rx {
@@ -855,13 +886,20 @@ impl RowSource for RemoteRows {
                 }
                 let _ = back.send(frame);
             }
-            let fetched = fetcher.join().unwrap_or_else(|_| {
-                Err(protocol::thrift::Error::from(
-                    "fetch thread panicked".to_string(),
-                ))
-            });
-            (fetched, decoded)
+            match fetcher.join() {
+                Ok((fetched, frames)) => (fetched, decoded, Some(frames)),
+                Err(_) => (
+                    Err(protocol::thrift::Error::from(
+                        "fetch thread panicked".to_string(),
+                    )),
+                    decoded,
+                    None,
+                ),
+            }
         });
+        for frame in frames.iter().flat_map(|f| f.try_iter()) {
+            conn.frames.give(frame);
+        }
         if let Err(e) = fetched {
             return Err(self.fetch_failed(&mut s, e));
         }
@@ -1424,5 +1462,20 @@ mod tests {
         shrink_rows(&mut out);
         assert_eq!(out.times.capacity(), out.times.len());
         assert_eq!(&out.columns[0].data, &ColumnData::Double(vec![0.5, 1.5]));
+    }
+
+    #[test]
+    fn the_frame_pool_keeps_a_few_frames_of_page_size() {
+        let mut pool = FramePool::default();
+        pool.give(Vec::with_capacity(FramePool::MAX_BYTES + 1));
+        assert!(pool.0.is_empty(), "a frame past the size limit is let go");
+        for _ in 0..FramePool::KEPT + 2 {
+            pool.give(vec![7u8; BULK_PAGE_BYTES]);
+        }
+        assert_eq!(pool.0.len(), FramePool::KEPT);
+        assert!(pool
+            .0
+            .iter()
+            .all(|f| f.is_empty() && f.capacity() >= BULK_PAGE_BYTES));
     }
 }
