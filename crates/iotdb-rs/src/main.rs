@@ -209,14 +209,15 @@ fn serve(args: ServeArgs) -> model::Result<()> {
     Ok(())
 }
 
-/// Makes mimalloc commit arena memory only when used and keep freed pages for a second
-/// before handing them back (options `arena_eager_commit` = 0 and `purge_delay` = 1000 ms,
+/// Makes mimalloc commit arena memory only when used and keep freed pages for ten seconds
+/// before handing them back (options `arena_eager_commit` = 0 and `purge_delay` = 10000 ms,
 /// numbers 4 and 15 of `mi_option_e` in mimalloc.h, the same in v2 and v3), unless
 /// `MIMALLOC_ARENA_EAGER_COMMIT` / `MIMALLOC_PURGE_DELAY` say otherwise. Eager commit kept
 /// RSS near 1.4 GB under 64 busy sessions with 340 MB in memtables. A purge delay of 0
 /// (purge on every free) cost 25 % of write + FLUSH throughput, and 10 ms made every query
 /// that follows a pause fault its buffers in again (a 1 M x 4 result: 44 against 29 ms of
-/// server CPU). Retained pages stay within the memory budget because the governor calls
+/// server CPU); at 1 s, a query every 2 s still faulted ~3,500 pages each time, at 10 s none
+/// (dashboards poll at such intervals). Retained pages stay within the memory budget because the governor calls
 /// [`release_allocator_memory`] when resident memory nears it (docs/adr/0005-allocator.md).
 ///
 /// Transparent huge pages are turned off for the process (`PR_SET_THP_DISABLE`, what
@@ -237,7 +238,7 @@ fn tune_allocator() {
     const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
     for (option, env, value) in [
         (ARENA_EAGER_COMMIT, "MIMALLOC_ARENA_EAGER_COMMIT", 0),
-        (PURGE_DELAY, "MIMALLOC_PURGE_DELAY", 1000),
+        (PURGE_DELAY, "MIMALLOC_PURGE_DELAY", 10_000),
     ] {
         if std::env::var_os(env).is_none() {
             // SAFETY: mi_option_set only stores an option value; any option number is
