@@ -209,16 +209,18 @@ def worker(a) -> int:
     return 0
 
 
-def interleaved_queries(session, official, repeat, block, times_out=None):
+def interleaved_queries(session, official, repeat, block, warmup=1, times_out=None):
     """Remote ``todf()`` of our package and of the official client in alternating blocks of
     ``block`` timed queries each (who goes first alternates), ``repeat`` per client in all,
     so that both meet the machine's slow spells alike while each block runs warm, as a
-    client querying in a loop does: the medians of each and the check of our last frame."""
+    client querying in a loop does: the medians of each and the check of our last frame.
+    ``warmup`` blocks per client go first, untimed: each process's first queries grow its
+    allocator's arenas and the server's (thousands of page faults each)."""
     assert hear(official.stdout) == "ready"
     ours, theirs, df = [], [], None
     k = 0
-    while len(ours) < repeat:
-        n = min(block, repeat - len(ours))
+    while len(ours) < repeat + warmup * block:
+        n = min(block, repeat + warmup * block - len(ours))
         for who in ("ours", "official") if k % 2 == 0 else ("official", "ours"):
             if who == "ours":
                 times, df = todf_block(session, n)
@@ -228,6 +230,7 @@ def interleaved_queries(session, official, repeat, block, times_out=None):
                 official.stdin.flush()
                 theirs += hear(official.stdout)
         k += 1
+    ours, theirs = ours[warmup * block :], theirs[warmup * block :]
     if times_out:
         for who, ts in (("ours", ours), ("official", theirs)):
             print(f"remote todf() ms, {who}, in order:", " ".join(f"{x * 1e3:.1f}" for x in ts), file=times_out)
@@ -261,7 +264,12 @@ def main(a) -> int:
         official = hear(worker_proc.stdout)
         if a.only != "ingest":
             ours_remote_q, official["todf"], ours_check = interleaved_queries(
-                remote, worker_proc, a.query_repeat, a.query_block, sys.stdout if a.all_times else None
+                remote,
+                worker_proc,
+                a.query_repeat,
+                a.query_block,
+                a.query_warmup,
+                sys.stdout if a.all_times else None,
             )
             worker_proc.stdin.write("end\n")
             worker_proc.stdin.flush()
@@ -363,6 +371,12 @@ if __name__ == "__main__":
         type=int,
         default=5,
         help="remote queries per client in a row (the clients alternate block by block)",
+    )
+    p.add_argument(
+        "--query-warmup",
+        type=int,
+        default=1,
+        help="untimed blocks of remote queries per client before the timed ones",
     )
     p.add_argument("--official-python", help="python of the venv with apache-iotdb 2.0.x")
     p.add_argument("--only", choices=["ingest", "query", "all"], default="all", help="run only these rows")
