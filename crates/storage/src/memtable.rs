@@ -302,8 +302,9 @@ impl<const SHIFT: u32> Times<SHIFT> {
         self.runs.iter().flat_map(|r| r.items().iter().copied())
     }
 
-    /// Positions `lo..hi` (clamped to the length) as contiguous pieces, in order.
-    pub(crate) fn slices(&self, lo: usize, hi: usize) -> impl Iterator<Item = &[i64]> + '_ {
+    /// The runs holding positions `lo..hi` (clamped to the length), each with the part of
+    /// it (`a..z`, counted from the run's first item) that lies inside.
+    fn cut(&self, lo: usize, hi: usize) -> impl Iterator<Item = (&Run, usize, usize)> + '_ {
         let hi = hi.min(self.len);
         let lo = lo.min(hi);
         let first = self.starts.partition_point(|&s| s <= lo).saturating_sub(1);
@@ -313,30 +314,24 @@ impl<const SHIFT: u32> Times<SHIFT> {
             .skip(first)
             .take_while(move |(_, &s)| s < hi)
             .filter_map(move |(r, &s)| {
-                let items = r.items();
-                let (a, z) = (lo.max(s) - s, hi.min(s + items.len()) - s);
-                (a < z).then(|| &items[a..z])
+                let (a, z) = (lo.max(s) - s, hi.min(s + (r.hi - r.lo)) - s);
+                (a < z).then_some((r, a, z))
             })
+    }
+
+    /// Positions `lo..hi` (clamped to the length) as contiguous pieces, in order.
+    pub(crate) fn slices(&self, lo: usize, hi: usize) -> impl Iterator<Item = &[i64]> + '_ {
+        self.cut(lo, hi)
+            .map(|(r, a, z)| r.items().get(a..z).unwrap_or(&[]))
     }
 
     /// The runs holding positions `lo..hi` (clamped to the length), cut to them.
     fn runs_between(&self, lo: usize, hi: usize) -> Vec<Run> {
-        let hi = hi.min(self.len);
-        let lo = lo.min(hi);
-        let first = self.starts.partition_point(|&s| s <= lo).saturating_sub(1);
-        self.runs
-            .iter()
-            .zip(&self.starts)
-            .skip(first)
-            .take_while(|(_, &s)| s < hi)
-            .filter_map(|(r, &s)| {
-                let n = r.hi - r.lo;
-                let (a, z) = (lo.max(s) - s, hi.min(s + n) - s);
-                (a < z).then(|| Run {
-                    data: Arc::clone(&r.data),
-                    lo: r.lo + a,
-                    hi: r.lo + z,
-                })
+        self.cut(lo, hi)
+            .map(|(r, a, z)| Run {
+                data: Arc::clone(&r.data),
+                lo: r.lo + a,
+                hi: r.lo + z,
             })
             .collect()
     }
@@ -1267,8 +1262,6 @@ mod tests {
         assert_eq!(m.estimated_bytes(), 5 * BYTES_PER_POINT + 1007);
     }
 
-    /// Columns of one tablet share its timestamps; changing one series (points added,
-    /// deleted, sorted) leaves the others intact.
     #[test]
     fn reads_through_a_share_hand_out_one_time_column_per_tablet_run() {
         let mut m = MemTable::default();
@@ -1325,6 +1318,8 @@ mod tests {
         assert_eq!(read(&m, "b", &mut share).times, ra.times);
     }
 
+    /// Columns of one tablet share its timestamps; changing one series (points added,
+    /// deleted, sorted) leaves the others intact.
     #[test]
     fn shared_timestamps_stay_per_series() {
         let mut m = MemTable::default();
