@@ -216,9 +216,10 @@ fn serve(args: ServeArgs) -> model::Result<()> {
 /// RSS near 1.4 GB under 64 busy sessions with 340 MB in memtables. A purge delay of 0
 /// (purge on every free) cost 25 % of write + FLUSH throughput, and 10 ms made every query
 /// that follows a pause fault its buffers in again (a 1 M x 4 result: 44 against 29 ms of
-/// server CPU); at 1 s, a query every 2 s still faulted ~3,500 pages each time, at 10 s none
-/// (dashboards poll at such intervals). Retained pages stay within the memory budget because the governor calls
-/// [`release_allocator_memory`] when resident memory nears it (docs/adr/0005-allocator.md).
+/// server CPU); at 1 s, a query every 2 s (as a dashboard polls) still faulted ~3,500 pages
+/// each time, at 10 s none. Retained pages stay within the memory budget because the
+/// governor calls [`release_allocator_memory`] when resident memory nears it
+/// (docs/adr/0005-allocator.md).
 ///
 /// Transparent huge pages are turned off for the process (`PR_SET_THP_DISABLE`, what
 /// mimalloc itself does with `MIMALLOC_ALLOW_THP=0`, which still wins): mimalloc asks for

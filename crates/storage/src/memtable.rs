@@ -721,19 +721,24 @@ impl SeriesBuf {
 
     /// Points in `range`; the buffer must be sorted (see [`SeriesBuf::ensure_sorted`]).
     pub(crate) fn read(&self, range: TimeRange) -> SeriesData {
-        debug_assert!(self.sorted);
-        let (lo, hi) = self.bounds(range);
-        self.positions(lo, hi)
+        self.read_sharing(range, None)
     }
 
-    /// As [`SeriesBuf::read`], taking the times from `share` when another series read
-    /// through it holds the same ones (the same runs of the same tablets' vectors).
-    pub(crate) fn read_sharing(&self, range: TimeRange, share: &mut MemTimeShare) -> SeriesData {
+    /// As [`SeriesBuf::read`], taking the times from `share` (if given) when another series
+    /// read through it holds the same ones (the same runs of the same tablets' vectors).
+    pub(crate) fn read_sharing(
+        &self,
+        range: TimeRange,
+        share: Option<&mut MemTimeShare>,
+    ) -> SeriesData {
         debug_assert!(self.sorted);
         let (lo, hi) = self.bounds(range);
-        SeriesData {
-            times: share.times(&self.times, lo, hi),
-            values: self.values.to_column(lo, hi),
+        match share {
+            Some(share) => SeriesData {
+                times: share.times(&self.times, lo, hi),
+                values: self.values.to_column(lo, hi),
+            },
+            None => self.positions(lo, hi),
         }
     }
 
@@ -1287,7 +1292,7 @@ mod tests {
         let range = TimeRange::new(35, 10 * rows - 45);
         let mut share = MemTimeShare::default();
         let read = |m: &MemTable, s: &str, share: &mut MemTimeShare| {
-            m.series(&d, s).unwrap().read_sharing(range, share)
+            m.series(&d, s).unwrap().read_sharing(range, Some(share))
         };
         let ra = read(&m, "a", &mut share);
         let rb = read(&m, "b", &mut share);
@@ -1310,7 +1315,7 @@ mod tests {
         let full = m
             .series(&d, "a")
             .unwrap()
-            .read_sharing(TimeRange::ALL, &mut other);
+            .read_sharing(TimeRange::ALL, Some(&mut other));
         assert_eq!(full.times.len(), rows as usize);
         // the share keeps the runs it read, so a row appended to a now stays out of them
         m.series_mut(&d, "a", TSDataType::Int64)

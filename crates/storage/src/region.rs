@@ -11,8 +11,7 @@ use crate::budget::{MemBudget, MemCharge};
 use crate::config::WalMode;
 use crate::engine::PlacedGroup;
 use crate::fileset::{fallback_schema, CompactionPolicy, FileSet};
-use crate::memtable::MemTimeShare;
-use crate::memtable::{MemTable, SeriesBuf};
+use crate::memtable::{MemTable, MemTimeShare, SeriesBuf};
 use crate::merge::merge_newest_wins;
 use crate::timeshare::TimeShare;
 use crate::tsfiles::{RegionDirs, SeriesRange};
@@ -87,10 +86,7 @@ fn read_mem(
     range: TimeRange,
     mut share: Option<&mut MemTimeShare>,
 ) -> Option<SeriesData> {
-    let mut read = |buf: &crate::memtable::SeriesBuf| match share.as_deref_mut() {
-        Some(share) => buf.read_sharing(range, share),
-        None => buf.read(range),
-    };
+    let mut read = |buf: &SeriesBuf| buf.read_sharing(range, share.as_deref_mut());
     {
         let m = mem.read();
         match m.series(device, measurement) {
@@ -483,10 +479,7 @@ impl DataRegion {
         // memtable times shared with the device's other series (a tablet's columns)
         let mut mem_share = share.as_deref_mut().map(TimeShare::mem);
         let (sealed, files, working) = self.snapshot(device, measurement, phys, |buf| {
-            match mem_share.as_deref_mut() {
-                Some(s) => buf.read_sharing(range, s),
-                None => buf.read(range),
-            }
+            buf.read_sharing(range, mem_share.as_deref_mut())
         });
         let dev = device.to_string();
         let mut mems: Vec<SeriesData> = sealed
