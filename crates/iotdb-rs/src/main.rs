@@ -173,6 +173,7 @@ fn build_config(args: &ServeArgs) -> model::Result<ServerConfig> {
 fn serve(args: ServeArgs) -> model::Result<()> {
     let mut config = build_config(&args)?;
     config.release_memory = Some(release_allocator_memory);
+    config.purge_memory = Some(purge_allocator_memory);
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
     let data_dir = config.storage.data_dir.clone();
     let wal_mode = format!("{:?}", config.storage.wal_mode).to_ascii_uppercase();
@@ -255,6 +256,16 @@ fn release_allocator_memory() {
     // SAFETY: mi_collect takes no pointers; it frees only memory no live block uses and is
     // safe to call from any thread at any time.
     unsafe { libmimalloc_sys::mi_collect(true) };
+}
+
+/// Lets mimalloc purge the free pages whose purge delay has passed (an ordinary collect,
+/// which does nothing until a delay is up); the memory governor's periodic purge hook.
+/// mimalloc purges only when it runs: without this an idle server kept what its last queries
+/// freed (after a burst of 1 M x 4 DOUBLE queries, 56 MB against 18 MB with a 1 s delay, for
+/// as long as it stayed idle).
+fn purge_allocator_memory() {
+    // SAFETY: as for `release_allocator_memory`: no pointers, only memory no live block uses.
+    unsafe { libmimalloc_sys::mi_collect(false) };
 }
 
 fn main() -> ExitCode {

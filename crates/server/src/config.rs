@@ -56,6 +56,12 @@ pub struct ServerConfig {
     /// memory passes three quarters of `memory_budget_mb`, so the allocator may keep freed
     /// pages for reuse while there is room ([`crate::governor`]). `None`: never called.
     pub release_memory: Option<fn()>,
+    /// Lets the allocator hand back the free pages whose purge delay has passed (the binary
+    /// sets mimalloc's ordinary collect). The allocator purges only when it runs, so an idle
+    /// server would keep what its last requests freed for as long as it stays idle; the
+    /// memory governor calls this every [`crate::governor::PURGE_EVERY`]. `None`: never
+    /// called.
+    pub purge_memory: Option<fn()>,
 }
 
 impl ServerConfig {
@@ -83,6 +89,7 @@ impl Default for ServerConfig {
             memory_budget_mb: DEFAULT_MEMORY_BUDGET_MB,
             config_file: None,
             release_memory: None,
+            purge_memory: None,
             storage: StorageConfig {
                 memtable_budget_bytes: memtable_share(DEFAULT_MEMORY_BUDGET_MB),
                 ..StorageConfig::with_data_dir(PathBuf::from("./data"))

@@ -19,6 +19,9 @@
 //! each fault is costly. Those pages count in the resident memory, so when it passes the
 //! line of three quarters of the budget the governor first makes the allocator give back
 //! what it holds free (`ServerConfig::release_memory`) and reads the resident memory again.
+//! The allocator purges only when it runs, so every [`PURGE_EVERY`] the governor also lets it
+//! hand back what has waited out its delay (`ServerConfig::purge_memory`): an idle server
+//! then returns what its last requests freed.
 
 use crate::service::Service;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,6 +31,9 @@ use std::time::Duration;
 
 /// How often the resident memory is read.
 pub const TICK: Duration = Duration::from_millis(50);
+
+/// How often the allocator is let purge what has waited out its purge delay.
+pub const PURGE_EVERY: Duration = Duration::from_secs(1);
 
 /// The memtables' limit for a process of `total` budget bytes whose resident memory is
 /// `resident` with `memtables` bytes counted in memtables, when their configured share is
@@ -47,10 +53,12 @@ pub fn start(service: &Arc<Service>, stopping: Arc<AtomicBool>) -> Option<JoinHa
         return None;
     }
     let release = service.config.release_memory;
+    let purge = service.config.purge_memory;
     let service: Weak<Service> = Arc::downgrade(service);
     std::thread::Builder::new()
         .name("iotdb-memory".into())
         .spawn(move || {
+            let mut last_purge = std::time::Instant::now();
             while !stopping.load(Ordering::Acquire) {
                 let Some(service) = service.upgrade() else {
                     return;
@@ -68,6 +76,10 @@ pub fn start(service: &Arc<Service>, stopping: Arc<AtomicBool>) -> Option<JoinHa
                     engine.limit_memtables(memtable_limit(total, share, resident, memtables));
                 }
                 drop(service);
+                if let Some(purge) = purge.filter(|_| last_purge.elapsed() >= PURGE_EVERY) {
+                    purge();
+                    last_purge = std::time::Instant::now();
+                }
                 std::thread::sleep(TICK);
             }
         })

@@ -1,5 +1,6 @@
-//! The memory governor's release hook: called once resident memory passes three quarters
-//! of the memory budget, never while it stays below.
+//! The memory governor's hooks: the release hook is called once resident memory passes
+//! three quarters of the memory budget, never while it stays below; the purge hook about
+//! every `PURGE_EVERY`, room or not.
 
 use server::{Server, ServerConfig};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -7,6 +8,11 @@ use std::time::{Duration, Instant};
 
 static TIGHT: AtomicUsize = AtomicUsize::new(0);
 static ROOMY: AtomicUsize = AtomicUsize::new(0);
+static PURGED: AtomicUsize = AtomicUsize::new(0);
+
+fn count_purge() {
+    PURGED.fetch_add(1, Ordering::SeqCst);
+}
 
 fn count_tight() {
     TIGHT.fetch_add(1, Ordering::SeqCst);
@@ -50,4 +56,30 @@ fn release_is_called_only_near_the_budget() {
     );
     drop(tight);
     drop(roomy);
+}
+
+#[test]
+fn purge_is_called_every_second_with_room_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig {
+        port: 0,
+        memory_budget_mb: 64 << 10,
+        purge_memory: Some(count_purge),
+        ..Default::default()
+    };
+    config.storage.data_dir = dir.path().join("data");
+    config.storage.memtable_budget_bytes = storage::memtable_share(64 << 10);
+    let server = Server::start(config).unwrap();
+    let every = server::governor::PURGE_EVERY;
+    std::thread::sleep(every / 2);
+    assert_eq!(PURGED.load(Ordering::SeqCst), 0, "purged before its time");
+    let deadline = Instant::now() + every * 10;
+    while PURGED.load(Ordering::SeqCst) < 2 && Instant::now() < deadline {
+        std::thread::sleep(server::governor::TICK);
+    }
+    assert!(
+        PURGED.load(Ordering::SeqCst) >= 2,
+        "the purge hook was not called"
+    );
+    drop(server);
 }
