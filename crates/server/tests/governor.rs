@@ -22,12 +22,17 @@ fn count_roomy() {
     ROOMY.fetch_add(1, Ordering::SeqCst);
 }
 
-fn start(budget_mb: u64, release: fn()) -> (Server, tempfile::TempDir) {
+fn start(
+    budget_mb: u64,
+    release: Option<fn()>,
+    purge: Option<fn()>,
+) -> (Server, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let mut config = ServerConfig {
         port: 0,
         memory_budget_mb: budget_mb,
-        release_memory: Some(release),
+        release_memory: release,
+        purge_memory: purge,
         ..Default::default()
     };
     config.storage.data_dir = dir.path().join("data");
@@ -38,9 +43,9 @@ fn start(budget_mb: u64, release: fn()) -> (Server, tempfile::TempDir) {
 #[test]
 fn release_is_called_only_near_the_budget() {
     // a test process is resident with several MiB: a 4 MiB budget is always over its line
-    let (tight, _d1) = start(4, count_tight);
+    let (tight, _d1) = start(4, Some(count_tight), None);
     // and 64 GiB is far above anything this test holds
-    let (roomy, _d2) = start(64 << 10, count_roomy);
+    let (roomy, _d2) = start(64 << 10, Some(count_roomy), None);
     let deadline = Instant::now() + Duration::from_secs(10);
     while TIGHT.load(Ordering::SeqCst) < 3 && Instant::now() < deadline {
         std::thread::sleep(server::governor::TICK);
@@ -60,17 +65,8 @@ fn release_is_called_only_near_the_budget() {
 
 #[test]
 fn purge_is_called_every_second_with_room_left() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = ServerConfig {
-        port: 0,
-        memory_budget_mb: 64 << 10,
-        purge_memory: Some(count_purge),
-        ..Default::default()
-    };
-    config.storage.data_dir = dir.path().join("data");
-    config.storage.memtable_budget_bytes = storage::memtable_share(64 << 10);
     let started = Instant::now();
-    let server = Server::start(config).unwrap();
+    let (server, _dir) = start(64 << 10, None, Some(count_purge));
     let every = server::governor::PURGE_EVERY;
     let deadline = started + every * 10;
     while PURGED.load(Ordering::SeqCst) < 2 && Instant::now() < deadline {

@@ -414,11 +414,14 @@ impl MemTimeShare {
         lo: usize,
         hi: usize,
     ) -> model::Times {
-        let key = times.runs_between(lo, hi);
-        let shared = !key.is_empty() && key.iter().all(|r| Arc::strong_count(&r.data) > 1);
+        // checked before the key takes its own references (which would count as sharing),
+        // and without building one for a series that holds its runs alone
+        let mut runs = times.cut(lo, hi).peekable();
+        let shared = runs.peek().is_some() && runs.all(|(r, _, _)| Arc::strong_count(&r.data) > 1);
         if !shared {
             return times.to_vec(lo, hi).into();
         }
+        let key = times.runs_between(lo, hi);
         let same = |a: &[Run]| {
             a.len() == key.len()
                 && a.iter()
